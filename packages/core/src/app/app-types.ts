@@ -1,0 +1,106 @@
+import type { Clock } from '../clock/clock.js';
+import type { Codec } from '../codec/codec.js';
+import type { Executor } from '../executor/executor.js';
+import type { HandlerDefinition, Logger } from '../handler/handler.js';
+import type { Message, PublishMessage } from '../message/message.js';
+import type { Middleware } from '../middleware/middleware.js';
+import type { HealthReport, Transport } from '../transport/transport.js';
+
+export interface AppOptions {
+  readonly transport: Transport;
+  readonly handlers?: readonly HandlerDefinition<any>[];
+  /** @defaultValue jsonCodec */
+  readonly codec?: Codec;
+  /** Runs worker handlers; required when any handler has `worker`. */
+  readonly executor?: Executor;
+  readonly middleware?: readonly Middleware[];
+  /** @defaultValue a console logger at level `info` */
+  readonly logger?: Logger;
+  /** @defaultValue systemClock */
+  readonly clock?: Clock;
+  /** Random source in [0, 1) for backoff jitter. @defaultValue Math.random */
+  readonly random?: () => number;
+  /** Suffix of default dead-letter topics. @defaultValue '.dlq' */
+  readonly dlqSuffix?: string;
+  /** Lane pauses when its buffered bytes exceed this. @defaultValue 16 MiB */
+  readonly maxBufferedBytes?: number;
+}
+
+/** Snapshot of one partition actor. */
+export interface LaneSnapshot {
+  readonly handler: string;
+  readonly group: string;
+  readonly topic: string;
+  readonly partition: number;
+  /** Lane machine state, e.g. `running`, `paused`, `blocked`, `draining`, `stopped`. */
+  readonly state: string;
+  readonly inFlight: number;
+  readonly buffered: number;
+  /** Offset model: next offset to consume (committed watermark). Message model: undefined. */
+  readonly committed: string | undefined;
+  /** Records received but not yet settled. */
+  readonly lag: number;
+  readonly received: number;
+  readonly succeeded: number;
+  readonly failed: number;
+  readonly retried: number;
+  readonly deadLettered: number;
+}
+
+export interface AppSnapshot {
+  readonly state: 'created' | 'starting' | 'running' | 'stopping' | 'stopped';
+  readonly lanes: readonly LaneSnapshot[];
+  readonly metrics: MetricsSnapshot;
+  readonly executor?: Readonly<Record<string, unknown>>;
+}
+
+export interface MetricsSnapshot {
+  readonly consumed: number;
+  readonly published: number;
+  readonly succeeded: number;
+  readonly failed: number;
+  readonly retried: number;
+  readonly deadLettered: number;
+  readonly deadLetteredByReason: Readonly<Record<string, number>>;
+  readonly inFlight: number;
+  /** Handler duration histogram: upper bounds in ms and counts (last bucket +Inf). */
+  readonly durationMs: { readonly bounds: readonly number[]; readonly counts: readonly number[] };
+}
+
+export type DeadLetterReason = 'decode' | 'non-retryable' | 'max-retries' | 'timeout';
+
+export interface AppEvents {
+  'message.received': { lane: LaneRef; count: number };
+  'message.succeeded': { message: Message; durationMs: number };
+  'message.failed': { message: Message; error: unknown };
+  'message.retry-scheduled': { message: Message; error: unknown; delayMs: number; mode: 'blocking' | 'delayed' };
+  'message.dead-lettered': { message: Message; error: unknown; reason: DeadLetterReason; deadLetterTopic: string | null };
+  'lane.assigned': { lane: LaneRef };
+  'lane.revoked': { lane: LaneRef };
+  'lane.paused': { lane: LaneRef; reason: string };
+  'lane.resumed': { lane: LaneRef };
+  'lane.state-changed': { lane: LaneRef; from: string; to: string };
+  'worker.error': { handler: string; error: unknown };
+  error: { error: unknown; where: string };
+}
+
+export interface LaneRef {
+  readonly handler: string;
+  readonly group: string;
+  readonly topic: string;
+  readonly partition: number;
+}
+
+export interface StopOptions {
+  /** In-flight messages past this are aborted. @defaultValue 10_000 */
+  readonly drainTimeoutMs?: number;
+}
+
+export interface App {
+  start(): Promise<void>;
+  stop(options?: StopOptions): Promise<void>;
+  publish(messages: PublishMessage | readonly PublishMessage[]): Promise<void>;
+  inspect(): AppSnapshot;
+  health(): Promise<HealthReport & { readonly lanes: readonly LaneSnapshot[] }>;
+  on<E extends keyof AppEvents>(event: E, listener: (payload: AppEvents[E]) => void): () => void;
+}

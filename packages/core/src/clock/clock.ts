@@ -1,0 +1,71 @@
+/** Opaque timer handle returned by `Clock.setTimeout`. */
+export type TimerHandle = unknown;
+
+/**
+ * Time source for every delay partita schedules (retry backoff, timeouts,
+ * drain deadlines). Inject a virtual clock in tests to run in virtual time.
+ */
+export interface Clock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): TimerHandle;
+  clearTimeout(handle: TimerHandle): void;
+}
+
+/** The real clock: `Date.now` and the global timers (unref'd). */
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimeout(fn, ms) {
+    const t = setTimeout(fn, ms);
+    return t;
+  },
+  clearTimeout(handle) {
+    clearTimeout(handle as NodeJS.Timeout);
+  },
+};
+
+/** A manually advanced clock for tests: timers fire only in `advance`/`runAll`. */
+export interface VirtualClock extends Clock {
+  /** Move time forward by `ms`, firing due timers in order (awaiting microtasks between them). */
+  advance(ms: number): Promise<void>;
+  /** Number of pending timers. */
+  pending(): number;
+}
+
+/** Create a `VirtualClock` starting at `startMs` (default 0). */
+export function createVirtualClock(startMs = 0): VirtualClock {
+  let now = startMs;
+  let seq = 0;
+  const timers = new Map<number, { at: number; fn: () => void; seq: number }>();
+  const flush = async (): Promise<void> => {
+    for (let i = 0; i < 20; i++) await new Promise<void>((r) => setImmediate(r));
+  };
+  return {
+    now: () => now,
+    setTimeout(fn, ms) {
+      const id = ++seq;
+      timers.set(id, { at: now + Math.max(0, ms), fn, seq: id });
+      return id;
+    },
+    clearTimeout(handle) {
+      timers.delete(handle as number);
+    },
+    pending: () => timers.size,
+    async advance(ms) {
+      const target = now + ms;
+      await flush();
+      for (;;) {
+        let next: { id: number; at: number; fn: () => void; seq: number } | undefined;
+        for (const [id, t] of timers) {
+          if (t.at <= target && (!next || t.at < next.at || (t.at === next.at && t.seq < next.seq))) next = { id, ...t };
+        }
+        if (!next) break;
+        timers.delete(next.id);
+        now = next.at;
+        next.fn();
+        await flush();
+      }
+      now = target;
+      await flush();
+    },
+  };
+}

@@ -1,0 +1,36 @@
+import { DecodeError } from '../errors/partita-error.js';
+
+/**
+ * Turns values into bytes and back. `decode` must throw (any error; the
+ * runtime wraps it in `DecodeError`) on malformed input and never return
+ * partial data. Codecs are stateless and safe to share between apps.
+ */
+export interface Codec {
+  /** Stored in the `content-type` header of every published message. */
+  readonly contentType: string;
+  encode(value: unknown): Uint8Array;
+  decode(bytes: Uint8Array): unknown;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/** The default codec: UTF-8 JSON. `undefined` encodes as `null`. */
+export const jsonCodec: Codec = {
+  contentType: 'application/json',
+  encode(value: unknown): Uint8Array {
+    return encoder.encode(JSON.stringify(value ?? null));
+  },
+  decode(bytes: Uint8Array): unknown {
+    return JSON.parse(decoder.decode(bytes));
+  },
+};
+
+/** Decode with `codec`, wrapping any failure in a `DecodeError`. */
+export function decodeWith(codec: Codec, bytes: Uint8Array): unknown {
+  try {
+    return codec.decode(bytes);
+  } catch (err) {
+    throw new DecodeError(`payload of ${bytes.byteLength} bytes is not valid ${codec.contentType}: ${(err as Error)?.message ?? err}`, { cause: err });
+  }
+}

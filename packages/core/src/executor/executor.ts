@@ -1,0 +1,63 @@
+import type { Headers } from '../message/message.js';
+
+/** One message shipped to an executor: raw bytes, decoded on the other side. */
+export interface ExecutorMessage {
+  readonly id: string;
+  readonly topic: string;
+  readonly key: string | undefined;
+  readonly value: Uint8Array;
+  readonly headers: Headers;
+  readonly partition: number;
+  readonly offset: string;
+  readonly timestamp: number;
+  readonly attempt: number;
+}
+
+/** A batch for one worker handler. */
+export interface ExecutorTask {
+  readonly handler: string;
+  /** Module whose default export is `(msg, ctx) => result`. */
+  readonly worker: string;
+  /** Per-message timeout; the executor must fail (not hang on) a message past it. */
+  readonly timeoutMs: number;
+  /** Content type of the values (the codec the worker must decode with). */
+  readonly contentType: string;
+  readonly messages: readonly ExecutorMessage[];
+  /** Trace context to continue in the worker (W3C `traceparent` etc.). */
+  readonly trace?: Headers;
+}
+
+/** Outcome per message, in the order of `task.messages`. */
+export type ExecutorOutcome =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly error: SerializedError };
+
+/** An error that crossed a thread or process boundary. */
+export interface SerializedError {
+  readonly name: string;
+  readonly message: string;
+  readonly stack?: string;
+  readonly code?: string;
+  readonly retryable: boolean;
+}
+
+/**
+ * Runs worker handlers off the event loop.
+ *
+ * Contract: `run` resolves with one outcome per message and never rejects
+ * for a handler failure, a crashed thread or a timeout (those are failed
+ * outcomes); it rejects only when the executor is closed. `saturated` is true
+ * while the queue is full; `onCapacity` listeners fire when it drains.
+ * `close(drainMs)` waits for running tasks up to `drainMs`, then terminates.
+ */
+export interface Executor {
+  start(): Promise<void>;
+  run(task: ExecutorTask): Promise<readonly ExecutorOutcome[]>;
+  readonly saturated: boolean;
+  /** Register a listener called when the executor has room again. Returns an unsubscribe function. */
+  onCapacity(listener: () => void): () => void;
+  /** Preferred number of messages per task for `handler` (adapts to handler speed). */
+  batchSize(handler: string): number;
+  stats(): Readonly<Record<string, unknown>>;
+  close(drainTimeoutMs: number): Promise<void>;
+}

@@ -1,0 +1,22 @@
+export {
+  PartitaError, ConfigError, ClosedError, TimeoutError, TopicNotFoundError, MessageRejectedError,
+  MaxRetriesExceededError, DecodeError, BackpressureError, ConnectionError, NonRetryableError, isRetryable,
+} from './errors/partita-error.js';
+export type { Message, PublishMessage, Headers } from './message/message.js';
+export { jsonCodec, decodeWith } from './codec/codec.js';
+export type { Codec } from './codec/codec.js';
+export { systemClock, createVirtualClock } from './clock/clock.js';
+export type { Clock, VirtualClock, TimerHandle } from './clock/clock.js';
+export type {
+  Transport, TransportCapabilities, OutboundRecord, InboundRecord, LaneId, LaneHandle, LaneSink,
+  SubscriptionSpec, SubscriptionSink, Subscription, HealthReport,
+} from './transport/transport.js';
+export type { Executor, ExecutorTask, ExecutorMessage, ExecutorOutcome, SerializedError } from './executor/executor.js';
+export type {
+  HandlerOptions, HandlerDefinition, HandlerContext, HandleFn, Logger, RetryOptions, BackoffOptions, DeadLetterOptions,
+} from './handler/handler.js';
+export type { Middleware } from './middleware/middleware.js';
+export { compose } from './middleware/middleware.js';
+export type {
+  App, AppOptions, AppSnapshot, LaneSnapshot, MetricsSnapshot, AppEvents, LaneRef, StopOptions, DeadLetterReason,
+} from './app/app-types.js';
