@@ -20,3 +20,11 @@ export { compose } from './middleware/middleware.js';
 export type {
   App, AppOptions, AppSnapshot, LaneSnapshot, MetricsSnapshot, AppEvents, LaneRef, StopOptions, DeadLetterReason,
 } from './app/app-types.js';
+export { defineHandler } from './handler/define-handler.js';
+export { createApp } from './app/create-app.js';
+export { backoffDelay } from './retry/backoff.js';
+export { DLQ_HEADERS } from './dead-letter/dead-letter-record.js';
+export { createConsoleLogger } from './logger/console-logger.js';
+export type { LogLevel } from './logger/console-logger.js';
+export { laneMachine } from './partition/lane-machine.js';
+export { messageLifecycleMachine } from './partition/message-lifecycle.js';

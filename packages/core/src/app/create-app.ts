@@ -1,0 +1,167 @@
+import { systemClock } from '../clock/clock.js';
+import { jsonCodec } from '../codec/codec.js';
+import { ClosedError, ConfigError } from '../errors/partita-error.js';
+import { Emitter } from '../events/emitter.js';
+import type { HandlerDefinition } from '../handler/handler.js';
+import { createConsoleLogger } from '../logger/console-logger.js';
+import type { PublishMessage } from '../message/message.js';
+import { Metrics } from '../metrics/metrics.js';
+import { compose } from '../middleware/middleware.js';
+import type { LaneContext } from '../partition/lane-context.js';
+import { PartitionActor } from '../partition/partition-actor.js';
+import type { HealthReport, LaneHandle, LaneId, OutboundRecord, Subscription, SubscriptionSink } from '../transport/transport.js';
+import type { App, AppEvents, AppOptions, AppSnapshot, StopOptions } from './app-types.js';
+import { validateAppOptions } from './validate-app-options.js';
+
+const laneKey = (handler: string, id: LaneId): string => `${handler}\u0000${id.topic}\u0000${id.partition}`;
+
+/**
+ * Create an app: handlers bound to a transport. Nothing connects until
+ * `start()`. Options are validated here, so a worker handler without an
+ * executor or a duplicate handler name is a `ConfigError` now, not later.
+ */
+export function createApp(options: AppOptions): App {
+  validateAppOptions(options);
+  const transport = options.transport;
+  const handlers = options.handlers ?? [];
+  const codec = options.codec ?? jsonCodec;
+  const clock = options.clock ?? systemClock;
+  const random = options.random ?? Math.random;
+  const logger = options.logger ?? createConsoleLogger();
+  const dlqSuffix = options.dlqSuffix ?? '.dlq';
+  const maxBufferedBytes = options.maxBufferedBytes ?? 16 * 2 ** 20;
+  const executor = options.executor;
+  const events = new Emitter<AppEvents>();
+  const metrics = new Metrics();
+  const lanes = new Map<string, PartitionActor>();
+  const subscriptions: Subscription[] = [];
+  let state: AppSnapshot['state'] = 'created';
+  let starting: Promise<void> | undefined;
+  let stopping: Promise<void> | undefined;
+  let drainTimeoutMs = 10_000;
+
+  const encode = (m: PublishMessage): OutboundRecord => {
+    if (m === null || typeof m !== 'object') throw new TypeError('publish: each message must be an object { topic, value, key?, headers? }');
+    if (typeof m.topic !== 'string' || m.topic === '') throw new TypeError(`publish: "topic" must be a non-empty string (got ${JSON.stringify(m.topic)})`);
+    if (m.key !== undefined && typeof m.key !== 'string') throw new TypeError(`publish: "key" must be a string when given (got ${typeof m.key})`);
+    return {
+      topic: m.topic,
+      ...(m.key !== undefined ? { key: m.key } : {}),
+      value: codec.encode(m.value),
+      headers: { 'content-type': codec.contentType, ...m.headers },
+      ...(m.partition !== undefined ? { partition: m.partition } : {}),
+      ...(m.delayMs !== undefined ? { delayMs: m.delayMs } : {}),
+      ...(m.priority !== undefined ? { priority: m.priority } : {}),
+      ...(m.ttlMs !== undefined ? { ttlMs: m.ttlMs } : {}),
+    };
+  };
+
+  const publish = async (messages: PublishMessage | readonly PublishMessage[]): Promise<void> => {
+    if (state === 'stopping' || state === 'stopped') throw new ClosedError('publish: the app is stopped');
+    const list = Array.isArray(messages) ? (messages as readonly PublishMessage[]) : [messages as PublishMessage];
+    if (list.length === 0) return;
+    const records = list.map(encode);
+    await transport.publish(records);
+    metrics.published += records.length;
+  };
+
+  const sinkFor = (handler: HandlerDefinition<any>): SubscriptionSink => {
+    const ctx: LaneContext = {
+      handler,
+      handle: handler.handle ? compose(options.middleware ?? [], handler.handle as never) : undefined,
+      codec, clock, random, transport, executor, logger, events, metrics,
+      dlqTopic: handler.deadLetter === false ? null : handler.deadLetter.topic ?? `${handler.topic}${dlqSuffix}`,
+      maxBufferedBytes,
+      maxBufferedMessages: Math.max(2048, handler.maxInFlight * 8),
+      publish,
+    };
+    return {
+      assigned(lane: LaneHandle) {
+        const actor = new PartitionActor(lane, ctx);
+        lanes.set(laneKey(handler.name, lane.id), actor);
+        if (events.has('lane.assigned')) events.emit('lane.assigned', { lane: actor.ref });
+        return actor;
+      },
+      async revoked(id: LaneId) {
+        const key = laneKey(handler.name, id);
+        const actor = lanes.get(key);
+        if (!actor) return;
+        await actor.drain(drainTimeoutMs);
+        if (lanes.get(key) === actor) lanes.delete(key);
+        finished.push(actor.snapshot());
+        if (events.has('lane.revoked')) events.emit('lane.revoked', { lane: actor.ref });
+      },
+    };
+  };
+  const finished: ReturnType<PartitionActor['snapshot']>[] = [];
+
+  const start = (): Promise<void> =>
+    (starting ??= (async () => {
+      if (state !== 'created') throw new ClosedError('start: an app starts once; create a new app to start again');
+      state = 'starting';
+      try {
+        await transport.connect();
+        await executor?.start();
+        for (const handler of handlers) {
+          subscriptions.push(
+            await transport.subscribe(
+              {
+                group: handler.group, topic: handler.topic, handler: handler.name, maxInFlight: handler.maxInFlight,
+                timeoutMs: handler.timeoutMs, maxAttempts: handler.retry.maxAttempts, startFrom: handler.startFrom,
+              },
+              sinkFor(handler),
+            ),
+          );
+        }
+        state = 'running';
+      } catch (err) {
+        state = 'stopping';
+        await Promise.allSettled(subscriptions.map((s) => s.close()));
+        await transport.close().catch(() => undefined);
+        state = 'stopped';
+        throw err;
+      }
+    })());
+
+  const stop = (stopOptions: StopOptions = {}): Promise<void> =>
+    (stopping ??= (async () => {
+      const timeout = stopOptions.drainTimeoutMs ?? 10_000;
+      if (typeof timeout !== 'number' || !(timeout >= 0)) throw new RangeError(`stop: option "drainTimeoutMs" must be a number ≥ 0 (got ${String(timeout)})`);
+      drainTimeoutMs = timeout;
+      if (starting) await starting.catch(() => undefined);
+      if (state === 'stopped') return;
+      state = 'stopping';
+      const deadline = clock.now() + timeout;
+      await Promise.all([...lanes.values()].map((a) => a.drain(timeout)));
+      const results = await Promise.allSettled(subscriptions.map((s) => s.close()));
+      await Promise.all([...lanes.values()].map((a) => a.drain(0)));
+      await executor?.close(Math.max(0, deadline - clock.now()));
+      await transport.close();
+      state = 'stopped';
+      for (const r of results) if (r.status === 'rejected') logger.warn('subscription close failed', { error: r.reason });
+    })());
+
+  const inspect = (): AppSnapshot => ({
+    state,
+    lanes: [...[...lanes.values()].map((a) => a.snapshot()), ...(state === 'stopped' ? finished : [])],
+    metrics: metrics.snapshot(),
+    ...(executor ? { executor: executor.stats() } : {}),
+  });
+
+  const health: App['health'] = async () => {
+    const snap = [...lanes.values()];
+    const lanesSnap = snap.map((a) => a.snapshot());
+    if (state !== 'running') return { status: 'down', reasons: [`app is ${state}`], lanes: lanesSnap };
+    const t: HealthReport = await transport.health().catch((err: unknown) => ({ status: 'down' as const, reasons: [`transport health failed: ${(err as Error)?.message}`] }));
+    const reasons = [...t.reasons];
+    for (const a of snap) if (a.isBlocked) reasons.push(`lane ${a.ref.topic}[${a.ref.partition}] of ${a.ref.handler} is blocked`);
+    const status = t.status === 'down' ? 'down' : reasons.length > 0 ? 'degraded' : 'ok';
+    return { status, reasons, lanes: lanesSnap, ...(t.details ? { details: t.details } : {}) };
+  };
+
+  if (handlers.some((h) => h.worker !== undefined) && !executor) {
+    throw new ConfigError('createApp: a worker handler needs an executor; pass createApp({ executor: workerPool({ threads }) }) from @partita/worker-pool');
+  }
+
+  return { start, stop, publish, inspect, health, on: (event, listener) => events.on(event, listener) };
+}

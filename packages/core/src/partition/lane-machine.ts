@@ -1,0 +1,56 @@
+import { createMachine } from 'xstate';
+
+/**
+ * The mode of one partition lane (DESIGN §4). The actor drives it once per
+ * batch and on the failure path, never per message.
+ *
+ * - `running.fetch`: `waiting` (nothing to do), `fetching` (records to
+ *   process), `backingOff` (partition ordering: the head waits for its retry).
+ * - `running.commit`: `idle` / `committing`.
+ * - `paused`: backpressure (buffer, in-flight or executor queue full).
+ * - `blocked`: a dead-letter publish or a commit keeps failing; retried, never skipped.
+ * - `draining` → `stopped`: on stop or revocation.
+ */
+export const laneMachine = createMachine({
+  id: 'lane',
+  initial: 'starting',
+  states: {
+    starting: { on: { STARTED: 'running', DRAIN: 'draining' } },
+    running: {
+      type: 'parallel',
+      on: { PAUSE: 'paused', BLOCK: 'blocked', DRAIN: 'draining' },
+      states: {
+        fetch: {
+          initial: 'waiting',
+          states: {
+            waiting: { on: { RECORDS: 'fetching', BACK_OFF: 'backingOff' } },
+            fetching: { on: { IDLE: 'waiting', BACK_OFF: 'backingOff' } },
+            backingOff: { on: { RETRY_DUE: 'fetching' } },
+          },
+        },
+        commit: {
+          initial: 'idle',
+          states: {
+            idle: { on: { COMMIT: 'committing' } },
+            committing: { on: { COMMITTED: 'idle' } },
+          },
+        },
+      },
+    },
+    paused: { on: { RESUME: 'running', BLOCK: 'blocked', DRAIN: 'draining' } },
+    blocked: { on: { UNBLOCK: 'running', DRAIN: 'draining' } },
+    draining: { on: { DRAINED: 'stopped' } },
+    stopped: { type: 'final' },
+  },
+});
+
+export type LaneEvent =
+  | 'STARTED' | 'RECORDS' | 'IDLE' | 'BACK_OFF' | 'RETRY_DUE' | 'COMMIT' | 'COMMITTED'
+  | 'PAUSE' | 'RESUME' | 'BLOCK' | 'UNBLOCK' | 'DRAIN' | 'DRAINED';
+
+/** Flatten an xstate state value to `running.fetching` style (parallel regions joined by `+`). */
+export function stateString(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const entries = Object.entries(value as Record<string, unknown>);
+  return entries.map(([k, v]) => (typeof v === 'string' ? `${k}.${v}` : `${k}.${stateString(v)}`)).join('+');
+}

@@ -1,0 +1,603 @@
+import { createActor, type Actor } from 'xstate';
+import { decodeWith } from '../codec/codec.js';
+import { DecodeError, MaxRetriesExceededError, TimeoutError } from '../errors/partita-error.js';
+import type { DeadLetterReason, LaneRef, LaneSnapshot } from '../app/app-types.js';
+import type { InboundRecord, LaneHandle, LaneSink } from '../transport/transport.js';
+import { backoffDelay } from '../retry/backoff.js';
+import { deadLetterRecord } from '../dead-letter/dead-letter-record.js';
+import { Deque } from './deque.js';
+import type { Entry } from './entry.js';
+import { HandlerCtx, InboundMessage } from './inbound-message.js';
+import { KeyScheduler } from './key-scheduler.js';
+import type { LaneContext } from './lane-context.js';
+import { laneMachine, type LaneEvent } from './lane-machine.js';
+import { E, S, nextState } from './message-lifecycle.js';
+import { Watermark, parseSettledOffsets } from './watermark.js';
+import { WorkerDispatch } from './worker-dispatch.js';
+
+/**
+ * One actor per (group, topic, partition) lane. Its xstate machine owns the
+ * lane's mode (running, paused, blocked, draining, stopped); per-message
+ * bookkeeping lives in plain structures (scheduler, watermark, entries).
+ */
+export class PartitionActor implements LaneSink {
+  readonly ref: LaneRef;
+  private readonly machine: Actor<typeof laneMachine>;
+  private readonly offsetModel: boolean;
+  private readonly scheduler = new KeyScheduler();
+  private readonly watermark: Watermark | undefined;
+  private readonly skip: Set<number>;
+  private readonly timeouts = new Deque<Entry>();
+  private readonly timeoutAt = new Deque<number>();
+  private readonly workers: WorkerDispatch | undefined;
+  private timeoutTimer: unknown;
+  private seq = 0;
+  inFlight = 0;
+  private unsettled = 0;
+  private bufferedBytes = 0;
+  private backingOff = 0;
+  private pendingDeadLetters = 0;
+  private pumping = false;
+  private pumpAgain = false;
+  private paused = false;
+  private pauseReason = '';
+  private blockedBy = new Set<string>();
+  private draining = false;
+  private stopped = false;
+  private committed: number | undefined;
+  private committing = false;
+  private commitScheduled = false;
+  private commitFailures = 0;
+  /** False once the connector said the lane is no longer ours (a zombie must not commit). */
+  private owned = true;
+  private acks: InboundRecord[] = [];
+  private ackScheduled = false;
+  private pendingSettles = 0;
+  private idleWaiters: (() => void)[] = [];
+  private readonly stats = { received: 0, succeeded: 0, failed: 0, retried: 0, deadLettered: 0 };
+
+  constructor(
+    private readonly lane: LaneHandle,
+    private readonly ctx: LaneContext,
+  ) {
+    const h = ctx.handler;
+    this.ref = { handler: h.name, group: lane.id.group, topic: lane.id.topic, partition: lane.id.partition };
+    this.offsetModel = ctx.transport.capabilities.ackModel === 'offset';
+    this.watermark = this.offsetModel ? new Watermark() : undefined;
+    this.skip = this.offsetModel ? parseSettledOffsets(lane.committedMetadata) : new Set();
+    this.workers = h.worker !== undefined && ctx.executor ? new WorkerDispatch(this, ctx) : undefined;
+    this.machine = createActor(laneMachine);
+    this.machine.subscribe((snap) => this.onMachineChange(String(this.topState(snap.value))));
+    this.machine.start();
+    this.send('STARTED');
+  }
+
+  // ---- lane machine ------------------------------------------------------
+
+  private lastTop = 'starting';
+  private topState(value: unknown): string {
+    return typeof value === 'string' ? value : Object.keys(value as object)[0]!;
+  }
+  private onMachineChange(top: string): void {
+    if (top === this.lastTop) return;
+    const from = this.lastTop;
+    this.lastTop = top;
+    if (this.ctx.events.has('lane.state-changed')) this.ctx.events.emit('lane.state-changed', { lane: this.ref, from, to: top });
+  }
+  private send(type: LaneEvent): void {
+    if (this.machine.getSnapshot().status === 'active') this.machine.send({ type });
+  }
+  private fetchState(): string | undefined {
+    const v = this.machine.getSnapshot().value as unknown;
+    return typeof v === 'object' && v !== null && 'running' in v ? (v as { running: { fetch: string } }).running.fetch : undefined;
+  }
+  /** `running.fetching`, `paused`, ... for inspect(). */
+  stateName(): string {
+    const f = this.fetchState();
+    return f ? `running.${f}` : this.lastTop;
+  }
+
+  // ---- LaneSink ----------------------------------------------------------
+
+  deliver(records: readonly InboundRecord[]): void {
+    if (this.draining || this.stopped || records.length === 0) return;
+    const keyed = this.ctx.handler.ordering;
+    for (let i = 0; i < records.length; i++) {
+      const rec = records[i]!;
+      const off = this.offsetModel ? Number(rec.offset) : this.seq++;
+      const key = keyed === 'key' ? rec.key : keyed === 'partition' ? '' : undefined;
+      const attemptHeader = rec.headers['partita-attempt'];
+      const attempt = attemptHeader !== undefined ? Number(attemptHeader) || 1 : rec.deliveryCount ?? 1;
+      const entry: Entry = { rec, off, key, state: S.received, attempt, gen: 0, value: undefined, decoded: false, startedAt: 0, deadline: 0, ac: undefined, timer: undefined };
+      this.watermark?.track(entry);
+      this.unsettled++;
+      this.bufferedBytes += rec.value.byteLength;
+      if (this.skip.size > 0 && this.skip.delete(off)) {
+        // Settled before a restart (commit metadata): not handled again.
+        entry.state = nextState(entry.state, E.SKIP);
+        this.unsettled--;
+        this.bufferedBytes -= rec.value.byteLength;
+        this.watermark!.advance();
+        this.scheduleCommit();
+        continue;
+      }
+      this.scheduler.add(entry);
+    }
+    this.stats.received += records.length;
+    this.ctx.metrics.consumed += records.length;
+    if (this.ctx.events.has('message.received')) this.ctx.events.emit('message.received', { lane: this.ref, count: records.length });
+    if (this.fetchState() === 'waiting') this.send('RECORDS');
+    this.pump();
+  }
+
+  // ---- dispatch ----------------------------------------------------------
+
+  /** Dispatch ready entries while capacity allows. Re-entrant calls are folded into one loop. */
+  pump(): void {
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
+    this.pumping = true;
+    try {
+      do {
+        this.pumpAgain = false;
+        if (this.draining || this.stopped) break;
+        const max = this.ctx.handler.maxInFlight;
+        if (this.workers) this.workers.dispatch(max - this.inFlight);
+        else {
+          while (this.inFlight < max) {
+            const entry = this.scheduler.next();
+            if (entry === undefined) break;
+            this.dispatchInline(entry);
+          }
+        }
+      } while (this.pumpAgain);
+    } finally {
+      this.pumping = false;
+    }
+    this.checkPressure();
+    this.checkIdle();
+  }
+
+  /** Take the next ready entry for a worker batch (marks it dispatched). */
+  takeForWorker(): Entry | undefined {
+    for (;;) {
+      const entry = this.scheduler.next();
+      if (entry === undefined) return undefined;
+      this.beginDispatch(entry);
+      return entry;
+    }
+  }
+
+  private beginDispatch(entry: Entry): void {
+    entry.state = nextState(entry.state, E.DISPATCH);
+    entry.gen++;
+    entry.ac = undefined;
+    entry.startedAt = this.ctx.clock.now();
+    this.inFlight++;
+    this.ctx.metrics.inFlight++;
+  }
+
+  private dispatchInline(entry: Entry): void {
+    if (!entry.decoded) {
+      try {
+        entry.value = decodeWith(this.ctx.codec, entry.rec.value);
+        entry.decoded = true;
+      } catch (err) {
+        entry.state = nextState(entry.state, E.DEAD_LETTER);
+        this.stats.failed++;
+        this.ctx.metrics.failed++;
+        this.deadLetter(entry, err, 'decode');
+        return;
+      }
+    }
+    this.beginDispatch(entry);
+    const gen = entry.gen;
+    entry.deadline = entry.startedAt + this.ctx.handler.timeoutMs;
+    this.timeouts.push(entry);
+    this.timeoutAt.push(entry.deadline);
+    if (this.timeoutTimer === undefined) this.armTimeout();
+    const msg = this.message(entry);
+    let result: unknown;
+    try {
+      result = this.ctx.handle!(msg, new HandlerCtx(this, entry, this.ctx));
+    } catch (err) {
+      this.complete(entry, gen, false, err);
+      return;
+    }
+    if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function') {
+      (result as PromiseLike<unknown>).then(
+        () => this.complete(entry, gen, true, undefined),
+        (err: unknown) => this.complete(entry, gen, false, err),
+      );
+    } else this.complete(entry, gen, true, undefined);
+  }
+
+  message(entry: Entry): InboundMessage {
+    return new InboundMessage(this.ref, entry.rec, entry.value, entry.attempt);
+  }
+
+  // ---- timeouts ----------------------------------------------------------
+
+  private armTimeout(): void {
+    const deadline = this.timeoutAt.peek();
+    if (deadline === undefined) return;
+    this.timeoutTimer = this.ctx.clock.setTimeout(() => this.onTimeoutTimer(), Math.max(0, deadline - this.ctx.clock.now()));
+  }
+
+  private onTimeoutTimer(): void {
+    this.timeoutTimer = undefined;
+    const now = this.ctx.clock.now();
+    for (;;) {
+      const entry = this.timeouts.peek();
+      if (entry === undefined) return;
+      const at = this.timeoutAt.peek()!;
+      if (entry.state !== S.dispatched || entry.deadline !== at) {
+        this.timeouts.shift();
+        this.timeoutAt.shift();
+        continue;
+      }
+      if (at > now) break;
+      this.timeouts.shift();
+      this.timeoutAt.shift();
+      const err = new TimeoutError(`handler "${this.ctx.handler.name}" did not finish within ${this.ctx.handler.timeoutMs} ms`);
+      entry.ac?.abort(err);
+      this.complete(entry, entry.gen, false, err);
+    }
+    if (!this.stopped) this.armTimeout();
+  }
+
+  // ---- outcomes ----------------------------------------------------------
+
+  /** A dispatched entry finished; stale completions (timed out, re-dispatched, drained) are ignored. */
+  complete(entry: Entry, gen: number, ok: boolean, err: unknown): void {
+    if (entry.gen !== gen || entry.state !== S.dispatched) return;
+    this.inFlight--;
+    this.ctx.metrics.inFlight--;
+    const durationMs = this.ctx.clock.now() - entry.startedAt;
+    this.ctx.metrics.observeDuration(durationMs);
+    if (ok) {
+      entry.state = nextState(entry.state, E.SUCCEED);
+      this.stats.succeeded++;
+      this.ctx.metrics.succeeded++;
+      if (this.ctx.events.has('message.succeeded')) this.ctx.events.emit('message.succeeded', { message: this.message(entry), durationMs });
+      this.settle(entry, 'ack');
+    } else {
+      entry.state = nextState(entry.state, E.FAIL);
+      this.fail(entry, err);
+    }
+    this.pump();
+  }
+
+  private fail(entry: Entry, err: unknown): void {
+    this.stats.failed++;
+    this.ctx.metrics.failed++;
+    const retry = this.ctx.handler.retry;
+    if (this.ctx.events.has('message.failed')) this.ctx.events.emit('message.failed', { message: this.message(entry), error: err });
+    if (err instanceof DecodeError || (err as { name?: string })?.name === 'DecodeError') {
+      entry.state = nextState(entry.state, E.DEAD_LETTER);
+      return this.deadLetter(entry, err, 'decode');
+    }
+    let retryable: boolean;
+    try {
+      retryable = retry.retryable(err);
+    } catch {
+      retryable = true;
+    }
+    if (!retryable || entry.attempt >= retry.maxAttempts) {
+      entry.state = nextState(entry.state, E.DEAD_LETTER);
+      if (!retryable) return this.deadLetter(entry, err, err instanceof TimeoutError ? 'timeout' : 'non-retryable');
+      return this.deadLetter(entry, new MaxRetriesExceededError(entry.attempt, { cause: err }), 'max-retries');
+    }
+    entry.state = nextState(entry.state, E.SCHEDULE);
+    const delayMs = backoffDelay(retry.backoff, entry.attempt, this.ctx.random);
+    this.stats.retried++;
+    this.ctx.metrics.retried++;
+    const delayed = retry.mode === 'delayed' && this.ctx.transport.capabilities.nativeDelay;
+    if (this.ctx.events.has('message.retry-scheduled')) {
+      this.ctx.events.emit('message.retry-scheduled', { message: this.message(entry), error: err, delayMs, mode: delayed ? 'delayed' : 'blocking' });
+    }
+    if (delayed) this.retryDelayed(entry, delayMs);
+    else this.retryBlocking(entry, delayMs);
+  }
+
+  private retryBlocking(entry: Entry, delayMs: number): void {
+    this.backingOff++;
+    if (this.ctx.handler.ordering === 'partition' && this.fetchState() !== undefined) this.send('BACK_OFF');
+    entry.timer = this.ctx.clock.setTimeout(() => {
+      entry.timer = undefined;
+      this.backingOff--;
+      if (this.draining || this.stopped) return;
+      entry.attempt++;
+      if (this.fetchState() === 'backingOff') this.send('RETRY_DUE');
+      this.scheduler.retry(entry);
+      this.pump();
+    }, delayMs);
+  }
+
+  /** Hand the retry to the broker's delay, then settle the original. Falls back to blocking on failure. */
+  private retryDelayed(entry: Entry, delayMs: number): void {
+    this.pendingSettles++;
+    const done = (): void => {
+      this.pendingSettles--;
+      entry.state = nextState(entry.state, E.SETTLE);
+      this.release(entry);
+      this.pump();
+    };
+    const fallBack = (err: unknown): void => {
+      this.pendingSettles--;
+      this.ctx.logger.warn('delayed retry hand-off failed; retrying in place', { handler: this.ctx.handler.name, error: err });
+      this.retryBlocking(entry, delayMs);
+    };
+    if (!this.offsetModel && this.lane.nack) {
+      this.lane.nack(entry.rec, delayMs).then(done, fallBack);
+      return;
+    }
+    const rec = entry.rec;
+    const copy = {
+      topic: this.ctx.handler.topic,
+      ...(rec.key !== undefined ? { key: rec.key } : {}),
+      value: rec.value,
+      headers: { ...rec.headers, 'partita-attempt': String(entry.attempt + 1) },
+      delayMs,
+    };
+    this.ctx.transport.publish([copy]).then(() => {
+      this.pendingSettles--;
+      this.settle(entry, 'ack', true);
+      this.pump();
+    }, fallBack);
+  }
+
+  private deadLetter(entry: Entry, err: unknown, reason: DeadLetterReason, tries = 0): void {
+    const dlq = this.ctx.dlqTopic;
+    const done = (): void => {
+      this.stats.deadLettered++;
+      this.ctx.metrics.countDeadLetter(reason);
+      if (this.ctx.events.has('message.dead-lettered')) {
+        this.ctx.events.emit('message.dead-lettered', { message: this.message(entry), error: err, reason, deadLetterTopic: dlq });
+      }
+      this.settle(entry, 'term');
+    };
+    if (dlq === null) {
+      this.ctx.logger.warn('message dropped after failure (dead-lettering disabled)', { handler: this.ctx.handler.name, topic: this.ref.topic, offset: entry.rec.offset, reason });
+      return done();
+    }
+    const record = deadLetterRecord({
+      dlqTopic: dlq, lane: { ...this.lane.id, topic: this.ctx.handler.topic }, record: entry.rec, attempts: entry.attempt,
+      error: err, reason, handler: this.ctx.handler.name, now: this.ctx.clock.now(),
+    });
+    this.pendingDeadLetters++;
+    this.ctx.transport.publish([record]).then(
+      () => {
+        this.pendingDeadLetters--;
+        this.unblock('dead-letter');
+        done();
+        this.pump();
+      },
+      (publishErr: unknown) => {
+        this.pendingDeadLetters--;
+        if (this.stopped) return;
+        this.block('dead-letter', publishErr);
+        const delay = Math.min(30_000, 100 * 2 ** Math.min(tries, 9));
+        this.pendingDeadLetters++;
+        this.ctx.clock.setTimeout(() => {
+          this.pendingDeadLetters--;
+          if (!this.stopped) this.deadLetter(entry, err, reason, tries + 1);
+          else this.checkIdle();
+        }, delay);
+      },
+    );
+  }
+
+  // ---- settle and commit -------------------------------------------------
+
+  private settle(entry: Entry, outcome: 'ack' | 'term', alreadyHandedOff = false): void {
+    if (entry.state !== S.settled) entry.state = nextState(entry.state, E.SETTLE);
+    this.release(entry);
+    if (this.offsetModel) {
+      this.watermark!.advance();
+      this.scheduleCommit();
+    } else if (!alreadyHandedOff) {
+      if (outcome === 'term') this.settleNow([entry.rec], 'term');
+      else {
+        this.acks.push(entry.rec);
+        if (!this.ackScheduled) {
+          this.ackScheduled = true;
+          setImmediate(() => this.flushAcks());
+        }
+      }
+    }
+  }
+
+  /** Bookkeeping common to every way an entry leaves the lane. */
+  private release(entry: Entry): void {
+    this.scheduler.release(entry);
+    this.unsettled--;
+    this.bufferedBytes -= entry.rec.value.byteLength;
+    entry.value = undefined;
+  }
+
+  private flushAcks(): void {
+    this.ackScheduled = false;
+    if (this.acks.length === 0) return;
+    const batch = this.acks;
+    this.acks = [];
+    this.settleNow(batch, 'ack');
+  }
+
+  private settleNow(records: InboundRecord[], outcome: 'ack' | 'term'): void {
+    if (!this.lane.settle) return;
+    this.pendingSettles++;
+    this.lane.settle(records, outcome).then(
+      () => {
+        this.pendingSettles--;
+        this.unblock('settle');
+        this.checkIdle();
+      },
+      (err: unknown) => {
+        this.pendingSettles--;
+        // The broker will redeliver after its ack wait: at-least-once holds; report it.
+        this.ctx.logger.warn('settle failed; the broker will redeliver', { handler: this.ctx.handler.name, count: records.length, error: err });
+        if (this.ctx.events.has('error')) this.ctx.events.emit('error', { error: err, where: `settle ${this.ref.topic}` });
+        this.checkIdle();
+      },
+    );
+  }
+
+  private scheduleCommit(): void {
+    if (this.commitScheduled || this.committing || this.stopped || !this.owned) return;
+    this.commitScheduled = true;
+    setImmediate(() => {
+      this.commitScheduled = false;
+      void this.commit();
+    });
+  }
+
+  /** Commit the watermark if it moved. Resolves when this commit attempt ended. */
+  private async commit(): Promise<void> {
+    if (!this.lane.commit || this.committing || this.stopped || !this.owned) return;
+    const target = this.watermark!.value();
+    if (this.committed !== undefined && target <= this.committed) return;
+    if (this.committed === undefined && this.stats.received === 0) return;
+    this.committing = true;
+    if (this.fetchState() !== undefined) this.send('COMMIT');
+    try {
+      const owned = await this.lane.commit(String(target), this.watermark!.metadata());
+      if (owned) this.committed = target;
+      else this.owned = false;
+      this.commitFailures = 0;
+      this.unblock('commit');
+    } catch (err) {
+      this.commitFailures++;
+      if (this.commitFailures >= 3) this.block('commit', err);
+      this.ctx.logger.warn('commit failed; retrying', { handler: this.ctx.handler.name, topic: this.ref.topic, partition: this.ref.partition, error: err });
+      const delay = Math.min(30_000, 100 * 2 ** Math.min(this.commitFailures, 9));
+      this.ctx.clock.setTimeout(() => this.scheduleCommit(), delay);
+    } finally {
+      this.committing = false;
+      if (this.machine.getSnapshot().status === 'active' && this.fetchState() !== undefined) this.send('COMMITTED');
+    }
+    if (this.committed !== undefined && this.watermark!.value() > this.committed && this.commitFailures === 0) this.scheduleCommit();
+    this.checkIdle();
+  }
+
+  // ---- backpressure and blocking ----------------------------------------
+
+  private checkPressure(): void {
+    if (this.draining || this.stopped) return;
+    const hw = this.ctx.maxBufferedMessages;
+    const executorFull = this.workers?.saturated() ?? false;
+    const over = this.unsettled >= hw || this.bufferedBytes >= this.ctx.maxBufferedBytes || executorFull;
+    const under = this.unsettled <= hw / 2 && this.bufferedBytes <= this.ctx.maxBufferedBytes / 2 && !executorFull;
+    if (!this.paused && over) {
+      this.paused = true;
+      this.pauseReason = executorFull ? 'executor queue full' : this.bufferedBytes >= this.ctx.maxBufferedBytes ? 'buffered bytes' : 'buffered messages';
+      this.lane.pause();
+      if (this.lastTop === 'running') this.send('PAUSE');
+      if (this.ctx.events.has('lane.paused')) this.ctx.events.emit('lane.paused', { lane: this.ref, reason: this.pauseReason });
+    } else if (this.paused && under) {
+      this.paused = false;
+      this.lane.resume();
+      if (this.lastTop === 'paused') this.send('RESUME');
+      if (this.ctx.events.has('lane.resumed')) this.ctx.events.emit('lane.resumed', { lane: this.ref });
+    }
+  }
+
+  private block(reason: string, err: unknown): void {
+    if (this.blockedBy.has(reason)) return;
+    this.blockedBy.add(reason);
+    this.ctx.logger.error(`lane blocked: ${reason} keeps failing`, { handler: this.ctx.handler.name, topic: this.ref.topic, partition: this.ref.partition, error: err });
+    if (this.lastTop === 'running' || this.lastTop === 'paused') this.send('BLOCK');
+  }
+
+  private unblock(reason: string): void {
+    if (!this.blockedBy.delete(reason) || this.blockedBy.size > 0) return;
+    if (this.lastTop === 'blocked') {
+      this.send('UNBLOCK');
+      if (this.paused) this.send('PAUSE');
+    }
+  }
+
+  get isBlocked(): boolean {
+    return this.blockedBy.size > 0;
+  }
+
+  // ---- drain -------------------------------------------------------------
+
+  private checkIdle(): void {
+    if (this.inFlight === 0 && this.scheduler.readyCount === 0 && this.backingOff === 0 && this.fetchState() === 'fetching') this.send('IDLE');
+    if (this.idleWaiters.length > 0 && this.isQuiet()) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+
+  private isQuiet(): boolean {
+    return this.inFlight === 0 && this.pendingDeadLetters === 0 && this.pendingSettles === 0 && !this.committing;
+  }
+
+  /**
+   * Stop taking work, let in-flight messages finish (aborting them at the
+   * deadline), make the final commit or acks, then stop. Idempotent.
+   */
+  drain(timeoutMs: number): Promise<void> {
+    return (this.drained ??= this.runDrain(timeoutMs));
+  }
+  private drained: Promise<void> | undefined;
+
+  private async runDrain(timeoutMs: number): Promise<void> {
+    this.draining = true;
+    this.send('DRAIN');
+    this.lane.pause();
+    this.scheduler.clear();
+    await new Promise<void>((resolve) => {
+      if (this.isQuiet()) return resolve();
+      const timer = this.ctx.clock.setTimeout(() => {
+        this.idleWaiters = this.idleWaiters.filter((w) => w !== onIdle);
+        resolve();
+      }, timeoutMs);
+      const onIdle = (): void => {
+        this.ctx.clock.clearTimeout(timer);
+        resolve();
+      };
+      this.idleWaiters.push(onIdle);
+    });
+    if (this.inFlight > 0) {
+      const err = new TimeoutError(`drain: handler "${this.ctx.handler.name}" still running after ${timeoutMs} ms; aborted`);
+      for (const entry of this.timeouts) {
+        if (entry.state === S.dispatched) {
+          entry.gen++;
+          entry.ac?.abort(err);
+        }
+      }
+      this.workers?.abandon();
+      this.ctx.metrics.inFlight -= this.inFlight;
+      this.inFlight = 0;
+    }
+    this.flushAcks();
+    if (this.offsetModel) {
+      while (this.committing) await new Promise<void>((r) => this.idleWaiters.push(r));
+      await this.commit();
+    }
+    this.stopped = true;
+    if (this.timeoutTimer !== undefined) this.ctx.clock.clearTimeout(this.timeoutTimer);
+    this.send('DRAINED');
+    this.machine.stop();
+  }
+
+  // ---- inspect -----------------------------------------------------------
+
+  snapshot(): LaneSnapshot {
+    return {
+      ...this.ref,
+      state: this.stateName(),
+      inFlight: this.inFlight,
+      buffered: this.scheduler.waitingCount(),
+      committed: this.offsetModel ? (this.committed === undefined ? undefined : String(this.committed)) : undefined,
+      lag: this.unsettled,
+      ...this.stats,
+    };
+  }
+}

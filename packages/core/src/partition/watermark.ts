@@ -1,0 +1,86 @@
+import { Deque } from './deque.js';
+import type { Entry } from './entry.js';
+import { S } from './message-lifecycle.js';
+
+const MAX_METADATA_CHARS = 3_000;
+
+/**
+ * Tracks the committable position of an offset-model lane: the next offset
+ * to consume, one past the longest run of settled entries (Kafka's
+ * convention). Settled offsets above it are encoded into commit metadata so a
+ * restarted consumer can skip them (as Confluent's Parallel Consumer does).
+ */
+export class Watermark {
+  private readonly window = new Deque<Entry>();
+  private next: number;
+
+  constructor(start = 0) {
+    this.next = start;
+  }
+
+  track(entry: Entry): void {
+    if (this.window.length === 0 && entry.off > this.next) this.next = entry.off;
+    this.window.push(entry);
+  }
+
+  /** Drop settled entries from the head; returns the watermark. */
+  advance(): number {
+    let head = this.window.peek();
+    while (head !== undefined && head.state >= S.settled) {
+      this.window.shift();
+      this.next = head.off + 1;
+      head = this.window.peek();
+    }
+    return head === undefined ? this.next : head.off;
+  }
+
+  value(): number {
+    const head = this.window.peek();
+    return head === undefined ? this.next : head.off;
+  }
+
+  /** Settled offsets above the watermark as `v1:<watermark>:<delta>+<len>,...` (base 36), or undefined. */
+  metadata(): string | undefined {
+    const base = this.value();
+    let out = '';
+    let runStart = -1;
+    let runLen = 0;
+    const flush = (): boolean => {
+      if (runLen === 0) return true;
+      const part = `${(runStart - base).toString(36)}+${runLen.toString(36)}`;
+      if (out.length + part.length + 4 > MAX_METADATA_CHARS) return false;
+      out += out === '' ? part : `,${part}`;
+      runLen = 0;
+      return true;
+    };
+    for (const e of this.window) {
+      if (e.state >= S.settled) {
+        if (runLen > 0 && e.off === runStart + runLen) runLen++;
+        else {
+          if (!flush()) break;
+          runStart = e.off;
+          runLen = 1;
+        }
+      } else if (!flush()) break;
+    }
+    flush();
+    return out === '' ? undefined : `v1:${base.toString(36)}:${out}`;
+  }
+}
+
+/** Parse commit metadata written by `Watermark.metadata`: the settled offsets above the watermark. */
+export function parseSettledOffsets(metadata: string | undefined): Set<number> {
+  const settled = new Set<number>();
+  if (!metadata || !metadata.startsWith('v1:')) return settled;
+  const [, baseText, runs] = metadata.split(':');
+  const committed = parseInt(baseText ?? '', 36);
+  if (!Number.isFinite(committed) || !runs) return settled;
+  for (const part of runs.split(',')) {
+    const [d, l] = part.split('+');
+    const delta = parseInt(d ?? '', 36);
+    const len = parseInt(l ?? '', 36);
+    if (!Number.isFinite(delta) || !Number.isFinite(len) || len > 1_000_000) continue;
+    for (let i = 0; i < len; i++) settled.add(committed + delta + i);
+  }
+  return settled;
+}

@@ -1,0 +1,101 @@
+import type { ExecutorMessage, ExecutorOutcome, SerializedError } from '../executor/executor.js';
+import type { Entry } from './entry.js';
+import type { LaneContext } from './lane-context.js';
+
+/** The part of a partition actor that worker dispatch drives. */
+export interface WorkerLane {
+  readonly ref: { readonly topic: string; readonly partition: number };
+  takeForWorker(): Entry | undefined;
+  complete(entry: Entry, gen: number, ok: boolean, err: unknown): void;
+  pump(): void;
+}
+
+/** Rebuild an Error from an outcome that crossed the thread boundary. */
+export function reviveError(e: SerializedError): Error {
+  const err = new Error(e.message) as Error & { code?: string; retryable: boolean };
+  err.name = e.name;
+  if (e.stack) err.stack = e.stack;
+  if (e.code) err.code = e.code;
+  err.retryable = e.retryable;
+  return err;
+}
+
+/**
+ * Ships batches of a lane's ready entries to the executor. Under key
+ * ordering a key has at most one entry in flight, so a batch never holds two
+ * messages of one key and order per key holds across threads.
+ */
+export class WorkerDispatch {
+  private listening: (() => void) | undefined;
+  private abandoned = false;
+
+  constructor(
+    private readonly lane: WorkerLane,
+    private readonly ctx: LaneContext,
+  ) {}
+
+  saturated(): boolean {
+    return this.ctx.executor!.saturated;
+  }
+
+  dispatch(capacity: number): void {
+    const executor = this.ctx.executor!;
+    const handler = this.ctx.handler;
+    while (capacity > 0) {
+      if (executor.saturated) {
+        this.listening ??= executor.onCapacity(() => {
+          this.listening?.();
+          this.listening = undefined;
+          this.lane.pump();
+        });
+        return;
+      }
+      const size = Math.min(capacity, Math.max(1, executor.batchSize(handler.name)));
+      const entries: Entry[] = [];
+      const messages: ExecutorMessage[] = [];
+      while (entries.length < size) {
+        const entry = this.lane.takeForWorker();
+        if (entry === undefined) break;
+        entries.push(entry);
+        const rec = entry.rec;
+        messages.push({
+          id: `${this.lane.ref.topic}/${this.lane.ref.partition}/${rec.offset}`,
+          topic: this.lane.ref.topic, key: rec.key, value: rec.value, headers: rec.headers,
+          partition: this.lane.ref.partition, offset: rec.offset, timestamp: rec.timestamp, attempt: entry.attempt,
+        });
+      }
+      if (entries.length === 0) return;
+      capacity -= entries.length;
+      const gens = entries.map((e) => e.gen);
+      const trace = entries[0]!.rec.headers.traceparent;
+      executor
+        .run({
+          handler: handler.name, worker: handler.worker!, timeoutMs: handler.timeoutMs,
+          contentType: this.ctx.codec.contentType, messages, ...(trace ? { trace: { traceparent: trace } } : {}),
+        })
+        .then(
+          (outcomes: readonly ExecutorOutcome[]) => {
+            if (this.abandoned) return;
+            entries.forEach((entry, i) => {
+              const o = outcomes[i];
+              if (o === undefined) this.lane.complete(entry, gens[i]!, false, new Error('executor returned no outcome for this message'));
+              else if (o.ok) this.lane.complete(entry, gens[i]!, true, undefined);
+              else this.lane.complete(entry, gens[i]!, false, reviveError(o.error));
+            });
+          },
+          (err: unknown) => {
+            if (this.abandoned) return;
+            if (this.ctx.events.has('worker.error')) this.ctx.events.emit('worker.error', { handler: handler.name, error: err });
+            entries.forEach((entry, i) => this.lane.complete(entry, gens[i]!, false, err));
+          },
+        );
+    }
+  }
+
+  /** Drain deadline passed: ignore outcomes still to come. */
+  abandon(): void {
+    this.abandoned = true;
+    this.listening?.();
+    this.listening = undefined;
+  }
+}
