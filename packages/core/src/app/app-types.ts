@@ -79,7 +79,7 @@ export interface AppEvents {
   'lane.revoked': { lane: LaneRef };
   'lane.paused': { lane: LaneRef; reason: string };
   'lane.resumed': { lane: LaneRef };
-  'lane.state-changed': { lane: LaneRef; from: string; to: string };
+  'lane.state-changed': { lane: LaneRef; from: string; to: string; fromValue: unknown; toValue: unknown };
   'worker.error': { handler: string; error: unknown };
   error: { error: unknown; where: string };
 }

@@ -15,7 +15,7 @@ export const laneMachine = createMachine({
   id: 'lane',
   initial: 'starting',
   states: {
-    starting: { on: { STARTED: 'running', DRAIN: 'draining' } },
+    starting: { on: { STARTED: 'running' } },
     running: {
       type: 'parallel',
       on: { PAUSE: 'paused', BLOCK: 'blocked', DRAIN: 'draining' },
@@ -23,7 +23,7 @@ export const laneMachine = createMachine({
         fetch: {
           initial: 'waiting',
           states: {
-            waiting: { on: { RECORDS: 'fetching', BACK_OFF: 'backingOff' } },
+            waiting: { on: { RECORDS: 'fetching' } },
             fetching: { on: { IDLE: 'waiting', BACK_OFF: 'backingOff' } },
             backingOff: { on: { RETRY_DUE: 'fetching' } },
           },
@@ -48,9 +48,9 @@ export type LaneEvent =
   | 'STARTED' | 'RECORDS' | 'IDLE' | 'BACK_OFF' | 'RETRY_DUE' | 'COMMIT' | 'COMMITTED'
   | 'PAUSE' | 'RESUME' | 'BLOCK' | 'UNBLOCK' | 'DRAIN' | 'DRAINED';
 
-/** Flatten an xstate state value to `running.fetching` style (parallel regions joined by `+`). */
-export function stateString(value: unknown): string {
-  if (typeof value === 'string') return value;
-  const entries = Object.entries(value as Record<string, unknown>);
-  return entries.map(([k, v]) => (typeof v === 'string' ? `${k}.${v}` : `${k}.${stateString(v)}`)).join('+');
+/** Region-level view of a state value: `running`, `fetch.waiting`, `commit.idle`. */
+export function regionStates(value: unknown): string[] {
+  if (typeof value === 'string') return [value];
+  const [top, regions] = Object.entries(value as Record<string, Record<string, string>>)[0]!;
+  return [top, ...Object.entries(regions).map(([r, v]) => `${r}.${v}`)];
 }

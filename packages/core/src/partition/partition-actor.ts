@@ -67,7 +67,7 @@ export class PartitionActor implements LaneSink {
     this.skip = this.offsetModel ? parseSettledOffsets(lane.committedMetadata) : new Set();
     this.workers = h.worker !== undefined && ctx.executor ? new WorkerDispatch(this, ctx) : undefined;
     this.machine = createActor(laneMachine);
-    this.machine.subscribe((snap) => this.onMachineChange(String(this.topState(snap.value))));
+    this.machine.subscribe((snap) => this.onMachineChange(snap.value));
     this.machine.start();
     this.send('STARTED');
   }
@@ -75,14 +75,16 @@ export class PartitionActor implements LaneSink {
   // ---- lane machine ------------------------------------------------------
 
   private lastTop = 'starting';
-  private topState(value: unknown): string {
-    return typeof value === 'string' ? value : Object.keys(value as object)[0]!;
-  }
-  private onMachineChange(top: string): void {
-    if (top === this.lastTop) return;
+  private lastValue: unknown = 'starting';
+  private onMachineChange(value: unknown): void {
+    const top = typeof value === 'string' ? value : Object.keys(value as object)[0]!;
     const from = this.lastTop;
+    const fromValue = this.lastValue;
     this.lastTop = top;
-    if (this.ctx.events.has('lane.state-changed')) this.ctx.events.emit('lane.state-changed', { lane: this.ref, from, to: top });
+    this.lastValue = value;
+    if (this.ctx.events.has('lane.state-changed') && JSON.stringify(fromValue) !== JSON.stringify(value)) {
+      this.ctx.events.emit('lane.state-changed', { lane: this.ref, from, to: top, fromValue, toValue: value });
+    }
   }
   private send(type: LaneEvent): void {
     if (this.machine.getSnapshot().status === 'active') this.machine.send({ type });
