@@ -2,14 +2,18 @@ import { Deque } from './deque.js';
 import type { Entry } from './entry.js';
 
 /**
- * Decides which entries may run. Entries with the same key run one at a
- * time in arrival (offset) order; keyless entries are independent. An entry
- * holds its key from `add` until `release` (success, dead-letter or hand-off
- * to a delayed retry), so a key backing off for a retry parks only that key.
+ * Decides which entries may run. Entries with the same key run one at a time
+ * in arrival (offset) order; keyless entries are independent. An entry holds
+ * its key from `add` until `release` (success, dead-letter or hand-off to a
+ * delayed retry), so a key backing off for a retry parks only that key.
+ *
+ * Per key, waiting entries form a linked list through `Entry.nextSameKey`;
+ * the map holds each busy key's tail. No allocation per key or per message.
  */
 export class KeyScheduler {
   private readonly ready = new Deque<Entry>();
-  private readonly queues = new Map<string, Deque<Entry>>();
+  private readonly tails = new Map<string, Entry>();
+  private waiting = 0;
 
   get readyCount(): number {
     return this.ready.length;
@@ -21,12 +25,12 @@ export class KeyScheduler {
       this.ready.push(entry);
       return;
     }
-    const queue = this.queues.get(key);
-    if (queue === undefined) {
-      this.queues.set(key, new Deque<Entry>());
-      this.ready.push(entry);
-    } else {
-      queue.push(entry);
+    const tail = this.tails.get(key);
+    this.tails.set(key, entry);
+    if (tail === undefined) this.ready.push(entry);
+    else {
+      tail.nextSameKey = entry;
+      this.waiting++;
     }
   }
 
@@ -34,11 +38,12 @@ export class KeyScheduler {
   release(entry: Entry): void {
     const key = entry.key;
     if (key === undefined) return;
-    const queue = this.queues.get(key);
-    if (queue === undefined) return;
-    const next = queue.shift();
-    if (next === undefined) this.queues.delete(key);
-    else this.ready.push(next);
+    const next = entry.nextSameKey;
+    if (next !== undefined) {
+      entry.nextSameKey = undefined;
+      this.waiting--;
+      this.ready.push(next);
+    } else if (this.tails.get(key) === entry) this.tails.delete(key);
   }
 
   /** A retry is due: it goes first. */
@@ -52,13 +57,13 @@ export class KeyScheduler {
 
   /** Entries not yet dispatched (ready or waiting behind their key). */
   waitingCount(): number {
-    let n = this.ready.length;
-    for (const q of this.queues.values()) n += q.length;
-    return n;
+    return this.ready.length + this.waiting;
   }
 
+  /** Forget everything (drain): nothing more will be dispatched. */
   clear(): void {
     this.ready.clear();
-    this.queues.clear();
+    this.tails.clear();
+    this.waiting = 0;
   }
 }

@@ -34,6 +34,11 @@ export class Watermark {
     return head === undefined ? this.next : head.off;
   }
 
+  /** Entries still tracked (unsettled, or settled above an unsettled one), in arrival order. */
+  entries(): Iterable<Entry> {
+    return this.window;
+  }
+
   value(): number {
     const head = this.window.peek();
     return head === undefined ? this.next : head.off;

@@ -1,0 +1,70 @@
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { conformanceScenarios, runConformanceScenario } from './conformance-suite.js';
+import { resolveConformanceOptions } from './conformance-options.js';
+
+const createTransport = () => {
+  throw new Error('not used');
+};
+
+describe('resolveConformanceOptions', () => {
+  it('fills in defaults: every feature on except rebalanceDuplicates', () => {
+    const r = resolveConformanceOptions({ name: 'x', createTransport, proxyTarget: { host: '127.0.0.1', port: 1 } });
+    expect(r.features).toEqual({ consumerGroups: true, replay: true, delayedRetry: true, reconnect: true, partitions: true, rebalanceDuplicates: false });
+    expect(r).toMatchObject({ waitTimeoutMs: 120_000, testTimeoutMs: 240_000, bulkMessages: 10_000, drainTimeoutMs: 5_000 });
+  });
+
+  it('rejects bad options with messages that name the option', () => {
+    expect(() => resolveConformanceOptions({ name: '', createTransport })).toThrow(/options.name/);
+    expect(() => resolveConformanceOptions({ name: 'x' } as never)).toThrow(/options.createTransport/);
+    expect(() => resolveConformanceOptions({ name: 'x', createTransport })).toThrow(/features.reconnect needs options.proxyTarget/);
+    expect(() => resolveConformanceOptions({ name: 'x', createTransport, features: { reconnect: false, groups: true } as never })).toThrow(/features.groups is unknown/);
+    expect(() => resolveConformanceOptions({ name: 'x', createTransport, features: { reconnect: 'no' as never } })).toThrow(/must be a boolean/);
+    expect(() => resolveConformanceOptions({ name: 'x', createTransport, features: { reconnect: false }, waitTimeoutMs: 0 })).toThrow(RangeError);
+    expect(() => resolveConformanceOptions({ name: 'x', createTransport, proxyTarget: { host: 'h', port: 0 } })).toThrow(/proxyTarget/);
+    expect(() => resolveConformanceOptions({ name: 'x', createTransport, features: { reconnect: false }, available: 1 as never })).toThrow(/options.available/);
+  });
+});
+
+describe('conformanceScenarios', () => {
+  it('covers every scenario of the brief, with unique names', () => {
+    const names = conformanceScenarios.map((s) => s.name);
+    expect(new Set(names).size).toBe(names.length);
+    expect(names).toHaveLength(14);
+    const requires = Object.fromEntries(conformanceScenarios.map((s) => [s.name, s.requires ?? []]));
+    expect(Object.values(requires).flat().sort()).toEqual(['consumerGroups', 'consumerGroups', 'delayedRetry', 'reconnect', 'replay']);
+  });
+
+  it('runConformanceScenario rejects an unknown scenario name', async () => {
+    await expect(runConformanceScenario('no such scenario', { name: 'x', createTransport, features: { reconnect: false } })).rejects.toThrow(/no scenario named/);
+  });
+});
+
+describe('conformanceSuite with an unreachable broker', () => {
+  const vitestBin = join(dirname(createRequire(import.meta.url).resolve('vitest/package.json')), 'vitest.mjs');
+  const config = fileURLToPath(new URL('./fixtures/vitest.fixture.config.ts', import.meta.url));
+  const run = (env: Record<string, string | undefined>) =>
+    spawnSync(process.execPath, [vitestBin, 'run', '--config', config], {
+      env: { ...process.env, ...env, CI: '1', NO_COLOR: '1', FORCE_COLOR: '0' },
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+
+  it('skips every scenario with the reason printed', () => {
+    const r = run({ PARTITA_REQUIRE_BROKERS: undefined });
+    const out = r.stdout + r.stderr;
+    expect(r.status, out).toBe(0);
+    expect(out).toContain('fixture broker is switched off');
+    expect(out).toMatch(/14 skipped/);
+  });
+
+  it('fails instead when PARTITA_REQUIRE_BROKERS=1', () => {
+    const r = run({ PARTITA_REQUIRE_BROKERS: '1' });
+    const out = r.stdout + r.stderr;
+    expect(r.status, out).not.toBe(0);
+    expect(out).toContain('PARTITA_REQUIRE_BROKERS=1, so this fails instead of skipping');
+  });
+});

@@ -1,0 +1,83 @@
+import { beforeAll, describe, it } from 'vitest';
+import { brokersRequired, REQUIRE_BROKERS_ENV } from '../availability/broker-availability.js';
+import { resolveConformanceOptions } from './conformance-options.js';
+import type { ConformanceOptions } from './conformance-options.js';
+import { ScenarioHarness } from './scenario-harness.js';
+import type { Scenario } from './scenario.js';
+import { deliveryScenarios } from './scenarios/delivery-scenarios.js';
+import { failureScenarios } from './scenarios/failure-scenarios.js';
+import { groupScenarios } from './scenarios/group-scenarios.js';
+import { lifecycleScenarios } from './scenarios/lifecycle-scenarios.js';
+
+/** Every scenario of the kit, in the order they run. */
+export const conformanceScenarios: readonly Scenario[] = [...deliveryScenarios, ...groupScenarios, ...failureScenarios, ...lifecycleScenarios];
+
+/**
+ * Run one scenario outside `conformanceSuite` (in your own `it`), with the
+ * same harness and cleanup. Resolves when it passed, rejects with the
+ * assertion or timeout that failed. The availability check is not run.
+ */
+export async function runConformanceScenario(scenario: Scenario | string, options: ConformanceOptions): Promise<void> {
+  const resolved = resolveConformanceOptions(options);
+  const found = typeof scenario === 'string' ? conformanceScenarios.find((s) => s.name === scenario) : scenario;
+  if (!found) throw new TypeError(`runConformanceScenario: no scenario named ${JSON.stringify(scenario)}; see conformanceScenarios`);
+  const h = new ScenarioHarness(resolved);
+  try {
+    await found.run(h);
+  } finally {
+    await h.cleanup();
+  }
+}
+
+/**
+ * Register the conformance suite with vitest: one `describe` named after the
+ * connector, one `it` per scenario. Call it at the top level of a test file.
+ *
+ * - Scenarios needing a feature the broker lacks (`features.x: false`) are skipped.
+ * - `available()` runs once before the scenarios; when it reports the broker
+ *   unreachable, every scenario is skipped with the reason printed, or the
+ *   suite fails when env `PARTITA_REQUIRE_BROKERS=1`.
+ * - Each scenario gets its own unique topics, groups, apps and transports,
+ *   and stops/closes all of them afterwards, also on failure. When a scenario
+ *   fails, the apps' captured warn/error logs are printed.
+ */
+export function conformanceSuite(options: ConformanceOptions): void {
+  const resolved = resolveConformanceOptions(options);
+  describe(`conformance: ${resolved.name}`, () => {
+    let unavailable: string | undefined;
+    beforeAll(async () => {
+      let verdict: boolean | string;
+      try {
+        verdict = await resolved.available();
+      } catch (err) {
+        verdict = `availability check failed: ${(err as Error)?.message ?? String(err)}`;
+      }
+      if (verdict === true) return;
+      const reason = typeof verdict === 'string' && verdict !== '' ? verdict : 'broker unreachable';
+      if (brokersRequired()) throw new Error(`conformance: ${resolved.name}: ${reason} (${REQUIRE_BROKERS_ENV}=1, so this fails instead of skipping)`);
+      unavailable = reason;
+      console.warn(`conformance: ${resolved.name}: skipped, ${reason} (set ${REQUIRE_BROKERS_ENV}=1 to fail instead)`);
+    }, resolved.testTimeoutMs);
+
+    for (const scenario of conformanceScenarios) {
+      const missing = (scenario.requires ?? []).filter((f) => !resolved.features[f]);
+      it.skipIf(missing.length > 0)(
+        missing.length > 0 ? `${scenario.name} [needs ${missing.join(', ')}]` : scenario.name,
+        async (ctx) => {
+          if (unavailable !== undefined) ctx.skip(unavailable);
+          const h = new ScenarioHarness(resolved);
+          ctx.onTestFailed(() => {
+            const logs = h.formatLogs();
+            if (logs) console.error(`conformance: ${resolved.name}: "${scenario.name}" failed; last app logs:\n${logs}`);
+          });
+          try {
+            await scenario.run(h);
+          } finally {
+            await h.cleanup();
+          }
+        },
+        resolved.testTimeoutMs,
+      );
+    }
+  });
+}

@@ -1,0 +1,176 @@
+import { createApp } from '@partita/core';
+import type { App, HandlerDefinition, Logger, PublishMessage, Transport } from '@partita/core';
+import { createFaultProxy } from '../fault-proxy/fault-proxy.js';
+import type { FaultProxy } from '../fault-proxy/fault-proxy.js';
+import { createLedger } from '../ledger/ledger.js';
+import type { Ledger } from '../ledger/ledger.js';
+import { uniqueName } from '../names/unique-name.js';
+import { waitFor } from '../wait/wait-for.js';
+import type { Condition } from '../wait/wait-for.js';
+import type { ResolvedConformanceOptions } from './conformance-options.js';
+
+/** The value every kit message carries: the ledger id plus scenario data. */
+export interface KitValue {
+  readonly id: string;
+  readonly [field: string]: unknown;
+}
+
+/** One captured log line of an app under test (printed when a scenario fails). */
+export interface CapturedLog {
+  readonly app: string;
+  readonly level: string;
+  readonly msg: string;
+  readonly fields?: Record<string, unknown>;
+}
+
+const MAX_LOGS = 500;
+const PUBLISH_CHUNK = 500;
+
+/**
+ * Everything one scenario needs, and the cleanup of it: unique topic and
+ * handler names, apps on fresh transports, a ledger, fault proxies and
+ * polling waits with the suite's deadline. `cleanup()` stops every app,
+ * closes transports and proxies, and never throws.
+ */
+export class ScenarioHarness {
+  readonly ledger: Ledger = createLedger();
+  readonly logs: CapturedLog[] = [];
+  private readonly apps: { label: string; app: App; transport: Transport }[] = [];
+  private readonly transports: Transport[] = [];
+  private readonly proxies: FaultProxy[] = [];
+  private readonly topics: string[] = [];
+
+  constructor(readonly options: ResolvedConformanceOptions) {}
+
+  get features(): ResolvedConformanceOptions['features'] {
+    return this.options.features;
+  }
+
+  /** A unique name for a handler (and so its group). */
+  name(base: string): string {
+    return uniqueName(`${this.options.name}-${base}`);
+  }
+
+  /** A unique topic name, prepared with `options.prepareTopics`. */
+  async topic(base: string): Promise<string> {
+    const t = this.name(base);
+    await this.prepare(t);
+    return t;
+  }
+
+  /** Prepare exact topic names (e.g. `${topic}.dlq`). */
+  async prepare(...topics: string[]): Promise<void> {
+    this.topics.push(...topics);
+    await this.options.prepareTopics(topics);
+  }
+
+  /** A logger that keeps the last lines for the failure report instead of printing them. */
+  logger(app: string): Logger {
+    const push = (level: string) => (msg: string, fields?: Record<string, unknown>): void => {
+      if (this.logs.length >= MAX_LOGS) this.logs.shift();
+      this.logs.push({ app, level, msg, ...(fields ? { fields } : {}) });
+    };
+    return { debug: () => undefined, info: push('info'), warn: push('warn'), error: push('error') };
+  }
+
+  /** A fresh transport from the connector, closed at cleanup. */
+  async transport(label: string, proxy?: FaultProxy): Promise<Transport> {
+    const t = await this.options.createTransport({ label, ...(proxy ? { proxy: { host: proxy.host, port: proxy.port } } : {}) });
+    this.transports.push(t);
+    return t;
+  }
+
+  /** Create and start an app on its own transport; stopped at cleanup. */
+  async app(label: string, handlers: readonly HandlerDefinition<any>[], extra: { proxy?: FaultProxy; transport?: Transport } = {}): Promise<App> {
+    const transport = extra.transport ?? (await this.transport(label, extra.proxy));
+    const app = createApp({ transport, handlers, logger: this.logger(label) });
+    this.apps.push({ label, app, transport });
+    app.on('error', ({ error, where }) => this.logger(label).error(`app error event at ${where}`, { error: String(error) }));
+    await app.start();
+    return app;
+  }
+
+  /** A fault proxy in front of `options.proxyTarget`; closed at cleanup. */
+  async proxy(): Promise<FaultProxy> {
+    const target = this.options.proxyTarget;
+    if (!target) throw new TypeError('the reconnect scenario needs options.proxyTarget');
+    const p = await createFaultProxy({ target });
+    this.proxies.push(p);
+    return p;
+  }
+
+  /** Poll with the suite's deadline. */
+  waitFor<T>(condition: Condition<T>, description: string, diagnose?: () => string): Promise<T> {
+    return waitFor(condition, { timeoutMs: this.options.waitTimeoutMs, intervalMs: 25, description, ...(diagnose ? { diagnose } : {}) });
+  }
+
+  /** Wait until `app` owns at least `min` lanes (the broker assigned its subscriptions). */
+  async lanes(app: App, min = 1, handler?: string): Promise<void> {
+    const count = (): number => app.inspect().lanes.filter((l) => (handler === undefined || l.handler === handler) && l.state !== 'stopped').length;
+    await this.waitFor(() => count() >= min, `${min} lane(s) assigned${handler ? ` to ${handler}` : ''}`, () => `lanes: ${JSON.stringify(app.inspect().lanes.map((l) => [l.handler, l.topic, l.partition, l.state]))}`);
+  }
+
+  /** Wait for all published ledger ids to be handled (at least `expected` published). */
+  allHandled(expected: number): ReturnType<Ledger['waitForAllHandled']> {
+    return this.ledger.waitForAllHandled({ expected, timeoutMs: this.options.waitTimeoutMs });
+  }
+
+  /**
+   * Publish through `app` in chunks, recording each chunk in the ledger once
+   * the broker confirmed it. `retryUntilConfirmed` retries a failed chunk
+   * (for fault scenarios) until the wait deadline.
+   */
+  async publish(app: App, messages: readonly PublishMessage<KitValue>[], opts: { retryUntilConfirmed?: boolean } = {}): Promise<void> {
+    for (let i = 0; i < messages.length; i += PUBLISH_CHUNK) {
+      const chunk = messages.slice(i, i + PUBLISH_CHUNK);
+      if (opts.retryUntilConfirmed) {
+        let lastError: unknown;
+        await this.waitFor(
+          async () => {
+            try {
+              await app.publish(chunk);
+              return true;
+            } catch (err) {
+              lastError = err;
+              return false;
+            }
+          },
+          'a publish to be confirmed after the fault healed',
+          () => `last error: ${String(lastError)}`,
+        );
+      } else {
+        await app.publish(chunk);
+      }
+      this.ledger.recordPublished(chunk.map((m) => ({ id: m.value.id, key: m.key })));
+    }
+  }
+
+  /** Stop every app (drain), close every transport and proxy. Never throws; failures are logged. */
+  async cleanup(): Promise<void> {
+    const drainTimeoutMs = this.options.drainTimeoutMs;
+    const stops = await Promise.allSettled(this.apps.map(({ app }) => app.stop({ drainTimeoutMs })));
+    stops.forEach((r, i) => {
+      if (r.status === 'rejected') this.logger(this.apps[i].label).error('cleanup: stop failed', { error: String(r.reason) });
+    });
+    await Promise.allSettled(this.transports.map((t) => t.close()));
+    await Promise.allSettled(this.proxies.map((p) => p.close()));
+    await this.options.cleanupTopics(this.topics).catch((err: unknown) => this.logger('suite').warn('cleanupTopics failed', { error: String(err) }));
+    this.ledger.close();
+  }
+
+  /** The captured logs, formatted for a failure report. */
+  formatLogs(last = 60): string {
+    return this.logs
+      .slice(-last)
+      .map((l) => `[${l.app}] ${l.level} ${l.msg}${l.fields ? ` ${safeJson(l.fields)}` : ''}`)
+      .join('\n');
+  }
+}
+
+function safeJson(v: unknown): string {
+  try {
+    return JSON.stringify(v, (_k, x) => (x instanceof Error ? `${x.name}: ${x.message}` : x));
+  } catch {
+    return String(v);
+  }
+}

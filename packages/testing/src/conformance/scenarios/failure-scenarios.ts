@@ -1,0 +1,183 @@
+import { expect } from 'vitest';
+import { defineHandler, NonRetryableError } from '@partita/core';
+import type { AppEvents, Message, PublishMessage } from '@partita/core';
+import { formatLedgerReport } from '../../ledger/ledger-report.js';
+import type { KitValue } from '../scenario-harness.js';
+import type { Scenario } from '../scenario.js';
+
+const fastBackoff = { initialMs: 20, multiplier: 1, maxMs: 20, jitter: 0 };
+
+const retryThenSuccess: Scenario = {
+  name: 'a failing message is retried (attempt increments) until it succeeds',
+  async run(h) {
+    const topic = await h.topic('retry');
+    const attempts: number[] = [];
+    const ctxAttempts: number[] = [];
+    const retries: AppEvents['message.retry-scheduled'][] = [];
+    const dead: unknown[] = [];
+    const app = await h.app('a', [
+      defineHandler<KitValue>({
+        name: h.name('retry'),
+        topic,
+        retry: { maxAttempts: 5, mode: 'blocking', backoff: fastBackoff },
+        handle(m, ctx) {
+          attempts.push(m.attempt);
+          ctxAttempts.push(ctx.attempt);
+          if (m.attempt < 3) throw new Error(`transient failure ${m.attempt}`);
+          h.ledger.recordHandled({ id: m.value.id, key: m.key, by: 'a' });
+        },
+      }),
+    ]);
+    app.on('message.retry-scheduled', (e) => retries.push(e));
+    app.on('message.dead-lettered', (e) => dead.push(e));
+    await h.lanes(app);
+    await h.publish(app, [{ topic, key: 'r', value: { id: 'retry-1' } }]);
+    await h.allHandled(1);
+    expect(attempts).toEqual([1, 2, 3]);
+    expect(ctxAttempts).toEqual([1, 2, 3]);
+    expect(retries.map((r) => r.mode)).toEqual(['blocking', 'blocking']);
+    expect(dead).toEqual([]);
+  },
+};
+
+const poisonToDeadLetter: Scenario = {
+  name: 'a poison message (NonRetryableError) goes to the dead-letter topic with the partita headers, value unchanged',
+  async run(h) {
+    const topic = await h.topic('poison');
+    const dlq = `${topic}.dlq`;
+    await h.prepare(dlq);
+    const name = h.name('poison');
+    const failedOriginals: Message<KitValue>[] = [];
+    const deadLetters: Message<KitValue>[] = [];
+    const events: AppEvents['message.dead-lettered'][] = [];
+    const app = await h.app('a', [
+      defineHandler<KitValue>({
+        name,
+        topic,
+        retry: { maxAttempts: 5, backoff: fastBackoff },
+        handle(m) {
+          if (m.value.poison) {
+            failedOriginals.push(m);
+            throw new NonRetryableError('poison pill');
+          }
+          h.ledger.recordHandled({ id: m.value.id, key: m.key, by: 'a' });
+        },
+      }),
+      defineHandler<KitValue>({ name: h.name('dlq-reader'), topic: dlq, deadLetter: false, handle: (m) => void deadLetters.push(m) }),
+    ]);
+    app.on('message.dead-lettered', (e) => events.push(e));
+    await h.waitFor(() => new Set(app.inspect().lanes.map((l) => l.topic)).size >= 2, 'lanes of the topic and its dead-letter topic');
+    const poison = { id: 'poison-1', poison: true, payload: { amount: 12.5, items: ['a', 'b'] } };
+    await h.publish(app, [{ topic, key: 'good', value: { id: 'good-1' } }]);
+    await app.publish({ topic, key: 'poison-key', value: poison, headers: { 'x-origin': 'conformance' } });
+    await h.publish(app, [{ topic, key: 'good', value: { id: 'good-2' } }]);
+    await h.waitFor(() => deadLetters.length >= 1, 'the dead-letter copy to arrive', () => `originals failed: ${failedOriginals.length}`);
+    await h.allHandled(2);
+    const original = failedOriginals[0];
+    const dead = deadLetters[0];
+    expect(failedOriginals, 'a non-retryable error is not retried').toHaveLength(1);
+    expect(dead.value).toEqual(poison);
+    expect(dead.headers['x-origin'], 'original headers are kept').toBe('conformance');
+    expect(dead.headers).toMatchObject({
+      'partita-original-topic': topic,
+      'partita-original-partition': String(original.partition),
+      'partita-original-offset': original.offset,
+      'partita-original-key': 'poison-key',
+      'partita-attempts': '1',
+      'partita-error-name': 'NonRetryableError',
+      'partita-error-message': 'poison pill',
+      'partita-handler': name,
+      'partita-group': name,
+    });
+    const stack = dead.headers['partita-error-stack'] ?? '';
+    expect(stack).toContain('poison pill');
+    expect(Buffer.byteLength(stack, 'utf8')).toBeLessThanOrEqual(4096);
+    const failedAt = dead.headers['partita-failed-at'] ?? '';
+    expect(failedAt).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/);
+    expect(Number.isFinite(Date.parse(failedAt))).toBe(true);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ reason: 'non-retryable', deadLetterTopic: dlq });
+  },
+};
+
+const continuesAfterErrors: Scenario = {
+  name: 'the app keeps consuming after handler errors (thrown errors, non-Error throws, rejections)',
+  async run(h) {
+    const topic = await h.topic('errors');
+    const failAttempts = new Map<string, number>();
+    const app = await h.app('a', [
+      defineHandler<KitValue>({
+        name: h.name('errors'),
+        topic,
+        retry: { maxAttempts: 2, backoff: fastBackoff },
+        deadLetter: false,
+        async handle(m) {
+          const kind = m.value.fail as string | undefined;
+          if (kind) {
+            failAttempts.set(m.value.id, Math.max(failAttempts.get(m.value.id) ?? 0, m.attempt));
+            if (kind === 'throw') throw new Error('handler failed on purpose');
+            if (kind === 'string') throw 'not an Error object';
+            return Promise.reject(new TypeError('rejected on purpose'));
+          }
+          h.ledger.recordHandled({ id: m.value.id, key: m.key, by: 'a' });
+        },
+      }),
+    ]);
+    await h.lanes(app);
+    const kinds = ['throw', 'string', 'reject'];
+    const first: PublishMessage<KitValue>[] = [];
+    for (let i = 0; i < 30; i++) {
+      first.push({ topic, key: `k${i % 6}`, value: { id: `bad-${i}`, fail: kinds[i % 3] } });
+      first.push({ topic, key: `k${i % 6}`, value: { id: `good-${i}` } });
+    }
+    // Failing messages are not recorded as published in the ledger: they are expected never to succeed.
+    await app.publish(first.filter((m) => m.value.fail));
+    await h.publish(app, first.filter((m) => !m.value.fail));
+    await h.waitFor(
+      () => failAttempts.size === 30 && [...failAttempts.values()].every((a) => a === 2),
+      'every failing message to be attempted twice',
+      () => `failing messages seen ${failAttempts.size}`,
+    );
+    await h.publish(app, Array.from({ length: 20 }, (_, i) => ({ topic, key: `k${i % 6}`, value: { id: `after-${i}` } })));
+    const report = await h.allHandled(50);
+    expect(report.lost, formatLedgerReport(report)).toEqual([]);
+    expect(app.inspect().state).toBe('running');
+    expect([...failAttempts.values()].every((a) => a === 2), 'no failing message was attempted more than maxAttempts').toBe(true);
+  },
+};
+
+const delayedRetry: Scenario = {
+  name: "retry.mode 'delayed' hands the message to the broker's delay and eventually succeeds",
+  requires: ['delayedRetry'],
+  async run(h) {
+    const topic = await h.topic('delayed');
+    const attempts: number[] = [];
+    const retries: AppEvents['message.retry-scheduled'][] = [];
+    const app = await h.app('a', [
+      defineHandler<KitValue>({
+        name: h.name('delayed'),
+        topic,
+        retry: { maxAttempts: 5, mode: 'delayed', backoff: { initialMs: 50, multiplier: 2, maxMs: 400, jitter: 0 } },
+        handle(m) {
+          if (m.value.flaky) {
+            attempts.push(m.attempt);
+            if (m.attempt < 3) throw new Error(`not yet (${m.attempt})`);
+          }
+          h.ledger.recordHandled({ id: m.value.id, key: m.key, by: 'a' });
+        },
+      }),
+    ]);
+    app.on('message.retry-scheduled', (e) => retries.push(e));
+    await h.lanes(app);
+    await h.publish(app, [
+      { topic, key: 'same', value: { id: 'flaky-1', flaky: true } },
+      ...Array.from({ length: 10 }, (_, i) => ({ topic, key: 'same', value: { id: `next-${i}` } })),
+    ]);
+    const report = await h.allHandled(11);
+    expect(report.lost, formatLedgerReport(report)).toEqual([]);
+    expect(attempts).toEqual([1, 2, 3]);
+    expect(retries.map((r) => r.mode)).toEqual(['delayed', 'delayed']);
+  },
+};
+
+export const failureScenarios: readonly Scenario[] = [retryThenSuccess, poisonToDeadLetter, continuesAfterErrors, delayedRetry];

@@ -1,0 +1,15 @@
+export { createLedger } from './ledger/ledger.js';
+export type { Ledger, LedgerOptions, PublishedEntry, HandledEntry, WaitForAllHandledOptions } from './ledger/ledger.js';
+export { analyzeLedger, formatLedgerReport } from './ledger/ledger-report.js';
+export type { LedgerEvent, LedgerReport, OrderViolation } from './ledger/ledger-report.js';
+export { waitFor } from './wait/wait-for.js';
+export type { WaitForOptions, Condition } from './wait/wait-for.js';
+export { createFaultProxy } from './fault-proxy/fault-proxy.js';
+export type { FaultProxy, FaultProxyOptions, FaultProxyStats } from './fault-proxy/fault-proxy.js';
+export { uniqueName } from './names/unique-name.js';
+export { tcpReachable, brokersRequired, REQUIRE_BROKERS_ENV } from './availability/broker-availability.js';
+export type { TcpReachableOptions } from './availability/broker-availability.js';
+export { conformanceSuite, conformanceScenarios, runConformanceScenario } from './conformance/conformance-suite.js';
+export type { ConformanceOptions, ConformanceFeatures, TransportContext } from './conformance/conformance-options.js';
+export type { Scenario } from './conformance/scenario.js';
+export type { ScenarioHarness, KitValue, CapturedLog } from './conformance/scenario-harness.js';
