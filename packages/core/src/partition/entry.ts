@@ -16,10 +16,21 @@ export class Entry {
   /** The next entry waiting behind this one for the same key (an intrusive queue: no allocation per key). */
   nextSameKey: Entry | undefined = undefined;
 
+  /**
+   * Numeric offset for the offset model (parsed on first use: the offset
+   * string is often cold in cache), arrival sequence for the message model.
+   */
+  get off(): number {
+    if (this.offNum < 0) this.offNum = Number(this.rec.offset);
+    return this.offNum;
+  }
+
   constructor(
     readonly rec: InboundRecord,
-    /** Numeric offset for the offset model; arrival sequence for the message model. */
-    readonly off: number,
+    /** -1 until parsed from `rec.offset`. */
+    private offNum: number,
+    /** Bytes of the value, counted once. */
+    readonly bytes: number,
     /** Scheduling key: messages sharing it run one at a time; undefined = independent. */
     readonly key: string | undefined,
     public attempt: number,

@@ -124,17 +124,17 @@ export class PartitionActor implements LaneSink {
     const keyed = this.ctx.handler.ordering;
     for (let i = 0; i < records.length; i++) {
       const rec = records[i]!;
-      const off = this.offsetModel ? Number(rec.offset) : this.seq++;
       const key = keyed === 'key' ? rec.key : keyed === 'partition' ? '' : undefined;
-      const entry = new Entry(rec, off, key, 0);
+      const bytes = rec.value.byteLength;
+      const entry = new Entry(rec, this.offsetModel ? -1 : this.seq++, bytes, key, 0);
       this.watermark.track(entry);
       this.unsettled++;
-      this.bufferedBytes += rec.value.byteLength;
-      if (this.skip.size > 0 && this.skip.delete(off)) {
+      this.bufferedBytes += bytes;
+      if (this.skip.size > 0 && this.skip.delete(entry.off)) {
         // Settled before a restart (commit metadata): not handled again.
         entry.state = nextState(entry.state, E.SKIP);
         this.unsettled--;
-        this.bufferedBytes -= rec.value.byteLength;
+        this.bufferedBytes -= bytes;
         this.watermark.advance();
         this.scheduleCommit();
         continue;
@@ -431,7 +431,7 @@ export class PartitionActor implements LaneSink {
   private release(entry: Entry): void {
     this.scheduler.release(entry);
     this.unsettled--;
-    this.bufferedBytes -= entry.rec.value.byteLength;
+    this.bufferedBytes -= entry.bytes;
     entry.value = undefined;
   }
 

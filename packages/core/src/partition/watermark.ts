@@ -19,19 +19,26 @@ export class Watermark {
   }
 
   track(entry: Entry): void {
-    if (this.window.length === 0 && entry.off > this.next) this.next = entry.off;
     this.window.push(entry);
   }
 
-  /** Drop settled entries from the head; returns the watermark. */
-  advance(): number {
+  /** Drop settled entries from the head. */
+  advance(): void {
     let head = this.window.peek();
     while (head !== undefined && head.state >= S.settled) {
-      this.window.shift();
-      this.next = head.off + 1;
+      this.passed = this.window.shift();
       head = this.window.peek();
     }
-    return head === undefined ? this.next : head.off;
+  }
+
+  /** Last entry the watermark moved past; its offset is parsed only when the watermark is read. */
+  private passed: Entry | undefined;
+  private passedNext(): number {
+    if (this.passed !== undefined) {
+      this.next = this.passed.off + 1;
+      this.passed = undefined;
+    }
+    return this.next;
   }
 
   /** Entries still tracked (unsettled, or settled above an unsettled one), in arrival order. */
@@ -41,7 +48,7 @@ export class Watermark {
 
   value(): number {
     const head = this.window.peek();
-    return head === undefined ? this.next : head.off;
+    return head === undefined ? this.passedNext() : head.off;
   }
 
   /** Settled offsets above the watermark as `v1:<watermark>:<delta>+<len>,...` (base 36), or undefined. */
