@@ -33,6 +33,19 @@ export class Entry {
     readonly bytes: number,
     /** Scheduling key: messages sharing it run one at a time; undefined = independent. */
     readonly key: string | undefined,
-    public attempt: number,
+    /** 0 until first read: most messages succeed without anyone asking. */
+    private attemptNum: number,
   ) {}
+
+  /** Delivery attempt, 1-based: from a delayed retry's `partita-attempt` header, the broker's count, or 1. */
+  get attempt(): number {
+    if (this.attemptNum === 0) {
+      const header = this.rec.headers['partita-attempt'];
+      this.attemptNum = header !== undefined ? Number(header) || 1 : this.rec.deliveryCount ?? 1;
+    }
+    return this.attemptNum;
+  }
+  set attempt(n: number) {
+    this.attemptNum = n;
+  }
 }

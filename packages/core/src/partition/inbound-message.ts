@@ -7,12 +7,21 @@ import type { LaneContext } from './lane-context.js';
 
 /** The `Message` a handler receives; `id` is computed on demand. */
 export class InboundMessage<T = unknown> implements Message<T> {
+  private readonly rec: InboundRecord;
+  readonly value: T;
+  /** Fixed at dispatch time when read; computed lazily from the entry otherwise. */
+  private readonly entry: Entry;
   constructor(
     private readonly lane: LaneRef,
-    private readonly rec: InboundRecord,
-    readonly value: T,
-    readonly attempt: number,
-  ) {}
+    entry: Entry,
+  ) {
+    this.rec = entry.rec;
+    this.value = entry.value as T;
+    this.entry = entry;
+  }
+  get attempt(): number {
+    return this.entry.attempt;
+  }
   get id(): string {
     return `${this.lane.topic}/${this.lane.partition}/${this.rec.offset}`;
   }

@@ -189,10 +189,6 @@ export class PartitionActor implements LaneSink {
   }
 
   private beginDispatch(entry: Entry): void {
-    if (entry.attempt === 0) {
-      const header = entry.rec.headers['partita-attempt'];
-      entry.attempt = header !== undefined ? Number(header) || 1 : entry.rec.deliveryCount ?? 1;
-    }
     entry.deadline = Infinity;
     entry.state = nextState(entry.state, E.DISPATCH);
     entry.gen++;
@@ -236,7 +232,7 @@ export class PartitionActor implements LaneSink {
   }
 
   message(entry: Entry): InboundMessage {
-    return new InboundMessage(this.ref, entry.rec, entry.value, entry.attempt);
+    return new InboundMessage(this.ref, entry);
   }
 
   // ---- timeouts ----------------------------------------------------------

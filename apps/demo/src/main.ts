@@ -1,0 +1,103 @@
+/**
+ * `npm start`: an order pipeline on the embedded broker.
+ *
+ *   shop ──publish──▶ orders ──validate──▶ orders.validated ──bill──▶ (payments)
+ *                        │                        │
+ *                        └──▶ orders.dlq          └──archive (worker threads, CPU-heavy)
+ *
+ * Poison orders end in the dead-letter topic (invalid data, a payload that
+ * does not decode); a flaky payment gateway fails some charges, which succeed
+ * on retry. A live progress line runs; a summary table closes the run.
+ * Ctrl-C drains in-flight work and exits cleanly.
+ */
+import { NonRetryableError as NonRetryable, createApp, createConsoleLogger, defineHandler, recovery, type App } from '@partita/core';
+import { createMemoryBroker, memoryTransport } from '@partita/memory';
+import { orderStream, type Order } from './orders.js';
+import { archiveStage } from './archive-stage.js';
+import { printSummary, progressLine } from './report.js';
+
+const ORDERS = Number(process.env.DEMO_ORDERS ?? 10_000);
+const broker = createMemoryBroker({ defaultPartitions: 4 });
+const logger = createConsoleLogger({ level: (process.env.PARTITA_LOG_LEVEL as 'info' | undefined) ?? 'error' });
+const chargedBy = new Map<string, number>();
+let gatewayCalls = 0;
+
+const validate = defineHandler<Order>({
+  name: 'validate',
+  topic: 'orders',
+  ordering: 'key',
+  maxInFlight: 64,
+  retry: { maxAttempts: 3, backoff: { initialMs: 20, maxMs: 200 } },
+  async handle(msg, ctx) {
+    const order = msg.value;
+    if (!order.customer || !(order.total > 0)) throw new NonRetryable(`order ${order.id}: total must be positive and customer set`);
+    await ctx.publish({ topic: 'orders.validated', key: msg.key, value: { ...order, validatedAt: Date.now() } });
+  },
+});
+
+const bill = defineHandler<Order>({
+  name: 'bill',
+  topic: 'orders.validated',
+  ordering: 'key',
+  maxInFlight: 128,
+  retry: { maxAttempts: 5, backoff: { initialMs: 10, multiplier: 2, maxMs: 200, jitter: 0.2 } },
+  async handle(msg) {
+    gatewayCalls++;
+    // The payment gateway answers in 1–3 ms and fails the first try of every 25th order.
+    await new Promise((r) => setTimeout(r, 1 + (gatewayCalls % 3)));
+    if (msg.value.id % 25 === 0 && msg.attempt === 1) throw new Error('payment gateway timeout (transient)');
+    chargedBy.set(msg.value.customer, (chargedBy.get(msg.value.customer) ?? 0) + msg.value.total);
+  },
+});
+
+const archive = await archiveStage();
+const app: App = createApp({
+  transport: memoryTransport(broker),
+  handlers: [validate, bill, ...archive.handlers],
+  ...(archive.executor ? { executor: archive.executor } : {}),
+  middleware: [recovery()],
+  logger,
+});
+
+let stopping = false;
+const started = Date.now();
+async function shutdown(reason: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  clearInterval(ticker);
+  process.stderr.write('\n');
+  await app.stop({ drainTimeoutMs: 10_000 });
+  printSummary({ app, broker, published: publishedCount, malformed: malformedCount, elapsedMs: Date.now() - started, reason, archive: archive.perThread() });
+  await broker.close();
+  process.exit(0);
+}
+process.once('SIGINT', () => void shutdown('interrupted (Ctrl-C): drained and stopped'));
+process.once('SIGTERM', () => void shutdown('terminated (SIGTERM): drained and stopped'));
+
+/** Messages of handler `h` that are settled: handled or dead-lettered. */
+function settled(h: string): number {
+  return app.inspect().lanes.filter((l) => l.handler === h).reduce((n, l) => n + l.succeeded + l.deadLettered, 0);
+}
+
+await app.start();
+const ticker = setInterval(() => progressLine(app, publishedCount, ORDERS, started), 250);
+let publishedCount = 0;
+let malformedCount = 0;
+for (const batch of orderStream(ORDERS, 500)) {
+  // A polite producer: stay at most ~5,000 orders ahead of validation, and let the event loop breathe.
+  while (!stopping && publishedCount - settled('validate') > 5_000) await new Promise((r) => setTimeout(r, 5));
+  if (stopping) break;
+  await app.publish(batch.valid);
+  // A payload that is not JSON at all: the runtime dead-letters it with reason `decode`.
+  if (batch.garbage) await broker.publish({ topic: 'orders', key: batch.garbage.key, value: batch.garbage.bytes });
+  publishedCount += batch.valid.length + (batch.garbage ? 1 : 0);
+  malformedCount += batch.garbage ? 1 : 0;
+}
+
+// Finished when every order is settled: validated (or dead-lettered), billed and archived.
+const done = (): boolean => {
+  const validated = app.inspect().lanes.filter((l) => l.handler === 'validate').reduce((n, l) => n + l.succeeded, 0);
+  return settled('validate') >= publishedCount && settled('bill') >= validated && archive.handlers.every((h) => settled(h.name) >= validated);
+};
+while (!stopping && !done()) await new Promise((r) => setTimeout(r, 50));
+await shutdown('completed');

@@ -1,0 +1,66 @@
+import type { InboundRecord, LaneHandle, LaneId, LaneSink, TimerHandle } from '@partita/core';
+
+/**
+ * The connector's bookkeeping for one assigned Kafka partition (one lane).
+ *
+ * A lane lives from the assignment that gave this member the partition until
+ * the first assignment without it (or a change of member id, which means the
+ * coordinator dropped this member). `owned` turns false at that moment, before
+ * `sink.revoked` is called, so every later `commit` reports `false`.
+ */
+export interface KafkaLane {
+  readonly key: string;
+  readonly id: LaneId;
+  /** The Kafka topic of the partition: the subscribed topic or one of its retry tiers. */
+  readonly kafkaTopic: string;
+  readonly partition: number;
+  /** Records come from a retry-tier topic and are held until `partita-deliver-at`. */
+  readonly tier: boolean;
+  owned: boolean;
+  handle: LaneHandle | undefined;
+  sink: LaneSink | undefined;
+  /** Resolves once `sink.assigned` returned (the lane accepts records). */
+  ready: Promise<void>;
+  /** One past the last offset delivered to the sink (dedupes kafkajs re-fetches after a rejoin). */
+  nextExpected: bigint | undefined;
+  /** The runtime asked to pause. */
+  runtimePaused: boolean;
+  /** A retry-tier head record is not due yet. */
+  held: boolean;
+  holdTimer: TimerHandle | undefined;
+  /** Last offset this member committed for the lane. */
+  committed: string | undefined;
+}
+
+export function laneKey(topic: string, partition: number): string {
+  return `${topic}\u0000${partition}`;
+}
+
+const decoder = new TextDecoder();
+
+type KafkaHeaderValue = Buffer | string | (Buffer | string)[] | undefined;
+
+/** kafkajs message → `InboundRecord` (key and header values as UTF-8 strings; repeated headers keep the last). */
+export function toInboundRecord(message: {
+  key: Buffer | null;
+  value: Buffer | null;
+  headers?: Record<string, KafkaHeaderValue>;
+  offset: string;
+  timestamp: string;
+}): InboundRecord {
+  const headers: Record<string, string> = {};
+  if (message.headers) {
+    for (const [k, v] of Object.entries(message.headers)) {
+      const last = Array.isArray(v) ? v[v.length - 1] : v;
+      if (last === undefined) continue;
+      headers[k] = typeof last === 'string' ? last : decoder.decode(last);
+    }
+  }
+  return {
+    key: message.key === null || message.key === undefined ? undefined : decoder.decode(message.key),
+    value: message.value ?? new Uint8Array(0),
+    headers,
+    offset: message.offset,
+    timestamp: Number(message.timestamp),
+  };
+}

@@ -1,0 +1,343 @@
+import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { InboundRecord, LaneHandle, Subscription, SubscriptionSink, SubscriptionSpec } from '@partita/core';
+import { ConnectionError } from '@partita/core';
+import { mapKafkaError } from '../errors/map-kafka-error.js';
+import type { ResolvedKafkaOptions } from '../options/kafka-options.js';
+import { DELIVER_AT_HEADER } from '../topics/retry-tiers.js';
+import { laneKey, toInboundRecord, type KafkaLane } from './kafka-lane.js';
+
+const GROUP_CHANGE = new Set(['REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'FENCED_INSTANCE_ID']);
+const errType = (err: unknown): string | undefined => {
+  const e = err as { type?: string; originalError?: { type?: string } } | undefined;
+  return e?.type ?? e?.originalError?.type;
+};
+
+/**
+ * One kafkajs consumer in `spec.group`, subscribed to `spec.topic` and its
+ * retry tiers. Lane mapping: one lane per assigned Kafka partition. A lane of
+ * the main topic has `id.topic = spec.topic`; a retry-tier partition is its
+ * own lane with `id.topic = "<topic>.retry.<tier>"` (its own offset space,
+ * so its own watermark), and its records are held until due.
+ *
+ * Rebalance (kafkajs has no revoke callback): on `GROUP_JOIN` the new
+ * assignment is compared with the lanes held. Lanes not in it (all of them
+ * when the member id changed: the coordinator dropped this member) stop being
+ * owned at once, so their commits report `false`, and are revoked through
+ * `sink.revoked`; new partitions become lanes after that, with the commit
+ * metadata read from the group. Every `eachBatch` waits for that barrier
+ * (heartbeating meanwhile), so no record of the new assignment is delivered
+ * before the lost lanes drained. Retained lanes keep their sink; kafkajs
+ * re-fetches them from the committed offset after a rejoin, so the lane seeks
+ * to its next expected offset and drops records it already delivered.
+ */
+export class KafkaSubscription implements Subscription {
+  readonly #lanes = new Map<string, KafkaLane>();
+  readonly #tierTopics: ReadonlySet<string>;
+  #consumer: Consumer;
+  #memberId: string | undefined;
+  #barrier: Promise<void> = Promise.resolve();
+  #joinWaiters: (() => void)[] = [];
+  #closing: Promise<void> | undefined;
+  #crashed: unknown;
+  #running = false;
+  /** Counter of confirmed commits per lane key (kafkajs resolves `commitOffsets` without committing while its runner is stopped). */
+  readonly #commitSeq = new Map<string, number>();
+  #seq = 0;
+
+  constructor(
+    kafka: Kafka,
+    private readonly admin: () => Promise<Admin>,
+    private readonly spec: SubscriptionSpec,
+    private readonly sink: SubscriptionSink,
+    private readonly options: ResolvedKafkaOptions,
+    private readonly topics: readonly string[],
+    tierTopics: readonly string[],
+  ) {
+    this.#tierTopics = new Set(tierTopics);
+    this.#consumer = kafka.consumer({
+      groupId: spec.group,
+      sessionTimeout: options.sessionTimeoutMs,
+      heartbeatInterval: options.heartbeatIntervalMs,
+      rebalanceTimeout: options.rebalanceTimeoutMs,
+      maxBytesPerPartition: options.maxBytesPerPartition,
+      maxWaitTimeInMs: options.maxWaitTimeMs,
+      allowAutoTopicCreation: false,
+    });
+    const ev = this.#consumer.events;
+    this.#consumer.on(ev.GROUP_JOIN, ({ payload }) => this.#onJoin(payload.memberId, payload.memberAssignment));
+    this.#consumer.on(ev.COMMIT_OFFSETS, ({ payload }) => {
+      const seq = ++this.#seq;
+      for (const t of payload.topics) for (const p of t.partitions) this.#commitSeq.set(laneKey(t.topic, Number(p.partition)), seq);
+    });
+    this.#consumer.on(ev.CRASH, ({ payload }) => {
+      this.#running = false;
+      this.#crashed = payload.error;
+      options.logger?.warn('kafka consumer crashed', { group: spec.group, restart: payload.restart, error: payload.error?.message });
+      if (!payload.restart) this.#revokeAll('consumer crashed without restart');
+    });
+  }
+
+  /** Subscribes and starts the consumer; resolves once kafkajs runs (the first assignment may follow). */
+  async start(): Promise<void> {
+    try {
+      await this.#consumer.connect();
+      await this.#consumer.subscribe({ topics: [...this.topics], fromBeginning: this.spec.startFrom !== 'latest' });
+      await this.#consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        eachBatch: (payload) => this.#onBatch(payload),
+      });
+    } catch (err) {
+      await this.#consumer.disconnect().catch(() => {});
+      throw mapKafkaError(err, `subscribe(${this.spec.topic})`, this.spec.topic);
+    }
+  }
+
+  /** Lanes this member owns now (for health). */
+  lanes(): readonly KafkaLane[] {
+    return [...this.#lanes.values()].filter((l) => l.owned);
+  }
+
+  get crashed(): unknown {
+    return this.#running ? undefined : this.#crashed;
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      const lanes = [...this.#lanes.values()];
+      if (lanes.length > 0) this.#safe('pause', (c) => c.pause(lanes.map((l) => ({ topic: l.kafkaTopic, partitions: [l.partition] }))));
+      await this.#barrier.catch(() => {});
+      // Drain with the consumer still in the group, so final commits land.
+      await Promise.all(lanes.map(async (l) => {
+        await l.ready.catch(() => {});
+        if (l.sink) await this.sink.revoked(l.id).catch((err) => this.options.logger?.error('revoke failed', { lane: l.id, error: String(err) }));
+        this.#disown(l);
+      }));
+      this.#lanes.clear();
+      for (const w of this.#joinWaiters.splice(0)) w();
+      await this.#consumer.disconnect().catch(() => {});
+    })();
+    return this.#closing;
+  }
+
+  #onJoin(memberId: string, assignment: Record<string, number[]>): void {
+    this.#running = true;
+    this.#crashed = undefined;
+    const memberChanged = this.#memberId !== undefined && this.#memberId !== memberId;
+    this.#memberId = memberId;
+    const assigned = new Set<string>();
+    for (const [topic, partitions] of Object.entries(assignment)) for (const p of partitions) assigned.add(laneKey(topic, p));
+    const lost: KafkaLane[] = [];
+    for (const lane of this.#lanes.values()) {
+      if (memberChanged || !assigned.has(lane.key)) lost.push(lane);
+    }
+    for (const lane of lost) {
+      this.#disown(lane);
+      this.#lanes.delete(lane.key);
+    }
+    const gained: KafkaLane[] = [];
+    for (const [topic, partitions] of Object.entries(assignment)) {
+      for (const partition of partitions) {
+        const key = laneKey(topic, partition);
+        const kept = this.#lanes.get(key);
+        if (kept) {
+          // kafkajs restarts retained partitions from the committed offset after a rejoin.
+          const next = kept.nextExpected;
+          if (next !== undefined) this.#safe('seek', (c) => c.seek({ topic, partition, offset: next.toString() }));
+          continue;
+        }
+        const lane = this.#newLane(topic, partition);
+        this.#lanes.set(key, lane);
+        gained.push(lane);
+      }
+    }
+    const previous = this.#barrier;
+    this.#barrier = (async () => {
+      await previous.catch(() => {});
+      await Promise.all(lost.map(async (l) => {
+        await l.ready.catch(() => {});
+        if (l.sink) await this.sink.revoked(l.id).catch((err) => this.options.logger?.error('revoke failed', { lane: l.id, error: String(err) }));
+      }));
+      await this.#assign(gained);
+    })();
+    for (const w of this.#joinWaiters.splice(0)) w();
+  }
+
+  #newLane(kafkaTopic: string, partition: number): KafkaLane {
+    const lane: KafkaLane = {
+      key: laneKey(kafkaTopic, partition),
+      id: { group: this.spec.group, topic: kafkaTopic, partition },
+      kafkaTopic, partition, tier: this.#tierTopics.has(kafkaTopic),
+      owned: true, handle: undefined, sink: undefined, ready: Promise.resolve(),
+      nextExpected: undefined, runtimePaused: false, held: false, holdTimer: undefined, committed: undefined,
+    };
+    return lane;
+  }
+
+  async #assign(gained: KafkaLane[]): Promise<void> {
+    if (gained.length === 0) return;
+    const metadata = new Map<string, { offset: string; metadata: string | null }>();
+    try {
+      const admin = await this.admin();
+      const topics = [...new Set(gained.map((l) => l.kafkaTopic))];
+      for (const t of await admin.fetchOffsets({ groupId: this.spec.group, topics })) {
+        for (const p of t.partitions) metadata.set(laneKey(t.topic, p.partition), p);
+      }
+    } catch (err) {
+      this.options.logger?.warn('could not read committed offsets metadata; lanes start without it', { error: String(err) });
+    }
+    for (const lane of gained) {
+      if (!lane.owned) continue;
+      const committed = metadata.get(lane.key);
+      if (committed && committed.offset !== '-1') lane.committed = committed.offset;
+      const handle = this.#handle(lane, committed?.metadata ?? undefined);
+      lane.handle = handle;
+      lane.sink = this.sink.assigned(handle);
+    }
+  }
+
+  #handle(lane: KafkaLane, committedMetadata: string | undefined): LaneHandle {
+    return {
+      id: lane.id,
+      ...(committedMetadata ? { committedMetadata } : {}),
+      pause: () => {
+        if (!lane.owned || lane.runtimePaused) return;
+        lane.runtimePaused = true;
+        if (!lane.held) this.#safe('pause', (c) => c.pause([{ topic: lane.kafkaTopic, partitions: [lane.partition] }]));
+      },
+      resume: () => {
+        if (!lane.owned || !lane.runtimePaused) return;
+        lane.runtimePaused = false;
+        if (!lane.held) this.#safe('resume', (c) => c.resume([{ topic: lane.kafkaTopic, partitions: [lane.partition] }]));
+      },
+      commit: (nextOffset, metadata) => this.#commit(lane, nextOffset, metadata),
+    };
+  }
+
+  async #commit(lane: KafkaLane, nextOffset: string, metadata: string | undefined): Promise<boolean> {
+    let md: string | null = metadata ?? null;
+    if (md !== null && Buffer.byteLength(md) > this.options.maxCommitMetadataBytes) {
+      this.options.logger?.warn('commit metadata too large; committing the watermark without it', { lane: lane.id, bytes: Buffer.byteLength(md) });
+      md = null;
+    }
+    for (let attempt = 0; ; attempt++) {
+      if (!lane.owned || this.#closing && !this.#lanes.has(lane.key)) return false;
+      if (!this.#running) {
+        if (attempt >= 3) throw new ConnectionError(`kafka commit for ${lane.kafkaTopic}/${lane.partition} failed: the consumer is not in the group`, { cause: this.#crashed });
+        await this.#nextJoin(this.options.sessionTimeoutMs);
+        continue;
+      }
+      try {
+        const before = this.#seq;
+        await this.#consumer.commitOffsets([{ topic: lane.kafkaTopic, partition: lane.partition, offset: nextOffset, metadata: md }]);
+        if (!lane.owned) return false;
+        if ((this.#commitSeq.get(lane.key) ?? 0) <= before) {
+          // kafkajs skipped the commit (its runner is not running: crash, restart, rejoin). Retry once it joined again.
+          if (attempt >= 3) throw new ConnectionError(`kafka commit for ${lane.kafkaTopic}/${lane.partition} was not sent: the consumer is not running`);
+          await this.#nextJoin(this.options.sessionTimeoutMs);
+          continue;
+        }
+        lane.committed = nextOffset;
+        return true;
+      } catch (err) {
+        if (!lane.owned) return false;
+        if (GROUP_CHANGE.has(errType(err) ?? '') && attempt < 3) {
+          // The generation moved on: wait for the new assignment, then commit only if the lane is still ours.
+          await this.#nextJoin(this.options.rebalanceTimeoutMs);
+          continue;
+        }
+        throw mapKafkaError(err, `commit ${lane.kafkaTopic}/${lane.partition}`);
+      }
+    }
+  }
+
+  #nextJoin(timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = this.options.clock.setTimeout(done, timeoutMs);
+      const self = this;
+      function done(): void {
+        self.options.clock.clearTimeout(t);
+        resolve();
+      }
+      this.#joinWaiters.push(done);
+    });
+  }
+
+  async #onBatch({ batch, resolveOffset, heartbeat, isRunning }: EachBatchPayload): Promise<void> {
+    await this.#awaitBarrier(heartbeat);
+    const lane = this.#lanes.get(laneKey(batch.topic, batch.partition));
+    if (!lane || !lane.owned || lane.held || !isRunning()) return;
+    await lane.ready;
+    if (!lane.sink) return;
+    const records: InboundRecord[] = [];
+    let hold: number | undefined;
+    for (const m of batch.messages) {
+      const offset = BigInt(m.offset);
+      if (lane.nextExpected !== undefined && offset < lane.nextExpected) continue;
+      const record = toInboundRecord(m);
+      if (lane.tier) {
+        const due = Number(record.headers[DELIVER_AT_HEADER] ?? 0);
+        if (due > this.options.clock.now()) { hold = due; break; }
+      }
+      records.push(record);
+    }
+    if (records.length > 0) {
+      const last = records[records.length - 1]!;
+      lane.nextExpected = BigInt(last.offset) + 1n;
+      lane.sink.deliver(records);
+      resolveOffset(hold === undefined ? batch.lastOffset() : last.offset);
+    } else if (hold === undefined) {
+      resolveOffset(batch.lastOffset());
+    }
+    if (hold !== undefined) this.#hold(lane, hold);
+  }
+
+  /** Stop fetching a retry-tier partition until its head record is due. */
+  #hold(lane: KafkaLane, dueAt: number): void {
+    lane.held = true;
+    if (!lane.runtimePaused) this.#safe('pause', (c) => c.pause([{ topic: lane.kafkaTopic, partitions: [lane.partition] }]));
+    lane.holdTimer = this.options.clock.setTimeout(() => {
+      lane.holdTimer = undefined;
+      lane.held = false;
+      if (lane.owned && !lane.runtimePaused) this.#safe('resume', (c) => c.resume([{ topic: lane.kafkaTopic, partitions: [lane.partition] }]));
+    }, Math.max(0, dueAt - this.options.clock.now()));
+  }
+
+  async #awaitBarrier(heartbeat: () => Promise<void>): Promise<void> {
+    let settled = false;
+    const barrier = this.#barrier.finally(() => { settled = true; });
+    while (!settled) {
+      await Promise.race([barrier, new Promise<void>((r) => this.options.clock.setTimeout(r, this.options.heartbeatIntervalMs))]);
+      if (!settled) await heartbeat();
+    }
+  }
+
+  /** kafkajs throws from pause/resume/seek while its consumer group is not initialised (before run, after a crash). */
+  #safe(what: string, fn: (c: Consumer) => void): void {
+    try {
+      fn(this.#consumer);
+    } catch (err) {
+      this.options.logger?.debug(`kafka consumer ${what} skipped`, { error: String(err) });
+    }
+  }
+
+  #disown(lane: KafkaLane): void {
+    lane.owned = false;
+    if (lane.holdTimer !== undefined) this.options.clock.clearTimeout(lane.holdTimer);
+    lane.holdTimer = undefined;
+    // Leave the kafkajs pause state clean for a later owner of the same partition in this member.
+    if (lane.runtimePaused || lane.held) this.#safe('resume', (c) => c.resume([{ topic: lane.kafkaTopic, partitions: [lane.partition] }]));
+  }
+
+  #revokeAll(reason: string): void {
+    const lanes = [...this.#lanes.values()];
+    this.#lanes.clear();
+    for (const l of lanes) this.#disown(l);
+    this.options.logger?.warn(`revoking every lane: ${reason}`, { group: this.spec.group });
+    const previous = this.#barrier;
+    this.#barrier = (async () => {
+      await previous.catch(() => {});
+      await Promise.all(lanes.map(async (l) => { await l.ready.catch(() => {}); if (l.sink) await this.sink.revoked(l.id).catch(() => {}); }));
+    })();
+  }
+}

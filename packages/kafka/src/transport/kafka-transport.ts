@@ -1,0 +1,209 @@
+import kafkajs from 'kafkajs';
+import type { Admin, Kafka as KafkaClient, Message as KafkaMessage, Producer, SASLOptions } from 'kafkajs';
+import type {
+  HealthReport, OutboundRecord, Subscription, SubscriptionSink, SubscriptionSpec, Transport, TransportCapabilities,
+} from '@partita/core';
+import { ClosedError } from '@partita/core';
+import { mapKafkaError } from '../errors/map-kafka-error.js';
+import { resolveKafkaOptions, type KafkaTransportOptions, type ResolvedKafkaOptions } from '../options/kafka-options.js';
+import { DELIVER_AT_HEADER, retryTopicName, retryTopics, tierFor } from '../topics/retry-tiers.js';
+import { TopicProvisioner } from '../topics/topic-provisioner.js';
+import { KafkaSubscription } from '../subscription/kafka-subscription.js';
+
+const { Kafka, logLevel } = kafkajs;
+
+/** A Kafka `Transport` with access to its kafkajs admin client (for tests and tools). */
+export interface KafkaTransport extends Transport {
+  /** The kafkajs admin client of this transport (connected on first use). */
+  admin(): Promise<Admin>;
+}
+
+/**
+ * The Kafka connector on kafkajs 2.2.4 (DESIGN §6): offset ack model, one lane
+ * per assigned partition, commit metadata, retry-tier topics for native
+ * delay, idempotent producer with acks=all by default. See the README for the
+ * options and the lane mapping.
+ */
+export function kafkaTransport(options: KafkaTransportOptions): KafkaTransport {
+  const opts = resolveKafkaOptions(options);
+  return new KafkaTransportImpl(opts);
+}
+
+class KafkaTransportImpl implements KafkaTransport {
+  readonly name = 'kafka';
+  readonly capabilities: TransportCapabilities;
+  readonly #kafka: KafkaClient;
+  readonly #topics: TopicProvisioner;
+  readonly #subscriptions = new Set<KafkaSubscription>();
+  #producer: Producer | undefined;
+  #admin: Admin | undefined;
+  #connecting: Promise<void> | undefined;
+  #adminConnecting: Promise<Admin> | undefined;
+  #closing: Promise<void> | undefined;
+
+  constructor(private readonly opts: ResolvedKafkaOptions) {
+    this.capabilities = {
+      ackModel: 'offset', partitions: true, consumerGroups: true, nativeDelay: opts.retryTiersMs.length > 0,
+      nativeDeadLetter: false, priority: false, ttl: false, transactions: false, replay: true,
+    };
+    const log = opts.logger;
+    this.#kafka = new Kafka({
+      clientId: opts.clientId,
+      brokers: [...opts.brokers],
+      ssl: opts.ssl as never,
+      ...(opts.socketFactory ? { socketFactory: opts.socketFactory } : {}),
+      ...(opts.sasl ? { sasl: { ...opts.sasl } as SASLOptions } : {}),
+      connectionTimeout: opts.connectionTimeoutMs,
+      requestTimeout: opts.requestTimeoutMs,
+      retry: { retries: opts.retry.retries, initialRetryTime: opts.retry.initialRetryTimeMs, maxRetryTime: opts.retry.maxRetryTimeMs },
+      logLevel: log ? logLevel.WARN : logLevel.NOTHING,
+      logCreator: () => ({ level, log: entry }) => {
+        if (!log) return;
+        const { message, ...fields } = entry as { message: string } & Record<string, unknown>;
+        if (level <= logLevel.ERROR) log.error(`kafkajs: ${message}`, fields);
+        else log.warn(`kafkajs: ${message}`, fields);
+      },
+    });
+    this.#topics = new TopicProvisioner(() => this.admin(), { provision: opts.provisionTopics, partitions: opts.partitions, replicationFactor: opts.replicationFactor });
+  }
+
+  connect(): Promise<void> {
+    if (this.#closing) return Promise.reject(new ClosedError('the kafka transport is closed'));
+    this.#connecting ??= (async () => {
+      const producer = this.#kafka.producer({
+        idempotent: this.opts.idempotent,
+        maxInFlightRequests: this.opts.idempotent ? 1 : 5,
+        allowAutoTopicCreation: false,
+      });
+      try {
+        await producer.connect();
+      } catch (err) {
+        this.#connecting = undefined;
+        throw mapKafkaError(err, 'connect');
+      }
+      this.#producer = producer;
+    })();
+    return this.#connecting;
+  }
+
+  admin(): Promise<Admin> {
+    if (this.#closing) return Promise.reject(new ClosedError('the kafka transport is closed'));
+    this.#adminConnecting ??= (async () => {
+      const admin = this.#kafka.admin();
+      try {
+        await admin.connect();
+      } catch (err) {
+        this.#adminConnecting = undefined;
+        throw mapKafkaError(err, 'admin connect');
+      }
+      this.#admin = admin;
+      return admin;
+    })();
+    return this.#adminConnecting;
+  }
+
+  async publish(records: readonly OutboundRecord[]): Promise<void> {
+    if (this.#closing) throw new ClosedError('the kafka transport is closed');
+    if (records.length === 0) return;
+    await this.connect();
+    const byTopic = new Map<string, KafkaMessage[]>();
+    const now = this.opts.clock.now();
+    for (const r of records) {
+      const delayed = r.delayMs !== undefined && r.delayMs > 0 && this.capabilities.nativeDelay;
+      const topic = delayed ? retryTopicName(r.topic, tierFor(r.delayMs!, this.opts.retryTiersMs)) : r.topic;
+      const headers: Record<string, string> = { ...r.headers };
+      if (delayed) headers[DELIVER_AT_HEADER] = String(now + r.delayMs!);
+      const value = Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength);
+      const msg: KafkaMessage = { key: r.key ?? null, value, headers };
+      if (r.partition !== undefined && !delayed) msg.partition = r.partition;
+      let list = byTopic.get(topic);
+      if (!list) byTopic.set(topic, (list = []));
+      list.push(msg);
+    }
+    const topics = [...byTopic.keys()];
+    await this.#topics.ensure(topics);
+    if (this.#closing) throw new ClosedError('the kafka transport is closed');
+    try {
+      await this.#producer!.sendBatch({
+        acks: this.opts.acks,
+        topicMessages: topics.map((topic) => ({ topic, messages: byTopic.get(topic)! })),
+      });
+    } catch (err) {
+      if (this.#closing) throw new ClosedError('the kafka transport closed during publish', { cause: err });
+      const mapped = mapKafkaError(err, `publish to ${topics.join(', ')}`, topics[0]);
+      if (mapped.code === 'ERR_TOPIC_NOT_FOUND') for (const t of topics) this.#topics.forget(t);
+      throw mapped;
+    }
+  }
+
+  async subscribe(spec: SubscriptionSpec, sink: SubscriptionSink): Promise<Subscription> {
+    if (this.#closing) throw new ClosedError('the kafka transport is closed');
+    const tiers = this.capabilities.nativeDelay ? retryTopics(spec.topic, this.opts.retryTiersMs) : [];
+    const provisioned = [spec.topic, ...tiers, ...(this.opts.dlqSuffix ? [spec.topic + this.opts.dlqSuffix] : [])];
+    if (this.opts.provisionTopics) {
+      await this.#topics.ensure(provisioned);
+    } else {
+      await this.#topics.ensure([spec.topic]);
+    }
+    let tierTopics = tiers;
+    if (!this.opts.provisionTopics && tiers.length > 0) {
+      const existing = new Set(await (await this.admin()).listTopics());
+      tierTopics = tiers.filter((t) => existing.has(t));
+    }
+    const sub = new KafkaSubscription(this.#kafka, () => this.admin(), spec, sink, this.opts, [spec.topic, ...tierTopics], tierTopics);
+    await sub.start();
+    this.#subscriptions.add(sub);
+    return {
+      close: async () => {
+        await sub.close();
+        this.#subscriptions.delete(sub);
+      },
+    };
+  }
+
+  async health(): Promise<HealthReport> {
+    if (this.#closing) return { status: 'down', reasons: ['the kafka transport is closed'] };
+    const reasons: string[] = [];
+    let admin: Admin;
+    let brokers: number;
+    try {
+      admin = await this.admin();
+      brokers = (await admin.describeCluster()).brokers.length;
+    } catch (err) {
+      return { status: 'down', reasons: [`broker metadata unreachable: ${mapKafkaError(err, 'describeCluster').message}`] };
+    }
+    const lanes: Record<string, unknown>[] = [];
+    for (const sub of this.#subscriptions) {
+      if (sub.crashed) reasons.push(`consumer crashed: ${String((sub.crashed as Error)?.message ?? sub.crashed)}`);
+      const owned = sub.lanes();
+      const byTopic = new Map<string, typeof owned[number][]>();
+      for (const l of owned) byTopic.set(l.kafkaTopic, [...(byTopic.get(l.kafkaTopic) ?? []), l]);
+      for (const [topic, ls] of byTopic) {
+        try {
+          const ends = new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, o.high]));
+          for (const l of ls) {
+            const high = ends.get(l.partition);
+            const committed = l.committed;
+            const lag = high !== undefined && committed !== undefined ? Number(BigInt(high) - BigInt(committed)) : undefined;
+            lanes.push({ group: l.id.group, topic, partition: l.partition, committed, highWatermark: high, lag });
+          }
+        } catch (err) {
+          reasons.push(`offsets of ${topic} unavailable: ${mapKafkaError(err, 'fetchTopicOffsets', topic).message}`);
+        }
+      }
+    }
+    return { status: reasons.length > 0 ? 'degraded' : 'ok', reasons, details: { brokers, lanes } };
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      await Promise.all([...this.#subscriptions].map((s) => s.close().catch(() => {})));
+      this.#subscriptions.clear();
+      await this.#connecting?.catch(() => {});
+      await this.#producer?.disconnect().catch(() => {});
+      await this.#adminConnecting?.catch(() => {});
+      await this.#admin?.disconnect().catch(() => {});
+    })();
+    return this.#closing;
+  }
+}

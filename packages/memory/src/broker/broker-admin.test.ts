@@ -1,0 +1,259 @@
+import { BackpressureError, ClosedError, createVirtualClock, TopicNotFoundError } from '@partita/core';
+import { describe, expect, it } from 'vitest';
+import { dec, enc, recordingSink, waitFor } from '../testing-support/recording-sink.test-support.js';
+import { memoryTransport } from '../transport/memory-transport.js';
+import { createMemoryBroker } from './create-memory-broker.js';
+
+const values = (recs: readonly { value: Uint8Array }[]): string[] => recs.map((r) => dec(r.value));
+
+describe('options', () => {
+  it('validates options with errors naming the option', () => {
+    expect(() => createMemoryBroker({ defaultPartitions: 0 })).toThrow(/"defaultPartitions"/);
+    expect(() => createMemoryBroker({ defaultPartitions: 1.5 })).toThrow(TypeError);
+    expect(() => createMemoryBroker({ maxBytes: -1 })).toThrow(RangeError);
+    expect(() => createMemoryBroker({ fsync: 'sometimes' as never })).toThrow(/"fsync"/);
+    expect(() => createMemoryBroker({ clock: {} as never })).toThrow(/"clock"/);
+    expect(() => createMemoryBroker({ autoCreateTopics: 'no' as never })).toThrow(/"autoCreateTopics"/);
+    const b = createMemoryBroker();
+    expect(() => b.createTopic('t', { partitions: 0 })).toThrow(/"partitions"/);
+    expect(() => b.createTopic('t', { onExpire: 'keep' as never })).toThrow(/"onExpire"/);
+  });
+
+  it('createTopic is idempotent and refuses a different partition count', () => {
+    const b = createMemoryBroker({ autoCreateTopics: false });
+    expect(b.createTopic('t', { partitions: 4 })).toEqual({ name: 't', partitions: 4 });
+    expect(b.createTopic('t')).toEqual({ name: 't', partitions: 4 });
+    expect(() => b.createTopic('t', { partitions: 2 })).toThrow(RangeError);
+    expect(() => b.fetch({ group: 'g', topic: 'nope', partition: 0 })).toThrow(TopicNotFoundError);
+  });
+
+  it('rejects malformed records without accepting any of the batch', async () => {
+    const b = createMemoryBroker();
+    await expect(b.publish([{ topic: 't', value: enc('ok') }, { topic: 't', value: 'str' as never }])).rejects.toThrow(/records\[1\]\.value/);
+    await expect(b.publish({ topic: 't', value: enc('x'), ttlMs: 0 })).rejects.toThrow(/ttlMs/);
+    expect(b.fetch({ group: 'g', topic: 't', partition: 0 })).toHaveLength(0);
+  });
+});
+
+describe('limits', () => {
+  it('rejects past the per-topic count and bytes limits with BackpressureError, accepting nothing of the batch', async () => {
+    const b = createMemoryBroker();
+    b.createTopic('count', { maxMessages: 3 });
+    b.createTopic('bytes', { maxBytes: 10 });
+    await b.publish([1, 2].map((i) => ({ topic: 'count', value: enc(String(i)) })));
+    await expect(b.publish([3, 4].map((i) => ({ topic: 'count', value: enc(String(i)) })))).rejects.toBeInstanceOf(BackpressureError);
+    expect(b.stats().topics.find((t) => t.name === 'count')!.messages).toBe(2);
+    await b.publish({ topic: 'bytes', value: enc('12345') });
+    const err = await b.publish({ topic: 'bytes', value: enc('123456') }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BackpressureError);
+    expect((err as Error).message).toMatch(/maxBytes 10/);
+  });
+
+  it('global limits hold across topics; space frees once every group committed past records (never unconsumed ones)', async () => {
+    const b = createMemoryBroker({ maxMessages: 4 });
+    await b.publish([1, 2, 3].map((i) => ({ topic: 'a', value: enc(String(i)) })));
+    await b.publish({ topic: 'b', value: enc('b1') });
+    await expect(b.publish({ topic: 'b', value: enc('b2') })).rejects.toBeInstanceOf(BackpressureError);
+    // no group has consumed 'a': nothing may be dropped
+    await expect(b.publish({ topic: 'b', value: enc('b2') })).rejects.toBeInstanceOf(BackpressureError);
+    expect(values(b.fetch({ group: 'g', topic: 'a', partition: 0 }))).toEqual(['1', '2', '3']);
+    b.commit({ group: 'g', topic: 'a', partition: 0, offset: 2 });
+    b.fetch({ group: 'slow', topic: 'a', partition: 0, max: 1 });
+    b.commit({ group: 'slow', topic: 'a', partition: 0, offset: 1 });
+    await b.publish({ topic: 'b', value: enc('b2') });
+    // only offset 0 was consumed by both groups
+    expect(b.stats().topics.find((t) => t.name === 'a')!.partitions[0]).toMatchObject({ startOffset: 1, endOffset: 3 });
+    await expect(b.publish({ topic: 'b', value: enc('b3') })).rejects.toBeInstanceOf(BackpressureError);
+    expect(b.health().status).toBe('degraded');
+    expect(b.health().reasons.join()).toMatch(/maxMessages/);
+  });
+
+  it('memory stays bounded with a slow consumer: the producer sees backpressure, the consumer still gets everything accepted', async () => {
+    const b = createMemoryBroker({ maxMessages: 100 });
+    const t = memoryTransport(b);
+    const got: string[] = [];
+    let handle: import('@partita/core').LaneHandle | undefined;
+    await t.subscribe({ group: 'g', topic: 's', handler: 'h', maxInFlight: 10, timeoutMs: 1000, maxAttempts: 1, startFrom: 'earliest' }, {
+      assigned(h) { handle = h; return { deliver(recs) { got.push(...values(recs)); void h.commit!(String(Number(recs.at(-1)!.offset) + 1)); } }; },
+      async revoked() {},
+    });
+    let accepted = 0;
+    let rejected = 0;
+    for (let i = 0; i < 1000; i++) {
+      try { await b.publish({ topic: 's', value: enc(String(i)) }); accepted++; } catch (e) { expect(e).toBeInstanceOf(BackpressureError); rejected++; }
+      if (i % 50 === 0) await new Promise((r) => setImmediate(r));
+      expect(b.stats().messages).toBeLessThanOrEqual(100);
+    }
+    await waitFor(() => got.length === accepted, 'consumer caught up');
+    expect(handle).toBeDefined();
+    expect(accepted + rejected).toBe(1000);
+    await t.close();
+  });
+});
+
+describe('transactions', () => {
+  it('a committed set across topics becomes visible at once; an observer never sees part of it', async () => {
+    const b = createMemoryBroker({ defaultPartitions: 2 });
+    const t = memoryTransport(b);
+    const seen: string[][] = [];
+    const rec = recordingSink({ onDeliver: () => seen.push(snapshot()) });
+    const snapshot = (): string[] => [...values(b.fetch({ group: `obs-${seen.length}`, topic: 'x', partition: 0 })), ...values(b.fetch({ group: `obs-${seen.length}`, topic: 'x', partition: 1 })), ...values(b.fetch({ group: `obs-${seen.length}`, topic: 'y', partition: 0 }))];
+    await t.subscribe({ group: 'g', topic: 'x', handler: 'h', maxInFlight: 10, timeoutMs: 1000, maxAttempts: 1, startFrom: 'earliest' }, rec.sink);
+    const tx = b.transaction();
+    tx.publish([{ topic: 'x', key: 'a', value: enc('x1') }, { topic: 'x', key: 'b', value: enc('x2') }]);
+    tx.publish({ topic: 'y', value: enc('y1') });
+    expect(tx.size).toBe(3);
+    // nothing is visible before commit, even across event-loop turns
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    expect(rec.all()).toHaveLength(0);
+    expect(snapshot()).toEqual([]);
+    await tx.commit();
+    expect(tx.state).toBe('committed');
+    await waitFor(() => rec.all().length === 2, 'delivery');
+    for (const s of seen) expect(s.sort()).toEqual(['x1', 'x2', 'y1']);
+    expect(() => tx.publish({ topic: 'x', value: enc('late') })).toThrow(ClosedError);
+    await t.close();
+  });
+
+  it('a rolled-back set never appears; a commit that hits a limit publishes nothing', async () => {
+    const b = createMemoryBroker();
+    b.createTopic('small', { maxMessages: 2 });
+    const tx = b.transaction();
+    tx.publish([{ topic: 'a', value: enc('1') }, { topic: 'b', value: enc('2') }]);
+    tx.rollback();
+    expect(tx.state).toBe('rolled-back');
+    await expect(tx.commit()).rejects.toBeInstanceOf(ClosedError);
+    const tx2 = b.transaction();
+    tx2.publish([{ topic: 'a', value: enc('3') }, { topic: 'small', value: enc('4') }, { topic: 'small', value: enc('5') }, { topic: 'small', value: enc('6') }]);
+    await expect(tx2.commit()).rejects.toBeInstanceOf(BackpressureError);
+    expect(b.fetch({ group: 'g', topic: 'a', partition: 0 })).toHaveLength(0);
+    expect(b.stats().published).toBe(0);
+    tx2.rollback();
+  });
+});
+
+describe('dead letters', () => {
+  it('indexes dead-letter topics by original topic and reason; list, inspect, purge and redrive', async () => {
+    const b = createMemoryBroker();
+    const dl = (i: number, reason: string) => ({
+      topic: 'orders.dlq', key: `k${i}`, value: enc(`v${i}`),
+      headers: { 'partita-original-topic': 'orders', 'partita-original-partition': '0', 'partita-original-offset': String(i), 'partita-dead-letter-reason': reason, 'partita-error-name': 'Error', source: 'web' },
+    });
+    await b.publish([dl(0, 'max-retries'), dl(1, 'max-retries'), dl(2, 'decode')]);
+    expect(b.deadLetters.stats().byTopic).toEqual({ orders: { total: 3, byReason: { 'max-retries': 2, decode: 1 } } });
+    const list = b.deadLetters.list({ reason: 'max-retries' });
+    expect(list.map((d) => d.offset)).toEqual(['0', '1']);
+    expect(b.deadLetters.inspect(list[0]!.id)).toMatchObject({ topic: 'orders', key: 'k0', reason: 'max-retries', deadLetterTopic: 'orders.dlq' });
+    expect(b.deadLetters.purge({ reason: 'decode' })).toBe(1);
+    expect(await b.deadLetters.redrive({ topic: 'orders' })).toBe(2);
+    const back = b.fetch({ group: 'g', topic: 'orders', partition: 0 });
+    expect(values(back)).toEqual(['v0', 'v1']);
+    expect(back[0]!.headers).toEqual({ source: 'web' });
+    expect(b.deadLetters.stats().total).toBe(0);
+    expect(b.deadLetters.stats().recordedTotal).toBe(3);
+  });
+});
+
+describe('queue consumer: visibility timeout (virtual time)', () => {
+  it('redelivers an unacked message exactly at the visibility timeout with attempt + 1, then dead-letters past maxDeliveries', async () => {
+    const clock = createVirtualClock(0);
+    const b = createMemoryBroker({ clock });
+    await b.publish([{ topic: 'jobs', value: enc('a') }, { topic: 'jobs', value: enc('b') }]);
+    const q = b.queue({ group: 'workers', topic: 'jobs', visibilityTimeoutMs: 1000, maxDeliveries: 2 });
+    const first = q.receive(10);
+    expect(first.map((m) => [dec(m.value), m.attempt])).toEqual([['a', 1], ['b', 1]]);
+    expect(q.ack(first[1]!)).toBe(true);
+    expect(b.committed({ group: 'workers', topic: 'jobs', partition: 0 })).toBeUndefined();
+    await clock.advance(999);
+    expect(q.receive()).toEqual([]);
+    await clock.advance(1);
+    const again = q.receive();
+    expect(again.map((m) => [dec(m.value), m.attempt])).toEqual([['a', 2]]);
+    expect(q.ack(first[0]!)).toBe(false);
+    await clock.advance(1000);
+    expect(q.receive()).toEqual([]);
+    expect(b.deadLetters.list({ topic: 'jobs' }).map((d) => [dec(d.value), d.reason])).toEqual([['a', 'max-deliveries']]);
+    expect(b.committed({ group: 'workers', topic: 'jobs', partition: 0 })?.offset).toBe(2);
+    await b.close();
+    expect(clock.pending()).toBe(0);
+  });
+
+  it('nack redelivers after its delay; acks advance the committed offset over the contiguous prefix', async () => {
+    const clock = createVirtualClock(0);
+    const b = createMemoryBroker({ clock });
+    await b.publish([0, 1, 2].map((i) => ({ topic: 'jobs', value: enc(String(i)) })));
+    const q = b.queue({ group: 'w', topic: 'jobs', visibilityTimeoutMs: 10_000 });
+    const [m0, m1, m2] = q.receive(3);
+    q.ack(m1!);
+    q.ack(m2!);
+    expect(b.committed({ group: 'w', topic: 'jobs', partition: 0 })).toBeUndefined();
+    q.nack(m0!, 250);
+    await clock.advance(249);
+    expect(q.receive()).toEqual([]);
+    await clock.advance(1);
+    const r = q.receive();
+    expect(r.map((m) => [dec(m.value), m.attempt])).toEqual([['0', 2]]);
+    q.ack(r[0]!);
+    expect(b.committed({ group: 'w', topic: 'jobs', partition: 0 })?.offset).toBe(3);
+    expect(q.inFlight).toBe(0);
+    // competing consumers of one group share the queue
+    await b.publish({ topic: 'jobs', value: enc('3') });
+    const other = b.queue({ group: 'w', topic: 'jobs' });
+    expect(other.receive().map((m) => dec(m.value))).toEqual(['3']);
+    expect(q.receive()).toEqual([]);
+    await b.close();
+  });
+});
+
+describe('seek and replay', () => {
+  it('seeks a live group to an offset or a timestamp: the owner is revoked and re-assigned at the new position', async () => {
+    const clock = createVirtualClock(1000);
+    const b = createMemoryBroker({ clock });
+    const t = memoryTransport(b);
+    await b.publish([0, 1, 2].map((i) => ({ topic: 'r', value: enc(String(i)) })));
+    await clock.advance(100);
+    await b.publish([3, 4].map((i) => ({ topic: 'r', value: enc(String(i)) })));
+    const rec = recordingSink({ onRevoke: async (l) => { await l.handle.commit!(String(Number(l.records.at(-1)!.offset) + 1)); } });
+    await t.subscribe({ group: 'g', topic: 'r', handler: 'h', maxInFlight: 10, timeoutMs: 1000, maxAttempts: 1, startFrom: 'earliest' }, rec.sink);
+    await waitFor(() => rec.all().length === 5, 'first pass');
+    await b.seek({ group: 'g', topic: 'r', offset: 1 });
+    await waitFor(() => rec.all().length === 9, 'replay from 1');
+    expect(values(rec.lanes[1]!.records)).toEqual(['1', '2', '3', '4']);
+    expect(b.offsetForTimestamp('r', 0, 1100)).toBe(3);
+    await b.seek({ group: 'g', topic: 'r', timestamp: 1100 });
+    await waitFor(() => rec.lanes.length === 3 && rec.lanes[2]!.records.length === 2, 'replay from timestamp');
+    expect(values(rec.lanes[2]!.records)).toEqual(['3', '4']);
+    await b.seek({ group: 'raw', topic: 'r', offset: 'latest' });
+    expect(b.fetch({ group: 'raw', topic: 'r', partition: 0 })).toHaveLength(0);
+    await t.close();
+    await b.close();
+  });
+});
+
+describe('stats, health and close', () => {
+  it('reports depth, lag per group, rates and health; close makes it down and rejects use', async () => {
+    const clock = createVirtualClock(0);
+    const b = createMemoryBroker({ clock, defaultPartitions: 2 });
+    await b.publish([0, 1, 2, 3].map((i) => ({ topic: 's', value: enc(String(i)) })));
+    await b.publish({ topic: 's', value: enc('later'), delayMs: 1000 });
+    b.fetch({ group: 'g', topic: 's', partition: 0 });
+    b.commit({ group: 'g', topic: 's', partition: 0, offset: 1 });
+    await clock.advance(1000);
+    const s = b.stats();
+    const topic = s.topics[0]!;
+    expect(topic).toMatchObject({ name: 's', published: 5, messages: 5 });
+    expect(topic.publishRate).toBe(5);
+    expect(topic.partitions.map((p) => p.depth)).toEqual([2, 2]);
+    expect(topic.partitions.reduce((n, p) => n + p.ready + p.delayed, 0)).toBe(1);
+    expect(s.groups).toEqual([{ group: 'g', topic: 's', members: 0, partitions: [
+      { partition: 0, committed: 1, lag: 1, inFlight: 1, owner: undefined },
+      { partition: 1, committed: undefined, lag: 2, inFlight: 0, owner: undefined },
+    ] }]);
+    expect(b.health()).toMatchObject({ status: 'ok', reasons: [] });
+    await b.close();
+    expect(b.health()).toEqual({ status: 'down', reasons: ['broker closed'] });
+    await expect(b.publish({ topic: 's', value: enc('x') })).rejects.toBeInstanceOf(ClosedError);
+    expect(() => b.fetch({ group: 'g', topic: 's', partition: 0 })).toThrow(ClosedError);
+    expect(clock.pending()).toBe(0);
+  });
+});

@@ -1,0 +1,409 @@
+import { BackpressureError, ClosedError, TopicNotFoundError, type Headers, type HealthReport } from '@partita/core';
+import { DeadLetterStore, type DeadLetter, type DeadLetterFilter, type DeadLetterStats } from '../dead-letter/dead-letter-store.js';
+import type { DurableStore } from '../durable/durable-store.js';
+import { GroupCoordinator, type CommittedOffset } from '../group/group-coordinator.js';
+import { partitionForKey } from '../log/key-hash.js';
+import type { Partition, PartitionHooks } from '../log/partition.js';
+import { recordBytes, type StagedRecord, type StoredRecord, type Usage } from '../log/stored-record.js';
+import { Topic } from '../log/topic.js';
+import { resolveBrokerOptions, resolveTopicOptions, type MemoryBrokerOptions, type ResolvedBrokerOptions, type TopicOptions } from '../options/broker-options.js';
+import type { BrokerStats, CommitRequest, FetchRequest, PublishRecord, SeekRequest } from './broker-types.js';
+import { brokerHealth, brokerStats } from './broker-stats.js';
+import { parseOffset, validateRecord } from './record-validation.js';
+import { createTransaction, type Transaction } from '../transaction/transaction.js';
+import { QueueState, type QueueConsumer, type QueueOptions } from '../queue/queue-consumer.js';
+
+const EMPTY_HEADERS: Headers = Object.freeze({}) as Headers;
+
+/** Dead-letter admin API of a broker. */
+export interface DeadLetterAdmin {
+  stats(): DeadLetterStats;
+  list(filter?: DeadLetterFilter): DeadLetter[];
+  inspect(id: string): DeadLetter | undefined;
+  /** Remove matching entries; returns how many. */
+  purge(filter?: DeadLetterFilter): number;
+  /** Publish matching entries back to their original topic and remove them; returns how many. */
+  redrive(filter?: DeadLetterFilter): Promise<number>;
+}
+
+/**
+ * The embedded broker. Create it with `createMemoryBroker`; share one broker
+ * between several apps/transports of a process; `close()` it last.
+ */
+export class MemoryBroker {
+  /** @internal */ readonly options: ResolvedBrokerOptions;
+  /** @internal */ readonly coordinator: GroupCoordinator;
+  /** @internal */ readonly topicMap = new Map<string, Topic>();
+  /** @internal */ readonly usage: Usage = { bytes: 0, messages: 0 };
+  /** @internal */ readonly deadLetterStore: DeadLetterStore;
+  /** @internal */ readonly positions = new Map<string, number>();
+  /** @internal */ durable: DurableStore | undefined;
+  private readonly hooks: PartitionHooks;
+  private readonly queues = new Map<string, QueueState>();
+  private closed = false;
+  private closing: Promise<void> | undefined;
+  /** @internal */ published = 0;
+  /** Dead-letter admin: stats per topic and reason, list, inspect, purge, redrive. */
+  readonly deadLetters: DeadLetterAdmin;
+
+  constructor(options: MemoryBrokerOptions = {}, durable?: (o: ResolvedBrokerOptions) => DurableStore) {
+    this.options = resolveBrokerOptions(options);
+    this.deadLetterStore = new DeadLetterStore(this.usage);
+    this.coordinator = new GroupCoordinator((t) => this.topicMap.get(t)?.partitions.length ?? 0);
+    this.hooks = {
+      wantsSequenced: () => this.durable !== undefined,
+      sequenced: (p, recs) => this.durable?.sequenced(p, recs),
+      unstaged: (p, recs) => this.durable?.unstaged(p, recs),
+      expired: (p, rec, offset) => {
+        const topic = this.topicMap.get(p.topic)!;
+        if (topic.options.onExpire !== 'dead-letter') return;
+        topic.deadLettered++;
+        this.deadLetterStore.add({ topic: p.topic, reason: 'expired', partition: p.index, offset, key: rec.key, value: rec.value, headers: rec.headers, deadLetteredAt: this.options.clock.now(), deadLetterTopic: undefined }, recordBytes(rec.key, rec.value, rec.headers));
+      },
+    };
+    const store = this.deadLetterStore;
+    this.deadLetters = {
+      stats: () => store.stats(),
+      list: (f) => store.list(f),
+      inspect: (id) => store.inspect(id),
+      purge: (f) => store.take(f).length,
+      redrive: async (f) => {
+        const taken = store.take(f);
+        try {
+          await this.publish(taken.map((d) => ({ topic: d.topic, key: d.key, value: d.value, headers: stripDeadLetterHeaders(d.headers) })));
+        } catch (err) {
+          store.restore(taken);
+          throw err;
+        }
+        return taken.length;
+      },
+    };
+    if (durable && this.options.dataDir) {
+      this.durable = durable(this.options);
+      this.coordinator.onCommit = (g, t, p, e) => this.durable?.committed(g, t, p, e);
+      for (const t of this.durable.readTopics()) this.addTopic(t.name, t.options, false);
+      for (const o of this.durable.readOffsets()) this.coordinator.setCommitted(o.group, o.topic, o.partition, o.entry.offset, o.entry.metadata, false);
+    }
+  }
+
+  private addTopic(name: string, options: ReturnType<typeof resolveTopicOptions>, persist: boolean): Topic {
+    const topic = new Topic(name, options, this.options.clock, this.usage, this.hooks);
+    if (persist) this.durable?.topicCreated(name, options);
+    if (this.durable) for (const p of topic.partitions) this.durable.recoverPartition(p, name);
+    this.topicMap.set(name, topic);
+    return topic;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new ClosedError('the memory broker is closed');
+  }
+
+  /** Create a topic (idempotent when it exists with the same partition count). */
+  createTopic(name: string, options?: TopicOptions): { name: string; partitions: number } {
+    this.assertOpen();
+    if (typeof name !== 'string' || name === '') throw new TypeError('createTopic(name): name must be a non-empty string');
+    const resolved = resolveTopicOptions(options, this.options);
+    const existing = this.topicMap.get(name);
+    if (existing) {
+      if (options?.partitions !== undefined && options.partitions !== existing.partitions.length) {
+        throw new RangeError(`topic "${name}" exists with ${existing.partitions.length} partitions, not ${options.partitions}`);
+      }
+      return { name, partitions: existing.partitions.length };
+    }
+    return { name, partitions: this.addTopic(name, resolved, true).partitions.length };
+  }
+
+  /** Topic names and partition counts. */
+  topics(): { name: string; partitions: number }[] {
+    return [...this.topicMap.values()].map((t) => ({ name: t.name, partitions: t.partitions.length }));
+  }
+
+  /** @internal The topic, created on demand unless `autoCreateTopics` is false. */
+  topic(name: string): Topic {
+    const t = this.topicMap.get(name);
+    if (t) return t;
+    if (!this.options.autoCreateTopics) throw new TopicNotFoundError(name);
+    return this.addTopic(name, resolveTopicOptions(undefined, this.options), true);
+  }
+
+  /**
+   * Publish a batch atomically: every record is accepted (visible together,
+   * or staged when delayed/prioritised) or none is. Rejects with
+   * `BackpressureError` when a limit would be exceeded, `TopicNotFoundError`,
+   * `ClosedError`; resolves when durable per the fsync policy.
+   */
+  publish(records: PublishRecord | readonly PublishRecord[]): Promise<void> {
+    try {
+      this.publishSync(Array.isArray(records) ? records : [records as PublishRecord]);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (!this.durable) return this.nextTick();
+    return this.options.fsync === 'always' ? this.durable.flush() : this.nextTick().then(() => this.durable!.flush());
+  }
+
+  private tick: Promise<void> | undefined;
+
+  /**
+   * Resolve on the next macrotask (one shared promise per event-loop turn), so
+   * a producer looping on `await publish(...)` lets consumers and timers run.
+   */
+  private nextTick(): Promise<void> {
+    this.tick ??= new Promise<void>((resolve) => setImmediate(() => {
+      this.tick = undefined;
+      resolve();
+    }));
+    return this.tick;
+  }
+
+  /** Start a transaction: publishes buffered until `commit` (all visible at once) or `rollback` (none). */
+  transaction(): Transaction {
+    this.assertOpen();
+    return createTransaction((records) => this.publish(records));
+  }
+
+  /**
+   * Queue-style consumer with per-message ack and a visibility timeout
+   * (redelivery with `attempt + 1`). Consumers of the same group and topic
+   * share state and compete for messages.
+   */
+  queue(options: QueueOptions): QueueConsumer {
+    this.assertOpen();
+    if (!options || typeof options.group !== 'string' || options.group === '') throw new TypeError('queue(options): option "group" must be a non-empty string');
+    const vt = options.visibilityTimeoutMs ?? 30_000;
+    if (typeof vt !== 'number' || !(vt > 0)) throw new RangeError(`queue(options): option "visibilityTimeoutMs" must be a number > 0, got ${String(vt)}`);
+    const md = options.maxDeliveries ?? Infinity;
+    if (typeof md !== 'number' || !(md >= 1)) throw new RangeError(`queue(options): option "maxDeliveries" must be a number >= 1, got ${String(md)}`);
+    const t = this.topic(options.topic);
+    const k = `${options.group}\u0000${t.name}`;
+    let q = this.queues.get(k);
+    if (!q) {
+      q = new QueueState(t, options.group, vt, md, this.options.clock, this.coordinator, this.deadLetterStore);
+      this.queues.set(k, q);
+    }
+    return q;
+  }
+
+  /** @internal Synchronous, atomic part of `publish`. */
+  publishSync(records: readonly PublishRecord[]): void {
+    this.assertOpen();
+    const n = records.length;
+    if (n === 0) return;
+    const now = this.options.clock.now();
+    const topics: Topic[] = new Array(n);
+    const parts = new Int32Array(n);
+    const sizes = new Float64Array(n);
+    let lastName: string | undefined;
+    let last: Topic | undefined;
+    let batchBytes = 0;
+    const perTopic = new Map<Topic, { bytes: number; messages: number }>();
+    let acc = { bytes: 0, messages: 0 };
+    for (let i = 0; i < n; i++) {
+      const r = records[i]!;
+      validateRecord(r, i);
+      let t: Topic;
+      if (r.topic === lastName) t = last!;
+      else {
+        t = last = this.topic((lastName = r.topic));
+        const existing = perTopic.get(t);
+        if (existing) acc = existing; else perTopic.set(t, (acc = { bytes: 0, messages: 0 }));
+      }
+      topics[i] = t;
+      const count = t.partitions.length;
+      let p: number;
+      if (r.partition !== undefined) {
+        if (r.partition >= count) throw new RangeError(`records[${i}].partition must be an integer in [0, ${count - 1}] for topic "${t.name}", got ${r.partition}`);
+        p = r.partition;
+      } else if (r.key !== undefined) p = count === 1 ? 0 : partitionForKey(r.key, count);
+      else p = t.rr++ % count;
+      parts[i] = p;
+      const size = recordBytes(r.key, r.value, r.headers ?? EMPTY_HEADERS);
+      sizes[i] = size;
+      batchBytes += size;
+      acc.bytes += size;
+      acc.messages++;
+    }
+    this.checkLimits(perTopic, batchBytes, n);
+    const touched: Partition[] = [];
+    for (let i = 0; i < n; i++) {
+      const r = records[i]!;
+      const t = topics[i]!;
+      const part = t.partitions[parts[i]!]!;
+      if (part.touchedFrom < 0) { part.touchedFrom = part.end; touched.push(part); }
+      const priority = r.priority ?? 0;
+      const delay = r.delayMs;
+      const dueAt = r.deliverAt === undefined ? (delay ? now + delay : 0) : Math.max(delay ? now + delay : 0, r.deliverAt);
+      const expiresAt = r.ttlMs !== undefined ? now + r.ttlMs : 0;
+      const headers = r.headers ?? EMPTY_HEADERS;
+      if (part.canAppendNow(priority, dueAt, now)) {
+        part.appendNow(r.key, r.value, headers, expiresAt, sizes[i]!, priority, now);
+      } else {
+        const staged: StagedRecord = { key: r.key, value: r.value, headers, priority, expiresAt, dueAt, bytes: sizes[i]!, publishedAt: now, stageId: 0 };
+        this.durable?.staged(part, staged);
+        part.stage(staged);
+      }
+    }
+    this.published += n;
+    for (const [t, u] of perTopic) { t.usage.bytes += u.bytes; t.usage.messages += u.messages; t.published += u.messages; }
+    this.usage.bytes += batchBytes;
+    this.usage.messages += n;
+    for (const part of touched) {
+      const from = part.touchedFrom;
+      part.touchedFrom = -1;
+      part.commitAppended(from);
+    }
+    if (this.options.deadLetterSuffix && perTopic.size > 0) this.indexDeadLetters(records, topics, parts);
+  }
+
+  private indexDeadLetters(records: readonly PublishRecord[], topics: Topic[], parts: Int32Array): void {
+    const suffix = this.options.deadLetterSuffix;
+    for (let i = 0; i < records.length; i++) {
+      const t = topics[i]!;
+      if (!t.name.endsWith(suffix)) continue;
+      const r = records[i]!;
+      const h = r.headers ?? EMPTY_HEADERS;
+      const original = h['partita-original-topic'] ?? t.name.slice(0, -suffix.length);
+      const reason = h['partita-dead-letter-reason'] ?? h['partita-error-name'] ?? 'unknown';
+      this.deadLetterStore.add({ topic: original, reason, partition: h['partita-original-partition'] !== undefined ? Number(h['partita-original-partition']) : parts[i], offset: h['partita-original-offset'], key: r.key, value: r.value, headers: h, deadLetteredAt: this.options.clock.now(), deadLetterTopic: t.name }, 0);
+      const origin = this.topicMap.get(original);
+      if (origin) origin.deadLettered++;
+    }
+  }
+
+  private checkLimits(perTopic: Map<Topic, { bytes: number; messages: number }>, bytes: number, messages: number): void {
+    for (const [t, u] of perTopic) {
+      const o = t.options;
+      if (t.usage.bytes + u.bytes > o.maxBytes || t.usage.messages + u.messages > o.maxMessages) {
+        this.reclaim(t);
+        if (t.usage.bytes + u.bytes > o.maxBytes) throw new BackpressureError(`topic "${t.name}" is full: ${t.usage.bytes} + ${u.bytes} bytes exceeds maxBytes ${o.maxBytes}; consume and commit, or raise the limit`);
+        if (t.usage.messages + u.messages > o.maxMessages) throw new BackpressureError(`topic "${t.name}" is full: ${t.usage.messages} + ${u.messages} records exceeds maxMessages ${o.maxMessages}; consume and commit, or raise the limit`);
+      }
+    }
+    const g = this.options;
+    if (this.usage.bytes + bytes > g.maxBytes || this.usage.messages + messages > g.maxMessages) {
+      for (const t of this.topicMap.values()) this.reclaim(t);
+      if (this.usage.bytes + bytes > g.maxBytes) throw new BackpressureError(`broker is full: ${this.usage.bytes} + ${bytes} bytes exceeds maxBytes ${g.maxBytes}; consume and commit, or raise the limit`);
+      if (this.usage.messages + messages > g.maxMessages) throw new BackpressureError(`broker is full: ${this.usage.messages} + ${messages} records exceeds maxMessages ${g.maxMessages}; consume and commit, or raise the limit`);
+    }
+  }
+
+  /** Drop records every known group of the topic has committed past (never unconsumed ones); durable mode first releases memory of records on disk. */
+  private reclaim(t: Topic): void {
+    // durable mode: records in memory are also on disk, so memory can always be released
+    if (this.durable) {
+      for (const p of t.partitions) p.dropHot(p.end);
+      return; // on disk, records leave only through retention
+    }
+    const groups = this.coordinator.groupsOf(t.name);
+    if (groups.length === 0) return;
+    for (const p of t.partitions) {
+      let low = Infinity;
+      for (const g of groups) low = Math.min(low, this.coordinator.committed(g, t.name, p.index)?.offset ?? p.base);
+      if (low > p.base) p.trimTo(low);
+    }
+  }
+
+  /** Raw consume: up to `max` records from the group's position (committed offset, else the earliest retained), advancing it. */
+  fetch(req: FetchRequest): readonly StoredRecord[] {
+    this.assertOpen();
+    const part = this.partitionOf(req.topic, req.partition);
+    const k = posKey(req.group, req.topic, req.partition);
+    let pos = this.positions.get(k);
+    if (pos === undefined) {
+      this.coordinator.register(req.group, req.topic);
+      pos = this.coordinator.committed(req.group, req.topic, req.partition)?.offset ?? part.base;
+    }
+    const res = part.read(pos, req.max ?? 1000);
+    this.positions.set(k, res.next);
+    return res.records;
+  }
+
+  /** Raw commit: store the group's position (next offset to consume) and metadata. */
+  commit(req: CommitRequest): void {
+    this.assertOpen();
+    this.partitionOf(req.topic, req.partition);
+    this.coordinator.setCommitted(req.group, req.topic, req.partition, parseOffset(req.offset, 'offset'), req.metadata);
+  }
+
+  /** Last committed position of a group on a partition. */
+  committed(req: { group: string; topic: string; partition: number }): CommittedOffset | undefined {
+    return this.coordinator.committed(req.group, req.topic, req.partition);
+  }
+
+  /** First offset at or after a timestamp (the end offset when every record is older). */
+  offsetForTimestamp(topic: string, partition: number, timestamp: number): number {
+    return this.partitionOf(topic, partition).offsetForTimestamp(timestamp);
+  }
+
+  /** @internal The partition (its topic created on demand unless `autoCreateTopics` is false). */
+  partitionOf(topic: string, partition: number): Partition {
+    const t = this.topic(topic);
+    const p = t.partitions[partition];
+    if (!p) throw new RangeError(`partition must be an integer in [0, ${t.partitions.length - 1}] for topic "${topic}", got ${partition}`);
+    return p;
+  }
+
+  /**
+   * Move a group's position (replay or skip). Live members owning the
+   * partitions are revoked first (they drain and commit), then the position is
+   * set and the partitions are assigned again, starting there.
+   */
+  async seek(req: SeekRequest): Promise<void> {
+    this.assertOpen();
+    const t = this.topic(req.topic);
+    if ((req.offset === undefined) === (req.timestamp === undefined)) throw new TypeError('seek: give exactly one of "offset" and "timestamp"');
+    const parts = req.partition === undefined ? t.partitions : [this.partitionOf(req.topic, req.partition)];
+    await this.coordinator.reassign(req.group, req.topic, () => {
+      for (const p of parts) {
+        let off: number;
+        if (req.timestamp !== undefined) off = p.offsetForTimestamp(req.timestamp);
+        else if (req.offset === 'earliest') off = p.base;
+        else if (req.offset === 'latest') off = p.end;
+        else off = Math.max(p.base, Math.min(p.end, parseOffset(req.offset!, 'offset')));
+        this.coordinator.setCommitted(req.group, req.topic, p.index, off, undefined);
+        this.positions.delete(posKey(req.group, req.topic, p.index));
+      }
+    });
+  }
+
+  /** Counters, depths, lag per group, limits. */
+  stats(): BrokerStats {
+    return brokerStats(this);
+  }
+
+  /** `down` when closed or storage failed; `degraded` when a limit is nearly used; else `ok`. */
+  health(): HealthReport {
+    return brokerHealth(this);
+  }
+
+  /** Whether `close()` was called. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Revoke every member's lanes, stop timers, flush and close files. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.closed = true;
+      await this.coordinator.leaveAll();
+      for (const q of this.queues.values()) q.close();
+      for (const t of this.topicMap.values()) for (const p of t.partitions) p.close();
+      await this.durable?.close();
+    })();
+    return this.closing;
+  }
+}
+
+/** @internal */
+export function posKey(group: string, topic: string, partition: number): string {
+  return `${group}\u0000${topic}\u0000${partition}`;
+}
+
+const DEAD_LETTER_HEADER = /^partita-(original-|error-|attempts?$|failed-at$|handler$|group$|dead-letter-reason$)/;
+
+/** Remove the headers the runtime adds when dead-lettering; the original headers stay. */
+function stripDeadLetterHeaders(h: Headers): Headers {
+  const out: Headers = {};
+  for (const k in h) if (!DEAD_LETTER_HEADER.test(k)) out[k] = h[k]!;
+  return out;
+}

@@ -1,0 +1,272 @@
+import { closeSync, existsSync, fdatasync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConnectionError, type TimerHandle } from '@partita/core';
+import type { CommittedOffset } from '../group/group-coordinator.js';
+import type { Partition } from '../log/partition.js';
+import { recordBytes, type StagedRecord, type StoredRecord } from '../log/stored-record.js';
+import type { ResolvedBrokerOptions, ResolvedTopicOptions } from '../options/broker-options.js';
+import type { DurableStore, RecoveredState } from './durable-store.js';
+import { encodeEntries, scanEntries } from './record-codec.js';
+import { SegmentLog, writeAll } from './segment-log.js';
+
+const STAGE_META = '\u0000stage';
+const UNSTAGE = '\u0000unstage';
+const RESOLVED = Promise.resolve();
+
+/**
+ * Durable mode on the local file system:
+ * `topics.json`, `offsets.log` (committed offsets, one JSON line each,
+ * compacted on open), `staged.log` (journal of delayed/prioritised records not
+ * yet in a partition log), `logs/t-<topic>/<partition>/` segments, and a
+ * `clean` marker written by `close()`.
+ */
+export class FileStore implements DurableStore {
+  private readonly logs = new Map<Partition, SegmentLog>();
+  private readonly offsetsFd: number;
+  private readonly stagedFd: number;
+  private offsetsDirty = false;
+  private stagedDirty = false;
+  private nextStageId = 1;
+  private readonly pendingStaged = new Map<number, { topic: string; partition: number; rec: StagedRecord }>();
+  private readonly recoveredOffsets: RecoveredState['offsets'];
+  private syncing: Promise<void> | undefined;
+  private timer: TimerHandle | undefined;
+  private failure: Error | undefined;
+  private lastFsyncAt: number | undefined;
+  private readonly cleanShutdown: boolean;
+  private truncatedBytes = 0;
+  private readonly problems: string[] = [];
+  private closed = false;
+  /** Upper bound of acknowledged data a machine crash before this open may have lost (null: unbounded, fsync never). */
+  private readonly lossWindowMs: number | null;
+
+  constructor(private readonly o: ResolvedBrokerOptions) {
+    const dir = o.dataDir!;
+    mkdirSync(join(dir, 'logs'), { recursive: true });
+    const marker = join(dir, 'clean');
+    const fresh = !existsSync(join(dir, 'topics.json'));
+    this.cleanShutdown = fresh || existsSync(marker);
+    if (existsSync(marker)) unlinkSync(marker);
+    // the loss window depends on the policy the crashed process ran with
+    const policyPath = join(dir, 'policy.json');
+    let prev: { fsync: string; fsyncIntervalMs: number } = { fsync: o.fsync, fsyncIntervalMs: o.fsyncIntervalMs };
+    try { prev = JSON.parse(readFileSync(policyPath, 'utf8')) as typeof prev; } catch { /* first open */ }
+    this.lossWindowMs = this.cleanShutdown || prev.fsync === 'always' ? 0 : prev.fsync === 'interval' ? prev.fsyncIntervalMs : null;
+    if (!this.cleanShutdown) o.onWarning(`recovery: ${dir} was not closed cleanly${prev.fsync === 'always' ? '' : `; it ran with fsync '${prev.fsync}', so publishes acknowledged within the last ${prev.fsync === 'interval' ? `${prev.fsyncIntervalMs} ms` : 'OS flush window'} before a machine crash may be lost`}`);
+    writeFileSync(policyPath, JSON.stringify({ fsync: o.fsync, fsyncIntervalMs: o.fsyncIntervalMs }));
+    this.recoveredOffsets = this.loadOffsets();
+    this.offsetsFd = openSync(join(dir, 'offsets.log'), 'a');
+    this.loadStaged();
+    this.stagedFd = openSync(join(dir, 'staged.log'), 'a');
+    if (o.fsync === 'interval' || Number.isFinite(o.retentionMs) || Number.isFinite(o.retentionBytes)) this.arm();
+  }
+
+  private path(...parts: string[]): string {
+    return join(this.o.dataDir!, ...parts);
+  }
+
+  readTopics(): RecoveredState['topics'] {
+    const p = this.path('topics.json');
+    if (!existsSync(p)) return [];
+    try {
+      const parsed = JSON.parse(readFileSync(p, 'utf8')) as { topics: { name: string; options: ResolvedTopicOptions }[] };
+      // JSON has no Infinity: limits stored as null mean "no limit"
+      return parsed.topics.map((t) => ({ name: t.name, options: { ...t.options, maxBytes: t.options.maxBytes ?? Infinity, maxMessages: t.options.maxMessages ?? Infinity } }));
+    } catch (err) {
+      throw new ConnectionError(`cannot read ${p}: it is not valid JSON (${(err as Error).message}); restore it or remove the data directory`, { cause: err });
+    }
+  }
+
+  private topicsWritten: { name: string; options: ResolvedTopicOptions }[] | undefined;
+
+  topicCreated(name: string, options: ResolvedTopicOptions): void {
+    this.topicsWritten ??= [...this.readTopics()];
+    this.topicsWritten.push({ name, options });
+    const p = this.path('topics.json');
+    writeFileSync(`${p}.tmp`, JSON.stringify({ version: 1, topics: this.topicsWritten }, null, 1));
+    const fd = openSync(`${p}.tmp`, 'r');
+    fsyncSync(fd);
+    closeSync(fd);
+    renameSync(`${p}.tmp`, p);
+  }
+
+  recoverPartition(partition: Partition, topic: string): void {
+    const log = new SegmentLog(this.path('logs', `t-${encodeURIComponent(topic)}`, String(partition.index)), {
+      segmentBytes: this.o.segmentBytes, retentionBytes: this.o.retentionBytes, retentionMs: this.o.retentionMs, warn: this.o.onWarning,
+      verifyChecksums: this.o.verifyChecksums === 'always' || !this.cleanShutdown,
+      clean: this.cleanShutdown && this.o.verifyChecksums !== 'always',
+    });
+    this.logs.set(partition, log);
+    const report = log.recover();
+    partition.resetCold(log.startOffset, log.endOffset, log.lastTimestamp);
+    partition.cold = log;
+    this.truncatedBytes += report.truncatedBytes;
+    this.problems.push(...report.problems);
+    for (const [id, s] of this.pendingStaged) {
+      if (s.topic === topic && s.partition === partition.index) partition.restoreStaged(s.rec);
+      void id;
+    }
+    this.retention(partition);
+  }
+
+  private retention(partition: Partition): void {
+    const log = this.logs.get(partition);
+    const start = log?.enforceRetention(this.o.clock.now());
+    if (start !== undefined) partition.trimTo(start);
+  }
+
+  readOffsets(): RecoveredState['offsets'] {
+    return this.recoveredOffsets;
+  }
+
+  private loadOffsets(): RecoveredState['offsets'] {
+    const p = this.path('offsets.log');
+    const latest = new Map<string, { group: string; topic: string; partition: number; entry: CommittedOffset }>();
+    if (existsSync(p)) {
+      const lines = readFileSync(p, 'utf8').split('\n');
+      for (const line of lines) {
+        if (!line) continue;
+        try {
+          const [group, topic, partition, offset, metadata] = JSON.parse(line) as [string, string, number, number, string | null];
+          latest.set(JSON.stringify([group, topic, partition]), { group, topic, partition, entry: { offset, metadata: metadata ?? undefined } });
+        } catch {
+          this.o.onWarning(`recovery: ignored a torn line in ${p}`);
+        }
+      }
+    }
+    const out = [...latest.values()];
+    writeFileSync(`${p}.tmp`, out.map((x) => JSON.stringify([x.group, x.topic, x.partition, x.entry.offset, x.entry.metadata ?? null]) + '\n').join(''));
+    renameSync(`${p}.tmp`, p);
+    return out;
+  }
+
+  private loadStaged(): void {
+    const p = this.path('staged.log');
+    if (!existsSync(p)) return;
+    const buf = readFileSync(p);
+    const res = scanEntries(buf, (e) => {
+      if (e.headers[UNSTAGE] !== undefined) {
+        const ids = new Float64Array(e.value.buffer.slice(e.value.byteOffset, e.value.byteOffset + e.value.byteLength));
+        for (const id of ids) this.pendingStaged.delete(id);
+        return;
+      }
+      const [topic, partition, dueAt] = JSON.parse(e.headers[STAGE_META]!) as [string, number, number];
+      const headers = { ...e.headers };
+      delete headers[STAGE_META];
+      const value = Uint8Array.prototype.slice.call(e.value);
+      const rec: StagedRecord = { key: e.key, value, headers, priority: e.priority, expiresAt: e.expiresAt, dueAt, bytes: recordBytes(e.key, value, headers), publishedAt: e.timestamp, stageId: e.offset };
+      this.pendingStaged.set(e.offset, { topic, partition, rec });
+      this.nextStageId = Math.max(this.nextStageId, e.offset + 1);
+    });
+    if (res.problem) this.o.onWarning(`recovery: ${p}: ${res.problem} at byte ${res.validBytes}; ignored the rest`);
+    const live = [...this.pendingStaged.values()];
+    const out = live.length ? encodeEntries(live.map((s) => stageEntry(s.topic, s.partition, s.rec))) : Buffer.alloc(0);
+    writeFileSync(`${p}.tmp`, out);
+    renameSync(`${p}.tmp`, p);
+  }
+
+  private guard<T>(what: string, fn: () => T): T {
+    if (this.failure) throw new ConnectionError(`durable storage failed earlier: ${this.failure.message}`, { cause: this.failure });
+    try {
+      return fn();
+    } catch (err) {
+      this.failure = err as Error;
+      throw new ConnectionError(`durable ${what} failed: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  sequenced(partition: Partition, records: readonly StoredRecord[]): void {
+    const log = this.logs.get(partition);
+    if (!log) return;
+    this.guard('append', () => log.append(records));
+    // records on disk need not stay in memory: keep a bounded hot tail for fast tail reads
+    if (partition.bytes > this.o.cacheBytes) partition.dropHot(partition.hotBase + Math.ceil((partition.end - partition.hotBase) / 2));
+  }
+
+  staged(partition: Partition, record: StagedRecord): void {
+    record.stageId = this.nextStageId++;
+    this.guard('staging', () => writeAll(this.stagedFd, encodeEntries([stageEntry(partition.topic, partition.index, record)])));
+    this.stagedDirty = true;
+  }
+
+  unstaged(_partition: Partition, records: readonly StagedRecord[]): void {
+    const ids = Float64Array.from(records, (r) => r.stageId);
+    this.guard('staging', () => writeAll(this.stagedFd, encodeEntries([{ offset: 0, timestamp: 0, expiresAt: 0, priority: 0, key: undefined, headers: { [UNSTAGE]: '1' }, value: new Uint8Array(ids.buffer) }])));
+    this.stagedDirty = true;
+  }
+
+  committed(group: string, topic: string, partition: number, entry: CommittedOffset): void {
+    this.guard('offset commit', () => writeAll(this.offsetsFd, Buffer.from(JSON.stringify([group, topic, partition, entry.offset, entry.metadata ?? null]) + '\n')));
+    this.offsetsDirty = true;
+  }
+
+  flush(): Promise<void> {
+    if (this.failure) return Promise.reject(new ConnectionError(`durable storage failed: ${this.failure.message}`, { cause: this.failure }));
+    if (this.o.fsync !== 'always') return RESOLVED;
+    this.syncing ??= new Promise<void>((resolve, reject) => {
+      setImmediate(() => {
+        this.syncing = undefined;
+        this.syncDirty().then(resolve, reject);
+      });
+    });
+    return this.syncing;
+  }
+
+  /** fdatasync every dirty file (group commit: one sync covers every write before it). */
+  private async syncDirty(): Promise<void> {
+    const fds: number[] = [];
+    for (const log of this.logs.values()) if (log.dirty && log.fd >= 0) { log.dirty = false; fds.push(log.fd); }
+    if (this.offsetsDirty) { this.offsetsDirty = false; fds.push(this.offsetsFd); }
+    if (this.stagedDirty) { this.stagedDirty = false; fds.push(this.stagedFd); }
+    await Promise.all(fds.map((fd) => new Promise<void>((resolve, reject) => fdatasync(fd, (err) => {
+      if (err && !this.closed) { this.failure = err; reject(new ConnectionError(`fsync failed: ${err.message}`, { cause: err })); } else resolve();
+    }))));
+    this.lastFsyncAt = this.o.clock.now();
+  }
+
+  private arm(): void {
+    this.timer = this.o.clock.setTimeout(() => {
+      this.timer = undefined;
+      if (this.closed) return;
+      const sync = this.o.fsync === 'interval' ? this.syncDirty() : RESOLVED;
+      sync.catch((err: unknown) => this.o.onWarning(`interval fsync failed: ${(err as Error).message}`)).finally(() => {
+        for (const p of this.logs.keys()) this.retention(p);
+        if (!this.closed) this.arm();
+      });
+    }, this.o.fsync === 'interval' ? this.o.fsyncIntervalMs : 1000);
+  }
+
+  enforceRetention(partition: Partition): number | undefined {
+    const start = this.logs.get(partition)?.enforceRetention(this.o.clock.now());
+    if (start !== undefined) partition.trimTo(start);
+    return start;
+  }
+
+  health(): { down: string[]; degraded: string[]; details: Record<string, unknown> } {
+    let segments = 0;
+    let bytes = 0;
+    for (const l of this.logs.values()) { const s = l.stats(); segments += s.segments; bytes += s.bytes; }
+    return {
+      down: this.failure ? [`durable storage failed: ${this.failure.message}`] : [],
+      degraded: [],
+      details: {
+        dataDir: this.o.dataDir, fsync: this.o.fsync, fsyncIntervalMs: this.o.fsyncIntervalMs, lastFsyncAt: this.lastFsyncAt, segments, bytes,
+        recovery: { cleanShutdown: this.cleanShutdown, truncatedBytes: this.truncatedBytes, problems: this.problems, possibleLossWindowMs: this.lossWindowMs },
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    if (this.timer !== undefined) this.o.clock.clearTimeout(this.timer);
+    await this.syncing?.catch(() => {});
+    this.closed = true;
+    for (const l of this.logs.values()) l.close();
+    for (const fd of [this.offsetsFd, this.stagedFd]) { fsyncSync(fd); closeSync(fd); }
+    if (!this.failure) writeFileSync(this.path('clean'), String(this.o.clock.now()));
+  }
+}
+
+function stageEntry(topic: string, partition: number, r: StagedRecord) {
+  return { offset: r.stageId, timestamp: r.publishedAt, expiresAt: r.expiresAt, priority: r.priority, key: r.key, headers: { ...r.headers, [STAGE_META]: JSON.stringify([topic, partition, r.dueAt]) }, value: r.value };
+}

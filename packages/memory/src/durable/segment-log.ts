@@ -1,0 +1,394 @@
+import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ColdSource } from '../log/partition.js';
+import { recordBytes, type StoredRecord } from '../log/stored-record.js';
+import { encodeEntries, FRAME_HEADER, scanEntries, type LogEntry } from './record-codec.js';
+
+/** Bytes between offset-index entries. */
+const INDEX_INTERVAL_BYTES = 4096;
+/** Ms between time-index entries. */
+const TIME_INDEX_INTERVAL_MS = 1000;
+/** Bytes read per cold fetch / recovery chunk. */
+const READ_CHUNK = 1024 * 1024;
+const SCAN_CHUNK = 8 * 1024 * 1024;
+
+interface Segment {
+  readonly base: number;
+  bytes: number;
+  /** Next offset after this segment's last record. */
+  next: number;
+  lastTimestamp: number;
+  /** Offset index: relative offsets and byte positions of batch frames (ascending). */
+  idxRel: number[];
+  idxPos: number[];
+  /** Time index: timestamps and relative offsets (ascending). */
+  timeTs: number[];
+  timeRel: number[];
+  readFd: number;
+}
+
+export interface SegmentLogOptions {
+  readonly segmentBytes: number;
+  readonly retentionBytes: number;
+  readonly retentionMs: number;
+  readonly warn: (message: string) => void;
+  /** Check every record's CRC (else only the active segment's). */
+  readonly verifyChecksums: boolean;
+  /** The previous close was clean: non-active segments are trusted with their index files. */
+  readonly clean: boolean;
+}
+
+/** What recovery of one partition found. */
+export interface RecoveryReport {
+  readonly segments: number;
+  readonly truncatedBytes: number;
+  readonly problems: readonly string[];
+}
+
+/** One reused encode buffer for every segment log: writes copy it to the kernel at once. */
+let scratch = Buffer.allocUnsafe(0);
+const scratchOf = (size: number): Buffer => {
+  if (scratch.length < size) scratch = Buffer.allocUnsafe(Math.max(size, scratch.length * 2, 64 * 1024));
+  return scratch;
+};
+
+const name = (base: number, ext: string): string => `${String(base).padStart(20, '0')}.${ext}`;
+
+/**
+ * One partition's append-only log on disk: segment files named by their base
+ * offset (20 digits), each with a sparse offset index (`.index`: u32 relative
+ * offset, u32 byte position of the batch frame, every ~4 KiB) and a time index
+ * (`.timeindex`: f64 timestamp, u32 relative offset, every ~1 s and at roll).
+ * Appends are synchronous `write`s (fsync is the caller's policy: `fd`,
+ * `dirty`). It is also the partition's `ColdSource`: records no longer in
+ * memory are read back through the offset index.
+ */
+export class SegmentLog implements ColdSource {
+  private segments: Segment[] = [];
+  fd = -1;
+  dirty = false;
+  private indexFd = -1;
+  private timeFd = -1;
+  private lastIndexedPos = -Infinity;
+  private lastTimeIndexed = -Infinity;
+
+  constructor(private readonly dir: string, private readonly o: SegmentLogOptions) {
+    mkdirSync(dir, { recursive: true });
+  }
+
+  /**
+   * Check the segments, truncate a torn or corrupt tail with a warning (and
+   * drop later segments), rebuild indexes. After a clean close, non-active
+   * segments with index files are trusted without a scan.
+   */
+  recover(): RecoveryReport {
+    const bases = readdirSync(this.dir).filter((f) => /^\d{20}\.log$/.test(f)).map((f) => Number(f.slice(0, 20))).sort((a, b) => a - b);
+    let truncated = 0;
+    const problems: string[] = [];
+    for (let i = 0; i < bases.length; i++) {
+      const base = bases[i]!;
+      const last = i === bases.length - 1;
+      const seg = newSegment(base);
+      if (this.o.clean && !last && this.loadIndexes(seg, bases[i + 1]!)) { this.segments.push(seg); continue; }
+      const path = join(this.dir, name(base, 'log'));
+      let lastIdx = -Infinity;
+      let lastTime = -Infinity;
+      const res = scanFile(path, this.o.verifyChecksums || last, (e, pos) => {
+        if (e.offset !== seg.next) return false;
+        if (pos - lastIdx >= INDEX_INTERVAL_BYTES) { seg.idxRel.push(e.offset - base); seg.idxPos.push(pos); lastIdx = pos; }
+        if (e.timestamp - lastTime >= TIME_INDEX_INTERVAL_MS) { seg.timeTs.push(e.timestamp); seg.timeRel.push(e.offset - base); lastTime = e.timestamp; }
+        seg.lastTimestamp = e.timestamp;
+        seg.next++;
+        return undefined;
+      });
+      if (res.validBytes < res.size) {
+        const lost = res.size - res.validBytes;
+        truncated += lost;
+        const later = bases.slice(i + 1);
+        const msg = `${path}: ${res.problem ?? 'invalid data'} at byte ${res.validBytes}; truncated ${lost} bytes${later.length ? ` and removed ${later.length} later segment(s)` : ''}`;
+        problems.push(msg);
+        this.o.warn(`recovery: ${msg}`);
+        const fd = openSync(path, 'r+');
+        ftruncateSync(fd, res.validBytes);
+        fsyncSync(fd);
+        closeSync(fd);
+        for (const b of later) for (const ext of ['log', 'index', 'timeindex']) rmIfExists(join(this.dir, name(b, ext)));
+        bases.length = i + 1;
+      }
+      seg.bytes = res.validBytes;
+      if (seg.timeTs.length && seg.timeTs[seg.timeTs.length - 1] !== seg.lastTimestamp) { seg.timeTs.push(seg.lastTimestamp); seg.timeRel.push(seg.next - 1 - base); }
+      writeFileSync(join(this.dir, name(base, 'index')), packIndex(seg.idxRel, seg.idxPos, false));
+      writeFileSync(join(this.dir, name(base, 'timeindex')), packIndex(seg.timeTs, seg.timeRel, true));
+      this.lastIndexedPos = lastIdx;
+      this.lastTimeIndexed = lastTime;
+      this.segments.push(seg);
+    }
+    if (this.segments.length === 0) this.segments.push(newSegment(0));
+    this.openActive();
+    return { segments: this.segments.length, truncatedBytes: truncated, problems };
+  }
+
+  /** Trust a closed segment's index files (clean shutdown); false when they are missing or inconsistent. */
+  private loadIndexes(seg: Segment, nextBase: number): boolean {
+    const logPath = join(this.dir, name(seg.base, 'log'));
+    const idxPath = join(this.dir, name(seg.base, 'index'));
+    const timePath = join(this.dir, name(seg.base, 'timeindex'));
+    if (!existsSync(idxPath) || !existsSync(timePath)) return false;
+    const idx = readFileSync(idxPath);
+    const time = readFileSync(timePath);
+    if (idx.length % 8 !== 0 || time.length % 12 !== 0 || time.length === 0) return false;
+    for (let p = 0; p < idx.length; p += 8) { seg.idxRel.push(idx.readUInt32LE(p)); seg.idxPos.push(idx.readUInt32LE(p + 4)); }
+    for (let p = 0; p < time.length; p += 12) { seg.timeTs.push(time.readDoubleLE(p)); seg.timeRel.push(time.readUInt32LE(p + 8)); }
+    seg.bytes = statSync(logPath).size;
+    seg.next = nextBase;
+    seg.lastTimestamp = seg.timeTs[seg.timeTs.length - 1]!;
+    return true;
+  }
+
+  /** Offset of the oldest retained record. */
+  get startOffset(): number {
+    return this.segments[0]!.base;
+  }
+
+  /** Next offset after the last record on disk. */
+  get endOffset(): number {
+    return this.active.next;
+  }
+
+  get lastTimestamp(): number {
+    return this.active.lastTimestamp || (this.segments.length > 1 ? this.segments[this.segments.length - 2]!.lastTimestamp : 0);
+  }
+
+  private get active(): Segment {
+    return this.segments[this.segments.length - 1]!;
+  }
+
+  private openActive(): void {
+    const a = this.active;
+    this.fd = openSync(join(this.dir, name(a.base, 'log')), 'a');
+    this.indexFd = openSync(join(this.dir, name(a.base, 'index')), 'a');
+    this.timeFd = openSync(join(this.dir, name(a.base, 'timeindex')), 'a');
+  }
+
+  private closeActive(): void {
+    const a = this.active;
+    // a closed segment's time index ends with its last record, so reopening can trust it
+    if (a.next > a.base && a.timeTs[a.timeTs.length - 1] !== a.lastTimestamp) {
+      a.timeTs.push(a.lastTimestamp);
+      a.timeRel.push(a.next - 1 - a.base);
+      writeAll(this.timeFd, packIndex([a.lastTimestamp], [a.next - 1 - a.base], true));
+    }
+    for (const fd of [this.fd, this.indexFd, this.timeFd]) if (fd >= 0) { fsyncSync(fd); closeSync(fd); }
+    this.fd = this.indexFd = this.timeFd = -1;
+  }
+
+  /** Append records (consecutive offsets continuing this log) as one batch frame. */
+  append(records: readonly StoredRecord[]): void {
+    if (records.length === 0) return;
+    const buf = encodeEntries(records, undefined, scratchOf);
+    let a = this.active;
+    const first = Number(records[0]!.offset);
+    if (a.bytes > 0 && a.bytes + buf.length > this.o.segmentBytes) {
+      this.closeActive();
+      this.segments.push(newSegment(first));
+      this.lastIndexedPos = -Infinity;
+      this.lastTimeIndexed = -Infinity;
+      this.openActive();
+      a = this.active;
+    }
+    const pos = a.bytes;
+    const idx: number[] = [];
+    const time: number[] = [];
+    const timeRel: number[] = [];
+    if (pos - this.lastIndexedPos >= INDEX_INTERVAL_BYTES) { idx.push(first - a.base); this.lastIndexedPos = pos; }
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i]!;
+      if (r.timestamp - this.lastTimeIndexed >= TIME_INDEX_INTERVAL_MS) { time.push(r.timestamp); timeRel.push(first + i - a.base); this.lastTimeIndexed = r.timestamp; }
+    }
+    writeAll(this.fd, buf);
+    if (idx.length) { writeAll(this.indexFd, packIndex(idx, [pos], false)); a.idxRel.push(idx[0]!); a.idxPos.push(pos); }
+    if (time.length) { writeAll(this.timeFd, packIndex(time, timeRel, true)); a.timeTs.push(...time); a.timeRel.push(...timeRel); }
+    a.bytes += buf.length;
+    a.next = first + records.length;
+    a.lastTimestamp = records[records.length - 1]!.timestamp;
+    this.dirty = true;
+  }
+
+  private segmentOf(offset: number): Segment | undefined {
+    let lo = 0;
+    let hi = this.segments.length - 1;
+    if (offset < this.segments[0]!.base) return undefined;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (this.segments[mid]!.base <= offset) lo = mid; else hi = mid - 1;
+    }
+    return this.segments[lo];
+  }
+
+  /** ColdSource: up to `max` consecutive records from `from`, across segments, read through the offset index (~1 MiB reads). */
+  read(from: number, max: number): StoredRecord[] {
+    const out: StoredRecord[] = [];
+    let at = from;
+    while (out.length < max) {
+      const seg = this.segmentOf(at);
+      if (!seg || at >= seg.next) break;
+      const before = out.length;
+      this.readSegment(seg, at, max, out);
+      if (out.length === before) break;
+      at = Number(out[out.length - 1]!.offset) + 1;
+    }
+    return out;
+  }
+
+  private readSegment(seg: Segment, from: number, max: number, out: StoredRecord[]): void {
+    const i = upperBound(seg.idxRel, from - seg.base) - 1;
+    let pos = i >= 0 ? seg.idxPos[i]! : 0;
+    if (seg.readFd < 0) seg.readFd = openSync(join(this.dir, name(seg.base, 'log')), 'r');
+    while (out.length < max && pos < seg.bytes) {
+      let len = Math.min(READ_CHUNK, seg.bytes - pos);
+      let buf = Buffer.allocUnsafe(len);
+      readFully(seg.readFd, buf, pos);
+      const frameLen = buf.readUInt32LE(0) + FRAME_HEADER;
+      if (frameLen > len) {
+        len = frameLen;
+        buf = Buffer.allocUnsafe(len);
+        readFully(seg.readFd, buf, pos);
+      }
+      const res = scanEntries(buf, (e) => {
+        if (e.offset >= from && out.length < max) out.push(toStored(e));
+        return undefined;
+      }, false);
+      if (res.validBytes === 0) break;
+      pos += res.validBytes;
+    }
+  }
+
+  /** ColdSource: first offset at or after `timestamp`, through the time index. */
+  offsetForTimestamp(timestamp: number): number | undefined {
+    for (const seg of this.segments) {
+      if (seg.next === seg.base || seg.lastTimestamp < timestamp) continue;
+      const k = lowerBound(seg.timeTs, timestamp);
+      // the entry before k is older: start there and scan forward
+      let off = seg.base + (k > 0 ? seg.timeRel[k - 1]! : 0);
+      for (;;) {
+        const recs = this.read(off, 1000);
+        if (recs.length === 0) return undefined;
+        const hit = recs.find((r) => r.timestamp >= timestamp);
+        if (hit) return Number(hit.offset);
+        off = Number(recs[recs.length - 1]!.offset) + 1;
+      }
+    }
+    return undefined;
+  }
+
+  /** Delete whole non-active segments past retention; returns the new start offset when it moved. */
+  enforceRetention(now: number): number | undefined {
+    let total = this.segments.reduce((n, s) => n + s.bytes, 0);
+    let moved = false;
+    while (this.segments.length > 1) {
+      const oldest = this.segments[0]!;
+      const tooBig = total > this.o.retentionBytes;
+      const tooOld = oldest.lastTimestamp < now - this.o.retentionMs;
+      if (!tooBig && !tooOld) break;
+      if (oldest.readFd >= 0) closeSync(oldest.readFd);
+      for (const ext of ['log', 'index', 'timeindex']) rmIfExists(join(this.dir, name(oldest.base, ext)));
+      this.segments.shift();
+      total -= oldest.bytes;
+      moved = true;
+    }
+    return moved ? this.startOffset : undefined;
+  }
+
+  stats(): { segments: number; bytes: number } {
+    return { segments: this.segments.length, bytes: this.segments.reduce((n, s) => n + s.bytes, 0) };
+  }
+
+  close(): void {
+    this.closeActive();
+    for (const s of this.segments) if (s.readFd >= 0) { closeSync(s.readFd); s.readFd = -1; }
+  }
+}
+
+function newSegment(base: number): Segment {
+  return { base, bytes: 0, next: base, lastTimestamp: 0, idxRel: [], idxPos: [], timeTs: [], timeRel: [], readFd: -1 };
+}
+
+function toStored(e: LogEntry): StoredRecord {
+  return { key: e.key, value: e.value, headers: e.headers, offset: String(e.offset), timestamp: e.timestamp, expiresAt: e.expiresAt, bytes: recordBytes(e.key, e.value, e.headers), priority: e.priority, expired: false };
+}
+
+/**
+ * Scan a whole file in chunks through one reused buffer (entries are views of
+ * it: do not keep them). Returns the valid prefix length and the file size.
+ */
+function scanFile(path: string, verify: boolean, onEntry: (e: LogEntry, pos: number) => boolean | void): { validBytes: number; size: number; problem: string | undefined } {
+  const fd = openSync(path, 'r');
+  try {
+    const size = statSync(path).size;
+    let buf = Buffer.allocUnsafe(Math.min(SCAN_CHUNK, Math.max(size, 1)));
+    let filePos = 0;
+    for (;;) {
+      const want = Math.min(buf.length, size - filePos);
+      if (want <= 0) return { validBytes: filePos, size, problem: undefined };
+      const chunk = buf.subarray(0, want);
+      readFully(fd, chunk, filePos);
+      const res = scanEntries(chunk, (e, p) => onEntry(e, filePos + p), verify);
+      const end = filePos + res.validBytes;
+      if (!res.problem) { filePos = end; continue; }
+      if (res.problem.startsWith('torn') && filePos + want < size) {
+        // a frame crosses the chunk end: continue from its start, with room for it
+        if (res.validBytes > 0) { filePos = end; continue; }
+        const need = chunk.readUInt32LE(0) + FRAME_HEADER;
+        if (need <= buf.length || need > size - filePos) return { validBytes: end, size, problem: res.problem };
+        buf = Buffer.allocUnsafe(need);
+        continue;
+      }
+      return { validBytes: end, size, problem: res.problem };
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function readFully(fd: number, buf: Buffer, position: number): void {
+  let off = 0;
+  while (off < buf.length) {
+    const n = readSync(fd, buf, off, buf.length - off, position + off);
+    if (n === 0) throw new Error(`unexpected end of segment file at ${position + off}`);
+    off += n;
+  }
+}
+
+function upperBound(a: readonly number[], v: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) { const mid = (lo + hi) >>> 1; if (a[mid]! <= v) lo = mid + 1; else hi = mid; }
+  return lo;
+}
+
+function lowerBound(a: readonly number[], v: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) { const mid = (lo + hi) >>> 1; if (a[mid]! < v) lo = mid + 1; else hi = mid; }
+  return lo;
+}
+
+function packIndex(a: readonly number[], b: readonly number[], time: boolean): Buffer {
+  const width = time ? 12 : 8;
+  const buf = Buffer.allocUnsafe(a.length * width);
+  for (let i = 0, p = 0; i < a.length; i++, p += width) {
+    if (time) { buf.writeDoubleLE(a[i]!, p); buf.writeUInt32LE(b[i]!, p + 8); }
+    else { buf.writeUInt32LE(a[i]!, p); buf.writeUInt32LE(b[i]!, p + 4); }
+  }
+  return buf;
+}
+
+/** Write the whole buffer (regular files may write short). */
+export function writeAll(fd: number, buf: Uint8Array): void {
+  let off = 0;
+  while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+}
+
+function rmIfExists(path: string): void {
+  try { unlinkSync(path); } catch (err) { if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err; }
+}

@@ -1,0 +1,148 @@
+import type { Clock } from '@partita/core';
+import { systemClock } from '@partita/core';
+
+/** Per-topic settings, given to `createTopic` or applied to auto-created topics. */
+export interface TopicOptions {
+  /** @defaultValue the broker's `defaultPartitions` */
+  readonly partitions?: number;
+  /** Retained bytes of this topic above which publish rejects with `BackpressureError`. @defaultValue Infinity */
+  readonly maxBytes?: number;
+  /** Retained records of this topic above which publish rejects. @defaultValue Infinity */
+  readonly maxMessages?: number;
+  /** What happens to a record whose TTL passed before delivery: `drop` (counted) or `dead-letter`. @defaultValue 'drop' */
+  readonly onExpire?: 'drop' | 'dead-letter';
+}
+
+/** Options of `createMemoryBroker`. */
+export interface MemoryBrokerOptions {
+  /** Partitions of topics created automatically or without an explicit count. @defaultValue 1 */
+  readonly defaultPartitions?: number;
+  /** Create unknown topics on first publish/subscribe; when false they raise `TopicNotFoundError`. @defaultValue true */
+  readonly autoCreateTopics?: boolean;
+  /** Time source for delays, TTL, visibility timeouts and fsync intervals. @defaultValue systemClock */
+  readonly clock?: Clock;
+  /** Global retained bytes (key + value + headers) above which publish rejects. @defaultValue 512 MiB */
+  readonly maxBytes?: number;
+  /** Global retained record count above which publish rejects. @defaultValue Infinity */
+  readonly maxMessages?: number;
+  /** Health turns `degraded` when a limit is used above this fraction. @defaultValue 0.8 */
+  readonly degradedAt?: number;
+  /** Topic names ending with this are dead-letter topics: their records are indexed by the dead-letter admin API. @defaultValue '.dlq' */
+  readonly deadLetterSuffix?: string;
+  /** Durable mode: directory of segment files, indexes and group offsets. @defaultValue undefined (in memory only) */
+  readonly dataDir?: string;
+  /** Durable mode: `always` fsyncs before a publish resolves (group commit per tick), `interval` every `fsyncIntervalMs`, `never` leaves it to the OS. @defaultValue 'interval' */
+  readonly fsync?: 'always' | 'interval' | 'never';
+  /** Durable mode, fsync `interval`: ms between fsyncs. @defaultValue 100 */
+  readonly fsyncIntervalMs?: number;
+  /** Durable mode: roll to a new segment file past this many bytes. @defaultValue 64 MiB */
+  readonly segmentBytes?: number;
+  /** Durable mode: in-memory bytes of written records kept per partition for tail reads; older records are read from the segment files. @defaultValue 32 MiB */
+  readonly cacheBytes?: number;
+  /** Durable mode: delete whole old segments while a partition holds more than this. @defaultValue Infinity */
+  readonly retentionBytes?: number;
+  /** Durable mode: delete whole segments whose newest record is older than this. @defaultValue Infinity */
+  readonly retentionMs?: number;
+  /**
+   * Durable mode: when recovery checks each record's CRC-32. `unclean` checks
+   * every segment after a crash but only the active segment after a clean
+   * close (as Kafka does); `always` checks everything on every open.
+   * @defaultValue 'unclean'
+   */
+  readonly verifyChecksums?: 'unclean' | 'always';
+  /** Durable mode: receives recovery warnings (torn tails truncated). @defaultValue console.warn */
+  readonly onWarning?: (message: string) => void;
+}
+
+export interface ResolvedTopicOptions {
+  readonly partitions: number;
+  readonly maxBytes: number;
+  readonly maxMessages: number;
+  readonly onExpire: 'drop' | 'dead-letter';
+}
+
+export interface ResolvedBrokerOptions {
+  readonly defaultPartitions: number;
+  readonly autoCreateTopics: boolean;
+  readonly clock: Clock;
+  readonly maxBytes: number;
+  readonly maxMessages: number;
+  readonly degradedAt: number;
+  readonly deadLetterSuffix: string;
+  readonly dataDir: string | undefined;
+  readonly fsync: 'always' | 'interval' | 'never';
+  readonly fsyncIntervalMs: number;
+  readonly segmentBytes: number;
+  readonly retentionBytes: number;
+  readonly retentionMs: number;
+  readonly cacheBytes: number;
+  readonly onWarning: (message: string) => void;
+  readonly verifyChecksums: 'unclean' | 'always';
+}
+
+function positiveInt(name: string, v: unknown, dflt: number): number {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'number' || !Number.isInteger(v)) throw new TypeError(`option "${name}" must be a positive integer, got ${String(v)}`);
+  if (v < 1) throw new RangeError(`option "${name}" must be a positive integer, got ${v}`);
+  return v;
+}
+
+function positiveLimit(name: string, v: unknown, dflt: number): number {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'number' || Number.isNaN(v)) throw new TypeError(`option "${name}" must be a positive number or Infinity, got ${String(v)}`);
+  if (v <= 0) throw new RangeError(`option "${name}" must be a positive number or Infinity, got ${v}`);
+  return v;
+}
+
+function oneOf<T extends string>(name: string, v: unknown, values: readonly T[], dflt: T): T {
+  if (v === undefined) return dflt;
+  if (!values.includes(v as T)) throw new TypeError(`option "${name}" must be one of ${values.map((x) => `'${x}'`).join(' | ')}, got ${String(v)}`);
+  return v as T;
+}
+
+function isClock(v: unknown): v is Clock {
+  const c = v as Clock;
+  return !!c && typeof c.now === 'function' && typeof c.setTimeout === 'function' && typeof c.clearTimeout === 'function';
+}
+
+/** Validate broker options; throws TypeError/RangeError naming the option. */
+export function resolveBrokerOptions(o: MemoryBrokerOptions = {}): ResolvedBrokerOptions {
+  if (o === null || typeof o !== 'object') throw new TypeError('createMemoryBroker(options): options must be an object');
+  if (o.autoCreateTopics !== undefined && typeof o.autoCreateTopics !== 'boolean') throw new TypeError(`option "autoCreateTopics" must be a boolean, got ${String(o.autoCreateTopics)}`);
+  if (o.clock !== undefined && !isClock(o.clock)) throw new TypeError('option "clock" must be a Clock ({ now, setTimeout, clearTimeout })');
+  if (o.dataDir !== undefined && (typeof o.dataDir !== 'string' || o.dataDir === '')) throw new TypeError('option "dataDir" must be a non-empty directory path');
+  if (o.deadLetterSuffix !== undefined && (typeof o.deadLetterSuffix !== 'string' || o.deadLetterSuffix === '')) throw new TypeError('option "deadLetterSuffix" must be a non-empty string');
+  if (o.onWarning !== undefined && typeof o.onWarning !== 'function') throw new TypeError('option "onWarning" must be a function (message: string) => void');
+  const degradedAt = o.degradedAt ?? 0.8;
+  if (typeof degradedAt !== 'number' || !(degradedAt > 0 && degradedAt <= 1)) throw new RangeError(`option "degradedAt" must be a number in (0, 1], got ${String(degradedAt)}`);
+  return {
+    defaultPartitions: positiveInt('defaultPartitions', o.defaultPartitions, 1),
+    autoCreateTopics: o.autoCreateTopics ?? true,
+    clock: o.clock ?? systemClock,
+    maxBytes: positiveLimit('maxBytes', o.maxBytes, 512 * 2 ** 20),
+    maxMessages: positiveLimit('maxMessages', o.maxMessages, Infinity),
+    degradedAt,
+    deadLetterSuffix: o.deadLetterSuffix ?? '.dlq',
+    dataDir: o.dataDir,
+    fsync: oneOf('fsync', o.fsync, ['always', 'interval', 'never'] as const, 'interval'),
+    fsyncIntervalMs: positiveInt('fsyncIntervalMs', o.fsyncIntervalMs, 100),
+    segmentBytes: positiveInt('segmentBytes', o.segmentBytes, 64 * 2 ** 20),
+    retentionBytes: positiveLimit('retentionBytes', o.retentionBytes, Infinity),
+    retentionMs: positiveLimit('retentionMs', o.retentionMs, Infinity),
+    cacheBytes: positiveInt('cacheBytes', o.cacheBytes, 32 * 2 ** 20),
+    onWarning: o.onWarning ?? ((m) => console.warn(`[partita/memory] ${m}`)),
+    verifyChecksums: oneOf('verifyChecksums', o.verifyChecksums, ['unclean', 'always'] as const, 'unclean'),
+  };
+}
+
+/** Validate topic options against broker defaults. */
+export function resolveTopicOptions(o: TopicOptions | undefined, broker: ResolvedBrokerOptions): ResolvedTopicOptions {
+  const t = o ?? {};
+  if (t === null || typeof t !== 'object') throw new TypeError('topic options must be an object');
+  return {
+    partitions: positiveInt('partitions', t.partitions, broker.defaultPartitions),
+    maxBytes: positiveLimit('maxBytes', t.maxBytes, Infinity),
+    maxMessages: positiveLimit('maxMessages', t.maxMessages, Infinity),
+    onExpire: oneOf('onExpire', t.onExpire, ['drop', 'dead-letter'] as const, 'drop'),
+  };
+}

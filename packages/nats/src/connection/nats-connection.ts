@@ -1,0 +1,73 @@
+import { readFileSync } from 'node:fs';
+import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
+import { ClosedError, ConfigError, ConnectionError } from '@partita/core';
+import type { ResolvedNatsOptions } from '../options/nats-transport-options.js';
+
+/** Connection state tracked from the client's status stream. */
+export interface ConnectionState {
+  readonly nc: NatsConnection;
+  /** True between a `disconnect` and the next `reconnect`. */
+  readonly disconnected: boolean;
+  readonly reconnects: number;
+  readonly lastError: string | undefined;
+}
+
+/** Servers without user info (`nats://user:pass@host` → `nats://host`), for logs and health. */
+export function redactServers(servers: readonly string[]): string[] {
+  return servers.map((s) => s.replace(/\/\/[^@/]*@/, '//'));
+}
+
+/**
+ * Open a NATS connection with partita's reconnect policy and track its status.
+ * Rejects with `ConnectionError` (cause kept) when the first connect fails,
+ * `ConfigError` when the credentials file cannot be read.
+ */
+export async function openConnection(o: ResolvedNatsOptions): Promise<ConnectionState & { close(): Promise<void> }> {
+  let authenticator;
+  if (o.credsFile !== undefined) {
+    let creds: Uint8Array;
+    try {
+      creds = readFileSync(o.credsFile);
+    } catch (err) {
+      throw new ConfigError(`natsTransport: cannot read the credentials file given by "credsFile" (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err });
+    }
+    authenticator = credsAuthenticator(creds);
+  }
+  let nc: NatsConnection;
+  try {
+    nc = await connect({
+      servers: [...o.servers],
+      name: o.name,
+      maxReconnectAttempts: o.maxReconnectAttempts,
+      reconnectTimeWait: o.reconnectTimeWaitMs,
+      timeout: o.connectTimeoutMs,
+      waitOnFirstConnect: false,
+      ...(o.token !== undefined ? { token: o.token } : {}),
+      ...(o.user !== undefined ? { user: o.user, pass: o.pass ?? '' } : {}),
+      ...(authenticator ? { authenticator } : {}),
+      ...(o.tls ? { tls: { ...o.tls } } : {}),
+    });
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new ConnectionError(`cannot connect to NATS at ${redactServers(o.servers).join(', ')}: ${reason}`, { cause: err });
+  }
+  const state = { nc, disconnected: false, reconnects: 0, lastError: undefined as string | undefined };
+  void (async () => {
+    for await (const s of nc.status()) {
+      if (s.type === 'disconnect') state.disconnected = true;
+      else if (s.type === 'reconnect') { state.disconnected = false; state.reconnects++; }
+      else if (s.type === 'error') state.lastError = s.error instanceof Error ? s.error.message : String(s.error);
+    }
+  })().catch(() => undefined);
+  return Object.assign(state, {
+    async close(): Promise<void> {
+      if (nc.isClosed()) return;
+      await nc.drain().catch(() => nc.close());
+    },
+  });
+}
+
+/** Throw `ClosedError` when the transport was closed. */
+export function assertOpen(closed: boolean, what: string): void {
+  if (closed) throw new ClosedError(`${what}: the NATS transport is closed`);
+}

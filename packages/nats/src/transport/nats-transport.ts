@@ -1,0 +1,201 @@
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import {
+  ClosedError, systemClock, type Clock, type HealthReport, type OutboundRecord, type Subscription,
+  type SubscriptionSink, type SubscriptionSpec, type Transport, type TransportCapabilities,
+} from '@partita/core';
+import { assertOpen, openConnection, redactServers, type ConnectionState } from '../connection/nats-connection.js';
+import { CoreLane } from '../consumer/core-lane.js';
+import { ensureDurable } from '../consumer/durable-consumer.js';
+import { JetStreamLane } from '../consumer/jetstream-lane.js';
+import { mapNatsError } from '../errors/map-nats-error.js';
+import { toNatsHeaders } from '../headers/record-headers.js';
+import { resolveNatsOptions, type NatsTransportOptions, type ResolvedNatsOptions } from '../options/nats-transport-options.js';
+import { JetStreamPublisher } from '../publish/jetstream-publisher.js';
+import { assertTopic, StreamProvisioner } from '../stream/stream-provisioner.js';
+
+const JETSTREAM_CAPABILITIES: TransportCapabilities = Object.freeze({
+  ackModel: 'message', partitions: false, consumerGroups: true, nativeDelay: true, nativeDeadLetter: false,
+  priority: false, ttl: false, transactions: false, replay: true,
+});
+const CORE_CAPABILITIES: TransportCapabilities = Object.freeze({
+  ackModel: 'message', partitions: false, consumerGroups: true, nativeDelay: false, nativeDeadLetter: false,
+  priority: false, ttl: false, transactions: false, replay: false,
+});
+
+interface Connected {
+  readonly conn: ConnectionState & { close(): Promise<void> };
+  readonly js: JetStreamClient | undefined;
+  readonly jsm: JetStreamManager | undefined;
+  readonly streams: StreamProvisioner | undefined;
+  readonly publisher: JetStreamPublisher | undefined;
+}
+
+interface LiveSub {
+  readonly lane: JetStreamLane | CoreLane;
+  readonly spec: SubscriptionSpec;
+  readonly stream: string | undefined;
+  readonly durable: string | undefined;
+  close(): Promise<void>;
+}
+
+/**
+ * NATS connector. JetStream mode (default) is at-least-once: a stream per
+ * topic, a durable pull consumer per group, explicit acks. Core mode is
+ * fire-and-forget (at-most-once) over queue subscriptions.
+ */
+class NatsTransport implements Transport {
+  readonly name = 'nats';
+  readonly capabilities: TransportCapabilities;
+  private connecting: Promise<Connected> | undefined;
+  private closing: Promise<void> | undefined;
+  private readonly subs = new Set<LiveSub>();
+  private readonly clock: Clock;
+
+  constructor(private readonly o: ResolvedNatsOptions, clock: Clock | undefined) {
+    this.capabilities = o.mode === 'core' ? CORE_CAPABILITIES : JETSTREAM_CAPABILITIES;
+    this.clock = clock ?? systemClock;
+  }
+
+  async connect(): Promise<void> {
+    await this.connected();
+  }
+
+  private connected(): Promise<Connected> {
+    assertOpen(this.closing !== undefined, 'connect');
+    if (!this.connecting) {
+      this.connecting = (async (): Promise<Connected> => {
+        const conn = await openConnection(this.o);
+        if (this.o.mode === 'core') return { conn, js: undefined, jsm: undefined, streams: undefined, publisher: undefined };
+        try {
+          const jsm = await jetstreamManager(conn.nc, { timeout: this.o.publishTimeoutMs });
+          const js = jetstream(conn.nc, { timeout: this.o.publishTimeoutMs });
+          const streams = new StreamProvisioner(jsm, this.o);
+          return { conn, js, jsm, streams, publisher: new JetStreamPublisher(js, conn, streams, this.o, this.clock) };
+        } catch (err) {
+          await conn.close().catch(() => undefined);
+          throw mapNatsError(err, 'enable JetStream');
+        }
+      })();
+      this.connecting.catch(() => { this.connecting = undefined; });
+    }
+    return this.connecting;
+  }
+
+  async publish(records: readonly OutboundRecord[]): Promise<void> {
+    assertOpen(this.closing !== undefined, 'publish');
+    if (records.length === 0) return;
+    const c = await this.connected();
+    if (this.closing !== undefined) throw new ClosedError('publish: the NATS transport is closed');
+    if (c.publisher) return c.publisher.publish(records);
+    try {
+      for (const r of records) {
+        assertTopic(r.topic);
+        const h = toNatsHeaders({ ...r, delayMs: undefined }, this.clock.now());
+        c.conn.nc.publish(r.topic, r.value, h ? { headers: h } : undefined);
+      }
+      await c.conn.nc.flush();
+    } catch (err) {
+      throw mapNatsError(err, 'publish (core NATS)');
+    }
+  }
+
+  async subscribe(spec: SubscriptionSpec, sink: SubscriptionSink): Promise<Subscription> {
+    assertOpen(this.closing !== undefined, 'subscribe');
+    assertTopic(spec.topic);
+    const c = await this.connected();
+    const id = { group: spec.group, topic: spec.topic, partition: 0 };
+    let lane: JetStreamLane | CoreLane;
+    let stream: string | undefined;
+    let durable: string | undefined;
+    if (c.js && c.jsm && c.streams) {
+      stream = await c.streams.streamFor(spec.topic);
+      const settings = await ensureDurable(c.jsm, stream, spec, this.o);
+      durable = settings.durable;
+      const consumer = await c.js.consumers.get(stream, durable).catch((err: unknown) => { throw mapNatsError(err, `bind consumer "${settings.durable}"`, spec.topic); });
+      lane = new JetStreamLane(consumer, c.conn.nc, {
+        id, maxInFlight: spec.maxInFlight, ackWaitMs: settings.ackWaitMs, pullExpiresMs: this.o.pullExpiresMs,
+        confirmAcks: this.o.confirmAcks, clock: this.clock,
+      });
+    } else {
+      lane = new CoreLane(c.conn.nc, id, this.o.coreBufferLimit, this.clock);
+    }
+    lane.start(sink.assigned(lane));
+    let closed: Promise<void> | undefined;
+    const live: LiveSub = {
+      lane, spec, stream, durable,
+      close: () => {
+        closed ??= (async () => {
+          await lane.stopPulling();
+          try {
+            await sink.revoked(id);
+          } finally {
+            lane.release();
+            this.subs.delete(live);
+          }
+        })();
+        return closed;
+      },
+    };
+    this.subs.add(live);
+    return { close: live.close };
+  }
+
+  async health(): Promise<HealthReport> {
+    const reasons: string[] = [];
+    const details: Record<string, unknown> = { mode: this.o.mode, servers: redactServers(this.o.servers) };
+    if (this.closing) return { status: 'down', reasons: ['transport closed'], details };
+    let c: Connected;
+    try {
+      c = await this.connected();
+    } catch (err) {
+      return { status: 'down', reasons: [`cannot connect: ${(err as Error).message}`], details };
+    }
+    if (c.conn.nc.isClosed()) return { status: 'down', reasons: ['connection closed'], details };
+    if (c.conn.disconnected) reasons.push('disconnected from NATS; reconnecting');
+    details.reconnects = c.conn.reconnects;
+    if (c.publisher) details.bufferedPublishBytes = c.publisher.buffered;
+    const lanes: Record<string, unknown>[] = [];
+    for (const s of this.subs) {
+      const row: Record<string, unknown> = {
+        group: s.spec.group, topic: s.spec.topic, stream: s.stream, consumer: s.durable,
+        paused: s.lane.isPaused, unsettled: s.lane.unsettledCount, delivered: s.lane.delivered,
+      };
+      if (s.lane instanceof CoreLane) row.dropped = s.lane.dropped;
+      if (s.lane instanceof JetStreamLane && s.lane.lastError) {
+        reasons.push(`pull on "${s.spec.topic}" failing: ${s.lane.lastError}`);
+      }
+      if (c.jsm && s.stream && s.durable && !c.conn.disconnected) {
+        try {
+          const info = await c.jsm.consumers.info(s.stream, s.durable);
+          row.lag = info.num_pending + info.num_ack_pending;
+          row.numPending = info.num_pending;
+          row.numAckPending = info.num_ack_pending;
+          row.numRedelivered = info.num_redelivered;
+        } catch (err) {
+          reasons.push(`consumer info "${s.durable}" failed: ${(err as Error).message}`);
+        }
+      }
+      lanes.push(row);
+    }
+    details.lanes = lanes;
+    return { status: reasons.length > 0 ? 'degraded' : 'ok', reasons, details };
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await Promise.allSettled([...this.subs].map((s) => s.close()));
+      const c = await this.connecting?.catch(() => undefined);
+      await c?.conn.close().catch(() => undefined);
+    })();
+    return this.closing;
+  }
+}
+
+/**
+ * Create a NATS transport. Connects lazily (or on `connect()`); options are
+ * validated here, so a bad option throws at once.
+ */
+export function natsTransport(options: NatsTransportOptions = {}): Transport {
+  const resolved = resolveNatsOptions(options);
+  return new NatsTransport(resolved, options.clock);
+}

@@ -1,0 +1,109 @@
+import { availableParallelism } from 'node:os';
+import { ConfigError, systemClock, type Clock, type Logger } from '@partita/core';
+import type { MsgpackCodecOptions } from '@partita/codec-msgpack';
+import { consoleLogger } from '../logger/console-logger.js';
+
+/** Options of {@link workerPool}. */
+export interface WorkerPoolOptions {
+  /**
+   * Worker threads, fixed (Piscina `minThreads = maxThreads`), kept alive.
+   * @defaultValue `PARTITA_WORKER_THREADS`, else available cores − 1, at least 1
+   */
+  readonly threads?: number;
+  /** Tasks a thread holds at once (they interleave only when handlers await). @defaultValue 4 */
+  readonly concurrentTasksPerWorker?: number;
+  /** Tasks waiting beyond the running ones before `saturated` turns true. @defaultValue 4 × threads */
+  readonly maxQueue?: number;
+  /** Smallest batch `batchSize()` suggests (slow handlers). @defaultValue 10 */
+  readonly minBatchSize?: number;
+  /** Largest batch `batchSize()` suggests (fast handlers). @defaultValue 1000 */
+  readonly maxBatchSize?: number;
+  /** Handler time per task that `batchSize()` aims at. @defaultValue 10 */
+  readonly targetTaskMs?: number;
+  /**
+   * Extra time past a message's `timeoutMs` before its thread is terminated
+   * (an async handler is failed at `timeoutMs` in the worker; a handler that
+   * blocks the thread is only stopped by terminating it).
+   * @defaultValue 250
+   */
+  readonly timeoutGraceMs?: number;
+  /** Options for decoding `application/vnd.msgpack` in workers: pass the app codec's options (same `structures`). @defaultValue {} */
+  readonly msgpack?: MsgpackCodecOptions;
+  /**
+   * How an idle thread waits for work: `async` keeps its event loop running
+   * (timers and sockets of worker modules keep working between tasks);
+   * `sync` blocks it in `Atomics.wait` (lowest hop latency).
+   * @defaultValue 'async'
+   */
+  readonly atomics?: 'async' | 'sync';
+  /** Receives worker logs (`ctx.logger`) and pool errors. @defaultValue console at level info */
+  readonly logger?: Logger;
+  /** Drives the timeout watchdog and the drain deadline. @defaultValue systemClock */
+  readonly clock?: Clock;
+}
+
+export interface ResolvedPoolOptions {
+  readonly threads: number;
+  readonly concurrentTasksPerWorker: number;
+  readonly maxQueue: number;
+  readonly minBatchSize: number;
+  readonly maxBatchSize: number;
+  readonly targetTaskMs: number;
+  readonly timeoutGraceMs: number;
+  readonly msgpack: MsgpackCodecOptions | undefined;
+  readonly atomics: 'async' | 'sync';
+  readonly logger: Logger;
+  readonly clock: Clock;
+}
+
+function positiveInt(name: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw new RangeError(`workerPool: option "${name}" must be a positive integer, got ${String(value)}`);
+  }
+  return value;
+}
+
+function nonNegative(name: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new RangeError(`workerPool: option "${name}" must be a finite number ≥ 0, got ${String(value)}`);
+  }
+  return value;
+}
+
+function defaultThreads(env: NodeJS.ProcessEnv): number {
+  const raw = env['PARTITA_WORKER_THREADS'];
+  if (raw !== undefined && raw !== '') {
+    const n = Number(raw);
+    if (!Number.isSafeInteger(n) || n < 1) {
+      throw new ConfigError(`PARTITA_WORKER_THREADS="${raw}" is not valid: expected a positive integer number of worker threads`);
+    }
+    return n;
+  }
+  return Math.max(1, availableParallelism() - 1);
+}
+
+/** Validate options at the boundary and fill in defaults. */
+export function resolvePoolOptions(options: WorkerPoolOptions, env: NodeJS.ProcessEnv = process.env): ResolvedPoolOptions {
+  if (options === null || typeof options !== 'object') throw new TypeError('workerPool(options): options must be an object');
+  const threads = options.threads === undefined ? defaultThreads(env) : positiveInt('threads', options.threads);
+  const concurrentTasksPerWorker = positiveInt('concurrentTasksPerWorker', options.concurrentTasksPerWorker ?? 4);
+  const maxQueue = options.maxQueue === undefined ? 4 * threads : (Number.isSafeInteger(options.maxQueue) && options.maxQueue >= 0
+    ? options.maxQueue : (() => { throw new RangeError(`workerPool: option "maxQueue" must be an integer ≥ 0, got ${String(options.maxQueue)}`); })());
+  const minBatchSize = positiveInt('minBatchSize', options.minBatchSize ?? 10);
+  const maxBatchSize = positiveInt('maxBatchSize', options.maxBatchSize ?? 1000);
+  if (maxBatchSize < minBatchSize) {
+    throw new RangeError(`workerPool: option "maxBatchSize" (${maxBatchSize}) must be ≥ "minBatchSize" (${minBatchSize})`);
+  }
+  const targetTaskMs = nonNegative('targetTaskMs', options.targetTaskMs ?? 10);
+  if (targetTaskMs === 0) throw new RangeError('workerPool: option "targetTaskMs" must be > 0');
+  const timeoutGraceMs = nonNegative('timeoutGraceMs', options.timeoutGraceMs ?? 250);
+  const atomics = options.atomics ?? 'async';
+  if (atomics !== 'async' && atomics !== 'sync') throw new TypeError(`workerPool: option "atomics" must be 'async' or 'sync', got ${String(atomics)}`);
+  if (options.msgpack !== undefined && (options.msgpack === null || typeof options.msgpack !== 'object')) {
+    throw new TypeError('workerPool: option "msgpack" must be msgpack codec options (an object)');
+  }
+  return {
+    threads, concurrentTasksPerWorker, maxQueue, minBatchSize, maxBatchSize, targetTaskMs, timeoutGraceMs, atomics,
+    msgpack: options.msgpack, logger: options.logger ?? consoleLogger('info'), clock: options.clock ?? systemClock,
+  };
+}

@@ -1,0 +1,116 @@
+/**
+ * The Piscina worker entry: runs one `WireTask` (a batch of messages of one
+ * handler) and returns compact outcomes. Progress goes to the task's shared
+ * buffer before and after every message, so the pool knows which messages
+ * finished when this thread hangs (timeout) or dies (`process.exit`).
+ */
+import { parentPort, threadId, workerData } from 'node:worker_threads';
+import { performance } from 'node:perf_hooks';
+import { decodeWith, DecodeError, TimeoutError, type Headers, type SerializedError } from '@partita/core';
+import { serializeError } from '../wire/serialize-error.js';
+import {
+  PROGRESS_HEADER_BYTES, PROGRESS_SEQ, PROGRESS_THREAD, Status, wireMessage, messageValue,
+  type WireEvent, type WireResult, type WireTask,
+} from '../wire/wire-task.js';
+import { codecRegistry } from './codec-registry.js';
+import { WorkerContext, workerLogger, type WorkerHandler } from './worker-context.js';
+
+const codecFor = codecRegistry((workerData as { msgpack?: never } | undefined)?.msgpack);
+const modules = new Map<string, Promise<WorkerHandler>>();
+
+function loadHandler(url: string): Promise<WorkerHandler> {
+  let p = modules.get(url);
+  if (!p) {
+    p = import(url).then((mod: { default?: unknown }) => {
+      const fn = mod.default;
+      if (typeof fn !== 'function') throw new TypeError(`worker module ${url} has no default export function (msg, ctx) => result`);
+      return fn as WorkerHandler;
+    });
+    // A failed load is retried on the next task rather than cached forever.
+    p.catch(() => modules.delete(url));
+    modules.set(url, p);
+  }
+  return p;
+}
+
+/** The message's own W3C trace context when it carries one, else the task's. */
+function traceOf(headers: Readonly<Headers>, task: Headers | undefined): Readonly<Headers> | undefined {
+  const traceparent = headers['traceparent'];
+  if (traceparent === undefined) return task;
+  const tracestate = headers['tracestate'];
+  return tracestate === undefined ? { traceparent } : { traceparent, tracestate };
+}
+
+function timeoutError(wire: WireTask): TimeoutError {
+  return new TimeoutError(`handler "${wire.handler}" exceeded timeoutMs=${wire.timeoutMs}`);
+}
+
+async function settleWithin(result: PromiseLike<unknown>, ctx: WorkerContext, wire: WireTask, remainingMs: number): Promise<void> {
+  const settled = Promise.resolve(result);
+  if (!(wire.timeoutMs > 0 && Number.isFinite(wire.timeoutMs))) { await settled; return; }
+  settled.catch(() => undefined); // a late rejection after the timeout must not crash the thread
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const err = timeoutError(wire);
+      ctx.abort(err);
+      reject(err);
+    }, Math.max(0, remainingMs));
+  });
+  try {
+    await Promise.race([settled, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Runs a task; never throws for a message's failure (those are outcomes). */
+export default async function runTask(wire: WireTask | { readonly ping: true }): Promise<WireResult> {
+  if ('ping' in wire) return { threadId, elapsedMs: 0, failures: [] };
+  const started = performance.now();
+  const seq = new Int32Array(wire.progress, 0, 2);
+  const status = new Uint8Array(wire.progress, PROGRESS_HEADER_BYTES, wire.count);
+  Atomics.store(seq, PROGRESS_THREAD, threadId);
+  const failures: (readonly [number, SerializedError])[] = [];
+  const fail = (i: number, error: SerializedError): void => {
+    status[i] = error.retryable ? Status.failedRetryable : Status.failedFinal;
+    failures.push([i, error]);
+    // Also posted at once, so the details survive if this thread dies later in the batch.
+    const event: WireEvent = { partita: 'failure', token: wire.token, index: i, error };
+    parentPort?.postMessage(event);
+  };
+
+  let handle: WorkerHandler;
+  try {
+    handle = await loadHandler(wire.worker);
+  } catch (err) {
+    const e = serializeError(err);
+    const error: SerializedError = { ...e, name: 'WorkerModuleError', message: `cannot load worker module ${wire.worker}: ${e.name}: ${e.message}`, retryable: true };
+    for (let i = 0; i < wire.count; i++) fail(i, error);
+    return { threadId, elapsedMs: performance.now() - started, failures };
+  }
+  const codec = codecFor(wire.contentType);
+  const logger = workerLogger(wire.handler, threadId);
+  const timed = wire.timeoutMs > 0 && Number.isFinite(wire.timeoutMs);
+
+  for (let i = 0; i < wire.count; i++) {
+    Atomics.store(seq, PROGRESS_SEQ, 2 * i + 1);
+    try {
+      if (codec === undefined) throw new DecodeError(`no codec for content type "${wire.contentType}" in the worker pool (supported: application/json, application/vnd.msgpack)`);
+      const msg = wireMessage(wire, i, decodeWith(codec, messageValue(wire, i)));
+      const ctx = new WorkerContext(msg.attempt, wire.handler, logger, traceOf(msg.headers, wire.trace), threadId);
+      const t0 = performance.now();
+      const result = handle(msg, ctx);
+      if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function') {
+        await settleWithin(result as PromiseLike<unknown>, ctx, wire, wire.timeoutMs - (performance.now() - t0));
+      } else if (timed && performance.now() - t0 > wire.timeoutMs) {
+        throw timeoutError(wire);
+      }
+      status[i] = Status.ok;
+    } catch (err) {
+      fail(i, serializeError(err));
+    }
+    Atomics.store(seq, PROGRESS_SEQ, 2 * i + 2);
+  }
+  return { threadId, elapsedMs: performance.now() - started, failures };
+}

@@ -1,0 +1,21 @@
+import { conformanceSuite, tcpReachable } from '@partita/testing';
+import { natsTransport } from '@partita/nats';
+import { deleteStreamsFor, NATS_URL } from './nats-helpers.js';
+
+const url = new URL(NATS_URL);
+const target = { host: url.hostname, port: Number(url.port || 4222) };
+
+conformanceSuite({
+  name: 'nats',
+  createTransport: (ctx) => natsTransport({
+    servers: [ctx.proxy ? `nats://${ctx.proxy.host}:${ctx.proxy.port}` : NATS_URL],
+    reconnectTimeWaitMs: 250,
+    publishTimeoutMs: 5000,
+  }),
+  // JetStream lanes are partitionless (one lane per group and topic).
+  features: { partitions: false },
+  available: () => tcpReachable(target),
+  proxyTarget: target,
+  cleanupTopics: (topics) => deleteStreamsFor(topics),
+  bulkMessages: 5000,
+});

@@ -1,0 +1,94 @@
+import { randomBytes } from 'node:crypto';
+import { connect as netConnect } from 'node:net';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import type { InboundRecord, LaneHandle, LaneId, SubscriptionSink } from '@partita/core';
+
+export const NATS_URL = process.env.PARTITA_NATS_SERVERS ?? 'nats://127.0.0.1:4222';
+
+/** True when something answers on host:port within 2 s. */
+export function reachable(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = netConnect({ host, port });
+    const done = (ok: boolean): void => { s.destroy(); resolve(ok); };
+    s.setTimeout(2000, () => done(false));
+    s.once('connect', () => done(true));
+    s.once('error', () => done(false));
+  });
+}
+
+/** Whether the machine's NATS is up; prints why tests skip, throws when brokers are required. */
+export async function natsAvailable(): Promise<boolean> {
+  const u = new URL(NATS_URL);
+  const ok = await reachable(u.hostname, Number(u.port || 4222));
+  if (!ok) {
+    const msg = `NATS not reachable at ${NATS_URL}`;
+    if (process.env.PARTITA_REQUIRE_BROKERS === '1') throw new Error(`${msg} and PARTITA_REQUIRE_BROKERS=1`);
+    console.warn(`skipping NATS integration tests: ${msg}`);
+  }
+  return ok;
+}
+
+export function uniq(prefix: string): string {
+  return `${prefix}-${randomBytes(4).toString('hex')}`;
+}
+
+/** Poll until `cond` is truthy, or throw naming `what`. */
+export async function waitFor<T>(cond: () => T | Promise<T>, what: string, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await cond();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Delete the streams capturing these topics (best effort). */
+export async function deleteStreamsFor(topics: readonly string[], servers = NATS_URL): Promise<void> {
+  const nc = await connect({ servers });
+  try {
+    const jsm = await jetstreamManager(nc);
+    for (const t of topics) {
+      const name = await jsm.streams.find(t).catch(() => undefined);
+      if (name) await jsm.streams.delete(name).catch(() => undefined);
+    }
+  } finally {
+    await nc.close();
+  }
+}
+
+export interface RecordingSink extends SubscriptionSink {
+  readonly lanes: LaneHandle[];
+  readonly records: InboundRecord[];
+  readonly revokedLanes: LaneId[];
+  lane(): LaneHandle;
+}
+
+/** The runtime's side of the SPI, recording what the connector delivers. `onRecords` may settle. */
+export function recordingSink(onRecords?: (lane: LaneHandle, records: readonly InboundRecord[]) => void): RecordingSink {
+  const sink: RecordingSink = {
+    lanes: [], records: [], revokedLanes: [],
+    lane() {
+      const l = sink.lanes[0];
+      if (!l) throw new Error('no lane assigned');
+      return l;
+    },
+    assigned(lane) {
+      sink.lanes.push(lane);
+      return {
+        deliver(records) {
+          sink.records.push(...records);
+          onRecords?.(lane, records);
+        },
+      };
+    },
+    async revoked(id) {
+      sink.revokedLanes.push(id);
+    },
+  };
+  return sink;
+}
+
+export const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
+export const dec = (b: Uint8Array): string => new TextDecoder().decode(b);

@@ -1,0 +1,114 @@
+/**
+ * `npm run bench -- embedded`
+ *
+ * throughput: 1,000,000 small messages on 4 partitions, no-op handler, key
+ *   ordering: partita (createApp + memoryTransport) against a plain loop over
+ *   the memory broker's own fetch/commit API calling the same handler inline.
+ *   Both decode with the same codec. Target: partita ≥ 300K msg/s and
+ *   partita/raw ≥ 0.7.
+ * keyed-io: 20,000 messages, 1 partition, 1,000 keys, handler awaits a 1 ms
+ *   timer: ordering `key` (maxInFlight 64) against ordering `partition`.
+ *   Target: key/partition ≥ 30.
+ */
+import { createApp, defineHandler, jsonCodec, type Message } from '@partita/core';
+import { createMemoryBroker, memoryTransport, type MemoryBroker } from '@partita/memory';
+import { rssMb, writeReport, type BenchRow } from '../report.js';
+
+const silent = { debug() {}, info() {}, warn() {}, error() {} };
+
+async function fill(broker: MemoryBroker, topic: string, count: number, keys: number): Promise<void> {
+  const batch = 10_000;
+  for (let i = 0; i < count; i += batch) {
+    const records = [];
+    for (let j = i; j < Math.min(count, i + batch); j++) {
+      const key = `k-${j % keys}`;
+      records.push({ topic, key, value: jsonCodec.encode({ i: j, key, amount: j % 100 }), headers: { 'content-type': 'application/json' } });
+    }
+    await broker.publish(records);
+  }
+}
+
+async function waitFor(cond: () => boolean): Promise<void> {
+  while (!cond()) await new Promise((r) => setImmediate(r));
+}
+
+/** partita: the full runtime on the memory transport. */
+/** Handlers count what they handled here; both sides call the very same function. */
+const counter = { handled: 0 };
+
+async function runPartita(broker: MemoryBroker, topic: string, count: number, handler: (m: Message) => Promise<void>, opts: { ordering: 'key' | 'partition'; maxInFlight?: number; group: string }): Promise<number> {
+  counter.handled = 0;
+  const app = createApp({
+    transport: memoryTransport(broker), logger: silent,
+    handlers: [defineHandler({ name: opts.group, topic, ordering: opts.ordering, ...(opts.maxInFlight ? { maxInFlight: opts.maxInFlight } : {}), handle: handler })],
+  });
+  const start = performance.now();
+  await app.start();
+  await waitFor(() => counter.handled >= count);
+  const secs = (performance.now() - start) / 1000;
+  await app.stop();
+  return count / secs;
+}
+
+/** raw: fetch a batch per partition, decode, await the handler per message, commit. */
+async function runRaw(broker: MemoryBroker, topic: string, partitions: number, count: number, handler: (m: Message) => Promise<void>, group: string): Promise<number> {
+  counter.handled = 0;
+  const start = performance.now();
+  while (counter.handled < count) {
+    for (let p = 0; p < partitions; p++) {
+      const records = broker.fetch({ group, topic, partition: p, max: 1000 });
+      if (records.length === 0) continue;
+      for (const r of records) {
+        const value = jsonCodec.decode(r.value);
+        await handler({ id: `${topic}/${p}/${r.offset}`, topic, key: r.key, value, headers: r.headers, partition: p, offset: r.offset, timestamp: r.timestamp, attempt: 1 });
+      }
+      broker.commit({ group, topic, partition: p, offset: Number(records[records.length - 1]!.offset) + 1 });
+    }
+  }
+  return count / ((performance.now() - start) / 1000);
+}
+
+export async function run(args: string[]): Promise<void> {
+  const count = Number(args[0] ?? 1_000_000);
+  const noop = async (_m: Message): Promise<void> => {
+    counter.handled++;
+  };
+  const rows: BenchRow[] = [];
+
+  // throughput: one filled topic, read by two groups; a warm-up pass of each first.
+  const broker = createMemoryBroker({ defaultPartitions: 4, maxBytes: 2 ** 31 });
+  await fill(broker, 'warm', 100_000, 1000);
+  await runRaw(broker, 'warm', 4, 100_000, noop, 'raw-warm');
+  await runPartita(broker, 'warm', 100_000, noop, { ordering: 'key', group: 'partita-warm' });
+  await fill(broker, 'bench', count, 1000);
+  const best = { raw: 0, partita: 0 };
+  for (let round = 0; round < 2; round++) {
+    best.raw = Math.max(best.raw, await runRaw(broker, 'bench', 4, count, noop, `raw-${round}`));
+    best.partita = Math.max(best.partita, await runPartita(broker, 'bench', count, noop, { ordering: 'key', group: `partita-${round}` }));
+  }
+  const rss = rssMb();
+  rows.push({ name: 'partita', msgsPerSec: Math.round(best.partita), p50Ms: null, p99Ms: null, rssMb: rss, messages: count, partitions: 4, ordering: 'key' });
+  rows.push({ name: 'raw', msgsPerSec: Math.round(best.raw), p50Ms: null, p99Ms: null, rssMb: rss, messages: count, partitions: 4 });
+  await broker.close();
+
+  // keyed-io: handler awaits a 1 ms timer.
+  const io = createMemoryBroker({ defaultPartitions: 1 });
+  const ioCount = 20_000;
+  await fill(io, 'io', ioCount, 1000);
+  const sleep1 = async (): Promise<void> => {
+    await new Promise((r) => setTimeout(r, 1));
+    counter.handled++;
+  };
+  const key = await runPartita(io, 'io', ioCount, sleep1, { ordering: 'key', maxInFlight: 64, group: 'io-key' });
+  const partition = await runPartita(io, 'io', ioCount, sleep1, { ordering: 'partition', group: 'io-partition' });
+  await io.close();
+  rows.push({ name: 'key', msgsPerSec: Math.round(key), p50Ms: null, p99Ms: null, rssMb: rssMb(), messages: ioCount, keys: 1000, maxInFlight: 64 });
+  rows.push({ name: 'partition', msgsPerSec: Math.round(partition), p50Ms: null, p99Ms: null, rssMb: rssMb(), messages: ioCount, keys: 1000 });
+
+  writeReport({
+    scenario: 'embedded',
+    results: rows,
+    ratios: { 'partita/raw': best.partita / best.raw, 'key/partition': key / partition },
+    targets: { 'partita/raw': '≥ 0.7 and partita ≥ 300,000 msg/s', 'key/partition': '≥ 30' },
+  });
+}
