@@ -140,12 +140,12 @@ describe('createApp', () => {
         handle: (_m, ctx) => new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => { aborted = ctx.signal.reason; resolve(); })) })],
     });
     const reasons: string[] = [];
-    a.on('message.dead-lettered', (e) => reasons.push((e.error as Error).name));
+    a.on('message.dead-lettered', (e) => reasons.push(`${(e.error as Error).name}/${e.reason}`));
     await a.start();
     await a.publish({ topic: 't', value: 1 });
     await until(() => reasons.length === 1, 'timeout dead letter');
     expect((aborted as Error).name).toBe('TimeoutError');
-    expect(reasons).toEqual(['MaxRetriesExceededError']);
+    expect(reasons).toEqual(['MaxRetriesExceededError/timeout']);
     await a.stop();
   });
 

@@ -155,8 +155,10 @@ export function createApp(options: AppOptions): App {
     const t: HealthReport = await transport.health().catch((err: unknown) => ({ status: 'down' as const, reasons: [`transport health failed: ${(err as Error)?.message}`] }));
     const reasons = [...t.reasons];
     for (const a of snap) if (a.isBlocked) reasons.push(`lane ${a.ref.topic}[${a.ref.partition}] of ${a.ref.handler} is blocked`);
+    const executorStats = executor?.stats();
+    if (executorStats && executorStats.state !== undefined && executorStats.state !== 'running') reasons.push(`executor is ${String(executorStats.state)}`);
     const status = t.status === 'down' ? 'down' : reasons.length > 0 ? 'degraded' : 'ok';
-    return { status, reasons, lanes: lanesSnap, ...(t.details ? { details: t.details } : {}) };
+    return { status, reasons, lanes: lanesSnap, details: { ...(t.details ? { transport: t.details } : {}), ...(executorStats ? { executor: executorStats } : {}) } };
   };
 
   if (handlers.some((h) => h.worker !== undefined) && !executor) {

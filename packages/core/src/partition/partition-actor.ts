@@ -301,8 +301,9 @@ export class PartitionActor implements LaneSink {
     }
     if (!retryable || entry.attempt >= retry.maxAttempts) {
       entry.state = nextState(entry.state, E.DEAD_LETTER);
-      if (!retryable) return this.deadLetter(entry, err, err instanceof TimeoutError ? 'timeout' : 'non-retryable');
-      return this.deadLetter(entry, new MaxRetriesExceededError(entry.attempt, { cause: err }), 'max-retries');
+      const timedOut = err instanceof TimeoutError || (err as { name?: unknown })?.name === 'TimeoutError';
+      if (!retryable) return this.deadLetter(entry, err, timedOut ? 'timeout' : 'non-retryable');
+      return this.deadLetter(entry, new MaxRetriesExceededError(entry.attempt, { cause: err }), timedOut ? 'timeout' : 'max-retries');
     }
     entry.state = nextState(entry.state, E.SCHEDULE);
     const delayMs = backoffDelay(retry.backoff, entry.attempt, this.ctx.random);
