@@ -43,6 +43,7 @@ export class PartitionActor implements LaneSink {
   private draining = false;
   private stopped = false;
   private committed: number | undefined;
+  private committedMetadata: string | undefined;
   private committing = false;
   private commitScheduled = false;
   private commitFailures = 0;
@@ -472,14 +473,19 @@ export class PartitionActor implements LaneSink {
   private async commit(): Promise<void> {
     if (!this.lane.commit || this.committing || this.stopped || !this.owned) return;
     const target = this.watermark.value();
-    if (this.committed !== undefined && target <= this.committed) return;
     if (this.committed === undefined && this.stats.received === 0) return;
+    // Commit when the watermark moved, or when more offsets above it settled (a parked key
+    // holds the watermark; the metadata still lets a restart skip what is done).
+    const metadata = this.watermark.metadata();
+    if (this.committed !== undefined && target <= this.committed && metadata === this.committedMetadata) return;
     this.committing = true;
     if (this.fetchState() !== undefined) this.send('COMMIT');
     try {
-      const owned = await this.lane.commit(String(target), this.watermark.metadata());
-      if (owned) this.committed = target;
-      else this.owned = false;
+      const owned = await this.lane.commit(String(target), metadata);
+      if (owned) {
+        this.committed = target;
+        this.committedMetadata = metadata;
+      } else this.owned = false;
       this.commitFailures = 0;
       this.unblock('commit');
     } catch (err) {
@@ -492,7 +498,7 @@ export class PartitionActor implements LaneSink {
       this.committing = false;
       if (this.machine.getSnapshot().status === 'active' && this.fetchState() !== undefined) this.send('COMMITTED');
     }
-    if (this.committed !== undefined && this.watermark.value() > this.committed && this.commitFailures === 0) this.scheduleCommit();
+    if (this.committed !== undefined && this.commitFailures === 0 && this.watermark.value() > this.committed) this.scheduleCommit();
     this.checkIdle();
   }
 

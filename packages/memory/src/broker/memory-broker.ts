@@ -225,6 +225,7 @@ export class MemoryBroker {
     }
     this.checkLimits(perTopic, batchBytes, n);
     const touched: Partition[] = [];
+    const durable = this.durable;
     for (let i = 0; i < n; i++) {
       const r = records[i]!;
       const t = topics[i]!;
@@ -236,7 +237,8 @@ export class MemoryBroker {
       const expiresAt = r.ttlMs !== undefined ? now + r.ttlMs : 0;
       const headers = r.headers ?? EMPTY_HEADERS;
       if (part.canAppendNow(priority, dueAt, now)) {
-        part.appendNow(r.key, r.value, headers, expiresAt, sizes[i]!, priority, now);
+        if (durable) part.pendingIdx.push(i);
+        else part.appendNow(r.key, r.value, headers, expiresAt, sizes[i]!, priority, now);
       } else {
         const staged: StagedRecord = { key: r.key, value: r.value, headers, priority, expiresAt, dueAt, bytes: sizes[i]!, publishedAt: now, stageId: 0 };
         this.durable?.staged(part, staged);
@@ -247,12 +249,29 @@ export class MemoryBroker {
     for (const [t, u] of perTopic) { t.usage.bytes += u.bytes; t.usage.messages += u.messages; t.published += u.messages; }
     this.usage.bytes += batchBytes;
     this.usage.messages += n;
+    if (durable) for (const part of touched) if (part.pendingIdx.length > 0) this.writeThrough(part, records, sizes, now);
     for (const part of touched) {
       const from = part.touchedFrom;
       part.touchedFrom = -1;
       part.commitAppended(from);
     }
     if (this.options.deadLetterSuffix && perTopic.size > 0) this.indexDeadLetters(records, topics, parts);
+  }
+
+  /** Durable fast path: write the partition's share of the batch straight to disk; it takes no memory. */
+  private writeThrough(part: Partition, records: readonly PublishRecord[], sizes: Float64Array, now: number): void {
+    const idx = part.pendingIdx;
+    part.pendingIdx = [];
+    const ts = part.stamp(now);
+    this.durable!.appendPublished(part, records, idx, part.end, ts, now);
+    part.appendWritten(idx.length, ts);
+    let bytes = 0;
+    for (const i of idx) bytes += sizes[i]!;
+    const t = this.topicMap.get(part.topic)!;
+    t.usage.bytes -= bytes;
+    t.usage.messages -= idx.length;
+    this.usage.bytes -= bytes;
+    this.usage.messages -= idx.length;
   }
 
   private indexDeadLetters(records: readonly PublishRecord[], topics: Topic[], parts: Int32Array): void {

@@ -2,6 +2,7 @@ import type { CommittedOffset } from '../group/group-coordinator.js';
 import type { Partition } from '../log/partition.js';
 import type { StagedRecord, StoredRecord } from '../log/stored-record.js';
 import type { ResolvedTopicOptions } from '../options/broker-options.js';
+import type { PublishedLike } from './record-codec.js';
 
 /** What durable recovery hands back to the broker. */
 export interface RecoveredState {
@@ -21,6 +22,8 @@ export interface DurableStore {
   readOffsets(): RecoveredState['offsets'];
   topicCreated(name: string, options: ResolvedTopicOptions): void;
   sequenced(partition: Partition, records: readonly StoredRecord[]): void;
+  /** Publish fast path: write `records[idx[..]]` at offsets `first..` with one timestamp, without record objects. */
+  appendPublished(partition: Partition, records: readonly PublishedLike[], idx: readonly number[], first: number, timestamp: number, now: number): void;
   staged(partition: Partition, record: StagedRecord): void;
   unstaged(partition: Partition, records: readonly StagedRecord[]): void;
   committed(group: string, topic: string, partition: number, entry: CommittedOffset): void;

@@ -6,7 +6,7 @@ import type { Partition } from '../log/partition.js';
 import { recordBytes, type StagedRecord, type StoredRecord } from '../log/stored-record.js';
 import type { ResolvedBrokerOptions, ResolvedTopicOptions } from '../options/broker-options.js';
 import type { DurableStore, RecoveredState } from './durable-store.js';
-import { encodeEntries, scanEntries } from './record-codec.js';
+import { encodeEntries, scanEntries, type PublishedLike } from './record-codec.js';
 import { SegmentLog, writeAll } from './segment-log.js';
 
 const STAGE_META = '\u0000stage';
@@ -181,6 +181,12 @@ export class FileStore implements DurableStore {
     this.guard('append', () => log.append(records));
     // records on disk need not stay in memory: keep a bounded hot tail for fast tail reads
     if (partition.bytes > this.o.cacheBytes) partition.dropHot(partition.hotBase + Math.ceil((partition.end - partition.hotBase) / 2));
+  }
+
+  appendPublished(partition: Partition, records: readonly PublishedLike[], idx: readonly number[], first: number, timestamp: number, now: number): void {
+    const log = this.logs.get(partition);
+    if (!log) return;
+    this.guard('append', () => log.appendPublished(records, idx, first, timestamp, now));
   }
 
   staged(partition: Partition, record: StagedRecord): void {

@@ -102,6 +102,63 @@ export function encodeEntries(entries: readonly EncodableEntry[], positions?: nu
   return buf;
 }
 
+/** A record as published (core's `OutboundRecord` / the broker's `PublishRecord` fit). */
+export interface PublishedLike {
+  readonly key?: string;
+  readonly value: Uint8Array;
+  readonly headers?: Headers;
+  readonly priority?: number;
+  readonly ttlMs?: number;
+}
+
+/**
+ * Encode `records[idx[0..]]` as one batch frame straight from the published
+ * objects (no intermediate record objects): offsets `first + i`, one
+ * timestamp, expiry `now + ttlMs`.
+ */
+export function encodeBatch(records: readonly PublishedLike[], idx: readonly number[], first: number, timestamp: number, now: number, alloc: (size: number) => Buffer): Buffer {
+  const n = idx.length;
+  const keyLens = new Int32Array(n);
+  const hdrs: (Buffer | undefined)[] = new Array(n);
+  let total = FRAME_HEADER + 4;
+  for (let i = 0; i < n; i++) {
+    const r = records[idx[i]!]!;
+    const k = r.key === undefined ? -1 : keyLength(r.key);
+    keyLens[i] = k;
+    const h = headersBytes(r.headers ?? EMPTY);
+    hdrs[i] = h;
+    total += FIXED + (k > 0 ? k : 0) + (h === undefined ? 0 : h.length) + r.value.byteLength;
+  }
+  const buf = alloc(total).subarray(0, total);
+  const dv = new DataView(buf.buffer, buf.byteOffset, total);
+  dv.setUint32(FRAME_HEADER, n, true);
+  let pos = FRAME_HEADER + 4;
+  for (let i = 0; i < n; i++) {
+    const r = records[idx[i]!]!;
+    const start = pos;
+    let p = start + 4;
+    dv.setFloat64(p, first + i, true); p += 8;
+    dv.setFloat64(p, timestamp, true); p += 8;
+    dv.setFloat64(p, r.ttlMs !== undefined ? now + r.ttlMs : 0, true); p += 8;
+    dv.setInt32(p, r.priority ?? 0, true); p += 4;
+    const k = keyLens[i]!;
+    dv.setInt32(p, k, true); p += 4;
+    if (k > 0) {
+      const key = r.key!;
+      if (k === key.length) { for (let j = 0; j < k; j++) buf[p + j] = key.charCodeAt(j); p += k; }
+      else p += buf.write(key, p, 'utf8');
+    }
+    const h = hdrs[i];
+    if (h === undefined) { dv.setUint32(p, 0, true); p += 4; } else { dv.setUint32(p, h.length, true); p += 4; buf.set(h, p); p += h.length; }
+    buf.set(r.value, p); p += r.value.byteLength;
+    dv.setUint32(start, p - start, true);
+    pos = p;
+  }
+  dv.setUint32(0, total - FRAME_HEADER, true);
+  dv.setUint32(4, crc32(buf.subarray(FRAME_HEADER, total)), true);
+  return buf;
+}
+
 /** Result of scanning a buffer of frames. */
 export interface ScanResult {
   /** Bytes of valid frames from the start. */

@@ -1,8 +1,12 @@
-import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ColdSource } from '../log/partition.js';
 import { recordBytes, type StoredRecord } from '../log/stored-record.js';
-import { encodeEntries, FRAME_HEADER, scanEntries, type LogEntry } from './record-codec.js';
+import { encodeBatch, encodeEntries, FRAME_HEADER, scanEntries, type LogEntry, type PublishedLike } from './record-codec.js';
+import { readFully, scanFile, writeAll } from './scan-file.js';
+import { lowerBound, packIndex, upperBound } from './segment-index.js';
+
+export { writeAll } from './scan-file.js';
 
 /** Bytes between offset-index entries. */
 const INDEX_INTERVAL_BYTES = 4096;
@@ -10,7 +14,6 @@ const INDEX_INTERVAL_BYTES = 4096;
 const TIME_INDEX_INTERVAL_MS = 1000;
 /** Bytes read per cold fetch / recovery chunk. */
 const READ_CHUNK = 1024 * 1024;
-const SCAN_CHUNK = 8 * 1024 * 1024;
 
 interface Segment {
   readonly base: number;
@@ -185,9 +188,19 @@ export class SegmentLog implements ColdSource {
   /** Append records (consecutive offsets continuing this log) as one batch frame. */
   append(records: readonly StoredRecord[]): void {
     if (records.length === 0) return;
-    const buf = encodeEntries(records, undefined, scratchOf);
+    const ts: number[] = records.map((r) => r.timestamp);
+    this.appendFrame(encodeEntries(records, undefined, scratchOf), Number(records[0]!.offset), ts);
+  }
+
+  /** Append published records `records[idx[..]]` as one batch frame at offsets `first..`, all stamped `timestamp`. */
+  appendPublished(records: readonly PublishedLike[], idx: readonly number[], first: number, timestamp: number, now: number): void {
+    if (idx.length === 0) return;
+    this.appendFrame(encodeBatch(records, idx, first, timestamp, now, scratchOf), first, [timestamp], idx.length);
+  }
+
+  /** Write one frame of `count` records from offset `first`; `timestamps` per record, or one for all. */
+  private appendFrame(buf: Buffer, first: number, timestamps: readonly number[], count = timestamps.length): void {
     let a = this.active;
-    const first = Number(records[0]!.offset);
     if (a.bytes > 0 && a.bytes + buf.length > this.o.segmentBytes) {
       this.closeActive();
       this.segments.push(newSegment(first));
@@ -197,20 +210,23 @@ export class SegmentLog implements ColdSource {
       a = this.active;
     }
     const pos = a.bytes;
-    const idx: number[] = [];
     const time: number[] = [];
     const timeRel: number[] = [];
-    if (pos - this.lastIndexedPos >= INDEX_INTERVAL_BYTES) { idx.push(first - a.base); this.lastIndexedPos = pos; }
-    for (let i = 0; i < records.length; i++) {
-      const r = records[i]!;
-      if (r.timestamp - this.lastTimeIndexed >= TIME_INDEX_INTERVAL_MS) { time.push(r.timestamp); timeRel.push(first + i - a.base); this.lastTimeIndexed = r.timestamp; }
+    for (let i = 0; i < timestamps.length; i++) {
+      const t = timestamps[i]!;
+      if (t - this.lastTimeIndexed >= TIME_INDEX_INTERVAL_MS) { time.push(t); timeRel.push(first + i - a.base); this.lastTimeIndexed = t; }
     }
     writeAll(this.fd, buf);
-    if (idx.length) { writeAll(this.indexFd, packIndex(idx, [pos], false)); a.idxRel.push(idx[0]!); a.idxPos.push(pos); }
+    if (pos - this.lastIndexedPos >= INDEX_INTERVAL_BYTES) {
+      writeAll(this.indexFd, packIndex([first - a.base], [pos], false));
+      a.idxRel.push(first - a.base);
+      a.idxPos.push(pos);
+      this.lastIndexedPos = pos;
+    }
     if (time.length) { writeAll(this.timeFd, packIndex(time, timeRel, true)); a.timeTs.push(...time); a.timeRel.push(...timeRel); }
     a.bytes += buf.length;
-    a.next = first + records.length;
-    a.lastTimestamp = records[records.length - 1]!.timestamp;
+    a.next = first + count;
+    a.lastTimestamp = timestamps[timestamps.length - 1]!;
     this.dirty = true;
   }
 
@@ -315,78 +331,6 @@ function newSegment(base: number): Segment {
 
 function toStored(e: LogEntry): StoredRecord {
   return { key: e.key, value: e.value, headers: e.headers, offset: String(e.offset), timestamp: e.timestamp, expiresAt: e.expiresAt, bytes: recordBytes(e.key, e.value, e.headers), priority: e.priority, expired: false };
-}
-
-/**
- * Scan a whole file in chunks through one reused buffer (entries are views of
- * it: do not keep them). Returns the valid prefix length and the file size.
- */
-function scanFile(path: string, verify: boolean, onEntry: (e: LogEntry, pos: number) => boolean | void): { validBytes: number; size: number; problem: string | undefined } {
-  const fd = openSync(path, 'r');
-  try {
-    const size = statSync(path).size;
-    let buf = Buffer.allocUnsafe(Math.min(SCAN_CHUNK, Math.max(size, 1)));
-    let filePos = 0;
-    for (;;) {
-      const want = Math.min(buf.length, size - filePos);
-      if (want <= 0) return { validBytes: filePos, size, problem: undefined };
-      const chunk = buf.subarray(0, want);
-      readFully(fd, chunk, filePos);
-      const res = scanEntries(chunk, (e, p) => onEntry(e, filePos + p), verify);
-      const end = filePos + res.validBytes;
-      if (!res.problem) { filePos = end; continue; }
-      if (res.problem.startsWith('torn') && filePos + want < size) {
-        // a frame crosses the chunk end: continue from its start, with room for it
-        if (res.validBytes > 0) { filePos = end; continue; }
-        const need = chunk.readUInt32LE(0) + FRAME_HEADER;
-        if (need <= buf.length || need > size - filePos) return { validBytes: end, size, problem: res.problem };
-        buf = Buffer.allocUnsafe(need);
-        continue;
-      }
-      return { validBytes: end, size, problem: res.problem };
-    }
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function readFully(fd: number, buf: Buffer, position: number): void {
-  let off = 0;
-  while (off < buf.length) {
-    const n = readSync(fd, buf, off, buf.length - off, position + off);
-    if (n === 0) throw new Error(`unexpected end of segment file at ${position + off}`);
-    off += n;
-  }
-}
-
-function upperBound(a: readonly number[], v: number): number {
-  let lo = 0;
-  let hi = a.length;
-  while (lo < hi) { const mid = (lo + hi) >>> 1; if (a[mid]! <= v) lo = mid + 1; else hi = mid; }
-  return lo;
-}
-
-function lowerBound(a: readonly number[], v: number): number {
-  let lo = 0;
-  let hi = a.length;
-  while (lo < hi) { const mid = (lo + hi) >>> 1; if (a[mid]! < v) lo = mid + 1; else hi = mid; }
-  return lo;
-}
-
-function packIndex(a: readonly number[], b: readonly number[], time: boolean): Buffer {
-  const width = time ? 12 : 8;
-  const buf = Buffer.allocUnsafe(a.length * width);
-  for (let i = 0, p = 0; i < a.length; i++, p += width) {
-    if (time) { buf.writeDoubleLE(a[i]!, p); buf.writeUInt32LE(b[i]!, p + 8); }
-    else { buf.writeUInt32LE(a[i]!, p); buf.writeUInt32LE(b[i]!, p + 4); }
-  }
-  return buf;
-}
-
-/** Write the whole buffer (regular files may write short). */
-export function writeAll(fd: number, buf: Uint8Array): void {
-  let off = 0;
-  while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
 }
 
 function rmIfExists(path: string): void {

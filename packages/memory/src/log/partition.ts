@@ -104,6 +104,26 @@ export class Partition {
     return rec;
   }
 
+  /** Timestamp for records entering the log now (never decreasing). */
+  stamp(now: number): number {
+    return now > this.lastTimestamp ? now : this.lastTimestamp;
+  }
+
+  /**
+   * Durable publish fast path: `count` records were written straight to disk
+   * at offsets [end, end + count) with `timestamp`; they are read back from
+   * disk, nothing is kept in memory.
+   */
+  appendWritten(count: number, timestamp: number): void {
+    this.dropHot(this.end);
+    this.end += count;
+    this.hotBase = this.end;
+    this.lastTimestamp = timestamp;
+  }
+
+  /** @internal Publish bookkeeping: indexes of the current batch's records taking the durable fast path. */
+  pendingIdx: number[] = [];
+
   /** Whether a record with this priority and due time may bypass staging. */
   canAppendNow(priority: number, dueAt: number, now: number): boolean {
     return priority === 0 && dueAt <= now && this.readyCount === 0;
@@ -129,7 +149,7 @@ export class Partition {
 
   /** Hand freshly appended log records to the hooks and wake readers. */
   commitAppended(from: number): void {
-    if (this.hooks.wantsSequenced() && this.end > from) {
+    if (this.hooks.wantsSequenced() && this.end > from && from >= this.hotBase) {
       this.hooks.sequenced(this, this.records.slice(from - this.hotBase + this.head));
     }
     this.notify();

@@ -37,7 +37,7 @@ export interface MemoryBrokerOptions {
   readonly fsyncIntervalMs?: number;
   /** Durable mode: roll to a new segment file past this many bytes. @defaultValue 64 MiB */
   readonly segmentBytes?: number;
-  /** Durable mode: in-memory bytes of written records kept per partition for tail reads; older records are read from the segment files. @defaultValue 32 MiB */
+  /** Durable mode: in-memory bytes of written records kept per partition for tail reads; older records are read from the segment files. @defaultValue 4 MiB */
   readonly cacheBytes?: number;
   /** Durable mode: delete whole old segments while a partition holds more than this. @defaultValue Infinity */
   readonly retentionBytes?: number;
@@ -129,7 +129,7 @@ export function resolveBrokerOptions(o: MemoryBrokerOptions = {}): ResolvedBroke
     segmentBytes: positiveInt('segmentBytes', o.segmentBytes, 64 * 2 ** 20),
     retentionBytes: positiveLimit('retentionBytes', o.retentionBytes, Infinity),
     retentionMs: positiveLimit('retentionMs', o.retentionMs, Infinity),
-    cacheBytes: positiveInt('cacheBytes', o.cacheBytes, 32 * 2 ** 20),
+    cacheBytes: positiveInt('cacheBytes', o.cacheBytes, 4 * 2 ** 20),
     onWarning: o.onWarning ?? ((m) => console.warn(`[partita/memory] ${m}`)),
     verifyChecksums: oneOf('verifyChecksums', o.verifyChecksums, ['unclean', 'always'] as const, 'unclean'),
   };

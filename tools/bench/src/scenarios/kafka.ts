@@ -30,7 +30,8 @@ async function fill(brokers: string[], topic: string, partitions: number, count:
   await admin.disconnect();
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
-  const value = Buffer.alloc(size, 120);
+  // valid JSON of `size` bytes (the app decodes with the JSON codec)
+  const value = Buffer.from(JSON.stringify({ p: 'x'.repeat(Math.max(0, size - 8)) }));
   for (let i = 0; i < count; i += 2000) {
     const n = Math.min(2000, count - i);
     await producer.send({ topic, acks: -1, messages: Array.from({ length: n }, (_, j) => ({ key: keys ? `k${(i + j) % keys}` : null, value: keys ? Buffer.from(JSON.stringify({ n: i + j })) : value })) });
