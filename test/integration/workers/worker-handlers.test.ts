@@ -105,7 +105,7 @@ describe('worker handlers through createApp', () => {
     await app.start();
     await app.publish([{ topic, key: 'once', value: { op: 'loop-once' } }, { topic, key: 'forever', value: { op: 'loop' } }]);
     await until(() => dead.length === 1 && app.inspect().metrics.succeeded === 1, 'one success, one dead letter');
-    expect(dead[0]).toEqual({ reason: 'max-retries', cause: 'TimeoutError' });
+    expect(dead[0]).toEqual({ reason: 'timeout', cause: 'TimeoutError' });
     expect(pool.stats().timeouts).toBeGreaterThanOrEqual(3);
     await until(() => pool.stats().threadRestarts >= 3, 'threads replaced');
   });
