@@ -14,6 +14,7 @@ export interface TransportCapabilities {
   readonly nativeDeadLetter: boolean;
   readonly priority: boolean;
   readonly ttl: boolean;
+  /** One `publish(records)` call is atomic: all records become visible together, or none. */
   readonly transactions: boolean;
   /** A new group can read messages published before it subscribed. */
   readonly replay: boolean;

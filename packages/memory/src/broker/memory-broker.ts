@@ -249,13 +249,19 @@ export class MemoryBroker {
     for (const [t, u] of perTopic) { t.usage.bytes += u.bytes; t.usage.messages += u.messages; t.published += u.messages; }
     this.usage.bytes += batchBytes;
     this.usage.messages += n;
-    if (durable) for (const part of touched) if (part.pendingIdx.length > 0) this.writeThrough(part, records, sizes, now);
-    for (const part of touched) {
-      const from = part.touchedFrom;
-      part.touchedFrom = -1;
-      part.commitAppended(from);
+    try {
+      if (durable) for (const part of touched) if (part.pendingIdx.length > 0) this.writeThrough(part, records, sizes, now);
+    } finally {
+      for (const part of touched) {
+        const from = part.touchedFrom;
+        part.touchedFrom = -1;
+        part.pendingIdx.length = 0;
+        part.commitAppended(from);
+      }
     }
-    if (this.options.deadLetterSuffix && perTopic.size > 0) this.indexDeadLetters(records, topics, parts);
+    for (const t of perTopic.keys()) {
+      if (t.name.endsWith(this.options.deadLetterSuffix)) { this.indexDeadLetters(records, topics, parts); break; }
+    }
   }
 
   /** Durable fast path: write the partition's share of the batch straight to disk; it takes no memory. */

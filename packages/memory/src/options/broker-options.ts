@@ -37,7 +37,7 @@ export interface MemoryBrokerOptions {
   readonly fsyncIntervalMs?: number;
   /** Durable mode: roll to a new segment file past this many bytes. @defaultValue 64 MiB */
   readonly segmentBytes?: number;
-  /** Durable mode: in-memory bytes of written records kept per partition for tail reads; older records are read from the segment files. @defaultValue 4 MiB */
+  /** Durable mode: in-memory bytes of staged (priority/delay) records kept per partition after they entered the log; plain publishes are written through and read back from the segment files. @defaultValue 4 MiB */
   readonly cacheBytes?: number;
   /** Durable mode: delete whole old segments while a partition holds more than this. @defaultValue Infinity */
   readonly retentionBytes?: number;
