@@ -5,14 +5,21 @@ import { describe, expect, it } from 'vitest';
 
 const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 
-function runDemo(orders: number, interruptAfterMs?: number): Promise<{ code: number | null; stdout: string }> {
+/** Run the demo; with `interrupt`, send SIGINT once it reported progress (it is running, handlers installed). */
+function runDemo(orders: number, interrupt = false): Promise<{ code: number | null; stdout: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [main], { env: { ...process.env, DEMO_ORDERS: String(orders) }, stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn(process.execPath, [main], { env: { ...process.env, DEMO_ORDERS: String(orders) }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
+    let interrupted = false;
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => {
+      if (interrupt && !interrupted && d.toString().includes('handled')) {
+        interrupted = true;
+        child.kill('SIGINT');
+      }
+    });
     child.on('error', reject);
     child.on('exit', (code) => resolve({ code, stdout }));
-    if (interruptAfterMs !== undefined) setTimeout(() => child.kill('SIGINT'), interruptAfterMs);
   });
 }
 
@@ -29,7 +36,7 @@ describe.skipIf(!existsSync(main))('demo (npm start)', () => {
   }, 120_000);
 
   it('drains and exits 0 on Ctrl-C', async () => {
-    const { code, stdout } = await runDemo(1_000_000, 1500);
+    const { code, stdout } = await runDemo(1_000_000, true);
     expect(code).toBe(0);
     expect(stdout).toContain('interrupted (Ctrl-C): drained and stopped');
   }, 120_000);
