@@ -13,3 +13,4 @@ export { memoryTransport } from './transport/memory-transport.js';
 export type { MemoryTransportOptions } from './transport/memory-transport.js';
 export type { Transaction } from './transaction/transaction.js';
 export type { QueueConsumer, QueueMessage, QueueOptions } from './queue/queue-consumer.js';
+export { transportFromEnv } from './transport/memory-from-env.js';
