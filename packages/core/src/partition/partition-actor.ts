@@ -1,4 +1,3 @@
-import { createActor, type Actor } from 'xstate';
 import { decodeWith } from '../codec/codec.js';
 import { DecodeError, MaxRetriesExceededError, TimeoutError } from '../errors/partita-error.js';
 import type { DeadLetterReason, LaneRef, LaneSnapshot } from '../app/app-types.js';
@@ -9,9 +8,11 @@ import { Entry } from './entry.js';
 import { HandlerCtx, InboundMessage } from './inbound-message.js';
 import { KeyScheduler } from './key-scheduler.js';
 import type { LaneContext } from './lane-context.js';
-import { laneMachine, type LaneEvent } from './lane-machine.js';
+import { LaneMode } from './lane-mode.js';
+import { LaneSettlement } from './lane-settlement.js';
 import { E, S, nextState } from './message-lifecycle.js';
 import { Watermark, parseSettledOffsets } from './watermark.js';
+import { TurnClock } from './turn-clock.js';
 import { WorkerDispatch } from './worker-dispatch.js';
 
 /**
@@ -21,7 +22,9 @@ import { WorkerDispatch } from './worker-dispatch.js';
  */
 export class PartitionActor implements LaneSink {
   readonly ref: LaneRef;
-  private readonly machine: Actor<typeof laneMachine>;
+  private readonly mode: LaneMode;
+  private readonly settlement: LaneSettlement;
+  private readonly turn: TurnClock;
   private readonly offsetModel: boolean;
   private readonly scheduler = new KeyScheduler();
   /** Unsettled entries in arrival order: the commit watermark (offset model) and the timeout scan. */
@@ -42,16 +45,6 @@ export class PartitionActor implements LaneSink {
   private blockedBy = new Set<string>();
   private draining = false;
   private stopped = false;
-  private committed: number | undefined;
-  private committedMetadata: string | undefined;
-  private committing = false;
-  private commitScheduled = false;
-  private commitFailures = 0;
-  /** False once the connector said the lane is no longer ours (a zombie must not commit). */
-  private owned = true;
-  private acks: InboundRecord[] = [];
-  private ackScheduled = false;
-  private pendingSettles = 0;
   private idleWaiters: (() => void)[] = [];
   private readonly stats = { received: 0, succeeded: 0, failed: 0, retried: 0, deadLettered: 0 };
 
@@ -65,57 +58,23 @@ export class PartitionActor implements LaneSink {
     this.watermark = new Watermark();
     this.skip = this.offsetModel ? parseSettledOffsets(lane.committedMetadata) : new Set();
     this.workers = h.worker !== undefined && ctx.executor ? new WorkerDispatch(this, ctx) : undefined;
-    this.machine = createActor(laneMachine);
-    this.machine.subscribe((snap) => this.onMachineChange(snap.value));
-    this.machine.start();
-    this.send('STARTED');
-  }
-
-  // ---- lane machine ------------------------------------------------------
-
-  private lastTop = 'starting';
-  private lastValue: unknown = 'starting';
-  /** The `running.fetch` region's state, or undefined outside `running` (cached: read on hot paths). */
-  private fetch: string | undefined;
-  private onMachineChange(value: unknown): void {
-    const top = typeof value === 'string' ? value : Object.keys(value as object)[0]!;
-    this.fetch = top === 'running' ? (value as { running: { fetch: string } }).running.fetch : undefined;
-    const from = this.lastTop;
-    const fromValue = this.lastValue;
-    this.lastTop = top;
-    this.lastValue = value;
-    if (this.ctx.events.has('lane.state-changed') && JSON.stringify(fromValue) !== JSON.stringify(value)) {
-      this.ctx.events.emit('lane.state-changed', { lane: this.ref, from, to: top, fromValue, toValue: value });
-    }
-  }
-  private send(type: LaneEvent): void {
-    if (this.machine.getSnapshot().status === 'active') this.machine.send({ type });
-  }
-  private fetchState(): string | undefined {
-    return this.fetch;
-  }
-
-  /**
-   * Coarse time: one clock read per event-loop turn, not two per message
-   * (Date.now costs ~50 ns, a tenth of the per-message budget).
-   */
-  private nowCache = 0;
-  private nowFresh = false;
-  private readonly staleNow = (): void => {
-    this.nowFresh = false;
-  };
-  private now(): number {
-    if (!this.nowFresh) {
-      this.nowCache = this.ctx.clock.now();
-      this.nowFresh = true;
-      setImmediate(this.staleNow);
-    }
-    return this.nowCache;
-  }
-  /** `running.fetching`, `paused`, ... for inspect(). */
-  stateName(): string {
-    const f = this.fetchState();
-    return f ? `running.${f}` : this.lastTop;
+    this.turn = new TurnClock(ctx.clock);
+    this.settlement = new LaneSettlement(lane, ctx, this.watermark, {
+      ref: this.ref,
+      hasReceived: () => this.stats.received > 0,
+      block: (reason, err) => this.block(reason, err),
+      unblock: (reason) => this.unblock(reason),
+      commitState: (state) => {
+        if (this.mode.fetch !== undefined) this.mode.send(state === 'committing' ? 'COMMIT' : 'COMMITTED');
+      },
+      checkIdle: () => this.checkIdle(),
+    }, this.offsetModel);
+    this.mode = new LaneMode((from, to, fromValue, toValue) => {
+      if (this.ctx.events.has('lane.state-changed') && JSON.stringify(fromValue) !== JSON.stringify(toValue)) {
+        this.ctx.events.emit('lane.state-changed', { lane: this.ref, from, to, fromValue, toValue });
+      }
+    });
+    this.mode.send('STARTED');
   }
 
   // ---- LaneSink ----------------------------------------------------------
@@ -137,7 +96,7 @@ export class PartitionActor implements LaneSink {
         this.unsettled--;
         this.bufferedBytes -= bytes;
         this.watermark.advance();
-        this.scheduleCommit();
+        this.settlement.scheduleCommit();
         continue;
       }
       this.scheduler.add(entry);
@@ -145,7 +104,7 @@ export class PartitionActor implements LaneSink {
     this.stats.received += records.length;
     this.ctx.metrics.consumed += records.length;
     if (this.ctx.events.has('message.received')) this.ctx.events.emit('message.received', { lane: this.ref, count: records.length });
-    if (this.fetchState() === 'waiting') this.send('RECORDS');
+    if (this.mode.fetch === 'waiting') this.mode.send('RECORDS');
     this.pump();
   }
 
@@ -194,7 +153,7 @@ export class PartitionActor implements LaneSink {
     entry.state = nextState(entry.state, E.DISPATCH);
     entry.gen++;
     entry.ac = undefined;
-    entry.startedAt = this.now();
+    entry.startedAt = this.turn.now();
     this.inFlight++;
     this.ctx.metrics.inFlight++;
   }
@@ -270,7 +229,7 @@ export class PartitionActor implements LaneSink {
     if (entry.gen !== gen || entry.state !== S.dispatched) return;
     this.inFlight--;
     this.ctx.metrics.inFlight--;
-    const durationMs = this.now() - entry.startedAt;
+    const durationMs = this.turn.now() - entry.startedAt;
     this.ctx.metrics.observeDuration(durationMs);
     if (ok) {
       entry.state = nextState(entry.state, E.SUCCEED);
@@ -320,13 +279,13 @@ export class PartitionActor implements LaneSink {
 
   private retryBlocking(entry: Entry, delayMs: number): void {
     this.backingOff++;
-    if (this.ctx.handler.ordering === 'partition' && this.fetchState() !== undefined) this.send('BACK_OFF');
+    if (this.ctx.handler.ordering === 'partition' && this.mode.fetch !== undefined) this.mode.send('BACK_OFF');
     entry.timer = this.ctx.clock.setTimeout(() => {
       entry.timer = undefined;
       this.backingOff--;
       if (this.draining || this.stopped) return;
       entry.attempt++;
-      if (this.fetchState() === 'backingOff') this.send('RETRY_DUE');
+      if (this.mode.fetch === 'backingOff') this.mode.send('RETRY_DUE');
       this.scheduler.retry(entry);
       this.pump();
     }, delayMs);
@@ -334,15 +293,14 @@ export class PartitionActor implements LaneSink {
 
   /** Hand the retry to the broker's delay, then settle the original. Falls back to blocking on failure. */
   private retryDelayed(entry: Entry, delayMs: number): void {
-    this.pendingSettles++;
+    this.settlement.hold();
     const done = (): void => {
-      this.pendingSettles--;
-      entry.state = nextState(entry.state, E.SETTLE);
-      this.release(entry);
+      this.settlement.release();
+      this.settle(entry, 'ack', true);
       this.pump();
     };
     const fallBack = (err: unknown): void => {
-      this.pendingSettles--;
+      this.settlement.release();
       this.ctx.logger.warn('delayed retry hand-off failed; retrying in place', { handler: this.ctx.handler.name, error: err });
       this.retryBlocking(entry, delayMs);
     };
@@ -350,6 +308,7 @@ export class PartitionActor implements LaneSink {
       this.lane.nack(entry.rec, delayMs).then(done, fallBack);
       return;
     }
+    // Offset model: a copy carries the next attempt number; the original is then committed.
     const rec = entry.rec;
     const copy = {
       topic: this.ctx.handler.topic,
@@ -358,11 +317,7 @@ export class PartitionActor implements LaneSink {
       headers: { ...rec.headers, 'partita-attempt': String(entry.attempt + 1) },
       delayMs,
     };
-    this.ctx.transport.publish([copy]).then(() => {
-      this.pendingSettles--;
-      this.settle(entry, 'ack', true);
-      this.pump();
-    }, fallBack);
+    this.ctx.transport.publish([copy]).then(done, fallBack);
   }
 
   private deadLetter(entry: Entry, err: unknown, reason: DeadLetterReason, tries = 0): void {
@@ -406,23 +361,17 @@ export class PartitionActor implements LaneSink {
     );
   }
 
-  // ---- settle and commit -------------------------------------------------
+  // ---- settle ------------------------------------------------------------
 
-  private settle(entry: Entry, outcome: 'ack' | 'term', alreadyHandedOff = false): void {
+  /**
+   * The entry is done with: succeeded, dead-lettered (`term`), or handed to
+   * the broker's delay (`handedOff`: the broker redelivers it, so no ack).
+   */
+  private settle(entry: Entry, outcome: 'ack' | 'term', handedOff = false): void {
     if (entry.state !== S.settled) entry.state = nextState(entry.state, E.SETTLE);
     this.release(entry);
     this.watermark.advance();
-    if (this.offsetModel) this.scheduleCommit();
-    else if (!alreadyHandedOff) {
-      if (outcome === 'term') this.settleNow([entry.rec], 'term');
-      else {
-        this.acks.push(entry.rec);
-        if (!this.ackScheduled) {
-          this.ackScheduled = true;
-          setImmediate(() => this.flushAcks());
-        }
-      }
-    }
+    if (this.offsetModel || !handedOff) this.settlement.settled(entry.rec, outcome);
   }
 
   /** Bookkeeping common to every way an entry leaves the lane. */
@@ -431,75 +380,6 @@ export class PartitionActor implements LaneSink {
     this.unsettled--;
     this.bufferedBytes -= entry.bytes;
     entry.value = undefined;
-  }
-
-  private flushAcks(): void {
-    this.ackScheduled = false;
-    if (this.acks.length === 0) return;
-    const batch = this.acks;
-    this.acks = [];
-    this.settleNow(batch, 'ack');
-  }
-
-  private settleNow(records: InboundRecord[], outcome: 'ack' | 'term'): void {
-    if (!this.lane.settle) return;
-    this.pendingSettles++;
-    this.lane.settle(records, outcome).then(
-      () => {
-        this.pendingSettles--;
-        this.unblock('settle');
-        this.checkIdle();
-      },
-      (err: unknown) => {
-        this.pendingSettles--;
-        // The broker will redeliver after its ack wait: at-least-once holds; report it.
-        this.ctx.logger.warn('settle failed; the broker will redeliver', { handler: this.ctx.handler.name, count: records.length, error: err });
-        if (this.ctx.events.has('error')) this.ctx.events.emit('error', { error: err, where: `settle ${this.ref.topic}` });
-        this.checkIdle();
-      },
-    );
-  }
-
-  private scheduleCommit(): void {
-    if (this.commitScheduled || this.committing || this.stopped || !this.owned) return;
-    this.commitScheduled = true;
-    setImmediate(() => {
-      this.commitScheduled = false;
-      void this.commit();
-    });
-  }
-
-  /** Commit the watermark if it moved. Resolves when this commit attempt ended. */
-  private async commit(): Promise<void> {
-    if (!this.lane.commit || this.committing || this.stopped || !this.owned) return;
-    const target = this.watermark.value();
-    if (this.committed === undefined && this.stats.received === 0) return;
-    // Commit when the watermark moved, or when more offsets above it settled (a parked key
-    // holds the watermark; the metadata still lets a restart skip what is done).
-    const metadata = this.watermark.metadata();
-    if (this.committed !== undefined && target <= this.committed && metadata === this.committedMetadata) return;
-    this.committing = true;
-    if (this.fetchState() !== undefined) this.send('COMMIT');
-    try {
-      const owned = await this.lane.commit(String(target), metadata);
-      if (owned) {
-        this.committed = target;
-        this.committedMetadata = metadata;
-      } else this.owned = false;
-      this.commitFailures = 0;
-      this.unblock('commit');
-    } catch (err) {
-      this.commitFailures++;
-      if (this.commitFailures >= 3) this.block('commit', err);
-      this.ctx.logger.warn('commit failed; retrying', { handler: this.ctx.handler.name, topic: this.ref.topic, partition: this.ref.partition, error: err });
-      const delay = Math.min(30_000, 100 * 2 ** Math.min(this.commitFailures, 9));
-      this.ctx.clock.setTimeout(() => this.scheduleCommit(), delay);
-    } finally {
-      this.committing = false;
-      if (this.machine.getSnapshot().status === 'active' && this.fetchState() !== undefined) this.send('COMMITTED');
-    }
-    if (this.committed !== undefined && this.commitFailures === 0 && this.watermark.value() > this.committed) this.scheduleCommit();
-    this.checkIdle();
   }
 
   // ---- backpressure and blocking ----------------------------------------
@@ -514,12 +394,12 @@ export class PartitionActor implements LaneSink {
       this.paused = true;
       this.pauseReason = executorFull ? 'executor queue full' : this.bufferedBytes >= this.ctx.maxBufferedBytes ? 'buffered bytes' : 'buffered messages';
       this.lane.pause();
-      if (this.lastTop === 'running') this.send('PAUSE');
+      if (this.mode.top === 'running') this.mode.send('PAUSE');
       if (this.ctx.events.has('lane.paused')) this.ctx.events.emit('lane.paused', { lane: this.ref, reason: this.pauseReason });
     } else if (this.paused && under) {
       this.paused = false;
       this.lane.resume();
-      if (this.lastTop === 'paused') this.send('RESUME');
+      if (this.mode.top === 'paused') this.mode.send('RESUME');
       if (this.ctx.events.has('lane.resumed')) this.ctx.events.emit('lane.resumed', { lane: this.ref });
     }
   }
@@ -528,14 +408,14 @@ export class PartitionActor implements LaneSink {
     if (this.blockedBy.has(reason)) return;
     this.blockedBy.add(reason);
     this.ctx.logger.error(`lane blocked: ${reason} keeps failing`, { handler: this.ctx.handler.name, topic: this.ref.topic, partition: this.ref.partition, error: err });
-    if (this.lastTop === 'running' || this.lastTop === 'paused') this.send('BLOCK');
+    if (this.mode.top === 'running' || this.mode.top === 'paused') this.mode.send('BLOCK');
   }
 
   private unblock(reason: string): void {
     if (!this.blockedBy.delete(reason) || this.blockedBy.size > 0) return;
-    if (this.lastTop === 'blocked') {
-      this.send('UNBLOCK');
-      if (this.paused) this.send('PAUSE');
+    if (this.mode.top === 'blocked') {
+      this.mode.send('UNBLOCK');
+      if (this.paused) this.mode.send('PAUSE');
     }
   }
 
@@ -546,7 +426,7 @@ export class PartitionActor implements LaneSink {
   // ---- drain -------------------------------------------------------------
 
   private checkIdle(): void {
-    if (this.inFlight === 0 && this.scheduler.readyCount === 0 && this.backingOff === 0 && this.fetchState() === 'fetching') this.send('IDLE');
+    if (this.inFlight === 0 && this.scheduler.readyCount === 0 && this.backingOff === 0 && this.mode.fetch === 'fetching') this.mode.send('IDLE');
     if (this.idleWaiters.length > 0 && this.isQuiet()) {
       const waiters = this.idleWaiters;
       this.idleWaiters = [];
@@ -555,7 +435,7 @@ export class PartitionActor implements LaneSink {
   }
 
   private isQuiet(): boolean {
-    return this.inFlight === 0 && this.pendingDeadLetters === 0 && this.pendingSettles === 0 && !this.committing;
+    return this.inFlight === 0 && this.pendingDeadLetters === 0 && !this.settlement.busy;
   }
 
   /**
@@ -569,7 +449,7 @@ export class PartitionActor implements LaneSink {
 
   private async runDrain(timeoutMs: number): Promise<void> {
     this.draining = true;
-    this.send('DRAIN');
+    this.mode.send('DRAIN');
     this.lane.pause();
     this.scheduler.clear();
     await new Promise<void>((resolve) => {
@@ -596,15 +476,11 @@ export class PartitionActor implements LaneSink {
       this.ctx.metrics.inFlight -= this.inFlight;
       this.inFlight = 0;
     }
-    this.flushAcks();
-    if (this.offsetModel) {
-      while (this.committing) await new Promise<void>((r) => this.idleWaiters.push(r));
-      await this.commit();
-    }
+    await this.settlement.finish();
     this.stopped = true;
     if (this.timeoutTimer !== undefined) this.ctx.clock.clearTimeout(this.timeoutTimer);
-    this.send('DRAINED');
-    this.machine.stop();
+    this.mode.send('DRAINED');
+    this.mode.stop();
   }
 
   // ---- inspect -----------------------------------------------------------
@@ -612,10 +488,10 @@ export class PartitionActor implements LaneSink {
   snapshot(): LaneSnapshot {
     return {
       ...this.ref,
-      state: this.stateName(),
+      state: this.mode.name(),
       inFlight: this.inFlight,
       buffered: this.scheduler.waitingCount(),
-      committed: this.offsetModel ? (this.committed === undefined ? undefined : String(this.committed)) : undefined,
+      committed: this.offsetModel ? this.settlement.committedOffset : undefined,
       lag: this.unsettled,
       ...this.stats,
     };

@@ -1,0 +1,26 @@
+import type { Clock } from '../clock/clock.js';
+
+/**
+ * Coarse time for hot paths: one clock read per event-loop turn instead of
+ * two per message (a read costs ~50 ns, a tenth of the per-message budget).
+ * Deadlines and durations have turn resolution; backoff timers use the
+ * clock itself.
+ */
+export class TurnClock {
+  private cached = 0;
+  private fresh = false;
+  private readonly expire = (): void => {
+    this.fresh = false;
+  };
+
+  constructor(private readonly clock: Clock) {}
+
+  now(): number {
+    if (!this.fresh) {
+      this.cached = this.clock.now();
+      this.fresh = true;
+      setImmediate(this.expire);
+    }
+    return this.cached;
+  }
+}
