@@ -4,13 +4,8 @@ import { ConnectionError } from '@partita/core';
 import { mapKafkaError } from '../errors/map-kafka-error.js';
 import type { ResolvedKafkaOptions } from '../options/kafka-options.js';
 import { DELIVER_AT_HEADER } from '../topics/retry-tiers.js';
+import { GenerationGuard, GROUP_CHANGE, kafkaErrorType, SESSION_LOST } from './generation-guard.js';
 import { laneKey, toInboundRecord, type KafkaLane } from './kafka-lane.js';
-
-const GROUP_CHANGE = new Set(['REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'FENCED_INSTANCE_ID']);
-const errType = (err: unknown): string | undefined => {
-  const e = err as { type?: string; originalError?: { type?: string } } | undefined;
-  return e?.type ?? e?.originalError?.type;
-};
 
 /**
  * One kafkajs consumer in `spec.group`, subscribed to `spec.topic` and its
@@ -29,6 +24,13 @@ const errType = (err: unknown): string | undefined => {
  * before the lost lanes drained. Retained lanes keep their sink; kafkajs
  * re-fetches them from the committed offset after a rejoin, so the lane seeks
  * to its next expected offset and drops records it already delivered.
+ *
+ * Zombie guard (see `GenerationGuard`): a commit is sent only while the
+ * generation is confirmed. A commit the broker refused for generation or
+ * membership reasons is never retried: its lane is lost (revoked; a new lane
+ * if the partition comes back). A stall past the session timeout loses every
+ * lane at once, and so does any rejoin after the session was lost, even when
+ * kafkajs kept the member id.
  */
 export class KafkaSubscription implements Subscription {
   readonly #lanes = new Map<string, KafkaLane>();
@@ -43,6 +45,7 @@ export class KafkaSubscription implements Subscription {
   /** Counter of confirmed commits per lane key (kafkajs resolves `commitOffsets` without committing while its runner is stopped). */
   readonly #commitSeq = new Map<string, number>();
   #seq = 0;
+  readonly #guard: GenerationGuard;
 
   constructor(
     kafka: Kafka,
@@ -54,6 +57,8 @@ export class KafkaSubscription implements Subscription {
     tierTopics: readonly string[],
   ) {
     this.#tierTopics = new Set(tierTopics);
+    this.#guard = new GenerationGuard(options.clock, options.sessionTimeoutMs, options.heartbeatIntervalMs, (ms) =>
+      this.#revokeAll(`the process stalled for ${ms} ms, past the session timeout: this member's lanes are zombies`));
     this.#consumer = kafka.consumer({
       groupId: spec.group,
       sessionTimeout: options.sessionTimeoutMs,
@@ -69,17 +74,22 @@ export class KafkaSubscription implements Subscription {
       const seq = ++this.#seq;
       for (const t of payload.topics) for (const p of t.partitions) this.#commitSeq.set(laneKey(t.topic, Number(p.partition)), seq);
     });
+    this.#consumer.on(ev.REBALANCING, () => this.#guard.refused('REBALANCE_IN_PROGRESS'));
     this.#consumer.on(ev.CRASH, ({ payload }) => {
       this.#running = false;
       this.#crashed = payload.error;
       options.logger?.warn('kafka consumer crashed', { group: spec.group, restart: payload.restart, error: payload.error?.message });
-      if (!payload.restart) this.#revokeAll('consumer crashed without restart');
+      if (!payload.restart) {
+        this.#guard.stop();
+        this.#revokeAll('consumer crashed without restart');
+      }
     });
   }
 
   /** Subscribes and starts the consumer; resolves once kafkajs runs (the first assignment may follow). */
   async start(): Promise<void> {
     try {
+      this.#guard.start();
       await this.#consumer.connect();
       await this.#consumer.subscribe({ topics: [...this.topics], fromBeginning: this.spec.startFrom !== 'latest' });
       await this.#consumer.run({
@@ -88,6 +98,7 @@ export class KafkaSubscription implements Subscription {
         eachBatch: (payload) => this.#onBatch(payload),
       });
     } catch (err) {
+      this.#guard.stop();
       await this.#consumer.disconnect().catch(() => {});
       throw mapKafkaError(err, `subscribe(${this.spec.topic})`, this.spec.topic);
     }
@@ -115,6 +126,7 @@ export class KafkaSubscription implements Subscription {
       }));
       this.#lanes.clear();
       for (const w of this.#joinWaiters.splice(0)) w();
+      this.#guard.stop();
       await this.#consumer.disconnect().catch(() => {});
     })();
     return this.#closing;
@@ -123,7 +135,9 @@ export class KafkaSubscription implements Subscription {
   #onJoin(memberId: string, assignment: Record<string, number[]>): void {
     this.#running = true;
     this.#crashed = undefined;
-    const memberChanged = this.#memberId !== undefined && this.#memberId !== memberId;
+    // A lane held across a rejoin after the session was lost is a zombie, even with the same member id.
+    const sessionLost = this.#guard.joined();
+    const memberChanged = sessionLost || (this.#memberId !== undefined && this.#memberId !== memberId);
     this.#memberId = memberId;
     const assigned = new Set<string>();
     for (const [topic, partitions] of Object.entries(assignment)) for (const p of partitions) assigned.add(laneKey(topic, p));
@@ -221,34 +235,55 @@ export class KafkaSubscription implements Subscription {
       md = null;
     }
     for (let attempt = 0; ; attempt++) {
+      // Sampling here catches a stall before anything else runs after a SIGCONT (I/O callbacks precede timers).
+      this.#guard.sample();
       if (!lane.owned || this.#closing && !this.#lanes.has(lane.key)) return false;
-      if (!this.#running) {
+      if (!this.#running || !this.#guard.confirmed) {
+        // No commit while the generation is unconfirmed: wait for the join, then commit only if the lane survived it.
         if (attempt >= 3) throw new ConnectionError(`kafka commit for ${lane.kafkaTopic}/${lane.partition} failed: the consumer is not in the group`, { cause: this.#crashed });
+        await this.#nextJoin(this.#running ? this.options.rebalanceTimeoutMs : this.options.sessionTimeoutMs);
+        continue;
+      }
+      const before = this.#seq;
+      try {
+        await this.#consumer.commitOffsets([{ topic: lane.kafkaTopic, partition: lane.partition, offset: nextOffset, metadata: md }]);
+      } catch (err) {
+        this.#guard.sample();
+        const type = kafkaErrorType(err) ?? '';
+        if (GROUP_CHANGE.has(type)) {
+          // Refused for generation/membership: never retried (a retry could land under a later generation and
+          // move the group's offset back). The lane is lost; a new lane takes over if the partition comes back.
+          this.#refused(lane, type);
+          return false;
+        }
+        if (!lane.owned) return false;
+        throw mapKafkaError(err, `commit ${lane.kafkaTopic}/${lane.partition}`);
+      }
+      // A stall while the commit was in flight: the answer may predate the stall, but the lane is a zombie now.
+      if (this.#guard.sample() || !lane.owned) return false;
+      if ((this.#commitSeq.get(lane.key) ?? 0) <= before) {
+        // kafkajs skipped the commit (its runner is not running: crash, restart, rejoin): nothing was sent.
+        // Retry once it joined again, if the lane is still owned then.
+        if (attempt >= 3) throw new ConnectionError(`kafka commit for ${lane.kafkaTopic}/${lane.partition} was not sent: the consumer is not running`);
         await this.#nextJoin(this.options.sessionTimeoutMs);
         continue;
       }
-      try {
-        const before = this.#seq;
-        await this.#consumer.commitOffsets([{ topic: lane.kafkaTopic, partition: lane.partition, offset: nextOffset, metadata: md }]);
-        if (!lane.owned) return false;
-        if ((this.#commitSeq.get(lane.key) ?? 0) <= before) {
-          // kafkajs skipped the commit (its runner is not running: crash, restart, rejoin). Retry once it joined again.
-          if (attempt >= 3) throw new ConnectionError(`kafka commit for ${lane.kafkaTopic}/${lane.partition} was not sent: the consumer is not running`);
-          await this.#nextJoin(this.options.sessionTimeoutMs);
-          continue;
-        }
-        lane.committed = nextOffset;
-        return true;
-      } catch (err) {
-        if (!lane.owned) return false;
-        if (GROUP_CHANGE.has(errType(err) ?? '') && attempt < 3) {
-          // The generation moved on: wait for the new assignment, then commit only if the lane is still ours.
-          await this.#nextJoin(this.options.rebalanceTimeoutMs);
-          continue;
-        }
-        throw mapKafkaError(err, `commit ${lane.kafkaTopic}/${lane.partition}`);
-      }
+      lane.committed = nextOffset;
+      return true;
     }
+  }
+
+  /** The broker refused a request with a `GROUP_CHANGE` code: stop committing until the next join; lose `lane` (every lane when the session is gone). */
+  #refused(lane: KafkaLane | undefined, type: string): void {
+    this.#guard.refused(type);
+    if (SESSION_LOST.has(type)) {
+      if (this.#lanes.size > 0) this.#revokeAll(`the coordinator refused this member (${type})`);
+      return;
+    }
+    if (!lane || !lane.owned) return;
+    this.#disown(lane);
+    if (this.#lanes.get(lane.key) === lane) this.#lanes.delete(lane.key);
+    this.#revoke([lane]);
   }
 
   #nextJoin(timeoutMs: number): Promise<void> {
@@ -264,6 +299,7 @@ export class KafkaSubscription implements Subscription {
   }
 
   async #onBatch({ batch, resolveOffset, heartbeat, isRunning }: EachBatchPayload): Promise<void> {
+    this.#guard.sample();
     await this.#awaitBarrier(heartbeat);
     const lane = this.#lanes.get(laneKey(batch.topic, batch.partition));
     if (!lane || !lane.owned || lane.held || !isRunning()) return;
@@ -308,7 +344,13 @@ export class KafkaSubscription implements Subscription {
     const barrier = this.#barrier.finally(() => { settled = true; });
     while (!settled) {
       await Promise.race([barrier, new Promise<void>((r) => this.options.clock.setTimeout(r, this.options.heartbeatIntervalMs))]);
-      if (!settled) await heartbeat();
+      if (!settled) {
+        await heartbeat().catch((err: unknown) => {
+          const type = kafkaErrorType(err) ?? '';
+          if (GROUP_CHANGE.has(type)) this.#refused(undefined, type);
+          throw err;
+        });
+      }
     }
   }
 
@@ -330,14 +372,24 @@ export class KafkaSubscription implements Subscription {
   }
 
   #revokeAll(reason: string): void {
-    const lanes = [...this.#lanes.values()];
-    this.#lanes.clear();
+    const lanes = [...this.#lanes.values()].filter((l) => l.owned);
     for (const l of lanes) this.#disown(l);
+    if (this.#closing) return; // close() revokes them
+    this.#lanes.clear();
     this.options.logger?.warn(`revoking every lane: ${reason}`, { group: this.spec.group });
+    this.#revoke(lanes);
+  }
+
+  /** Runs `sink.revoked` for disowned lanes after the previous barrier; later batches wait for it. */
+  #revoke(lanes: readonly KafkaLane[]): void {
+    if (this.#closing || lanes.length === 0) return;
     const previous = this.#barrier;
     this.#barrier = (async () => {
       await previous.catch(() => {});
-      await Promise.all(lanes.map(async (l) => { await l.ready.catch(() => {}); if (l.sink) await this.sink.revoked(l.id).catch(() => {}); }));
+      await Promise.all(lanes.map(async (l) => {
+        await l.ready.catch(() => {});
+        if (l.sink) await this.sink.revoked(l.id).catch((err) => this.options.logger?.error('revoke failed', { lane: l.id, error: String(err) }));
+      }));
     })();
   }
 }
