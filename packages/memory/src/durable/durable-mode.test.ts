@@ -157,6 +157,33 @@ describe('durable mode', () => {
     await b.close();
   });
 
+  it('rolled segments (synced off the hot path) get the index files a full scan would rebuild, with every fsync policy', async () => {
+    for (const fsync of ['always', 'interval', 'never'] as const) {
+      const dir = tmp();
+      const clock = createVirtualClock(2_000_000);
+      let b = createMemoryBroker({ dataDir: dir, clock, segmentBytes: 3000, fsync, fsyncIntervalMs: 50 });
+      for (let i = 0; i < 60; i++) {
+        // several frames per segment, several publishes per time-index interval
+        await b.publish(Array.from({ length: 1 + (i % 3) }, (_, j) => ({ topic: 't', key: `k${i}-${j}`, value: enc(`v${i}-${j}-${'x'.repeat(40)}`) })));
+        if (i % 4 === 3) await clock.advance(700);
+      }
+      const expected = drain(b, 't');
+      await b.close();
+      const files = readdirSync(segDir(dir, 't')).filter((f) => /\.(time)?index$/.test(f)).sort();
+      expect(files.filter((f) => f.endsWith('.timeindex')).length).toBeGreaterThan(3);
+      const written = files.map((f) => readFileSync(join(segDir(dir, 't'), f)).toString('hex'));
+      expect(written.every((hex) => hex.length > 0)).toBe(true);
+      // verifyChecksums always scans every segment and rewrites its indexes from the scan
+      b = createMemoryBroker({ dataDir: dir, clock, verifyChecksums: 'always' });
+      expect(b.health().details.durable).toMatchObject({ recovery: { cleanShutdown: true, truncatedBytes: 0 } });
+      await b.close();
+      expect(files.map((f) => readFileSync(join(segDir(dir, 't'), f)).toString('hex'))).toEqual(written);
+      b = createMemoryBroker({ dataDir: dir, clock });
+      expect(drain(b, 't')).toEqual(expected);
+      await b.close();
+    }
+  });
+
   it('serves records no longer in memory from the segment files: order, keys, headers, seek by timestamp, bounded memory', async () => {
     const dir = tmp();
     const clock = createVirtualClock(1_000_000);

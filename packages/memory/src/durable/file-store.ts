@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fdatasync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { close, closeSync, existsSync, fdatasync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConnectionError, type TimerHandle } from '@partita/core';
 import type { CommittedOffset } from '../group/group-coordinator.js';
@@ -30,6 +30,8 @@ export class FileStore implements DurableStore {
   private readonly pendingStaged = new Map<number, { topic: string; partition: number; rec: StagedRecord }>();
   private readonly recoveredOffsets: RecoveredState['offsets'];
   private syncing: Promise<void> | undefined;
+  /** fsync + close of rolled segments' files, running in the thread pool. */
+  private readonly retiring = new Set<Promise<void>>();
   private timer: TimerHandle | undefined;
   private failure: Error | undefined;
   private lastFsyncAt: number | undefined;
@@ -95,6 +97,7 @@ export class FileStore implements DurableStore {
       segmentBytes: this.o.segmentBytes, retentionBytes: this.o.retentionBytes, retentionMs: this.o.retentionMs, warn: this.o.onWarning,
       verifyChecksums: this.o.verifyChecksums === 'always' || !this.cleanShutdown,
       clean: this.cleanShutdown && this.o.verifyChecksums !== 'always',
+      retire: (fds) => this.retire(fds),
     });
     this.logs.set(partition, log);
     const report = log.recover();
@@ -218,8 +221,23 @@ export class FileStore implements DurableStore {
     return this.syncing;
   }
 
+  /**
+   * A segment was rolled: fdatasync and close its files in the thread pool
+   * (every policy; `syncDirty` and `close` wait for it). A failure turns the
+   * store down like any fsync failure.
+   */
+  private retire(fds: readonly number[]): void {
+    const done = Promise.all(fds.map((fd) => new Promise<void>((resolve) => fdatasync(fd, (err) => {
+      if (err && !this.failure) this.failure = err;
+      close(fd, () => resolve());
+    })))).then(() => { this.retiring.delete(done); });
+    this.retiring.add(done);
+  }
+
   /** fdatasync every dirty file (group commit: one sync covers every write before it). */
   private async syncDirty(): Promise<void> {
+    // files of segments rolled before now: their sync started at the roll
+    const retiring = this.retiring.size > 0 ? Promise.all(this.retiring) : undefined;
     const fds: number[] = [];
     for (const log of this.logs.values()) if (log.dirty && log.fd >= 0) { log.dirty = false; fds.push(log.fd); }
     if (this.offsetsDirty) { this.offsetsDirty = false; fds.push(this.offsetsFd); }
@@ -227,6 +245,10 @@ export class FileStore implements DurableStore {
     await Promise.all(fds.map((fd) => new Promise<void>((resolve, reject) => fdatasync(fd, (err) => {
       if (err && !this.closed) { this.failure = err; reject(new ConnectionError(`fsync failed: ${err.message}`, { cause: err })); } else resolve();
     }))));
+    if (retiring) {
+      await retiring;
+      if (this.failure && !this.closed) throw new ConnectionError(`fsync failed: ${this.failure.message}`, { cause: this.failure });
+    }
     this.lastFsyncAt = this.o.clock.now();
   }
 
@@ -266,6 +288,7 @@ export class FileStore implements DurableStore {
     if (this.closed) return;
     if (this.timer !== undefined) this.o.clock.clearTimeout(this.timer);
     await this.syncing?.catch(() => {});
+    while (this.retiring.size > 0) await Promise.all(this.retiring);
     this.closed = true;
     for (const l of this.logs.values()) l.close();
     for (const fd of [this.offsetsFd, this.stagedFd]) { fsyncSync(fd); closeSync(fd); }

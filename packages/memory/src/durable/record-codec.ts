@@ -116,10 +116,15 @@ export interface PublishedLike {
  * objects (no intermediate record objects): offsets `first + i`, one
  * timestamp, expiry `now + ttlMs`.
  */
+/** Per-batch scratch of `encodeBatch` (encoding is synchronous and never reentrant). */
+let batchKeyLens = new Int32Array(1024);
+const batchHeaders: (Buffer | undefined)[] = [];
+
 export function encodeBatch(records: readonly PublishedLike[], idx: readonly number[], first: number, timestamp: number, now: number, alloc: (size: number) => Buffer): Buffer {
   const n = idx.length;
-  const keyLens = new Int32Array(n);
-  const hdrs: (Buffer | undefined)[] = new Array(n);
+  if (batchKeyLens.length < n) batchKeyLens = new Int32Array(Math.max(n, batchKeyLens.length * 2));
+  const keyLens = batchKeyLens;
+  const hdrs = batchHeaders;
   let total = FRAME_HEADER + 4;
   for (let i = 0; i < n; i++) {
     const r = records[idx[i]!]!;
@@ -156,6 +161,7 @@ export function encodeBatch(records: readonly PublishedLike[], idx: readonly num
   }
   dv.setUint32(0, total - FRAME_HEADER, true);
   dv.setUint32(4, crc32(buf.subarray(FRAME_HEADER, total)), true);
+  hdrs.length = 0;
   return buf;
 }
 

@@ -39,6 +39,12 @@ export interface SegmentLogOptions {
   readonly verifyChecksums: boolean;
   /** The previous close was clean: non-active segments are trusted with their index files. */
   readonly clean: boolean;
+  /**
+   * Takes the file descriptors of a segment that was just rolled (log, index,
+   * time index; everything written): the caller syncs and closes them off the
+   * hot path (a synchronous fsync of a 64 MiB segment would stall every append).
+   */
+  readonly retire: (fds: readonly number[]) => void;
 }
 
 /** What recovery of one partition found. */
@@ -74,6 +80,9 @@ export class SegmentLog implements ColdSource {
   private timeFd = -1;
   private lastIndexedPos = -Infinity;
   private lastTimeIndexed = -Infinity;
+  /** Entries of the active segment's indexes already in its index files. */
+  private idxWritten = 0;
+  private timeWritten = 0;
 
   constructor(private readonly dir: string, private readonly o: SegmentLogOptions) {
     mkdirSync(dir, { recursive: true });
@@ -171,18 +180,42 @@ export class SegmentLog implements ColdSource {
     this.fd = openSync(join(this.dir, name(a.base, 'log')), 'a');
     this.indexFd = openSync(join(this.dir, name(a.base, 'index')), 'a');
     this.timeFd = openSync(join(this.dir, name(a.base, 'timeindex')), 'a');
+    this.idxWritten = a.idxRel.length;
+    this.timeWritten = a.timeTs.length;
   }
 
-  private closeActive(): void {
+  /** Close the active segment's files: fsync them here (`sync`), else hand them to `retire`. */
+  private closeActive(sync: boolean): void {
     const a = this.active;
     // a closed segment's time index ends with its last record, so reopening can trust it
     if (a.next > a.base && a.timeTs[a.timeTs.length - 1] !== a.lastTimestamp) {
       a.timeTs.push(a.lastTimestamp);
       a.timeRel.push(a.next - 1 - a.base);
-      writeAll(this.timeFd, packIndex([a.lastTimestamp], [a.next - 1 - a.base], true));
     }
-    for (const fd of [this.fd, this.indexFd, this.timeFd]) if (fd >= 0) { fsyncSync(fd); closeSync(fd); }
+    this.writeIndexes();
+    const fds = [this.fd, this.indexFd, this.timeFd].filter((fd) => fd >= 0);
     this.fd = this.indexFd = this.timeFd = -1;
+    this.dirty = false;
+    if (!sync) { this.o.retire(fds); return; }
+    for (const fd of fds) { fsyncSync(fd); closeSync(fd); }
+  }
+
+  /**
+   * Append the active segment's index entries not yet in its index files.
+   * They are written when the segment closes (roll, clean close), not per
+   * append: only a cleanly closed segment's index files are ever trusted
+   * (after a crash the indexes are rebuilt by the scan).
+   */
+  private writeIndexes(): void {
+    const a = this.active;
+    if (this.indexFd >= 0 && this.idxWritten < a.idxRel.length) {
+      writeAll(this.indexFd, packIndex(a.idxRel.slice(this.idxWritten), a.idxPos.slice(this.idxWritten), false));
+      this.idxWritten = a.idxRel.length;
+    }
+    if (this.timeFd >= 0 && this.timeWritten < a.timeTs.length) {
+      writeAll(this.timeFd, packIndex(a.timeTs.slice(this.timeWritten), a.timeRel.slice(this.timeWritten), true));
+      this.timeWritten = a.timeTs.length;
+    }
   }
 
   /** Append records (consecutive offsets continuing this log) as one batch frame. */
@@ -202,7 +235,7 @@ export class SegmentLog implements ColdSource {
   private appendFrame(buf: Buffer, first: number, timestamps: readonly number[], count = timestamps.length): void {
     let a = this.active;
     if (a.bytes > 0 && a.bytes + buf.length > this.o.segmentBytes) {
-      this.closeActive();
+      this.closeActive(false);
       this.segments.push(newSegment(first));
       this.lastIndexedPos = -Infinity;
       this.lastTimeIndexed = -Infinity;
@@ -210,20 +243,17 @@ export class SegmentLog implements ColdSource {
       a = this.active;
     }
     const pos = a.bytes;
-    const time: number[] = [];
-    const timeRel: number[] = [];
-    for (let i = 0; i < timestamps.length; i++) {
-      const t = timestamps[i]!;
-      if (t - this.lastTimeIndexed >= TIME_INDEX_INTERVAL_MS) { time.push(t); timeRel.push(first + i - a.base); this.lastTimeIndexed = t; }
-    }
     writeAll(this.fd, buf);
+    // sparse indexes, in memory (see writeIndexes): one offset entry per ~4 KiB, one time entry per ~1 s
     if (pos - this.lastIndexedPos >= INDEX_INTERVAL_BYTES) {
-      writeAll(this.indexFd, packIndex([first - a.base], [pos], false));
       a.idxRel.push(first - a.base);
       a.idxPos.push(pos);
       this.lastIndexedPos = pos;
     }
-    if (time.length) { writeAll(this.timeFd, packIndex(time, timeRel, true)); a.timeTs.push(...time); a.timeRel.push(...timeRel); }
+    for (let i = 0; i < timestamps.length; i++) {
+      const t = timestamps[i]!;
+      if (t - this.lastTimeIndexed >= TIME_INDEX_INTERVAL_MS) { a.timeTs.push(t); a.timeRel.push(first + i - a.base); this.lastTimeIndexed = t; }
+    }
     a.bytes += buf.length;
     a.next = first + count;
     a.lastTimestamp = timestamps[timestamps.length - 1]!;
@@ -320,7 +350,7 @@ export class SegmentLog implements ColdSource {
   }
 
   close(): void {
-    this.closeActive();
+    this.closeActive(true);
     for (const s of this.segments) if (s.readFd >= 0) { closeSync(s.readFd); s.readFd = -1; }
   }
 }
