@@ -93,6 +93,7 @@ export class PartitionActor implements LaneSink {
       if (this.skip.size > 0 && this.skip.delete(entry.off)) {
         // Settled before a restart (commit metadata): not handled again.
         entry.state = nextState(entry.state, E.SKIP);
+        this.watermark.settled(entry);
         this.unsettled--;
         this.bufferedBytes -= bytes;
         this.watermark.advance();
@@ -209,11 +210,11 @@ export class PartitionActor implements LaneSink {
     const now = this.ctx.clock.now();
     const expired: Entry[] = [];
     let next = Infinity;
-    for (const entry of this.watermark.entries()) {
-      if (entry.state !== S.dispatched || entry.deadline === Infinity) continue;
+    this.watermark.forEach((entry) => {
+      if (entry.state !== S.dispatched || entry.deadline === Infinity) return;
       if (entry.deadline <= now) expired.push(entry);
       else if (entry.deadline < next) next = entry.deadline;
-    }
+    });
     for (const entry of expired) {
       const err = new TimeoutError(`handler "${this.ctx.handler.name}" did not finish within ${this.ctx.handler.timeoutMs} ms`);
       entry.ac?.abort(err);
@@ -370,6 +371,7 @@ export class PartitionActor implements LaneSink {
   private settle(entry: Entry, outcome: 'ack' | 'term', handedOff = false): void {
     if (entry.state !== S.settled) entry.state = nextState(entry.state, E.SETTLE);
     this.release(entry);
+    this.watermark.settled(entry);
     this.watermark.advance();
     if (this.offsetModel || !handedOff) this.settlement.settled(entry.rec, outcome);
   }
@@ -466,12 +468,12 @@ export class PartitionActor implements LaneSink {
     });
     if (this.inFlight > 0) {
       const err = new TimeoutError(`drain: handler "${this.ctx.handler.name}" still running after ${timeoutMs} ms; aborted`);
-      for (const entry of this.watermark.entries()) {
+      this.watermark.forEach((entry) => {
         if (entry.state === S.dispatched) {
           entry.gen++;
           entry.ac?.abort(err);
         }
-      }
+      });
       this.workers?.abandon();
       this.ctx.metrics.inFlight -= this.inFlight;
       this.inFlight = 0;

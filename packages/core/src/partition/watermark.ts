@@ -13,6 +13,9 @@ const MAX_METADATA_CHARS = 3_000;
 export class Watermark {
   private readonly window = new Deque<Entry>();
   private next: number;
+  /** Settled entries still in the window (above an unsettled head), and the highest such offset. */
+  private settledAbove = 0;
+  private maxSettledOff = -1;
 
   constructor(start = 0) {
     this.next = start;
@@ -22,13 +25,24 @@ export class Watermark {
     this.window.push(entry);
   }
 
+  /** A tracked entry was settled (call once per entry, before `advance`). */
+  settled(entry: Entry): void {
+    this.settledAbove++;
+    if (this.settledAbove > 1 || this.window.peek() !== entry) {
+      const off = entry.off;
+      if (off > this.maxSettledOff) this.maxSettledOff = off;
+    }
+  }
+
   /** Drop settled entries from the head. */
   advance(): void {
     let head = this.window.peek();
     while (head !== undefined && head.state >= S.settled) {
       this.passed = this.window.shift();
+      this.settledAbove--;
       head = this.window.peek();
     }
+    if (this.settledAbove === 0) this.maxSettledOff = -1;
   }
 
   /** Last entry the watermark moved past; its offset is parsed only when the watermark is read. */
@@ -41,9 +55,10 @@ export class Watermark {
     return this.next;
   }
 
-  /** Entries still tracked (unsettled, or settled above an unsettled one), in arrival order. */
-  entries(): Iterable<Entry> {
-    return this.window;
+  /** Call `fn` for each entry still tracked (unsettled, or settled above an unsettled one), in arrival order. */
+  forEach(fn: (entry: Entry) => void): void {
+    const n = this.window.length;
+    for (let i = 0; i < n; i++) fn(this.window.at(i)!);
   }
 
   value(): number {
@@ -53,6 +68,7 @@ export class Watermark {
 
   /** Settled offsets above the watermark as `v1:<watermark>:<delta>+<len>,...` (base 36), or undefined. */
   metadata(): string | undefined {
+    if (this.settledAbove === 0) return undefined;
     const base = this.value();
     let out = '';
     let runStart = -1;
@@ -65,7 +81,9 @@ export class Watermark {
       runLen = 0;
       return true;
     };
-    for (const e of this.window) {
+    const n = this.window.length;
+    for (let i = 0; i < n; i++) {
+      const e = this.window.at(i)!;
       if (e.state >= S.settled) {
         if (runLen > 0 && e.off === runStart + runLen) runLen++;
         else {
@@ -73,7 +91,7 @@ export class Watermark {
           runStart = e.off;
           runLen = 1;
         }
-      } else if (!flush()) break;
+      } else if (!flush() || (this.maxSettledOff >= 0 && e.off > this.maxSettledOff)) break;
     }
     flush();
     return out === '' ? undefined : `v1:${base.toString(36)}:${out}`;
