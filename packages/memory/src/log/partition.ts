@@ -1,5 +1,5 @@
 import type { Clock, Headers, TimerHandle } from '@partita/core';
-import type { StagedRecord, StoredRecord, Usage } from './stored-record.js';
+import { LogRecord, type StagedRecord, type StoredRecord, type Usage } from './stored-record.js';
 
 /** Hooks a partition calls; the broker wires limits, dead letters and durability through them. */
 export interface PartitionHooks {
@@ -97,7 +97,7 @@ export class Partition {
   appendNow(key: string | undefined, value: Uint8Array, headers: Headers, expiresAt: number, bytes: number, priority: number, now: number): StoredRecord {
     const ts = now > this.lastTimestamp ? now : this.lastTimestamp;
     this.lastTimestamp = ts;
-    const rec: StoredRecord = { key, value, headers, offset: String(this.end++), timestamp: ts, expiresAt, bytes, priority, expired: false };
+    const rec: StoredRecord = new LogRecord(key, value, headers, this.end++, ts, expiresAt, bytes, priority);
     this.records.push(rec);
     this.bytes += bytes;
     if (expiresAt !== 0) this.ttlCount++;
