@@ -23,6 +23,8 @@ export interface KafkaLane {
   ready: Promise<void>;
   /** One past the last offset delivered to the sink (dedupes kafkajs re-fetches after a rejoin). */
   nextExpected: bigint | undefined;
+  /** Set while a batch of this lane waits to be delivered; resolves once it was. */
+  queued: Promise<void> | undefined;
   /** The runtime asked to pause. */
   runtimePaused: boolean;
   /** A retry-tier head record is not due yet. */
@@ -49,8 +51,11 @@ export function toInboundRecord(message: {
   timestamp: string;
 }): InboundRecord {
   const headers: Record<string, string> = {};
-  if (message.headers) {
-    for (const [k, v] of Object.entries(message.headers)) {
+  const source = message.headers;
+  if (source) {
+    for (const k in source) {
+      if (!Object.hasOwn(source, k)) continue;
+      const v = source[k];
       const last = Array.isArray(v) ? v[v.length - 1] : v;
       if (last === undefined) continue;
       headers[k] = typeof last === 'string' ? last : decoder.decode(last);

@@ -46,6 +46,9 @@ export class KafkaSubscription implements Subscription {
   readonly #commitSeq = new Map<string, number>();
   #seq = 0;
   readonly #guard: GenerationGuard;
+  /** Batches handed over by `eachBatch`, delivered on the next check phase (see `#enqueue`). */
+  #pending: { lane: KafkaLane; records: InboundRecord[] }[] = [];
+  #flushDone: Promise<void> | undefined;
 
   constructor(
     kafka: Kafka,
@@ -183,7 +186,7 @@ export class KafkaSubscription implements Subscription {
       id: { group: this.spec.group, topic: kafkaTopic, partition },
       kafkaTopic, partition, tier: this.#tierTopics.has(kafkaTopic),
       owned: true, handle: undefined, sink: undefined, ready: Promise.resolve(),
-      nextExpected: undefined, runtimePaused: false, held: false, holdTimer: undefined, committed: undefined,
+      nextExpected: undefined, queued: undefined, runtimePaused: false, held: false, holdTimer: undefined, committed: undefined,
     };
     return lane;
   }
@@ -304,12 +307,20 @@ export class KafkaSubscription implements Subscription {
     const lane = this.#lanes.get(laneKey(batch.topic, batch.partition));
     if (!lane || !lane.owned || lane.held || !isRunning()) return;
     await lane.ready;
-    if (!lane.sink) return;
+    // At most one undelivered batch per lane: wait for the previous one to reach the sink.
+    while (lane.queued !== undefined) await lane.queued;
+    if (!lane.sink || !lane.owned || lane.held) return;
     const records: InboundRecord[] = [];
     let hold: number | undefined;
-    for (const m of batch.messages) {
-      const offset = BigInt(m.offset);
-      if (lane.nextExpected !== undefined && offset < lane.nextExpected) continue;
+    const messages = batch.messages;
+    let skipBelow = lane.nextExpected;
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i]!;
+      if (skipBelow !== undefined) {
+        // Offsets grow within a batch: only the head can repeat what was delivered before a rejoin.
+        if (BigInt(m.offset) < skipBelow) continue;
+        skipBelow = undefined;
+      }
       const record = toInboundRecord(m);
       if (lane.tier) {
         const due = Number(record.headers[DELIVER_AT_HEADER] ?? 0);
@@ -320,12 +331,48 @@ export class KafkaSubscription implements Subscription {
     if (records.length > 0) {
       const last = records[records.length - 1]!;
       lane.nextExpected = BigInt(last.offset) + 1n;
-      lane.sink.deliver(records);
+      this.#enqueue(lane, records);
       resolveOffset(hold === undefined ? batch.lastOffset() : last.offset);
     } else if (hold === undefined) {
       resolveOffset(batch.lastOffset());
     }
     if (hold !== undefined) this.#hold(lane, hold);
+  }
+
+  /**
+   * Hands `records` to the lane's sink on the next check phase, after
+   * `eachBatch` returned: kafkajs sends its next fetch only once every batch
+   * of the previous one was handled, so delivering (and running inline
+   * handlers) after that lets the broker prepare the next fetch meanwhile.
+   * Records of a lane that is no longer owned by then (or after `close`
+   * began) are dropped: they were never committed, so the group's next
+   * owner reads them again.
+   */
+  #enqueue(lane: KafkaLane, records: InboundRecord[]): void {
+    this.#pending.push({ lane, records });
+    if (this.#flushDone === undefined) {
+      this.#flushDone = new Promise<void>((resolve) => setImmediate(() => this.#flush(resolve)));
+    }
+    lane.queued = this.#flushDone;
+  }
+
+  #flush(done: () => void): void {
+    const pending = this.#pending;
+    this.#pending = [];
+    this.#flushDone = undefined;
+    try {
+      for (const { lane, records } of pending) {
+        lane.queued = undefined;
+        if (!lane.owned || !lane.sink || this.#closing) continue;
+        try {
+          lane.sink.deliver(records);
+        } catch (err) {
+          this.options.logger?.error('lane sink rejected records', { lane: lane.id, error: String(err) });
+        }
+      }
+    } finally {
+      done();
+    }
   }
 
   /** Stop fetching a retry-tier partition until its head record is due. */
