@@ -78,28 +78,36 @@ export function encodeEntries(entries: readonly EncodableEntry[], positions?: nu
   for (let i = 0; i < n; i++) {
     const e = entries[i]!;
     positions?.push(pos);
-    const start = pos;
-    let p = start + 4;
-    dv.setFloat64(p, typeof e.offset === 'number' ? e.offset : +e.offset, true); p += 8;
-    dv.setFloat64(p, e.timestamp, true); p += 8;
-    dv.setFloat64(p, e.expiresAt, true); p += 8;
-    dv.setInt32(p, e.priority, true); p += 4;
-    const k = keyLens[i]!;
-    dv.setInt32(p, k, true); p += 4;
-    if (k > 0) {
-      const key = e.key!;
-      if (k === key.length) { for (let j = 0; j < k; j++) buf[p + j] = key.charCodeAt(j); p += k; }
-      else p += buf.write(key, p, 'utf8');
-    }
-    const h = hdrs[i];
-    if (h === undefined) { dv.setUint32(p, 0, true); p += 4; } else { dv.setUint32(p, h.length, true); p += 4; buf.set(h, p); p += h.length; }
-    buf.set(e.value, p); p += e.value.byteLength;
-    dv.setUint32(start, p - start, true);
-    pos = p;
+    pos = writeRecord(buf, dv, pos, typeof e.offset === 'number' ? e.offset : +e.offset, e.timestamp, e.expiresAt, e.priority, e.key, keyLens[i]!, hdrs[i], e.value);
   }
   dv.setUint32(0, total - FRAME_HEADER, true);
   dv.setUint32(4, crc32(buf.subarray(FRAME_HEADER, total)), true);
   return buf;
+}
+
+/**
+ * Write one record at `start`: length, offset, timestamp, expiry, priority,
+ * key (length `keyLen`, -1 for none), encoded headers, value. Returns the
+ * position after it.
+ */
+function writeRecord(
+  buf: Buffer, dv: DataView, start: number, offset: number, timestamp: number, expiresAt: number, priority: number,
+  key: string | undefined, keyLen: number, headers: Buffer | undefined, value: Uint8Array,
+): number {
+  let p = start + 4;
+  dv.setFloat64(p, offset, true); p += 8;
+  dv.setFloat64(p, timestamp, true); p += 8;
+  dv.setFloat64(p, expiresAt, true); p += 8;
+  dv.setInt32(p, priority, true); p += 4;
+  dv.setInt32(p, keyLen, true); p += 4;
+  if (keyLen > 0) {
+    if (keyLen === key!.length) { for (let j = 0; j < keyLen; j++) buf[p + j] = key!.charCodeAt(j); p += keyLen; }
+    else p += buf.write(key!, p, 'utf8');
+  }
+  if (headers === undefined) { dv.setUint32(p, 0, true); p += 4; } else { dv.setUint32(p, headers.length, true); p += 4; buf.set(headers, p); p += headers.length; }
+  buf.set(value, p); p += value.byteLength;
+  dv.setUint32(start, p - start, true);
+  return p;
 }
 
 /** A record as published (core's `OutboundRecord` / the broker's `PublishRecord` fit). */
@@ -140,24 +148,7 @@ export function encodeBatch(records: readonly PublishedLike[], idx: readonly num
   let pos = FRAME_HEADER + 4;
   for (let i = 0; i < n; i++) {
     const r = records[idx[i]!]!;
-    const start = pos;
-    let p = start + 4;
-    dv.setFloat64(p, first + i, true); p += 8;
-    dv.setFloat64(p, timestamp, true); p += 8;
-    dv.setFloat64(p, r.ttlMs !== undefined ? now + r.ttlMs : 0, true); p += 8;
-    dv.setInt32(p, r.priority ?? 0, true); p += 4;
-    const k = keyLens[i]!;
-    dv.setInt32(p, k, true); p += 4;
-    if (k > 0) {
-      const key = r.key!;
-      if (k === key.length) { for (let j = 0; j < k; j++) buf[p + j] = key.charCodeAt(j); p += k; }
-      else p += buf.write(key, p, 'utf8');
-    }
-    const h = hdrs[i];
-    if (h === undefined) { dv.setUint32(p, 0, true); p += 4; } else { dv.setUint32(p, h.length, true); p += 4; buf.set(h, p); p += h.length; }
-    buf.set(r.value, p); p += r.value.byteLength;
-    dv.setUint32(start, p - start, true);
-    pos = p;
+    pos = writeRecord(buf, dv, pos, first + i, timestamp, r.ttlMs !== undefined ? now + r.ttlMs : 0, r.priority ?? 0, r.key, keyLens[i]!, hdrs[i], r.value);
   }
   dv.setUint32(0, total - FRAME_HEADER, true);
   dv.setUint32(4, crc32(buf.subarray(FRAME_HEADER, total)), true);
