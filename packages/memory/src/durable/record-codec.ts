@@ -36,16 +36,8 @@ function headersBytes(h: Headers): Buffer | undefined {
   return bytes;
 }
 
-/** What `encodeEntries` needs of a record; offsets may be strings (log records) or numbers. */
-export interface EncodableEntry {
-  readonly offset: number | string;
-  readonly timestamp: number;
-  readonly expiresAt: number;
-  readonly priority: number;
-  readonly key: string | undefined;
-  readonly headers: Headers;
-  readonly value: Uint8Array;
-}
+/** What `encodeEntries` needs of a record: a log entry whose offset may still be a string (log records). */
+export type EncodableEntry = Omit<LogEntry, 'offset'> & { readonly offset: number | string };
 
 /** UTF-8 length of a key; short ASCII keys are measured without a native call. */
 function keyLength(key: string): number {
@@ -54,46 +46,51 @@ function keyLength(key: string): number {
   return key.length;
 }
 
-/**
- * Encode entries into one batch frame; `positions` receives each record's
- * start. `alloc` may return a reused scratch buffer (the result is a view of it).
- */
-export function encodeEntries(entries: readonly EncodableEntry[], positions?: number[], alloc: (size: number) => Buffer = Buffer.allocUnsafe): Buffer {
-  const n = entries.length;
-  const keyLens = new Int32Array(n);
-  const hdrs: (Buffer | undefined)[] = new Array(n);
-  let total = FRAME_HEADER + 4;
-  for (let i = 0; i < n; i++) {
-    const e = entries[i]!;
-    const k = e.key === undefined ? -1 : keyLength(e.key);
-    keyLens[i] = k;
-    const h = headersBytes(e.headers);
-    hdrs[i] = h;
-    total += FIXED + (k > 0 ? k : 0) + (h === undefined ? 0 : h.length) + e.value.byteLength;
-  }
+/** Per-frame scratch (encoding is synchronous and never reentrant): key lengths and encoded headers by record index. */
+let scratchKeyLens = new Int32Array(1024);
+const scratchHeaders: (Buffer | undefined)[] = [];
+
+/** First pass over a frame of `n` records: make room in the scratch. */
+function beginMeasure(n: number): void {
+  if (scratchKeyLens.length < n) scratchKeyLens = new Int32Array(Math.max(n, scratchKeyLens.length * 2));
+}
+
+/** Measure record `i` into the scratch; returns its encoded size. */
+function measure(i: number, key: string | undefined, headers: Headers, value: Uint8Array): number {
+  const k = key === undefined ? -1 : keyLength(key);
+  scratchKeyLens[i] = k;
+  const h = headersBytes(headers);
+  scratchHeaders[i] = h;
+  return FIXED + (k > 0 ? k : 0) + (h === undefined ? 0 : h.length) + value.byteLength;
+}
+
+/** The frame buffer of `total` bytes holding `n` records, with its record count written. */
+function frame(total: number, n: number, alloc: (size: number) => Buffer): { buf: Buffer; dv: DataView } {
   const buf = alloc(total).subarray(0, total);
   const dv = new DataView(buf.buffer, buf.byteOffset, total);
   dv.setUint32(FRAME_HEADER, n, true);
-  let pos = FRAME_HEADER + 4;
-  for (let i = 0; i < n; i++) {
-    const e = entries[i]!;
-    positions?.push(pos);
-    pos = writeRecord(buf, dv, pos, typeof e.offset === 'number' ? e.offset : +e.offset, e.timestamp, e.expiresAt, e.priority, e.key, keyLens[i]!, hdrs[i], e.value);
-  }
+  return { buf, dv };
+}
+
+/** Seal a frame: body length and CRC; clear the scratch. */
+function seal(buf: Buffer, dv: DataView, total: number): Buffer {
   dv.setUint32(0, total - FRAME_HEADER, true);
   dv.setUint32(4, crc32(buf.subarray(FRAME_HEADER, total)), true);
+  scratchHeaders.length = 0;
   return buf;
 }
 
 /**
- * Write one record at `start`: length, offset, timestamp, expiry, priority,
- * key (length `keyLen`, -1 for none), encoded headers, value. Returns the
- * position after it.
+ * Write record `i` at `start`: length, offset, timestamp, expiry, priority,
+ * key (measured length from the scratch, -1 for none), headers, value.
+ * Returns the position after it.
  */
 function writeRecord(
-  buf: Buffer, dv: DataView, start: number, offset: number, timestamp: number, expiresAt: number, priority: number,
-  key: string | undefined, keyLen: number, headers: Buffer | undefined, value: Uint8Array,
+  buf: Buffer, dv: DataView, start: number, i: number, offset: number, timestamp: number, expiresAt: number, priority: number,
+  key: string | undefined, value: Uint8Array,
 ): number {
+  const keyLen = scratchKeyLens[i]!;
+  const headers = scratchHeaders[i];
   let p = start + 4;
   dv.setFloat64(p, offset, true); p += 8;
   dv.setFloat64(p, timestamp, true); p += 8;
@@ -110,6 +107,28 @@ function writeRecord(
   return p;
 }
 
+/**
+ * Encode entries into one batch frame; `positions` receives each record's
+ * start. `alloc` may return a reused scratch buffer (the result is a view of it).
+ */
+export function encodeEntries(entries: readonly EncodableEntry[], positions?: number[], alloc: (size: number) => Buffer = Buffer.allocUnsafe): Buffer {
+  const n = entries.length;
+  beginMeasure(n);
+  let total = FRAME_HEADER + 4;
+  for (let i = 0; i < n; i++) {
+    const e = entries[i]!;
+    total += measure(i, e.key, e.headers, e.value);
+  }
+  const { buf, dv } = frame(total, n, alloc);
+  let pos = FRAME_HEADER + 4;
+  for (let i = 0; i < n; i++) {
+    const e = entries[i]!;
+    positions?.push(pos);
+    pos = writeRecord(buf, dv, pos, i, typeof e.offset === 'number' ? e.offset : +e.offset, e.timestamp, e.expiresAt, e.priority, e.key, e.value);
+  }
+  return seal(buf, dv, total);
+}
+
 /** A record as published (core's `OutboundRecord` / the broker's `PublishRecord` fit). */
 export interface PublishedLike {
   readonly key?: string;
@@ -124,36 +143,21 @@ export interface PublishedLike {
  * objects (no intermediate record objects): offsets `first + i`, one
  * timestamp, expiry `now + ttlMs`.
  */
-/** Per-batch scratch of `encodeBatch` (encoding is synchronous and never reentrant). */
-let batchKeyLens = new Int32Array(1024);
-const batchHeaders: (Buffer | undefined)[] = [];
-
 export function encodeBatch(records: readonly PublishedLike[], idx: readonly number[], first: number, timestamp: number, now: number, alloc: (size: number) => Buffer): Buffer {
   const n = idx.length;
-  if (batchKeyLens.length < n) batchKeyLens = new Int32Array(Math.max(n, batchKeyLens.length * 2));
-  const keyLens = batchKeyLens;
-  const hdrs = batchHeaders;
+  beginMeasure(n);
   let total = FRAME_HEADER + 4;
   for (let i = 0; i < n; i++) {
     const r = records[idx[i]!]!;
-    const k = r.key === undefined ? -1 : keyLength(r.key);
-    keyLens[i] = k;
-    const h = headersBytes(r.headers ?? EMPTY);
-    hdrs[i] = h;
-    total += FIXED + (k > 0 ? k : 0) + (h === undefined ? 0 : h.length) + r.value.byteLength;
+    total += measure(i, r.key, r.headers ?? EMPTY, r.value);
   }
-  const buf = alloc(total).subarray(0, total);
-  const dv = new DataView(buf.buffer, buf.byteOffset, total);
-  dv.setUint32(FRAME_HEADER, n, true);
+  const { buf, dv } = frame(total, n, alloc);
   let pos = FRAME_HEADER + 4;
   for (let i = 0; i < n; i++) {
     const r = records[idx[i]!]!;
-    pos = writeRecord(buf, dv, pos, first + i, timestamp, r.ttlMs !== undefined ? now + r.ttlMs : 0, r.priority ?? 0, r.key, keyLens[i]!, hdrs[i], r.value);
+    pos = writeRecord(buf, dv, pos, i, first + i, timestamp, r.ttlMs !== undefined ? now + r.ttlMs : 0, r.priority ?? 0, r.key, r.value);
   }
-  dv.setUint32(0, total - FRAME_HEADER, true);
-  dv.setUint32(4, crc32(buf.subarray(FRAME_HEADER, total)), true);
-  hdrs.length = 0;
-  return buf;
+  return seal(buf, dv, total);
 }
 
 /** Result of scanning a buffer of frames. */
