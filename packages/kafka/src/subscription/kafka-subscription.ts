@@ -123,8 +123,7 @@ export class KafkaSubscription implements Subscription {
       await this.#barrier.catch(() => {});
       // Drain with the consumer still in the group, so final commits land.
       await Promise.all(lanes.map(async (l) => {
-        await l.ready.catch(() => {});
-        if (l.sink) await this.sink.revoked(l.id).catch((err) => this.options.logger?.error('revoke failed', { lane: l.id, error: String(err) }));
+        await this.#revokeOne(l);
         this.#disown(l);
       }));
       this.#lanes.clear();
@@ -171,10 +170,7 @@ export class KafkaSubscription implements Subscription {
     const previous = this.#barrier;
     this.#barrier = (async () => {
       await previous.catch(() => {});
-      await Promise.all(lost.map(async (l) => {
-        await l.ready.catch(() => {});
-        if (l.sink) await this.sink.revoked(l.id).catch((err) => this.options.logger?.error('revoke failed', { lane: l.id, error: String(err) }));
-      }));
+      await Promise.all(lost.map((l) => this.#revokeOne(l)));
       await this.#assign(gained);
     })();
     for (const w of this.#joinWaiters.splice(0)) w();
@@ -433,10 +429,13 @@ export class KafkaSubscription implements Subscription {
     const previous = this.#barrier;
     this.#barrier = (async () => {
       await previous.catch(() => {});
-      await Promise.all(lanes.map(async (l) => {
-        await l.ready.catch(() => {});
-        if (l.sink) await this.sink.revoked(l.id).catch((err) => this.options.logger?.error('revoke failed', { lane: l.id, error: String(err) }));
-      }));
+      await Promise.all(lanes.map((l) => this.#revokeOne(l)));
     })();
+  }
+
+  /** Once the lane's assignment settled, let the runtime drain it (`sink.revoked`); a failure is logged, never thrown. */
+  async #revokeOne(l: KafkaLane): Promise<void> {
+    await l.ready.catch(() => {});
+    if (l.sink) await this.sink.revoked(l.id).catch((err) => this.options.logger?.error('revoke failed', { lane: l.id, error: String(err) }));
   }
 }
