@@ -1,8 +1,9 @@
 import { decodeWith } from '../codec/codec.js';
-import { DecodeError, MaxRetriesExceededError, TimeoutError } from '../errors/partita-error.js';
+import { TimeoutError } from '../errors/partita-error.js';
 import type { DeadLetterReason, LaneRef, LaneSnapshot } from '../app/app-types.js';
 import type { InboundRecord, LaneHandle, LaneSink } from '../transport/transport.js';
 import { backoffDelay } from '../retry/backoff.js';
+import { judgeFailure } from '../retry/judge-failure.js';
 import { deadLetterRecord } from '../dead-letter/dead-letter-record.js';
 import { Entry } from './entry.js';
 import { HandlerCtx, InboundMessage } from './inbound-message.js';
@@ -141,12 +142,9 @@ export class PartitionActor implements LaneSink {
 
   /** Take the next ready entry for a worker batch (marks it dispatched). */
   takeForWorker(): Entry | undefined {
-    for (;;) {
-      const entry = this.scheduler.next();
-      if (entry === undefined) return undefined;
-      this.beginDispatch(entry);
-      return entry;
-    }
+    const entry = this.scheduler.next();
+    if (entry !== undefined) this.beginDispatch(entry);
+    return entry;
   }
 
   private beginDispatch(entry: Entry): void {
@@ -248,25 +246,14 @@ export class PartitionActor implements LaneSink {
   private fail(entry: Entry, err: unknown): void {
     this.stats.failed++;
     this.ctx.metrics.failed++;
-    const retry = this.ctx.handler.retry;
     if (this.ctx.events.has('message.failed')) this.ctx.events.emit('message.failed', { message: this.message(entry), error: err });
-    if (err instanceof DecodeError || (err as { name?: string })?.name === 'DecodeError') {
+    const verdict = judgeFailure(err, entry.attempt, this.ctx.handler.retry);
+    if (!verdict.retry) {
       entry.state = nextState(entry.state, E.DEAD_LETTER);
-      return this.deadLetter(entry, err, 'decode');
-    }
-    let retryable: boolean;
-    try {
-      retryable = retry.retryable(err);
-    } catch {
-      retryable = true;
-    }
-    if (!retryable || entry.attempt >= retry.maxAttempts) {
-      entry.state = nextState(entry.state, E.DEAD_LETTER);
-      const timedOut = err instanceof TimeoutError || (err as { name?: unknown })?.name === 'TimeoutError';
-      if (!retryable) return this.deadLetter(entry, err, timedOut ? 'timeout' : 'non-retryable');
-      return this.deadLetter(entry, new MaxRetriesExceededError(entry.attempt, { cause: err }), timedOut ? 'timeout' : 'max-retries');
+      return this.deadLetter(entry, verdict.error, verdict.reason);
     }
     entry.state = nextState(entry.state, E.SCHEDULE);
+    const retry = this.ctx.handler.retry;
     const delayMs = backoffDelay(retry.backoff, entry.attempt, this.ctx.random);
     this.stats.retried++;
     this.ctx.metrics.retried++;
