@@ -4,6 +4,7 @@ import { connect as netConnect } from 'node:net';
 import { inject } from 'vitest';
 import type { InboundRecord, LaneHandle, LaneId, SubscriptionSink } from '@partita/core';
 import { kafkaTransport, type KafkaTransport, type KafkaTransportOptions } from '@partita/kafka';
+import { waitFor, type Condition } from '@partita/testing';
 
 import type { KafkaTestBroker } from '../global-setup.js';
 
@@ -39,13 +40,7 @@ export function testTransport(overrides: Partial<KafkaTransportOptions> = {}): K
 
 /** Poll until `cond` is truthy (generous deadline; never a fixed sleep). */
 export async function until<T>(cond: () => T | Promise<T>, what: string, timeoutMs = 60_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await cond();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  return (await waitFor(cond as Condition<T>, { description: what, timeoutMs, intervalMs: 50 })) as NonNullable<T>;
 }
 
 export interface RecordedLane {

@@ -3,6 +3,7 @@ import { createApp, defineHandler, type App, type AppOptions, type HandlerOption
 import { createMemoryBroker, memoryTransport, type MemoryBroker } from '@partita/memory';
 import { msgpackCodec } from '@partita/codec-msgpack';
 import { workerPool, type WorkerPool, type WorkerPoolOptions } from '@partita/worker-pool';
+import { waitFor } from '@partita/testing';
 
 // Worker handlers end to end: createApp + memory transport + worker pool.
 // The worker entry runs from dist: build first (npx tsc -b packages/worker-pool).
@@ -15,13 +16,7 @@ function handledLog(): Logger & { handled: Handled[] } {
   return { ...silent, handled, info: (msg, fields) => { if (msg === 'handled') handled.push(fields as unknown as Handled); } };
 }
 
-async function until(cond: () => boolean, what: string, ms = 90_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+const until = (cond: () => boolean, what: string, ms = 90_000): Promise<boolean> => waitFor(cond, { description: what, timeoutMs: ms, intervalMs: 10 });
 
 const suffix = (): string => Math.random().toString(36).slice(2, 8);
 const cleanup: (() => Promise<void>)[] = [];
