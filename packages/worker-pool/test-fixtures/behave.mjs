@@ -1,4 +1,5 @@
 // Test worker module: what it does depends on msg.value.op.
+import { existsSync } from 'node:fs';
 import { NonRetryableError } from '@partita/core';
 
 const gate = new Int32Array(new SharedArrayBuffer(4));
@@ -15,6 +16,12 @@ export default async function behave(msg, ctx) {
     case 'exit': process.exit(3);
     case 'loop': for (;;) { /* blocks the thread */ }
     case 'block': block(v.ms); return v;
+    case 'await-file': {
+      // Blocks the thread (no event loop turns) until the file exists, at most 60 s.
+      const end = Date.now() + 60_000;
+      while (!existsSync(v.path) && Date.now() < end) block(5);
+      return v;
+    }
     case 'sleep': await new Promise((r) => setTimeout(r, v.ms)); return v;
     case 'hang':
       ctx.signal.addEventListener('abort', () => ctx.logger.info('aborted', { reason: ctx.signal.reason?.name }));

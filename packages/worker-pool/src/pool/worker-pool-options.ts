@@ -12,13 +12,22 @@ export interface WorkerPoolOptions {
   readonly threads?: number;
   /** Tasks a thread holds at once (they interleave only when handlers await). @defaultValue 4 */
   readonly concurrentTasksPerWorker?: number;
-  /** Tasks waiting beyond the running ones before `saturated` turns true. @defaultValue 4 × threads */
+  /**
+   * Tasks waiting beyond the running ones before `saturated` turns true. Kept
+   * small on purpose: while the pool is saturated, lanes gather ready messages
+   * into full batches instead of shipping many small ones.
+   * @defaultValue threads
+   */
   readonly maxQueue?: number;
   /** Smallest batch `batchSize()` suggests (slow handlers). @defaultValue 10 */
   readonly minBatchSize?: number;
   /** Largest batch `batchSize()` suggests (fast handlers). @defaultValue 1000 */
   readonly maxBatchSize?: number;
-  /** Handler time per task that `batchSize()` aims at. @defaultValue 10 */
+  /**
+   * Handler time per task that `batchSize()` aims at. Each task costs the main
+   * thread a message round trip; at 50 ms a 1 ms handler runs in tasks of 50.
+   * @defaultValue 50
+   */
   readonly targetTaskMs?: number;
   /**
    * Extra time past a message's `timeoutMs` before its thread is terminated
@@ -87,14 +96,14 @@ export function resolvePoolOptions(options: WorkerPoolOptions, env: NodeJS.Proce
   if (options === null || typeof options !== 'object') throw new TypeError('workerPool(options): options must be an object');
   const threads = options.threads === undefined ? defaultThreads(env) : positiveInt('threads', options.threads);
   const concurrentTasksPerWorker = positiveInt('concurrentTasksPerWorker', options.concurrentTasksPerWorker ?? 4);
-  const maxQueue = options.maxQueue === undefined ? 4 * threads : (Number.isSafeInteger(options.maxQueue) && options.maxQueue >= 0
+  const maxQueue = options.maxQueue === undefined ? threads : (Number.isSafeInteger(options.maxQueue) && options.maxQueue >= 0
     ? options.maxQueue : (() => { throw new RangeError(`workerPool: option "maxQueue" must be an integer ≥ 0, got ${String(options.maxQueue)}`); })());
   const minBatchSize = positiveInt('minBatchSize', options.minBatchSize ?? 10);
   const maxBatchSize = positiveInt('maxBatchSize', options.maxBatchSize ?? 1000);
   if (maxBatchSize < minBatchSize) {
     throw new RangeError(`workerPool: option "maxBatchSize" (${maxBatchSize}) must be ≥ "minBatchSize" (${minBatchSize})`);
   }
-  const targetTaskMs = nonNegative('targetTaskMs', options.targetTaskMs ?? 10);
+  const targetTaskMs = nonNegative('targetTaskMs', options.targetTaskMs ?? 50);
   if (targetTaskMs === 0) throw new RangeError('workerPool: option "targetTaskMs" must be > 0');
   const timeoutGraceMs = nonNegative('timeoutGraceMs', options.timeoutGraceMs ?? 250);
   const atomics = options.atomics ?? 'async';

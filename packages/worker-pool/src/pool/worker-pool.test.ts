@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ClosedError, ConfigError, jsonCodec, type ExecutorMessage, type ExecutorOutcome, type ExecutorTask, type Logger } from '@partita/core';
 import { msgpackCodec } from '@partita/codec-msgpack';
@@ -61,6 +64,30 @@ describe('workerPool', () => {
     expect(s).toMatchObject({ threadCount: 2, completedTasks: 1, succeededMessages: 2, failedMessages: 4, state: 'running' });
     expect(s.threads.reduce((a, t) => a + t.messages, 0)).toBe(6);
     expect(s.threads.every((t) => typeof t.threadId === 'number' && t.tasks >= 1)).toBe(true);
+  });
+
+  it('returns a task\'s outcomes as soon as it is done, while its thread runs the next task', async () => {
+    const p = pool({ threads: 1, concurrentTasksPerWorker: 2, logger: captureLogger() });
+    await p.start();
+    const release = join(mkdtempSync(join(tmpdir(), 'partita-pool-')), 'release');
+    const first = p.run(task([message({ op: 'ok' })]));
+    const second = p.run(task([message({ op: 'await-file', path: release })]));
+    // The thread holds both tasks; the second blocks it until the file exists.
+    // Were results posted only when the thread goes idle, the first would wait for the second.
+    await expect(first).resolves.toEqual([{ ok: true }]);
+    expect(p.stats().inFlightTasks).toBe(1);
+    writeFileSync(release, '');
+    await expect(second).resolves.toEqual([{ ok: true }]);
+  });
+
+  it('reports utilization as handler time over thread time', async () => {
+    const p = pool({ threads: 1, logger: captureLogger() });
+    await p.start();
+    expect(p.stats().utilization).toBe(0);
+    await p.run(task([message({ op: 'block', ms: 200 })]));
+    const u = p.stats().utilization;
+    expect(u).toBeGreaterThan(0);
+    expect(u).toBeLessThanOrEqual(1);
   });
 
   it('decodes in the worker and gives the handler the message metadata, ctx and trace context', async () => {
@@ -223,7 +250,7 @@ describe('workerPool', () => {
     const saved = process.env['PARTITA_WORKER_THREADS'];
     try {
       process.env['PARTITA_WORKER_THREADS'] = '3';
-      expect(workerPool().stats()).toMatchObject({ threadCount: 3, capacity: 3 * 4 + 12, state: 'created', saturated: false });
+      expect(workerPool().stats()).toMatchObject({ threadCount: 3, capacity: 3 * 4 + 3, state: 'created', saturated: false });
       process.env['PARTITA_WORKER_THREADS'] = 'lots';
       expect(() => workerPool()).toThrow(ConfigError);
       expect(() => workerPool()).toThrow(/PARTITA_WORKER_THREADS="lots".*positive integer/);

@@ -1,6 +1,7 @@
 import { Piscina } from 'piscina';
 import { ClosedError, ConfigError, type Executor, type ExecutorOutcome, type ExecutorTask, type SerializedError } from '@partita/core';
-import { packTask, PROGRESS_HEADER_BYTES, type WireEvent, type WireResult } from '../wire/wire-task.js';
+import { ProgressSlab } from '../wire/progress-slab.js';
+import { packTask, type WireEvent, type WireResult } from '../wire/wire-task.js';
 import { BatchSizer } from './batch-sizer.js';
 import { notRunError, OK, outcomesAfterThreadLoss } from './thread-loss.js';
 import { TaskWatchdog, type WatchedTask } from './task-watchdog.js';
@@ -13,7 +14,10 @@ export type WorkerPoolStats = {
   /** Configured number of threads. */
   readonly threadCount: number;
   readonly state: 'created' | 'running' | 'closing' | 'closed';
-  /** Piscina's utilization: share of time threads spent running tasks, 0..1. */
+  /**
+   * Share of thread time spent running handlers since the pool started, 0..1:
+   * handler time reported by the threads over `threadCount × uptime`.
+   */
   readonly utilization: number;
   /** Tasks waiting in Piscina's queue for a thread. */
   readonly queueDepth: number;
@@ -57,11 +61,13 @@ export function workerPool(options: WorkerPoolOptions = {}): WorkerPool {
   const o = resolvePoolOptions(options);
   const capacity = o.threads * o.concurrentTasksPerWorker + o.maxQueue;
   const sizer = new BatchSizer(o.minBatchSize, o.maxBatchSize, o.targetTaskMs);
+  const slab = new ProgressSlab(o.maxBatchSize);
   const listeners = new Set<() => void>();
   const running = new Set<Promise<unknown>>();
   const inflight = new Map<number, InFlight>();
   const perThread = new Map<number, { tasks: number; messages: number }>();
-  const counts = { completedTasks: 0, succeeded: 0, failed: 0, restarts: 0, timeouts: 0, lost: 0 };
+  const counts = { completedTasks: 0, succeeded: 0, failed: 0, restarts: 0, timeouts: 0, lost: 0, handlerMs: 0 };
+  let startedAt = 0;
   let pool: Piscina | undefined;
   let state: WorkerPoolStats['state'] = 'created';
   let destroyed = false;
@@ -103,6 +109,8 @@ export function workerPool(options: WorkerPoolOptions = {}): WorkerPool {
       atomics: o.atomics,
       execArgv: workerExecArgv(),
       workerData: { msgpack: o.msgpack },
+      // Piscina's own timing histograms cost every task; the pool measures handler time itself.
+      recordTiming: false,
     });
     p.on('message', onEvent);
     p.on('error', (err: unknown) => o.logger.error('worker pool error', { error: err instanceof Error ? err.message : String(err) }));
@@ -118,23 +126,25 @@ export function workerPool(options: WorkerPoolOptions = {}): WorkerPool {
       throw new ConfigError(`worker-pool: a worker thread failed to start: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     }
     pool = p;
+    startedAt = o.clock.now();
     if (state === 'created') state = 'running';
   }
 
   async function execute(task: ExecutorTask, retryOfLoss: boolean): Promise<ExecutorOutcome[]> {
     const n = task.messages.length;
     const token = ++nextToken;
-    const { wire, transfer } = packTask(task, token);
+    const slot = slab.acquire(n);
+    const { wire, transfer } = packTask(task, token, slot);
     const rec: InFlight = {
-      handler: task.handler, timeoutMs: task.timeoutMs, progress: new Int32Array(wire.progress, 0, 2),
-      status: new Uint8Array(wire.progress, PROGRESS_HEADER_BYTES, n), failures: new Map(),
+      handler: task.handler, timeoutMs: task.timeoutMs, progress: slot.header, status: slot.status, failures: new Map(),
       lastSeq: 0, lastChangeAt: o.clock.now(), timedOutIndex: -1,
     };
     inflight.set(token, rec);
     watchdog.add(rec);
     try {
-      const result = (await pool!.run(wire, { transferList: transfer })) as WireResult;
+      const result = (await pool!.run(wire, transfer.length > 0 ? { transferList: transfer as ArrayBuffer[] } : undefined)) as WireResult;
       counts.completedTasks++;
+      counts.handlerMs += result.elapsedMs;
       sizer.observe(task.handler, result.elapsedMs, n);
       const t = perThread.get(result.threadId) ?? { tasks: 0, messages: 0 };
       t.tasks++;
@@ -158,7 +168,14 @@ export function workerPool(options: WorkerPoolOptions = {}): WorkerPool {
     } finally {
       inflight.delete(token);
       watchdog.delete(rec);
+      // The result arrived or the thread is gone: nothing writes to the slot any more.
+      slab.release(slot);
     }
+  }
+
+  function utilization(): number {
+    const capacityMs = o.threads * (o.clock.now() - startedAt);
+    return pool === undefined || capacityMs <= 0 ? 0 : Math.min(1, counts.handlerMs / capacityMs);
   }
 
   const executor: WorkerPool = {
@@ -195,7 +212,7 @@ export function workerPool(options: WorkerPoolOptions = {}): WorkerPool {
     stats() {
       const alive = new Set(destroyed ? [] : pool?.threads.map((w) => w.threadId) ?? []);
       return {
-        threadCount: o.threads, state, utilization: pool?.utilization ?? 0, queueDepth: pool?.queueSize ?? 0,
+        threadCount: o.threads, state, utilization: utilization(), queueDepth: pool?.queueSize ?? 0,
         inFlightTasks, capacity, saturated: inFlightTasks >= capacity, completedTasks: counts.completedTasks,
         succeededMessages: counts.succeeded, failedMessages: counts.failed, threadRestarts: counts.restarts,
         timeouts: counts.timeouts, lostTasks: counts.lost,

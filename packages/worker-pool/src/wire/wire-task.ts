@@ -1,11 +1,12 @@
 import type { ExecutorMessage, ExecutorTask, Headers, Message, SerializedError } from '@partita/core';
 
 /**
- * A task as it crosses to a worker thread. Values travel as one transferred
+ * A task as it crosses to a worker thread. Numbers and values travel in one
  * buffer (never one structured clone per message: cloning a slice copies its
- * whole backing buffer); numbers travel as one transferred Float64Array.
- * Progress is a SharedArrayBuffer the worker writes and the pool reads even
- * when the thread dies or hangs.
+ * whole backing buffer): copied when small, which costs the main thread less
+ * than a transfer, and transferred from `TRANSFER_MIN_BYTES` on.
+ * Progress is a slot of a SharedArrayBuffer the worker writes and the pool
+ * reads even when the thread dies or hangs.
  */
 export interface WireTask {
   readonly token: number;
@@ -15,10 +16,11 @@ export interface WireTask {
   readonly contentType: string;
   readonly trace: Headers | undefined;
   readonly count: number;
-  /** All values back to back. */
-  readonly bytes: ArrayBuffer;
-  /** Per message: value end offset, partition, timestamp, attempt. */
-  readonly numbers: Float64Array;
+  /**
+   * `NUMBERS_PER_MESSAGE` float64 per message (value end offset, partition,
+   * timestamp, attempt), then all values back to back.
+   */
+  readonly data: ArrayBuffer;
   /** One topic for all messages, or one per message. */
   readonly topics: string | readonly string[];
   readonly keys: readonly (string | undefined)[];
@@ -28,6 +30,8 @@ export interface WireTask {
   /** `null` when no message has headers. */
   readonly headers: readonly Headers[] | null;
   readonly progress: SharedArrayBuffer;
+  /** Byte offset of this task's slot in `progress`. */
+  readonly progressOffset: number;
 }
 
 /** What the worker returns for a task. */
@@ -56,17 +60,21 @@ export const PROGRESS_SEQ = 1;
 /** Per-message status bytes after the header. */
 export const Status = { pending: 0, ok: 1, failedRetryable: 2, failedFinal: 3 } as const;
 
-const EMPTY = new ArrayBuffer(0);
+/** From this size on the task buffer is transferred rather than copied. */
+export const TRANSFER_MIN_BYTES = 64 * 1024;
 
-/** Pack an executor task for a worker. The returned `transfer` list must be passed to the thread. */
-export function packTask(task: ExecutorTask, token: number): { wire: WireTask; transfer: ArrayBuffer[] } {
+const NO_TRANSFER: readonly ArrayBuffer[] = Object.freeze([]) as readonly ArrayBuffer[];
+
+/** Pack an executor task for a worker, with its progress slot. The returned `transfer` list must be passed to the thread. */
+export function packTask(task: ExecutorTask, token: number, progress: { readonly buffer: SharedArrayBuffer; readonly offset: number }): { wire: WireTask; transfer: readonly ArrayBuffer[] } {
   const msgs = task.messages;
   const n = msgs.length;
-  let total = 0;
+  const valuesAt = n * NUMBERS_PER_MESSAGE * 8;
+  let total = valuesAt;
   for (let i = 0; i < n; i++) total += msgs[i]!.value.byteLength;
-  const bytes = total === 0 ? EMPTY : new ArrayBuffer(total);
-  const view = new Uint8Array(bytes);
-  const numbers = new Float64Array(n * NUMBERS_PER_MESSAGE);
+  const data = new ArrayBuffer(total);
+  const view = new Uint8Array(data, valuesAt);
+  const numbers = new Float64Array(data, 0, n * NUMBERS_PER_MESSAGE);
   const keys = new Array<string | undefined>(n);
   const offsets = new Array<string>(n);
   const topic0 = n > 0 ? msgs[0]!.topic : '';
@@ -94,21 +102,26 @@ export function packTask(task: ExecutorTask, token: number): { wire: WireTask; t
     }
     if (headers !== null) headers.push(m.headers);
   }
-  const progress = new SharedArrayBuffer(PROGRESS_HEADER_BYTES + n);
   const wire: WireTask = {
     token, handler: task.handler, worker: task.worker, timeoutMs: task.timeoutMs, contentType: task.contentType,
-    trace: task.trace, count: n, bytes, numbers, topics: topics ?? topic0, keys, offsets, ids, headers, progress,
+    trace: task.trace, count: n, data, topics: topics ?? topic0, keys, offsets, ids, headers,
+    progress: progress.buffer, progressOffset: progress.offset,
   };
-  return { wire, transfer: bytes === EMPTY ? [numbers.buffer as ArrayBuffer] : [bytes, numbers.buffer as ArrayBuffer] };
+  return { wire, transfer: total >= TRANSFER_MIN_BYTES ? [data] : NO_TRANSFER };
 }
 
 const NO_HEADERS: Headers = Object.freeze({}) as Headers;
 
-/** Message `i` of a wire task (worker side) with its decoded `value`. */
-export function wireMessage<T>(wire: WireTask, i: number, value: T): Message<T> {
+/** The numbers of a wire task (worker side): `NUMBERS_PER_MESSAGE` per message. */
+export function wireNumbers(wire: WireTask): Float64Array {
+  return new Float64Array(wire.data, 0, wire.count * NUMBERS_PER_MESSAGE);
+}
+
+/** Message `i` of a wire task (worker side) with its decoded `value`; `numbers` from {@link wireNumbers}. */
+export function wireMessage<T>(wire: WireTask, numbers: Float64Array, i: number, value: T): Message<T> {
   const b = i * NUMBERS_PER_MESSAGE;
   const topic = typeof wire.topics === 'string' ? wire.topics : wire.topics[i]!;
-  const partition = wire.numbers[b + 1]!;
+  const partition = numbers[b + 1]!;
   const offset = wire.offsets[i]!;
   return {
     id: wire.ids === null ? `${topic}/${partition}/${offset}` : wire.ids[i]!,
@@ -118,14 +131,14 @@ export function wireMessage<T>(wire: WireTask, i: number, value: T): Message<T> 
     headers: wire.headers === null ? NO_HEADERS : wire.headers[i]!,
     partition,
     offset,
-    timestamp: wire.numbers[b + 2]!,
-    attempt: wire.numbers[b + 3]!,
+    timestamp: numbers[b + 2]!,
+    attempt: numbers[b + 3]!,
   };
 }
 
-/** The value bytes of message `i` (a view into the task buffer). */
-export function messageValue(wire: WireTask, i: number): Uint8Array {
-  const end = wire.numbers[i * NUMBERS_PER_MESSAGE]!;
-  const start = i === 0 ? 0 : wire.numbers[(i - 1) * NUMBERS_PER_MESSAGE]!;
-  return new Uint8Array(wire.bytes, start, end - start);
+/** The value bytes of message `i` (a view into the task buffer); `numbers` from {@link wireNumbers}. */
+export function messageValue(wire: WireTask, numbers: Float64Array, i: number): Uint8Array {
+  const end = numbers[i * NUMBERS_PER_MESSAGE]!;
+  const start = i === 0 ? 0 : numbers[(i - 1) * NUMBERS_PER_MESSAGE]!;
+  return new Uint8Array(wire.data, wire.count * NUMBERS_PER_MESSAGE * 8 + start, end - start);
 }

@@ -9,12 +9,13 @@ import { performance } from 'node:perf_hooks';
 import { decodeWith, DecodeError, TimeoutError, type Headers, type SerializedError } from '@partita/core';
 import { serializeError } from '../wire/serialize-error.js';
 import {
-  PROGRESS_HEADER_BYTES, PROGRESS_SEQ, PROGRESS_THREAD, Status, wireMessage, messageValue,
+  PROGRESS_HEADER_BYTES, PROGRESS_SEQ, PROGRESS_THREAD, Status, wireMessage, wireNumbers, messageValue,
   type WireEvent, type WireResult, type WireTask,
 } from '../wire/wire-task.js';
 import { codecRegistry } from './codec-registry.js';
 import { WorkerContext, workerLogger, type WorkerHandler } from './worker-context.js';
 
+const yieldTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 const codecFor = codecRegistry((workerData as { msgpack?: never } | undefined)?.msgpack);
 const modules = new Map<string, Promise<WorkerHandler>>();
 
@@ -67,9 +68,9 @@ async function settleWithin(result: PromiseLike<unknown>, ctx: WorkerContext, wi
 /** Runs a task; never throws for a message's failure (those are outcomes). */
 export default async function runTask(wire: WireTask | { readonly ping: true }): Promise<WireResult> {
   if ('ping' in wire) return { threadId, elapsedMs: 0, failures: [] };
-  const started = performance.now();
-  const seq = new Int32Array(wire.progress, 0, 2);
-  const status = new Uint8Array(wire.progress, PROGRESS_HEADER_BYTES, wire.count);
+  const seq = new Int32Array(wire.progress, wire.progressOffset, PROGRESS_HEADER_BYTES / 4);
+  const status = new Uint8Array(wire.progress, wire.progressOffset + PROGRESS_HEADER_BYTES, wire.count);
+  const numbers = wireNumbers(wire);
   Atomics.store(seq, PROGRESS_THREAD, threadId);
   const failures: (readonly [number, SerializedError])[] = [];
   const fail = (i: number, error: SerializedError): void => {
@@ -87,8 +88,15 @@ export default async function runTask(wire: WireTask | { readonly ping: true }):
     const e = serializeError(err);
     const error: SerializedError = { ...e, name: 'WorkerModuleError', message: `cannot load worker module ${wire.worker}: ${e.name}: ${e.message}`, retryable: true };
     for (let i = 0; i < wire.count; i++) fail(i, error);
-    return { threadId, elapsedMs: performance.now() - started, failures };
+    return { threadId, elapsedMs: 0, failures };
   }
+  // Tasks received together would otherwise run back to back in one macrotask
+  // and post their results together at the end; a turn of its own for each
+  // (taken after the module load, which may itself span turns) lets every
+  // result leave as soon as its task is done, so the pool refills this thread
+  // while it runs the next one.
+  await yieldTurn();
+  const started = performance.now();
   const codec = codecFor(wire.contentType);
   const logger = workerLogger(wire.handler, threadId);
   const timed = wire.timeoutMs > 0 && Number.isFinite(wire.timeoutMs);
@@ -97,7 +105,7 @@ export default async function runTask(wire: WireTask | { readonly ping: true }):
     Atomics.store(seq, PROGRESS_SEQ, 2 * i + 1);
     try {
       if (codec === undefined) throw new DecodeError(`no codec for content type "${wire.contentType}" in the worker pool (supported: application/json, application/vnd.msgpack)`);
-      const msg = wireMessage(wire, i, decodeWith(codec, messageValue(wire, i)));
+      const msg = wireMessage(wire, numbers, i, decodeWith(codec, messageValue(wire, numbers, i)));
       const ctx = new WorkerContext(msg.attempt, wire.handler, logger, traceOf(msg.headers, wire.trace), threadId);
       const t0 = performance.now();
       const result = handle(msg, ctx);
