@@ -10,7 +10,12 @@ export interface WorkerPoolOptions {
    * @defaultValue `PARTITA_WORKER_THREADS`, else available cores − 1, at least 1
    */
   readonly threads?: number;
-  /** Tasks a thread holds at once (they interleave only when handlers await). @defaultValue 4 */
+  /**
+   * Tasks a thread holds at once: the one running and the next, ready when it
+   * finishes (outcomes leave per task). More interleave only when handlers
+   * await; for CPU-bound handlers they only split batches smaller.
+   * @defaultValue 2
+   */
   readonly concurrentTasksPerWorker?: number;
   /**
    * Tasks waiting beyond the running ones before `saturated` turns true. Kept
@@ -95,7 +100,7 @@ function defaultThreads(env: NodeJS.ProcessEnv): number {
 export function resolvePoolOptions(options: WorkerPoolOptions, env: NodeJS.ProcessEnv = process.env): ResolvedPoolOptions {
   if (options === null || typeof options !== 'object') throw new TypeError('workerPool(options): options must be an object');
   const threads = options.threads === undefined ? defaultThreads(env) : positiveInt('threads', options.threads);
-  const concurrentTasksPerWorker = positiveInt('concurrentTasksPerWorker', options.concurrentTasksPerWorker ?? 4);
+  const concurrentTasksPerWorker = positiveInt('concurrentTasksPerWorker', options.concurrentTasksPerWorker ?? 2);
   const maxQueue = options.maxQueue === undefined ? threads : (Number.isSafeInteger(options.maxQueue) && options.maxQueue >= 0
     ? options.maxQueue : (() => { throw new RangeError(`workerPool: option "maxQueue" must be an integer ≥ 0, got ${String(options.maxQueue)}`); })());
   const minBatchSize = positiveInt('minBatchSize', options.minBatchSize ?? 10);

@@ -250,7 +250,7 @@ describe('workerPool', () => {
     const saved = process.env['PARTITA_WORKER_THREADS'];
     try {
       process.env['PARTITA_WORKER_THREADS'] = '3';
-      expect(workerPool().stats()).toMatchObject({ threadCount: 3, capacity: 3 * 4 + 3, state: 'created', saturated: false });
+      expect(workerPool().stats()).toMatchObject({ threadCount: 3, capacity: 3 * 2 + 3, state: 'created', saturated: false });
       process.env['PARTITA_WORKER_THREADS'] = 'lots';
       expect(() => workerPool()).toThrow(ConfigError);
       expect(() => workerPool()).toThrow(/PARTITA_WORKER_THREADS="lots".*positive integer/);
