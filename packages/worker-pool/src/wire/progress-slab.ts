@@ -1,4 +1,4 @@
-import { PROGRESS_HEADER_BYTES } from './wire-task.js';
+import { PROGRESS_HEADER_BYTES, progressViews } from './wire-task.js';
 
 /** Where one task's progress lives: `PROGRESS_HEADER_BYTES` of Int32 header, then one status byte per message. */
 export interface ProgressSlot {
@@ -54,9 +54,5 @@ export class ProgressSlab {
 }
 
 function view(slot: Slot, count: number, pooled: boolean): ProgressSlot {
-  return {
-    buffer: slot.buffer, offset: slot.offset, pooled,
-    header: new Int32Array(slot.buffer, slot.offset, PROGRESS_HEADER_BYTES / 4),
-    status: new Uint8Array(slot.buffer, slot.offset + PROGRESS_HEADER_BYTES, count),
-  };
+  return { buffer: slot.buffer, offset: slot.offset, pooled, ...progressViews(slot.buffer, slot.offset, count) };
 }

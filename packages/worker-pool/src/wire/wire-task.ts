@@ -60,6 +60,23 @@ export const PROGRESS_SEQ = 1;
 /** Per-message status bytes after the header. */
 export const Status = { pending: 0, ok: 1, failedRetryable: 2, failedFinal: 3 } as const;
 
+/**
+ * The views of one task's progress at `offset` of `buffer` (both sides use
+ * them): the Int32 header (`PROGRESS_THREAD`, `PROGRESS_SEQ`), then one
+ * status byte per message.
+ */
+export function progressViews(buffer: SharedArrayBuffer, offset: number, count: number): { readonly header: Int32Array; readonly status: Uint8Array } {
+  return {
+    header: new Int32Array(buffer, offset, PROGRESS_HEADER_BYTES / 4),
+    status: new Uint8Array(buffer, offset + PROGRESS_HEADER_BYTES, count),
+  };
+}
+
+/** Byte offset of the values in `WireTask.data`: they follow the numbers. */
+function valuesOffset(count: number): number {
+  return count * NUMBERS_PER_MESSAGE * Float64Array.BYTES_PER_ELEMENT;
+}
+
 /** From this size on the task buffer is transferred rather than copied. */
 export const TRANSFER_MIN_BYTES = 64 * 1024;
 
@@ -69,7 +86,7 @@ const NO_TRANSFER: readonly ArrayBuffer[] = Object.freeze([]) as readonly ArrayB
 export function packTask(task: ExecutorTask, token: number, progress: { readonly buffer: SharedArrayBuffer; readonly offset: number }): { wire: WireTask; transfer: readonly ArrayBuffer[] } {
   const msgs = task.messages;
   const n = msgs.length;
-  const valuesAt = n * NUMBERS_PER_MESSAGE * 8;
+  const valuesAt = valuesOffset(n);
   let total = valuesAt;
   for (let i = 0; i < n; i++) total += msgs[i]!.value.byteLength;
   const data = new ArrayBuffer(total);
@@ -140,5 +157,5 @@ export function wireMessage<T>(wire: WireTask, numbers: Float64Array, i: number,
 export function messageValue(wire: WireTask, numbers: Float64Array, i: number): Uint8Array {
   const end = numbers[i * NUMBERS_PER_MESSAGE]!;
   const start = i === 0 ? 0 : numbers[(i - 1) * NUMBERS_PER_MESSAGE]!;
-  return new Uint8Array(wire.data, wire.count * NUMBERS_PER_MESSAGE * 8 + start, end - start);
+  return new Uint8Array(wire.data, valuesOffset(wire.count) + start, end - start);
 }

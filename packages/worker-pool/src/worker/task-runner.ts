@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { decodeWith, DecodeError, TimeoutError, type Headers, type SerializedError } from '@partita/core';
 import { serializeError } from '../wire/serialize-error.js';
 import {
-  PROGRESS_HEADER_BYTES, PROGRESS_SEQ, PROGRESS_THREAD, Status, wireMessage, wireNumbers, messageValue,
+  PROGRESS_SEQ, PROGRESS_THREAD, Status, progressViews, wireMessage, wireNumbers, messageValue,
   type WireEvent, type WireResult, type WireTask,
 } from '../wire/wire-task.js';
 import { codecRegistry } from './codec-registry.js';
@@ -68,8 +68,7 @@ async function settleWithin(result: PromiseLike<unknown>, ctx: WorkerContext, wi
 /** Runs a task; never throws for a message's failure (those are outcomes). */
 export default async function runTask(wire: WireTask | { readonly ping: true }): Promise<WireResult> {
   if ('ping' in wire) return { threadId, elapsedMs: 0, failures: [] };
-  const seq = new Int32Array(wire.progress, wire.progressOffset, PROGRESS_HEADER_BYTES / 4);
-  const status = new Uint8Array(wire.progress, wire.progressOffset + PROGRESS_HEADER_BYTES, wire.count);
+  const { header: seq, status } = progressViews(wire.progress, wire.progressOffset, wire.count);
   const numbers = wireNumbers(wire);
   Atomics.store(seq, PROGRESS_THREAD, threadId);
   const failures: (readonly [number, SerializedError])[] = [];
