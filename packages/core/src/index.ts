@@ -1,5 +1,5 @@
 export {
-  PartitaError, ConfigError, ClosedError, TimeoutError, TopicNotFoundError, MessageRejectedError,
+  PartitaError, ConfigError, ClosedError, TimeoutError, TopicNotFoundError, MessageRejectedError, MessageTooLargeError,
   MaxRetriesExceededError, DecodeError, BackpressureError, ConnectionError, NonRetryableError, isRetryable,
 } from './errors/partita-error.js';
 export type { Message, PublishMessage, Headers } from './message/message.js';
@@ -9,7 +9,7 @@ export { systemClock, createVirtualClock } from './clock/clock.js';
 export type { Clock, VirtualClock, TimerHandle } from './clock/clock.js';
 export type {
   Transport, TransportCapabilities, OutboundRecord, InboundRecord, LaneId, LaneHandle, LaneSink,
-  SubscriptionSpec, SubscriptionSink, Subscription, HealthReport,
+  SubscriptionSpec, SubscriptionSink, Subscription, HealthReport, RawFields,
 } from './transport/transport.js';
 export type { Executor, ExecutorTask, ExecutorMessage, ExecutorOutcome, SerializedError } from './executor/executor.js';
 export type {
@@ -24,6 +24,7 @@ export { defineHandler } from './handler/define-handler.js';
 export { createApp } from './app/create-app.js';
 export { backoffDelay } from './retry/backoff.js';
 export { DLQ_HEADERS } from './dead-letter/dead-letter-record.js';
+export { RETRY_HEADERS } from './retry/retry-headers.js';
 export { createConsoleLogger } from './logger/console-logger.js';
 export type { LogLevel } from './logger/console-logger.js';
 export { laneMachine } from './partition/lane-machine.js';

@@ -60,6 +60,8 @@ export interface MetricsSnapshot {
   readonly succeeded: number;
   readonly failed: number;
   readonly retried: number;
+  /** Delayed retries whose hand-off to the broker failed; each was retried in place instead. */
+  readonly retryHandoffFailures: number;
   readonly deadLettered: number;
   readonly deadLetteredByReason: Readonly<Record<string, number>>;
   readonly inFlight: number;
@@ -74,6 +76,8 @@ export interface AppEvents {
   'message.succeeded': { message: Message; durationMs: number };
   'message.failed': { message: Message; error: unknown };
   'message.retry-scheduled': { message: Message; error: unknown; delayMs: number; mode: 'blocking' | 'delayed' };
+  /** A delayed retry could not be handed to the broker; the message is retried in place after `delayMs`. */
+  'message.retry-handoff-failed': { message: Message; error: unknown; delayMs: number };
   'message.dead-lettered': { message: Message; error: unknown; reason: DeadLetterReason; deadLetterTopic: string | null };
   'lane.assigned': { lane: LaneRef };
   'lane.revoked': { lane: LaneRef };

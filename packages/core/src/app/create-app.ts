@@ -47,8 +47,9 @@ export function createApp(options: AppOptions): App {
     return {
       topic: m.topic,
       ...(m.key !== undefined ? { key: m.key } : {}),
-      value: codec.encode(m.value),
-      headers: { 'content-type': codec.contentType, ...m.headers },
+      // `value: null` is a tombstone: no bytes and no content type (Kafka's delete marker).
+      value: m.value === null ? null : codec.encode(m.value),
+      headers: m.value === null ? { ...m.headers } : { 'content-type': codec.contentType, ...m.headers },
       ...(m.partition !== undefined ? { partition: m.partition } : {}),
       ...(m.delayMs !== undefined ? { delayMs: m.delayMs } : {}),
       ...(m.priority !== undefined ? { priority: m.priority } : {}),

@@ -1,4 +1,6 @@
-import type { InboundRecord, LaneId, OutboundRecord } from '../transport/transport.js';
+import type { Headers } from '../message/message.js';
+import { RETRY_HEADERS } from '../retry/retry-headers.js';
+import type { InboundRecord, LaneId, OutboundRecord, RawFields } from '../transport/transport.js';
 
 const MAX_STACK_BYTES = 4096;
 
@@ -24,6 +26,21 @@ function truncateUtf8(text: string, maxBytes: number): string {
   return buf.subarray(0, maxBytes).toString('utf8').replace(/\uFFFD$/, '');
 }
 
+/**
+ * Headers naming where a record was first published. Kept as they are when
+ * the record already carries them (it is itself a copy), so a dead-letter
+ * copy made after any number of retries describes the original record.
+ */
+export function withOriginHeaders(headers: Headers, lane: LaneId, record: InboundRecord, topic: string): Record<string, string> {
+  const out: Record<string, string> = { ...headers };
+  if (out[DLQ_HEADERS.topic] !== undefined) return out;
+  out[DLQ_HEADERS.topic] = topic;
+  out[DLQ_HEADERS.partition] = String(lane.partition);
+  out[DLQ_HEADERS.offset] = record.offset;
+  if (record.key !== undefined) out[DLQ_HEADERS.key] = record.key;
+  return out;
+}
+
 /** Build the dead-letter copy: value and original headers unchanged, plus `partita-*` headers. */
 export function deadLetterRecord(args: {
   readonly dlqTopic: string;
@@ -37,12 +54,9 @@ export function deadLetterRecord(args: {
 }): OutboundRecord {
   const { record, lane, error } = args;
   const err = error instanceof Error ? error : new Error(String(error));
-  const headers: Record<string, string> = { ...record.headers };
-  delete headers['partita-attempt'];
-  headers[DLQ_HEADERS.topic] = lane.topic;
-  headers[DLQ_HEADERS.partition] = String(lane.partition);
-  headers[DLQ_HEADERS.offset] = record.offset;
-  if (record.key !== undefined) headers[DLQ_HEADERS.key] = record.key;
+  const headers = withOriginHeaders(record.headers, lane, record, lane.topic);
+  delete headers[RETRY_HEADERS.attempt];
+  delete headers[RETRY_HEADERS.targetGroup];
   headers[DLQ_HEADERS.attempts] = String(args.attempts);
   headers[DLQ_HEADERS.errorName] = err.name;
   headers[DLQ_HEADERS.errorMessage] = truncateUtf8(err.message, 1024);
@@ -51,5 +65,14 @@ export function deadLetterRecord(args: {
   headers[DLQ_HEADERS.handler] = args.handler;
   headers[DLQ_HEADERS.group] = lane.group;
   headers[DLQ_HEADERS.reason] = args.reason;
-  return { topic: args.dlqTopic, ...(record.key !== undefined ? { key: record.key } : {}), value: record.value, headers };
+  return {
+    topic: args.dlqTopic, ...(record.key !== undefined ? { key: record.key } : {}), value: record.value, headers,
+    ...(record.raw !== undefined ? { raw: originRaw(record.raw, headers) } : {}),
+  };
+}
+
+/** Byte forms for the copy: the record's own, plus the original key's bytes when this copy describes the original record. */
+function originRaw(raw: RawFields, headers: Headers): RawFields {
+  if (raw.key === undefined || raw.headers?.[DLQ_HEADERS.key] !== undefined || headers[DLQ_HEADERS.key] === undefined) return raw;
+  return { ...raw, headers: { ...raw.headers, [DLQ_HEADERS.key]: raw.key } };
 }

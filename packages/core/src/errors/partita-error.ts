@@ -45,8 +45,22 @@ export class TopicNotFoundError extends PartitaError {
 
 /** The broker refused a message (too large, invalid, policy). */
 export class MessageRejectedError extends PartitaError {
-  constructor(message: string, options: { cause?: unknown } = {}) {
-    super('ERR_MESSAGE_REJECTED', message, { ...options, retryable: false });
+  constructor(message: string, options: { cause?: unknown; code?: string } = {}) {
+    super(options.code ?? 'ERR_MESSAGE_REJECTED', message, { cause: options.cause, retryable: false });
+  }
+}
+
+/**
+ * The broker refused a message because it is larger than the broker allows.
+ * Connectors map their own "too large" answers to it, so the runtime can
+ * shrink what it added (dead-letter headers) and try again.
+ */
+export class MessageTooLargeError extends MessageRejectedError {
+  /** The broker's limit in bytes, when it says. */
+  readonly maxBytes: number | undefined;
+  constructor(message: string, options: { cause?: unknown; maxBytes?: number } = {}) {
+    super(message, { cause: options.cause, code: 'ERR_MESSAGE_TOO_LARGE' });
+    this.maxBytes = options.maxBytes;
   }
 }
 

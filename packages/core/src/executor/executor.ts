@@ -5,7 +5,8 @@ export interface ExecutorMessage {
   readonly id: string;
   readonly topic: string;
   readonly key: string | undefined;
-  readonly value: Uint8Array;
+  /** Raw value bytes; `null` for a tombstone (the handler sees `value: null`). */
+  readonly value: Uint8Array | null;
   readonly headers: Headers;
   readonly partition: number;
   readonly offset: string;

@@ -22,6 +22,7 @@ export interface Message<T = unknown> {
 export interface PublishMessage<T = unknown> {
   readonly topic: string;
   readonly key?: string;
+  /** Encoded with the app's codec; `null` publishes a tombstone (no value; on Kafka, the delete marker). */
   readonly value: T;
   readonly headers?: Headers;
   /** Explicit partition; otherwise the key's hash decides. */

@@ -10,6 +10,8 @@ export class Metrics {
   succeeded = 0;
   failed = 0;
   retried = 0;
+  /** Delayed retries whose hand-off to the broker failed (they were retried in place instead). */
+  retryHandoffFailures = 0;
   deadLettered = 0;
   inFlight = 0;
   readonly deadLetteredByReason: Record<string, number> = {};
@@ -33,6 +35,7 @@ export class Metrics {
       succeeded: this.succeeded,
       failed: this.failed,
       retried: this.retried,
+      retryHandoffFailures: this.retryHandoffFailures,
       deadLettered: this.deadLettered,
       deadLetteredByReason: { ...this.deadLetteredByReason },
       inFlight: this.inFlight,

@@ -5,6 +5,8 @@ import type { InboundRecord, LaneHandle, LaneSink } from '../transport/transport
 import { backoffDelay } from '../retry/backoff.js';
 import { judgeFailure } from '../retry/judge-failure.js';
 import { deadLetterRecord } from '../dead-letter/dead-letter-record.js';
+import { RETRY_HEADERS } from '../retry/retry-headers.js';
+import { retryCopy } from '../retry/retry-copy.js';
 import { Entry } from './entry.js';
 import { HandlerCtx, InboundMessage } from './inbound-message.js';
 import { KeyScheduler } from './key-scheduler.js';
@@ -86,19 +88,20 @@ export class PartitionActor implements LaneSink {
     for (let i = 0; i < records.length; i++) {
       const rec = records[i]!;
       const key = keyed === 'key' ? rec.key : keyed === 'partition' ? '' : undefined;
-      const bytes = rec.value.byteLength;
+      const bytes = rec.value === null ? 0 : rec.value.byteLength;
       const entry = new Entry(rec, this.offsetModel ? -1 : this.seq++, bytes, key, 0);
       this.watermark.track(entry);
       this.unsettled++;
       this.bufferedBytes += bytes;
-      if (this.skip.size > 0 && this.skip.delete(entry.off)) {
-        // Settled before a restart (commit metadata): not handled again.
+      // Settled before a restart (commit metadata), or a retry copy meant for another group: not handled here.
+      const target = rec.headers[RETRY_HEADERS.targetGroup];
+      if ((this.skip.size > 0 && this.skip.delete(entry.off)) || (target !== undefined && target !== this.ref.group)) {
         entry.state = nextState(entry.state, E.SKIP);
         this.watermark.settled(entry);
         this.unsettled--;
         this.bufferedBytes -= bytes;
         this.watermark.advance();
-        this.settlement.scheduleCommit();
+        this.settlement.settled(rec, 'ack');
         continue;
       }
       this.scheduler.add(entry);
@@ -160,7 +163,7 @@ export class PartitionActor implements LaneSink {
   private dispatchInline(entry: Entry): void {
     if (!entry.decoded) {
       try {
-        entry.value = decodeWith(this.ctx.codec, entry.rec.value);
+        entry.value = entry.rec.value === null ? null : decodeWith(this.ctx.codec, entry.rec.value);
         entry.decoded = true;
       } catch (err) {
         entry.state = nextState(entry.state, E.DEAD_LETTER);
@@ -289,7 +292,11 @@ export class PartitionActor implements LaneSink {
     };
     const fallBack = (err: unknown): void => {
       this.settlement.release();
+      this.ctx.metrics.retryHandoffFailures++;
       this.ctx.logger.warn('delayed retry hand-off failed; retrying in place', { handler: this.ctx.handler.name, error: err });
+      if (this.ctx.events.has('message.retry-handoff-failed')) {
+        this.ctx.events.emit('message.retry-handoff-failed', { message: this.message(entry), error: err, delayMs });
+      }
       this.retryBlocking(entry, delayMs);
     };
     if (!this.offsetModel && this.lane.nack) {
@@ -297,14 +304,9 @@ export class PartitionActor implements LaneSink {
       return;
     }
     // Offset model: a copy carries the next attempt number; the original is then committed.
-    const rec = entry.rec;
-    const copy = {
-      topic: this.ctx.handler.topic,
-      ...(rec.key !== undefined ? { key: rec.key } : {}),
-      value: rec.value,
-      headers: { ...rec.headers, 'partita-attempt': String(entry.attempt + 1) },
-      delayMs,
-    };
+    const copy = retryCopy({
+      topic: this.ctx.handler.topic, lane: this.lane.id, record: entry.rec, nextAttempt: entry.attempt + 1, delayMs,
+    });
     this.ctx.transport.publish([copy]).then(done, fallBack);
   }
 

@@ -20,12 +20,28 @@ export interface TransportCapabilities {
   readonly replay: boolean;
 }
 
+/**
+ * The exact bytes of a record's key and header values, for brokers whose keys
+ * and headers are bytes (Kafka). A connector sets it on an inbound record only
+ * where the string form would lose bytes (not valid UTF-8). The runtime copies
+ * it unchanged onto the records it derives from that record (retry copies,
+ * dead-letter copies), and a connector that sets it must honour it on publish:
+ * a byte form wins over the string form of the same key or header.
+ */
+export interface RawFields {
+  readonly key?: Uint8Array;
+  readonly headers?: Readonly<Record<string, Uint8Array>>;
+}
+
 /** A record on its way to the broker: bytes, already encoded. */
 export interface OutboundRecord {
   readonly topic: string;
   readonly key?: string;
-  readonly value: Uint8Array;
+  /** Encoded value; `null` is a tombstone (no value at all, Kafka's delete marker). */
+  readonly value: Uint8Array | null;
   readonly headers: Headers;
+  /** Byte forms of key and headers, copied from an inbound record (see {@link RawFields}). */
+  readonly raw?: RawFields;
   readonly partition?: number;
   /** Deliver not before this many ms from now. Only when `capabilities.nativeDelay`. */
   readonly delayMs?: number;
@@ -36,8 +52,11 @@ export interface OutboundRecord {
 /** A record as the broker delivered it to one lane. */
 export interface InboundRecord {
   readonly key: string | undefined;
-  readonly value: Uint8Array;
+  /** The value's bytes; `null` for a tombstone, which reaches the handler as `value: null`. */
+  readonly value: Uint8Array | null;
   readonly headers: Headers;
+  /** Byte forms of key and headers where the strings would lose bytes (see {@link RawFields}). */
+  readonly raw?: RawFields;
   /** Broker position as a string. For `ackModel: 'offset'` a non-negative integer. */
   readonly offset: string;
   readonly timestamp: number;

@@ -113,7 +113,7 @@ class KafkaTransportImpl implements KafkaTransport {
       const topic = delayed ? retryTopicName(r.topic, tierFor(r.delayMs!, this.opts.retryTiersMs)) : r.topic;
       const headers: Record<string, string> = { ...r.headers };
       if (delayed) headers[DELIVER_AT_HEADER] = String(now + r.delayMs!);
-      const value = Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength);
+      const value = r.value === null ? null : Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength);
       const msg: KafkaMessage = { key: r.key ?? null, value, headers };
       if (r.partition !== undefined && !delayed) msg.partition = r.partition;
       let list = byTopic.get(topic);

@@ -91,7 +91,7 @@ class NatsTransport implements Transport {
       for (const r of records) {
         assertTopic(r.topic);
         const h = toNatsHeaders({ ...r, delayMs: undefined }, this.clock.now());
-        c.conn.nc.publish(r.topic, r.value, h ? { headers: h } : undefined);
+        c.conn.nc.publish(r.topic, r.value ?? undefined, h ? { headers: h } : undefined);
       }
       await c.conn.nc.flush();
     } catch (err) {

@@ -29,6 +29,8 @@ export interface WireTask {
   readonly ids: readonly string[] | null;
   /** `null` when no message has headers. */
   readonly headers: readonly Headers[] | null;
+  /** Indices of tombstones (`value: null`), or `null` when there are none. */
+  readonly tombstones: readonly number[] | null;
   readonly progress: SharedArrayBuffer;
   /** Byte offset of this task's slot in `progress`. */
   readonly progressOffset: number;
@@ -88,7 +90,7 @@ export function packTask(task: ExecutorTask, token: number, progress: { readonly
   const n = msgs.length;
   const valuesAt = valuesOffset(n);
   let total = valuesAt;
-  for (let i = 0; i < n; i++) total += msgs[i]!.value.byteLength;
+  for (let i = 0; i < n; i++) total += msgs[i]!.value?.byteLength ?? 0;
   const data = new ArrayBuffer(total);
   const view = new Uint8Array(data, valuesAt);
   const numbers = new Float64Array(data, 0, n * NUMBERS_PER_MESSAGE);
@@ -98,11 +100,15 @@ export function packTask(task: ExecutorTask, token: number, progress: { readonly
   let topics: string[] | null = null;
   let ids: string[] | null = null;
   let headers: Headers[] | null = null;
+  let tombstones: number[] | null = null;
   let pos = 0;
   for (let i = 0; i < n; i++) {
     const m: ExecutorMessage = msgs[i]!;
-    view.set(m.value, pos);
-    pos += m.value.byteLength;
+    if (m.value === null) (tombstones ??= []).push(i);
+    else {
+      view.set(m.value, pos);
+      pos += m.value.byteLength;
+    }
     const b = i * NUMBERS_PER_MESSAGE;
     numbers[b] = pos;
     numbers[b + 1] = m.partition;
@@ -121,7 +127,7 @@ export function packTask(task: ExecutorTask, token: number, progress: { readonly
   }
   const wire: WireTask = {
     token, handler: task.handler, worker: task.worker, timeoutMs: task.timeoutMs, contentType: task.contentType,
-    trace: task.trace, count: n, data, topics: topics ?? topic0, keys, offsets, ids, headers,
+    trace: task.trace, count: n, data, topics: topics ?? topic0, keys, offsets, ids, headers, tombstones,
     progress: progress.buffer, progressOffset: progress.offset,
   };
   return { wire, transfer: total >= TRANSFER_MIN_BYTES ? [data] : NO_TRANSFER };
@@ -151,6 +157,11 @@ export function wireMessage<T>(wire: WireTask, numbers: Float64Array, i: number,
     timestamp: numbers[b + 2]!,
     attempt: numbers[b + 3]!,
   };
+}
+
+/** Whether message `i` of a wire task is a tombstone (`value: null`, nothing to decode). */
+export function isTombstone(wire: WireTask, i: number): boolean {
+  return wire.tombstones !== null && wire.tombstones.includes(i);
 }
 
 /** The value bytes of message `i` (a view into the task buffer); `numbers` from {@link wireNumbers}. */

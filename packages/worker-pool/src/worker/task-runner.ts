@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { decodeWith, DecodeError, TimeoutError, type Headers, type SerializedError } from '@partita/core';
 import { serializeError } from '../wire/serialize-error.js';
 import {
-  PROGRESS_SEQ, PROGRESS_THREAD, Status, progressViews, wireMessage, wireNumbers, messageValue,
+  PROGRESS_SEQ, PROGRESS_THREAD, Status, progressViews, wireMessage, wireNumbers, messageValue, isTombstone,
   type WireEvent, type WireResult, type WireTask,
 } from '../wire/wire-task.js';
 import { codecRegistry } from './codec-registry.js';
@@ -104,7 +104,7 @@ export default async function runTask(wire: WireTask | { readonly ping: true }):
     Atomics.store(seq, PROGRESS_SEQ, 2 * i + 1);
     try {
       if (codec === undefined) throw new DecodeError(`no codec for content type "${wire.contentType}" in the worker pool (supported: application/json, application/vnd.msgpack)`);
-      const msg = wireMessage(wire, numbers, i, decodeWith(codec, messageValue(wire, numbers, i)));
+      const msg = wireMessage(wire, numbers, i, isTombstone(wire, i) ? null : decodeWith(codec, messageValue(wire, numbers, i)));
       const ctx = new WorkerContext(msg.attempt, wire.handler, logger, traceOf(msg.headers, wire.trace), threadId);
       const t0 = performance.now();
       const result = handle(msg, ctx);
