@@ -58,7 +58,9 @@ export function createApp(options: AppOptions): App {
   };
 
   const publish = async (messages: PublishMessage | readonly PublishMessage[]): Promise<void> => {
-    if (state === 'stopping' || state === 'stopped') throw new ClosedError('publish: the app is stopped');
+    // Publishing works while lanes drain (a handler mid-flight during stop() still produces its output);
+    // it ends when the transport closes.
+    if (state === 'stopped') throw new ClosedError('publish: the app is stopped');
     const list = Array.isArray(messages) ? (messages as readonly PublishMessage[]) : [messages as PublishMessage];
     if (list.length === 0) return;
     const records = list.map(encode);

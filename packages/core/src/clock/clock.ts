@@ -11,14 +11,40 @@ export interface Clock {
   clearTimeout(handle: TimerHandle): void;
 }
 
-/** The real clock: `Date.now` and the global timers (a pending timer keeps the process alive, like `setTimeout`). */
+/** The longest delay one Node timer can hold; longer ones fire after 1 ms. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A system timer that may outlast one Node timer: re-armed in steps of `MAX_TIMER_MS`. */
+class LongTimer {
+  timer: NodeJS.Timeout | undefined;
+  constructor(fn: () => void, at: number) {
+    const arm = (): void => {
+      const left = at - Date.now();
+      this.timer = left > MAX_TIMER_MS ? setTimeout(arm, MAX_TIMER_MS) : setTimeout(fn, Math.max(0, left));
+    };
+    arm();
+  }
+}
+
+/** The handle of a timer that never fires (`ms` was `Infinity`). */
+const NEVER: TimerHandle = Object.freeze({ never: true });
+
+/**
+ * The real clock: `Date.now` and the global timers (a pending timer keeps the
+ * process alive, like `setTimeout`). Any delay is honoured: `Infinity` never
+ * fires, and delays past Node's 2³¹−1 ms limit are re-armed rather than
+ * clamped to 1 ms.
+ */
 export const systemClock: Clock = {
   now: () => Date.now(),
   setTimeout(fn, ms) {
+    if (ms === Infinity) return NEVER;
+    if (ms > MAX_TIMER_MS) return new LongTimer(fn, Date.now() + ms);
     return setTimeout(fn, ms);
   },
   clearTimeout(handle) {
-    clearTimeout(handle as NodeJS.Timeout);
+    if (handle instanceof LongTimer) clearTimeout(handle.timer);
+    else if (handle !== NEVER) clearTimeout(handle as NodeJS.Timeout);
   },
 };
 
@@ -42,6 +68,7 @@ export function createVirtualClock(startMs = 0): VirtualClock {
     now: () => now,
     setTimeout(fn, ms) {
       const id = ++seq;
+      if (ms === Infinity) return id; // never fires
       timers.set(id, { at: now + Math.max(0, ms), fn, seq: id });
       return id;
     },

@@ -4,6 +4,9 @@ import type { InboundRecord, LaneId, OutboundRecord, RawFields } from '../transp
 
 const MAX_STACK_BYTES = 4096;
 
+/** The highest `trim` level of {@link deadLetterRecord}. */
+export const MAX_DEAD_LETTER_TRIM = 3;
+
 /** Header names of a dead-lettered copy (DESIGN §5). */
 export const DLQ_HEADERS = {
   topic: 'partita-original-topic',
@@ -51,6 +54,13 @@ export function deadLetterRecord(args: {
   readonly reason: string;
   readonly handler: string;
   readonly now: number;
+  /**
+   * How much of what partita adds to leave out, for a broker that refused the
+   * copy as too large: 0 nothing, 1 the stack, 2 also most of the error
+   * message (256 bytes kept), 3 the whole message. Value, original headers and
+   * `partita-original-*` are never dropped.
+   */
+  readonly trim?: number;
 }): OutboundRecord {
   const { record, lane, error } = args;
   const err = error instanceof Error ? error : new Error(String(error));
@@ -59,8 +69,9 @@ export function deadLetterRecord(args: {
   delete headers[RETRY_HEADERS.targetGroup];
   headers[DLQ_HEADERS.attempts] = String(args.attempts);
   headers[DLQ_HEADERS.errorName] = err.name;
-  headers[DLQ_HEADERS.errorMessage] = truncateUtf8(err.message, 1024);
-  headers[DLQ_HEADERS.errorStack] = truncateUtf8(err.stack ?? '', MAX_STACK_BYTES);
+  const trim = args.trim ?? 0;
+  if (trim < 3) headers[DLQ_HEADERS.errorMessage] = truncateUtf8(err.message, trim < 2 ? 1024 : 256);
+  if (trim < 1) headers[DLQ_HEADERS.errorStack] = truncateUtf8(err.stack ?? '', MAX_STACK_BYTES);
   headers[DLQ_HEADERS.failedAt] = new Date(args.now).toISOString();
   headers[DLQ_HEADERS.handler] = args.handler;
   headers[DLQ_HEADERS.group] = lane.group;

@@ -15,6 +15,14 @@ function positiveInt(name: string, option: string, v: unknown, dflt: number): nu
   return v;
 }
 
+/** A time limit in ms: a positive integer, or `Infinity` for no limit. */
+function limitMs(name: string, option: string, v: unknown, dflt: number): number {
+  if (v === undefined) return dflt;
+  if (v === Infinity) return v;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) fail(name, option, 'a positive integer number of ms, or Infinity for no limit', v);
+  return v;
+}
+
 function nonNegative(name: string, option: string, v: unknown, dflt: number): number {
   if (v === undefined) return dflt;
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) fail(name, option, 'a finite number ≥ 0', v);
@@ -36,7 +44,7 @@ export function defineHandler<T = unknown>(options: HandlerOptions<T>): HandlerD
   if (!ORDERINGS.includes(ordering)) fail(name, 'ordering', `one of ${ORDERINGS.map((o) => `'${o}'`).join(', ')}`, ordering);
   const maxInFlight = ordering === 'partition' ? 1 : positiveInt(name, 'maxInFlight', options.maxInFlight, 64);
   if (ordering === 'partition' && options.maxInFlight !== undefined) positiveInt(name, 'maxInFlight', options.maxInFlight, 1);
-  const timeoutMs = positiveInt(name, 'timeoutMs', options.timeoutMs, 30_000);
+  const timeoutMs = limitMs(name, 'timeoutMs', options.timeoutMs, 30_000);
 
   const retry = options.retry ?? {};
   if (typeof retry !== 'object' || retry === null) fail(name, 'retry', 'an object', retry);
@@ -47,7 +55,7 @@ export function defineHandler<T = unknown>(options: HandlerOptions<T>): HandlerD
   const backoff = {
     initialMs: nonNegative(name, 'retry.backoff.initialMs', b.initialMs, 200),
     multiplier: nonNegative(name, 'retry.backoff.multiplier', b.multiplier, 2),
-    maxMs: nonNegative(name, 'retry.backoff.maxMs', b.maxMs, 60_000),
+    maxMs: b.maxMs === Infinity ? Infinity : nonNegative(name, 'retry.backoff.maxMs', b.maxMs, 60_000),
     jitter: nonNegative(name, 'retry.backoff.jitter', b.jitter, 0.2),
   };
   if (backoff.multiplier < 1) fail(name, 'retry.backoff.multiplier', 'a number ≥ 1', backoff.multiplier);

@@ -28,7 +28,7 @@ export interface BackoffOptions {
   readonly initialMs?: number;
   /** @defaultValue 2 */
   readonly multiplier?: number;
-  /** @defaultValue 60_000 */
+  /** Cap of one delay; `Infinity` for no cap. @defaultValue 60_000 */
   readonly maxMs?: number;
   /** Fraction of the delay to randomise, 0..1. @defaultValue 0.2 */
   readonly jitter?: number;
@@ -59,7 +59,10 @@ export interface HandlerOptions<T = unknown> {
   readonly ordering?: 'key' | 'partition' | 'none';
   /** Per partition lane. @defaultValue 64 */
   readonly maxInFlight?: number;
-  /** @defaultValue 30_000 */
+  /**
+   * Per attempt: past it `ctx.signal` aborts and the attempt counts as a
+   * failure. `Infinity` for no limit. @defaultValue 30_000
+   */
   readonly timeoutMs?: number;
   readonly retry?: RetryOptions;
   /** `false` disables dead-lettering: exhausted messages are logged and skipped. */

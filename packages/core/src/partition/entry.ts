@@ -11,7 +11,8 @@ export class Entry {
   decoded = false;
   startedAt = 0;
   deadline = 0;
-  ac: AbortController | undefined = undefined;
+  /** The running attempt's context (inline handlers): the timeout and the drain abort its signal. */
+  attemptCtx: { abort(reason: unknown): void } | undefined = undefined;
   timer: TimerHandle | undefined = undefined;
   /** The next entry waiting behind this one for the same key (an intrusive queue: no allocation per key). */
   nextSameKey: Entry | undefined = undefined;

@@ -9,18 +9,15 @@ import type { LaneContext } from './lane-context.js';
 export class InboundMessage<T = unknown> implements Message<T> {
   private readonly rec: InboundRecord;
   readonly value: T;
-  /** Fixed at dispatch time when read; computed lazily from the entry otherwise. */
-  private readonly entry: Entry;
+  /** The attempt this message was made for: a later attempt of the same entry does not change it. */
+  readonly attempt: number;
   constructor(
     private readonly lane: LaneRef,
     entry: Entry,
   ) {
     this.rec = entry.rec;
     this.value = entry.value as T;
-    this.entry = entry;
-  }
-  get attempt(): number {
-    return this.entry.attempt;
+    this.attempt = entry.attempt;
   }
   get id(): string {
     return `${this.lane.topic}/${this.lane.partition}/${this.rec.offset}`;
@@ -49,18 +46,37 @@ export class InboundMessage<T = unknown> implements Message<T> {
   }
 }
 
-/** The handler context; the AbortController behind `signal` is created on first use. */
+const NOT_ABORTED: unique symbol = Symbol('not aborted');
+
+/**
+ * The context of one attempt. Its `signal` belongs to this attempt alone: it
+ * is aborted at this attempt's deadline (or by the drain) whether or not the
+ * handler read it before; the AbortController behind it is created on first
+ * read, as most handlers never look.
+ */
 export class HandlerCtx implements HandlerContext {
+  private ac: AbortController | undefined;
+  private abortedWith: unknown = NOT_ABORTED;
+  readonly attempt: number;
   constructor(
     private readonly owner: { readonly ref: LaneRef },
-    private readonly entry: Entry,
+    entry: Entry,
     private readonly ctx: LaneContext,
-  ) {}
-  get signal(): AbortSignal {
-    return (this.entry.ac ??= new AbortController()).signal;
+  ) {
+    this.attempt = entry.attempt;
   }
-  get attempt(): number {
-    return this.entry.attempt;
+  get signal(): AbortSignal {
+    if (this.ac === undefined) {
+      this.ac = new AbortController();
+      if (this.abortedWith !== NOT_ABORTED) this.ac.abort(this.abortedWith);
+    }
+    return this.ac.signal;
+  }
+  /** End this attempt: its signal aborts with `reason` (now, or when first read). */
+  abort(reason: unknown): void {
+    if (this.abortedWith !== NOT_ABORTED) return;
+    this.abortedWith = reason;
+    this.ac?.abort(reason);
   }
   get handler(): string {
     return this.ctx.handler.name;

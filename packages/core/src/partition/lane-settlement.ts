@@ -1,3 +1,4 @@
+import type { TimerHandle } from '../clock/clock.js';
 import type { InboundRecord, LaneHandle } from '../transport/transport.js';
 import type { LaneContext } from './lane-context.js';
 import type { Watermark } from './watermark.js';
@@ -26,7 +27,13 @@ export class LaneSettlement {
   private committed: number | undefined;
   private committedMetadata: string | undefined;
   private committing = false;
+  /** The commit in flight, awaited by the drain. */
+  private commitDone: Promise<void> = Promise.resolve();
+  /** Timer of a failed commit's next try; cleared by `finish`. */
+  private retryTimer: TimerHandle | undefined;
   private scheduled = false;
+  /** The drain's final commit is under way: a failure is not tried again later. */
+  private finishing = false;
   private failures = 0;
   /** False once the connector said the lane is no longer ours: a zombie must not commit. */
   private owned = true;
@@ -90,12 +97,27 @@ export class LaneSettlement {
     this.settleNow(batch, 'ack');
   }
 
-  /** Drain: acks out, wait for a running commit, make the final one, then stop. */
-  async finish(): Promise<void> {
+  /**
+   * Drain: acks out, wait for a running commit, make the final one, then
+   * stop; all of it within `timeoutMs` (a commit still running then is left
+   * to finish on its own, and nothing more is committed).
+   */
+  async finish(timeoutMs: number): Promise<void> {
+    this.finishing = true;
     this.flushAcks();
+    if (this.retryTimer !== undefined) this.ctx.clock.clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
     if (this.offsetModel) {
-      while (this.committing) await new Promise<void>((r) => setImmediate(r));
-      await this.commit();
+      let timer: TimerHandle | undefined;
+      const expired = new Promise<void>((resolve) => {
+        timer = this.ctx.clock.setTimeout(resolve, timeoutMs);
+      });
+      const finalCommit = (async () => {
+        await this.commitDone;
+        await this.commit();
+      })();
+      await Promise.race([finalCommit, expired]);
+      this.ctx.clock.clearTimeout(timer);
     }
     this.stopped = true;
   }
@@ -120,15 +142,19 @@ export class LaneSettlement {
   }
 
   /** Commit the watermark if it moved, or if more offsets above a held watermark settled. */
-  private async commit(): Promise<void> {
-    if (!this.lane.commit || this.committing || this.stopped || !this.owned || !this.host.hasReceived()) return;
+  private commit(): Promise<void> {
+    if (!this.lane.commit || this.committing || this.stopped || !this.owned || !this.host.hasReceived()) return this.commitDone;
     const target = this.watermark.value();
     const metadata = this.watermark.metadata();
-    if (this.committed !== undefined && target <= this.committed && metadata === this.committedMetadata) return;
+    if (this.committed !== undefined && target <= this.committed && metadata === this.committedMetadata) return this.commitDone;
     this.committing = true;
+    return (this.commitDone = this.commitNow(this.lane.commit.bind(this.lane), target, metadata));
+  }
+
+  private async commitNow(commit: NonNullable<LaneHandle['commit']>, target: number, metadata: string | undefined): Promise<void> {
     this.host.commitState('committing');
     try {
-      if (await this.lane.commit(String(target), metadata)) {
+      if (await commit(String(target), metadata)) {
         this.committed = target;
         this.committedMetadata = metadata;
       } else this.owned = false;
@@ -138,7 +164,12 @@ export class LaneSettlement {
       this.failures++;
       if (this.failures >= 3) this.host.block('commit', err);
       this.ctx.logger.warn('commit failed; retrying', { handler: this.ctx.handler.name, topic: this.host.ref.topic, partition: this.host.ref.partition, error: err });
-      this.ctx.clock.setTimeout(() => this.scheduleCommit(), Math.min(30_000, 100 * 2 ** Math.min(this.failures, 9)));
+      if (!this.finishing) {
+        this.retryTimer = this.ctx.clock.setTimeout(() => {
+          this.retryTimer = undefined;
+          this.scheduleCommit();
+        }, Math.min(30_000, 100 * 2 ** Math.min(this.failures, 9)));
+      }
     } finally {
       this.committing = false;
       this.host.commitState('idle');

@@ -1,10 +1,11 @@
 import { decodeWith } from '../codec/codec.js';
 import { TimeoutError } from '../errors/partita-error.js';
+import type { TimerHandle } from '../clock/clock.js';
 import type { DeadLetterReason, LaneRef, LaneSnapshot } from '../app/app-types.js';
 import type { InboundRecord, LaneHandle, LaneSink } from '../transport/transport.js';
 import { backoffDelay } from '../retry/backoff.js';
 import { judgeFailure } from '../retry/judge-failure.js';
-import { deadLetterRecord } from '../dead-letter/dead-letter-record.js';
+import { MAX_DEAD_LETTER_TRIM, deadLetterRecord } from '../dead-letter/dead-letter-record.js';
 import { RETRY_HEADERS } from '../retry/retry-headers.js';
 import { retryCopy } from '../retry/retry-copy.js';
 import { Entry } from './entry.js';
@@ -14,6 +15,7 @@ import type { LaneContext } from './lane-context.js';
 import { LaneMode } from './lane-mode.js';
 import { LaneSettlement } from './lane-settlement.js';
 import { E, S, nextState } from './message-lifecycle.js';
+import { isShutdownClosure } from './shutdown-closure.js';
 import { Watermark, parseSettledOffsets } from './watermark.js';
 import { TurnClock } from './turn-clock.js';
 import { WorkerDispatch } from './worker-dispatch.js';
@@ -34,11 +36,14 @@ export class PartitionActor implements LaneSink {
   private readonly watermark: Watermark;
   private readonly skip: Set<number>;
   private readonly workers: WorkerDispatch | undefined;
-  private timeoutTimer: unknown;
+  private timeoutTimer: TimerHandle | undefined;
+  /** When `timeoutTimer` fires: the earliest deadline it was armed for. */
+  private timeoutAt = Infinity;
+  /** Timers of dead-letter publishes waiting to be tried again; cleared by the drain. */
+  private readonly retryTimers = new Set<TimerHandle>();
   private seq = 0;
   inFlight = 0;
   private unsettled = 0;
-  private bufferedBytes = 0;
   private backingOff = 0;
   private pendingDeadLetters = 0;
   private pumping = false;
@@ -92,14 +97,12 @@ export class PartitionActor implements LaneSink {
       const entry = new Entry(rec, this.offsetModel ? -1 : this.seq++, bytes, key, 0);
       this.watermark.track(entry);
       this.unsettled++;
-      this.bufferedBytes += bytes;
       // Settled before a restart (commit metadata), or a retry copy meant for another group: not handled here.
       const target = rec.headers[RETRY_HEADERS.targetGroup];
       if ((this.skip.size > 0 && this.skip.delete(entry.off)) || (target !== undefined && target !== this.ref.group)) {
         entry.state = nextState(entry.state, E.SKIP);
         this.watermark.settled(entry);
         this.unsettled--;
-        this.bufferedBytes -= bytes;
         this.watermark.advance();
         this.settlement.settled(rec, 'ack');
         continue;
@@ -154,7 +157,7 @@ export class PartitionActor implements LaneSink {
     entry.deadline = Infinity;
     entry.state = nextState(entry.state, E.DISPATCH);
     entry.gen++;
-    entry.ac = undefined;
+    entry.attemptCtx = undefined;
     entry.startedAt = this.turn.now();
     this.inFlight++;
     this.ctx.metrics.inFlight++;
@@ -176,11 +179,13 @@ export class PartitionActor implements LaneSink {
     this.beginDispatch(entry);
     const gen = entry.gen;
     entry.deadline = entry.startedAt + this.ctx.handler.timeoutMs;
-    if (this.timeoutTimer === undefined) this.armTimeout(entry.deadline);
+    this.armTimeout(entry.deadline);
     const msg = this.message(entry);
+    const attemptCtx = new HandlerCtx(this, entry, this.ctx);
+    entry.attemptCtx = attemptCtx;
     let result: unknown;
     try {
-      result = this.ctx.handle!(msg, new HandlerCtx(this, entry, this.ctx));
+      result = this.ctx.handle!(msg, attemptCtx);
     } catch (err) {
       this.complete(entry, gen, false, err);
       return;
@@ -198,30 +203,36 @@ export class PartitionActor implements LaneSink {
   }
 
   // ---- timeouts ----------------------------------------------------------
-  // One timer per lane, armed for the earliest deadline. Deadlines grow in
-  // dispatch order, so a newly dispatched entry never needs an earlier timer.
+  // One timer per lane, armed for the earliest deadline of the entries in
+  // flight; a new deadline earlier than the armed one re-arms it.
 
   private armTimeout(deadline: number): void {
+    if (deadline >= this.timeoutAt || deadline === Infinity) return;
+    if (this.timeoutTimer !== undefined) this.ctx.clock.clearTimeout(this.timeoutTimer);
+    this.timeoutAt = deadline;
     this.timeoutTimer = this.ctx.clock.setTimeout(() => this.onTimeoutTimer(), Math.max(0, deadline - this.ctx.clock.now()));
   }
 
   private onTimeoutTimer(): void {
     this.timeoutTimer = undefined;
+    this.timeoutAt = Infinity;
     if (this.stopped) return;
     const now = this.ctx.clock.now();
     const expired: Entry[] = [];
-    let next = Infinity;
     this.watermark.forEach((entry) => {
-      if (entry.state !== S.dispatched || entry.deadline === Infinity) return;
-      if (entry.deadline <= now) expired.push(entry);
-      else if (entry.deadline < next) next = entry.deadline;
+      if (entry.state === S.dispatched && entry.deadline <= now) expired.push(entry);
     });
     for (const entry of expired) {
       const err = new TimeoutError(`handler "${this.ctx.handler.name}" did not finish within ${this.ctx.handler.timeoutMs} ms`);
-      entry.ac?.abort(err);
+      entry.attemptCtx?.abort(err);
       this.complete(entry, entry.gen, false, err);
     }
-    if (next !== Infinity && this.timeoutTimer === undefined) this.armTimeout(next);
+    // Completions may have dispatched new work (arming for its deadline); the earliest still-running deadline wins.
+    let next = Infinity;
+    this.watermark.forEach((entry) => {
+      if (entry.state === S.dispatched && entry.deadline < next) next = entry.deadline;
+    });
+    this.armTimeout(next);
   }
 
   // ---- outcomes ----------------------------------------------------------
@@ -233,7 +244,12 @@ export class PartitionActor implements LaneSink {
     this.ctx.metrics.inFlight--;
     const durationMs = this.turn.now() - entry.startedAt;
     this.ctx.metrics.observeDuration(durationMs);
-    if (ok) {
+    if (!ok && isShutdownClosure(err)) {
+      // The runtime's own shutdown (app, executor or transport closing) is no verdict on the message:
+      // it stays unsettled, keeps its key, and the broker redelivers it.
+      entry.state = nextState(entry.state, E.ABANDON);
+      this.ctx.logger.warn('attempt ended by shutdown; the message stays unsettled and will be redelivered', { handler: this.ctx.handler.name, topic: this.ref.topic, partition: this.ref.partition, offset: entry.rec.offset });
+    } else if (ok) {
       entry.state = nextState(entry.state, E.SUCCEED);
       this.stats.succeeded++;
       this.ctx.metrics.succeeded++;
@@ -274,7 +290,7 @@ export class PartitionActor implements LaneSink {
     entry.timer = this.ctx.clock.setTimeout(() => {
       entry.timer = undefined;
       this.backingOff--;
-      if (this.draining || this.stopped) return;
+      if (this.draining || this.stopped) return this.checkIdle();
       entry.attempt++;
       if (this.mode.fetch === 'backingOff') this.mode.send('RETRY_DUE');
       this.scheduler.retry(entry);
@@ -310,7 +326,12 @@ export class PartitionActor implements LaneSink {
     this.ctx.transport.publish([copy]).then(done, fallBack);
   }
 
-  private deadLetter(entry: Entry, err: unknown, reason: DeadLetterReason, tries = 0): void {
+  /**
+   * Publish the dead-letter copy, then settle. A failing publish blocks the
+   * lane and is tried again with backoff, never skipped; a copy the broker
+   * refuses as too large is tried again with less of what partita added.
+   */
+  private deadLetter(entry: Entry, err: unknown, reason: DeadLetterReason, tries = 0, trim = 0): void {
     const dlq = this.ctx.dlqTopic;
     const done = (): void => {
       this.stats.deadLettered++;
@@ -326,7 +347,7 @@ export class PartitionActor implements LaneSink {
     }
     const record = deadLetterRecord({
       dlqTopic: dlq, lane: { ...this.lane.id, topic: this.ctx.handler.topic }, record: entry.rec, attempts: entry.attempt,
-      error: err, reason, handler: this.ctx.handler.name, now: this.ctx.clock.now(),
+      error: err, reason, handler: this.ctx.handler.name, now: this.ctx.clock.now(), trim,
     });
     this.pendingDeadLetters++;
     this.ctx.transport.publish([record]).then(
@@ -339,14 +360,19 @@ export class PartitionActor implements LaneSink {
       (publishErr: unknown) => {
         this.pendingDeadLetters--;
         if (this.stopped) return;
+        if (isTooLarge(publishErr) && trim < MAX_DEAD_LETTER_TRIM) {
+          this.ctx.logger.warn('dead-letter copy refused as too large; trying again with trimmed partita headers', { handler: this.ctx.handler.name, topic: this.ref.topic, offset: entry.rec.offset, trim: trim + 1 });
+          return this.deadLetter(entry, err, reason, tries, trim + 1);
+        }
         this.block('dead-letter', publishErr);
-        const delay = Math.min(30_000, 100 * 2 ** Math.min(tries, 9));
         this.pendingDeadLetters++;
-        this.ctx.clock.setTimeout(() => {
+        const timer = this.ctx.clock.setTimeout(() => {
+          this.retryTimers.delete(timer);
           this.pendingDeadLetters--;
-          if (!this.stopped) this.deadLetter(entry, err, reason, tries + 1);
+          if (!this.stopped) this.deadLetter(entry, err, reason, tries + 1, trim);
           else this.checkIdle();
-        }, delay);
+        }, cappedBackoff(tries));
+        this.retryTimers.add(timer);
       },
     );
   }
@@ -362,6 +388,7 @@ export class PartitionActor implements LaneSink {
     this.release(entry);
     this.watermark.settled(entry);
     this.watermark.advance();
+    if (!this.offsetModel) this.watermark.dropSettled();
     if (this.offsetModel || !handedOff) this.settlement.settled(entry.rec, outcome);
   }
 
@@ -369,21 +396,30 @@ export class PartitionActor implements LaneSink {
   private release(entry: Entry): void {
     this.scheduler.release(entry);
     this.unsettled--;
-    this.bufferedBytes -= entry.bytes;
     entry.value = undefined;
+    entry.attemptCtx = undefined;
   }
 
   // ---- backpressure and blocking ----------------------------------------
 
+  /**
+   * Pause fetching while the lane holds too much: counted over the whole
+   * watermark window (unsettled entries and settled ones held above them, as
+   * behind a stuck dead-letter publish), in entries and bytes, or while the
+   * executor's queue is full. Resume below half of both.
+   */
   private checkPressure(): void {
     if (this.draining || this.stopped) return;
     const hw = this.ctx.maxBufferedMessages;
+    const maxBytes = this.ctx.maxBufferedBytes;
+    const held = this.watermark.length;
+    const bytes = this.watermark.bytes;
     const executorFull = this.workers?.saturated() ?? false;
-    const over = this.unsettled >= hw || this.bufferedBytes >= this.ctx.maxBufferedBytes || executorFull;
-    const under = this.unsettled <= hw / 2 && this.bufferedBytes <= this.ctx.maxBufferedBytes / 2 && !executorFull;
+    const over = held >= hw || bytes >= maxBytes || executorFull;
+    const under = held <= hw / 2 && bytes <= maxBytes / 2 && !executorFull;
     if (!this.paused && over) {
       this.paused = true;
-      this.pauseReason = executorFull ? 'executor queue full' : this.bufferedBytes >= this.ctx.maxBufferedBytes ? 'buffered bytes' : 'buffered messages';
+      this.pauseReason = executorFull ? 'executor queue full' : bytes >= maxBytes ? 'buffered bytes' : 'buffered messages';
       this.lane.pause();
       if (this.mode.top === 'running') this.mode.send('PAUSE');
       if (this.ctx.events.has('lane.paused')) this.ctx.events.emit('lane.paused', { lane: this.ref, reason: this.pauseReason });
@@ -439,6 +475,7 @@ export class PartitionActor implements LaneSink {
   private drained: Promise<void> | undefined;
 
   private async runDrain(timeoutMs: number): Promise<void> {
+    const deadline = this.ctx.clock.now() + timeoutMs;
     this.draining = true;
     this.mode.send('DRAIN');
     this.lane.pause();
@@ -460,18 +497,37 @@ export class PartitionActor implements LaneSink {
       this.watermark.forEach((entry) => {
         if (entry.state === S.dispatched) {
           entry.gen++;
-          entry.ac?.abort(err);
+          entry.attemptCtx?.abort(err);
         }
       });
       this.workers?.abandon();
       this.ctx.metrics.inFlight -= this.inFlight;
       this.inFlight = 0;
     }
-    await this.settlement.finish();
+    this.clearTimers();
+    await this.settlement.finish(Math.max(0, deadline - this.ctx.clock.now()));
     this.stopped = true;
-    if (this.timeoutTimer !== undefined) this.ctx.clock.clearTimeout(this.timeoutTimer);
+    this.clearTimers();
     this.mode.send('DRAINED');
     this.mode.stop();
+  }
+
+  /** Nothing of this lane may keep the process alive after the drain: backoff, dead-letter and timeout timers. */
+  private clearTimers(): void {
+    this.watermark.forEach((entry) => {
+      if (entry.timer === undefined) return;
+      this.ctx.clock.clearTimeout(entry.timer);
+      entry.timer = undefined;
+      this.backingOff--;
+    });
+    for (const timer of this.retryTimers) {
+      this.ctx.clock.clearTimeout(timer);
+      this.pendingDeadLetters--;
+    }
+    this.retryTimers.clear();
+    if (this.timeoutTimer !== undefined) this.ctx.clock.clearTimeout(this.timeoutTimer);
+    this.timeoutTimer = undefined;
+    this.timeoutAt = Infinity;
   }
 
   // ---- inspect -----------------------------------------------------------
@@ -488,3 +544,8 @@ export class PartitionActor implements LaneSink {
     };
   }
 }
+
+const isTooLarge = (err: unknown): boolean => (err as { code?: unknown } | null)?.code === 'ERR_MESSAGE_TOO_LARGE';
+
+/** Delay before trying a failed dead-letter publish again: 100 ms doubling, capped at 30 s. */
+const cappedBackoff = (tries: number): number => Math.min(30_000, 100 * 2 ** Math.min(tries, 9));

@@ -1,6 +1,6 @@
 import { Deque } from './deque.js';
 import type { Entry } from './entry.js';
-import { S } from './message-lifecycle.js';
+import { isSettled } from './message-lifecycle.js';
 
 const MAX_METADATA_CHARS = 3_000;
 
@@ -16,13 +16,21 @@ export class Watermark {
   /** Settled entries still in the window (above an unsettled head), and the highest such offset. */
   private settledAbove = 0;
   private maxSettledOff = -1;
+  /** Value bytes of every entry in the window, settled or not: what the lane holds in memory. */
+  bytes = 0;
 
   constructor(start = 0) {
     this.next = start;
   }
 
+  /** Entries in the window: unsettled ones, and settled ones above an unsettled head. */
+  get length(): number {
+    return this.window.length;
+  }
+
   track(entry: Entry): void {
     this.window.push(entry);
+    this.bytes += entry.bytes;
   }
 
   /** A tracked entry was settled (call once per entry, before `advance`). */
@@ -37,12 +45,31 @@ export class Watermark {
   /** Drop settled entries from the head. */
   advance(): void {
     let head = this.window.peek();
-    while (head !== undefined && head.state >= S.settled) {
+    while (head !== undefined && isSettled(head.state)) {
       this.passed = this.window.shift();
+      this.bytes -= head.bytes;
       this.settledAbove--;
       head = this.window.peek();
     }
     if (this.settledAbove === 0) this.maxSettledOff = -1;
+  }
+
+  /**
+   * Message model only (no watermark is committed there): forget settled
+   * entries held above an unsettled one, so a stuck entry does not keep
+   * everything behind it in memory. Amortised O(1) per settled entry.
+   */
+  dropSettled(): void {
+    if (this.settledAbove < 256 || this.settledAbove * 2 < this.window.length) return;
+    let bytes = 0;
+    this.window.retain((e) => {
+      if (isSettled(e.state)) return false;
+      bytes += e.bytes;
+      return true;
+    });
+    this.bytes = bytes;
+    this.settledAbove = 0;
+    this.maxSettledOff = -1;
   }
 
   /** Last entry the watermark moved past; its offset is parsed only when the watermark is read. */
@@ -84,7 +111,7 @@ export class Watermark {
     const n = this.window.length;
     for (let i = 0; i < n; i++) {
       const e = this.window.at(i)!;
-      if (e.state >= S.settled) {
+      if (isSettled(e.state)) {
         if (runLen > 0 && e.off === runStart + runLen) runLen++;
         else {
           if (!flush()) break;

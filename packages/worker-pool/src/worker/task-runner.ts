@@ -6,7 +6,7 @@
  */
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
-import { decodeWith, DecodeError, TimeoutError, type Headers, type SerializedError } from '@partita/core';
+import { decodeWith, DecodeError, systemClock, TimeoutError, type Headers, type SerializedError, type TimerHandle } from '@partita/core';
 import { serializeError } from '../wire/serialize-error.js';
 import {
   PROGRESS_SEQ, PROGRESS_THREAD, Status, progressViews, wireMessage, wireNumbers, messageValue, isTombstone,
@@ -50,9 +50,10 @@ async function settleWithin(result: PromiseLike<unknown>, ctx: WorkerContext, wi
   const settled = Promise.resolve(result);
   if (!(wire.timeoutMs > 0 && Number.isFinite(wire.timeoutMs))) { await settled; return; }
   settled.catch(() => undefined); // a late rejection after the timeout must not crash the thread
-  let timer: NodeJS.Timeout | undefined;
+  let timer: TimerHandle | undefined;
   const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
+    // The system clock honours delays past 2³¹−1 ms (a plain setTimeout would fire after 1 ms).
+    timer = systemClock.setTimeout(() => {
       const err = timeoutError(wire);
       ctx.abort(err);
       reject(err);
@@ -61,7 +62,7 @@ async function settleWithin(result: PromiseLike<unknown>, ctx: WorkerContext, wi
   try {
     await Promise.race([settled, expired]);
   } finally {
-    clearTimeout(timer);
+    systemClock.clearTimeout(timer);
   }
 }
 
