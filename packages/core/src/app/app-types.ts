@@ -32,8 +32,14 @@ export interface LaneSnapshot {
   readonly group: string;
   readonly topic: string;
   readonly partition: number;
-  /** Lane machine state, e.g. `running`, `paused`, `blocked`, `draining`, `stopped`. */
+  /** Lane machine state, e.g. `running.fetching`, `paused`, `blocked`, `draining`, `stopped`. */
   readonly state: string;
+  /**
+   * The lane machine's full state value, every region included (an xstate
+   * state value: `'paused'`, or `{ running: { fetch: 'fetching', commit: 'idle' } }`),
+   * so a dashboard can draw `laneMachine` with the current state lit.
+   */
+  readonly machine: unknown;
   readonly inFlight: number;
   readonly buffered: number;
   /** Offset model: next offset to consume (committed watermark). Message model: undefined. */

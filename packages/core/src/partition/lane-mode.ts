@@ -12,7 +12,8 @@ export class LaneMode {
   top = 'starting';
   /** The `running.fetch` region (`waiting`, `fetching`, `backingOff`), or undefined outside `running`. */
   fetch: string | undefined;
-  private value: unknown = 'starting';
+  /** The machine's whole state value (every region), as `inspect()` shows it. */
+  value: unknown = 'starting';
 
   /** `onChange(fromTop, toTop, fromValue, toValue)` is called on every change of the state value. */
   constructor(private readonly onChange: (from: string, to: string, fromValue: unknown, toValue: unknown) => void) {

@@ -1,4 +1,5 @@
 import type { TimerHandle } from '../clock/clock.js';
+import { cappedBackoff } from '../retry/backoff.js';
 import type { InboundRecord, LaneHandle } from '../transport/transport.js';
 import type { LaneContext } from './lane-context.js';
 import type { Watermark } from './watermark.js';
@@ -168,7 +169,7 @@ export class LaneSettlement {
         this.retryTimer = this.ctx.clock.setTimeout(() => {
           this.retryTimer = undefined;
           this.scheduleCommit();
-        }, Math.min(30_000, 100 * 2 ** Math.min(this.failures, 9)));
+        }, cappedBackoff(this.failures));
       }
     } finally {
       this.committing = false;

@@ -3,7 +3,7 @@ import { TimeoutError } from '../errors/partita-error.js';
 import type { TimerHandle } from '../clock/clock.js';
 import type { DeadLetterReason, LaneRef, LaneSnapshot } from '../app/app-types.js';
 import type { InboundRecord, LaneHandle, LaneSink } from '../transport/transport.js';
-import { backoffDelay } from '../retry/backoff.js';
+import { backoffDelay, cappedBackoff } from '../retry/backoff.js';
 import { judgeFailure } from '../retry/judge-failure.js';
 import { MAX_DEAD_LETTER_TRIM, deadLetterRecord } from '../dead-letter/dead-letter-record.js';
 import { RETRY_HEADERS } from '../retry/retry-headers.js';
@@ -536,6 +536,7 @@ export class PartitionActor implements LaneSink {
     return {
       ...this.ref,
       state: this.mode.name(),
+      machine: this.mode.value,
       inFlight: this.inFlight,
       buffered: this.scheduler.waitingCount(),
       committed: this.offsetModel ? this.settlement.committedOffset : undefined,
@@ -546,6 +547,3 @@ export class PartitionActor implements LaneSink {
 }
 
 const isTooLarge = (err: unknown): boolean => (err as { code?: unknown } | null)?.code === 'ERR_MESSAGE_TOO_LARGE';
-
-/** Delay before trying a failed dead-letter publish again: 100 ms doubling, capped at 30 s. */
-const cappedBackoff = (tries: number): number => Math.min(30_000, 100 * 2 ** Math.min(tries, 9));

@@ -10,3 +10,11 @@ export function backoffDelay(backoff: Required<BackoffOptions>, attempt: number,
   const spread = base * backoff.jitter * (2 * random() - 1);
   return Math.max(0, Math.round(Math.min(backoff.maxMs, base + spread)));
 }
+
+/**
+ * Delay before trying a broker operation again after `failures` failures
+ * (dead-letter publishes, commits): 100 ms doubling, capped at `maxMs`.
+ */
+export function cappedBackoff(failures: number, maxMs = 30_000): number {
+  return Math.min(maxMs, 100 * 2 ** Math.min(Math.max(0, failures), 20));
+}
