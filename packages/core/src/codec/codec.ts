@@ -8,6 +8,13 @@ import { DecodeError } from '../errors/partita-error.js';
 export interface Codec {
   /** Stored in the `content-type` header of every published message. */
   readonly contentType: string;
+  /**
+   * For worker handlers: a module whose default export is this codec, so
+   * worker threads decode messages and encode what handlers publish with it
+   * (`new URL('./my-codec.js', import.meta.url)`). Not needed for the JSON and
+   * msgpack codecs, which workers know.
+   */
+  readonly workerModule?: string | URL;
   encode(value: unknown): Uint8Array;
   decode(bytes: Uint8Array): unknown;
 }

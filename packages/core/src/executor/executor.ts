@@ -1,4 +1,5 @@
 import type { Headers } from '../message/message.js';
+import type { OutboundRecord } from '../transport/transport.js';
 
 /** One message shipped to an executor: raw bytes, decoded on the other side. */
 export interface ExecutorMessage {
@@ -23,6 +24,12 @@ export interface ExecutorTask {
   readonly timeoutMs: number;
   /** Content type of the values (the codec the worker must decode with). */
   readonly contentType: string;
+  /**
+   * URL of a module whose default export is the app's codec (`Codec.workerModule`),
+   * for content types the executor does not know itself. Workers decode
+   * messages and encode what handlers publish with it.
+   */
+  readonly codecModule?: string;
   readonly messages: readonly ExecutorMessage[];
   /** Trace context to continue in the worker (W3C `traceparent` etc.). */
   readonly trace?: Headers;
@@ -30,7 +37,15 @@ export interface ExecutorTask {
 
 /** Outcome per message, in the order of `task.messages`. */
 export type ExecutorOutcome =
-  | { readonly ok: true }
+  | {
+      readonly ok: true;
+      /**
+       * What the attempt published with `ctx.publish`, already encoded, in
+       * order. The runtime publishes them and settles the message only once
+       * the broker confirmed them; an attempt that failed publishes nothing.
+       */
+      readonly published?: readonly OutboundRecord[];
+    }
   | { readonly ok: false; readonly error: SerializedError };
 
 /** An error that crossed a thread or process boundary. */

@@ -1,4 +1,5 @@
 import type { ExecutorMessage, ExecutorOutcome, SerializedError } from '../executor/executor.js';
+import type { OutboundRecord } from '../transport/transport.js';
 import type { Entry } from './entry.js';
 import type { LaneContext } from './lane-context.js';
 
@@ -29,10 +30,15 @@ export class WorkerDispatch {
   private listening: (() => void) | undefined;
   private abandoned = false;
 
+  private readonly codecModule: string | undefined;
+
   constructor(
     private readonly lane: WorkerLane,
     private readonly ctx: LaneContext,
-  ) {}
+  ) {
+    const m = ctx.codec.workerModule;
+    this.codecModule = m === undefined ? undefined : String(m);
+  }
 
   saturated(): boolean {
     return this.ctx.executor!.saturated;
@@ -72,16 +78,20 @@ export class WorkerDispatch {
         .run({
           handler: handler.name, worker: handler.worker!, timeoutMs: handler.timeoutMs,
           contentType: this.ctx.codec.contentType, messages, ...(trace ? { trace: { traceparent: trace } } : {}),
+          ...(this.codecModule !== undefined ? { codecModule: this.codecModule } : {}),
         })
         .then(
           (outcomes: readonly ExecutorOutcome[]) => {
             if (this.abandoned) return;
+            const publishing: number[] = [];
             entries.forEach((entry, i) => {
               const o = outcomes[i];
               if (o === undefined) this.lane.complete(entry, gens[i]!, false, new Error('executor returned no outcome for this message'));
-              else if (o.ok) this.lane.complete(entry, gens[i]!, true, undefined);
-              else this.lane.complete(entry, gens[i]!, false, reviveError(o.error));
+              else if (!o.ok) this.lane.complete(entry, gens[i]!, false, reviveError(o.error));
+              else if (o.published !== undefined && o.published.length > 0) publishing.push(i);
+              else this.lane.complete(entry, gens[i]!, true, undefined);
             });
+            if (publishing.length > 0) this.publishThenComplete(publishing.map((i) => ({ entry: entries[i]!, gen: gens[i]!, records: (outcomes[i] as { published: readonly OutboundRecord[] }).published })));
           },
           (err: unknown) => {
             if (this.abandoned) return;
@@ -90,6 +100,24 @@ export class WorkerDispatch {
           },
         );
     }
+  }
+
+  /**
+   * Messages whose attempts published records: one publish for the whole
+   * task, and only once the broker confirmed it do they succeed; a failed
+   * publish fails each of them (retry or dead-letter as configured).
+   */
+  private publishThenComplete(done: readonly { entry: Entry; gen: number; records: readonly OutboundRecord[] }[]): void {
+    const records = done.flatMap((d) => d.records);
+    this.ctx.transport.publish(records).then(
+      () => {
+        this.ctx.metrics.published += records.length;
+        for (const d of done) this.lane.complete(d.entry, d.gen, true, undefined);
+      },
+      (err: unknown) => {
+        for (const d of done) this.lane.complete(d.entry, d.gen, false, err);
+      },
+    );
   }
 
   /** Drain deadline passed: ignore outcomes still to come. */

@@ -31,6 +31,10 @@ export function outcomesAfterThreadLoss(task: LostTask, cause: unknown): { outco
   for (let i = 0; i < n; i++) {
     const s = task.status[i];
     if (s === Status.ok) outcomes[i] = OK;
+    else if (s === Status.okPublished) {
+      // It succeeded, but what it published died with the thread: run it again.
+      outcomes[i] = { ok: false, error: { name: 'WorkerCrashedError', message: `worker thread exited after this message succeeded, before its published records reached the main thread (${reason}); it is retried`, retryable: true } };
+    }
     else if (s === Status.failedRetryable || s === Status.failedFinal) {
       outcomes[i] = { ok: false, error: task.failures.get(i) ?? {
         name: 'Error', message: `handler failed; details lost because the worker thread exited (${reason})`, retryable: s === Status.failedRetryable,

@@ -4,6 +4,7 @@ import { ProgressSlab } from '../wire/progress-slab.js';
 import { packTask, type WireEvent, type WireResult } from '../wire/wire-task.js';
 import { BatchSizer } from './batch-sizer.js';
 import { notRunError, OK, outcomesAfterThreadLoss } from './thread-loss.js';
+import { unpackPublished } from '../wire/wire-published.js';
 import { TaskWatchdog, type WatchedTask } from './task-watchdog.js';
 import { workerEntryPath } from './worker-entry-path.js';
 import { workerExecArgv } from './worker-exec-argv.js';
@@ -151,6 +152,11 @@ export function workerPool(options: WorkerPoolOptions = {}): WorkerPool {
       t.messages += n;
       perThread.set(result.threadId, t);
       const outcomes = new Array<ExecutorOutcome>(n).fill(OK);
+      if (result.published !== null) {
+        unpackPublished(result.published, n).forEach((published, i) => {
+          if (published !== undefined) outcomes[i] = { ok: true, published };
+        });
+      }
       for (const [i, error] of result.failures) outcomes[i] = { ok: false, error };
       return outcomes;
     } catch (err) {

@@ -1,4 +1,5 @@
 import type { ExecutorMessage, ExecutorTask, Headers, Message, SerializedError } from '@partita/core';
+import type { WirePublished } from './wire-published.js';
 
 /**
  * A task as it crosses to a worker thread. Numbers and values travel in one
@@ -14,6 +15,8 @@ export interface WireTask {
   readonly worker: string;
   readonly timeoutMs: number;
   readonly contentType: string;
+  /** URL of the app's codec module for content types the pool does not know, or null. */
+  readonly codecModule: string | null;
   readonly trace: Headers | undefined;
   readonly count: number;
   /**
@@ -43,6 +46,8 @@ export interface WireResult {
   readonly elapsedMs: number;
   /** Failed messages as [index, error]; empty when all succeeded. */
   readonly failures: readonly (readonly [number, SerializedError])[];
+  /** What the successful attempts published (`ctx.publish`), or null when nothing. */
+  readonly published: WirePublished | null;
 }
 
 /** A message the worker posts on its parent port (outside the task channel). */
@@ -60,7 +65,8 @@ export const PROGRESS_THREAD = 0;
 export const PROGRESS_SEQ = 1;
 
 /** Per-message status bytes after the header. */
-export const Status = { pending: 0, ok: 1, failedRetryable: 2, failedFinal: 3 } as const;
+/** `okPublished`: succeeded, and what it published is only in the task's result (lost if the thread dies). */
+export const Status = { pending: 0, ok: 1, failedRetryable: 2, failedFinal: 3, okPublished: 4 } as const;
 
 /**
  * The views of one task's progress at `offset` of `buffer` (both sides use
@@ -126,7 +132,7 @@ export function packTask(task: ExecutorTask, token: number, progress: { readonly
     if (headers !== null) headers.push(m.headers);
   }
   const wire: WireTask = {
-    token, handler: task.handler, worker: task.worker, timeoutMs: task.timeoutMs, contentType: task.contentType,
+    token, handler: task.handler, worker: task.worker, timeoutMs: task.timeoutMs, contentType: task.contentType, codecModule: task.codecModule ?? null,
     trace: task.trace, count: n, data, topics: topics ?? topic0, keys, offsets, ids, headers, tombstones,
     progress: progress.buffer, progressOffset: progress.offset,
   };

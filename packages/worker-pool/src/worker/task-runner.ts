@@ -5,8 +5,10 @@
  * finished when this thread hangs (timeout) or dies (`process.exit`).
  */
 import { parentPort, threadId, workerData } from 'node:worker_threads';
+import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { performance } from 'node:perf_hooks';
-import { decodeWith, DecodeError, systemClock, TimeoutError, type Headers, type SerializedError, type TimerHandle } from '@partita/core';
+import { decodeWith, DecodeError, systemClock, TimeoutError, type Codec, type Headers, type SerializedError, type TimerHandle } from '@partita/core';
+import { packPublished, type StagedRecord } from '../wire/wire-published.js';
 import { serializeError } from '../wire/serialize-error.js';
 import {
   PROGRESS_SEQ, PROGRESS_THREAD, Status, progressViews, wireMessage, wireNumbers, messageValue, isTombstone,
@@ -18,6 +20,32 @@ import { WorkerContext, workerLogger, type WorkerHandler } from './worker-contex
 const yieldTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 const codecFor = codecRegistry((workerData as { msgpack?: never } | undefined)?.msgpack);
 const modules = new Map<string, Promise<WorkerHandler>>();
+const codecModules = new Map<string, Promise<Codec>>();
+
+/** The app's codec from its module (`Codec.workerModule`): the default export, a codec object. */
+function loadCodec(url: string): Promise<Codec> {
+  let p = codecModules.get(url);
+  if (!p) {
+    p = import(url).then((mod: { default?: unknown }) => {
+      const c = mod.default as Partial<Codec> | undefined;
+      if (c === null || typeof c !== 'object' || typeof c.contentType !== 'string' || typeof c.encode !== 'function' || typeof c.decode !== 'function') {
+        throw new TypeError(`codec module ${url} has no default export codec { contentType, encode, decode }`);
+      }
+      return c as Codec;
+    });
+    p.catch(() => codecModules.delete(url));
+    codecModules.set(url, p);
+  }
+  return p;
+}
+
+/** The codec for a task: a built-in one by content type, else the app's codec module when it names that content type. */
+async function taskCodec(wire: WireTask): Promise<Codec | undefined> {
+  const known = codecFor(wire.contentType);
+  if (known !== undefined || wire.codecModule === null) return known;
+  const loaded = await loadCodec(wire.codecModule);
+  return codecFor(loaded.contentType) ?? loaded;
+}
 
 function loadHandler(url: string): Promise<WorkerHandler> {
   let p = modules.get(url);
@@ -68,7 +96,7 @@ async function settleWithin(result: PromiseLike<unknown>, ctx: WorkerContext, wi
 
 /** Runs a task; never throws for a message's failure (those are outcomes). */
 export default async function runTask(wire: WireTask | { readonly ping: true }): Promise<WireResult> {
-  if ('ping' in wire) return { threadId, elapsedMs: 0, failures: [] };
+  if ('ping' in wire) return { threadId, elapsedMs: 0, failures: [], published: null };
   const { header: seq, status } = progressViews(wire.progress, wire.progressOffset, wire.count);
   const numbers = wireNumbers(wire);
   Atomics.store(seq, PROGRESS_THREAD, threadId);
@@ -82,13 +110,15 @@ export default async function runTask(wire: WireTask | { readonly ping: true }):
   };
 
   let handle: WorkerHandler;
+  let codec: Codec | undefined;
   try {
     handle = await loadHandler(wire.worker);
+    codec = await taskCodec(wire);
   } catch (err) {
     const e = serializeError(err);
     const error: SerializedError = { ...e, name: 'WorkerModuleError', message: `cannot load worker module ${wire.worker}: ${e.name}: ${e.message}`, retryable: true };
     for (let i = 0; i < wire.count; i++) fail(i, error);
-    return { threadId, elapsedMs: 0, failures };
+    return { threadId, elapsedMs: 0, failures, published: null };
   }
   // Tasks received together would otherwise run back to back in one macrotask
   // and post their results together at the end; a turn of its own for each
@@ -97,28 +127,40 @@ export default async function runTask(wire: WireTask | { readonly ping: true }):
   // while it runs the next one.
   await yieldTurn();
   const started = performance.now();
-  const codec = codecFor(wire.contentType);
+  const staged: { index: number; record: StagedRecord }[] = [];
   const logger = workerLogger(wire.handler, threadId);
   const timed = wire.timeoutMs > 0 && Number.isFinite(wire.timeoutMs);
 
   for (let i = 0; i < wire.count; i++) {
     Atomics.store(seq, PROGRESS_SEQ, 2 * i + 1);
     try {
-      if (codec === undefined) throw new DecodeError(`no codec for content type "${wire.contentType}" in the worker pool (supported: application/json, application/vnd.msgpack)`);
-      const msg = wireMessage(wire, numbers, i, isTombstone(wire, i) ? null : decodeWith(codec, messageValue(wire, numbers, i)));
-      const ctx = new WorkerContext(msg.attempt, wire.handler, logger, traceOf(msg.headers, wire.trace), threadId);
-      const t0 = performance.now();
-      const result = handle(msg, ctx);
-      if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function') {
-        await settleWithin(result as PromiseLike<unknown>, ctx, wire, wire.timeoutMs - (performance.now() - t0));
-      } else if (timed && performance.now() - t0 > wire.timeoutMs) {
-        throw timeoutError(wire);
+      if (codec === undefined) {
+        throw new DecodeError(`no codec for content type "${wire.contentType}" in the worker pool (built in: application/json, application/vnd.msgpack; others through Codec.workerModule)`);
       }
-      status[i] = Status.ok;
+      const msg = wireMessage(wire, numbers, i, isTombstone(wire, i) ? null : decodeWith(codec, messageValue(wire, numbers, i)));
+      const ctx = new WorkerContext(msg.attempt, wire.handler, logger, traceOf(msg.headers, wire.trace), threadId, codec);
+      try {
+        const t0 = performance.now();
+        const result = handle(msg, ctx);
+        if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function') {
+          await settleWithin(result as PromiseLike<unknown>, ctx, wire, wire.timeoutMs - (performance.now() - t0));
+        } else if (timed && performance.now() - t0 > wire.timeoutMs) {
+          throw timeoutError(wire);
+        }
+      } finally {
+        ctx.end();
+      }
+      // Only a successful attempt's records leave the thread.
+      for (const record of ctx.staged) staged.push({ index: i, record });
+      status[i] = ctx.staged.length > 0 ? Status.okPublished : Status.ok;
     } catch (err) {
       fail(i, serializeError(err));
     }
     Atomics.store(seq, PROGRESS_SEQ, 2 * i + 2);
   }
-  return { threadId, elapsedMs: performance.now() - started, failures };
+  const elapsedMs = performance.now() - started;
+  if (staged.length === 0) return { threadId, elapsedMs, failures, published: null };
+  const { published, transfer } = packPublished(staged);
+  const result: WireResult = { threadId, elapsedMs, failures, published };
+  return transfer.length === 0 ? result : (move({ [transferableSymbol]: transfer, [valueSymbol]: result }) as unknown as WireResult);
 }

@@ -1,10 +1,11 @@
 import { parentPort } from 'node:worker_threads';
-import type { Headers, Logger, Message } from '@partita/core';
+import { ClosedError, type Codec, type Headers, type Logger, type Message, type PublishMessage } from '@partita/core';
+import type { StagedRecord } from '../wire/wire-published.js';
 import type { WireEvent } from '../wire/wire-task.js';
 
 /**
  * What a worker handler gets besides the message (the worker-thread twin of
- * core's `HandlerContext`; there is no `publish` across the thread hop).
+ * core's `HandlerContext`).
  */
 export interface WorkerHandlerContext {
   /** Aborted when the message exceeds the handler's `timeoutMs`. */
@@ -19,6 +20,15 @@ export interface WorkerHandlerContext {
   readonly trace: Readonly<Headers> | undefined;
   /** The worker thread's id. */
   readonly threadId: number;
+  /**
+   * Publish from the worker, encoded here with the app's codec. The records
+   * are staged with this attempt: they are sent (from the main thread, in one
+   * batch per task) only if the attempt succeeds, and the message settles
+   * only once the broker confirmed them. An attempt that throws, times out or
+   * whose thread dies publishes nothing. Resolves when staged; rejects when
+   * the value cannot be encoded or the attempt already ended.
+   */
+  publish(messages: PublishMessage | readonly PublishMessage[]): Promise<void>;
 }
 
 /** The default export of a worker module. */
@@ -27,6 +37,9 @@ export type WorkerHandler<T = unknown> = (msg: Message<T>, ctx: WorkerHandlerCon
 /** Per-message context; the AbortController is created only when someone asks for the signal. */
 export class WorkerContext implements WorkerHandlerContext {
   #controller: AbortController | undefined;
+  /** Records this attempt published, in order; taken by the task runner when it succeeds. */
+  readonly staged: StagedRecord[] = [];
+  #ended = false;
 
   constructor(
     readonly attempt: number,
@@ -34,7 +47,25 @@ export class WorkerContext implements WorkerHandlerContext {
     readonly logger: Logger,
     readonly trace: Readonly<Headers> | undefined,
     readonly threadId: number,
+    private readonly codec: Codec | undefined,
   ) {}
+
+  publish(messages: PublishMessage | readonly PublishMessage[]): Promise<void> {
+    try {
+      if (this.#ended) throw new ClosedError(`ctx.publish: the attempt of handler "${this.handler}" already ended; publish before the handler returns`);
+      const list = Array.isArray(messages) ? (messages as readonly PublishMessage[]) : [messages as PublishMessage];
+      const records = list.map((m) => stage(m, this.codec));
+      this.staged.push(...records);
+      return Promise.resolve();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** The attempt is over: later publishes reject. */
+  end(): void {
+    this.#ended = true;
+  }
 
   get signal(): AbortSignal {
     return (this.#controller ??= new AbortController()).signal;
@@ -66,4 +97,29 @@ export function workerLogger(handler: string, threadId: number): Logger {
   logger = { debug: post('debug'), info: post('info'), warn: post('warn'), error: post('error') };
   loggers.set(handler, logger);
   return logger;
+}
+
+/** Validate and encode one record published from a worker. */
+function stage(m: PublishMessage, codec: Codec | undefined): StagedRecord {
+  if (m === null || typeof m !== 'object') throw new TypeError('ctx.publish: each message must be an object { topic, value, key?, headers? }');
+  if (typeof m.topic !== 'string' || m.topic === '') throw new TypeError(`ctx.publish: "topic" must be a non-empty string (got ${JSON.stringify(m.topic)})`);
+  if (m.key !== undefined && typeof m.key !== 'string') throw new TypeError(`ctx.publish: "key" must be a string when given (got ${typeof m.key})`);
+  for (const [name, v] of Object.entries(m.headers ?? {})) {
+    if (typeof v !== 'string') throw new TypeError(`ctx.publish: header "${name}" must be a string (got ${typeof v})`);
+  }
+  let value: Uint8Array | null = null;
+  if (m.value !== null) {
+    if (codec === undefined) throw new TypeError('ctx.publish: no codec to encode with in this worker (set Codec.workerModule on the app codec)');
+    value = codec.encode(m.value);
+  }
+  return {
+    topic: m.topic,
+    ...(m.key !== undefined ? { key: m.key } : {}),
+    headers: value === null ? { ...m.headers } : { 'content-type': codec!.contentType, ...m.headers },
+    ...(m.partition !== undefined ? { partition: m.partition } : {}),
+    ...(m.delayMs !== undefined ? { delayMs: m.delayMs } : {}),
+    ...(m.priority !== undefined ? { priority: m.priority } : {}),
+    ...(m.ttlMs !== undefined ? { ttlMs: m.ttlMs } : {}),
+    value,
+  };
 }
