@@ -1,3 +1,5 @@
+import { AckPolicy, jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 import { ConfigError, createApp, defineHandler, MessageTooLargeError, type App, type Message, type Transport } from '@partita/core';
 import { natsTransport } from '@partita/nats';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -98,5 +100,26 @@ describe.skipIf(!up)('NATS records and names', () => {
     // The same group binds again (a second member).
     const again = await tr.subscribe({ ...spec, group: 'g.x' }, recordingSink());
     await Promise.all([first.close(), again.close()]);
+  });
+
+  it('claims a consumer made before groups were recorded (upgrade) and updates it to unlimited max_deliver', async () => {
+    const t = uniq('pt.legacy');
+    topics.push(t);
+    const tr = transport();
+    await tr.publish([{ topic: t, value: enc('1'), headers: {} }]);
+    const nc = await connect({ servers: NATS_URL });
+    try {
+      const jsm = await jetstreamManager(nc);
+      const stream = await jsm.streams.find(t);
+      await jsm.consumers.add(stream, { durable_name: 'old', ack_policy: AckPolicy.Explicit, filter_subject: t, max_deliver: 8, description: 'partita handler old' });
+      const spec = { topic: t, handler: 'old', maxInFlight: 4, timeoutMs: 1000, maxAttempts: 3, startFrom: 'earliest' as const };
+      const sub = await tr.subscribe({ ...spec, group: 'old' }, recordingSink());
+      const info = await jsm.consumers.info(stream, 'old');
+      expect(info.config.description).toBe('partita group "old" handler old');
+      expect(info.config.max_deliver).toBe(-1);
+      await sub.close();
+    } finally {
+      await nc.close();
+    }
   });
 });
