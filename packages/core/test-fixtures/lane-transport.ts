@@ -14,7 +14,8 @@ interface Part { log: InboundRecord[] }
 interface Lane { handle: LaneHandle & { paused: boolean }; sink: LaneSink; next: number; part: Part; scheduled: boolean; owned: boolean }
 
 export interface LaneTransport extends Transport {
-  readonly commits: { topic: string; partition: number; offset: string; metadata?: string }[];
+  /** Offset commits, and message-model settlements (with their outcome). */
+  readonly commits: { topic: string; partition: number; offset: string; metadata?: string; outcome?: 'ack' | 'term' }[];
   readonly published: OutboundRecord[];
   committed(topic: string, partition: number): number;
   /** Make the next `n` publishes to `topic` fail. */
@@ -103,9 +104,9 @@ export function createLaneTransport(options: { partitions?: number; ackModel?: '
             commits.push({ topic: spec.topic, partition, offset: nextOffset, ...(metadata ? { metadata } : {}) });
             return true;
           },
-          async settle(records) {
+          async settle(records, outcome) {
             if (!lane.owned) return;
-            for (const r of records) commits.push({ topic: spec.topic, partition, offset: r.offset });
+            for (const r of records) commits.push({ topic: spec.topic, partition, offset: r.offset, outcome });
           },
           ...(stored?.metadata ? { committedMetadata: stored.metadata } : {}),
         };

@@ -5,4 +5,4 @@ export type { NatsTransportOptions, NatsTlsOptions, ResolvedNatsOptions } from '
 export { streamNameFor } from './stream/stream-provisioner.js';
 export { durableNameFor, ackWaitFor } from './consumer/durable-consumer.js';
 export { mapNatsError } from './errors/map-nats-error.js';
-export { KEY_HEADER, NOT_BEFORE_HEADER } from './headers/record-headers.js';
+export { KEY_HEADER, NOT_BEFORE_HEADER, TOMBSTONE_HEADER } from './headers/record-headers.js';

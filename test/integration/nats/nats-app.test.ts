@@ -68,22 +68,41 @@ describe.skipIf(!up)('createApp over NATS JetStream', () => {
     expect(h.status).toBe('ok');
   });
 
-  it('delayed retries go through nak(delay) and still succeed', async () => {
+  it('delayed retries go through nak(delay): the retry arrives no earlier than its delay and the lane keeps flowing meanwhile', async () => {
     const t = topic();
-    const calls: number[] = [];
+    const delayMs = 2500;
+    const calls: { value: string; attempt: number; at: number }[] = [];
+    let othersDoneBeforeRetry: boolean | undefined;
+    const others = Array.from({ length: 10 }, (_, i) => `y${i}`);
+    const handoffFailures: unknown[] = [];
     const app = createApp({
       transport: natsTransport({ servers: [NATS_URL] }),
       logger: quiet,
-      handlers: [defineHandler({
-        name: 'd', topic: t, retry: { maxAttempts: 3, mode: 'delayed', backoff: { initialMs: 300, jitter: 0 } },
-        handle(msg) { calls.push(msg.attempt); if (msg.attempt === 1) throw new Error('later'); },
+      handlers: [defineHandler<string>({
+        // Strict order: an in-place (blocking) retry would hold every later message of the lane.
+        name: 'd', topic: t, ordering: 'partition', retry: { maxAttempts: 3, mode: 'delayed', backoff: { initialMs: delayMs, jitter: 0 } },
+        handle(msg) {
+          if (msg.value === 'x' && msg.attempt === 2) othersDoneBeforeRetry = others.every((v) => calls.some((c) => c.value === v));
+          calls.push({ value: msg.value, attempt: msg.attempt, at: Date.now() });
+          if (msg.value === 'x' && msg.attempt === 1) throw new Error('later');
+        },
       })],
     });
+    app.on('message.retry-handoff-failed', (e) => { handoffFailures.push(e.error); });
     apps.push(app);
     await app.start();
-    await app.publish({ topic: t, value: 'x' });
-    await waitFor(() => calls.length === 2, 'second attempt');
-    expect(calls).toEqual([1, 2]);
+    await app.publish([{ topic: t, value: 'x' }, ...others.map((value) => ({ topic: t, value }))]);
+    await waitFor(() => calls.length === 12, 'x twice and every other message once');
+    const x = calls.filter((c) => c.value === 'x');
+    expect(x.map((c) => c.attempt)).toEqual([1, 2]);
+    // Not before its delay (the broker held it: a dropped delay would redeliver at once).
+    expect(x[1]!.at - x[0]!.at).toBeGreaterThanOrEqual(delayMs);
+    // The lane kept flowing while x waited: every later message was handled before the retry.
+    expect(othersDoneBeforeRetry).toBe(true);
+    expect(calls.filter((c) => c.value !== 'x').map((c) => c.value)).toEqual(others);
+    // The hand-off to the broker succeeded (a failed one would fall back to an in-place retry).
+    expect(handoffFailures).toEqual([]);
+    expect(app.inspect().metrics.retryHandoffFailures).toBe(0);
   });
 
   it('a handler running longer than ack_wait is not redelivered while it works', async () => {

@@ -4,13 +4,13 @@ import { fileURLToPath } from 'node:url';
 import { createApp, defineHandler, type App } from '@partita/core';
 import { natsTransport } from '@partita/nats';
 import { afterAll, describe, expect, it } from 'vitest';
-import { deleteStreamsFor, NATS_URL, natsAvailable, uniq, waitFor } from './nats-helpers.js';
+import { deleteStreamsFor, NATS_URL, natsAvailable, requireOrSkip, uniq, waitFor } from './nats-helpers.js';
 import { NatsServerProcess, NATS_SERVER_BIN } from './nats-server-process.js';
 import { existsSync } from 'node:fs';
 
 const up = await natsAvailable();
-const hasBinary = existsSync(NATS_SERVER_BIN);
-if (!hasBinary) console.warn(`skipping NATS crash test: ${NATS_SERVER_BIN} not found`);
+// Under PARTITA_REQUIRE_BROKERS=1|true a missing binary fails the run instead of skipping the crash test.
+const hasBinary = requireOrSkip(existsSync(NATS_SERVER_BIN), `the nats-server binary (${NATS_SERVER_BIN}) for the NATS crash test`);
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..', '..');
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
@@ -72,11 +72,12 @@ describe.skipIf(!up)('consumer process killed with kill -9 mid-batch', () => {
     topics.push(t);
     const group = uniq('workers');
     const total = 300;
+    const finishBelow = 40; // the child finishes ids below this and holds every later one in flight
     const publisher = natsTransport({ servers: [NATS_URL] });
     await publisher.publish(Array.from({ length: total }, (_, id) => ({ topic: t, value: new TextEncoder().encode(JSON.stringify({ id })), headers: {} })));
     await publisher.close();
 
-    const child = spawn(process.execPath, [join(here, 'fixtures', 'consumer-child.mjs'), NATS_URL, t, group], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [join(here, 'fixtures', 'consumer-child.mjs'), NATS_URL, t, group, String(finishBelow)], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
     const childStarted = new Set<number>();
     const childDone = new Set<number>();
     let buf = '';
@@ -90,11 +91,15 @@ describe.skipIf(!up)('consumer process killed with kill -9 mid-batch', () => {
         if (what === 'done') childDone.add(Number(id));
       }
     });
-    await waitFor(() => childDone.size >= 40, 'the child to handle 40 messages', 120_000);
-    const exited = new Promise((r) => child.once('exit', r));
+    // Deterministic mid-batch: the child has finished its share and holds messages in flight.
+    await waitFor(() => childDone.size >= finishBelow && childStarted.size > childDone.size, 'the child to finish 40 messages and hold more in flight', 120_000);
+    // 'close' (not 'exit'): stdout is fully read, so no line written before the kill is missed.
+    const closed = new Promise((r) => child.once('close', r));
     child.kill('SIGKILL');
-    await exited;
+    await closed;
     const inFlightAtKill = [...childStarted].filter((id) => !childDone.has(id));
+    expect(inFlightAtKill.length).toBeGreaterThan(0);
+    expect(inFlightAtKill.every((id) => id >= finishBelow)).toBe(true);
 
     const survivorHandled = new Set<number>();
     const survivor = createApp({
@@ -105,7 +110,6 @@ describe.skipIf(!up)('consumer process killed with kill -9 mid-batch', () => {
     apps.push(survivor);
     await survivor.start();
     await waitFor(() => Array.from({ length: total }, (_, id) => id).every((id) => childDone.has(id) || survivorHandled.has(id)), 'every message handled by child or survivor', 120_000);
-    expect(inFlightAtKill.length).toBeGreaterThan(0);
     // The child's in-flight messages were never acked: the survivor got them after ack_wait.
     for (const id of inFlightAtKill) expect(survivorHandled.has(id)).toBe(true);
     await survivor.stop({ drainTimeoutMs: 2000 });

@@ -3,6 +3,7 @@ import { connect as netConnect } from 'node:net';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import type { InboundRecord, LaneHandle, LaneId, SubscriptionSink } from '@partita/core';
+import { brokersRequired, REQUIRE_BROKERS_ENV } from '@partita/testing';
 
 export const NATS_URL = process.env.PARTITA_NATS_SERVERS ?? 'nats://127.0.0.1:4222';
 
@@ -23,10 +24,22 @@ export async function natsAvailable(): Promise<boolean> {
   const ok = await reachable(u.hostname, Number(u.port || 4222));
   if (!ok) {
     const msg = `NATS not reachable at ${NATS_URL}`;
-    if (process.env.PARTITA_REQUIRE_BROKERS === '1') throw new Error(`${msg} and PARTITA_REQUIRE_BROKERS=1`);
+    if (brokersRequired()) throw new Error(`${msg} and ${REQUIRE_BROKERS_ENV}=${process.env[REQUIRE_BROKERS_ENV]}`);
     console.warn(`skipping NATS integration tests: ${msg}`);
   }
   return ok;
+}
+
+/**
+ * Whether a test needing `what` (a binary, a controllable server) may run; when
+ * it is missing, prints why it skips, or throws when brokers are required
+ * (`PARTITA_REQUIRE_BROKERS=1|true`): then nothing skips.
+ */
+export function requireOrSkip(present: boolean, what: string): boolean {
+  if (present) return true;
+  if (brokersRequired()) throw new Error(`${what} is missing and ${REQUIRE_BROKERS_ENV}=${process.env[REQUIRE_BROKERS_ENV]}`);
+  console.warn(`skipping: ${what} is missing`);
+  return false;
 }
 
 export function uniq(prefix: string): string {

@@ -72,7 +72,8 @@ describe.skipIf(!up)('natsTransport (JetStream) against the machine server', () 
       }
       await waitFor(() => sink.records.length > acked || acked >= 40, 'more records');
     }
-    expect(new Set(sink.records.map((r) => r.offset)).size).toBe(40);
+    // Exactly the 40 records, each once, in stream order.
+    expect(sink.records.map((r) => dec(r.value))).toEqual(Array.from({ length: 40 }, (_, i) => `m${i}`));
     await sub.close();
   });
 
@@ -103,9 +104,12 @@ describe.skipIf(!up)('natsTransport (JetStream) against the machine server', () 
     } finally {
       await nc.close();
     }
+    // Since the hand-back ledger (issue 11.13), the lane also holds its NAKs at close until its own stale
+    // pull requests have expired on the server, so the record keeps its place even without a waiting member.
     await sub.close();
     await waitFor(() => sink2.records.length === 1, 'redelivery to the waiting member');
-    expect(sink2.records[0]!.deliveryCount).toBe(2);
+    // Handed back without a handler run: not an attempt, so the count the runtime sees is still 1.
+    expect(sink2.records[0]!.deliveryCount).toBe(1);
     expect(sink2.records[0]!.offset).toBe(sink.records[0]!.offset);
     expect(dec(sink2.records[0]!.value)).toBe('m1');
     await sub2.close();
@@ -184,11 +188,14 @@ describe.skipIf(!up)('natsTransport (JetStream) against the machine server', () 
     ];
     await a.publish(Array.from({ length: 199 }, (_, i) => rec(t, i + 1)));
     await waitFor(() => sA.records.length + sB.records.length >= 200 && sOther.records.length >= 200, 'all records to both groups');
-    const shared = [...sA.records, ...sB.records].map((r) => r.offset);
-    expect(new Set(shared).size).toBe(200);
+    const all = Array.from({ length: 200 }, (_, i) => `m${i}`);
+    const byValue = (a: string, b: string): number => Number(a.slice(1)) - Number(b.slice(1));
+    // The group's two instances split the records: together exactly m0..m199, each once.
+    expect([...sA.records, ...sB.records].map((r) => dec(r.value)).sort(byValue)).toEqual(all);
     expect(sA.records.length).toBeGreaterThan(0);
     expect(sB.records.length).toBeGreaterThan(0);
-    expect(new Set(sOther.records.map((r) => r.offset)).size).toBe(200);
+    // The other group gets every record itself, in order.
+    expect(sOther.records.map((r) => dec(r.value))).toEqual(all);
     await Promise.all(subs.map((s) => s.close()));
   });
 
@@ -207,7 +214,8 @@ describe.skipIf(!up)('natsTransport (JetStream) against the machine server', () 
     await waitFor(() => Date.now() > until, 'a while paused');
     expect(sink.records.length - before).toBeLessThanOrEqual(4);
     sink.lane().resume();
-    await waitFor(() => sink.records.length === 21, 'the rest after resume');
+    await waitFor(() => sink.records.length >= 21, 'the rest after resume');
+    expect(sink.records.map((r) => dec(r.value))).toEqual(Array.from({ length: 21 }, (_, i) => `m${i}`));
     await sub.close();
   });
 
@@ -237,7 +245,7 @@ describe.skipIf(!up)('natsTransport (JetStream) against the machine server', () 
     await sub.close();
   });
 
-  it('provisions the consumer from the spec: ack_wait from timeoutMs, max_deliver above maxAttempts', async () => {
+  it('provisions the consumer from the spec: ack_wait from timeoutMs, max_deliver unlimited', async () => {
     const t = topic();
     const tr = transport();
     await tr.publish([rec(t, 0)]);
@@ -249,7 +257,7 @@ describe.skipIf(!up)('natsTransport (JetStream) against the machine server', () 
     expect(si.config.subjects).toEqual([t, `${t}.dlq`]);
     const info = await jsm.consumers.info(stream, 'g1');
     expect(info.config.ack_wait).toBe(10_000 * 1e6);
-    expect(info.config.max_deliver).toBe(9);
+    expect(info.config.max_deliver).toBe(-1); // unlimited: the runtime dead-letters, the server never drops
     expect(info.config.filter_subject).toBe(t);
     await nc.close();
     await sub.close();
@@ -311,8 +319,8 @@ describe.skipIf(!up)('natsTransport (core NATS mode)', () => {
     await tr.publish(Array.from({ length: 100 }, (_, i) => rec(t, i, 'k')));
     await waitFor(() => a.records.length + b.records.length >= 100, '100 records');
     const all = [...a.records, ...b.records].map((r) => dec(r.value));
-    expect(new Set(all).size).toBe(100);
-    expect(all).not.toContain('m-1');
+    // Exactly m0..m99, each to one member only; m-1 (published before anyone listened) is gone.
+    expect(all.sort((x, y) => Number(x.slice(1)) - Number(y.slice(1)))).toEqual(Array.from({ length: 100 }, (_, i) => `m${i}`));
     expect(a.records[0]?.key ?? b.records[0]?.key).toBe('k');
     await a.lanes[0]!.settle!(a.records, 'ack'); // no-op, must not throw
     await Promise.all(subs.map((s) => s.close()));

@@ -228,6 +228,9 @@ describe('createApp', () => {
     await a.publish([1, 2, 3].map((v) => ({ topic: 't', value: v })));
     await until(() => transport.commits.length === 3, 'three acks');
     await a.stop();
+    // Each message settled once, natively, as 'ack' (no offset commit, no term).
+    expect([...transport.commits].sort((x, y) => Number(x.offset) - Number(y.offset)))
+      .toEqual(['0', '1', '2'].map((offset) => ({ topic: 't', partition: 0, offset, outcome: 'ack' })));
   });
 
   it('restarts skip messages settled above the watermark (commit metadata)', async () => {

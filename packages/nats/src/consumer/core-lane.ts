@@ -63,8 +63,8 @@ export class CoreLane implements LaneHandle {
   private accept(m: Msg): void {
     if (this.stopped) return;
     if (this.paused && this.outbox.length >= this.bufferLimit) { this.dropped++; return; }
-    const { headers, key } = fromNatsHeaders(m.headers);
-    this.outbox.push({ key, headers, value: m.data, offset: String(++this.seq), timestamp: this.clock.now(), deliveryCount: 1 });
+    const { headers, key, tombstone } = fromNatsHeaders(m.headers);
+    this.outbox.push({ key, headers, value: tombstone ? null : m.data, offset: String(++this.seq), timestamp: this.clock.now(), deliveryCount: 1 });
     this.schedule();
   }
 

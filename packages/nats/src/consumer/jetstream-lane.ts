@@ -3,6 +3,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { Clock, InboundRecord, LaneHandle, LaneId, LaneSink, TimerHandle } from '@partita/core';
 import { mapNatsError } from '../errors/map-nats-error.js';
 import { fromNatsHeaders } from '../headers/record-headers.js';
+import type { HandbackLedger } from './handback-ledger.js';
 
 /** Settings of one JetStream lane. */
 export interface JetStreamLaneConfig {
@@ -12,14 +13,26 @@ export interface JetStreamLaneConfig {
   readonly pullExpiresMs: number;
   readonly confirmAcks: boolean;
   readonly clock: Clock;
+  /** Stream and durable the lane reads (they name the hand-back counts). */
+  readonly stream: string;
+  readonly durable: string;
+  /** The runtime's attempt limit, and the consumer's `max_deliver` (-1 = unlimited). */
+  readonly maxAttempts: number;
+  readonly maxDeliver: number;
+  /** Where hand-backs are counted; without it a hand-back counts as an attempt. */
+  readonly handbacks: HandbackLedger | undefined;
 }
 
 interface Tracked {
   readonly msg: JsMsg;
   touchedAt: number;
+  /** Hand-backs of this record so far (see {@link HandbackLedger}). */
+  readonly handbacks: number;
 }
 
 const MAX_CONCURRENT_PULLS = 4;
+/** Added to the server-side expiry of closed pull requests before handed-back records are redelivered. */
+const STALE_PULL_MARGIN_MS = 500;
 
 /**
  * One lane over a durable pull consumer: credit-based pulls (never more than
@@ -29,18 +42,33 @@ const MAX_CONCURRENT_PULLS = 4;
  * Contract: records arrive at the sink in the order the server sent them;
  * `settle`/`nack`/`touch` of a record the lane no longer tracks (already
  * settled, or redelivered elsewhere) are ignored. After `stop()` nothing is
- * delivered; records still unsettled are NAKed so another member gets them.
+ * delivered; records still unsettled are handed back (NAKed) so another member
+ * gets them.
+ *
+ * Attempts: a record's `deliveryCount` is the server's delivery count minus
+ * its hand-backs (NAKs without a handler run: at stop or revoke, or an early
+ * delivery of a delayed publish), so it counts the runtime's attempts only.
+ * A redelivered record waits for its count to be read (records behind it wait
+ * too, keeping order). On the last delivery `max_deliver` allows, the record
+ * is reported as its final attempt (`maxAttempts`), so a failure dead-letters
+ * it through the runtime instead of the server dropping it.
  */
 export class JetStreamLane implements LaneHandle {
   readonly id: LaneId;
   private sink: LaneSink | undefined;
   private readonly unsettled = new Map<string, Tracked>();
-  private readonly pulls = new Set<ConsumerMessages>();
+  /** Open pull requests and when the server expires each. */
+  private readonly pulls = new Map<ConsumerMessages, number>();
+  /** Until when the server may still hold pull requests this lane closed (see {@link handBackDelay}). */
+  private staleUntil = 0;
   private requested = 0;
   private paused = false;
   private stopped = false;
   private wake: (() => void) | undefined;
   private outbox: InboundRecord[] = [];
+  /** Records received but waiting for their hand-back count (delivered in order after it). */
+  private admitting = 0;
+  private intake: Promise<void> = Promise.resolve();
   private flushScheduled = false;
   private touchTimer: TimerHandle | undefined;
   private ackFlush: Promise<void> | undefined;
@@ -86,6 +114,7 @@ export class JetStreamLane implements LaneHandle {
         this.unsettled.delete(r.offset);
         if (outcome === 'ack') t.msg.ack();
         else t.msg.term(); // no reason: "+TERM <reason>" needs server 2.10
+        if (t.handbacks > 0) this.cfg.handbacks?.clear(this.cfg.stream, this.cfg.durable, t.msg.seq);
       }
     } catch (err) {
       throw mapNatsError(err, `${outcome} on "${this.id.topic}"`);
@@ -99,6 +128,7 @@ export class JetStreamLane implements LaneHandle {
     const t = this.unsettled.get(record.offset);
     if (!t) return;
     this.unsettled.delete(record.offset);
+    // A delayed retry after a handler run: the redelivery's count is the next attempt (not a hand-back).
     try {
       t.msg.nak(Math.max(0, Math.round(delayMs)));
     } catch (err) {
@@ -123,19 +153,51 @@ export class JetStreamLane implements LaneHandle {
   async stopPulling(): Promise<void> {
     this.stopped = true;
     this.poke();
-    await Promise.all([...this.pulls].map((p) => p.close().catch(() => undefined)));
+    for (const expires of this.pulls.values()) this.staleUntil = Math.max(this.staleUntil, expires);
+    await Promise.all([...this.pulls.keys()].map((p) => p.close().catch(() => undefined)));
     await this.loop?.catch(() => undefined);
   }
 
-  /** After revocation: NAK what the runtime did not settle and stop the working() timer. */
-  release(): void {
+  /** After revocation: hand back what the runtime did not settle (not counted as attempts) and stop the working() timer. */
+  async release(): Promise<void> {
     this.stopped = true;
     if (this.touchTimer !== undefined) this.cfg.clock.clearTimeout(this.touchTimer);
     this.touchTimer = undefined;
-    for (const t of this.unsettled.values()) {
-      try { t.msg.nak(); } catch { /* connection gone: ack_wait redelivers */ }
-    }
+    const held = [...this.unsettled.values()];
     this.unsettled.clear();
+    // Counts first (in parallel), then the NAKs in delivery order: the server redelivers in NAK order,
+    // which keeps per-key order for the next member.
+    await Promise.all(held.map((t) => this.cfg.handbacks?.add(this.cfg.stream, this.cfg.durable, t.msg.seq, t.handbacks)));
+    const delay = this.handBackDelay();
+    for (const t of held) {
+      try { t.msg.nak(delay > 0 ? Math.round(delay) : undefined); } catch { /* connection gone: ack_wait redelivers */ }
+    }
+    await this.intake;
+  }
+
+  /**
+   * How long a hand-back at stop waits before the server redelivers it: until
+   * the pull requests this lane closed have expired on the server. nats-server
+   * 2.9 keeps a closed pull request waiting until it expires; a NAK processed
+   * while such a stale request is the only one waiting loses its place (the
+   * record waits for `ack_wait`, and the record delivered last is sent again
+   * as a first delivery), which breaks per-key order and the attempt count.
+   * Redelivery is therefore held until the stale requests are gone (at most
+   * `pullExpiresMs` plus a margin); 0 when none are left.
+   */
+  private handBackDelay(): number {
+    const remaining = this.staleUntil - this.cfg.clock.now();
+    return remaining > 0 ? remaining + STALE_PULL_MARGIN_MS : 0;
+  }
+
+  /**
+   * Give a record back to the consumer without a handler run: record the
+   * hand-back first, then NAK (a lost NAK is redelivered after `ack_wait` and
+   * still finds the count).
+   */
+  private async handBack(m: JsMsg, previous: number, delayMs: number): Promise<void> {
+    await this.cfg.handbacks?.add(this.cfg.stream, this.cfg.durable, m.seq, previous);
+    try { m.nak(delayMs > 0 ? Math.round(delayMs) : undefined); } catch { /* connection gone: ack_wait redelivers */ }
   }
 
   private poke(): void {
@@ -148,7 +210,7 @@ export class JetStreamLane implements LaneHandle {
     let failures = 0;
     const threshold = Math.max(1, Math.floor(this.cfg.maxInFlight / 4));
     while (!this.stopped) {
-      const credit = this.cfg.maxInFlight - this.unsettled.size - this.requested - this.outbox.length;
+      const credit = this.cfg.maxInFlight - this.unsettled.size - this.requested - this.outbox.length - this.admitting;
       const canPull = !this.paused && !this.nc.isClosed() && this.pulls.size < MAX_CONCURRENT_PULLS
         && (credit >= threshold || (credit > 0 && this.requested === 0));
       if (!canPull) {
@@ -168,7 +230,7 @@ export class JetStreamLane implements LaneHandle {
         failures = 0;
         this.lastError = undefined;
         this.requested += credit;
-        this.pulls.add(pull);
+        this.pulls.set(pull, this.cfg.clock.now() + this.cfg.pullExpiresMs);
         void this.drain(pull, credit);
       } catch (err) {
         failures++;
@@ -201,29 +263,53 @@ export class JetStreamLane implements LaneHandle {
   }
 
   private accept(m: JsMsg): void {
-    if (this.stopped) {
-      try { m.nak(); } catch { /* ack_wait redelivers */ }
+    const redelivered = m.info.deliveryCount > 1;
+    if (!redelivered && this.admitting === 0) {
+      this.admit(m, 0);
       return;
     }
-    const { headers, key, notBefore } = fromNatsHeaders(m.headers);
+    // A redelivery reads its hand-back count first; later records queue behind it (order kept).
+    this.admitting++;
+    const count = redelivered && this.cfg.handbacks
+      ? this.cfg.handbacks.count(this.cfg.stream, this.cfg.durable, m.seq)
+      : Promise.resolve(0);
+    this.intake = this.intake.then(() => count).then((n) => {
+      this.admitting--;
+      this.admit(m, n);
+    }).catch(() => { /* admit does not throw; keep the chain alive regardless */ });
+  }
+
+  private admit(m: JsMsg, handbacks: number): void {
+    if (this.stopped) {
+      void this.handBack(m, handbacks, this.handBackDelay());
+      return;
+    }
+    const { headers, key, notBefore, tombstone } = fromNatsHeaders(m.headers);
     const now = this.cfg.clock.now();
     if (notBefore !== undefined && notBefore > now) {
-      m.nak(notBefore - now);
+      void this.handBack(m, handbacks, notBefore - now);
       return;
     }
     const offset = String(m.seq);
-    this.unsettled.set(offset, { msg: m, touchedAt: now });
+    this.unsettled.set(offset, { msg: m, touchedAt: now, handbacks });
     this.delivered++;
     this.outbox.push({
       key, headers, offset,
-      value: m.data,
+      value: tombstone ? null : m.data,
       timestamp: Math.floor(m.info.timestampNanos / 1e6),
-      deliveryCount: m.info.deliveryCount - (notBefore !== undefined ? 1 : 0),
+      deliveryCount: this.attemptOf(m.info.deliveryCount, handbacks),
     });
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(() => this.flushOutbox());
     }
+  }
+
+  /** The attempt a delivery is: handler runs only; the final one when the server will not deliver again. */
+  private attemptOf(deliveryCount: number, handbacks: number): number {
+    const attempt = Math.max(1, deliveryCount - handbacks);
+    const last = this.cfg.maxDeliver > 0 && deliveryCount >= this.cfg.maxDeliver;
+    return last ? Math.max(attempt, this.cfg.maxAttempts) : attempt;
   }
 
   private flushOutbox(): void {

@@ -1,5 +1,5 @@
 import {
-  ClosedError, ConnectionError, MessageRejectedError, PartitaError, TimeoutError, TopicNotFoundError,
+  ClosedError, ConnectionError, MessageRejectedError, MessageTooLargeError, PartitaError, TimeoutError, TopicNotFoundError,
 } from '@partita/core';
 
 /** Error name and message, as text; nats.js errors carry no secrets, but never include options. */
@@ -10,9 +10,12 @@ function describe(err: unknown): string {
 /**
  * Translate a nats.js error into partita's error classes, keeping the
  * original as `cause`. `what` names the operation (`publish to "orders"`).
- * `topic` is set when a missing stream means a missing topic.
+ * `topic` is set when a missing stream means a missing topic; `maxPayload`
+ * (the server's limit, when known) is carried by `MessageTooLargeError`, the
+ * error for a payload over the server's `max_payload` or a stream's
+ * `max_msg_size`.
  */
-export function mapNatsError(err: unknown, what: string, topic?: string): PartitaError {
+export function mapNatsError(err: unknown, what: string, topic?: string, maxPayload?: number): PartitaError {
   if (err instanceof PartitaError) return err;
   const name = err instanceof Error ? err.name : '';
   const msg = describe(err);
@@ -28,11 +31,11 @@ export function mapNatsError(err: unknown, what: string, topic?: string): Partit
     return new TimeoutError(`${what}: NATS did not answer in time`, { cause: err });
   }
   if (name === 'StreamNotFoundError' && topic !== undefined) return new TopicNotFoundError(topic, { cause: err });
+  if (/max_payload|maximum payload|message size exceeds|message (is )?too large/i.test(msg)) {
+    return new MessageTooLargeError(`${what}: rejected by NATS as too large: ${msg}`, { cause: err, maxBytes: maxPayload });
+  }
   if (name === 'InvalidArgumentError' || name === 'InvalidSubjectError' || name === 'InvalidHeaderError') {
     return new MessageRejectedError(`${what}: rejected by the NATS client: ${msg}`, { cause: err });
-  }
-  if (/maximum payload|max_payload|message size|exceeds|too large/i.test(msg)) {
-    return new MessageRejectedError(`${what}: rejected by NATS: ${msg}`, { cause: err });
   }
   if (name === 'PermissionViolationError' || name === 'AuthorizationError' || /permission|authorization/i.test(msg)) {
     return new ConnectionError(`${what}: not authorized by NATS: ${msg}`, { cause: err });

@@ -2,7 +2,7 @@ import type { JetStreamClient } from '@nats-io/jetstream';
 import { BackpressureError, TopicNotFoundError, type Clock, type OutboundRecord } from '@partita/core';
 import type { ConnectionState } from '../connection/nats-connection.js';
 import { mapNatsError } from '../errors/map-nats-error.js';
-import { toNatsHeaders } from '../headers/record-headers.js';
+import { toNatsHeaders, toNatsPayload } from '../headers/record-headers.js';
 import type { ResolvedNatsOptions } from '../options/nats-transport-options.js';
 import type { StreamProvisioner } from '../stream/stream-provisioner.js';
 
@@ -54,9 +54,9 @@ export class JetStreamPublisher {
         const r = records[next++]!;
         try {
           const h = toNatsHeaders(r, this.clock.now());
-          await this.js.publish(r.topic, r.value ?? undefined, { timeout: this.o.publishTimeoutMs, ...(h ? { headers: h } : {}) });
+          await this.js.publish(r.topic, toNatsPayload(r), { timeout: this.o.publishTimeoutMs, ...(h ? { headers: h } : {}) });
         } catch (err) {
-          const mapped = mapNatsError(err, `publish to "${r.topic}"`, r.topic);
+          const mapped = mapNatsError(err, `publish to "${r.topic}"`, r.topic, this.conn.nc.info?.max_payload);
           if (mapped instanceof TopicNotFoundError) this.streams.forget(r.topic);
           failure ??= mapped;
         }

@@ -4,7 +4,12 @@ import { ConfigError, TopicNotFoundError } from '@partita/core';
 import { mapNatsError } from '../errors/map-nats-error.js';
 import type { ResolvedNatsOptions } from '../options/nats-transport-options.js';
 
-/** A stream name from a topic: characters NATS forbids in names (`. * > / \` and spaces) become `_`. */
+/**
+ * A stream name from a topic: characters NATS forbids in names (`. * > / \`
+ * and spaces) become `_`. Not injective (`a.b` and `a_b` share `a_b`): the
+ * provisioner refuses a topic whose stream name is taken by a stream that does
+ * not capture it, with a `ConfigError`.
+ */
 export function streamNameFor(topic: string, prefix = ''): string {
   return prefix + topic.replace(/[.*>/\\\s]/g, '_');
 }
@@ -79,9 +84,20 @@ export class StreamProvisioner {
         });
         return (await this.find(topic)) ?? name;
       }
+      if (/already in use/i.test((err as Error).message)) throw await this.collision(topic, name, err);
       throw mapNatsError(err, `create stream "${name}"`);
     }
     return name;
+  }
+
+  /** The error for a stream name already taken by a stream of another topic. */
+  private async collision(topic: string, name: string, cause: unknown): Promise<ConfigError> {
+    const subjects = await this.jsm.streams.info(name).then((i) => i.config.subjects ?? [], () => []);
+    return new ConfigError(
+      `NATS topic "${topic}" maps to stream name "${name}", which already belongs to a stream capturing ${JSON.stringify(subjects)}: `
+      + 'topic names that differ only in ".", "_", "/", "\\" map to the same stream name; rename one topic or create a stream for it yourself',
+      { cause },
+    );
   }
 
   private async create(name: string, subjects: string[]): Promise<void> {

@@ -6,9 +6,10 @@ import {
 import { assertOpen, openConnection, redactServers, type ConnectionState } from '../connection/nats-connection.js';
 import { CoreLane } from '../consumer/core-lane.js';
 import { ensureDurable } from '../consumer/durable-consumer.js';
+import { HandbackLedger } from '../consumer/handback-ledger.js';
 import { JetStreamLane } from '../consumer/jetstream-lane.js';
 import { mapNatsError } from '../errors/map-nats-error.js';
-import { toNatsHeaders } from '../headers/record-headers.js';
+import { toNatsHeaders, toNatsPayload } from '../headers/record-headers.js';
 import { resolveNatsOptions, type NatsTransportOptions, type ResolvedNatsOptions } from '../options/nats-transport-options.js';
 import { JetStreamPublisher } from '../publish/jetstream-publisher.js';
 import { assertTopic, StreamProvisioner } from '../stream/stream-provisioner.js';
@@ -28,6 +29,7 @@ interface Connected {
   readonly jsm: JetStreamManager | undefined;
   readonly streams: StreamProvisioner | undefined;
   readonly publisher: JetStreamPublisher | undefined;
+  readonly handbacks: HandbackLedger | undefined;
 }
 
 interface LiveSub {
@@ -65,12 +67,13 @@ class NatsTransport implements Transport {
     if (!this.connecting) {
       this.connecting = (async (): Promise<Connected> => {
         const conn = await openConnection(this.o);
-        if (this.o.mode === 'core') return { conn, js: undefined, jsm: undefined, streams: undefined, publisher: undefined };
+        if (this.o.mode === 'core') return { conn, js: undefined, jsm: undefined, streams: undefined, publisher: undefined, handbacks: undefined };
         try {
           const jsm = await jetstreamManager(conn.nc, { timeout: this.o.publishTimeoutMs });
           const js = jetstream(conn.nc, { timeout: this.o.publishTimeoutMs });
           const streams = new StreamProvisioner(jsm, this.o);
-          return { conn, js, jsm, streams, publisher: new JetStreamPublisher(js, conn, streams, this.o, this.clock) };
+          const handbacks = new HandbackLedger(jsm, js, this.o.streamPrefix, this.o.storage);
+          return { conn, js, jsm, streams, publisher: new JetStreamPublisher(js, conn, streams, this.o, this.clock), handbacks };
         } catch (err) {
           await conn.close().catch(() => undefined);
           throw mapNatsError(err, 'enable JetStream');
@@ -91,11 +94,11 @@ class NatsTransport implements Transport {
       for (const r of records) {
         assertTopic(r.topic);
         const h = toNatsHeaders({ ...r, delayMs: undefined }, this.clock.now());
-        c.conn.nc.publish(r.topic, r.value ?? undefined, h ? { headers: h } : undefined);
+        c.conn.nc.publish(r.topic, toNatsPayload(r), h ? { headers: h } : undefined);
       }
       await c.conn.nc.flush();
     } catch (err) {
-      throw mapNatsError(err, 'publish (core NATS)');
+      throw mapNatsError(err, 'publish (core NATS)', undefined, c.conn.nc.info?.max_payload);
     }
   }
 
@@ -115,6 +118,7 @@ class NatsTransport implements Transport {
       lane = new JetStreamLane(consumer, c.conn.nc, {
         id, maxInFlight: spec.maxInFlight, ackWaitMs: settings.ackWaitMs, pullExpiresMs: this.o.pullExpiresMs,
         confirmAcks: this.o.confirmAcks, clock: this.clock,
+        stream, durable, maxAttempts: spec.maxAttempts, maxDeliver: settings.maxDeliver, handbacks: c.handbacks,
       });
     } else {
       lane = new CoreLane(c.conn.nc, id, this.o.coreBufferLimit, this.clock);
@@ -129,7 +133,7 @@ class NatsTransport implements Transport {
           try {
             await sink.revoked(id);
           } finally {
-            lane.release();
+            await lane.release();
             this.subs.delete(live);
           }
         })();
