@@ -1,7 +1,7 @@
 // Process faults of consumers, in child processes: kill -9 of one of two
 // members, and SIGSTOP past the session timeout then SIGCONT (a zombie).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -11,11 +11,46 @@ import { brokers, kafkaSkipReason, testTransport, unique, until } from './kafka-
 const root = join(import.meta.dirname, '..', '..', '..');
 const script = join(import.meta.dirname, 'fixtures', 'kafka-consumer.mjs');
 
-interface Child { proc: ChildProcess; out: string[]; label: string }
+interface Child {
+  proc: ChildProcess;
+  out: string[];
+  label: string;
+  /** Resolves on `close`: the process exited and every line it wrote was read (`exit` can come before the last lines). */
+  closed: Promise<void>;
+}
+
+/** Partitions `child` owns after its first `lines` lines of output (replaying its "assigned"/"revoked" lines). */
+function ownedPartitions(child: Child, lines = child.out.length): Set<number> {
+  const owned = new Set<number>();
+  for (const l of child.out.slice(0, lines)) {
+    const [what, p] = l.split(' ');
+    if (what === 'assigned') owned.add(Number(p));
+    else if (what === 'revoked') owned.delete(Number(p));
+  }
+  return owned;
+}
+
+/** `[partition, id]` of each "handled <p> <id>" line in `lines`. */
+const handledLines = (lines: readonly string[]): [number, string][] =>
+  lines.filter((l) => l.startsWith('handled ')).map((l) => { const [, p, id] = l.split(' '); return [Number(p), id!]; });
+
+/** Ids the ledger file records as handled by `by` (read after that process closed, so complete). */
+function handledBy(file: string, by: string): Set<string> {
+  const ids = new Set<string>();
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (!line) continue;
+    try {
+      const e = JSON.parse(line) as { t: string; id: string; by?: string };
+      if (e.t === 'h' && e.by === by) ids.add(e.id);
+    } catch { /* a line cut by the kill */ }
+  }
+  return ids;
+}
 
 function startChild(label: string, env: Record<string, string>): Child {
   const proc = spawn(process.execPath, [script], { cwd: root, env: { ...process.env, ...env, LABEL: label }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const child: Child = { proc, out: [], label };
+  const closed = new Promise<void>((resolve) => proc.once('close', () => resolve()));
+  const child: Child = { proc, out: [], label, closed };
   let buf = '';
   proc.stdout!.on('data', (d: Buffer) => {
     buf += d.toString();
@@ -23,6 +58,7 @@ function startChild(label: string, env: Record<string, string>): Child {
     buf = lines.pop()!;
     child.out.push(...lines);
   });
+  proc.stdout!.on('end', () => { if (buf) child.out.push(buf); buf = ''; });
   proc.stderr!.on('data', (d: Buffer) => process.stderr.write(`[${label}] ${d}`));
   return child;
 }
@@ -74,13 +110,24 @@ describe.skipIf(kafkaSkipReason !== undefined)('kafka consumer process faults', 
     try {
       await publish(0, 3000);
       await until(() => (ledger.report().byHandler.a ?? 0) > 100, 'member a handled some');
+      const aLines = a.out.length;
+      const bLines = b.out.length;
+      const killed = ownedPartitions(a, aLines);
       a.proc.kill('SIGKILL');
+      await a.closed;
+      // everything a handled is in the ledger now (it is dead, its output closed)
+      const byA = handledBy(ledger.file!, 'a');
       const report = await ledger.waitForAllHandled({ timeoutMs: 120_000, expected: 3001 });
       console.log(`kill -9: ${formatLedgerReport(report).split('\n')[0]} (duplicates ${report.duplicates.count})`);
       expect(report.lost, formatLedgerReport(report)).toEqual([]);
-      expect(report.byHandler.b ?? 0).toBeGreaterThan(0);
       expect(report.unexpected).toEqual([]);
       expect(b.proc.exitCode).toBeNull();
+      // a owned partitions at the kill, and b did not
+      expect(killed.size).toBeGreaterThan(0);
+      expect([...ownedPartitions(b, bLines)].filter((p) => killed.has(p)), b.out.filter((l) => !l.startsWith('handled')).join(' | ')).toEqual([]);
+      // after the kill, b handled messages of every partition a held, messages a had not handled when it died
+      const takenOver = handledLines(b.out.slice(bLines)).filter(([p, id]) => killed.has(p) && !byA.has(id));
+      for (const p of killed) expect(takenOver.some(([q]) => q === p), `b took over partition ${p} of the killed member`).toBe(true);
     } finally {
       await publisher.close();
       ledger.close();

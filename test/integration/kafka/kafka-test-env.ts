@@ -4,18 +4,19 @@ import { connect as netConnect } from 'node:net';
 import { inject } from 'vitest';
 import type { InboundRecord, LaneHandle, LaneId, SubscriptionSink } from '@partita/core';
 import { kafkaTransport, type KafkaTransport, type KafkaTransportOptions } from '@partita/kafka';
-import { waitFor, type Condition } from '@partita/testing';
+import { brokersRequired, waitFor, type Condition } from '@partita/testing';
 
 import type { KafkaTestBroker } from '../global-setup.js';
 
 const kafka = inject('kafka' as never) as KafkaTestBroker | undefined;
-const required = process.env.PARTITA_REQUIRE_BROKERS === '1';
+/** `PARTITA_REQUIRE_BROKERS=1` (or `true`): no Kafka test may skip. */
+export const required = brokersRequired();
 
 /** Why Kafka tests skip here, or undefined when a broker is there. Throws when brokers are required. */
 export const kafkaSkipReason: string | undefined = (() => {
   if (kafka?.brokers?.length) return undefined;
   const reason = kafka?.skip ?? 'global setup provided no Kafka broker';
-  if (required) throw new Error(`PARTITA_REQUIRE_BROKERS=1 but ${reason}`);
+  if (required) throw new Error(`PARTITA_REQUIRE_BROKERS is set but ${reason}`);
   console.warn(`[kafka tests] skipped: ${reason}`);
   return reason;
 })();

@@ -82,8 +82,8 @@ export function deadLetterRecord(args: {
   };
 }
 
-/** Byte forms for the copy: the record's own, plus the original key's bytes when this copy describes the original record. */
-function originRaw(raw: RawFields, headers: Headers): RawFields {
+/** Byte forms for a copy: the record's own, plus the original key's bytes when this copy describes the original record. */
+export function originRaw(raw: RawFields, headers: Headers): RawFields {
   if (raw.key === undefined || raw.headers?.[DLQ_HEADERS.key] !== undefined || headers[DLQ_HEADERS.key] === undefined) return raw;
   return { ...raw, headers: { ...raw.headers, [DLQ_HEADERS.key]: raw.key } };
 }

@@ -1,4 +1,4 @@
-import { withOriginHeaders } from '../dead-letter/dead-letter-record.js';
+import { originRaw, withOriginHeaders } from '../dead-letter/dead-letter-record.js';
 import type { InboundRecord, LaneId, OutboundRecord } from '../transport/transport.js';
 import { RETRY_HEADERS } from './retry-headers.js';
 
@@ -24,7 +24,7 @@ export function retryCopy(args: {
     ...(record.key !== undefined ? { key: record.key } : {}),
     value: record.value,
     headers,
-    ...(record.raw !== undefined ? { raw: record.raw } : {}),
+    ...(record.raw !== undefined ? { raw: originRaw(record.raw, headers) } : {}),
     delayMs: args.delayMs,
   };
 }

@@ -1,5 +1,5 @@
 import {
-  ClosedError, ConnectionError, MessageRejectedError, PartitaError, TimeoutError, TopicNotFoundError,
+  ClosedError, ConnectionError, MessageRejectedError, MessageTooLargeError, PartitaError, TimeoutError, TopicNotFoundError,
 } from '@partita/core';
 
 interface KafkaJsLikeError {
@@ -12,14 +12,19 @@ interface KafkaJsLikeError {
   readonly topic?: string;
 }
 
+/** The broker's "too large" answers: a record above `max.message.bytes`, a batch above the request limit. */
+const TOO_LARGE = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE']);
 const REJECTED = new Set([
-  'MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'INVALID_RECORD', 'CORRUPT_MESSAGE', 'INVALID_REQUIRED_ACKS',
+  'INVALID_RECORD', 'CORRUPT_MESSAGE', 'INVALID_REQUIRED_ACKS',
   'TOPIC_AUTHORIZATION_FAILED', 'POLICY_VIOLATION', 'INVALID_TOPIC_EXCEPTION',
 ]);
 const CONNECTION = new Set([
   'KafkaJSConnectionError', 'KafkaJSConnectionClosedError', 'KafkaJSBrokerNotFound', 'KafkaJSNoBrokerAvailableError',
   'KafkaJSSASLAuthenticationError', 'KafkaJSLockTimeout', 'KafkaJSMetadataNotLoaded', 'KafkaJSTopicMetadataNotLoaded',
 ]);
+
+/** kafkajs's wording of the size answers when the error type is lost ("The request included a message larger than the max message size the server will accept"). */
+const TOO_LARGE_TEXT = /larger than the max message size|message (?:size|batch) (?:is )?too large|record list too large/i;
 
 /** The innermost kafkajs error (unwraps `KafkaJSNumberOfRetriesExceeded` and aggregate errors). */
 function innermost(err: KafkaJsLikeError): KafkaJsLikeError {
@@ -34,7 +39,9 @@ function innermost(err: KafkaJsLikeError): KafkaJsLikeError {
 
 /**
  * Maps a kafkajs error to partita's error classes, keeping it as `cause`:
- * unknown topic → `TopicNotFoundError`; refused record → `MessageRejectedError`;
+ * unknown topic → `TopicNotFoundError`; record or batch too large
+ * (`MESSAGE_TOO_LARGE`, `RECORD_LIST_TOO_LARGE`, or a message naming the
+ * message size) → `MessageTooLargeError`; other refused record → `MessageRejectedError`;
  * request timeout → `TimeoutError`; network/SASL/broker → `ConnectionError`;
  * anything else → `ConnectionError` (retryable) with the kafkajs message.
  */
@@ -48,6 +55,9 @@ export function mapKafkaError(err: unknown, what: string, topic?: string): Parti
   const msg = inner.message ?? e.message ?? '';
   if (type === 'UNKNOWN_TOPIC_OR_PARTITION' || type === 'UNKNOWN_TOPIC_ID') {
     return new TopicNotFoundError(topic ?? inner.topic ?? e.topic ?? '(unknown)', { cause: err });
+  }
+  if ((type !== undefined && TOO_LARGE.has(type)) || TOO_LARGE_TEXT.test(msg)) {
+    return new MessageTooLargeError(`kafka ${what} rejected by the broker as too large (${type ?? name}): ${msg}`, { cause: err });
   }
   if (type !== undefined && REJECTED.has(type)) return new MessageRejectedError(`kafka ${what} rejected by the broker (${type}): ${msg}`, { cause: err });
   if (name === 'KafkaJSRequestTimeoutError') return new TimeoutError(`kafka ${what} timed out: ${msg}`, { cause: err });

@@ -1,4 +1,5 @@
-import type { InboundRecord, LaneHandle, LaneId, LaneSink, TimerHandle } from '@partita/core';
+import { isUtf8 } from 'node:buffer';
+import type { InboundRecord, LaneHandle, LaneId, LaneSink, RawFields, TimerHandle } from '@partita/core';
 
 /**
  * The connector's bookkeeping for one assigned Kafka partition (one lane).
@@ -42,7 +43,13 @@ const decoder = new TextDecoder();
 
 type KafkaHeaderValue = Buffer | string | (Buffer | string)[] | undefined;
 
-/** kafkajs message → `InboundRecord` (key and header values as UTF-8 strings; repeated headers keep the last). */
+/**
+ * kafkajs message → `InboundRecord`. Key and header values become UTF-8
+ * strings; where the bytes are not valid UTF-8 (the string would lose bytes)
+ * the exact bytes are kept in `raw` as well, so retry and dead-letter copies
+ * carry them unchanged. Repeated headers keep the last. A null value (a
+ * tombstone) stays `null`.
+ */
 export function toInboundRecord(message: {
   key: Buffer | null;
   value: Buffer | null;
@@ -51,6 +58,7 @@ export function toInboundRecord(message: {
   timestamp: string;
 }): InboundRecord {
   const headers: Record<string, string> = {};
+  let rawHeaders: Record<string, Uint8Array> | undefined;
   const source = message.headers;
   if (source) {
     for (const k in source) {
@@ -58,13 +66,24 @@ export function toInboundRecord(message: {
       const v = source[k];
       const last = Array.isArray(v) ? v[v.length - 1] : v;
       if (last === undefined) continue;
-      headers[k] = typeof last === 'string' ? last : decoder.decode(last);
+      if (typeof last === 'string') {
+        headers[k] = last;
+        continue;
+      }
+      headers[k] = decoder.decode(last);
+      if (!isUtf8(last)) (rawHeaders ??= {})[k] = last;
     }
   }
+  const key = message.key ?? undefined;
+  const rawKey = key !== undefined && !isUtf8(key) ? key : undefined;
+  const raw: RawFields | undefined = rawKey !== undefined || rawHeaders !== undefined
+    ? { ...(rawKey !== undefined ? { key: rawKey } : {}), ...(rawHeaders !== undefined ? { headers: rawHeaders } : {}) }
+    : undefined;
   return {
-    key: message.key === null || message.key === undefined ? undefined : decoder.decode(message.key),
-    value: message.value ?? new Uint8Array(0),
+    key: key === undefined ? undefined : decoder.decode(key),
+    value: message.value ?? null,
     headers,
+    ...(raw !== undefined ? { raw } : {}),
     offset: message.offset,
     timestamp: Number(message.timestamp),
   };

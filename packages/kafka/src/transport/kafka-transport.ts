@@ -111,10 +111,15 @@ class KafkaTransportImpl implements KafkaTransport {
     for (const r of records) {
       const delayed = r.delayMs !== undefined && r.delayMs > 0 && this.capabilities.nativeDelay;
       const topic = delayed ? retryTopicName(r.topic, tierFor(r.delayMs!, this.opts.retryTiersMs)) : r.topic;
-      const headers: Record<string, string> = { ...r.headers };
+      const headers: Record<string, string | Buffer> = { ...r.headers };
+      // The byte form of a key or header (an inbound record's, copied by the runtime) wins over its string form.
+      const rawHeaders = r.raw?.headers;
+      if (rawHeaders) for (const name of Object.keys(rawHeaders)) headers[name] = toBuffer(rawHeaders[name]!);
       if (delayed) headers[DELIVER_AT_HEADER] = String(now + r.delayMs!);
-      const value = r.value === null ? null : Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength);
-      const msg: KafkaMessage = { key: r.key ?? null, value, headers };
+      // A null value is a tombstone: Kafka's record with no value at all.
+      const value = r.value === null ? null : toBuffer(r.value);
+      const key = r.raw?.key !== undefined ? toBuffer(r.raw.key) : r.key ?? null;
+      const msg: KafkaMessage = { key, value, headers };
       if (r.partition !== undefined && !delayed) msg.partition = r.partition;
       let list = byTopic.get(topic);
       if (!list) byTopic.set(topic, (list = []));
@@ -206,4 +211,9 @@ class KafkaTransportImpl implements KafkaTransport {
     })();
     return this.#closing;
   }
+}
+
+/** A view of `bytes` as a Buffer (no copy). */
+function toBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
