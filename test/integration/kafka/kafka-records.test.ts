@@ -91,9 +91,13 @@ describe.skipIf(kafkaSkipReason !== undefined)('kafka records as bytes', () => {
     const reader = await rawReader([out, `${topic}.retry.500ms`, `${topic}.dlq`]);
     closing.push(reader);
 
-    await until(() => handled.filter((h) => h.key === 'bad').length === 2 && handled.some((h) => h.key === 'gone'), 'the tombstones handled');
+    await until(() => handled.some((h) => h.key === 'bad' && h.attempt === 2) && handled.some((h) => h.key === 'gone'), 'the tombstones handled');
     expect(handled.find((h) => h.key === 'gone')).toEqual({ key: 'gone', value: null, attempt: 1 });
-    expect(handled.filter((h) => h.key === 'bad')).toEqual([{ key: 'bad', value: null, attempt: 1 }, { key: 'bad', value: null, attempt: 2 }]);
+    // At least once: a rebalance while the first attempt is handed off may run attempt 1 again (a duplicate, never a loss).
+    const bad = handled.filter((h) => h.key === 'bad');
+    expect(bad[0]).toEqual({ key: 'bad', value: null, attempt: 1 });
+    expect(bad.at(-1)).toEqual({ key: 'bad', value: null, attempt: 2 });
+    expect(bad.every((h) => h.value === null && (h.attempt === 1 || h.attempt === 2))).toBe(true);
     expect(handled.find((h) => h.key === 'live')?.value).toEqual({ v: 1 });
 
     const published = await until(() => (reader.records.filter((r) => r.topic === out).length === 2 ? reader.records.filter((r) => r.topic === out) : undefined), 'the published records');
