@@ -8,6 +8,7 @@ import type { ResolvedBrokerOptions, ResolvedTopicOptions } from '../options/bro
 import type { DurableStore, RecoveredState } from './durable-store.js';
 import { encodeEntries, scanEntries, type PublishedLike } from './record-codec.js';
 import { SegmentLog, writeAll } from './segment-log.js';
+import { legacyTopicDirName, topicDirName } from './topic-directory.js';
 
 const STAGE_META = '\u0000stage';
 const UNSTAGE = '\u0000unstage';
@@ -17,7 +18,7 @@ const RESOLVED = Promise.resolve();
  * Durable mode on the local file system:
  * `topics.json`, `offsets.log` (committed offsets, one JSON line each,
  * compacted on open), `staged.log` (journal of delayed/prioritised records not
- * yet in a partition log), `logs/t-<topic>/<partition>/` segments, and a
+ * yet in a partition log), `logs/<topicDirName(topic)>/<partition>/` segments, and a
  * `clean` marker written by `close()`.
  */
 export class FileStore implements DurableStore {
@@ -81,19 +82,43 @@ export class FileStore implements DurableStore {
 
   private topicsWritten: { name: string; options: ResolvedTopicOptions }[] | undefined;
 
+  /**
+   * Create the topic's partition directories (synced), then record the topic
+   * in `topics.json` (temp file, fsync, rename): a topic is never recorded
+   * without its directories, so a failure here leaves a state that opens.
+   */
   topicCreated(name: string, options: ResolvedTopicOptions): void {
-    this.topicsWritten ??= [...this.readTopics()];
-    this.topicsWritten.push({ name, options });
+    const dir = this.topicDir(name);
+    try {
+      for (let p = 0; p < options.partitions; p++) mkdirSync(join(dir, String(p)), { recursive: true });
+      syncDir(dir);
+      syncDir(this.path('logs'));
+    } catch (err) {
+      throw new ConnectionError(`durable: cannot create the directory of topic ${JSON.stringify(name)} (${dir}): ${(err as Error).message}; the topic was not created`, { cause: err });
+    }
+    const topics = [...(this.topicsWritten ?? this.readTopics()), { name, options }];
     const p = this.path('topics.json');
-    writeFileSync(`${p}.tmp`, JSON.stringify({ version: 1, topics: this.topicsWritten }, null, 1));
+    writeFileSync(`${p}.tmp`, JSON.stringify({ version: 1, topics }, null, 1));
     const fd = openSync(`${p}.tmp`, 'r');
     fsyncSync(fd);
     closeSync(fd);
     renameSync(`${p}.tmp`, p);
+    this.topicsWritten = topics;
+  }
+
+  /** The topic's directory (see `topicDirName`); a directory of the older `encodeURIComponent` layout is renamed to it. */
+  private topicDir(topic: string): string {
+    const dir = this.path('logs', topicDirName(topic));
+    const legacy = this.path('logs', legacyTopicDirName(topic));
+    if (legacy !== dir && !existsSync(dir) && existsSync(legacy)) {
+      renameSync(legacy, dir);
+      this.o.onWarning(`recovery: moved ${legacy} to ${dir} (the current layout of topic directories)`);
+    }
+    return dir;
   }
 
   recoverPartition(partition: Partition, topic: string): void {
-    const log = new SegmentLog(this.path('logs', `t-${encodeURIComponent(topic)}`, String(partition.index)), {
+    const log = new SegmentLog(join(this.topicDir(topic), String(partition.index)), {
       segmentBytes: this.o.segmentBytes, retentionBytes: this.o.retentionBytes, retentionMs: this.o.retentionMs, warn: this.o.onWarning,
       verifyChecksums: this.o.verifyChecksums === 'always' || !this.cleanShutdown,
       clean: this.cleanShutdown && this.o.verifyChecksums !== 'always',
@@ -294,6 +319,12 @@ export class FileStore implements DurableStore {
     for (const fd of [this.offsetsFd, this.stagedFd]) { fsyncSync(fd); closeSync(fd); }
     if (!this.failure) writeFileSync(this.path('clean'), String(this.o.clock.now()));
   }
+}
+
+/** fsync a directory, so the entries just created in it survive a machine crash. */
+function syncDir(path: string): void {
+  const fd = openSync(path, 'r');
+  try { fsyncSync(fd); } finally { closeSync(fd); }
 }
 
 function stageEntry(topic: string, partition: number, r: StagedRecord) {
