@@ -7,6 +7,8 @@ import { recordBytes, type StagedRecord, type StoredRecord } from '../log/stored
 import type { ResolvedBrokerOptions, ResolvedTopicOptions } from '../options/broker-options.js';
 import type { DurableStore, RecoveredState } from './durable-store.js';
 import { encodeEntries, scanEntries, type PublishedLike } from './record-codec.js';
+import { OffsetsLog } from './offsets-log.js';
+import { syncDirectory } from './scan-file.js';
 import { SegmentLog, writeAll } from './segment-log.js';
 import { legacyTopicDirName, topicDirName } from './topic-directory.js';
 
@@ -17,20 +19,20 @@ const RESOLVED = Promise.resolve();
 /**
  * Durable mode on the local file system:
  * `topics.json`, `offsets.log` (committed offsets, one JSON line each,
- * compacted on open), `staged.log` (journal of delayed/prioritised records not
- * yet in a partition log), `logs/<topicDirName(topic)>/<partition>/` segments, and a
+ * compacted on open and while running: see `OffsetsLog`), `staged.log`
+ * (journal of delayed/prioritised records not yet in a partition log), `logs/<topicDirName(topic)>/<partition>/` segments, and a
  * `clean` marker written by `close()`.
  */
 export class FileStore implements DurableStore {
   private readonly logs = new Map<Partition, SegmentLog>();
-  private readonly offsetsFd: number;
+  private readonly offsetsLog: OffsetsLog;
   private readonly stagedFd: number;
-  private offsetsDirty = false;
   private stagedDirty = false;
   private nextStageId = 1;
   private readonly pendingStaged = new Map<number, { topic: string; partition: number; rec: StagedRecord }>();
-  private readonly recoveredOffsets: RecoveredState['offsets'];
   private syncing: Promise<void> | undefined;
+  /** Runs of `syncDirty` in progress (a replaced offsets file is closed after them). */
+  private readonly syncRuns = new Set<Promise<void>>();
   /** fsync + close of rolled segments' files, running in the thread pool. */
   private readonly retiring = new Set<Promise<void>>();
   private timer: TimerHandle | undefined;
@@ -57,8 +59,7 @@ export class FileStore implements DurableStore {
     this.lossWindowMs = this.cleanShutdown || prev.fsync === 'always' ? 0 : prev.fsync === 'interval' ? prev.fsyncIntervalMs : null;
     if (!this.cleanShutdown) o.onWarning(`recovery: ${dir} was not closed cleanly${prev.fsync === 'always' ? '' : `; it ran with fsync '${prev.fsync}', so publishes acknowledged within the last ${prev.fsync === 'interval' ? `${prev.fsyncIntervalMs} ms` : 'OS flush window'} before a machine crash may be lost`}`);
     writeFileSync(policyPath, JSON.stringify({ fsync: o.fsync, fsyncIntervalMs: o.fsyncIntervalMs }));
-    this.recoveredOffsets = this.loadOffsets();
-    this.offsetsFd = openSync(join(dir, 'offsets.log'), 'a');
+    this.offsetsLog = new OffsetsLog(join(dir, 'offsets.log'), { warn: o.onWarning, retire: (fd) => this.closeAfterSyncs(fd) });
     this.loadStaged();
     this.stagedFd = openSync(join(dir, 'staged.log'), 'a');
     if (o.fsync === 'interval' || Number.isFinite(o.retentionMs) || Number.isFinite(o.retentionBytes)) this.arm();
@@ -91,8 +92,8 @@ export class FileStore implements DurableStore {
     const dir = this.topicDir(name);
     try {
       for (let p = 0; p < options.partitions; p++) mkdirSync(join(dir, String(p)), { recursive: true });
-      syncDir(dir);
-      syncDir(this.path('logs'));
+      syncDirectory(dir);
+      syncDirectory(this.path('logs'));
     } catch (err) {
       throw new ConnectionError(`durable: cannot create the directory of topic ${JSON.stringify(name)} (${dir}): ${(err as Error).message}; the topic was not created`, { cause: err });
     }
@@ -144,28 +145,7 @@ export class FileStore implements DurableStore {
   }
 
   readOffsets(): RecoveredState['offsets'] {
-    return this.recoveredOffsets;
-  }
-
-  private loadOffsets(): RecoveredState['offsets'] {
-    const p = this.path('offsets.log');
-    const latest = new Map<string, { group: string; topic: string; partition: number; entry: CommittedOffset }>();
-    if (existsSync(p)) {
-      const lines = readFileSync(p, 'utf8').split('\n');
-      for (const line of lines) {
-        if (!line) continue;
-        try {
-          const [group, topic, partition, offset, metadata] = JSON.parse(line) as [string, string, number, number, string | null];
-          latest.set(JSON.stringify([group, topic, partition]), { group, topic, partition, entry: { offset, metadata: metadata ?? undefined } });
-        } catch {
-          this.o.onWarning(`recovery: ignored a torn line in ${p}`);
-        }
-      }
-    }
-    const out = [...latest.values()];
-    writeFileSync(`${p}.tmp`, out.map((x) => JSON.stringify([x.group, x.topic, x.partition, x.entry.offset, x.entry.metadata ?? null]) + '\n').join(''));
-    renameSync(`${p}.tmp`, p);
-    return out;
+    return this.offsetsLog.offsets();
   }
 
   private loadStaged(): void {
@@ -230,8 +210,7 @@ export class FileStore implements DurableStore {
   }
 
   committed(group: string, topic: string, partition: number, entry: CommittedOffset): void {
-    this.guard('offset commit', () => writeAll(this.offsetsFd, Buffer.from(JSON.stringify([group, topic, partition, entry.offset, entry.metadata ?? null]) + '\n')));
-    this.offsetsDirty = true;
+    this.guard('offset commit', () => this.offsetsLog.append(group, topic, partition, entry));
   }
 
   flush(): Promise<void> {
@@ -259,13 +238,30 @@ export class FileStore implements DurableStore {
     this.retiring.add(done);
   }
 
+  /** A file replaced by a compaction: close it once the syncs already started on it have finished. */
+  private closeAfterSyncs(fd: number): void {
+    const done = Promise.allSettled([...this.syncRuns]).then(() => {
+      try { closeSync(fd); } catch { /* already closed */ }
+      this.retiring.delete(done);
+    });
+    this.retiring.add(done);
+  }
+
   /** fdatasync every dirty file (group commit: one sync covers every write before it). */
-  private async syncDirty(): Promise<void> {
+  private syncDirty(): Promise<void> {
+    const run = this.syncDirtyFiles();
+    this.syncRuns.add(run);
+    const forget = (): void => { this.syncRuns.delete(run); };
+    run.then(forget, forget);
+    return run;
+  }
+
+  private async syncDirtyFiles(): Promise<void> {
     // files of segments rolled before now: their sync started at the roll
     const retiring = this.retiring.size > 0 ? Promise.all(this.retiring) : undefined;
     const fds: number[] = [];
     for (const log of this.logs.values()) if (log.dirty && log.fd >= 0) { log.dirty = false; fds.push(log.fd); }
-    if (this.offsetsDirty) { this.offsetsDirty = false; fds.push(this.offsetsFd); }
+    if (this.offsetsLog.dirty) { this.offsetsLog.dirty = false; fds.push(this.offsetsLog.fd); }
     if (this.stagedDirty) { this.stagedDirty = false; fds.push(this.stagedFd); }
     await Promise.all(fds.map((fd) => new Promise<void>((resolve, reject) => fdatasync(fd, (err) => {
       if (err && !this.closed) { this.failure = err; reject(new ConnectionError(`fsync failed: ${err.message}`, { cause: err })); } else resolve();
@@ -316,15 +312,11 @@ export class FileStore implements DurableStore {
     while (this.retiring.size > 0) await Promise.all(this.retiring);
     this.closed = true;
     for (const l of this.logs.values()) l.close();
-    for (const fd of [this.offsetsFd, this.stagedFd]) { fsyncSync(fd); closeSync(fd); }
+    this.offsetsLog.close();
+    fsyncSync(this.stagedFd);
+    closeSync(this.stagedFd);
     if (!this.failure) writeFileSync(this.path('clean'), String(this.o.clock.now()));
   }
-}
-
-/** fsync a directory, so the entries just created in it survive a machine crash. */
-function syncDir(path: string): void {
-  const fd = openSync(path, 'r');
-  try { fsyncSync(fd); } finally { closeSync(fd); }
 }
 
 function stageEntry(topic: string, partition: number, r: StagedRecord) {
