@@ -8,9 +8,8 @@ import type { ResolvedBrokerOptions, ResolvedTopicOptions } from '../options/bro
 import type { DurableStore, RecoveredState } from './durable-store.js';
 import { encodeEntries, scanEntries, type PublishedLike } from './record-codec.js';
 import { OffsetsLog } from './offsets-log.js';
-import { syncDirectory } from './scan-file.js';
 import { SegmentLog, writeAll } from './segment-log.js';
-import { legacyTopicDirName, topicDirName } from './topic-directory.js';
+import { createTopicDirectories, topicDirectory } from './topic-directory.js';
 
 const STAGE_META = '\u0000stage';
 const UNSTAGE = '\u0000unstage';
@@ -91,9 +90,7 @@ export class FileStore implements DurableStore {
   topicCreated(name: string, options: ResolvedTopicOptions): void {
     const dir = this.topicDir(name);
     try {
-      for (let p = 0; p < options.partitions; p++) mkdirSync(join(dir, String(p)), { recursive: true });
-      syncDirectory(dir);
-      syncDirectory(this.path('logs'));
+      createTopicDirectories(dir, options.partitions);
     } catch (err) {
       throw new ConnectionError(`durable: cannot create the directory of topic ${JSON.stringify(name)} (${dir}): ${(err as Error).message}; the topic was not created`, { cause: err });
     }
@@ -107,15 +104,8 @@ export class FileStore implements DurableStore {
     this.topicsWritten = topics;
   }
 
-  /** The topic's directory (see `topicDirName`); a directory of the older `encodeURIComponent` layout is renamed to it. */
   private topicDir(topic: string): string {
-    const dir = this.path('logs', topicDirName(topic));
-    const legacy = this.path('logs', legacyTopicDirName(topic));
-    if (legacy !== dir && !existsSync(dir) && existsSync(legacy)) {
-      renameSync(legacy, dir);
-      this.o.onWarning(`recovery: moved ${legacy} to ${dir} (the current layout of topic directories)`);
-    }
-    return dir;
+    return topicDirectory(this.path('logs'), topic, this.o.onWarning);
   }
 
   recoverPartition(partition: Partition, topic: string): void {

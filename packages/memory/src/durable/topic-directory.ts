@@ -1,4 +1,7 @@
 import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import { syncDirectory } from './scan-file.js';
 
 /** Encoded names longer than this get a readable prefix and a hash instead. */
 const MAX_PLAIN = 120;
@@ -37,4 +40,25 @@ export function topicDirName(topic: string): string {
 /** The directory name releases before this encoding used (`t-` + `encodeURIComponent`), read for migration. */
 export function legacyTopicDirName(topic: string): string {
   return `t-${encodeURIComponent(topic)}`;
+}
+
+/**
+ * A topic's directory under `logsDir` (see `topicDirName`). A directory of
+ * the older layout (`legacyTopicDirName`) is renamed to it, with a warning.
+ */
+export function topicDirectory(logsDir: string, topic: string, warn: (message: string) => void): string {
+  const dir = join(logsDir, topicDirName(topic));
+  const legacy = join(logsDir, legacyTopicDirName(topic));
+  if (legacy !== dir && !existsSync(dir) && existsSync(legacy)) {
+    renameSync(legacy, dir);
+    warn(`recovery: moved ${legacy} to ${dir} (the current layout of topic directories)`);
+  }
+  return dir;
+}
+
+/** Create a topic's partition directories and sync them and their parents, before the topic is recorded anywhere. */
+export function createTopicDirectories(dir: string, partitions: number): void {
+  for (let p = 0; p < partitions; p++) mkdirSync(join(dir, String(p)), { recursive: true });
+  syncDirectory(dir);
+  syncDirectory(join(dir, '..'));
 }
