@@ -1,11 +1,12 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InvalidTopicError } from '@partita/core';
+import { InvalidTopicError, type SubscriptionSpec } from '@partita/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMemoryBroker } from '../broker/create-memory-broker.js';
 import type { MemoryBroker } from '../broker/memory-broker.js';
-import { dec, enc } from '../testing-support/recording-sink.test-support.js';
+import { dec, enc, recordingSink } from '../testing-support/recording-sink.test-support.js';
+import { memoryTransport } from '../transport/memory-transport.js';
 import { topicDirName } from './topic-directory.js';
 
 const dirs: string[] = [];
@@ -75,10 +76,16 @@ describe('durable mode: topic names', () => {
     await b.close();
   });
 
-  it('the in-memory broker refuses the same names', async () => {
+  it('the in-memory broker refuses the same names, on publish and on subscribe', async () => {
     const b = createMemoryBroker();
-    for (const [what, name] of REFUSED) await expect(b.publish({ topic: name, value: enc('x') }), what).rejects.toThrow(InvalidTopicError);
+    const transport = memoryTransport(b);
+    for (const [what, name] of REFUSED) {
+      await expect(b.publish({ topic: name, value: enc('x') }), what).rejects.toThrow(InvalidTopicError);
+      const spec: SubscriptionSpec = { group: 'g', topic: name, handler: 'h', maxInFlight: 1, timeoutMs: 1000, maxAttempts: 1, startFrom: 'earliest' };
+      await expect(transport.subscribe(spec, recordingSink().sink), what).rejects.toThrow(InvalidTopicError);
+    }
     expect(b.topics()).toEqual([]);
+    await transport.close();
     await b.close();
   });
 
