@@ -3,32 +3,29 @@ import { join } from 'node:path';
 import { ConnectionError, type TimerHandle } from '@partita/core';
 import type { CommittedOffset } from '../group/group-coordinator.js';
 import type { Partition } from '../log/partition.js';
-import { recordBytes, type StagedRecord, type StoredRecord } from '../log/stored-record.js';
+import type { StagedRecord, StoredRecord } from '../log/stored-record.js';
 import type { ResolvedBrokerOptions, ResolvedTopicOptions } from '../options/broker-options.js';
 import type { DurableStore, RecoveredState } from './durable-store.js';
-import { encodeEntries, scanEntries, type PublishedLike } from './record-codec.js';
 import { OffsetsLog } from './offsets-log.js';
-import { SegmentLog, writeAll } from './segment-log.js';
+import type { PublishedLike } from './record-codec.js';
+import { SegmentLog } from './segment-log.js';
+import { StagingJournal } from './staging-journal.js';
 import { createTopicDirectories, topicDirectory } from './topic-directory.js';
 
-const STAGE_META = '\u0000stage';
-const UNSTAGE = '\u0000unstage';
 const RESOLVED = Promise.resolve();
 
 /**
  * Durable mode on the local file system:
  * `topics.json`, `offsets.log` (committed offsets, one JSON line each,
  * compacted on open and while running: see `OffsetsLog`), `staged.log`
- * (journal of delayed/prioritised records not yet in a partition log), `logs/<topicDirName(topic)>/<partition>/` segments, and a
+ * (journal of delayed/prioritised records not yet in a partition log, likewise
+ * compacted: see `StagingJournal`), `logs/<topicDirName(topic)>/<partition>/` segments, and a
  * `clean` marker written by `close()`.
  */
 export class FileStore implements DurableStore {
   private readonly logs = new Map<Partition, SegmentLog>();
   private readonly offsetsLog: OffsetsLog;
-  private readonly stagedFd: number;
-  private stagedDirty = false;
-  private nextStageId = 1;
-  private readonly pendingStaged = new Map<number, { topic: string; partition: number; rec: StagedRecord }>();
+  private readonly staging: StagingJournal;
   private syncing: Promise<void> | undefined;
   /** Runs of `syncDirty` in progress (a replaced offsets file is closed after them). */
   private readonly syncRuns = new Set<Promise<void>>();
@@ -59,8 +56,7 @@ export class FileStore implements DurableStore {
     if (!this.cleanShutdown) o.onWarning(`recovery: ${dir} was not closed cleanly${prev.fsync === 'always' ? '' : `; it ran with fsync '${prev.fsync}', so publishes acknowledged within the last ${prev.fsync === 'interval' ? `${prev.fsyncIntervalMs} ms` : 'OS flush window'} before a machine crash may be lost`}`);
     writeFileSync(policyPath, JSON.stringify({ fsync: o.fsync, fsyncIntervalMs: o.fsyncIntervalMs }));
     this.offsetsLog = new OffsetsLog(join(dir, 'offsets.log'), { warn: o.onWarning, retire: (fd) => this.closeAfterSyncs(fd) });
-    this.loadStaged();
-    this.stagedFd = openSync(join(dir, 'staged.log'), 'a');
+    this.staging = new StagingJournal(join(dir, 'staged.log'), { warn: o.onWarning, retire: (fd) => this.closeAfterSyncs(fd) });
     if (o.fsync === 'interval' || Number.isFinite(o.retentionMs) || Number.isFinite(o.retentionBytes)) this.arm();
   }
 
@@ -121,10 +117,7 @@ export class FileStore implements DurableStore {
     partition.cold = log;
     this.truncatedBytes += report.truncatedBytes;
     this.problems.push(...report.problems);
-    for (const [id, s] of this.pendingStaged) {
-      if (s.topic === topic && s.partition === partition.index) partition.restoreStaged(s.rec);
-      void id;
-    }
+    for (const rec of this.staging.waiting(topic, partition.index)) partition.restoreStaged(rec);
     this.retention(partition);
   }
 
@@ -136,31 +129,6 @@ export class FileStore implements DurableStore {
 
   readOffsets(): RecoveredState['offsets'] {
     return this.offsetsLog.offsets();
-  }
-
-  private loadStaged(): void {
-    const p = this.path('staged.log');
-    if (!existsSync(p)) return;
-    const buf = readFileSync(p);
-    const res = scanEntries(buf, (e) => {
-      if (e.headers[UNSTAGE] !== undefined) {
-        const ids = new Float64Array(e.value.buffer.slice(e.value.byteOffset, e.value.byteOffset + e.value.byteLength));
-        for (const id of ids) this.pendingStaged.delete(id);
-        return;
-      }
-      const [topic, partition, dueAt] = JSON.parse(e.headers[STAGE_META]!) as [string, number, number];
-      const headers = { ...e.headers };
-      delete headers[STAGE_META];
-      const value = Uint8Array.prototype.slice.call(e.value);
-      const rec: StagedRecord = { key: e.key, value, headers, priority: e.priority, expiresAt: e.expiresAt, dueAt, bytes: recordBytes(e.key, value, headers), publishedAt: e.timestamp, stageId: e.offset };
-      this.pendingStaged.set(e.offset, { topic, partition, rec });
-      this.nextStageId = Math.max(this.nextStageId, e.offset + 1);
-    });
-    if (res.problem) this.o.onWarning(`recovery: ${p}: ${res.problem} at byte ${res.validBytes}; ignored the rest`);
-    const live = [...this.pendingStaged.values()];
-    const out = live.length ? encodeEntries(live.map((s) => stageEntry(s.topic, s.partition, s.rec))) : Buffer.alloc(0);
-    writeFileSync(`${p}.tmp`, out);
-    renameSync(`${p}.tmp`, p);
   }
 
   private guard<T>(what: string, fn: () => T): T {
@@ -188,15 +156,11 @@ export class FileStore implements DurableStore {
   }
 
   staged(partition: Partition, record: StagedRecord): void {
-    record.stageId = this.nextStageId++;
-    this.guard('staging', () => writeAll(this.stagedFd, encodeEntries([stageEntry(partition.topic, partition.index, record)])));
-    this.stagedDirty = true;
+    this.guard('staging', () => this.staging.staged(partition.topic, partition.index, record));
   }
 
   unstaged(_partition: Partition, records: readonly StagedRecord[]): void {
-    const ids = Float64Array.from(records, (r) => r.stageId);
-    this.guard('staging', () => writeAll(this.stagedFd, encodeEntries([{ offset: 0, timestamp: 0, expiresAt: 0, priority: 0, key: undefined, headers: { [UNSTAGE]: '1' }, value: new Uint8Array(ids.buffer) }])));
-    this.stagedDirty = true;
+    this.guard('staging', () => this.staging.unstaged(records));
   }
 
   committed(group: string, topic: string, partition: number, entry: CommittedOffset): void {
@@ -252,7 +216,7 @@ export class FileStore implements DurableStore {
     const fds: number[] = [];
     for (const log of this.logs.values()) if (log.dirty && log.fd >= 0) { log.dirty = false; fds.push(log.fd); }
     if (this.offsetsLog.dirty) { this.offsetsLog.dirty = false; fds.push(this.offsetsLog.fd); }
-    if (this.stagedDirty) { this.stagedDirty = false; fds.push(this.stagedFd); }
+    if (this.staging.dirty) { this.staging.dirty = false; fds.push(this.staging.fd); }
     await Promise.all(fds.map((fd) => new Promise<void>((resolve, reject) => fdatasync(fd, (err) => {
       if (err && !this.closed) { this.failure = err; reject(new ConnectionError(`fsync failed: ${err.message}`, { cause: err })); } else resolve();
     }))));
@@ -303,12 +267,7 @@ export class FileStore implements DurableStore {
     this.closed = true;
     for (const l of this.logs.values()) l.close();
     this.offsetsLog.close();
-    fsyncSync(this.stagedFd);
-    closeSync(this.stagedFd);
+    this.staging.close();
     if (!this.failure) writeFileSync(this.path('clean'), String(this.o.clock.now()));
   }
-}
-
-function stageEntry(topic: string, partition: number, r: StagedRecord) {
-  return { offset: r.stageId, timestamp: r.publishedAt, expiresAt: r.expiresAt, priority: r.priority, key: r.key, headers: { ...r.headers, [STAGE_META]: JSON.stringify([topic, partition, r.dueAt]) }, value: r.value };
 }
