@@ -1,7 +1,8 @@
 export {
   PartitaError, ConfigError, ClosedError, TimeoutError, TopicNotFoundError, MessageRejectedError, MessageTooLargeError,
-  MaxRetriesExceededError, DecodeError, BackpressureError, ConnectionError, NonRetryableError, isRetryable,
+  MaxRetriesExceededError, DecodeError, BackpressureError, ConnectionError, NonRetryableError, InvalidTopicError, isRetryable,
 } from './errors/partita-error.js';
+export { validateTopicName, TOPIC_NAME_MAX_BYTES, type TopicNameRules } from './topic/topic-name.js';
 export type { Message, PublishMessage, Headers } from './message/message.js';
 export { jsonCodec, decodeWith } from './codec/codec.js';
 export type { Codec } from './codec/codec.js';

@@ -43,6 +43,30 @@ export class TopicNotFoundError extends PartitaError {
   }
 }
 
+/**
+ * A topic name breaks a naming rule (see docs/configuration.md "Topic
+ * names"). Never retryable: the same name fails the same way every time.
+ * The message names the topic, the rule and the fix.
+ */
+export class InvalidTopicError extends PartitaError {
+  /** The refused name (as given; it may be very long). */
+  readonly topic: unknown;
+  /** The rule the name breaks, e.g. "at most 249 bytes in UTF-8". */
+  readonly rule: string;
+  constructor(topic: unknown, rule: string, fix: string, options: { cause?: unknown } = {}) {
+    super('ERR_INVALID_TOPIC', `invalid topic name ${describeTopic(topic)}: ${rule}; ${fix} (see docs/configuration.md "Topic names")`, { ...options, retryable: false });
+    this.topic = topic;
+    this.rule = rule;
+  }
+}
+
+/** A topic name for a message: JSON-quoted (control characters visible), long names shortened. */
+function describeTopic(topic: unknown): string {
+  if (typeof topic !== 'string') return `(${topic === null ? 'null' : typeof topic})`;
+  const shown = topic.length > 80 ? `${topic.slice(0, 60)}…${topic.slice(-10)}` : topic;
+  return JSON.stringify(shown);
+}
+
 /** The broker refused a message (too large, invalid, policy). */
 export class MessageRejectedError extends PartitaError {
   constructor(message: string, options: { cause?: unknown; code?: string } = {}) {

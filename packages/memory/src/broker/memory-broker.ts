@@ -1,4 +1,4 @@
-import { BackpressureError, ClosedError, TopicNotFoundError, type Headers, type HealthReport } from '@partita/core';
+import { BackpressureError, ClosedError, TopicNotFoundError, validateTopicName, type Headers, type HealthReport } from '@partita/core';
 import { DeadLetterStore, type DeadLetter, type DeadLetterFilter, type DeadLetterStats } from '../dead-letter/dead-letter-store.js';
 import type { DurableStore } from '../durable/durable-store.js';
 import { GroupCoordinator, type CommittedOffset } from '../group/group-coordinator.js';
@@ -87,6 +87,7 @@ export class MemoryBroker {
   }
 
   private addTopic(name: string, options: ReturnType<typeof resolveTopicOptions>, persist: boolean): Topic {
+    if (persist) validateTopicName(name);
     const topic = new Topic(name, options, this.options.clock, this.usage, this.hooks);
     if (persist) this.durable?.topicCreated(name, options);
     if (this.durable) for (const p of topic.partitions) this.durable.recoverPartition(p, name);

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createMemoryBroker } from '../broker/create-memory-broker.js';
 import type { MemoryBroker } from '../broker/memory-broker.js';
 import { dec, enc, waitFor } from '../testing-support/recording-sink.test-support.js';
+import { topicDirName } from './topic-directory.js';
 
 const dirs: string[] = [];
 const tmp = (): string => {
@@ -25,7 +26,7 @@ const drain = (b: MemoryBroker, topic: string, partition = 0, group = `reader-${
     out.push(...recs.map((r) => dec(r.value)));
   }
 };
-const segDir = (dir: string, topic: string, p = 0): string => join(dir, 'logs', `t-${encodeURIComponent(topic)}`, String(p));
+const segDir = (dir: string, topic: string, p = 0): string => join(dir, 'logs', topicDirName(topic), String(p));
 
 describe('durable mode', () => {
   it('replays records, headers, keys, topics, committed offsets with metadata and staged records after a restart', async () => {

@@ -3,33 +3,32 @@ import { join } from 'node:path';
 import { ConnectionError, type TimerHandle } from '@partita/core';
 import type { CommittedOffset } from '../group/group-coordinator.js';
 import type { Partition } from '../log/partition.js';
-import { recordBytes, type StagedRecord, type StoredRecord } from '../log/stored-record.js';
+import type { StagedRecord, StoredRecord } from '../log/stored-record.js';
 import type { ResolvedBrokerOptions, ResolvedTopicOptions } from '../options/broker-options.js';
 import type { DurableStore, RecoveredState } from './durable-store.js';
-import { encodeEntries, scanEntries, type PublishedLike } from './record-codec.js';
-import { SegmentLog, writeAll } from './segment-log.js';
+import { OffsetsLog } from './offsets-log.js';
+import type { PublishedLike } from './record-codec.js';
+import { SegmentLog } from './segment-log.js';
+import { StagingJournal } from './staging-journal.js';
+import { createTopicDirectories, topicDirectory } from './topic-directory.js';
 
-const STAGE_META = '\u0000stage';
-const UNSTAGE = '\u0000unstage';
 const RESOLVED = Promise.resolve();
 
 /**
  * Durable mode on the local file system:
  * `topics.json`, `offsets.log` (committed offsets, one JSON line each,
- * compacted on open), `staged.log` (journal of delayed/prioritised records not
- * yet in a partition log), `logs/t-<topic>/<partition>/` segments, and a
+ * compacted on open and while running: see `OffsetsLog`), `staged.log`
+ * (journal of delayed/prioritised records not yet in a partition log, likewise
+ * compacted: see `StagingJournal`), `logs/<topicDirName(topic)>/<partition>/` segments, and a
  * `clean` marker written by `close()`.
  */
 export class FileStore implements DurableStore {
   private readonly logs = new Map<Partition, SegmentLog>();
-  private readonly offsetsFd: number;
-  private readonly stagedFd: number;
-  private offsetsDirty = false;
-  private stagedDirty = false;
-  private nextStageId = 1;
-  private readonly pendingStaged = new Map<number, { topic: string; partition: number; rec: StagedRecord }>();
-  private readonly recoveredOffsets: RecoveredState['offsets'];
+  private readonly offsetsLog: OffsetsLog;
+  private readonly staging: StagingJournal;
   private syncing: Promise<void> | undefined;
+  /** Runs of `syncDirty` in progress (a replaced offsets file is closed after them). */
+  private readonly syncRuns = new Set<Promise<void>>();
   /** fsync + close of rolled segments' files, running in the thread pool. */
   private readonly retiring = new Set<Promise<void>>();
   private timer: TimerHandle | undefined;
@@ -56,10 +55,8 @@ export class FileStore implements DurableStore {
     this.lossWindowMs = this.cleanShutdown || prev.fsync === 'always' ? 0 : prev.fsync === 'interval' ? prev.fsyncIntervalMs : null;
     if (!this.cleanShutdown) o.onWarning(`recovery: ${dir} was not closed cleanly${prev.fsync === 'always' ? '' : `; it ran with fsync '${prev.fsync}', so publishes acknowledged within the last ${prev.fsync === 'interval' ? `${prev.fsyncIntervalMs} ms` : 'OS flush window'} before a machine crash may be lost`}`);
     writeFileSync(policyPath, JSON.stringify({ fsync: o.fsync, fsyncIntervalMs: o.fsyncIntervalMs }));
-    this.recoveredOffsets = this.loadOffsets();
-    this.offsetsFd = openSync(join(dir, 'offsets.log'), 'a');
-    this.loadStaged();
-    this.stagedFd = openSync(join(dir, 'staged.log'), 'a');
+    this.offsetsLog = new OffsetsLog(join(dir, 'offsets.log'), { warn: o.onWarning, retire: (fd) => this.closeAfterSyncs(fd) });
+    this.staging = new StagingJournal(join(dir, 'staged.log'), { warn: o.onWarning, retire: (fd) => this.closeAfterSyncs(fd) });
     if (o.fsync === 'interval' || Number.isFinite(o.retentionMs) || Number.isFinite(o.retentionBytes)) this.arm();
   }
 
@@ -81,19 +78,34 @@ export class FileStore implements DurableStore {
 
   private topicsWritten: { name: string; options: ResolvedTopicOptions }[] | undefined;
 
+  /**
+   * Create the topic's partition directories (synced), then record the topic
+   * in `topics.json` (temp file, fsync, rename): a topic is never recorded
+   * without its directories, so a failure here leaves a state that opens.
+   */
   topicCreated(name: string, options: ResolvedTopicOptions): void {
-    this.topicsWritten ??= [...this.readTopics()];
-    this.topicsWritten.push({ name, options });
+    const dir = this.topicDir(name);
+    try {
+      createTopicDirectories(dir, options.partitions);
+    } catch (err) {
+      throw new ConnectionError(`durable: cannot create the directory of topic ${JSON.stringify(name)} (${dir}): ${(err as Error).message}; the topic was not created`, { cause: err });
+    }
+    const topics = [...(this.topicsWritten ?? this.readTopics()), { name, options }];
     const p = this.path('topics.json');
-    writeFileSync(`${p}.tmp`, JSON.stringify({ version: 1, topics: this.topicsWritten }, null, 1));
+    writeFileSync(`${p}.tmp`, JSON.stringify({ version: 1, topics }, null, 1));
     const fd = openSync(`${p}.tmp`, 'r');
     fsyncSync(fd);
     closeSync(fd);
     renameSync(`${p}.tmp`, p);
+    this.topicsWritten = topics;
+  }
+
+  private topicDir(topic: string): string {
+    return topicDirectory(this.path('logs'), topic, this.o.onWarning);
   }
 
   recoverPartition(partition: Partition, topic: string): void {
-    const log = new SegmentLog(this.path('logs', `t-${encodeURIComponent(topic)}`, String(partition.index)), {
+    const log = new SegmentLog(join(this.topicDir(topic), String(partition.index)), {
       segmentBytes: this.o.segmentBytes, retentionBytes: this.o.retentionBytes, retentionMs: this.o.retentionMs, warn: this.o.onWarning,
       verifyChecksums: this.o.verifyChecksums === 'always' || !this.cleanShutdown,
       clean: this.cleanShutdown && this.o.verifyChecksums !== 'always',
@@ -105,10 +117,7 @@ export class FileStore implements DurableStore {
     partition.cold = log;
     this.truncatedBytes += report.truncatedBytes;
     this.problems.push(...report.problems);
-    for (const [id, s] of this.pendingStaged) {
-      if (s.topic === topic && s.partition === partition.index) partition.restoreStaged(s.rec);
-      void id;
-    }
+    for (const rec of this.staging.waiting(topic, partition.index)) partition.restoreStaged(rec);
     this.retention(partition);
   }
 
@@ -119,53 +128,7 @@ export class FileStore implements DurableStore {
   }
 
   readOffsets(): RecoveredState['offsets'] {
-    return this.recoveredOffsets;
-  }
-
-  private loadOffsets(): RecoveredState['offsets'] {
-    const p = this.path('offsets.log');
-    const latest = new Map<string, { group: string; topic: string; partition: number; entry: CommittedOffset }>();
-    if (existsSync(p)) {
-      const lines = readFileSync(p, 'utf8').split('\n');
-      for (const line of lines) {
-        if (!line) continue;
-        try {
-          const [group, topic, partition, offset, metadata] = JSON.parse(line) as [string, string, number, number, string | null];
-          latest.set(JSON.stringify([group, topic, partition]), { group, topic, partition, entry: { offset, metadata: metadata ?? undefined } });
-        } catch {
-          this.o.onWarning(`recovery: ignored a torn line in ${p}`);
-        }
-      }
-    }
-    const out = [...latest.values()];
-    writeFileSync(`${p}.tmp`, out.map((x) => JSON.stringify([x.group, x.topic, x.partition, x.entry.offset, x.entry.metadata ?? null]) + '\n').join(''));
-    renameSync(`${p}.tmp`, p);
-    return out;
-  }
-
-  private loadStaged(): void {
-    const p = this.path('staged.log');
-    if (!existsSync(p)) return;
-    const buf = readFileSync(p);
-    const res = scanEntries(buf, (e) => {
-      if (e.headers[UNSTAGE] !== undefined) {
-        const ids = new Float64Array(e.value.buffer.slice(e.value.byteOffset, e.value.byteOffset + e.value.byteLength));
-        for (const id of ids) this.pendingStaged.delete(id);
-        return;
-      }
-      const [topic, partition, dueAt] = JSON.parse(e.headers[STAGE_META]!) as [string, number, number];
-      const headers = { ...e.headers };
-      delete headers[STAGE_META];
-      const value = Uint8Array.prototype.slice.call(e.value);
-      const rec: StagedRecord = { key: e.key, value, headers, priority: e.priority, expiresAt: e.expiresAt, dueAt, bytes: recordBytes(e.key, value, headers), publishedAt: e.timestamp, stageId: e.offset };
-      this.pendingStaged.set(e.offset, { topic, partition, rec });
-      this.nextStageId = Math.max(this.nextStageId, e.offset + 1);
-    });
-    if (res.problem) this.o.onWarning(`recovery: ${p}: ${res.problem} at byte ${res.validBytes}; ignored the rest`);
-    const live = [...this.pendingStaged.values()];
-    const out = live.length ? encodeEntries(live.map((s) => stageEntry(s.topic, s.partition, s.rec))) : Buffer.alloc(0);
-    writeFileSync(`${p}.tmp`, out);
-    renameSync(`${p}.tmp`, p);
+    return this.offsetsLog.offsets();
   }
 
   private guard<T>(what: string, fn: () => T): T {
@@ -193,20 +156,15 @@ export class FileStore implements DurableStore {
   }
 
   staged(partition: Partition, record: StagedRecord): void {
-    record.stageId = this.nextStageId++;
-    this.guard('staging', () => writeAll(this.stagedFd, encodeEntries([stageEntry(partition.topic, partition.index, record)])));
-    this.stagedDirty = true;
+    this.guard('staging', () => this.staging.staged(partition.topic, partition.index, record));
   }
 
   unstaged(_partition: Partition, records: readonly StagedRecord[]): void {
-    const ids = Float64Array.from(records, (r) => r.stageId);
-    this.guard('staging', () => writeAll(this.stagedFd, encodeEntries([{ offset: 0, timestamp: 0, expiresAt: 0, priority: 0, key: undefined, headers: { [UNSTAGE]: '1' }, value: new Uint8Array(ids.buffer) }])));
-    this.stagedDirty = true;
+    this.guard('staging', () => this.staging.unstaged(records));
   }
 
   committed(group: string, topic: string, partition: number, entry: CommittedOffset): void {
-    this.guard('offset commit', () => writeAll(this.offsetsFd, Buffer.from(JSON.stringify([group, topic, partition, entry.offset, entry.metadata ?? null]) + '\n')));
-    this.offsetsDirty = true;
+    this.guard('offset commit', () => this.offsetsLog.append(group, topic, partition, entry));
   }
 
   flush(): Promise<void> {
@@ -234,14 +192,31 @@ export class FileStore implements DurableStore {
     this.retiring.add(done);
   }
 
+  /** A file replaced by a compaction: close it once the syncs already started on it have finished. */
+  private closeAfterSyncs(fd: number): void {
+    const done = Promise.allSettled([...this.syncRuns]).then(() => {
+      try { closeSync(fd); } catch { /* already closed */ }
+      this.retiring.delete(done);
+    });
+    this.retiring.add(done);
+  }
+
   /** fdatasync every dirty file (group commit: one sync covers every write before it). */
-  private async syncDirty(): Promise<void> {
+  private syncDirty(): Promise<void> {
+    const run = this.syncDirtyFiles();
+    this.syncRuns.add(run);
+    const forget = (): void => { this.syncRuns.delete(run); };
+    run.then(forget, forget);
+    return run;
+  }
+
+  private async syncDirtyFiles(): Promise<void> {
     // files of segments rolled before now: their sync started at the roll
     const retiring = this.retiring.size > 0 ? Promise.all(this.retiring) : undefined;
     const fds: number[] = [];
     for (const log of this.logs.values()) if (log.dirty && log.fd >= 0) { log.dirty = false; fds.push(log.fd); }
-    if (this.offsetsDirty) { this.offsetsDirty = false; fds.push(this.offsetsFd); }
-    if (this.stagedDirty) { this.stagedDirty = false; fds.push(this.stagedFd); }
+    if (this.offsetsLog.dirty) { this.offsetsLog.dirty = false; fds.push(this.offsetsLog.fd); }
+    if (this.staging.dirty) { this.staging.dirty = false; fds.push(this.staging.fd); }
     await Promise.all(fds.map((fd) => new Promise<void>((resolve, reject) => fdatasync(fd, (err) => {
       if (err && !this.closed) { this.failure = err; reject(new ConnectionError(`fsync failed: ${err.message}`, { cause: err })); } else resolve();
     }))));
@@ -291,11 +266,8 @@ export class FileStore implements DurableStore {
     while (this.retiring.size > 0) await Promise.all(this.retiring);
     this.closed = true;
     for (const l of this.logs.values()) l.close();
-    for (const fd of [this.offsetsFd, this.stagedFd]) { fsyncSync(fd); closeSync(fd); }
+    this.offsetsLog.close();
+    this.staging.close();
     if (!this.failure) writeFileSync(this.path('clean'), String(this.o.clock.now()));
   }
-}
-
-function stageEntry(topic: string, partition: number, r: StagedRecord) {
-  return { offset: r.stageId, timestamp: r.publishedAt, expiresAt: r.expiresAt, priority: r.priority, key: r.key, headers: { ...r.headers, [STAGE_META]: JSON.stringify([topic, partition, r.dueAt]) }, value: r.value };
 }

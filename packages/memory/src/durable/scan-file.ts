@@ -1,4 +1,4 @@
-import { closeSync, openSync, readSync, statSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readSync, statSync, writeSync } from 'node:fs';
 import { FRAME_HEADER, scanEntries, type LogEntry } from './record-codec.js';
 
 const SCAN_CHUNK = 8 * 1024 * 1024;
@@ -51,3 +51,9 @@ export function writeAll(fd: number, buf: Uint8Array): void {
   while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
 }
 
+
+/** fsync a directory, so entries just created or renamed in it survive a machine crash. */
+export function syncDirectory(path: string): void {
+  const fd = openSync(path, 'r');
+  try { fsyncSync(fd); } finally { closeSync(fd); }
+}
