@@ -92,3 +92,11 @@ describe('createApp applies the PARTITA_* environment (explicit option > env > d
     expect(() => createApp({ transport: createLaneTransport(), logger: silent, env: { PARTITA_RETRY_MAX_ATTEMPTS: 'many' } })).toThrow(/PARTITA_RETRY_MAX_ATTEMPTS/);
   });
 });
+
+describe('createConsoleLogger', () => {
+  it('a bad level is a ConfigError naming the option', async () => {
+    const { createConsoleLogger } = await import('../index.js');
+    expect(() => createConsoleLogger({ level: 'loud' as never })).toThrow(ConfigError);
+    expect(() => createConsoleLogger({ level: 'loud' as never })).toThrow(/option "level"/);
+  });
+});

@@ -10,10 +10,10 @@ describe('resolveKafkaOptions', () => {
   });
   it('rejects bad brokers, acks with idempotence, bad tiers and heartbeats naming the option', () => {
     expect(() => resolveKafkaOptions({ brokers: [] })).toThrow(/"brokers"/);
-    expect(() => resolveKafkaOptions({ brokers: ['nohost'] })).toThrow(TypeError);
+    expect(() => resolveKafkaOptions({ brokers: ['nohost'] })).toThrow(ConfigError);
     expect(() => resolveKafkaOptions({ brokers: ['h:1'], acks: 1 })).toThrow(/"acks".*idempotent/);
     expect(() => resolveKafkaOptions({ brokers: ['h:1'], retryTiersMs: [1000, 1000] })).toThrow(/retryTiersMs/);
-    expect(() => resolveKafkaOptions({ brokers: ['h:1'], partitions: 0 })).toThrow(RangeError);
+    expect(() => resolveKafkaOptions({ brokers: ['h:1'], partitions: 0 })).toThrow(ConfigError);
     expect(() => resolveKafkaOptions({ brokers: ['h:1'], sessionTimeoutMs: 6000, heartbeatIntervalMs: 6000 })).toThrow(/heartbeatIntervalMs/);
     expect(() => resolveKafkaOptions({ brokers: ['h:1'], sasl: { mechanism: 'oauth' as never, username: 'u', password: 'p' } })).toThrow(/sasl.mechanism/);
   });

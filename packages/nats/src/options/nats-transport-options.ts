@@ -120,29 +120,29 @@ export interface ResolvedNatsOptions {
 function int(name: string, v: number | undefined, def: number, min: number, allowMinusOne = false): number {
   if (v === undefined) return def;
   if (!Number.isInteger(v) || (v < min && !(allowMinusOne && v === -1))) {
-    throw new RangeError(`natsTransport: option "${name}" must be an integer >= ${min}${allowMinusOne ? ' or -1' : ''}, got ${String(v)}`);
+    throw new ConfigError(`natsTransport: option "${name}" must be an integer >= ${min}${allowMinusOne ? ' or -1' : ''}, got ${String(v)}`);
   }
   return v;
 }
 
 function oneOf<T extends string>(name: string, v: T | undefined, allowed: readonly T[], def: T): T {
   if (v === undefined) return def;
-  if (!allowed.includes(v)) throw new TypeError(`natsTransport: option "${name}" must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${JSON.stringify(v)}`);
+  if (!allowed.includes(v)) throw new ConfigError(`natsTransport: option "${name}" must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${JSON.stringify(v)}`);
   return v;
 }
 
 function optString(name: string, v: string | undefined): string | undefined {
   if (v === undefined) return undefined;
-  if (typeof v !== 'string' || v.length === 0) throw new TypeError(`natsTransport: option "${name}" must be a non-empty string`);
+  if (typeof v !== 'string' || v.length === 0) throw new ConfigError(`natsTransport: option "${name}" must be a non-empty string`);
   return v;
 }
 
 /** Validate options at the boundary and fill defaults. Never echoes secret values. */
 export function resolveNatsOptions(o: NatsTransportOptions = {}): ResolvedNatsOptions {
-  if (o === null || typeof o !== 'object') throw new TypeError('natsTransport: options must be an object');
+  if (o === null || typeof o !== 'object') throw new ConfigError('natsTransport: options must be an object');
   const servers = o.servers ?? ['nats://127.0.0.1:4222'];
   if (!Array.isArray(servers) || servers.length === 0 || servers.some((s) => typeof s !== 'string' || s.trim() === '')) {
-    throw new TypeError('natsTransport: option "servers" must be a non-empty array of URLs like "nats://host:4222"');
+    throw new ConfigError('natsTransport: option "servers" must be a non-empty array of URLs like "nats://host:4222"');
   }
   const token = optString('token', o.token);
   const user = optString('user', o.user);
@@ -153,15 +153,15 @@ export function resolveNatsOptions(o: NatsTransportOptions = {}): ResolvedNatsOp
   }
   if (pass !== undefined && user === undefined) throw new ConfigError('natsTransport: option "pass" needs "user"');
   const stream = optString('stream', o.stream);
-  if (stream !== undefined && /[.*> \t/\\]/.test(stream)) throw new TypeError('natsTransport: option "stream" must be a stream name without ".", "*", ">", "/", "\\" or whitespace');
+  if (stream !== undefined && /[.*> \t/\\]/.test(stream)) throw new ConfigError('natsTransport: option "stream" must be a stream name without ".", "*", ">", "/", "\\" or whitespace');
   const streamPrefix = o.streamPrefix ?? '';
-  if (typeof streamPrefix !== 'string' || /[.*> \t/\\]/.test(streamPrefix)) throw new TypeError('natsTransport: option "streamPrefix" must be a string without ".", "*", ">", "/", "\\" or whitespace');
+  if (typeof streamPrefix !== 'string' || /[.*> \t/\\]/.test(streamPrefix)) throw new ConfigError('natsTransport: option "streamPrefix" must be a string without ".", "*", ">", "/", "\\" or whitespace');
   const dlqSuffix = o.dlqSuffix ?? '.dlq';
-  if (typeof dlqSuffix !== 'string' || dlqSuffix.length === 0) throw new TypeError('natsTransport: option "dlqSuffix" must be a non-empty string such as ".dlq"');
+  if (typeof dlqSuffix !== 'string' || dlqSuffix.length === 0) throw new ConfigError('natsTransport: option "dlqSuffix" must be a non-empty string such as ".dlq"');
   let tls: NatsTlsOptions | undefined;
   if (o.tls === true) tls = {};
   else if (o.tls && typeof o.tls === 'object') tls = o.tls;
-  else if (o.tls !== undefined && o.tls !== false) throw new TypeError('natsTransport: option "tls" must be a boolean or { caFile?, certFile?, keyFile?, handshakeFirst? }');
+  else if (o.tls !== undefined && o.tls !== false) throw new ConfigError('natsTransport: option "tls" must be a boolean or { caFile?, certFile?, keyFile?, handshakeFirst? }');
   const ackWaitMs = o.ackWaitMs === undefined ? undefined : int('ackWaitMs', o.ackWaitMs, 0, 100);
   const maxDeliver = o.maxDeliver === undefined ? undefined : int('maxDeliver', o.maxDeliver, 0, 1, true);
   return {
