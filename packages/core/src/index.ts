@@ -31,6 +31,7 @@ export { backoffDelay } from './retry/backoff.js';
 export { DLQ_HEADERS } from './dead-letter/dead-letter-record.js';
 export { RETRY_HEADERS } from './retry/retry-headers.js';
 export { createConsoleLogger } from './logger/console-logger.js';
+export { redactingLogger } from './logger/redacting-logger.js';
 export type { LogLevel } from './logger/console-logger.js';
 export { laneMachine } from './partition/lane-machine.js';
 export { messageLifecycleMachine } from './partition/message-lifecycle.js';

@@ -1,6 +1,6 @@
 import type { ISocketFactory } from 'kafkajs';
 import type { Clock, Logger } from '@partita/core';
-import { ConfigError, systemClock } from '@partita/core';
+import { ConfigError, redact, systemClock } from '@partita/core';
 
 /** TLS settings passed to Node's `tls.connect` (kafkajs `ssl`). `true` = TLS with system CAs. */
 export type KafkaSslOptions = boolean | {
@@ -95,7 +95,7 @@ export function resolveKafkaOptions(options: KafkaTransportOptions): ResolvedKaf
   if (options === null || typeof options !== 'object') throw new ConfigError('kafkaTransport: options must be an object with at least { brokers }');
   const { brokers } = options;
   if (!Array.isArray(brokers) || brokers.length === 0 || !brokers.every((b) => typeof b === 'string' && /^[^\s:]+:\d+$/.test(b))) {
-    throw new ConfigError(`kafkaTransport: option "brokers" must be a non-empty array of "host:port" strings, got ${JSON.stringify(brokers)}`);
+    throw new ConfigError(`kafkaTransport: option "brokers" must be a non-empty array of "host:port" strings, got ${redact(JSON.stringify(brokers) ?? String(brokers))}`);
   }
   const sasl = options.sasl;
   if (options.socketFactory !== undefined && typeof options.socketFactory !== 'function') throw new ConfigError('kafkaTransport: option "socketFactory" must be a function ({ host, port, ssl, onConnect }) => socket');

@@ -1,5 +1,26 @@
 import { ConfigError, type Clock } from '@partita/core';
 
+/**
+ * The secret values hidden in NATS options, for `redact`: the token, the
+ * password, and the user info of every server URL (with or without a scheme,
+ * up to the last `@`, so an unencoded `@` in a password is covered).
+ */
+export function natsSecrets(o: { readonly servers?: readonly unknown[]; readonly token?: unknown; readonly pass?: unknown }): string[] {
+  const out: string[] = [];
+  for (const v of [o.token, o.pass]) if (typeof v === 'string') out.push(v);
+  for (const s of Array.isArray(o.servers) ? o.servers : []) {
+    if (typeof s !== 'string') continue;
+    const rest = s.includes('://') ? s.slice(s.indexOf('://') + 3) : s;
+    const at = rest.lastIndexOf('@');
+    if (at <= 0) continue;
+    const info = rest.slice(0, at);
+    out.push(info);
+    const colon = info.indexOf(':');
+    if (colon >= 0) out.push(info.slice(0, colon), info.slice(colon + 1));
+  }
+  return out;
+}
+
 /** TLS settings passed to the NATS client (paths to PEM files). */
 export interface NatsTlsOptions {
   /** CA bundle file used to verify the server. */
