@@ -41,3 +41,10 @@ describe('kafkaOptionsFromEnv', () => {
     expect(message).not.toContain('hunter2');
   });
 });
+
+describe('kafkaOptionsFromEnv and PARTITA_DLQ_SUFFIX', () => {
+  it('provisions the dead-letter topics createApp uses: PARTITA_DLQ_SUFFIX sets dlqSuffix', () => {
+    expect(resolveKafkaOptions(kafkaOptionsFromEnv({ PARTITA_KAFKA_BROKERS: 'h:1' })).dlqSuffix).toBe('.dlq');
+    expect(resolveKafkaOptions(kafkaOptionsFromEnv({ PARTITA_KAFKA_BROKERS: 'h:1', PARTITA_DLQ_SUFFIX: '-dead' })).dlqSuffix).toBe('-dead');
+  });
+});
