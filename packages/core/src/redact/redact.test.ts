@@ -33,6 +33,8 @@ describe('redact', () => {
     const out = redact(input);
     expect(out).toEqual({ servers: ['nats://[redacted]@h'], pass: REDACTED, sasl: REDACTED, token: REDACTED, n: 3, err: expect.any(Error), nested: { authorization: REDACTED } });
     expect(out.err.message).toBe('connect: [redacted]@h:1');
+    expect(out.err.stack).toContain('connect: [redacted]@h:1');
+    expect(out.err.stack).not.toContain('s3cret');
     expect((out.err.cause as Error).message).toBe('dial nats://[redacted]@h failed');
     expect((out.err as Error & { code?: string }).code).toBe('ECONN');
     expect(input.pass).toBe('pw1');

@@ -39,6 +39,7 @@ function redactAny(value: unknown, secrets: readonly string[], seen: WeakMap<obj
   if (value instanceof Error) {
     const copy = new Error(redactText(value.message, secrets));
     copy.name = value.name;
+    if (value.stack !== undefined) copy.stack = redactText(value.stack, secrets);
     seen.set(value, copy);
     if ('code' in value) (copy as Error & { code?: unknown }).code = (value as { code?: unknown }).code;
     if (value.cause !== undefined) copy.cause = redactAny(value.cause, secrets, seen);
@@ -71,7 +72,7 @@ function redactAny(value: unknown, secrets: readonly string[], seen: WeakMap<obj
  * value in `options.secrets`. Objects and arrays are copied with their
  * strings redacted and the values of secret-named keys (`password`, `pass`,
  * `token`, `secret`, `creds`, `sasl`, `authorization`, …) replaced by
- * `[redacted]`; errors are copied with a redacted message and cause. Other
+ * `[redacted]`; errors are copied (same name and `code`) with a redacted message, stack and cause. Other
  * values are returned as they are. Never throws.
  */
 export function redact<T>(value: T, options: RedactOptions = {}): T {
