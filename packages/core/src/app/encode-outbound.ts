@@ -23,27 +23,30 @@ const child = (path: string, key: string | number): string =>
 function findUnencodable(value: unknown, json: boolean): [string, string] | undefined {
   if (value === undefined) return ['value', 'undefined (use null for a tombstone)'];
   const ancestors: object[] = [];
-  const walk = (v: unknown, path: string, depth: number): [string, string] | undefined => {
+  // Returns the problem with the keys leading to it, innermost first; paths are built only on failure.
+  const walk = (v: unknown, depth: number): { keys: (string | number)[]; what: string } | undefined => {
     const t = typeof v;
-    if (t === 'function' || t === 'symbol' || (t === 'bigint' && json)) return [path, describe(v)];
+    if (t === 'function' || t === 'symbol' || (t === 'bigint' && json)) return { keys: [], what: describe(v) };
     if (v === null || t !== 'object' || depth > MAX_DEPTH) return undefined;
     const o = v as object;
-    const proto = Object.getPrototypeOf(o);
     const isArray = Array.isArray(o);
-    if (!isArray && proto !== Object.prototype && proto !== null) return undefined;
-    if (ancestors.includes(o)) return [path, 'a circular reference'];
+    if (!isArray) {
+      const proto = Object.getPrototypeOf(o);
+      if (proto !== Object.prototype && proto !== null) return undefined;
+    }
+    if (ancestors.includes(o)) return { keys: [], what: 'a circular reference' };
     ancestors.push(o);
     try {
       if (isArray) {
         const a = o as unknown[];
         for (let i = 0; i < a.length; i++) {
-          const found = walk(a[i], child(path, i), depth + 1);
-          if (found) return found;
+          const found = walk(a[i], depth + 1);
+          if (found) return (found.keys.push(i), found);
         }
       } else {
         for (const k in o) {
-          const found = walk((o as Record<string, unknown>)[k], child(path, k), depth + 1);
-          if (found) return found;
+          const found = walk((o as Record<string, unknown>)[k], depth + 1);
+          if (found) return (found.keys.push(k), found);
         }
       }
       return undefined;
@@ -51,7 +54,8 @@ function findUnencodable(value: unknown, json: boolean): [string, string] | unde
       ancestors.pop();
     }
   };
-  return walk(value, 'value', 0);
+  const found = walk(value, 0);
+  return found && [found.keys.reduceRight<string>((path, key) => child(path, key), 'value'), found.what];
 }
 
 /** Encode `value` with `codec`, or throw `EncodeError` naming the field and the codec. */
