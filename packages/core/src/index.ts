@@ -7,6 +7,7 @@ export { jsonCodec, decodeWith } from './codec/codec.js';
 export { EncodeError } from './codec/encode-error.js';
 export { UnsupportedFeatureError } from './app/unsupported-feature-error.js';
 export { redact, REDACTED, SECRET_NAME } from './redact/redact.js';
+export { optionError, shownOption } from './options/option-error.js';
 export type { RedactOptions } from './redact/redact.js';
 export { FINISHED_LANES_PER_HANDLER } from './app/finished-lanes.js';
 export type { Codec } from './codec/codec.js';

@@ -1,6 +1,6 @@
 import type { ISocketFactory } from 'kafkajs';
 import type { Clock, Logger } from '@partita/core';
-import { ConfigError, redact, systemClock } from '@partita/core';
+import { ConfigError, optionError, redact, systemClock } from '@partita/core';
 
 /** TLS settings passed to Node's `tls.connect` (kafkajs `ssl`). `true` = TLS with system CAs. */
 export type KafkaSslOptions = boolean | {
@@ -85,7 +85,7 @@ export type ResolvedKafkaOptions = Required<Omit<KafkaTransportOptions, 'ssl' | 
 
 const positiveInt = (name: string, v: unknown, min = 1): number => {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
-    throw new ConfigError(`kafkaTransport: option "${name}" must be an integer >= ${min}, got ${String(v)}`);
+    throw optionError('kafkaTransport', name, `an integer >= ${min}`, v);
   }
   return v;
 };

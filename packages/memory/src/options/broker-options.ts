@@ -1,5 +1,5 @@
 import type { Clock } from '@partita/core';
-import { ConfigError, systemClock } from '@partita/core';
+import { ConfigError, optionError, systemClock } from '@partita/core';
 
 /** Per-topic settings, given to `createTopic` or applied to auto-created topics. */
 export interface TopicOptions {
@@ -82,21 +82,19 @@ export interface ResolvedBrokerOptions {
 
 function positiveInt(name: string, v: unknown, dflt: number): number {
   if (v === undefined) return dflt;
-  if (typeof v !== 'number' || !Number.isInteger(v)) throw new ConfigError(`option "${name}" must be a positive integer, got ${String(v)}`);
-  if (v < 1) throw new ConfigError(`option "${name}" must be a positive integer, got ${v}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw optionError('@partita/memory', name, 'a positive integer', v);
   return v;
 }
 
 function positiveLimit(name: string, v: unknown, dflt: number): number {
   if (v === undefined) return dflt;
-  if (typeof v !== 'number' || Number.isNaN(v)) throw new ConfigError(`option "${name}" must be a positive number or Infinity, got ${String(v)}`);
-  if (v <= 0) throw new ConfigError(`option "${name}" must be a positive number or Infinity, got ${v}`);
+  if (typeof v !== 'number' || Number.isNaN(v) || v <= 0) throw optionError('@partita/memory', name, 'a positive number or Infinity', v);
   return v;
 }
 
 function oneOf<T extends string>(name: string, v: unknown, values: readonly T[], dflt: T): T {
   if (v === undefined) return dflt;
-  if (!values.includes(v as T)) throw new ConfigError(`option "${name}" must be one of ${values.map((x) => `'${x}'`).join(' | ')}, got ${String(v)}`);
+  if (!values.includes(v as T)) throw optionError('@partita/memory', name, `one of ${values.map((x) => `'${x}'`).join(' | ')}`, v);
   return v as T;
 }
 

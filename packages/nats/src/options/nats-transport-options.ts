@@ -1,4 +1,4 @@
-import { ConfigError, type Clock } from '@partita/core';
+import { ConfigError, optionError, type Clock } from '@partita/core';
 
 /**
  * The secret values hidden in NATS options, for `redact`: the token, the
@@ -141,20 +141,20 @@ export interface ResolvedNatsOptions {
 function int(name: string, v: number | undefined, def: number, min: number, allowMinusOne = false): number {
   if (v === undefined) return def;
   if (!Number.isInteger(v) || (v < min && !(allowMinusOne && v === -1))) {
-    throw new ConfigError(`natsTransport: option "${name}" must be an integer >= ${min}${allowMinusOne ? ' or -1' : ''}, got ${String(v)}`);
+    throw optionError('natsTransport', name, `an integer >= ${min}${allowMinusOne ? ' or -1' : ''}`, v);
   }
   return v;
 }
 
 function oneOf<T extends string>(name: string, v: T | undefined, allowed: readonly T[], def: T): T {
   if (v === undefined) return def;
-  if (!allowed.includes(v)) throw new ConfigError(`natsTransport: option "${name}" must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${JSON.stringify(v)}`);
+  if (!allowed.includes(v)) throw optionError('natsTransport', name, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`, v);
   return v;
 }
 
 function optString(name: string, v: string | undefined): string | undefined {
   if (v === undefined) return undefined;
-  if (typeof v !== 'string' || v.length === 0) throw new ConfigError(`natsTransport: option "${name}" must be a non-empty string`);
+  if (typeof v !== 'string' || v.length === 0) throw optionError('natsTransport', name, 'a non-empty string', v);
   return v;
 }
 

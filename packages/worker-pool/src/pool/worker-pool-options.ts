@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { ConfigError, systemClock, type Clock, type Logger } from '@partita/core';
+import { ConfigError, optionError, systemClock, type Clock, type Logger } from '@partita/core';
 import type { MsgpackCodecOptions } from '@partita/codec-msgpack';
 import { consoleLogger } from '../logger/console-logger.js';
 
@@ -72,14 +72,14 @@ export interface ResolvedPoolOptions {
 
 function positiveInt(name: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
-    throw new ConfigError(`workerPool: option "${name}" must be a positive integer, got ${String(value)}`);
+    throw optionError('workerPool', name, 'a positive integer', value);
   }
   return value;
 }
 
 function nonNegative(name: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new ConfigError(`workerPool: option "${name}" must be a finite number ≥ 0, got ${String(value)}`);
+    throw optionError('workerPool', name, 'a finite number ≥ 0', value);
   }
   return value;
 }
