@@ -5,6 +5,12 @@ export {
 export { validateTopicName, TOPIC_NAME_MAX_BYTES, type TopicNameRules } from './topic/topic-name.js';
 export type { Message, PublishMessage, Headers } from './message/message.js';
 export { jsonCodec, decodeWith } from './codec/codec.js';
+export { EncodeError } from './codec/encode-error.js';
+export { UnsupportedFeatureError } from './app/unsupported-feature-error.js';
+export { redact, REDACTED, SECRET_NAME } from './redact/redact.js';
+export { optionError, shownOption } from './options/option-error.js';
+export type { RedactOptions } from './redact/redact.js';
+export { FINISHED_LANES_PER_HANDLER } from './app/finished-lanes.js';
 export type { Codec } from './codec/codec.js';
 export { systemClock, createVirtualClock } from './clock/clock.js';
 export type { Clock, VirtualClock, TimerHandle } from './clock/clock.js';
@@ -14,7 +20,7 @@ export type {
 } from './transport/transport.js';
 export type { Executor, ExecutorTask, ExecutorMessage, ExecutorOutcome, SerializedError } from './executor/executor.js';
 export type {
-  HandlerOptions, HandlerDefinition, HandlerContext, HandleFn, Logger, RetryOptions, BackoffOptions, DeadLetterOptions,
+  HandlerOptions, HandlerDefinition, DefaultableOption, HandlerContext, HandleFn, Logger, RetryOptions, BackoffOptions, DeadLetterOptions,
 } from './handler/handler.js';
 export type { Middleware } from './middleware/middleware.js';
 export { compose } from './middleware/middleware.js';
@@ -27,12 +33,13 @@ export { backoffDelay, cappedBackoff } from './retry/backoff.js';
 export { DLQ_HEADERS } from './dead-letter/dead-letter-record.js';
 export { RETRY_HEADERS } from './retry/retry-headers.js';
 export { createConsoleLogger } from './logger/console-logger.js';
+export { redactingLogger } from './logger/redacting-logger.js';
 export type { LogLevel } from './logger/console-logger.js';
 export { laneMachine } from './partition/lane-machine.js';
 export { messageLifecycleMachine } from './partition/message-lifecycle.js';
 export { logging } from './middleware/logging.js';
 export { recovery } from './middleware/recovery.js';
-export { fromEnv, TRANSPORT_NAMES } from './config/from-env.js';
+export { fromEnv, TRANSPORT_NAMES, PLANNED_TRANSPORTS } from './config/from-env.js';
 export type { EnvConfig, TransportName } from './config/from-env.js';
 export { transportFromEnv } from './config/transport-from-env.js';
 export type { ConnectorModule } from './config/transport-from-env.js';

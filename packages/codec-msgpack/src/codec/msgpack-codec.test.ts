@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeWith, DecodeError } from '@partita/core';
+import { ConfigError, decodeWith, DecodeError } from '@partita/core';
 import { Packr } from 'msgpackr';
 import { msgpackCodec, MSGPACK_CONTENT_TYPE } from './msgpack-codec.js';
 
@@ -106,7 +106,7 @@ describe('msgpackCodec', () => {
 
   it('validates options, naming the option and the expected form', () => {
     expect(() => msgpackCodec({ maxBytes: 0 })).toThrow(/"maxBytes" must be a positive integer/);
-    expect(() => msgpackCodec({ maxBytes: 1.5 })).toThrow(RangeError);
+    expect(() => msgpackCodec({ maxBytes: 1.5 })).toThrow(ConfigError);
     expect(() => msgpackCodec({ structures: [[]] })).toThrow(/"structures\[0\]"/);
     expect(() => msgpackCodec({ structures: [['a', 'a']] })).toThrow(/distinct/);
     expect(() => msgpackCodec({ structures: 'x' as never })).toThrow(/"structures" must be an array/);

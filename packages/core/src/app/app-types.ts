@@ -1,5 +1,6 @@
 import type { Clock } from '../clock/clock.js';
 import type { Codec } from '../codec/codec.js';
+import type { Env } from '../config/env-reader.js';
 import type { Executor } from '../executor/executor.js';
 import type { HandlerDefinition, Logger } from '../handler/handler.js';
 import type { Message, PublishMessage } from '../message/message.js';
@@ -24,6 +25,12 @@ export interface AppOptions {
   readonly dlqSuffix?: string;
   /** Lane pauses when its buffered bytes exceed this. @defaultValue 16 MiB */
   readonly maxBufferedBytes?: number;
+  /**
+   * Where the `PARTITA_*` defaults are read (`PARTITA_RETRY_*`,
+   * `PARTITA_DLQ_SUFFIX`, `PARTITA_LOG_LEVEL`); an explicit option always wins.
+   * @defaultValue process.env
+   */
+  readonly env?: Env;
 }
 
 /** Snapshot of one partition actor. */

@@ -3,7 +3,6 @@ import { jsonCodec } from '../codec/codec.js';
 import { ClosedError, ConfigError } from '../errors/partita-error.js';
 import { Emitter } from '../events/emitter.js';
 import type { HandlerDefinition } from '../handler/handler.js';
-import { createConsoleLogger } from '../logger/console-logger.js';
 import type { PublishMessage } from '../message/message.js';
 import { Metrics } from '../metrics/metrics.js';
 import { compose } from '../middleware/middleware.js';
@@ -11,6 +10,10 @@ import type { LaneContext } from '../partition/lane-context.js';
 import { PartitionActor } from '../partition/partition-actor.js';
 import type { HealthReport, LaneHandle, LaneId, OutboundRecord, Subscription, SubscriptionSink } from '../transport/transport.js';
 import type { App, AppEvents, AppOptions, AppSnapshot, StopOptions } from './app-types.js';
+import { encodeOutbound } from './encode-outbound.js';
+import { envDefaults } from './env-defaults.js';
+import { FinishedLanes } from './finished-lanes.js';
+import { redact } from '../redact/redact.js';
 import { validateAppOptions } from './validate-app-options.js';
 
 const laneKey = (handler: string, id: LaneId): string => `${handler}\u0000${id.topic}\u0000${id.partition}`;
@@ -22,16 +25,17 @@ const laneKey = (handler: string, id: LaneId): string => `${handler}\u0000${id.t
  */
 export function createApp(options: AppOptions): App {
   validateAppOptions(options);
+  const fromEnvironment = envDefaults(options, options.env ?? process.env);
   const transport = options.transport;
-  const handlers = options.handlers ?? [];
+  const handlers = fromEnvironment.handlers;
   const codec = options.codec ?? jsonCodec;
   const clock = options.clock ?? systemClock;
   const random = options.random ?? Math.random;
-  const logger = options.logger ?? createConsoleLogger();
-  const dlqSuffix = options.dlqSuffix ?? '.dlq';
+  const logger = fromEnvironment.logger;
+  const dlqSuffix = fromEnvironment.dlqSuffix;
   const maxBufferedBytes = options.maxBufferedBytes ?? 16 * 2 ** 20;
   const executor = options.executor;
-  const events = new Emitter<AppEvents>();
+  const events = new Emitter<AppEvents>((event, error) => logger.error('event listener threw', { event, error }));
   const metrics = new Metrics();
   const lanes = new Map<string, PartitionActor>();
   const subscriptions: Subscription[] = [];
@@ -44,17 +48,7 @@ export function createApp(options: AppOptions): App {
     if (m === null || typeof m !== 'object') throw new TypeError('publish: each message must be an object { topic, value, key?, headers? }');
     if (typeof m.topic !== 'string' || m.topic === '') throw new TypeError(`publish: "topic" must be a non-empty string (got ${JSON.stringify(m.topic)})`);
     if (m.key !== undefined && typeof m.key !== 'string') throw new TypeError(`publish: "key" must be a string when given (got ${typeof m.key})`);
-    return {
-      topic: m.topic,
-      ...(m.key !== undefined ? { key: m.key } : {}),
-      // `value: null` is a tombstone: no bytes and no content type (Kafka's delete marker).
-      value: m.value === null ? null : codec.encode(m.value),
-      headers: m.value === null ? { ...m.headers } : { 'content-type': codec.contentType, ...m.headers },
-      ...(m.partition !== undefined ? { partition: m.partition } : {}),
-      ...(m.delayMs !== undefined ? { delayMs: m.delayMs } : {}),
-      ...(m.priority !== undefined ? { priority: m.priority } : {}),
-      ...(m.ttlMs !== undefined ? { ttlMs: m.ttlMs } : {}),
-    };
+    return encodeOutbound(m, codec, transport);
   };
 
   const publish = async (messages: PublishMessage | readonly PublishMessage[]): Promise<void> => {
@@ -96,7 +90,7 @@ export function createApp(options: AppOptions): App {
       },
     };
   };
-  const finished: ReturnType<PartitionActor['snapshot']>[] = [];
+  const finished = new FinishedLanes();
 
   const start = (): Promise<void> =>
     (starting ??= (async () => {
@@ -155,7 +149,8 @@ export function createApp(options: AppOptions): App {
     const snap = [...lanes.values()];
     const lanesSnap = snap.map((a) => a.snapshot());
     if (state !== 'running') return { status: 'down', reasons: [`app is ${state}`], lanes: lanesSnap };
-    const t: HealthReport = await transport.health().catch((err: unknown) => ({ status: 'down' as const, reasons: [`transport health failed: ${(err as Error)?.message}`] }));
+    // Connectors redact their own secrets; this pass catches credentials in any text they pass through.
+    const t: HealthReport = redact(await transport.health().catch((err: unknown) => ({ status: 'down' as const, reasons: [`transport health failed: ${(err as Error)?.message}`] })));
     const reasons = [...t.reasons];
     for (const a of snap) if (a.isBlocked) reasons.push(`lane ${a.ref.topic}[${a.ref.partition}] of ${a.ref.handler} is blocked`);
     const executorStats = executor?.stats();

@@ -25,6 +25,18 @@ export function validateAppOptions(options: AppOptions): void {
     if (names.has(h.name)) throw new ConfigError(`createApp: two handlers are named "${h.name}"; handler names must be unique within an app`);
     names.add(h.name);
   }
+  const lanes = new Map<string, string>();
+  for (const h of handlers) {
+    const key = `${h.group}\u0000${h.topic}`;
+    const other = lanes.get(key);
+    if (other !== undefined) {
+      throw new ConfigError(
+        `createApp: handlers "${other}" and "${h.name}" both consume topic "${h.topic}" in group "${h.group}"; they would split its messages between them. ` +
+          'Give one of them another group (option "group"), or merge them into one handler',
+      );
+    }
+    lanes.set(key, h.name);
+  }
   if (options.codec !== undefined) {
     const c = options.codec as unknown as Record<string, unknown>;
     if (typeof c.encode !== 'function' || typeof c.decode !== 'function' || typeof c.contentType !== 'string') {

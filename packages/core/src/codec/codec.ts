@@ -22,11 +22,18 @@ export interface Codec {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
-/** The default codec: UTF-8 JSON. `undefined` encodes as `null`. */
+/**
+ * The default codec: UTF-8 JSON. `undefined` encodes as `null`; a value JSON
+ * has no text for (a function, a Symbol) throws instead of yielding 0 bytes,
+ * as do BigInts and circular objects. (`publish` checks values before they
+ * get here and names the offending field; see `EncodeError`.)
+ */
 export const jsonCodec: Codec = {
   contentType: 'application/json',
   encode(value: unknown): Uint8Array {
-    return encoder.encode(JSON.stringify(value ?? null));
+    const text = JSON.stringify(value ?? null);
+    if (text === undefined) throw new TypeError(`JSON has no representation for ${typeof value}`);
+    return encoder.encode(text);
   },
   decode(bytes: Uint8Array): unknown {
     return JSON.parse(decoder.decode(bytes));

@@ -1,12 +1,17 @@
 import { ConfigError } from '../errors/partita-error.js';
+import { redact, REDACTED } from '../redact/redact.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
 const SECRET = /PASS|PASSWORD|TOKEN|SECRET|CREDS|KEY/i;
 
-/** The value as it may appear in an error message: secrets are redacted. */
+/**
+ * The value as it may appear in an error message: the whole value of a
+ * secret-named variable is redacted, and credentials inside any other value
+ * (`nats://alice:s3cret@host`, `alice:s3cret@host:4222`) go through `redact`.
+ */
 export function shown(name: string, value: string): string {
-  return SECRET.test(name) ? '[redacted]' : JSON.stringify(value);
+  return SECRET.test(name) ? REDACTED : JSON.stringify(redact(value));
 }
 
 /** A `ConfigError` naming the variable, its value (secrets redacted) and the expected form. */

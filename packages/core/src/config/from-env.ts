@@ -2,15 +2,15 @@ import type { RetryOptions } from '../handler/handler.js';
 import type { LogLevel } from '../logger/console-logger.js';
 import { envError, envReader, type Env } from './env-reader.js';
 
-export const TRANSPORT_NAMES = ['memory', 'kafka', 'nats', 'rabbitmq', 'redis'] as const;
+export const TRANSPORT_NAMES = ['memory', 'kafka', 'nats', 'rabbitmq', 'redis', 'sqs'] as const;
+/** Names accepted by `PARTITA_TRANSPORT` whose connector package is planned but not released yet. */
+export const PLANNED_TRANSPORTS: readonly TransportName[] = ['rabbitmq', 'redis', 'sqs'];
 export type TransportName = (typeof TRANSPORT_NAMES)[number];
 
 /** Settings read from `PARTITA_*` variables (DESIGN §9); connector variables are read by the connectors. */
 export interface EnvConfig {
   /** `PARTITA_TRANSPORT`. @defaultValue 'memory' */
   readonly transport: TransportName;
-  /** `PARTITA_GROUP`: consumer group override. */
-  readonly group: string | undefined;
   /** `PARTITA_RETRY_MAX_ATTEMPTS`, `PARTITA_RETRY_INITIAL_MS`, `PARTITA_RETRY_MAX_MS`. */
   readonly retry: RetryOptions;
   /** `PARTITA_DLQ_SUFFIX`. @defaultValue '.dlq' */
@@ -21,7 +21,11 @@ export interface EnvConfig {
   readonly logLevel: LogLevel;
 }
 
-/** Read and validate the generic `PARTITA_*` variables; a bad value is a `ConfigError` naming it. */
+/**
+ * Read and validate the generic `PARTITA_*` variables; a bad value is a
+ * `ConfigError` naming it. `createApp` applies them where an option is not
+ * given (explicit option > environment > default); see docs/configuration.md.
+ */
 export function fromEnv(env: Env = process.env): EnvConfig {
   const r = envReader(env);
   const maxAttempts = r.int('PARTITA_RETRY_MAX_ATTEMPTS', 1, 1000);
@@ -32,7 +36,6 @@ export function fromEnv(env: Env = process.env): EnvConfig {
   if (!/^[A-Za-z0-9._-]+$/.test(dlqSuffix)) throw envError('PARTITA_DLQ_SUFFIX', dlqSuffix, 'letters, digits, ".", "_" or "-" (e.g. ".dlq")');
   return {
     transport: r.oneOf('PARTITA_TRANSPORT', TRANSPORT_NAMES) ?? 'memory',
-    group: r.string('PARTITA_GROUP'),
     retry: { ...(maxAttempts !== undefined ? { maxAttempts } : {}), ...(Object.keys(backoff).length ? { backoff } : {}) },
     dlqSuffix,
     workerThreads: r.int('PARTITA_WORKER_THREADS', 1, 1024),

@@ -1,7 +1,8 @@
 import { ConfigError } from '../errors/partita-error.js';
 import type { Transport } from '../transport/transport.js';
 import type { Env } from './env-reader.js';
-import { fromEnv } from './from-env.js';
+import { fromEnv, PLANNED_TRANSPORTS } from './from-env.js';
+import { redact } from '../redact/redact.js';
 
 /** What a connector package exports so `transportFromEnv` can build it. */
 export interface ConnectorModule {
@@ -11,7 +12,8 @@ export interface ConnectorModule {
 /**
  * Build the transport named by `PARTITA_TRANSPORT` (default `memory`) by
  * loading `@partita/<name>` dynamically; core itself imports no connector.
- * A missing package is a `ConfigError` that names the `npm install` to run.
+ * A missing package is a `ConfigError` that names the `npm install` to run,
+ * or, for a connector not released yet (rabbitmq, redis, sqs), says so.
  */
 export async function transportFromEnv(
   env: Env = process.env,
@@ -24,10 +26,18 @@ export async function transportFromEnv(
     mod = (await load(pkg)) as Partial<ConnectorModule>;
   } catch (err) {
     const code = (err as { code?: string })?.code;
-    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND' || /Cannot find (package|module)/.test(String((err as Error)?.message))) {
+    const missing = code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND' || /Cannot find (package|module)/.test(String((err as Error)?.message));
+    if (missing && PLANNED_TRANSPORTS.includes(name)) {
+      throw new ConfigError(
+        `PARTITA_TRANSPORT=${name}: the ${name} connector (${pkg}) does not exist yet; it is planned, not released. ` +
+          'Use memory, kafka or nats for now.',
+        { cause: err },
+      );
+    }
+    if (missing) {
       throw new ConfigError(`PARTITA_TRANSPORT=${name} needs the package ${pkg}, which is not installed: run \`npm install ${pkg}\``, { cause: err });
     }
-    throw new ConfigError(`PARTITA_TRANSPORT=${name}: loading ${pkg} failed: ${(err as Error)?.message}`, { cause: err });
+    throw new ConfigError(`PARTITA_TRANSPORT=${name}: loading ${pkg} failed: ${redact(String((err as Error)?.message ?? err))}`, { cause: err });
   }
   if (typeof mod.transportFromEnv !== 'function') {
     throw new ConfigError(`${pkg} does not export transportFromEnv(env); upgrade it to a version that matches @partita/core`);

@@ -1,7 +1,7 @@
 import { pathToFileURL } from 'node:url';
 import { isAbsolute } from 'node:path';
 import { ConfigError, isRetryable } from '../errors/partita-error.js';
-import type { HandlerDefinition, HandlerOptions } from './handler.js';
+import type { DefaultableOption, HandlerDefinition, HandlerOptions } from './handler.js';
 
 const ORDERINGS = ['key', 'partition', 'none'] as const;
 
@@ -101,5 +101,10 @@ export function defineHandler<T = unknown>(options: HandlerOptions<T>): HandlerD
     startFrom,
     handle: options.handle,
     worker,
+    defaulted: Object.freeze(([
+      ['retry.maxAttempts', retry.maxAttempts],
+      ['retry.backoff.initialMs', b.initialMs],
+      ['retry.backoff.maxMs', b.maxMs],
+    ] as const).filter(([, given]) => given === undefined).map(([option]) => option as DefaultableOption)),
   });
 }

@@ -96,4 +96,12 @@ export interface HandlerDefinition<T = unknown> {
   readonly handle: HandleFn<T> | undefined;
   /** Absolute file URL string of the worker module. */
   readonly worker: string | undefined;
+  /**
+   * Options left to their built-in default (not given to `defineHandler`);
+   * `createApp` may fill these from the environment (`PARTITA_RETRY_*`).
+   */
+  readonly defaulted?: readonly DefaultableOption[];
 }
+
+/** Handler options whose default an environment variable can replace. */
+export type DefaultableOption = 'retry.maxAttempts' | 'retry.backoff.initialMs' | 'retry.backoff.maxMs';

@@ -10,10 +10,10 @@ describe('resolveKafkaOptions', () => {
   });
   it('rejects bad brokers, acks with idempotence, bad tiers and heartbeats naming the option', () => {
     expect(() => resolveKafkaOptions({ brokers: [] })).toThrow(/"brokers"/);
-    expect(() => resolveKafkaOptions({ brokers: ['nohost'] })).toThrow(TypeError);
+    expect(() => resolveKafkaOptions({ brokers: ['nohost'] })).toThrow(ConfigError);
     expect(() => resolveKafkaOptions({ brokers: ['h:1'], acks: 1 })).toThrow(/"acks".*idempotent/);
     expect(() => resolveKafkaOptions({ brokers: ['h:1'], retryTiersMs: [1000, 1000] })).toThrow(/retryTiersMs/);
-    expect(() => resolveKafkaOptions({ brokers: ['h:1'], partitions: 0 })).toThrow(RangeError);
+    expect(() => resolveKafkaOptions({ brokers: ['h:1'], partitions: 0 })).toThrow(ConfigError);
     expect(() => resolveKafkaOptions({ brokers: ['h:1'], sessionTimeoutMs: 6000, heartbeatIntervalMs: 6000 })).toThrow(/heartbeatIntervalMs/);
     expect(() => resolveKafkaOptions({ brokers: ['h:1'], sasl: { mechanism: 'oauth' as never, username: 'u', password: 'p' } })).toThrow(/sasl.mechanism/);
   });
@@ -39,5 +39,12 @@ describe('kafkaOptionsFromEnv', () => {
     try { kafkaOptionsFromEnv({ PARTITA_KAFKA_BROKERS: 'a:1', PARTITA_KAFKA_SASL_PASSWORD: 'hunter2' }); } catch (e) { message = (e as Error).message; }
     expect(message).toMatch(/PARTITA_KAFKA_SASL_MECHANISM/);
     expect(message).not.toContain('hunter2');
+  });
+});
+
+describe('kafkaOptionsFromEnv and PARTITA_DLQ_SUFFIX', () => {
+  it('provisions the dead-letter topics createApp uses: PARTITA_DLQ_SUFFIX sets dlqSuffix', () => {
+    expect(resolveKafkaOptions(kafkaOptionsFromEnv({ PARTITA_KAFKA_BROKERS: 'h:1' })).dlqSuffix).toBe('.dlq');
+    expect(resolveKafkaOptions(kafkaOptionsFromEnv({ PARTITA_KAFKA_BROKERS: 'h:1', PARTITA_DLQ_SUFFIX: '-dead' })).dlqSuffix).toBe('-dead');
   });
 });

@@ -1,6 +1,6 @@
 import type { ISocketFactory } from 'kafkajs';
 import type { Clock, Logger } from '@partita/core';
-import { systemClock } from '@partita/core';
+import { ConfigError, optionError, redact, systemClock } from '@partita/core';
 
 /** TLS settings passed to Node's `tls.connect` (kafkajs `ssl`). `true` = TLS with system CAs. */
 export type KafkaSslOptions = boolean | {
@@ -85,40 +85,40 @@ export type ResolvedKafkaOptions = Required<Omit<KafkaTransportOptions, 'ssl' | 
 
 const positiveInt = (name: string, v: unknown, min = 1): number => {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
-    throw new RangeError(`kafkaTransport: option "${name}" must be an integer >= ${min}, got ${String(v)}`);
+    throw optionError('kafkaTransport', name, `an integer >= ${min}`, v);
   }
   return v;
 };
 
-/** Validates options at the boundary and fills in defaults. Throws TypeError/RangeError naming the option. */
+/** Validates options at the boundary and fills in defaults. Throws `ConfigError` naming the option. */
 export function resolveKafkaOptions(options: KafkaTransportOptions): ResolvedKafkaOptions {
-  if (options === null || typeof options !== 'object') throw new TypeError('kafkaTransport: options must be an object with at least { brokers }');
+  if (options === null || typeof options !== 'object') throw new ConfigError('kafkaTransport: options must be an object with at least { brokers }');
   const { brokers } = options;
   if (!Array.isArray(brokers) || brokers.length === 0 || !brokers.every((b) => typeof b === 'string' && /^[^\s:]+:\d+$/.test(b))) {
-    throw new TypeError(`kafkaTransport: option "brokers" must be a non-empty array of "host:port" strings, got ${JSON.stringify(brokers)}`);
+    throw new ConfigError(`kafkaTransport: option "brokers" must be a non-empty array of "host:port" strings, got ${redact(JSON.stringify(brokers) ?? String(brokers))}`);
   }
   const sasl = options.sasl;
-  if (options.socketFactory !== undefined && typeof options.socketFactory !== 'function') throw new TypeError('kafkaTransport: option "socketFactory" must be a function ({ host, port, ssl, onConnect }) => socket');
+  if (options.socketFactory !== undefined && typeof options.socketFactory !== 'function') throw new ConfigError('kafkaTransport: option "socketFactory" must be a function ({ host, port, ssl, onConnect }) => socket');
   if (sasl !== undefined) {
     if (!sasl || !['plain', 'scram-sha-256', 'scram-sha-512'].includes(sasl.mechanism)) {
-      throw new TypeError(`kafkaTransport: option "sasl.mechanism" must be "plain", "scram-sha-256" or "scram-sha-512", got ${JSON.stringify(sasl?.mechanism)}`);
+      throw new ConfigError(`kafkaTransport: option "sasl.mechanism" must be "plain", "scram-sha-256" or "scram-sha-512", got ${JSON.stringify(sasl?.mechanism)}`);
     }
-    if (typeof sasl.username !== 'string' || sasl.username === '') throw new TypeError('kafkaTransport: option "sasl.username" must be a non-empty string');
-    if (typeof sasl.password !== 'string') throw new TypeError('kafkaTransport: option "sasl.password" must be a string');
+    if (typeof sasl.username !== 'string' || sasl.username === '') throw new ConfigError('kafkaTransport: option "sasl.username" must be a non-empty string');
+    if (typeof sasl.password !== 'string') throw new ConfigError('kafkaTransport: option "sasl.password" must be a string');
   }
   const tiers = [...(options.retryTiersMs ?? [1_000, 10_000, 60_000, 600_000])];
   tiers.forEach((t, i) => positiveInt(`retryTiersMs[${i}]`, t));
   tiers.sort((a, b) => a - b);
-  if (new Set(tiers).size !== tiers.length) throw new RangeError(`kafkaTransport: option "retryTiersMs" must not repeat a delay, got ${JSON.stringify(options.retryTiersMs)}`);
+  if (new Set(tiers).size !== tiers.length) throw new ConfigError(`kafkaTransport: option "retryTiersMs" must not repeat a delay, got ${JSON.stringify(options.retryTiersMs)}`);
   const idempotent = options.idempotent ?? true;
   const acks = options.acks ?? -1;
-  if (![-1, 0, 1].includes(acks)) throw new RangeError(`kafkaTransport: option "acks" must be -1, 0 or 1, got ${String(acks)}`);
-  if (idempotent && acks !== -1) throw new RangeError('kafkaTransport: option "acks" must be -1 (all) when "idempotent" is true');
+  if (![-1, 0, 1].includes(acks)) throw new ConfigError(`kafkaTransport: option "acks" must be -1, 0 or 1, got ${String(acks)}`);
+  if (idempotent && acks !== -1) throw new ConfigError('kafkaTransport: option "acks" must be -1 (all) when "idempotent" is true');
   const sessionTimeoutMs = positiveInt('sessionTimeoutMs', options.sessionTimeoutMs ?? 30_000, 1000);
   const heartbeatIntervalMs = positiveInt('heartbeatIntervalMs', options.heartbeatIntervalMs ?? Math.min(3_000, Math.floor(sessionTimeoutMs / 3)), 100);
-  if (heartbeatIntervalMs >= sessionTimeoutMs) throw new RangeError(`kafkaTransport: option "heartbeatIntervalMs" (${heartbeatIntervalMs}) must be below "sessionTimeoutMs" (${sessionTimeoutMs})`);
+  if (heartbeatIntervalMs >= sessionTimeoutMs) throw new ConfigError(`kafkaTransport: option "heartbeatIntervalMs" (${heartbeatIntervalMs}) must be below "sessionTimeoutMs" (${sessionTimeoutMs})`);
   const dlqSuffix = options.dlqSuffix ?? '.dlq';
-  if (dlqSuffix !== false && (typeof dlqSuffix !== 'string' || dlqSuffix === '')) throw new TypeError('kafkaTransport: option "dlqSuffix" must be a non-empty string or false');
+  if (dlqSuffix !== false && (typeof dlqSuffix !== 'string' || dlqSuffix === '')) throw new ConfigError('kafkaTransport: option "dlqSuffix" must be a non-empty string or false');
   return {
     brokers: [...brokers],
     clientId: options.clientId ?? 'partita',

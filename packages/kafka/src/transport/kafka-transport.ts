@@ -3,7 +3,7 @@ import type { Admin, Kafka as KafkaClient, Message as KafkaMessage, Producer, SA
 import type {
   HealthReport, OutboundRecord, Subscription, SubscriptionSink, SubscriptionSpec, Transport, TransportCapabilities,
 } from '@partita/core';
-import { ClosedError } from '@partita/core';
+import { ClosedError, redact } from '@partita/core';
 import { mapKafkaError } from '../errors/map-kafka-error.js';
 import { resolveKafkaOptions, type KafkaTransportOptions, type ResolvedKafkaOptions } from '../options/kafka-options.js';
 import { DELIVER_AT_HEADER, retryTopicName, retryTopics, tierFor } from '../topics/retry-tiers.js';
@@ -60,8 +60,9 @@ class KafkaTransportImpl implements KafkaTransport {
       logCreator: () => ({ level, log: entry }) => {
         if (!log) return;
         const { message, ...fields } = entry as { message: string } & Record<string, unknown>;
-        if (level <= logLevel.ERROR) log.error(`kafkajs: ${message}`, fields);
-        else log.warn(`kafkajs: ${message}`, fields);
+        const secrets = { secrets: [opts.sasl?.password] };
+        if (level <= logLevel.ERROR) log.error(redact(`kafkajs: ${message}`, secrets), redact(fields, secrets));
+        else log.warn(redact(`kafkajs: ${message}`, secrets), redact(fields, secrets));
       },
     });
     this.#topics = new TopicProvisioner(() => this.admin(), { provision: opts.provisionTopics, partitions: opts.partitions, replicationFactor: opts.replicationFactor });
@@ -166,7 +167,12 @@ class KafkaTransportImpl implements KafkaTransport {
     };
   }
 
+  /** Health with secrets (the SASL password, credentials in any quoted error) redacted. */
   async health(): Promise<HealthReport> {
+    return redact(await this.#health(), { secrets: [this.opts.sasl?.password] });
+  }
+
+  async #health(): Promise<HealthReport> {
     if (this.#closing) return { status: 'down', reasons: ['the kafka transport is closed'] };
     const reasons: string[] = [];
     let admin: Admin;

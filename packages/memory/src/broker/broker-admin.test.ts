@@ -1,4 +1,4 @@
-import { BackpressureError, ClosedError, createVirtualClock, TopicNotFoundError } from '@partita/core';
+import { BackpressureError, ClosedError, ConfigError, createVirtualClock, TopicNotFoundError } from '@partita/core';
 import { describe, expect, it } from 'vitest';
 import { dec, enc, recordingSink, waitFor } from '../testing-support/recording-sink.test-support.js';
 import { memoryTransport } from '../transport/memory-transport.js';
@@ -9,8 +9,8 @@ const values = (recs: readonly { value: Uint8Array }[]): string[] => recs.map((r
 describe('options', () => {
   it('validates options with errors naming the option', () => {
     expect(() => createMemoryBroker({ defaultPartitions: 0 })).toThrow(/"defaultPartitions"/);
-    expect(() => createMemoryBroker({ defaultPartitions: 1.5 })).toThrow(TypeError);
-    expect(() => createMemoryBroker({ maxBytes: -1 })).toThrow(RangeError);
+    expect(() => createMemoryBroker({ defaultPartitions: 1.5 })).toThrow(ConfigError);
+    expect(() => createMemoryBroker({ maxBytes: -1 })).toThrow(ConfigError);
     expect(() => createMemoryBroker({ fsync: 'sometimes' as never })).toThrow(/"fsync"/);
     expect(() => createMemoryBroker({ clock: {} as never })).toThrow(/"clock"/);
     expect(() => createMemoryBroker({ autoCreateTopics: 'no' as never })).toThrow(/"autoCreateTopics"/);

@@ -1,5 +1,5 @@
 import type { Clock } from '@partita/core';
-import { systemClock } from '@partita/core';
+import { ConfigError, optionError, systemClock } from '@partita/core';
 
 /** Per-topic settings, given to `createTopic` or applied to auto-created topics. */
 export interface TopicOptions {
@@ -82,21 +82,19 @@ export interface ResolvedBrokerOptions {
 
 function positiveInt(name: string, v: unknown, dflt: number): number {
   if (v === undefined) return dflt;
-  if (typeof v !== 'number' || !Number.isInteger(v)) throw new TypeError(`option "${name}" must be a positive integer, got ${String(v)}`);
-  if (v < 1) throw new RangeError(`option "${name}" must be a positive integer, got ${v}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw optionError('@partita/memory', name, 'a positive integer', v);
   return v;
 }
 
 function positiveLimit(name: string, v: unknown, dflt: number): number {
   if (v === undefined) return dflt;
-  if (typeof v !== 'number' || Number.isNaN(v)) throw new TypeError(`option "${name}" must be a positive number or Infinity, got ${String(v)}`);
-  if (v <= 0) throw new RangeError(`option "${name}" must be a positive number or Infinity, got ${v}`);
+  if (typeof v !== 'number' || Number.isNaN(v) || v <= 0) throw optionError('@partita/memory', name, 'a positive number or Infinity', v);
   return v;
 }
 
 function oneOf<T extends string>(name: string, v: unknown, values: readonly T[], dflt: T): T {
   if (v === undefined) return dflt;
-  if (!values.includes(v as T)) throw new TypeError(`option "${name}" must be one of ${values.map((x) => `'${x}'`).join(' | ')}, got ${String(v)}`);
+  if (!values.includes(v as T)) throw optionError('@partita/memory', name, `one of ${values.map((x) => `'${x}'`).join(' | ')}`, v);
   return v as T;
 }
 
@@ -105,16 +103,16 @@ function isClock(v: unknown): v is Clock {
   return !!c && typeof c.now === 'function' && typeof c.setTimeout === 'function' && typeof c.clearTimeout === 'function';
 }
 
-/** Validate broker options; throws TypeError/RangeError naming the option. */
+/** Validate broker options; throws `ConfigError` naming the option. */
 export function resolveBrokerOptions(o: MemoryBrokerOptions = {}): ResolvedBrokerOptions {
-  if (o === null || typeof o !== 'object') throw new TypeError('createMemoryBroker(options): options must be an object');
-  if (o.autoCreateTopics !== undefined && typeof o.autoCreateTopics !== 'boolean') throw new TypeError(`option "autoCreateTopics" must be a boolean, got ${String(o.autoCreateTopics)}`);
-  if (o.clock !== undefined && !isClock(o.clock)) throw new TypeError('option "clock" must be a Clock ({ now, setTimeout, clearTimeout })');
-  if (o.dataDir !== undefined && (typeof o.dataDir !== 'string' || o.dataDir === '')) throw new TypeError('option "dataDir" must be a non-empty directory path');
-  if (o.deadLetterSuffix !== undefined && (typeof o.deadLetterSuffix !== 'string' || o.deadLetterSuffix === '')) throw new TypeError('option "deadLetterSuffix" must be a non-empty string');
-  if (o.onWarning !== undefined && typeof o.onWarning !== 'function') throw new TypeError('option "onWarning" must be a function (message: string) => void');
+  if (o === null || typeof o !== 'object') throw new ConfigError('createMemoryBroker(options): options must be an object');
+  if (o.autoCreateTopics !== undefined && typeof o.autoCreateTopics !== 'boolean') throw new ConfigError(`option "autoCreateTopics" must be a boolean, got ${String(o.autoCreateTopics)}`);
+  if (o.clock !== undefined && !isClock(o.clock)) throw new ConfigError('option "clock" must be a Clock ({ now, setTimeout, clearTimeout })');
+  if (o.dataDir !== undefined && (typeof o.dataDir !== 'string' || o.dataDir === '')) throw new ConfigError('option "dataDir" must be a non-empty directory path');
+  if (o.deadLetterSuffix !== undefined && (typeof o.deadLetterSuffix !== 'string' || o.deadLetterSuffix === '')) throw new ConfigError('option "deadLetterSuffix" must be a non-empty string');
+  if (o.onWarning !== undefined && typeof o.onWarning !== 'function') throw new ConfigError('option "onWarning" must be a function (message: string) => void');
   const degradedAt = o.degradedAt ?? 0.8;
-  if (typeof degradedAt !== 'number' || !(degradedAt > 0 && degradedAt <= 1)) throw new RangeError(`option "degradedAt" must be a number in (0, 1], got ${String(degradedAt)}`);
+  if (typeof degradedAt !== 'number' || !(degradedAt > 0 && degradedAt <= 1)) throw new ConfigError(`option "degradedAt" must be a number in (0, 1], got ${String(degradedAt)}`);
   return {
     defaultPartitions: positiveInt('defaultPartitions', o.defaultPartitions, 1),
     autoCreateTopics: o.autoCreateTopics ?? true,
@@ -138,7 +136,7 @@ export function resolveBrokerOptions(o: MemoryBrokerOptions = {}): ResolvedBroke
 /** Validate topic options against broker defaults. */
 export function resolveTopicOptions(o: TopicOptions | undefined, broker: ResolvedBrokerOptions): ResolvedTopicOptions {
   const t = o ?? {};
-  if (t === null || typeof t !== 'object') throw new TypeError('topic options must be an object');
+  if (t === null || typeof t !== 'object') throw new ConfigError('topic options must be an object');
   return {
     partitions: positiveInt('partitions', t.partitions, broker.defaultPartitions),
     maxBytes: positiveLimit('maxBytes', t.maxBytes, Infinity),

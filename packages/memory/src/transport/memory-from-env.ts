@@ -3,11 +3,13 @@ import { createMemoryBroker } from '../broker/create-memory-broker.js';
 import type { MemoryBroker } from '../broker/memory-broker.js';
 import { memoryTransport } from './memory-transport.js';
 
-let shared: MemoryBroker | undefined;
+/** One broker per distinct setting, shared by every app of the process that asks for it. */
+const shared = new Map<string, MemoryBroker>();
 
 /**
  * `PARTITA_TRANSPORT=memory`: a transport over one broker shared by every app
- * of the process (so several apps form consumer groups together).
+ * of the process with the same settings (so several apps form consumer groups
+ * together); different settings get their own broker, so each variable applies.
  * `PARTITA_MEMORY_PARTITIONS` (default 1), `PARTITA_MEMORY_DATA_DIR` (durable
  * mode when set), `PARTITA_MEMORY_FSYNC` (`always` | `interval` | `never`).
  */
@@ -16,6 +18,9 @@ export function transportFromEnv(env: Env = process.env): Transport {
   const defaultPartitions = r.int('PARTITA_MEMORY_PARTITIONS', 1, 10_000) ?? 1;
   const dataDir = r.string('PARTITA_MEMORY_DATA_DIR');
   const fsync = r.oneOf('PARTITA_MEMORY_FSYNC', ['always', 'interval', 'never'] as const);
-  if (!shared || shared.isClosed) shared = createMemoryBroker({ defaultPartitions, ...(dataDir ? { dataDir } : {}), ...(fsync ? { fsync } : {}) });
-  return memoryTransport(shared);
+  const options = { defaultPartitions, ...(dataDir ? { dataDir } : {}), ...(fsync ? { fsync } : {}) };
+  const key = JSON.stringify(options);
+  let broker = shared.get(key);
+  if (!broker || broker.isClosed) shared.set(key, (broker = createMemoryBroker(options)));
+  return memoryTransport(broker);
 }

@@ -1,4 +1,4 @@
-import { ClosedError, TopicNotFoundError, type InboundRecord, type SubscriptionSpec } from '@partita/core';
+import { ClosedError, ConfigError, TopicNotFoundError, type InboundRecord, type SubscriptionSpec } from '@partita/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMemoryBroker } from '../broker/create-memory-broker.js';
 import type { MemoryBroker } from '../broker/memory-broker.js';
@@ -262,6 +262,6 @@ describe('memoryTransport', () => {
   it('validates options', () => {
     const broker = newBroker();
     expect(() => memoryTransport(broker, { maxBatch: 0 })).toThrow(/maxBatch/);
-    expect(() => memoryTransport({} as MemoryBroker)).toThrow(TypeError);
+    expect(() => memoryTransport({} as MemoryBroker)).toThrow(ConfigError);
   });
 });

@@ -1,5 +1,5 @@
 import {
-  ClosedError, MessageRejectedError, type HealthReport, type InboundRecord, type LaneHandle, type LaneId, type LaneSink, type OutboundRecord,
+  ClosedError, ConfigError, MessageRejectedError, type HealthReport, type InboundRecord, type LaneHandle, type LaneId, type LaneSink, type OutboundRecord,
   type Subscription, type SubscriptionSink, type SubscriptionSpec, type Transport, type TransportCapabilities,
 } from '@partita/core';
 import { posKey, type MemoryBroker } from '../broker/memory-broker.js';
@@ -81,10 +81,10 @@ class Lane {
  * the broker; the broker may outlive it.
  */
 export function memoryTransport(broker: MemoryBroker, options: MemoryTransportOptions = {}): Transport {
-  if (!broker || typeof (broker as MemoryBroker).publish !== 'function' || !('coordinator' in broker)) throw new TypeError('memoryTransport(broker): broker must come from createMemoryBroker()');
-  if (options === null || typeof options !== 'object') throw new TypeError('memoryTransport(broker, options): options must be an object');
+  if (!broker || typeof (broker as MemoryBroker).publish !== 'function' || !('coordinator' in broker)) throw new ConfigError('memoryTransport(broker): broker must come from createMemoryBroker()');
+  if (options === null || typeof options !== 'object') throw new ConfigError('memoryTransport(broker, options): options must be an object');
   const maxBatch = options.maxBatch ?? 1000;
-  if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new RangeError(`option "maxBatch" must be a positive integer, got ${String(maxBatch)}`);
+  if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new ConfigError(`option "maxBatch" must be a positive integer, got ${String(maxBatch)}`);
   const onError = options.onError ?? ((err: unknown, where: string) => console.error(`[partita/memory] ${where} failed`, err));
   const subscriptions = new Set<Subscription>();
   let closed = false;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
-import { ClosedError, ConfigError, ConnectionError } from '@partita/core';
-import type { ResolvedNatsOptions } from '../options/nats-transport-options.js';
+import { ClosedError, ConfigError, ConnectionError, redact } from '@partita/core';
+import { natsSecrets, type ResolvedNatsOptions } from '../options/nats-transport-options.js';
 
 /** Connection state tracked from the client's status stream. */
 export interface ConnectionState {
@@ -12,9 +12,13 @@ export interface ConnectionState {
   readonly lastError: string | undefined;
 }
 
-/** Servers without user info (`nats://user:pass@host` → `nats://host`), for logs and health. */
+/**
+ * Servers with their user info redacted (`nats://user:pass@host` and
+ * `user:pass@host` → `[redacted]@host`), for errors, logs and health.
+ */
 export function redactServers(servers: readonly string[]): string[] {
-  return servers.map((s) => s.replace(/\/\/[^@/]*@/, '//'));
+  const secrets = natsSecrets({ servers });
+  return servers.map((s) => redact(s, { secrets }));
 }
 
 /**
@@ -48,8 +52,9 @@ export async function openConnection(o: ResolvedNatsOptions): Promise<Connection
       ...(o.tls ? { tls: { ...o.tls } } : {}),
     });
   } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
-    throw new ConnectionError(`cannot connect to NATS at ${redactServers(o.servers).join(', ')}: ${reason}`, { cause: err });
+    const secrets = natsSecrets(o);
+    const reason = redact(err instanceof Error ? err.message : String(err), { secrets });
+    throw new ConnectionError(`cannot connect to NATS at ${redactServers(o.servers).join(', ')}: ${reason}`, { cause: redact(err, { secrets }) });
   }
   const state = { nc, disconnected: false, reconnects: 0, lastError: undefined as string | undefined };
   void (async () => {

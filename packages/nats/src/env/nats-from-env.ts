@@ -1,5 +1,5 @@
-import { ConfigError, type Transport } from '@partita/core';
-import type { NatsTransportOptions } from '../options/nats-transport-options.js';
+import { ConfigError, redact, type Transport } from '@partita/core';
+import { natsSecrets, type NatsTransportOptions } from '../options/nats-transport-options.js';
 import { natsTransport } from '../transport/nats-transport.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -18,7 +18,8 @@ export function natsFromEnv(env: Env = process.env, overrides: NatsTransportOpti
     const list = servers.split(',').map((s) => s.trim()).filter((s) => s !== '');
     for (const s of list) {
       if (!/^(nats|tls|ws|wss):\/\/[^\s]+$|^[^\s:/]+(:\d+)?$/.test(s)) {
-        throw new ConfigError(`PARTITA_NATS_SERVERS: "${s.replace(/\/\/[^@/]*@/, '//***@')}" is not a server; expected comma-separated URLs like nats://host:4222`);
+        const secrets = natsSecrets({ servers: list, token: env.PARTITA_NATS_TOKEN, pass: env.PARTITA_NATS_PASS });
+        throw new ConfigError(`PARTITA_NATS_SERVERS: "${redact(s, { secrets })}" is not a server; expected comma-separated URLs like nats://host:4222`);
       }
     }
     out.servers = list;
@@ -38,7 +39,7 @@ export function natsFromEnv(env: Env = process.env, overrides: NatsTransportOpti
   if (set(creds)) out.credsFile = creds;
   const mode = env.PARTITA_NATS_MODE;
   if (set(mode)) {
-    if (mode !== 'jetstream' && mode !== 'core') throw new ConfigError(`PARTITA_NATS_MODE: "${mode}" is not a mode; expected "jetstream" or "core"`);
+    if (mode !== 'jetstream' && mode !== 'core') throw new ConfigError(`PARTITA_NATS_MODE: "${redact(mode)}" is not a mode; expected "jetstream" or "core"`);
     out.mode = mode;
   }
   const dlq = env.PARTITA_DLQ_SUFFIX;

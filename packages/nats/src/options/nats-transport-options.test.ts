@@ -14,9 +14,9 @@ describe('resolveNatsOptions', () => {
 
   it('rejects bad values naming the option and the expected form', () => {
     expect(() => resolveNatsOptions({ servers: [] })).toThrow(/"servers" must be a non-empty array/);
-    expect(() => resolveNatsOptions({ mode: 'push' as never })).toThrow(TypeError);
+    expect(() => resolveNatsOptions({ mode: 'push' as never })).toThrow(ConfigError);
     expect(() => resolveNatsOptions({ mode: 'push' as never })).toThrow(/"mode" must be one of 'jetstream', 'core'/);
-    expect(() => resolveNatsOptions({ pullExpiresMs: 500 })).toThrow(RangeError);
+    expect(() => resolveNatsOptions({ pullExpiresMs: 500 })).toThrow(ConfigError);
     expect(() => resolveNatsOptions({ maxReconnectAttempts: -2 })).toThrow(/"maxReconnectAttempts" must be an integer >= 0 or -1/);
     expect(() => resolveNatsOptions({ stream: 'a.b' })).toThrow(/"stream"/);
     expect(() => resolveNatsOptions({ tls: 'yes' as never })).toThrow(/"tls"/);

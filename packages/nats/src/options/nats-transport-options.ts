@@ -1,4 +1,25 @@
-import { ConfigError, type Clock } from '@partita/core';
+import { ConfigError, optionError, type Clock } from '@partita/core';
+
+/**
+ * The secret values hidden in NATS options, for `redact`: the token, the
+ * password, and the user info of every server URL (with or without a scheme,
+ * up to the last `@`, so an unencoded `@` in a password is covered).
+ */
+export function natsSecrets(o: { readonly servers?: readonly unknown[]; readonly token?: unknown; readonly pass?: unknown }): string[] {
+  const out: string[] = [];
+  for (const v of [o.token, o.pass]) if (typeof v === 'string') out.push(v);
+  for (const s of Array.isArray(o.servers) ? o.servers : []) {
+    if (typeof s !== 'string') continue;
+    const rest = s.includes('://') ? s.slice(s.indexOf('://') + 3) : s;
+    const at = rest.lastIndexOf('@');
+    if (at <= 0) continue;
+    const info = rest.slice(0, at);
+    out.push(info);
+    const colon = info.indexOf(':');
+    if (colon >= 0) out.push(info.slice(0, colon), info.slice(colon + 1));
+  }
+  return out;
+}
 
 /** TLS settings passed to the NATS client (paths to PEM files). */
 export interface NatsTlsOptions {
@@ -120,29 +141,29 @@ export interface ResolvedNatsOptions {
 function int(name: string, v: number | undefined, def: number, min: number, allowMinusOne = false): number {
   if (v === undefined) return def;
   if (!Number.isInteger(v) || (v < min && !(allowMinusOne && v === -1))) {
-    throw new RangeError(`natsTransport: option "${name}" must be an integer >= ${min}${allowMinusOne ? ' or -1' : ''}, got ${String(v)}`);
+    throw optionError('natsTransport', name, `an integer >= ${min}${allowMinusOne ? ' or -1' : ''}`, v);
   }
   return v;
 }
 
 function oneOf<T extends string>(name: string, v: T | undefined, allowed: readonly T[], def: T): T {
   if (v === undefined) return def;
-  if (!allowed.includes(v)) throw new TypeError(`natsTransport: option "${name}" must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${JSON.stringify(v)}`);
+  if (!allowed.includes(v)) throw optionError('natsTransport', name, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`, v);
   return v;
 }
 
 function optString(name: string, v: string | undefined): string | undefined {
   if (v === undefined) return undefined;
-  if (typeof v !== 'string' || v.length === 0) throw new TypeError(`natsTransport: option "${name}" must be a non-empty string`);
+  if (typeof v !== 'string' || v.length === 0) throw optionError('natsTransport', name, 'a non-empty string', v);
   return v;
 }
 
 /** Validate options at the boundary and fill defaults. Never echoes secret values. */
 export function resolveNatsOptions(o: NatsTransportOptions = {}): ResolvedNatsOptions {
-  if (o === null || typeof o !== 'object') throw new TypeError('natsTransport: options must be an object');
+  if (o === null || typeof o !== 'object') throw new ConfigError('natsTransport: options must be an object');
   const servers = o.servers ?? ['nats://127.0.0.1:4222'];
   if (!Array.isArray(servers) || servers.length === 0 || servers.some((s) => typeof s !== 'string' || s.trim() === '')) {
-    throw new TypeError('natsTransport: option "servers" must be a non-empty array of URLs like "nats://host:4222"');
+    throw new ConfigError('natsTransport: option "servers" must be a non-empty array of URLs like "nats://host:4222"');
   }
   const token = optString('token', o.token);
   const user = optString('user', o.user);
@@ -153,15 +174,15 @@ export function resolveNatsOptions(o: NatsTransportOptions = {}): ResolvedNatsOp
   }
   if (pass !== undefined && user === undefined) throw new ConfigError('natsTransport: option "pass" needs "user"');
   const stream = optString('stream', o.stream);
-  if (stream !== undefined && /[.*> \t/\\]/.test(stream)) throw new TypeError('natsTransport: option "stream" must be a stream name without ".", "*", ">", "/", "\\" or whitespace');
+  if (stream !== undefined && /[.*> \t/\\]/.test(stream)) throw new ConfigError('natsTransport: option "stream" must be a stream name without ".", "*", ">", "/", "\\" or whitespace');
   const streamPrefix = o.streamPrefix ?? '';
-  if (typeof streamPrefix !== 'string' || /[.*> \t/\\]/.test(streamPrefix)) throw new TypeError('natsTransport: option "streamPrefix" must be a string without ".", "*", ">", "/", "\\" or whitespace');
+  if (typeof streamPrefix !== 'string' || /[.*> \t/\\]/.test(streamPrefix)) throw new ConfigError('natsTransport: option "streamPrefix" must be a string without ".", "*", ">", "/", "\\" or whitespace');
   const dlqSuffix = o.dlqSuffix ?? '.dlq';
-  if (typeof dlqSuffix !== 'string' || dlqSuffix.length === 0) throw new TypeError('natsTransport: option "dlqSuffix" must be a non-empty string such as ".dlq"');
+  if (typeof dlqSuffix !== 'string' || dlqSuffix.length === 0) throw new ConfigError('natsTransport: option "dlqSuffix" must be a non-empty string such as ".dlq"');
   let tls: NatsTlsOptions | undefined;
   if (o.tls === true) tls = {};
   else if (o.tls && typeof o.tls === 'object') tls = o.tls;
-  else if (o.tls !== undefined && o.tls !== false) throw new TypeError('natsTransport: option "tls" must be a boolean or { caFile?, certFile?, keyFile?, handshakeFirst? }');
+  else if (o.tls !== undefined && o.tls !== false) throw new ConfigError('natsTransport: option "tls" must be a boolean or { caFile?, certFile?, keyFile?, handshakeFirst? }');
   const ackWaitMs = o.ackWaitMs === undefined ? undefined : int('ackWaitMs', o.ackWaitMs, 0, 100);
   const maxDeliver = o.maxDeliver === undefined ? undefined : int('maxDeliver', o.maxDeliver, 0, 1, true);
   return {

@@ -1,6 +1,6 @@
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import {
-  ClosedError, systemClock, type Clock, type HealthReport, type OutboundRecord, type Subscription,
+  ClosedError, redact, systemClock, type Clock, type HealthReport, type OutboundRecord, type Subscription,
   type SubscriptionSink, type SubscriptionSpec, type Transport, type TransportCapabilities,
 } from '@partita/core';
 import { assertOpen, openConnection, redactServers, type ConnectionState } from '../connection/nats-connection.js';
@@ -10,7 +10,7 @@ import { HandbackLedger } from '../consumer/handback-ledger.js';
 import { JetStreamLane } from '../consumer/jetstream-lane.js';
 import { mapNatsError } from '../errors/map-nats-error.js';
 import { toNatsHeaders, toNatsPayload } from '../headers/record-headers.js';
-import { resolveNatsOptions, type NatsTransportOptions, type ResolvedNatsOptions } from '../options/nats-transport-options.js';
+import { natsSecrets, resolveNatsOptions, type NatsTransportOptions, type ResolvedNatsOptions } from '../options/nats-transport-options.js';
 import { JetStreamPublisher } from '../publish/jetstream-publisher.js';
 import { assertTopic, StreamProvisioner } from '../stream/stream-provisioner.js';
 
@@ -144,7 +144,12 @@ class NatsTransport implements Transport {
     return { close: live.close };
   }
 
+  /** Health with every secret of the options redacted (reasons may quote client errors). */
   async health(): Promise<HealthReport> {
+    return redact(await this.rawHealth(), { secrets: natsSecrets(this.o) });
+  }
+
+  private async rawHealth(): Promise<HealthReport> {
     const reasons: string[] = [];
     const details: Record<string, unknown> = { mode: this.o.mode, servers: redactServers(this.o.servers) };
     if (this.closing) return { status: 'down', reasons: ['transport closed'], details };

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { ConfigError, systemClock, type Clock, type Logger } from '@partita/core';
+import { ConfigError, optionError, systemClock, type Clock, type Logger } from '@partita/core';
 import type { MsgpackCodecOptions } from '@partita/codec-msgpack';
 import { consoleLogger } from '../logger/console-logger.js';
 
@@ -72,14 +72,14 @@ export interface ResolvedPoolOptions {
 
 function positiveInt(name: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
-    throw new RangeError(`workerPool: option "${name}" must be a positive integer, got ${String(value)}`);
+    throw optionError('workerPool', name, 'a positive integer', value);
   }
   return value;
 }
 
 function nonNegative(name: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new RangeError(`workerPool: option "${name}" must be a finite number ≥ 0, got ${String(value)}`);
+    throw optionError('workerPool', name, 'a finite number ≥ 0', value);
   }
   return value;
 }
@@ -98,23 +98,23 @@ function defaultThreads(env: NodeJS.ProcessEnv): number {
 
 /** Validate options at the boundary and fill in defaults. */
 export function resolvePoolOptions(options: WorkerPoolOptions, env: NodeJS.ProcessEnv = process.env): ResolvedPoolOptions {
-  if (options === null || typeof options !== 'object') throw new TypeError('workerPool(options): options must be an object');
+  if (options === null || typeof options !== 'object') throw new ConfigError('workerPool(options): options must be an object');
   const threads = options.threads === undefined ? defaultThreads(env) : positiveInt('threads', options.threads);
   const concurrentTasksPerWorker = positiveInt('concurrentTasksPerWorker', options.concurrentTasksPerWorker ?? 2);
   const maxQueue = options.maxQueue === undefined ? threads : (Number.isSafeInteger(options.maxQueue) && options.maxQueue >= 0
-    ? options.maxQueue : (() => { throw new RangeError(`workerPool: option "maxQueue" must be an integer ≥ 0, got ${String(options.maxQueue)}`); })());
+    ? options.maxQueue : (() => { throw new ConfigError(`workerPool: option "maxQueue" must be an integer ≥ 0, got ${String(options.maxQueue)}`); })());
   const minBatchSize = positiveInt('minBatchSize', options.minBatchSize ?? 10);
   const maxBatchSize = positiveInt('maxBatchSize', options.maxBatchSize ?? 1000);
   if (maxBatchSize < minBatchSize) {
-    throw new RangeError(`workerPool: option "maxBatchSize" (${maxBatchSize}) must be ≥ "minBatchSize" (${minBatchSize})`);
+    throw new ConfigError(`workerPool: option "maxBatchSize" (${maxBatchSize}) must be ≥ "minBatchSize" (${minBatchSize})`);
   }
   const targetTaskMs = nonNegative('targetTaskMs', options.targetTaskMs ?? 50);
-  if (targetTaskMs === 0) throw new RangeError('workerPool: option "targetTaskMs" must be > 0');
+  if (targetTaskMs === 0) throw new ConfigError('workerPool: option "targetTaskMs" must be > 0');
   const timeoutGraceMs = nonNegative('timeoutGraceMs', options.timeoutGraceMs ?? 250);
   const atomics = options.atomics ?? 'async';
-  if (atomics !== 'async' && atomics !== 'sync') throw new TypeError(`workerPool: option "atomics" must be 'async' or 'sync', got ${String(atomics)}`);
+  if (atomics !== 'async' && atomics !== 'sync') throw new ConfigError(`workerPool: option "atomics" must be 'async' or 'sync', got ${String(atomics)}`);
   if (options.msgpack !== undefined && (options.msgpack === null || typeof options.msgpack !== 'object')) {
-    throw new TypeError('workerPool: option "msgpack" must be msgpack codec options (an object)');
+    throw new ConfigError('workerPool: option "msgpack" must be msgpack codec options (an object)');
   }
   return {
     threads, concurrentTasksPerWorker, maxQueue, minBatchSize, maxBatchSize, targetTaskMs, timeoutGraceMs, atomics,

@@ -244,6 +244,9 @@ describe('workerPool', () => {
     expect(() => workerPool({ targetTaskMs: 0 })).toThrow(/"targetTaskMs"/);
     expect(() => workerPool({ atomics: 'maybe' as never })).toThrow(/"atomics"/);
     expect(() => workerPool({ timeoutGraceMs: -5 })).toThrow(/"timeoutGraceMs"/);
+    for (const bad of [{ threads: 0 }, { maxQueue: -1 }, { minBatchSize: 50, maxBatchSize: 10 }, { targetTaskMs: 0 }, { atomics: 'maybe' as never }, null as never]) {
+      expect(() => workerPool(bad)).toThrow(ConfigError);
+    }
   });
 
   it('defaults threads to PARTITA_WORKER_THREADS and rejects a bad value with a ConfigError naming the variable', () => {
