@@ -1,6 +1,7 @@
 import { pathToFileURL } from 'node:url';
 import { isAbsolute } from 'node:path';
 import { ConfigError, isRetryable } from '../errors/partita-error.js';
+import { validateTopicName } from '../topic/topic-name.js';
 import type { DefaultableOption, HandlerDefinition, HandlerOptions } from './handler.js';
 
 const ORDERINGS = ['key', 'partition', 'none'] as const;
@@ -38,6 +39,11 @@ export function defineHandler<T = unknown>(options: HandlerOptions<T>): HandlerD
   const { name, topic } = options;
   if (typeof name !== 'string' || name.trim() === '') throw new ConfigError('defineHandler: option "name" must be a non-empty string');
   if (typeof topic !== 'string' || topic.trim() === '') fail(name, 'topic', 'a non-empty string', topic);
+  try {
+    validateTopicName(topic);
+  } catch (err) {
+    throw new ConfigError(`handler "${name}": option "topic": ${(err as Error).message}`, { cause: err });
+  }
   const group = options.group ?? name;
   if (typeof group !== 'string' || group === '') fail(name, 'group', 'a non-empty string', group);
   const ordering = options.ordering ?? 'key';
