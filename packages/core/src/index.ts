@@ -7,6 +7,7 @@ export type { Message, PublishMessage, Headers } from './message/message.js';
 export { jsonCodec, decodeWith } from './codec/codec.js';
 export { EncodeError } from './codec/encode-error.js';
 export { UnsupportedFeatureError } from './app/unsupported-feature-error.js';
+export { encodeOutbound, checkFeatures } from './app/encode-outbound.js';
 export { redact, REDACTED, SECRET_NAME } from './redact/redact.js';
 export { optionError, shownOption } from './options/option-error.js';
 export type { RedactOptions } from './redact/redact.js';

@@ -1,7 +1,6 @@
 import { systemClock } from '../clock/clock.js';
 import { jsonCodec } from '../codec/codec.js';
 import { ClosedError, ConfigError } from '../errors/partita-error.js';
-import { validateTopicName } from '../topic/topic-name.js';
 import { Emitter } from '../events/emitter.js';
 import type { HandlerDefinition } from '../handler/handler.js';
 import type { PublishMessage } from '../message/message.js';
@@ -45,13 +44,7 @@ export function createApp(options: AppOptions): App {
   let stopping: Promise<void> | undefined;
   let drainTimeoutMs = 10_000;
 
-  const encode = (m: PublishMessage): OutboundRecord => {
-    if (m === null || typeof m !== 'object') throw new TypeError('publish: each message must be an object { topic, value, key?, headers? }');
-    if (typeof m.topic !== 'string' || m.topic === '') throw new TypeError(`publish: "topic" must be a non-empty string (got ${JSON.stringify(m.topic)})`);
-    validateTopicName(m.topic);
-    if (m.key !== undefined && typeof m.key !== 'string') throw new TypeError(`publish: "key" must be a string when given (got ${typeof m.key})`);
-    return encodeOutbound(m, codec, transport);
-  };
+  const encode = (m: PublishMessage): OutboundRecord => encodeOutbound(m, codec, transport);
 
   const publish = async (messages: PublishMessage | readonly PublishMessage[]): Promise<void> => {
     // Publishing works while lanes drain (a handler mid-flight during stop() still produces its output);

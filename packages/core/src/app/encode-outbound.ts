@@ -3,6 +3,7 @@ import { EncodeError } from '../codec/encode-error.js';
 import type { PublishMessage } from '../message/message.js';
 import type { OutboundRecord, Transport } from '../transport/transport.js';
 import { UnsupportedFeatureError } from './unsupported-feature-error.js';
+import { validateTopicName } from '../topic/topic-name.js';
 
 const MAX_DEPTH = 256;
 const isJson = (codec: Codec): boolean => /json/i.test(codec.contentType);
@@ -110,11 +111,16 @@ export function checkFeatures(m: PublishMessage, transport: Pick<Transport, 'nam
 
 /**
  * Turn one `PublishMessage` into an `OutboundRecord`, checking everything the
- * transport would otherwise mangle or ignore: the value (`EncodeError`), the
+ * transport would otherwise mangle or ignore: the shape and topic name
+ * (`TypeError`, `InvalidTopicError`), the value (`EncodeError`), the
  * headers (`EncodeError`) and the features asked for (`UnsupportedFeatureError`).
  * `value: null` is a tombstone: no bytes and no content type.
  */
 export function encodeOutbound(m: PublishMessage, codec: Codec, transport: Pick<Transport, 'name' | 'capabilities'>): OutboundRecord {
+  if (m === null || typeof m !== 'object') throw new TypeError('publish: each message must be an object { topic, value, key?, headers? }');
+  if (typeof m.topic !== 'string' || m.topic === '') throw new TypeError(`publish: "topic" must be a non-empty string (got ${JSON.stringify(m.topic)})`);
+  validateTopicName(m.topic);
+  if (m.key !== undefined && typeof m.key !== 'string') throw new TypeError(`publish: "key" must be a string when given (got ${typeof m.key})`);
   checkHeaders(m.headers);
   checkFeatures(m, transport);
   const tombstone = m.value === null;

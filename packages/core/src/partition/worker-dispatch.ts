@@ -1,5 +1,6 @@
 import type { ExecutorMessage, ExecutorOutcome, SerializedError } from '../executor/executor.js';
 import type { OutboundRecord } from '../transport/transport.js';
+import { checkFeatures } from '../app/encode-outbound.js';
 import type { Entry } from './entry.js';
 import type { LaneContext } from './lane-context.js';
 
@@ -109,6 +110,13 @@ export class WorkerDispatch {
    */
   private publishThenComplete(done: readonly { entry: Entry; gen: number; records: readonly OutboundRecord[] }[]): void {
     const records = done.flatMap((d) => d.records);
+    try {
+      // Workers encode without knowing the transport: what it lacks is refused here, as inline publishes are.
+      for (const r of records) checkFeatures(r, this.ctx.transport);
+    } catch (err) {
+      for (const d of done) this.lane.complete(d.entry, d.gen, false, err);
+      return;
+    }
     this.ctx.transport.publish(records).then(
       () => {
         this.ctx.metrics.published += records.length;

@@ -1,5 +1,5 @@
 import { parentPort } from 'node:worker_threads';
-import { ClosedError, type Codec, type Headers, type Logger, type Message, type PublishMessage } from '@partita/core';
+import { ClosedError, encodeOutbound, type Codec, type Headers, type Logger, type Message, type PublishMessage } from '@partita/core';
 import type { StagedRecord } from '../wire/wire-published.js';
 import type { WireEvent } from '../wire/wire-task.js';
 
@@ -99,27 +99,21 @@ export function workerLogger(handler: string, threadId: number): Logger {
   return logger;
 }
 
-/** Validate and encode one record published from a worker. */
+/**
+ * What a worker checks a publish against: the app's transport is on the main
+ * thread, which refuses features it lacks before sending (`checkFeatures`).
+ */
+const ANY_TRANSPORT = {
+  name: 'worker',
+  capabilities: {
+    ackModel: 'message', partitions: true, consumerGroups: true, nativeDelay: true, nativeDeadLetter: false,
+    priority: true, ttl: true, transactions: false, replay: true,
+  },
+} as const;
+
+/** Validate and encode one record published from a worker, with the same checks as `app.publish`. */
 function stage(m: PublishMessage, codec: Codec | undefined): StagedRecord {
-  if (m === null || typeof m !== 'object') throw new TypeError('ctx.publish: each message must be an object { topic, value, key?, headers? }');
-  if (typeof m.topic !== 'string' || m.topic === '') throw new TypeError(`ctx.publish: "topic" must be a non-empty string (got ${JSON.stringify(m.topic)})`);
-  if (m.key !== undefined && typeof m.key !== 'string') throw new TypeError(`ctx.publish: "key" must be a string when given (got ${typeof m.key})`);
-  for (const [name, v] of Object.entries(m.headers ?? {})) {
-    if (typeof v !== 'string') throw new TypeError(`ctx.publish: header "${name}" must be a string (got ${typeof v})`);
-  }
-  let value: Uint8Array | null = null;
-  if (m.value !== null) {
-    if (codec === undefined) throw new TypeError('ctx.publish: no codec to encode with in this worker (set Codec.workerModule on the app codec)');
-    value = codec.encode(m.value);
-  }
-  return {
-    topic: m.topic,
-    ...(m.key !== undefined ? { key: m.key } : {}),
-    headers: value === null ? { ...m.headers } : { 'content-type': codec!.contentType, ...m.headers },
-    ...(m.partition !== undefined ? { partition: m.partition } : {}),
-    ...(m.delayMs !== undefined ? { delayMs: m.delayMs } : {}),
-    ...(m.priority !== undefined ? { priority: m.priority } : {}),
-    ...(m.ttlMs !== undefined ? { ttlMs: m.ttlMs } : {}),
-    value,
-  };
+  if (codec === undefined && m?.value !== null) throw new TypeError('ctx.publish: no codec to encode with in this worker (set Codec.workerModule on the app codec)');
+  const { value, ...rest } = encodeOutbound(m, codec!, ANY_TRANSPORT);
+  return { ...rest, value };
 }
