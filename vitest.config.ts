@@ -1,8 +1,22 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 // Workspace packages resolve to their TypeScript sources in tests (the
 // `@partita/source` export condition); plain Node (workers, the demo) uses dist.
 const conditions = ['@partita/source', 'module', 'node', 'development|production'];
+
+// `vitest run --coverage` (what `npm test` runs) prints a v8 coverage summary of
+// every package, and the per-file table (with uncovered lines) of the code the
+// suite must prove: the runtime's partition actor and each connector's
+// subscription/consumer code.
+// Matched against paths relative to the coverage root (packages/).
+const coverageFocus = [
+  '(^|/)core/src/partition(/|$)',
+  '(^|/)kafka/src/subscription(/|$)',
+  '(^|/)nats/src/consumer(/|$)',
+  '(^|/)memory/src/(transport|group)(/|$)',
+];
+const focusedTextReporter = fileURLToPath(new URL('./test/reporters/focused-text-reporter.cjs', import.meta.url));
 
 export default defineConfig({
   resolve: { conditions },
@@ -10,6 +24,13 @@ export default defineConfig({
   test: {
     testTimeout: 60_000,
     hookTimeout: 180_000,
+    coverage: {
+      provider: 'v8',
+      include: ['packages/*/src/**/*.ts'],
+      exclude: ['**/*.test.ts', '**/*.test-support.ts', '**/*.fixture.ts', '**/fixtures/**', '**/*.d.ts'],
+      reporter: ['text-summary', [focusedTextReporter, { focus: coverageFocus, maxCols: 150 }]],
+      reportOnFailure: true,
+    },
     projects: [
       {
         extends: true,

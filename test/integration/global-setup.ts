@@ -5,9 +5,10 @@
 // Kafka tests read `inject('kafka')`: `{ brokers, ... }` or `{ skip: reason }`.
 // - PARTITA_KAFKA_BROKERS set: use that cluster, start nothing.
 // - PARTITA_KAFKA=off: start nothing; Kafka tests skip.
-// - Kafka cannot start: with PARTITA_REQUIRE_BROKERS=1 the run fails, else
+// - Kafka cannot start: with PARTITA_REQUIRE_BROKERS=1 (or true) the run fails, else
 //   the reason is handed on and Kafka tests skip printing it.
 import type { TestProject } from 'vitest/node';
+import { brokersRequired, REQUIRE_BROKERS_ENV } from '@partita/testing';
 import { startKafka, type KafkaHandle } from '../../tools/kafka/kafka.mjs';
 
 export interface KafkaTestBroker {
@@ -40,7 +41,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       });
     } catch (err) {
       const reason = `Kafka could not start through tools/kafka: ${(err as Error).message.split('\n')[0]}`;
-      if (process.env.PARTITA_REQUIRE_BROKERS === '1') throw new Error(reason, { cause: err });
+      if (brokersRequired()) throw new Error(`${reason} (${REQUIRE_BROKERS_ENV} is set, so this fails instead of skipping)`, { cause: err });
       console.warn(`[global-setup] ${reason}; Kafka tests will be skipped`);
       project.provide('kafka', { skip: reason });
     }

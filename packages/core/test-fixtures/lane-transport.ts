@@ -22,11 +22,17 @@ export interface LaneTransport extends Transport {
   failPublishes(topic: string, n: number): void;
   /** Make the next `n` commits fail. */
   failCommits(n: number): void;
+  /** Message model: make the next `n` settle calls fail. */
+  failSettles(n: number): void;
+  /** Message model with `nativeDelay`: make the next `n` nacks fail. */
+  failNacks(n: number): void;
+  /** Message model with `nativeDelay`: every nack, in order (the record is redelivered at once with `deliveryCount + 1`). */
+  readonly nacks: { offset: string; delayMs: number }[];
   log(topic: string, partition: number): readonly InboundRecord[];
   revokeAll(): Promise<void>;
 }
 
-export function createLaneTransport(options: { partitions?: number; ackModel?: 'offset' | 'message'; batch?: number; now?: () => number } = {}): LaneTransport {
+export function createLaneTransport(options: { partitions?: number; ackModel?: 'offset' | 'message'; nativeDelay?: boolean; batch?: number; now?: () => number } = {}): LaneTransport {
   const partitions = options.partitions ?? 1;
   const batch = options.batch ?? 500;
   const now = options.now ?? Date.now;
@@ -35,6 +41,9 @@ export function createLaneTransport(options: { partitions?: number; ackModel?: '
   const offsets = new Map<string, { offset: number; metadata?: string }>();
   const failing = new Map<string, number>();
   let commitFailures = 0;
+  let settleFailures = 0;
+  let nackFailures = 0;
+  const nacks: LaneTransport['nacks'] = [];
   let closed = false;
   const commits: LaneTransport['commits'] = [];
   const published: OutboundRecord[] = [];
@@ -64,10 +73,10 @@ export function createLaneTransport(options: { partitions?: number; ackModel?: '
   const t: LaneTransport = {
     name: 'lane-fixture',
     capabilities: {
-      ackModel: options.ackModel ?? 'offset', partitions: true, consumerGroups: false, nativeDelay: false,
+      ackModel: options.ackModel ?? 'offset', partitions: true, consumerGroups: false, nativeDelay: options.nativeDelay ?? false,
       nativeDeadLetter: false, priority: false, ttl: false, transactions: false, replay: true,
     },
-    commits, published,
+    commits, published, nacks,
     async connect() {},
     async publish(records) {
       if (closed) throw new ClosedError('publish: transport closed');
@@ -106,12 +115,21 @@ export function createLaneTransport(options: { partitions?: number; ackModel?: '
           },
           async settle(records, outcome) {
             if (!lane.owned) return;
+            if (settleFailures > 0) { settleFailures--; throw new Error('injected settle failure'); }
             for (const r of records) commits.push({ topic: spec.topic, partition, offset: r.offset, outcome });
+          },
+          async nack(record, delayMs) {
+            if (!lane.owned) return;
+            if (nackFailures > 0) { nackFailures--; throw new Error('injected nack failure'); }
+            nacks.push({ offset: record.offset, delayMs });
+            part.log.push({ ...record, offset: String(part.log.length), deliveryCount: (record.deliveryCount ?? 1) + 1 });
+            schedule(lane);
           },
           ...(stored?.metadata ? { committedMetadata: stored.metadata } : {}),
         };
         if ((options.ackModel ?? 'offset') === 'message') delete (lane.handle as Partial<LaneHandle>).commit;
         else delete (lane.handle as Partial<LaneHandle>).settle;
+        if ((options.ackModel ?? 'offset') !== 'message' || !options.nativeDelay) delete (lane.handle as Partial<LaneHandle>).nack;
         lane.sink = sink.assigned(lane.handle);
         lanes.push(lane);
         mine.push(lane);
@@ -133,6 +151,8 @@ export function createLaneTransport(options: { partitions?: number; ackModel?: '
     },
     failPublishes: (topic, n) => void failing.set(topic, n),
     failCommits: (n) => void (commitFailures = n),
+    failSettles: (n) => void (settleFailures = n),
+    failNacks: (n) => void (nackFailures = n),
     log: (topic, partition) => parts(topic)[partition]!.log,
     async revokeAll() { for (const l of lanes) l.owned = false; },
   };

@@ -93,6 +93,20 @@ const mutants: { name: string; scenario: string; defect: Defect; error: RegExp }
     error: /lost [1-9]/,
   },
   {
+    name: 'drops delayMs (delivers delayed retries at once)',
+    scenario: "retry.mode 'delayed'",
+    defect: { publish: (rs, inner) => inner.publish(rs.map(({ delayMs: _dropped, ...r }) => r)) },
+    error: /before its 1000 ms delay/,
+  },
+  {
+    name: 'rejects every delayed publish',
+    scenario: "retry.mode 'delayed'",
+    defect: {
+      publish: (rs, inner) => (rs.some((r) => r.delayMs !== undefined) ? Promise.reject(new Error('delayed publish refused by the mutant')) : inner.publish(rs)),
+    },
+    error: /message\.retry-handoff-failed events: Error: delayed publish refused by the mutant/,
+  },
+  {
     name: 'commits past unsettled records',
     scenario: 'messages not acknowledged before a consumer dies',
     defect: {

@@ -77,20 +77,46 @@ describe('limits', () => {
     const t = memoryTransport(b);
     const got: string[] = [];
     let handle: import('@partita/core').LaneHandle | undefined;
+    // The consumer commits only while `consuming`: before that it is as slow as a consumer can be.
+    let consuming = false;
+    let delivered = 0;
+    const commitDelivered = (): void => void handle!.commit!(String(delivered));
     await t.subscribe({ group: 'g', topic: 's', handler: 'h', maxInFlight: 10, timeoutMs: 1000, maxAttempts: 1, startFrom: 'earliest' }, {
-      assigned(h) { handle = h; return { deliver(recs) { got.push(...values(recs)); void h.commit!(String(Number(recs.at(-1)!.offset) + 1)); } }; },
+      assigned(h) {
+        handle = h;
+        return { deliver(recs) { got.push(...values(recs)); delivered = Number(recs.at(-1)!.offset) + 1; if (consuming) commitDelivered(); } };
+      },
       async revoked() {},
     });
-    let accepted = 0;
+    const accepted: string[] = [];
     let rejected = 0;
+    const publish = async (v: string): Promise<boolean> => {
+      try {
+        await b.publish({ topic: 's', value: enc(v) });
+        accepted.push(v);
+        return true;
+      } catch (e) {
+        expect(e).toBeInstanceOf(BackpressureError);
+        rejected++;
+        return false;
+      } finally {
+        expect(b.stats().messages).toBeLessThanOrEqual(100);
+      }
+    };
+    // Nothing consumed yet: exactly maxMessages are accepted, every further publish is rejected.
+    for (let i = 0; i < 150; i++) await publish(`p${i}`);
+    expect(accepted).toHaveLength(100);
+    expect(rejected).toBe(50);
+    // The consumer catches up: the producer gets through again, pushing back whenever it outruns it.
+    await waitFor(() => delivered === 100, 'the first 100 delivered');
+    consuming = true;
+    commitDelivered();
     for (let i = 0; i < 1000; i++) {
-      try { await b.publish({ topic: 's', value: enc(String(i)) }); accepted++; } catch (e) { expect(e).toBeInstanceOf(BackpressureError); rejected++; }
-      if (i % 50 === 0) await new Promise((r) => setImmediate(r));
-      expect(b.stats().messages).toBeLessThanOrEqual(100);
+      while (!(await publish(`q${i}`))) await new Promise((r) => setImmediate(r));
     }
-    await waitFor(() => got.length === accepted, 'consumer caught up');
-    expect(handle).toBeDefined();
-    expect(accepted + rejected).toBe(1000);
+    await waitFor(() => got.length === accepted.length, 'consumer caught up');
+    expect(got).toEqual(accepted);
+    expect(accepted).toHaveLength(1100);
     await t.close();
   });
 });

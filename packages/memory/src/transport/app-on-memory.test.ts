@@ -5,6 +5,7 @@ import type { MemoryBroker } from '../broker/memory-broker.js';
 import { waitFor } from '../testing-support/recording-sink.test-support.js';
 import { memoryTransport } from './memory-transport.js';
 
+const DELAY_MS = 300;
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 const uniq = (p: string): string => `${p}-${Math.random().toString(36).slice(2, 8)}`;
 const apps: App[] = [];
@@ -68,25 +69,83 @@ describe('createApp on memoryTransport (end to end)', () => {
     brokers.push(broker);
     const topic = uniq('jobs');
     const attempts = new Map<number, number[]>();
+    const order: string[] = [];
+    const failedAt = new Map<number, number>();
+    const retriedAt = new Map<number, number>();
     const app = createApp({
       transport: memoryTransport(broker), logger: quiet,
       handlers: [defineHandler<{ n: number }>({
         name: 'worker', topic,
-        retry: { maxAttempts: 3, mode: 'delayed', backoff: { initialMs: 5, maxMs: 10, jitter: 0 } },
+        retry: { maxAttempts: 3, mode: 'delayed', backoff: { initialMs: DELAY_MS, maxMs: DELAY_MS, jitter: 0 } },
         handle: (m: Message<{ n: number }>) => {
           attempts.set(m.value.n, [...(attempts.get(m.value.n) ?? []), m.attempt]);
+          order.push(`${m.value.n}#${m.attempt}`);
           if (m.value.n === 0) throw new NonRetryableError('poison');
-          if (m.value.n % 2 === 1 && m.attempt === 1) throw new Error('transient');
+          if (m.value.n % 2 === 1 && m.attempt === 1) {
+            failedAt.set(m.value.n, Date.now());
+            throw new Error('transient');
+          }
+          if (m.attempt === 2) retriedAt.set(m.value.n, Date.now());
         },
       })],
     });
     apps.push(app);
+    const handoffFailures: unknown[] = [];
+    app.on('message.retry-handoff-failed', (e) => handoffFailures.push(e));
     await app.start();
-    await app.publish(Array.from({ length: 10 }, (_, n) => ({ topic, key: `k${n}`, value: { n } })));
+    await app.publish(Array.from({ length: 10 }, (_, n) => ({ topic, key: `k${n % 2}`, value: { n } })));
     await waitFor(() => broker.deadLetters.stats().total === 1 && [1, 3, 5, 7, 9].every((n) => attempts.get(n)?.length === 2), 'retries and dead letter');
     expect(attempts.get(3)).toEqual([1, 2]);
+    expect(handoffFailures).toEqual([]);
+    expect(app.inspect().metrics.retryHandoffFailures).toBe(0);
+    // Through the broker's delay: each retry comes no earlier than its delay (1 ms of timer slack)...
+    for (const n of [1, 3, 5, 7, 9]) expect(retriedAt.get(n)! - failedAt.get(n)!).toBeGreaterThanOrEqual(DELAY_MS - 1);
+    // ...and the partition flows meanwhile: every first attempt on key k1 comes before any retry.
+    const firstRetry = order.findIndex((o) => o.endsWith('#2'));
+    expect(order.slice(firstRetry).filter((o) => o.endsWith('#1'))).toEqual([]);
     expect(broker.deadLetters.stats().byTopic[topic]).toEqual({ total: 1, byReason: { 'non-retryable': 1 } });
     expect(broker.deadLetters.list({ topic })[0]!.deadLetterTopic).toBe(`${topic}.dlq`);
     await app.stop();
+  });
+
+  it('a delayed retry the broker refuses is visible (event, metric, warning) and retried in place after its delay', async () => {
+    const broker = createMemoryBroker({ defaultPartitions: 1 });
+    brokers.push(broker);
+    const topic = uniq('refused');
+    const inner = memoryTransport(broker);
+    const refusal = new Error('delayed publish refused');
+    const transport = { ...inner, publish: (rs: Parameters<typeof inner.publish>[0]) => (rs.some((r) => r.delayMs !== undefined) ? Promise.reject(refusal) : inner.publish(rs)) };
+    const warnings: string[] = [];
+    const attempts: number[] = [];
+    let failedAt = 0;
+    let retriedAt = 0;
+    const app = createApp({
+      transport, logger: { ...quiet, warn: (msg: string) => void warnings.push(msg) },
+      handlers: [defineHandler<{ n: number }>({
+        name: 'refused', topic,
+        retry: { maxAttempts: 3, mode: 'delayed', backoff: { initialMs: DELAY_MS, maxMs: DELAY_MS, jitter: 0 } },
+        handle: (m: Message<{ n: number }>) => {
+          attempts.push(m.attempt);
+          if (m.attempt === 1) {
+            failedAt = Date.now();
+            throw new Error('transient');
+          }
+          retriedAt = Date.now();
+        },
+      })],
+    });
+    apps.push(app);
+    const handoffFailures: { error: unknown; delayMs: number; attempt: number }[] = [];
+    app.on('message.retry-handoff-failed', (e) => handoffFailures.push({ error: e.error, delayMs: e.delayMs, attempt: e.message.attempt }));
+    await app.start();
+    await app.publish({ topic, key: 'k', value: { n: 1 } });
+    await waitFor(() => attempts.length === 2, 'the in-place retry');
+    expect(attempts).toEqual([1, 2]);
+    expect(handoffFailures).toEqual([{ error: refusal, delayMs: DELAY_MS, attempt: 1 }]);
+    expect(app.inspect().metrics.retryHandoffFailures).toBe(1);
+    expect(warnings).toContain('delayed retry hand-off failed; retrying in place');
+    expect(retriedAt - failedAt).toBeGreaterThanOrEqual(DELAY_MS - 1);
+    await app.stop();
+    expect(broker.committed({ group: 'refused', topic, partition: 0 })?.offset).toBe(1);
   });
 });

@@ -21,6 +21,8 @@ describe('tcpReachable', () => {
 describe('brokersRequired', () => {
   it('reads PARTITA_REQUIRE_BROKERS', () => {
     expect(brokersRequired({ PARTITA_REQUIRE_BROKERS: '1' })).toBe(true);
+    expect(brokersRequired({ PARTITA_REQUIRE_BROKERS: 'true' })).toBe(true);
+    expect(brokersRequired({ PARTITA_REQUIRE_BROKERS: '' })).toBe(false);
     expect(brokersRequired({ PARTITA_REQUIRE_BROKERS: '0' })).toBe(false);
     expect(brokersRequired({})).toBe(false);
   });

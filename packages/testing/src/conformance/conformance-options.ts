@@ -42,7 +42,7 @@ export interface ConformanceOptions {
   /**
    * Whether the broker is reachable: `true`, or `false`/a reason string.
    * Unreachable: every scenario is skipped with the reason printed, unless
-   * env `PARTITA_REQUIRE_BROKERS=1`, then the suite fails.
+   * env `PARTITA_REQUIRE_BROKERS` is `1` or `true`, then the suite fails.
    * @defaultValue always available
    */
   readonly available?: () => boolean | string | Promise<boolean | string>;

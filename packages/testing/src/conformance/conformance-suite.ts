@@ -54,7 +54,7 @@ export function conformanceSuite(options: ConformanceOptions): void {
       }
       if (verdict === true) return;
       const reason = typeof verdict === 'string' && verdict !== '' ? verdict : 'broker unreachable';
-      if (brokersRequired()) throw new Error(`conformance: ${resolved.name}: ${reason} (${REQUIRE_BROKERS_ENV}=1, so this fails instead of skipping)`);
+      if (brokersRequired()) throw new Error(`conformance: ${resolved.name}: ${reason} (${REQUIRE_BROKERS_ENV} is set, so this fails instead of skipping)`);
       unavailable = reason;
       console.warn(`conformance: ${resolved.name}: skipped, ${reason} (set ${REQUIRE_BROKERS_ENV}=1 to fail instead)`);
     }, resolved.testTimeoutMs);

@@ -8,6 +8,8 @@ import { uniqueName } from '../names/unique-name.js';
 import { waitFor } from '../wait/wait-for.js';
 import type { Condition } from '../wait/wait-for.js';
 import type { ResolvedConformanceOptions } from './conformance-options.js';
+import { mortalTransport } from './mortal-transport.js';
+import type { MortalTransport } from './mortal-transport.js';
 
 /** The value every kit message carries: the ledger id plus scenario data. */
 export interface KitValue {
@@ -39,6 +41,7 @@ export class ScenarioHarness {
   private readonly transports: Transport[] = [];
   private readonly proxies: FaultProxy[] = [];
   private readonly topics: string[] = [];
+  private readonly mortals = new Map<App, MortalTransport>();
 
   constructor(readonly options: ResolvedConformanceOptions) {}
 
@@ -81,13 +84,45 @@ export class ScenarioHarness {
   }
 
   /** Create and start an app on its own transport; stopped at cleanup. */
-  async app(label: string, handlers: readonly HandlerDefinition<any>[], extra: { proxy?: FaultProxy; transport?: Transport } = {}): Promise<App> {
-    const transport = extra.transport ?? (await this.transport(label, extra.proxy));
+  async app(label: string, handlers: readonly HandlerDefinition<any>[], extra: { proxy?: FaultProxy; transport?: Transport; killable?: boolean } = {}): Promise<App> {
+    const inner = extra.transport ?? (await this.transport(label, extra.proxy));
+    const mortal = extra.killable ? mortalTransport(inner) : undefined;
+    const transport = mortal?.transport ?? inner;
     const app = createApp({ transport, handlers, logger: this.logger(label) });
+    if (mortal) this.mortals.set(app, mortal);
     this.apps.push({ label, app, transport });
     app.on('error', ({ error, where }) => this.logger(label).error(`app error event at ${where}`, { error: String(error) }));
     await app.start();
     return app;
+  }
+
+  /**
+   * Kill an app started with `{ killable: true }` as a crash would: it is not
+   * stopped (no drain, no final commit or acks); everything it does from now on
+   * is cut off from the broker, and its connection is closed.
+   */
+  async kill(app: App): Promise<void> {
+    const mortal = this.mortals.get(app);
+    if (!mortal) throw new TypeError('kill: start the app with h.app(label, handlers, { killable: true })');
+    await mortal.kill();
+  }
+
+  /**
+   * Wait until what `app` settled so far reached the broker: offset model,
+   * every lane that received records made a commit; message model, the
+   * batched acks of the current turn went out.
+   */
+  async settledWithBroker(app: App): Promise<void> {
+    const transport = this.mortals.get(app)?.transport ?? this.apps.find((a) => a.app === app)?.transport;
+    if (transport?.capabilities.ackModel === 'offset') {
+      await this.waitFor(
+        () => app.inspect().lanes.every((l) => l.received === 0 || l.committed !== undefined),
+        'every lane that received records to commit',
+        () => `lanes: ${JSON.stringify(app.inspect().lanes.map((l) => [l.partition, l.received, l.committed]))}`,
+      );
+    } else {
+      for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
+    }
   }
 
   /** A fault proxy in front of `options.proxyTarget`; closed at cleanup. */

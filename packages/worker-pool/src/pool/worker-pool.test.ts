@@ -197,13 +197,17 @@ describe('workerPool', () => {
     expect(p.saturated).toBe(false);
   });
 
-  it('adapts batchSize: the minimum for slow handlers, up to the maximum for fast ones', async () => {
+  // The sizing arithmetic is exact in batch-sizer.test.ts; how large a fast handler's batches grow
+  // depends on the machine's speed, which is the benchmarks' business. Here: the pool feeds it.
+  it('sizes batches from measured handler time: starts at the minimum, a slow handler stays there', async () => {
     const p = pool({ threads: 1, minBatchSize: 10, maxBatchSize: 1000, targetTaskMs: 10, logger: captureLogger() });
-    expect(p.batchSize('fast')).toBe(10);
-    for (let i = 0; i < 5; i++) await p.run(task(Array.from({ length: 200 }, () => message({ op: 'none' })), { handler: 'fast' }));
-    expect(p.batchSize('fast')).toBeGreaterThan(100);
+    expect(p.batchSize('slow')).toBe(10);
+    expect(p.stats().handlers).toEqual({});
+    // 30 ms per message (a lower bound, whatever the machine) is over the 10 ms target: the minimum.
     await p.run(task([message({ op: 'block', ms: 30 }), message({ op: 'block', ms: 30 })], { handler: 'slow' }));
     expect(p.batchSize('slow')).toBe(10);
+    expect(p.stats().handlers['slow']?.msPerMessage).toBeGreaterThanOrEqual(29);
+    await p.run(task([message({ op: 'none' })], { handler: 'fast' }));
     expect(p.stats().handlers['fast']?.batchSize).toBe(p.batchSize('fast'));
   });
 

@@ -146,37 +146,62 @@ const continuesAfterErrors: Scenario = {
   },
 };
 
+/** Delay of each delayed retry in the delayed-retry scenario: long enough that the rest of the partition is clearly handled first. */
+const RETRY_DELAY_MS = 1_000;
+/** Timer and clock granularity allowed below a delay (timers may fire a millisecond early; broker clocks round). */
+const DELAY_SLACK_MS = 10;
+
 const delayedRetry: Scenario = {
-  name: "retry.mode 'delayed' hands the message to the broker's delay and eventually succeeds",
+  name: "retry.mode 'delayed' hands the message to the broker's delay: the retry comes no earlier than its delay, the partition flows meanwhile",
   requires: ['delayedRetry'],
   async run(h) {
     const topic = await h.topic('delayed');
-    const attempts: number[] = [];
+    // What the handler saw, in order: `flaky#<attempt>` and the ids of the other messages.
+    const seen: string[] = [];
+    const failedAt: number[] = [];
+    const startedAt: number[] = [];
     const retries: AppEvents['message.retry-scheduled'][] = [];
+    const handoffFailures: AppEvents['message.retry-handoff-failed'][] = [];
     const app = await h.app('a', [
       defineHandler<KitValue>({
         name: h.name('delayed'),
         topic,
-        retry: { maxAttempts: 5, mode: 'delayed', backoff: { initialMs: 50, multiplier: 2, maxMs: 400, jitter: 0 } },
+        retry: { maxAttempts: 5, mode: 'delayed', backoff: { initialMs: RETRY_DELAY_MS, multiplier: 1, maxMs: RETRY_DELAY_MS, jitter: 0 } },
         handle(m) {
           if (m.value.flaky) {
-            attempts.push(m.attempt);
-            if (m.attempt < 3) throw new Error(`not yet (${m.attempt})`);
+            startedAt[m.attempt] = Date.now();
+            seen.push(`flaky#${m.attempt}`);
+            if (m.attempt < 3) {
+              failedAt[m.attempt] = Date.now();
+              throw new Error(`not yet (${m.attempt})`);
+            }
+          } else {
+            seen.push(m.value.id);
           }
           h.ledger.recordHandled({ id: m.value.id, key: m.key, by: 'a' });
         },
       }),
     ]);
     app.on('message.retry-scheduled', (e) => retries.push(e));
+    app.on('message.retry-handoff-failed', (e) => handoffFailures.push(e));
     await h.lanes(app);
-    await h.publish(app, [
-      { topic, key: 'same', value: { id: 'flaky-1', flaky: true } },
-      ...Array.from({ length: 10 }, (_, i) => ({ topic, key: 'same', value: { id: `next-${i}` } })),
-    ]);
+    // One key, so one partition: behind the failing message come ten more that must not wait for its retry.
+    const next = Array.from({ length: 10 }, (_, i) => ({ topic, key: 'same', value: { id: `next-${i}` } }));
+    await h.publish(app, [{ topic, key: 'same', value: { id: 'flaky-1', flaky: true } }, ...next]);
     const report = await h.allHandled(11);
     expect(report.lost, formatLedgerReport(report)).toEqual([]);
-    expect(attempts).toEqual([1, 2, 3]);
-    expect(retries.map((r) => r.mode)).toEqual(['delayed', 'delayed']);
+    const failures = handoffFailures.map((e) => String(e.error)).join('; ');
+    expect(handoffFailures.length, `delayed retries the broker refused (message.retry-handoff-failed events: ${failures})`).toBe(0);
+    expect(app.inspect().metrics.retryHandoffFailures, 'metrics.retryHandoffFailures').toBe(0);
+    expect(seen.filter((s) => s.startsWith('flaky#'))).toEqual(['flaky#1', 'flaky#2', 'flaky#3']);
+    expect(retries.map((r) => [r.mode, r.delayMs])).toEqual([['delayed', RETRY_DELAY_MS], ['delayed', RETRY_DELAY_MS]]);
+    for (const attempt of [1, 2]) {
+      const waited = startedAt[attempt + 1] - failedAt[attempt];
+      expect(waited, `attempt ${attempt + 1} came ${waited} ms after attempt ${attempt} failed, before its ${RETRY_DELAY_MS} ms delay`).toBeGreaterThanOrEqual(RETRY_DELAY_MS - DELAY_SLACK_MS);
+    }
+    const retried = seen.indexOf('flaky#2');
+    const blocked = next.filter((m) => seen.indexOf(m.value.id) > retried).map((m) => m.value.id);
+    expect(blocked, `the partition did not flow during the delay: these waited for the retry (seen: ${seen.join(', ')})`).toEqual([]);
   },
 };
 
