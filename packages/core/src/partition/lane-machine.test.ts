@@ -69,7 +69,7 @@ class LaneMonitor {
   /**
    * Starts in `running.fetch.waiting`, kept apart: after RESUME or UNBLOCK the machine
    * re-enters `running` at `fetch.waiting` although records are still buffered, so the
-   * runtime dispatches in a state that says "nothing to do" (see the `it.fails` below).
+   * runtime dispatches in a state that says "nothing to do" (see the last test below).
    */
   readonly waitingStarts: string[] = [];
 
@@ -260,12 +260,8 @@ describe('lane machine (model-based)', () => {
     expect(fetchedWhile.draining ?? 0, 'records fetched while draining').toBe(0);
   }, 60_000);
 
-  // Runtime gap (reported, not fixed here: partition-actor.ts belongs to the coordinator):
-  // RESUME and UNBLOCK re-enter `running` at its initial `fetch.waiting` even when records
-  // are still buffered, so the lane dispatches while its state says there is nothing to do.
-  // Fix: send RECORDS after RESUME/UNBLOCK when the scheduler holds ready entries (or give
-  // the fetch region a history state). When fixed, this test fails: turn `it.fails` into `it`.
-  it.fails('a lane resumed with records still buffered is fetching, not waiting', async () => {
+  // RESUME and UNBLOCK re-enter `running` at its initial `fetch.waiting`; the actor says RECORDS when work is still buffered.
+  it('a lane resumed with records still buffered is fetching, not waiting', async () => {
     const mon = new LaneMonitor();
     const transport = createLaneTransport({ batch: 5000 });
     const app = createApp({ transport: mon.transport(transport), logger: silent, handlers: [defineHandler({ name: 'w', topic: 't', ordering: 'none', maxInFlight: 8, handle: async (m) => { mon.started(m.partition, m.offset); } })] });

@@ -427,6 +427,7 @@ export class PartitionActor implements LaneSink {
       this.paused = false;
       this.lane.resume();
       if (this.mode.top === 'paused') this.mode.send('RESUME');
+      this.reenterFetch();
       if (this.ctx.events.has('lane.resumed')) this.ctx.events.emit('lane.resumed', { lane: this.ref });
     }
   }
@@ -443,7 +444,13 @@ export class PartitionActor implements LaneSink {
     if (this.mode.top === 'blocked') {
       this.mode.send('UNBLOCK');
       if (this.paused) this.mode.send('PAUSE');
+      else this.reenterFetch();
     }
+  }
+
+  /** Back in `running` (it restarts at `fetch.waiting`): say so if there is still work. */
+  private reenterFetch(): void {
+    if (this.mode.fetch === 'waiting' && (this.inFlight > 0 || this.scheduler.waitingCount() > 0)) this.mode.send('RECORDS');
   }
 
   get isBlocked(): boolean {
