@@ -152,7 +152,8 @@ describe('dead letters', () => {
     expect(await b.deadLetters.redrive({ topic: 'orders' })).toBe(2);
     const back = b.fetch({ group: 'g', topic: 'orders', partition: 0 });
     expect(values(back)).toEqual(['v0', 'v1']);
-    expect(back[0]!.headers).toEqual({ source: 'web' });
+    // the failure's details go, the origin stays (no partita-group on this copy: no target group)
+    expect(back[0]!.headers).toEqual({ source: 'web', 'partita-original-topic': 'orders', 'partita-original-partition': '0', 'partita-original-offset': '0' });
     expect(b.deadLetters.stats().total).toBe(0);
     expect(b.deadLetters.stats().recordedTotal).toBe(3);
   });

@@ -1,4 +1,4 @@
-import { BackpressureError, ClosedError, TopicNotFoundError, type Headers, type HealthReport } from '@partita/core';
+import { BackpressureError, ClosedError, DLQ_HEADERS, RETRY_HEADERS, TopicNotFoundError, type Headers, type HealthReport } from '@partita/core';
 import { DeadLetterStore, type DeadLetter, type DeadLetterFilter, type DeadLetterStats } from '../dead-letter/dead-letter-store.js';
 import type { DurableStore } from '../durable/durable-store.js';
 import { GroupCoordinator, type CommittedOffset } from '../group/group-coordinator.js';
@@ -70,7 +70,7 @@ export class MemoryBroker {
       redrive: async (f) => {
         const taken = store.take(f);
         try {
-          await this.publish(taken.map((d) => ({ topic: d.topic, key: d.key, value: d.value, headers: stripDeadLetterHeaders(d.headers) })));
+          await this.publish(taken.map((d) => ({ topic: d.topic, key: d.key, value: d.value, headers: redriveHeaders(d.headers) })));
         } catch (err) {
           store.restore(taken);
           throw err;
@@ -424,11 +424,19 @@ export function posKey(group: string, topic: string, partition: number): string 
   return `${group}\u0000${topic}\u0000${partition}`;
 }
 
-const DEAD_LETTER_HEADER = /^partita-(original-|error-|attempts?$|failed-at$|handler$|group$|dead-letter-reason$)/;
+/** Headers describing a failure (dropped on redrive); `partita-original-*` (where the record was first published) stay. */
+const FAILURE_HEADER = /^partita-(error-|attempts?$|failed-at$|handler$|group$|dead-letter-reason$|target-group$)/;
 
-/** Remove the headers the runtime adds when dead-lettering; the original headers stay. */
-function stripDeadLetterHeaders(h: Headers): Headers {
-  const out: Headers = {};
-  for (const k in h) if (!DEAD_LETTER_HEADER.test(k)) out[k] = h[k]!;
+/**
+ * Headers of a redriven copy: the record's own headers and its origin
+ * (`partita-original-*`), without the failure's details; when the dead letter
+ * names the group that failed it (`partita-group`), the copy is addressed to
+ * that group alone (`partita-target-group`): the topic's other groups settle it unhandled.
+ */
+function redriveHeaders(h: Headers): Headers {
+  const out: Record<string, string> = {};
+  for (const k in h) if (!FAILURE_HEADER.test(k)) out[k] = h[k]!;
+  const group = h[DLQ_HEADERS.group];
+  if (group !== undefined) out[RETRY_HEADERS.targetGroup] = group;
   return out;
 }
