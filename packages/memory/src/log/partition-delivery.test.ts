@@ -39,7 +39,8 @@ describe('partitions, keys and ordering', () => {
     expect(values(broker.fetch({ group: 'g', topic: 't', partition: 0, max: 2 }))).toEqual(['2', '3']);
     broker.commit({ group: 'g', topic: 't', partition: 0, offset: '4', metadata: 'md' });
     expect(broker.committed({ group: 'g', topic: 't', partition: 0 })).toEqual({ offset: 4, metadata: 'md' });
-    expect(values(broker.fetch({ group: 'other', topic: 't', partition: 0 }))).toEqual(['0', '1', '2', '3', '4']);
+    // records every known group committed past are freed: a group that comes later starts at what is left
+    expect(values(broker.fetch({ group: 'other', topic: 't', partition: 0 }))).toEqual(['4']);
     expect(() => broker.commit({ group: 'g', topic: 't', partition: 0, offset: '-1' })).toThrow(RangeError);
     await broker.close();
   });

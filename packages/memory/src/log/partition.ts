@@ -10,7 +10,9 @@ export interface PartitionHooks {
   /** Records left the staging area (sequenced or expired): durable mode journals it. */
   unstaged(partition: Partition, records: readonly StagedRecord[]): void;
   /** A record expired before delivery (offset undefined when it expired while staged). */
-  expired(partition: Partition, record: { key: string | undefined; value: Uint8Array; headers: Headers; timestamp: number }, offset: string | undefined): void;
+  expired(partition: Partition, record: { key: string | undefined; value: Uint8Array | null; headers: Headers; timestamp: number }, offset: string | undefined): void;
+  /** The oldest retained offset moved up to `base` (records freed, by consumption, retention or purge). */
+  trimmed(partition: Partition, base: number): void;
 }
 
 interface Bucket { readonly priority: number; items: StagedRecord[]; head: number }
@@ -94,7 +96,7 @@ export class Partition {
   }
 
   /** Append records straight to the log (fast path; caller accounted usage and checked order rules). */
-  appendNow(key: string | undefined, value: Uint8Array, headers: Headers, expiresAt: number, bytes: number, priority: number, now: number): StoredRecord {
+  appendNow(key: string | undefined, value: Uint8Array | null, headers: Headers, expiresAt: number, bytes: number, priority: number, now: number): StoredRecord {
     const ts = now > this.lastTimestamp ? now : this.lastTimestamp;
     this.lastTimestamp = ts;
     const rec: StoredRecord = new LogRecord(key, value, headers, this.end++, ts, expiresAt, bytes, priority);
@@ -290,7 +292,29 @@ export class Partition {
     const n = upTo - this.base;
     this.dropHot(upTo);
     this.base = upTo;
+    this.hooks.trimmed(this, upTo);
     return n;
+  }
+
+  /**
+   * Apply retention: keep at most `messages` records, and (of the records in
+   * memory) at most `bytes` accounted bytes and none older than `minTimestamp`.
+   * Returns how many records were dropped.
+   */
+  applyRetention(messages: number, bytes: number, minTimestamp: number): number {
+    let upTo = this.base;
+    if (this.end - upTo > messages) upTo = this.end - messages;
+    const recs = this.records;
+    let i = this.head + Math.max(0, upTo - this.hotBase);
+    if (i < this.head) i = this.head;
+    if (this.bytes > bytes) {
+      let held = this.bytes;
+      for (let j = this.head; j < i; j++) held -= recs[j]!.bytes;
+      while (held > bytes && i < recs.length) held -= recs[i++]!.bytes;
+    }
+    while (i < recs.length && recs[i]!.timestamp < minTimestamp) i++;
+    if (i > this.head) upTo = Math.max(upTo, this.hotBase + (i - this.head));
+    return this.trimTo(upTo);
   }
 
   /** Release in-memory records below `offset` (durable mode: they stay readable from disk). */

@@ -56,6 +56,7 @@ describe('retry copies and redrives reach only the group that failed them (issue
     const a: number[] = [];
     const b: number[] = [];
     let poison = true;
+    let redrivenHeaders: Record<string, string> | undefined;
     const app = createApp({
       transport: memoryTransport(broker), logger: quiet,
       handlers: [
@@ -63,6 +64,7 @@ describe('retry copies and redrives reach only the group that failed them (issue
           name: 'group-a', topic,
           handle: (m: Message<{ n: number }>) => {
             a.push(m.value.n);
+            if (!poison && m.value.n === 7) redrivenHeaders = { ...m.headers };
             if (poison && m.value.n === 7) throw new NonRetryableError('poison');
           },
         }),
@@ -84,11 +86,10 @@ describe('retry copies and redrives reach only the group that failed them (issue
     expect(b.filter((n) => n === 7)).toEqual([7]);
     expect(b.length).toBe(10);
     // the redriven copy keeps its origin, not the failure's details
-    const redriven = broker.fetch({ group: 'probe', topic, partition: 0, max: 100 }).at(-1)!;
-    expect(redriven.headers['partita-target-group']).toBe('group-a');
-    expect(redriven.headers['partita-original-topic']).toBe(topic);
-    expect(redriven.headers['partita-original-offset']).toBe('7');
-    expect(redriven.headers['partita-error-stack']).toBeUndefined();
-    expect(redriven.headers['partita-group']).toBeUndefined();
+    expect(redrivenHeaders!['partita-target-group']).toBe('group-a');
+    expect(redrivenHeaders!['partita-original-topic']).toBe(topic);
+    expect(redrivenHeaders!['partita-original-offset']).toBe('7');
+    expect(redrivenHeaders!['partita-error-stack']).toBeUndefined();
+    expect(redrivenHeaders!['partita-group']).toBeUndefined();
   });
 });
