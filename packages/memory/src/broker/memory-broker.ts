@@ -252,19 +252,12 @@ export class MemoryBroker {
     for (const t of perTopic.keys()) {
       if (isDeadLetterTopic(t.name, this.options)) { this.indexDeadLetters(records, topics, parts, offsets, now); break; }
     }
-    for (const part of touched) this.retain(this.topicMap.get(part.topic)!, part, now);
+    for (const part of touched) part.retain();
   }
 
-  /** Apply a topic's retention to one partition. */
-  private retain(t: Topic, part: Partition, now: number): void {
-    const r = t.options.retention;
-    part.applyRetention(r.messages, r.bytes, now - r.ms);
-  }
-
-  /** @internal Apply every topic's retention (age moves on without publishes). */
+  /** @internal Apply every topic's retention (age moves on without publishes; reads apply it too). */
   retainAll(): void {
-    const now = this.options.clock.now();
-    for (const t of this.topicMap.values()) for (const p of t.partitions) this.retain(t, p, now);
+    for (const t of this.topicMap.values()) for (const p of t.partitions) p.retain();
   }
 
   /**

@@ -1,4 +1,5 @@
 import type { Clock, Headers, TimerHandle } from '@partita/core';
+import type { RetentionOptions } from '../options/broker-options.js';
 import { LogRecord, type StagedRecord, type StoredRecord, type Usage } from './stored-record.js';
 
 /** Hooks a partition calls; the broker wires limits, dead letters and durability through them. */
@@ -73,6 +74,7 @@ export class Partition {
     private readonly clock: Clock,
     private readonly usage: readonly Usage[],
     private readonly hooks: PartitionHooks,
+    private readonly retention: Required<RetentionOptions> = { messages: Infinity, bytes: Infinity, ms: Infinity },
   ) {}
 
   /** Records waiting for their delay. */
@@ -244,6 +246,10 @@ export class Partition {
    * is at the end of the log, ready staged records are sequenced first.
    */
   read(position: number, max: number): ReadResult {
+    if (this.retention.ms !== Infinity) {
+      const first = this.records[this.head];
+      if (first && first.timestamp < this.clock.now() - this.retention.ms) this.retain();
+    }
     const from = position < this.base ? this.base : position;
     if (this.readyCount > 0 && this.end - from < max) this.sequence(max - Math.max(0, this.end - from));
     if (from >= this.end) return { records: EMPTY, next: from };
@@ -297,11 +303,13 @@ export class Partition {
   }
 
   /**
-   * Apply retention: keep at most `messages` records, and (of the records in
-   * memory) at most `bytes` accounted bytes and none older than `minTimestamp`.
-   * Returns how many records were dropped.
+   * Apply the topic's retention: keep at most `messages` records, and (of the
+   * records in memory) at most `bytes` accounted bytes and none older than
+   * `ms`. Returns how many records were dropped.
    */
-  applyRetention(messages: number, bytes: number, minTimestamp: number): number {
+  retain(): number {
+    const { messages, bytes, ms } = this.retention;
+    const minTimestamp = ms === Infinity ? -Infinity : this.clock.now() - ms;
     let upTo = this.base;
     if (this.end - upTo > messages) upTo = this.end - messages;
     const recs = this.records;
