@@ -7,6 +7,7 @@ import { partitionForKey } from '../log/key-hash.js';
 import type { Partition, PartitionHooks } from '../log/partition.js';
 import { heldBytes, recordBytes, type StagedRecord, type StoredRecord, type Usage } from '../log/stored-record.js';
 import { Topic } from '../log/topic.js';
+import { ValueArena } from '../log/value-arena.js';
 import { isDeadLetterTopic, resolveBrokerOptions, resolveTopicOptions, reviveTopicOptions, type MemoryBrokerOptions, type ResolvedBrokerOptions, type ResolvedTopicOptions, type TopicOptions } from '../options/broker-options.js';
 import type { BrokerStats, CommitRequest, FetchRequest, PublishRecord, SeekRequest } from './broker-types.js';
 import { brokerHealth, brokerStats } from './broker-stats.js';
@@ -70,6 +71,8 @@ export class MemoryBroker {
 
   private addTopic(name: string, options: ResolvedTopicOptions, persist: boolean): Topic {
     const topic = new Topic(name, options, this.options.clock, this.usage, this.hooks);
+    // dead letters are kept for long: their values go to a per-partition arena (see ValueArena)
+    if (isDeadLetterTopic(name, this.options) && !this.durable) for (const p of topic.partitions) p.arena = new ValueArena();
     if (persist) this.durable?.topicCreated(name, options);
     if (this.durable) for (const p of topic.partitions) this.durable.recoverPartition(p, name);
     this.topicMap.set(name, topic);
@@ -225,12 +228,13 @@ export class MemoryBroker {
       const dueAt = r.deliverAt === undefined ? (delay ? now + delay : 0) : Math.max(delay ? now + delay : 0, r.deliverAt);
       const expiresAt = r.ttlMs !== undefined ? now + r.ttlMs : 0;
       const headers = r.headers ?? EMPTY_HEADERS;
+      const value = part.arena ? part.arena.copy(r.value) : r.value;
       if (part.canAppendNow(priority, dueAt, now)) {
         if (durable) { offsets[i] = part.end + part.pendingIdx.length; part.pendingIdx.push(i); }
-        else { offsets[i] = part.end; part.appendNow(r.key, r.value, headers, expiresAt, sizes[i]!, priority, now); }
+        else { offsets[i] = part.end; part.appendNow(r.key, value, headers, expiresAt, sizes[i]!, priority, now); }
       } else {
         offsets[i] = -1;
-        const staged: StagedRecord = { key: r.key, value: r.value, headers, priority, expiresAt, dueAt, bytes: sizes[i]!, publishedAt: now, stageId: 0 };
+        const staged: StagedRecord = { key: r.key, value, headers, priority, expiresAt, dueAt, bytes: sizes[i]!, publishedAt: now, stageId: 0 };
         this.durable?.staged(part, staged);
         part.stage(staged);
       }

@@ -1,5 +1,6 @@
 import type { Clock, Headers, TimerHandle } from '@partita/core';
 import type { RetentionOptions } from '../options/broker-options.js';
+import type { ValueArena } from './value-arena.js';
 import { LogRecord, type StagedRecord, type StoredRecord, type Usage } from './stored-record.js';
 
 /** Hooks a partition calls; the broker wires limits, dead letters and durability through them. */
@@ -65,6 +66,8 @@ export class Partition {
   private timerAt = Infinity;
   private readonly listeners = new Set<() => void>();
   expiredCount = 0;
+  /** Where values of long-kept records are copied (dead-letter topics in memory mode). */
+  arena: ValueArena | undefined;
   /** @internal Publish bookkeeping: end offset before the current batch, -1 outside a batch. */
   touchedFrom = -1;
 
