@@ -19,8 +19,8 @@ export interface RetentionOptions {
 
 /** Retention of work topics by default: unread records stay for 7 days (Kafka's default); memory is bounded by `maxBytes`. */
 export const DEFAULT_RETENTION: Required<RetentionOptions> = Object.freeze({ messages: Infinity, bytes: Infinity, ms: 7 * 24 * 3600_000 });
-/** Retention of dead-letter topics by default: 14 days, at most 100,000 records and 64 MiB per partition. */
-export const DEFAULT_DEAD_LETTER_RETENTION: Required<RetentionOptions> = Object.freeze({ messages: 100_000, bytes: 64 * 2 ** 20, ms: 14 * 24 * 3600_000 });
+/** Retention of dead-letter topics by default: 14 days, at most 100,000 records and 32 MiB per partition. */
+export const DEFAULT_DEAD_LETTER_RETENTION: Required<RetentionOptions> = Object.freeze({ messages: 100_000, bytes: 32 * 2 ** 20, ms: 14 * 24 * 3600_000 });
 
 /** Per-topic settings, given to `createTopic` or applied to auto-created topics. */
 export interface TopicOptions {
@@ -54,7 +54,7 @@ export interface MemoryBrokerOptions {
   readonly maxMessageBytes?: number;
   /** Retention of work topics (per partition). @defaultValue `{ messages: Infinity, bytes: Infinity, ms: 7 days }` */
   readonly retention?: RetentionOptions;
-  /** Retention of dead-letter topics (names ending with `deadLetterSuffix`), set apart: they keep records longer. @defaultValue `{ messages: 100_000, bytes: 64 MiB, ms: 14 days }` */
+  /** Retention of dead-letter topics (names ending with `deadLetterSuffix`), set apart: they keep records longer. @defaultValue `{ messages: 100_000, bytes: 32 MiB, ms: 14 days }` */
   readonly deadLetterRetention?: RetentionOptions;
   /** Health turns `degraded` when a limit is used above this fraction. @defaultValue 0.8 */
   readonly degradedAt?: number;
