@@ -4,7 +4,7 @@ import { dec, enc, recordingSink, waitFor } from '../testing-support/recording-s
 import { memoryTransport } from '../transport/memory-transport.js';
 import { createMemoryBroker } from './create-memory-broker.js';
 
-const values = (recs: readonly { value: Uint8Array }[]): string[] => recs.map((r) => dec(r.value));
+const values = (recs: readonly { value: Uint8Array | null }[]): string[] => recs.map((r) => dec(r.value));
 
 describe('options', () => {
   it('validates options with errors naming the option', () => {

@@ -228,7 +228,7 @@ export class MemoryBroker {
       const dueAt = r.deliverAt === undefined ? (delay ? now + delay : 0) : Math.max(delay ? now + delay : 0, r.deliverAt);
       const expiresAt = r.ttlMs !== undefined ? now + r.ttlMs : 0;
       const headers = r.headers ?? EMPTY_HEADERS;
-      const value = part.arena ? part.arena.copy(r.value) : r.value;
+      const value = r.value;
       if (part.canAppendNow(priority, dueAt, now)) {
         if (durable) { offsets[i] = part.end + part.pendingIdx.length; part.pendingIdx.push(i); }
         else { offsets[i] = part.end; part.appendNow(r.key, value, headers, expiresAt, sizes[i]!, priority, now); }

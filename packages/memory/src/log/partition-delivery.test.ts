@@ -4,7 +4,7 @@ import { createMemoryBroker } from '../broker/create-memory-broker.js';
 import { dec, enc } from '../testing-support/recording-sink.test-support.js';
 import { partitionForKey } from './key-hash.js';
 
-const values = (recs: readonly { value: Uint8Array }[]): string[] => recs.map((r) => dec(r.value));
+const values = (recs: readonly { value: Uint8Array | null }[]): string[] => recs.map((r) => dec(r.value));
 
 describe('partitions, keys and ordering', () => {
   it('creates topics on first publish with defaultPartitions and hashes keys stably', async () => {

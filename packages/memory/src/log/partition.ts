@@ -66,7 +66,7 @@ export class Partition {
   private timerAt = Infinity;
   private readonly listeners = new Set<() => void>();
   expiredCount = 0;
-  /** Where values of long-kept records are copied (dead-letter topics in memory mode). */
+  /** Where values and headers of long-kept records are packed (dead-letter topics in memory mode). */
   arena: ValueArena | undefined;
   /** @internal Publish bookkeeping: end offset before the current batch, -1 outside a batch. */
   touchedFrom = -1;
@@ -104,7 +104,9 @@ export class Partition {
   appendNow(key: string | undefined, value: Uint8Array | null, headers: Headers, expiresAt: number, bytes: number, priority: number, now: number): StoredRecord {
     const ts = now > this.lastTimestamp ? now : this.lastTimestamp;
     this.lastTimestamp = ts;
-    const rec: StoredRecord = new LogRecord(key, value, headers, this.end++, ts, expiresAt, bytes, priority);
+    const rec: StoredRecord = this.arena
+      ? this.arena.record(key, value, headers, this.end++, ts, expiresAt, bytes, priority)
+      : new LogRecord(key, value, headers, this.end++, ts, expiresAt, bytes, priority);
     this.records.push(rec);
     this.bytes += bytes;
     if (expiresAt !== 0) this.ttlCount++;
