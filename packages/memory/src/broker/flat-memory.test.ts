@@ -146,6 +146,19 @@ describe('dead-letter index and purge', () => {
     expect(b.deadLetters.stats().total).toBe(0);
   });
 
+  it('dead-letter records are packed apart from the publisher\'s buffers (a kept dead letter pins no pooled slab); values and headers read back intact', async () => {
+    const b = broker();
+    const slab = Buffer.from('0123456789abcdef'); // a view into Node's shared 8 KiB pool
+    expect(slab.buffer.byteLength).toBeGreaterThan(slab.byteLength);
+    await b.publish({ ...dlq(0), value: slab, headers: { ...dlq(0).headers, 'partita-error-stack': 'Error: x\n    at y (z.js:1:1)' } });
+    slab.fill(0);
+    const [d] = b.deadLetters.list();
+    expect(dec(d!.value)).toBe('0123456789abcdef');
+    expect(d!.value!.buffer.byteLength).not.toBe(slab.buffer.byteLength);
+    expect(d!.headers).toMatchObject({ 'partita-original-topic': 'orders', 'partita-error-stack': 'Error: x\n    at y (z.js:1:1)' });
+    expect(b.fetch({ group: 'dlq-reader', topic: 'orders.dlq', partition: 0 })[0]!.headers['partita-group']).toBe('g');
+  });
+
   it('redrive frees the dead-letter records it sent back', async () => {
     const b = broker();
     await b.publish([dlq(0), dlq(1)]);
