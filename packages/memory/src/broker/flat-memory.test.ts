@@ -159,6 +159,19 @@ describe('dead-letter index and purge', () => {
     expect(b.fetch({ group: 'dlq-reader', topic: 'orders.dlq', partition: 0 })[0]!.headers['partita-group']).toBe('g');
   });
 
+  it('records read from a dead-letter topic stay intact after retention dropped them and their memory was reused', async () => {
+    const b = broker({ deadLetterRetention: { messages: 10 } });
+    const fill = (i: number): Uint8Array => new Uint8Array(1024).fill(i % 251);
+    await b.publish(Array.from({ length: 10 }, (_, i) => ({ ...dlq(i), value: fill(i) })));
+    const read = b.fetch({ group: 'dlq-reader', topic: 'orders.dlq', partition: 0 });
+    const listed = b.deadLetters.list();
+    for (let i = 10; i < 5000; i += 100) await b.publish(Array.from({ length: 100 }, (_, j) => ({ ...dlq(i + j), value: fill(i + j) })));
+    expect(topicStats(b, 'orders.dlq').partitions[0]).toMatchObject({ startOffset: 5000, depth: 10 });
+    expect(read.map((r) => [r.value![0], r.value!.byteLength, r.headers['partita-original-offset']])).toEqual(Array.from({ length: 10 }, (_, i) => [i, 1024, String(i)]));
+    expect(listed.map((d) => d.value![1023])).toEqual(Array.from({ length: 10 }, (_, i) => i));
+    expect(b.deadLetters.list({ limit: 1 })[0]!.value![0]).toBe(5000 % 251);
+  });
+
   it('redrive frees the dead-letter records it sent back', async () => {
     const b = broker();
     await b.publish([dlq(0), dlq(1)]);

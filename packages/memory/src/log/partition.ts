@@ -270,6 +270,7 @@ export class Partition {
     const e = Math.min(s + max, this.records.length);
     let out = this.records.slice(s, e);
     if (this.ttlCount > 0) out = this.dropExpired(out);
+    if (this.arena) { const a = this.arena; out = out.map((r) => a.materialize(r)); }
     return { records: out, next: from + (e - s) };
   }
 
@@ -340,6 +341,7 @@ export class Partition {
       const r = this.records[i]!;
       freed += r.bytes;
       if (r.expiresAt !== 0) this.ttlCount--;
+      this.arena?.release(r);
     }
     this.head += n;
     this.hotBase = upTo;
