@@ -4,7 +4,7 @@ import { dec, enc, recordingSink, waitFor } from '../testing-support/recording-s
 import { memoryTransport } from '../transport/memory-transport.js';
 import { createMemoryBroker } from './create-memory-broker.js';
 
-const values = (recs: readonly { value: Uint8Array }[]): string[] => recs.map((r) => dec(r.value));
+const values = (recs: readonly { value: Uint8Array | null }[]): string[] => recs.map((r) => dec(r.value));
 
 describe('options', () => {
   it('validates options with errors naming the option', () => {
@@ -43,17 +43,18 @@ describe('limits', () => {
   it('rejects past the per-topic count and bytes limits with BackpressureError, accepting nothing of the batch', async () => {
     const b = createMemoryBroker();
     b.createTopic('count', { maxMessages: 3 });
-    b.createTopic('bytes', { maxBytes: 10 });
+    // accounted bytes: payload plus the per-record overhead (256)
+    b.createTopic('bytes', { maxBytes: 300 });
     await b.publish([1, 2].map((i) => ({ topic: 'count', value: enc(String(i)) })));
     await expect(b.publish([3, 4].map((i) => ({ topic: 'count', value: enc(String(i)) })))).rejects.toBeInstanceOf(BackpressureError);
     expect(b.stats().topics.find((t) => t.name === 'count')!.messages).toBe(2);
     await b.publish({ topic: 'bytes', value: enc('12345') });
     const err = await b.publish({ topic: 'bytes', value: enc('123456') }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BackpressureError);
-    expect((err as Error).message).toMatch(/maxBytes 10/);
+    expect((err as Error).message).toMatch(/maxBytes 300/);
   });
 
-  it('global limits hold across topics; space frees once every group committed past records (never unconsumed ones)', async () => {
+  it('global limits hold across topics; space frees as every group commits past records (never unconsumed ones)', async () => {
     const b = createMemoryBroker({ maxMessages: 4 });
     await b.publish([1, 2, 3].map((i) => ({ topic: 'a', value: enc(String(i)) })));
     await b.publish({ topic: 'b', value: enc('b1') });
@@ -61,8 +62,10 @@ describe('limits', () => {
     // no group has consumed 'a': nothing may be dropped
     await expect(b.publish({ topic: 'b', value: enc('b2') })).rejects.toBeInstanceOf(BackpressureError);
     expect(values(b.fetch({ group: 'g', topic: 'a', partition: 0 }))).toEqual(['1', '2', '3']);
-    b.commit({ group: 'g', topic: 'a', partition: 0, offset: 2 });
     b.fetch({ group: 'slow', topic: 'a', partition: 0, max: 1 });
+    b.commit({ group: 'g', topic: 'a', partition: 0, offset: 2 });
+    // 'slow' has committed nothing: nothing is freed yet
+    expect(b.stats().topics.find((t) => t.name === 'a')!.partitions[0]).toMatchObject({ startOffset: 0, endOffset: 3 });
     b.commit({ group: 'slow', topic: 'a', partition: 0, offset: 1 });
     await b.publish({ topic: 'b', value: enc('b2') });
     // only offset 0 was consumed by both groups
@@ -178,7 +181,8 @@ describe('dead letters', () => {
     expect(await b.deadLetters.redrive({ topic: 'orders' })).toBe(2);
     const back = b.fetch({ group: 'g', topic: 'orders', partition: 0 });
     expect(values(back)).toEqual(['v0', 'v1']);
-    expect(back[0]!.headers).toEqual({ source: 'web' });
+    // the failure's details go, the origin stays (no partita-group on this copy: no target group)
+    expect(back[0]!.headers).toEqual({ source: 'web', 'partita-original-topic': 'orders', 'partita-original-partition': '0', 'partita-original-offset': '0' });
     expect(b.deadLetters.stats().total).toBe(0);
     expect(b.deadLetters.stats().recordedTotal).toBe(3);
   });
@@ -240,6 +244,8 @@ describe('seek and replay', () => {
     const clock = createVirtualClock(1000);
     const b = createMemoryBroker({ clock });
     const t = memoryTransport(b);
+    // records every group committed past are freed: a group holding position 0 keeps them replayable
+    b.commit({ group: 'keeper', topic: 'r', partition: 0, offset: 0 });
     await b.publish([0, 1, 2].map((i) => ({ topic: 'r', value: enc(String(i)) })));
     await clock.advance(100);
     await b.publish([3, 4].map((i) => ({ topic: 'r', value: enc(String(i)) })));
@@ -271,9 +277,10 @@ describe('stats, health and close', () => {
     await clock.advance(1000);
     const s = b.stats();
     const topic = s.topics[0]!;
-    expect(topic).toMatchObject({ name: 's', published: 5, messages: 5 });
+    // offset 0 of partition 0 is freed: its only group committed past it
+    expect(topic).toMatchObject({ name: 's', published: 5, messages: 4 });
     expect(topic.publishRate).toBe(5);
-    expect(topic.partitions.map((p) => p.depth)).toEqual([2, 2]);
+    expect(topic.partitions.map((p) => p.depth)).toEqual([1, 2]);
     expect(topic.partitions.reduce((n, p) => n + p.ready + p.delayed, 0)).toBe(1);
     expect(s.groups).toEqual([{ group: 'g', topic: 's', members: 0, partitions: [
       { partition: 0, committed: 1, lag: 1, inFlight: 1, owner: undefined },

@@ -5,7 +5,8 @@ import type { DeadLetterStats } from '../dead-letter/dead-letter-store.js';
 export interface PublishRecord {
   readonly topic: string;
   readonly key?: string;
-  readonly value: Uint8Array;
+  /** `null` is a tombstone (stored and delivered as `value: null`; not in durable mode yet). */
+  readonly value: Uint8Array | null;
   readonly headers?: Headers;
   /** Explicit partition; otherwise the key's hash, or round-robin for keyless records. */
   readonly partition?: number;

@@ -1,12 +1,14 @@
-import { BackpressureError, ClosedError, TopicNotFoundError, validateTopicName, type Headers, type HealthReport } from '@partita/core';
-import { DeadLetterStore, type DeadLetter, type DeadLetterFilter, type DeadLetterStats } from '../dead-letter/dead-letter-store.js';
+import { BackpressureError, ClosedError, DLQ_HEADERS, MessageRejectedError, MessageTooLargeError, TopicNotFoundError, validateTopicName, type Headers, type HealthReport } from '@partita/core';
+import { createDeadLetterAdmin, type DeadLetterAdmin } from '../dead-letter/dead-letter-admin.js';
+import { DeadLetterStore } from '../dead-letter/dead-letter-store.js';
 import type { DurableStore } from '../durable/durable-store.js';
 import { GroupCoordinator, type CommittedOffset } from '../group/group-coordinator.js';
 import { partitionForKey } from '../log/key-hash.js';
 import type { Partition, PartitionHooks } from '../log/partition.js';
-import { recordBytes, type StagedRecord, type StoredRecord, type Usage } from '../log/stored-record.js';
+import { heldBytes, recordBytes, type StagedRecord, type StoredRecord, type Usage } from '../log/stored-record.js';
 import { Topic } from '../log/topic.js';
-import { resolveBrokerOptions, resolveTopicOptions, type MemoryBrokerOptions, type ResolvedBrokerOptions, type TopicOptions } from '../options/broker-options.js';
+import { ValueArena } from '../log/value-arena.js';
+import { isDeadLetterTopic, resolveBrokerOptions, resolveTopicOptions, reviveTopicOptions, type MemoryBrokerOptions, type ResolvedBrokerOptions, type ResolvedTopicOptions, type TopicOptions } from '../options/broker-options.js';
 import type { BrokerStats, CommitRequest, FetchRequest, PublishRecord, SeekRequest } from './broker-types.js';
 import { brokerHealth, brokerStats } from './broker-stats.js';
 import { parseOffset, validateRecord } from './record-validation.js';
@@ -15,16 +17,7 @@ import { QueueState, type QueueConsumer, type QueueOptions } from '../queue/queu
 
 const EMPTY_HEADERS: Headers = Object.freeze({}) as Headers;
 
-/** Dead-letter admin API of a broker. */
-export interface DeadLetterAdmin {
-  stats(): DeadLetterStats;
-  list(filter?: DeadLetterFilter): DeadLetter[];
-  inspect(id: string): DeadLetter | undefined;
-  /** Remove matching entries; returns how many. */
-  purge(filter?: DeadLetterFilter): number;
-  /** Publish matching entries back to their original topic and remove them; returns how many. */
-  redrive(filter?: DeadLetterFilter): Promise<number>;
-}
+export type { DeadLetterAdmin } from '../dead-letter/dead-letter-admin.js';
 
 /**
  * The embedded broker. Create it with `createMemoryBroker`; share one broker
@@ -55,40 +48,32 @@ export class MemoryBroker {
       sequenced: (p, recs) => this.durable?.sequenced(p, recs),
       unstaged: (p, recs) => this.durable?.unstaged(p, recs),
       expired: (p, rec, offset) => {
-        const topic = this.topicMap.get(p.topic)!;
-        if (topic.options.onExpire !== 'dead-letter') return;
-        topic.deadLettered++;
-        this.deadLetterStore.add({ topic: p.topic, reason: 'expired', partition: p.index, offset, key: rec.key, value: rec.value, headers: rec.headers, deadLetteredAt: this.options.clock.now(), deadLetterTopic: undefined }, recordBytes(rec.key, rec.value, rec.headers));
+        if (this.topicMap.get(p.topic)!.options.onExpire === 'dead-letter') this.deadLetterOwn(p.topic, p.index, rec, offset, 'expired');
+      },
+      trimmed: (p, base) => {
+        if (isDeadLetterTopic(p.topic, this.options)) this.deadLetterStore.dropBelow(p.topic, p.index, base);
       },
     };
-    const store = this.deadLetterStore;
-    this.deadLetters = {
-      stats: () => store.stats(),
-      list: (f) => store.list(f),
-      inspect: (id) => store.inspect(id),
-      purge: (f) => store.take(f).length,
-      redrive: async (f) => {
-        const taken = store.take(f);
-        try {
-          await this.publish(taken.map((d) => ({ topic: d.topic, key: d.key, value: d.value, headers: stripDeadLetterHeaders(d.headers) })));
-        } catch (err) {
-          store.restore(taken);
-          throw err;
-        }
-        return taken.length;
-      },
-    };
+    this.deadLetters = createDeadLetterAdmin({
+      store: this.deadLetterStore,
+      partition: (t, p) => this.topicMap.get(t)?.partitions[p],
+      retain: () => this.retainAll(),
+      publish: (records) => this.publish(records),
+    });
+    this.coordinator.onAdvance = (t, p) => this.release(t, p);
     if (durable && this.options.dataDir) {
       this.durable = durable(this.options);
       this.coordinator.onCommit = (g, t, p, e) => this.durable?.committed(g, t, p, e);
-      for (const t of this.durable.readTopics()) this.addTopic(t.name, t.options, false);
+      for (const t of this.durable.readTopics()) this.addTopic(t.name, reviveTopicOptions(t.name, t.options, this.options), false);
       for (const o of this.durable.readOffsets()) this.coordinator.setCommitted(o.group, o.topic, o.partition, o.entry.offset, o.entry.metadata, false);
     }
   }
 
-  private addTopic(name: string, options: ReturnType<typeof resolveTopicOptions>, persist: boolean): Topic {
+  private addTopic(name: string, options: ResolvedTopicOptions, persist: boolean): Topic {
     if (persist) validateTopicName(name);
     const topic = new Topic(name, options, this.options.clock, this.usage, this.hooks);
+    // dead letters are kept for long: their values go to a per-partition arena (see ValueArena)
+    if (isDeadLetterTopic(name, this.options) && !this.durable) for (const p of topic.partitions) p.arena = new ValueArena();
     if (persist) this.durable?.topicCreated(name, options);
     if (this.durable) for (const p of topic.partitions) this.durable.recoverPartition(p, name);
     this.topicMap.set(name, topic);
@@ -103,7 +88,7 @@ export class MemoryBroker {
   createTopic(name: string, options?: TopicOptions): { name: string; partitions: number } {
     this.assertOpen();
     if (typeof name !== 'string' || name === '') throw new TypeError('createTopic(name): name must be a non-empty string');
-    const resolved = resolveTopicOptions(options, this.options);
+    const resolved = resolveTopicOptions(name, options, this.options);
     const existing = this.topicMap.get(name);
     if (existing) {
       if (options?.partitions !== undefined && options.partitions !== existing.partitions.length) {
@@ -124,7 +109,7 @@ export class MemoryBroker {
     const t = this.topicMap.get(name);
     if (t) return t;
     if (!this.options.autoCreateTopics) throw new TopicNotFoundError(name);
-    return this.addTopic(name, resolveTopicOptions(undefined, this.options), true);
+    return this.addTopic(name, resolveTopicOptions(name, undefined, this.options), true);
   }
 
   /**
@@ -179,7 +164,7 @@ export class MemoryBroker {
     const k = `${options.group}\u0000${t.name}`;
     let q = this.queues.get(k);
     if (!q) {
-      q = new QueueState(t, options.group, vt, md, this.options.clock, this.coordinator, this.deadLetterStore);
+      q = new QueueState(t, options.group, vt, md, this.options.clock, this.coordinator, (p, rec, reason) => this.deadLetterOwn(t.name, p, rec, rec.offset, reason));
       this.queues.set(k, q);
     }
     return q;
@@ -194,6 +179,7 @@ export class MemoryBroker {
     const topics: Topic[] = new Array(n);
     const parts = new Int32Array(n);
     const sizes = new Float64Array(n);
+    const offsets = new Float64Array(n);
     let lastName: string | undefined;
     let last: Topic | undefined;
     let batchBytes = 0;
@@ -218,7 +204,13 @@ export class MemoryBroker {
       } else if (r.key !== undefined) p = count === 1 ? 0 : partitionForKey(r.key, count);
       else p = t.rr++ % count;
       parts[i] = p;
-      const size = recordBytes(r.key, r.value, r.headers ?? EMPTY_HEADERS);
+      const headers = r.headers ?? EMPTY_HEADERS;
+      const payload = recordBytes(r.key, r.value, headers);
+      if (payload > t.options.maxMessageBytes) {
+        throw new MessageTooLargeError(`records[${i}] is ${payload} bytes (key + value + headers), above maxMessageBytes ${t.options.maxMessageBytes} of topic "${t.name}"`, { maxBytes: t.options.maxMessageBytes });
+      }
+      if (r.value === null && this.durable) throw new MessageRejectedError(`records[${i}]: durable mode does not store tombstones (value: null) yet`);
+      const size = heldBytes(payload, headers);
       sizes[i] = size;
       batchBytes += size;
       acc.bytes += size;
@@ -237,11 +229,13 @@ export class MemoryBroker {
       const dueAt = r.deliverAt === undefined ? (delay ? now + delay : 0) : Math.max(delay ? now + delay : 0, r.deliverAt);
       const expiresAt = r.ttlMs !== undefined ? now + r.ttlMs : 0;
       const headers = r.headers ?? EMPTY_HEADERS;
+      const value = r.value;
       if (part.canAppendNow(priority, dueAt, now)) {
-        if (durable) part.pendingIdx.push(i);
-        else part.appendNow(r.key, r.value, headers, expiresAt, sizes[i]!, priority, now);
+        if (durable) { offsets[i] = part.end + part.pendingIdx.length; part.pendingIdx.push(i); }
+        else { offsets[i] = part.end; part.appendNow(r.key, value, headers, expiresAt, sizes[i]!, priority, now); }
       } else {
-        const staged: StagedRecord = { key: r.key, value: r.value, headers, priority, expiresAt, dueAt, bytes: sizes[i]!, publishedAt: now, stageId: 0 };
+        offsets[i] = -1;
+        const staged: StagedRecord = { key: r.key, value, headers, priority, expiresAt, dueAt, bytes: sizes[i]!, publishedAt: now, stageId: 0 };
         this.durable?.staged(part, staged);
         part.stage(staged);
       }
@@ -261,7 +255,55 @@ export class MemoryBroker {
       }
     }
     for (const t of perTopic.keys()) {
-      if (t.name.endsWith(this.options.deadLetterSuffix)) { this.indexDeadLetters(records, topics, parts); break; }
+      if (isDeadLetterTopic(t.name, this.options)) { this.indexDeadLetters(records, topics, parts, offsets, now); break; }
+    }
+    for (const part of touched) part.retain();
+  }
+
+  /** @internal Apply every topic's retention (age moves on without publishes; reads apply it too). */
+  retainAll(): void {
+    for (const t of this.topicMap.values()) for (const p of t.partitions) p.retain();
+  }
+
+  /**
+   * Free the records every group of the topic has committed past (called as a
+   * group's committed position moves). Durable mode releases only the memory
+   * of records that are on disk; the segments leave through retention.
+   */
+  private release(topic: string, partition: number): void {
+    const t = this.topicMap.get(topic);
+    const p = t?.partitions[partition];
+    if (!p) return;
+    let low = Infinity;
+    for (const g of this.coordinator.groupsOf(topic)) {
+      const c = this.coordinator.committed(g, topic, partition)?.offset;
+      if (c === undefined) return;
+      if (c < low) low = c;
+    }
+    if (low === Infinity) return;
+    if (this.durable) p.dropHot(low);
+    else if (low > p.base) p.trimTo(low);
+  }
+
+  /**
+   * The broker's own dead letters (expired with `onExpire: 'dead-letter'`,
+   * queue consumers past `maxDeliveries`) go to `<topic><deadLetterSuffix>`
+   * like the runtime's, with `partita-original-*` and
+   * `partita-dead-letter-reason` headers; the index points at them there.
+   * Records of a dead-letter topic itself are dropped (counted), never nested.
+   */
+  /** @internal */ deadLetterOwn(topic: string, partition: number, rec: { key: string | undefined; value: Uint8Array | null; headers: Headers }, offset: string | undefined, reason: string): void {
+    const origin = this.topicMap.get(topic);
+    if (!origin || isDeadLetterTopic(topic, this.options)) return;
+    const dlq = topic + this.options.deadLetterSuffix;
+    if (!this.topicMap.has(dlq)) this.addTopic(dlq, resolveTopicOptions(dlq, undefined, this.options), true);
+    const headers: Record<string, string> = { ...rec.headers, [DLQ_HEADERS.topic]: topic, [DLQ_HEADERS.partition]: String(partition), [DLQ_HEADERS.reason]: reason };
+    if (offset !== undefined) headers[DLQ_HEADERS.offset] = offset;
+    if (rec.key !== undefined) headers[DLQ_HEADERS.key] = rec.key;
+    try {
+      this.publishSync([{ topic: dlq, ...(rec.key !== undefined ? { key: rec.key } : {}), value: rec.value, headers }]);
+    } catch (err) {
+      this.options.onWarning(`could not dead-letter a record of "${topic}" (${reason}) to "${dlq}": ${err instanceof Error ? err.message : String(err)}`);
     }
   }
 
@@ -281,16 +323,19 @@ export class MemoryBroker {
     this.usage.messages -= idx.length;
   }
 
-  private indexDeadLetters(records: readonly PublishRecord[], topics: Topic[], parts: Int32Array): void {
+  /** Index the records just appended to dead-letter topics by position (records still staged, i.e. delayed, are not indexed). */
+  private indexDeadLetters(records: readonly PublishRecord[], topics: Topic[], parts: Int32Array, offsets: Float64Array, now: number): void {
     const suffix = this.options.deadLetterSuffix;
     for (let i = 0; i < records.length; i++) {
       const t = topics[i]!;
-      if (!t.name.endsWith(suffix)) continue;
-      const r = records[i]!;
-      const h = r.headers ?? EMPTY_HEADERS;
-      const original = h['partita-original-topic'] ?? t.name.slice(0, -suffix.length);
-      const reason = h['partita-dead-letter-reason'] ?? h['partita-error-name'] ?? 'unknown';
-      this.deadLetterStore.add({ topic: original, reason, partition: h['partita-original-partition'] !== undefined ? Number(h['partita-original-partition']) : parts[i], offset: h['partita-original-offset'], key: r.key, value: r.value, headers: h, deadLetteredAt: this.options.clock.now(), deadLetterTopic: t.name }, 0);
+      if (!isDeadLetterTopic(t.name, this.options) || offsets[i]! < 0) continue;
+      const h = records[i]!.headers ?? EMPTY_HEADERS;
+      const original = h[DLQ_HEADERS.topic] ?? t.name.slice(0, -suffix.length);
+      const reason = h[DLQ_HEADERS.reason] ?? h[DLQ_HEADERS.errorName] ?? 'unknown';
+      this.deadLetterStore.add({
+        topic: original, reason, partition: h[DLQ_HEADERS.partition] !== undefined ? Number(h[DLQ_HEADERS.partition]) : parts[i], offset: h[DLQ_HEADERS.offset],
+        deadLetteredAt: now, deadLetterTopic: t.name, deadLetterPartition: parts[i]!, deadLetterOffset: offsets[i]!,
+      });
       const origin = this.topicMap.get(original);
       if (origin) origin.deadLettered++;
     }
@@ -394,6 +439,7 @@ export class MemoryBroker {
 
   /** Counters, depths, lag per group, limits. */
   stats(): BrokerStats {
+    this.retainAll();
     return brokerStats(this);
   }
 
@@ -423,13 +469,4 @@ export class MemoryBroker {
 /** @internal */
 export function posKey(group: string, topic: string, partition: number): string {
   return `${group}\u0000${topic}\u0000${partition}`;
-}
-
-const DEAD_LETTER_HEADER = /^partita-(original-|error-|attempts?$|failed-at$|handler$|group$|dead-letter-reason$)/;
-
-/** Remove the headers the runtime adds when dead-lettering; the original headers stay. */
-function stripDeadLetterHeaders(h: Headers): Headers {
-  const out: Headers = {};
-  for (const k in h) if (!DEAD_LETTER_HEADER.test(k)) out[k] = h[k]!;
-  return out;
 }

@@ -4,7 +4,7 @@ import type { PublishRecord } from './broker-types.js';
 export function validateRecord(r: PublishRecord, i: number): void {
   if (r === null || typeof r !== 'object') throw new TypeError(`records[${i}] must be an object`);
   if (typeof r.topic !== 'string' || r.topic === '') throw new TypeError(`records[${i}].topic must be a non-empty string`);
-  if (!(r.value instanceof Uint8Array)) throw new TypeError(`records[${i}].value must be a Uint8Array`);
+  if (r.value !== null && !(r.value instanceof Uint8Array)) throw new TypeError(`records[${i}].value must be a Uint8Array, or null for a tombstone`);
   if (r.key !== undefined && typeof r.key !== 'string') throw new TypeError(`records[${i}].key must be a string or undefined`);
   if (r.partition !== undefined && (!Number.isInteger(r.partition) || r.partition < 0)) throw new RangeError(`records[${i}].partition must be a non-negative integer, got ${String(r.partition)}`);
   if (r.delayMs !== undefined && !(typeof r.delayMs === 'number' && r.delayMs >= 0 && Number.isFinite(r.delayMs))) throw new RangeError(`records[${i}].delayMs must be a finite number >= 0, got ${String(r.delayMs)}`);

@@ -13,11 +13,12 @@ export interface DeadLetter {
   /** Original offset, when known. */
   readonly offset: string | undefined;
   readonly key: string | undefined;
-  readonly value: Uint8Array;
+  /** The value (`null` for a tombstone), read from the dead-letter topic's log when listed. */
+  readonly value: Uint8Array | null;
   readonly headers: Headers;
   /** Clock time it was dead-lettered. */
   readonly deadLetteredAt: number;
-  /** The dead-letter topic holding a copy, if it came from one. */
+  /** The dead-letter topic holding the record. */
   readonly deadLetterTopic: string | undefined;
 }
 
@@ -37,31 +38,88 @@ export interface DeadLetterStats {
   readonly byTopic: Readonly<Record<string, { readonly total: number; readonly byReason: Readonly<Record<string, number>> }>>;
 }
 
+/** Where a dead letter's record lives: a partition of a dead-letter topic, and its offset there. */
+export interface DeadLetterPosition {
+  readonly deadLetterTopic: string;
+  readonly deadLetterPartition: number;
+  readonly deadLetterOffset: number;
+}
+
+/** An index entry: what the filters need and where the record is; never the value. */
+export interface DeadLetterEntry extends DeadLetterPosition {
+  readonly id: string;
+  readonly topic: string;
+  readonly reason: string;
+  readonly partition: number | undefined;
+  readonly offset: string | undefined;
+  readonly deadLetteredAt: number;
+}
+
 /**
- * The broker's dead-letter index. Holds records the broker itself dead-lettered
- * (expired with `onExpire: 'dead-letter'`, queue consumers past
- * `maxDeliveries`) and indexes records published to dead-letter topics.
+ * Heap an index entry takes (the entry object, its id string and its map and
+ * queue slots); counted in the broker's bytes while the entry exists.
+ */
+export const DEAD_LETTER_ENTRY_BYTES = 200;
+
+interface Lane { entries: DeadLetterEntry[]; head: number }
+
+/**
+ * The broker's dead-letter index: one entry per record of a dead-letter topic
+ * (the runtime's copies, and the broker's own `expired` / `max-deliveries`
+ * records, which it appends to `<topic><deadLetterSuffix>`). Entries hold the
+ * record's position, not its value; an entry leaves with its record (the
+ * dead-letter topic's retention bounds the index), or by purge/redrive.
  */
 export class DeadLetterStore {
-  private readonly entries = new Map<string, DeadLetter & { ownBytes: number }>();
+  private readonly entries = new Map<string, DeadLetterEntry>();
+  /** Entries per dead-letter partition, in offset order (records leave a log oldest first). */
+  private readonly lanes = new Map<string, Lane>();
   private seq = 0;
   recordedTotal = 0;
 
   constructor(private readonly usage: Usage) {}
 
-  add(entry: Omit<DeadLetter, 'id'>, ownBytes: number): DeadLetter {
-    const id = `dl-${++this.seq}`;
-    const full = { ...entry, id, ownBytes };
-    this.entries.set(id, full);
+  add(entry: Omit<DeadLetterEntry, 'id'>): DeadLetterEntry {
+    const full: DeadLetterEntry = { ...entry, id: `dl-${++this.seq}` };
+    this.entries.set(full.id, full);
+    const k = laneKey(full.deadLetterTopic, full.deadLetterPartition);
+    let lane = this.lanes.get(k);
+    if (!lane) this.lanes.set(k, (lane = { entries: [], head: 0 }));
+    lane.entries.push(full);
     this.recordedTotal++;
-    this.usage.bytes += ownBytes;
-    return strip(full);
+    this.usage.bytes += DEAD_LETTER_ENTRY_BYTES;
+    return full;
   }
 
-  private select(f: DeadLetterFilter = {}): (DeadLetter & { ownBytes: number })[] {
+  /** The dead-letter partition's records below `base` are gone: drop their entries. */
+  dropBelow(deadLetterTopic: string, partition: number, base: number): void {
+    const k = laneKey(deadLetterTopic, partition);
+    const lane = this.lanes.get(k);
+    if (!lane) return;
+    const list = lane.entries;
+    while (lane.head < list.length && list[lane.head]!.deadLetterOffset < base) this.forget(list[lane.head++]!);
+    if (lane.head === list.length) this.lanes.delete(k);
+    else if (lane.head > 1024 && lane.head * 2 > list.length) {
+      lane.entries = list.slice(lane.head);
+      lane.head = 0;
+    }
+  }
+
+  private forget(e: DeadLetterEntry): void {
+    if (this.entries.delete(e.id)) this.usage.bytes -= DEAD_LETTER_ENTRY_BYTES;
+  }
+
+  /** Entries matching the filter, oldest first. */
+  select(f: DeadLetterFilter = {}): DeadLetterEntry[] {
     const ids = f.ids ? new Set(f.ids) : undefined;
-    const out: (DeadLetter & { ownBytes: number })[] = [];
+    const limit = f.limit ?? Infinity;
+    const out: DeadLetterEntry[] = [];
+    if (ids && f.topic === undefined && f.reason === undefined) {
+      for (const id of ids) { const e = this.entries.get(id); if (e) out.push(e); }
+      return out.slice(0, limit);
+    }
     for (const e of this.entries.values()) {
+      if (out.length >= limit) break;
       if (f.topic !== undefined && e.topic !== f.topic) continue;
       if (f.reason !== undefined && e.reason !== f.reason) continue;
       if (ids && !ids.has(e.id)) continue;
@@ -70,30 +128,36 @@ export class DeadLetterStore {
     return out;
   }
 
-  list(f: DeadLetterFilter = {}): DeadLetter[] {
-    const limit = f.limit ?? 100;
-    if (!Number.isInteger(limit) || limit < 0) throw new RangeError(`option "limit" must be a non-negative integer, got ${String(limit)}`);
-    return this.select(f).slice(0, limit).map(strip);
+  get(id: string): DeadLetterEntry | undefined {
+    return this.entries.get(id);
   }
 
-  inspect(id: string): DeadLetter | undefined {
-    const e = this.entries.get(id);
-    return e ? strip(e) : undefined;
-  }
-
-  /** Remove the matching entries; returns them. */
-  take(f: DeadLetterFilter = {}): DeadLetter[] {
-    const sel = this.select(f);
-    for (const e of sel) {
-      this.entries.delete(e.id);
-      this.usage.bytes -= e.ownBytes;
+  /**
+   * Remove entries (purge, redrive); returns, per dead-letter partition, the
+   * offset of its oldest remaining entry (its end when none remain: pass `end`).
+   */
+  remove(entries: readonly DeadLetterEntry[], end: (topic: string, partition: number) => number): { topic: string; partition: number; keepFrom: number }[] {
+    const touched = new Map<string, { topic: string; partition: number }>();
+    for (const e of entries) {
+      this.forget(e);
+      touched.set(laneKey(e.deadLetterTopic, e.deadLetterPartition), { topic: e.deadLetterTopic, partition: e.deadLetterPartition });
     }
-    return sel.map(strip);
+    const out: { topic: string; partition: number; keepFrom: number }[] = [];
+    for (const [k, t] of touched) {
+      const lane = this.lanes.get(k);
+      let keepFrom = end(t.topic, t.partition);
+      if (lane) {
+        const live = lane.entries.slice(lane.head).filter((e) => this.entries.has(e.id));
+        if (live.length === 0) this.lanes.delete(k);
+        else { lane.entries = live; lane.head = 0; keepFrom = live[0]!.deadLetterOffset; }
+      }
+      out.push({ ...t, keepFrom });
+    }
+    return out;
   }
 
-  /** Put entries back (a redrive that could not publish). */
-  restore(entries: readonly DeadLetter[]): void {
-    for (const e of entries) this.entries.set(e.id, { ...e, ownBytes: 0 });
+  get size(): number {
+    return this.entries.size;
   }
 
   stats(): DeadLetterStats {
@@ -107,7 +171,6 @@ export class DeadLetterStore {
   }
 }
 
-function strip(e: DeadLetter & { ownBytes: number }): DeadLetter {
-  const { ownBytes: _o, ...rest } = e;
-  return rest;
+function laneKey(topic: string, partition: number): string {
+  return `${topic}\u0000${partition}`;
 }

@@ -37,7 +37,8 @@ function headersBytes(h: Headers): Buffer | undefined {
 }
 
 /** What `encodeEntries` needs of a record: a log entry whose offset may still be a string (log records). */
-export type EncodableEntry = Omit<LogEntry, 'offset'> & { readonly offset: number | string };
+/** `value: null` (a tombstone) is refused by the broker in durable mode before it gets here; it would encode as empty. */
+export type EncodableEntry = Omit<LogEntry, 'offset' | 'value'> & { readonly offset: number | string; readonly value: Uint8Array | null };
 
 /** UTF-8 length of a key; short ASCII keys are measured without a native call. */
 function keyLength(key: string): number {
@@ -56,12 +57,12 @@ function beginMeasure(n: number): void {
 }
 
 /** Measure record `i` into the scratch; returns its encoded size. */
-function measure(i: number, key: string | undefined, headers: Headers, value: Uint8Array): number {
+function measure(i: number, key: string | undefined, headers: Headers, value: Uint8Array | null): number {
   const k = key === undefined ? -1 : keyLength(key);
   scratchKeyLens[i] = k;
   const h = headersBytes(headers);
   scratchHeaders[i] = h;
-  return FIXED + (k > 0 ? k : 0) + (h === undefined ? 0 : h.length) + value.byteLength;
+  return FIXED + (k > 0 ? k : 0) + (h === undefined ? 0 : h.length) + (value === null ? 0 : value.byteLength);
 }
 
 /** The frame buffer of `total` bytes holding `n` records, with its record count written. */
@@ -87,7 +88,7 @@ function seal(buf: Buffer, dv: DataView, total: number): Buffer {
  */
 function writeRecord(
   buf: Buffer, dv: DataView, start: number, i: number, offset: number, timestamp: number, expiresAt: number, priority: number,
-  key: string | undefined, value: Uint8Array,
+  key: string | undefined, value: Uint8Array | null,
 ): number {
   const keyLen = scratchKeyLens[i]!;
   const headers = scratchHeaders[i];
@@ -102,7 +103,7 @@ function writeRecord(
     else p += buf.write(key!, p, 'utf8');
   }
   if (headers === undefined) { dv.setUint32(p, 0, true); p += 4; } else { dv.setUint32(p, headers.length, true); p += 4; buf.set(headers, p); p += headers.length; }
-  buf.set(value, p); p += value.byteLength;
+  if (value !== null) { buf.set(value, p); p += value.byteLength; }
   dv.setUint32(start, p - start, true);
   return p;
 }
@@ -132,7 +133,7 @@ export function encodeEntries(entries: readonly EncodableEntry[], positions?: nu
 /** A record as published (core's `OutboundRecord` / the broker's `PublishRecord` fit). */
 export interface PublishedLike {
   readonly key?: string;
-  readonly value: Uint8Array;
+  readonly value: Uint8Array | null;
   readonly headers?: Headers;
   readonly priority?: number;
   readonly ttlMs?: number;

@@ -48,6 +48,8 @@ export class GroupCoordinator {
   private readonly memberships = new Map<string, Membership>();
   private nextId = 1;
   onCommit: CommitListener | undefined;
+  /** A group's committed position moved on a partition (the broker frees what every group has passed). */
+  onAdvance: ((topic: string, partition: number) => void) | undefined;
   onError: (err: unknown, where: string) => void = () => {};
 
   constructor(private readonly partitionCount: (topic: string) => number) {}
@@ -74,6 +76,7 @@ export class GroupCoordinator {
     const entry = { offset, metadata };
     this.table(group, topic)[partition] = entry;
     if (persist) this.onCommit?.(group, topic, partition, entry);
+    this.onAdvance?.(topic, partition);
   }
 
   /** Commit on behalf of a member: only while it owns the partition under `epoch`. */

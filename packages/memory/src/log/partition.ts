@@ -1,4 +1,6 @@
 import type { Clock, Headers, TimerHandle } from '@partita/core';
+import type { RetentionOptions } from '../options/broker-options.js';
+import type { ValueArena } from './value-arena.js';
 import { LogRecord, type StagedRecord, type StoredRecord, type Usage } from './stored-record.js';
 
 /** Hooks a partition calls; the broker wires limits, dead letters and durability through them. */
@@ -10,7 +12,9 @@ export interface PartitionHooks {
   /** Records left the staging area (sequenced or expired): durable mode journals it. */
   unstaged(partition: Partition, records: readonly StagedRecord[]): void;
   /** A record expired before delivery (offset undefined when it expired while staged). */
-  expired(partition: Partition, record: { key: string | undefined; value: Uint8Array; headers: Headers; timestamp: number }, offset: string | undefined): void;
+  expired(partition: Partition, record: { key: string | undefined; value: Uint8Array | null; headers: Headers; timestamp: number }, offset: string | undefined): void;
+  /** The oldest retained offset moved up to `base` (records freed, by consumption, retention or purge). */
+  trimmed(partition: Partition, base: number): void;
 }
 
 interface Bucket { readonly priority: number; items: StagedRecord[]; head: number }
@@ -62,6 +66,8 @@ export class Partition {
   private timerAt = Infinity;
   private readonly listeners = new Set<() => void>();
   expiredCount = 0;
+  /** Where values and headers of long-kept records are packed (dead-letter topics in memory mode). */
+  arena: ValueArena | undefined;
   /** @internal Publish bookkeeping: end offset before the current batch, -1 outside a batch. */
   touchedFrom = -1;
 
@@ -71,6 +77,7 @@ export class Partition {
     private readonly clock: Clock,
     private readonly usage: readonly Usage[],
     private readonly hooks: PartitionHooks,
+    private readonly retention: Required<RetentionOptions> = { messages: Infinity, bytes: Infinity, ms: Infinity },
   ) {}
 
   /** Records waiting for their delay. */
@@ -94,10 +101,12 @@ export class Partition {
   }
 
   /** Append records straight to the log (fast path; caller accounted usage and checked order rules). */
-  appendNow(key: string | undefined, value: Uint8Array, headers: Headers, expiresAt: number, bytes: number, priority: number, now: number): StoredRecord {
+  appendNow(key: string | undefined, value: Uint8Array | null, headers: Headers, expiresAt: number, bytes: number, priority: number, now: number): StoredRecord {
     const ts = now > this.lastTimestamp ? now : this.lastTimestamp;
     this.lastTimestamp = ts;
-    const rec: StoredRecord = new LogRecord(key, value, headers, this.end++, ts, expiresAt, bytes, priority);
+    const rec: StoredRecord = this.arena
+      ? this.arena.record(key, value, headers, this.end++, ts, expiresAt, bytes, priority)
+      : new LogRecord(key, value, headers, this.end++, ts, expiresAt, bytes, priority);
     this.records.push(rec);
     this.bytes += bytes;
     if (expiresAt !== 0) this.ttlCount++;
@@ -242,6 +251,10 @@ export class Partition {
    * is at the end of the log, ready staged records are sequenced first.
    */
   read(position: number, max: number): ReadResult {
+    if (this.retention.ms !== Infinity) {
+      const first = this.records[this.head];
+      if (first && first.timestamp < this.clock.now() - this.retention.ms) this.retain();
+    }
     const from = position < this.base ? this.base : position;
     if (this.readyCount > 0 && this.end - from < max) this.sequence(max - Math.max(0, this.end - from));
     if (from >= this.end) return { records: EMPTY, next: from };
@@ -257,6 +270,7 @@ export class Partition {
     const e = Math.min(s + max, this.records.length);
     let out = this.records.slice(s, e);
     if (this.ttlCount > 0) out = this.dropExpired(out);
+    if (this.arena) { const a = this.arena; out = out.map((r) => a.materialize(r)); }
     return { records: out, next: from + (e - s) };
   }
 
@@ -290,7 +304,31 @@ export class Partition {
     const n = upTo - this.base;
     this.dropHot(upTo);
     this.base = upTo;
+    this.hooks.trimmed(this, upTo);
     return n;
+  }
+
+  /**
+   * Apply the topic's retention: keep at most `messages` records, and (of the
+   * records in memory) at most `bytes` accounted bytes and none older than
+   * `ms`. Returns how many records were dropped.
+   */
+  retain(): number {
+    const { messages, bytes, ms } = this.retention;
+    const minTimestamp = ms === Infinity ? -Infinity : this.clock.now() - ms;
+    let upTo = this.base;
+    if (this.end - upTo > messages) upTo = this.end - messages;
+    const recs = this.records;
+    let i = this.head + Math.max(0, upTo - this.hotBase);
+    if (i < this.head) i = this.head;
+    if (this.bytes > bytes) {
+      let held = this.bytes;
+      for (let j = this.head; j < i; j++) held -= recs[j]!.bytes;
+      while (held > bytes && i < recs.length) held -= recs[i++]!.bytes;
+    }
+    while (i < recs.length && recs[i]!.timestamp < minTimestamp) i++;
+    if (i > this.head) upTo = Math.max(upTo, this.hotBase + (i - this.head));
+    return this.trimTo(upTo);
   }
 
   /** Release in-memory records below `offset` (durable mode: they stay readable from disk). */
@@ -303,6 +341,7 @@ export class Partition {
       const r = this.records[i]!;
       freed += r.bytes;
       if (r.expiresAt !== 0) this.ttlCount--;
+      this.arena?.release(r);
     }
     this.head += n;
     this.hotBase = upTo;

@@ -16,7 +16,7 @@ export class Topic {
   lastStatsAt: number;
 
   constructor(readonly name: string, readonly options: ResolvedTopicOptions, clock: Clock, global: Usage, hooks: PartitionHooks) {
-    for (let p = 0; p < options.partitions; p++) this.partitions.push(new Partition(name, p, clock, [this.usage, global], hooks));
+    for (let p = 0; p < options.partitions; p++) this.partitions.push(new Partition(name, p, clock, [this.usage, global], hooks, options.retention));
     this.lastStatsAt = clock.now();
   }
 

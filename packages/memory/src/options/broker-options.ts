@@ -1,6 +1,27 @@
 import type { Clock } from '@partita/core';
 import { ConfigError, optionError, systemClock } from '@partita/core';
 
+/**
+ * How long a topic's partitions keep records, whether or not a group read
+ * them (records every group has committed past are freed at once anyway).
+ * Each limit applies per partition; the oldest records go first. `bytes` and
+ * `ms` apply to records held in memory (durable mode's segments have their own
+ * `retentionBytes` and `retentionMs`); `messages` applies in both modes.
+ */
+export interface RetentionOptions {
+  /** Records kept per partition. */
+  readonly messages?: number;
+  /** Accounted bytes kept per partition (payload plus per-record overhead, as in `stats().bytes`). */
+  readonly bytes?: number;
+  /** Age in ms (by the record's timestamp) after which a record is dropped. */
+  readonly ms?: number;
+}
+
+/** Retention of work topics by default: unread records stay for 7 days (Kafka's default); memory is bounded by `maxBytes`. */
+export const DEFAULT_RETENTION: Required<RetentionOptions> = Object.freeze({ messages: Infinity, bytes: Infinity, ms: 7 * 24 * 3600_000 });
+/** Retention of dead-letter topics by default: 14 days, at most 100,000 records and 32 MiB per partition. */
+export const DEFAULT_DEAD_LETTER_RETENTION: Required<RetentionOptions> = Object.freeze({ messages: 100_000, bytes: 32 * 2 ** 20, ms: 14 * 24 * 3600_000 });
+
 /** Per-topic settings, given to `createTopic` or applied to auto-created topics. */
 export interface TopicOptions {
   /** @defaultValue the broker's `defaultPartitions` */
@@ -11,6 +32,10 @@ export interface TopicOptions {
   readonly maxMessages?: number;
   /** What happens to a record whose TTL passed before delivery: `drop` (counted) or `dead-letter`. @defaultValue 'drop' */
   readonly onExpire?: 'drop' | 'dead-letter';
+  /** Largest record (key + value + header names and values, in bytes) a publish may carry; a bigger one rejects the publish with `MessageTooLargeError`. @defaultValue the broker's `maxMessageBytes` */
+  readonly maxMessageBytes?: number;
+  /** Retention; unset fields come from the broker's `retention` (or `deadLetterRetention` for a dead-letter topic). */
+  readonly retention?: RetentionOptions;
 }
 
 /** Options of `createMemoryBroker`. */
@@ -25,6 +50,12 @@ export interface MemoryBrokerOptions {
   readonly maxBytes?: number;
   /** Global retained record count above which publish rejects. @defaultValue Infinity */
   readonly maxMessages?: number;
+  /** Largest record (key + value + header names and values, in bytes) a publish may carry, like Kafka's `message.max.bytes`. @defaultValue 1 MiB */
+  readonly maxMessageBytes?: number;
+  /** Retention of work topics (per partition). @defaultValue `{ messages: Infinity, bytes: Infinity, ms: 7 days }` */
+  readonly retention?: RetentionOptions;
+  /** Retention of dead-letter topics (names ending with `deadLetterSuffix`), set apart: they keep records longer. @defaultValue `{ messages: 100_000, bytes: 32 MiB, ms: 14 days }` */
+  readonly deadLetterRetention?: RetentionOptions;
   /** Health turns `degraded` when a limit is used above this fraction. @defaultValue 0.8 */
   readonly degradedAt?: number;
   /** Topic names ending with this are dead-letter topics: their records are indexed by the dead-letter admin API. @defaultValue '.dlq' */
@@ -59,6 +90,8 @@ export interface ResolvedTopicOptions {
   readonly maxBytes: number;
   readonly maxMessages: number;
   readonly onExpire: 'drop' | 'dead-letter';
+  readonly maxMessageBytes: number;
+  readonly retention: Required<RetentionOptions>;
 }
 
 export interface ResolvedBrokerOptions {
@@ -67,6 +100,9 @@ export interface ResolvedBrokerOptions {
   readonly clock: Clock;
   readonly maxBytes: number;
   readonly maxMessages: number;
+  readonly maxMessageBytes: number;
+  readonly retention: Required<RetentionOptions>;
+  readonly deadLetterRetention: Required<RetentionOptions>;
   readonly degradedAt: number;
   readonly deadLetterSuffix: string;
   readonly dataDir: string | undefined;
@@ -119,6 +155,9 @@ export function resolveBrokerOptions(o: MemoryBrokerOptions = {}): ResolvedBroke
     clock: o.clock ?? systemClock,
     maxBytes: positiveLimit('maxBytes', o.maxBytes, 512 * 2 ** 20),
     maxMessages: positiveLimit('maxMessages', o.maxMessages, Infinity),
+    maxMessageBytes: positiveLimit('maxMessageBytes', o.maxMessageBytes, 2 ** 20),
+    retention: resolveRetention('retention', o.retention, DEFAULT_RETENTION),
+    deadLetterRetention: resolveRetention('deadLetterRetention', o.deadLetterRetention, DEFAULT_DEAD_LETTER_RETENTION),
     degradedAt,
     deadLetterSuffix: o.deadLetterSuffix ?? '.dlq',
     dataDir: o.dataDir,
@@ -133,8 +172,23 @@ export function resolveBrokerOptions(o: MemoryBrokerOptions = {}): ResolvedBroke
   };
 }
 
-/** Validate topic options against broker defaults. */
-export function resolveTopicOptions(o: TopicOptions | undefined, broker: ResolvedBrokerOptions): ResolvedTopicOptions {
+function resolveRetention(name: string, r: RetentionOptions | undefined, dflt: Required<RetentionOptions>): Required<RetentionOptions> {
+  if (r === undefined) return dflt;
+  if (r === null || typeof r !== 'object') throw new TypeError(`option "${name}" must be an object { messages?, bytes?, ms? }`);
+  return {
+    messages: positiveLimit(`${name}.messages`, r.messages, dflt.messages),
+    bytes: positiveLimit(`${name}.bytes`, r.bytes, dflt.bytes),
+    ms: positiveLimit(`${name}.ms`, r.ms, dflt.ms),
+  };
+}
+
+/** Whether a topic name is a dead-letter topic's. */
+export function isDeadLetterTopic(name: string, broker: ResolvedBrokerOptions): boolean {
+  return name.endsWith(broker.deadLetterSuffix);
+}
+
+/** Validate topic options against broker defaults (a dead-letter topic takes `deadLetterRetention`). */
+export function resolveTopicOptions(name: string, o: TopicOptions | undefined, broker: ResolvedBrokerOptions): ResolvedTopicOptions {
   const t = o ?? {};
   if (t === null || typeof t !== 'object') throw new ConfigError('topic options must be an object');
   return {
@@ -142,5 +196,26 @@ export function resolveTopicOptions(o: TopicOptions | undefined, broker: Resolve
     maxBytes: positiveLimit('maxBytes', t.maxBytes, Infinity),
     maxMessages: positiveLimit('maxMessages', t.maxMessages, Infinity),
     onExpire: oneOf('onExpire', t.onExpire, ['drop', 'dead-letter'] as const, 'drop'),
+    maxMessageBytes: positiveLimit('maxMessageBytes', t.maxMessageBytes, broker.maxMessageBytes),
+    retention: resolveRetention('retention', t.retention, isDeadLetterTopic(name, broker) ? broker.deadLetterRetention : broker.retention),
+  };
+}
+
+/**
+ * Topic options read back from a durable state: fields missing there (written
+ * by an older version) take the defaults; JSON has no Infinity, so a stored
+ * `null` limit means "no limit".
+ */
+export function reviveTopicOptions(name: string, stored: Partial<ResolvedTopicOptions>, broker: ResolvedBrokerOptions): ResolvedTopicOptions {
+  const dflt = resolveTopicOptions(name, { partitions: stored.partitions ?? broker.defaultPartitions }, broker);
+  const lim = (v: number | null | undefined, d: number): number => (v === null ? Infinity : v ?? d);
+  const r = (stored.retention ?? {}) as Partial<Record<keyof RetentionOptions, number | null>>;
+  return {
+    ...dflt,
+    ...(stored.onExpire !== undefined ? { onExpire: stored.onExpire } : {}),
+    maxBytes: lim(stored.maxBytes, dflt.maxBytes),
+    maxMessages: lim(stored.maxMessages, dflt.maxMessages),
+    maxMessageBytes: lim(stored.maxMessageBytes, dflt.maxMessageBytes),
+    retention: { messages: lim(r.messages, dflt.retention.messages), bytes: lim(r.bytes, dflt.retention.bytes), ms: lim(r.ms, dflt.retention.ms) },
   };
 }

@@ -1,6 +1,5 @@
 import type { Clock, Headers, TimerHandle } from '@partita/core';
 import { ClosedError } from '@partita/core';
-import type { DeadLetterStore } from '../dead-letter/dead-letter-store.js';
 import type { GroupCoordinator } from '../group/group-coordinator.js';
 import type { Topic } from '../log/topic.js';
 import type { StoredRecord } from '../log/stored-record.js';
@@ -21,7 +20,8 @@ export interface QueueMessage {
   readonly partition: number;
   readonly offset: string;
   readonly key: string | undefined;
-  readonly value: Uint8Array;
+  /** `null` is a tombstone. */
+  readonly value: Uint8Array | null;
   readonly headers: Headers;
   readonly timestamp: number;
   /** 1 on the first delivery, +1 on every redelivery. */
@@ -72,7 +72,8 @@ export class QueueState implements QueueConsumer {
     private readonly maxDeliveries: number,
     private readonly clock: Clock,
     private readonly coordinator: GroupCoordinator,
-    private readonly deadLetters: DeadLetterStore,
+    /** Dead-letters a record past `maxDeliveries` (the broker appends it to the topic's dead-letter topic). */
+    private readonly deadLetter: (partition: number, rec: StoredRecord, reason: string) => void,
   ) {
     coordinator.register(group, topic.name);
     this.committed = topic.partitions.map((p) => coordinator.committed(group, topic.name, p.index)?.offset ?? p.base);
@@ -141,8 +142,7 @@ export class QueueState implements QueueConsumer {
 
   private retry(f: InFlight): void {
     if (f.attempt >= this.maxDeliveries) {
-      this.deadLetters.add({ topic: this.topic.name, reason: 'max-deliveries', partition: f.partition, offset: f.rec.offset, key: f.rec.key, value: f.rec.value, headers: f.rec.headers, deadLetteredAt: this.clock.now(), deadLetterTopic: undefined }, 0);
-      this.topic.deadLettered++;
+      this.deadLetter(f.partition, f.rec, 'max-deliveries');
       this.settle(f);
       return;
     }

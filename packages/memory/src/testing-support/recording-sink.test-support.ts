@@ -47,4 +47,4 @@ export function recordingSink(opts: { onRevoke?: (lane: RecordedLane) => Promise
 }
 
 export const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
-export const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
+export const dec = (b: Uint8Array | null): string => (b === null ? '<tombstone>' : new TextDecoder().decode(b));

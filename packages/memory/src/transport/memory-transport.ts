@@ -1,5 +1,5 @@
 import {
-  ClosedError, ConfigError, MessageRejectedError, type HealthReport, type InboundRecord, type LaneHandle, type LaneId, type LaneSink, type OutboundRecord,
+  ClosedError, ConfigError, type HealthReport, type InboundRecord, type LaneHandle, type LaneId, type LaneSink, type OutboundRecord,
   type Subscription, type SubscriptionSink, type SubscriptionSpec, type Transport, type TransportCapabilities,
 } from '@partita/core';
 import { posKey, type MemoryBroker } from '../broker/memory-broker.js';
@@ -157,9 +157,7 @@ export function memoryTransport(broker: MemoryBroker, options: MemoryTransportOp
     async connect() { assertOpen(); },
     publish(records: readonly OutboundRecord[]): Promise<void> {
       if (closed) return Promise.reject(new ClosedError('the memory transport is closed'));
-      // TODO(issue 11.12): tombstones on the embedded broker.
-      if (records.some((r) => r.value === null)) return Promise.reject(new MessageRejectedError('the memory transport does not store tombstones (value: null) yet'));
-      return broker.publish(records as readonly (OutboundRecord & { value: Uint8Array })[]);
+      return broker.publish(records);
     },
     subscribe,
     async health(): Promise<HealthReport> {

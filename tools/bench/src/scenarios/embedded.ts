@@ -59,7 +59,7 @@ async function runRaw(broker: MemoryBroker, topic: string, partitions: number, c
       const records = broker.fetch({ group, topic, partition: p, max: 1000 });
       if (records.length === 0) continue;
       for (const r of records) {
-        const value = jsonCodec.decode(r.value);
+        const value = jsonCodec.decode(r.value!);
         await handler({ id: `${topic}/${p}/${r.offset}`, topic, key: r.key, value, headers: r.headers, partition: p, offset: r.offset, timestamp: r.timestamp, attempt: 1 });
       }
       broker.commit({ group, topic, partition: p, offset: Number(records[records.length - 1]!.offset) + 1 });
