@@ -2,27 +2,15 @@
 // that failed it; dead-letter headers describe the original record; a stuck
 // dead-letter publish bounds what the lane holds; a copy refused as too
 // large is slimmed, never dropped. On the embedded broker.
-import { afterEach, describe, expect, it } from 'vitest';
-import { createApp, defineHandler, DLQ_HEADERS, MessageTooLargeError, NonRetryableError, type App, type Logger } from '@partita/core';
-import { createMemoryBroker, memoryTransport, type MemoryBroker } from '@partita/memory';
+import { describe, expect, it } from 'vitest';
+import { createApp, defineHandler, DLQ_HEADERS, MessageTooLargeError, NonRetryableError, type App } from '@partita/core';
+import { memoryTransport } from '@partita/memory';
 import { waitFor } from '@partita/testing';
+import { memoryBroker, quiet, stoppedAfterTest, uniq } from '../support/app-harness.js';
 import { faultyTransport, recordBytes, type Faults } from './fault-transport.js';
 
-const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
-const uniq = (p: string): string => `${p}-${Math.random().toString(36).slice(2, 8)}`;
-const cleanup: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c().catch(() => undefined);
-});
-function memory(partitions = 1): MemoryBroker {
-  const b = createMemoryBroker({ defaultPartitions: partitions });
-  cleanup.push(() => b.close());
-  return b;
-}
-function track(app: App): App {
-  cleanup.push(() => app.stop({ drainTimeoutMs: 1000 }));
-  return app;
-}
+const memory = memoryBroker;
+const track = (app: App): App => stoppedAfterTest(app, 1000);
 const count = (m: Map<number, number>, n: number): void => void m.set(n, (m.get(n) ?? 0) + 1);
 
 describe('retry and dead-letter', () => {
@@ -128,7 +116,7 @@ describe('retry and dead-letter', () => {
     await app.publish({ topic, key: 'k', value });
     await waitFor(() => b.deadLetters.stats().total === 1, { description: 'dead-lettered', timeoutMs: 15_000 });
     const dead = b.deadLetters.list({ topic })[0]!;
-    expect(JSON.parse(Buffer.from(dead.value).toString())).toEqual(value);
+    expect(JSON.parse(Buffer.from(dead.value!).toString())).toEqual(value);
     expect(dead.headers['content-type']).toBe('application/json');
     for (const h of [DLQ_HEADERS.topic, DLQ_HEADERS.partition, DLQ_HEADERS.offset, DLQ_HEADERS.key]) expect(dead.headers[h]).toBeDefined();
     expect(dead.headers[DLQ_HEADERS.errorStack]).toBeUndefined();

@@ -3,28 +3,16 @@
 // as "no limit". Runs the whole runtime on the embedded broker.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createApp, createVirtualClock, defineHandler, NonRetryableError, type App, type Logger } from '@partita/core';
 import { createMemoryBroker, memoryTransport, type MemoryBroker } from '@partita/memory';
 import { workerPool } from '@partita/worker-pool';
 import { waitFor } from '@partita/testing';
+import { afterThisTest, memoryBroker, quiet, stoppedAfterTest, uniq } from '../support/app-harness.js';
 import { faultyTransport, type Faults } from './fault-transport.js';
 
-const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
-const uniq = (p: string): string => `${p}-${Math.random().toString(36).slice(2, 8)}`;
-const cleanup: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c().catch(() => undefined);
-});
-function broker(): MemoryBroker {
-  const b = createMemoryBroker({ defaultPartitions: 1 });
-  cleanup.push(() => b.close());
-  return b;
-}
-function track(app: App): App {
-  cleanup.push(() => app.stop({ drainTimeoutMs: 1000 }));
-  return app;
-}
+const broker = (): MemoryBroker => memoryBroker(1);
+const track = (app: App): App => stoppedAfterTest(app, 1000);
 const endOffset = (b: MemoryBroker, topic: string): number => b.stats().topics.find((t) => t.name === topic)?.partitions[0]?.endOffset ?? 0;
 const WORKER = new URL('../workers/fixtures/orders.worker.mjs', import.meta.url);
 const SLEEPER = new URL('./fixtures/sleep.worker.mjs', import.meta.url);
@@ -149,7 +137,7 @@ describe('stop() and shutdown', () => {
   it('stop() is bounded by drainTimeoutMs even when the final commit never answers', async () => {
     const clock = createVirtualClock();
     const b = createMemoryBroker({ defaultPartitions: 1, clock });
-    cleanup.push(() => b.close());
+    afterThisTest(() => b.close());
     const topic = uniq('t');
     let handled = 0;
     const faults: { commit?: 'hang' } = {};

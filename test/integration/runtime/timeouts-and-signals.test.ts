@@ -2,28 +2,19 @@
 // attempt number, aborted at its own deadline; every hung handler times out
 // at its own deadline, also when other timeouts free slots for new work.
 // Virtual time on the embedded broker.
-import { afterEach, describe, expect, it } from 'vitest';
-import { createApp, createVirtualClock, defineHandler, type App, type Logger, type VirtualClock } from '@partita/core';
-import { createMemoryBroker, memoryTransport, type MemoryBroker } from '@partita/memory';
+import { describe, expect, it } from 'vitest';
+import { createApp, createVirtualClock, defineHandler, type App, type VirtualClock } from '@partita/core';
+import { memoryTransport, type MemoryBroker } from '@partita/memory';
 import { waitFor } from '@partita/testing';
+import { afterThisTest, memoryBroker, quiet, uniq } from '../support/app-harness.js';
 
-const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
-const uniq = (p: string): string => `${p}-${Math.random().toString(36).slice(2, 8)}`;
-const cleanup: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c().catch(() => undefined);
-});
 /** stop() waits on the app's clock: let virtual time pass the drain deadline. */
 async function stopInVirtualTime(app: App, clock: VirtualClock): Promise<void> {
   const stopping = app.stop({ drainTimeoutMs: 0 });
   await clock.advance(1);
   await stopping;
 }
-function memory(): MemoryBroker {
-  const b = createMemoryBroker({ defaultPartitions: 1 });
-  cleanup.push(() => b.close());
-  return b;
-}
+const memory = (): MemoryBroker => memoryBroker(1);
 
 describe('timeouts and signals', () => {
   it('each attempt has its own signal, aborted at its own deadline even when first read later, and its own attempt number', async () => {
@@ -46,7 +37,7 @@ describe('timeouts and signals', () => {
         },
       })],
     });
-    cleanup.push(() => stopInVirtualTime(app, clock));
+    afterThisTest(() => stopInVirtualTime(app, clock));
     await app.start();
     await app.publish({ topic, key: 'k', value: 1 });
     await waitFor(() => gates.length === 1, { description: 'attempt 1 running' });
@@ -76,7 +67,7 @@ describe('timeouts and signals', () => {
       })],
     });
     app.on('message.failed', (e) => timedOutAt.set((e.message.value as { n: number }).n, clock.now()));
-    cleanup.push(() => stopInVirtualTime(app, clock));
+    afterThisTest(() => stopInVirtualTime(app, clock));
     await app.start();
     // Three hung handlers started at 0, 300 and 600 ms; a fourth waits for a slot.
     await app.publish({ topic, key: 'k1', value: { n: 1 } });

@@ -1,30 +1,18 @@
 // Worker handlers publish (issue 21): what an attempt publishes is sent only
 // if it succeeds and is confirmed before its message settles; any codec runs
 // on the threads; a three-stage pipeline keeps order per key and loses nothing.
-import { afterEach, describe, expect, it } from 'vitest';
-import { createApp, defineHandler, type App, type Codec, type Logger, type Message } from '@partita/core';
-import { createMemoryBroker, memoryTransport, type MemoryBroker } from '@partita/memory';
+import { describe, expect, it } from 'vitest';
+import { createApp, defineHandler, type App, type Codec, type Message } from '@partita/core';
+import { memoryTransport, type MemoryBroker } from '@partita/memory';
 import { msgpackCodec } from '@partita/codec-msgpack';
 import { workerPool } from '@partita/worker-pool';
 import { waitFor } from '@partita/testing';
+import { memoryBroker, quiet, stoppedAfterTest, uniq } from '../support/app-harness.js';
 import framedJson from './fixtures/framed-json-codec.mjs';
 
 const WORKER = new URL('./fixtures/publisher.worker.mjs', import.meta.url);
-const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
-const uniq = (p: string): string => `${p}-${Math.random().toString(36).slice(2, 8)}`;
-const cleanup: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c().catch(() => undefined);
-});
-function memory(partitions = 1): MemoryBroker {
-  const b = createMemoryBroker({ defaultPartitions: partitions });
-  cleanup.push(() => b.close());
-  return b;
-}
-function track(app: App): App {
-  cleanup.push(() => app.stop({ drainTimeoutMs: 2000 }));
-  return app;
-}
+const memory = memoryBroker;
+const track = (app: App): App => stoppedAfterTest(app, 2000);
 const endOffsets = (b: MemoryBroker, topic: string): number =>
   b.stats().topics.find((t) => t.name === topic)?.partitions.reduce((n, p) => n + p.endOffset, 0) ?? 0;
 

@@ -1,7 +1,6 @@
-import { closeSync, existsSync, fsyncSync, openSync, readSync, renameSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { closeSync, existsSync, fsyncSync, openSync, readSync } from 'node:fs';
 import type { CommittedOffset } from '../group/group-coordinator.js';
-import { syncDirectory, writeAll } from './scan-file.js';
+import { replaceFile, writeAll } from './scan-file.js';
 
 /**
  * `offsets.log` is rewritten as a snapshot once it holds more than this many
@@ -128,19 +127,9 @@ export class OffsetsLog {
 
   /** Replace the log with a snapshot of the latest lines (temp file, fsync, rename, fsync of the directory). */
   private compact(): void {
-    const tmp = `${this.path}.tmp`;
     const snapshot = Buffer.from([...this.latest.values()].join(''));
-    const out = openSync(tmp, 'w');
-    try {
-      writeAll(out, snapshot);
-      fsyncSync(out);
-    } finally {
-      closeSync(out);
-    }
-    renameSync(tmp, this.path);
-    syncDirectory(dirname(this.path));
     const old = this.fd;
-    this.fd = openSync(this.path, 'a');
+    this.fd = replaceFile(this.path, (out) => writeAll(out, snapshot));
     if (old >= 0) this.o.retire(old);
     this.fileBytes = snapshot.length;
     this.dirty = false;

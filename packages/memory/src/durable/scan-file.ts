@@ -1,4 +1,5 @@
-import { closeSync, fsyncSync, openSync, readSync, statSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readSync, renameSync, statSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { FRAME_HEADER, scanEntries, type LogEntry } from './record-codec.js';
 
 const SCAN_CHUNK = 8 * 1024 * 1024;
@@ -56,4 +57,24 @@ export function writeAll(fd: number, buf: Uint8Array): void {
 export function syncDirectory(path: string): void {
   const fd = openSync(path, 'r');
   try { fsyncSync(fd); } finally { closeSync(fd); }
+}
+
+/**
+ * Replace `path` atomically with what `write` puts into a temp file (fsync,
+ * rename over `path`, fsync of the directory): a crash leaves either the old
+ * file or the new one, both complete. Returns a descriptor of the new file
+ * open for appends.
+ */
+export function replaceFile(path: string, write: (fd: number) => void): number {
+  const tmp = `${path}.tmp`;
+  const out = openSync(tmp, 'w');
+  try {
+    write(out);
+    fsyncSync(out);
+  } finally {
+    closeSync(out);
+  }
+  renameSync(tmp, path);
+  syncDirectory(dirname(path));
+  return openSync(path, 'a');
 }

@@ -1,8 +1,7 @@
-import { closeSync, existsSync, fsyncSync, openSync, renameSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { closeSync, existsSync, fsyncSync } from 'node:fs';
 import { recordBytes, type StagedRecord } from '../log/stored-record.js';
 import { encodeEntries } from './record-codec.js';
-import { scanFile, syncDirectory, writeAll } from './scan-file.js';
+import { replaceFile, scanFile, writeAll } from './scan-file.js';
 
 /**
  * `staged.log` is rewritten as a snapshot of the records still waiting once it
@@ -127,11 +126,10 @@ export class StagingJournal {
 
   /** Replace the journal with the records still waiting (temp file, fsync, rename, fsync of the directory). */
   private compact(): void {
-    const tmp = `${this.path}.tmp`;
     const live = [...this.pending.values()].sort((x, y) => x.rec.stageId - y.rec.stageId);
-    const out = openSync(tmp, 'w');
     let bytes = 0;
-    try {
+    const old = this.fd;
+    this.fd = replaceFile(this.path, (out) => {
       // a frame holds consecutive ids only: one frame per run of consecutive ids (at most SNAPSHOT_FRAME entries)
       for (let i = 0; i < live.length;) {
         let j = i + 1;
@@ -141,14 +139,7 @@ export class StagingJournal {
         bytes += frame.length;
         i = j;
       }
-      fsyncSync(out);
-    } finally {
-      closeSync(out);
-    }
-    renameSync(tmp, this.path);
-    syncDirectory(dirname(this.path));
-    const old = this.fd;
-    this.fd = openSync(this.path, 'a');
+    });
     if (old >= 0) this.o.retire(old);
     this.fileBytes = bytes;
     this.dirty = false;

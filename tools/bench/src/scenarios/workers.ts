@@ -194,6 +194,29 @@ async function executorHop(count: number, worker: URL, threads: number): Promise
   return { name: 'hop-executor', msgsPerSec: count / (elapsed / 1000), p50Ms: percentile(lat, 50), p99Ms: percentile(lat, 99), rssMb: rssMb(), note: 'per task of 1,000' };
 }
 
+/**
+ * Warm both rigs up (JIT of the runtime, the threads and the handler; not
+ * reported), then run `rounds` rounds interleaving them (the machine is
+ * shared). Each row reports its best round and lists all.
+ */
+async function threadsAgainstMain(threadRig: Rig, mainRig: Rig, count: number, rounds: number): Promise<[RunResult, RunResult]> {
+  await threadRig.round(count);
+  await mainRig.round(Math.ceil(count / 5));
+  const threadRounds: RunResult[] = [];
+  const mainRounds: RunResult[] = [];
+  for (let r = 0; r < rounds; r++) {
+    threadRounds.push(await threadRig.round(count));
+    mainRounds.push(await mainRig.round(count));
+  }
+  await threadRig.close();
+  await mainRig.close();
+  const best = (rs: RunResult[]): RunResult => {
+    const b = rs.reduce((x, y) => (y.row.msgsPerSec > x.row.msgsPerSec ? y : x));
+    return { ...b, row: { ...b.row, rounds: rs.map((x) => ({ msgsPerSec: Math.round(x.row.msgsPerSec), loopLagP99Ms: x.loopLagP99Ms })) } };
+  };
+  return [best(threadRounds), best(mainRounds)];
+}
+
 export async function run(args: string[]): Promise<void> {
   const cpuCount = Number(args[0] ?? 5_000);
   const hopCount = Number(args[1] ?? 500_000);
@@ -205,48 +228,24 @@ export async function run(args: string[]): Promise<void> {
     const modules = writeWorkerModules(dir, rounds);
     console.log(`cpu handler: ${rounds} rounds ≈ 1 ms on this machine`);
     const cpuHandler = { maxInFlight: 256, timeoutMs: 60_000 };
-    const threadRig = await createRig('threads', { ...cpuHandler, worker: modules.cpu }, 2, true);
-    const mainRig = await createRig('main', { ...cpuHandler, handle: (m: { value: unknown }) => work((m.value as { n: number }).n, rounds) }, null, true);
-    // Warm-up rounds of both rigs (JIT of the runtime, the threads and the handler), not reported.
-    await threadRig.round(cpuCount);
-    await mainRig.round(Math.ceil(cpuCount / 5));
-    // Rounds interleave threads and main (the machine is shared); each row reports its best round and lists all.
-    const threadRounds: RunResult[] = [];
-    const mainRounds: RunResult[] = [];
-    for (let r = 0; r < cpuRounds; r++) {
-      threadRounds.push(await threadRig.round(cpuCount));
-      mainRounds.push(await mainRig.round(cpuCount));
-    }
-    await threadRig.close();
-    await mainRig.close();
-    const best = (rs: RunResult[]): RunResult => {
-      const b = rs.reduce((x, y) => (y.row.msgsPerSec > x.row.msgsPerSec ? y : x));
-      return { ...b, row: { ...b.row, rounds: rs.map((x) => ({ msgsPerSec: Math.round(x.row.msgsPerSec), loopLagP99Ms: x.loopLagP99Ms })) } };
-    };
-    const threads = best(threadRounds);
-    const main = best(mainRounds);
+    const [threads, main] = await threadsAgainstMain(
+      await createRig('threads', { ...cpuHandler, worker: modules.cpu }, 2, true),
+      await createRig('main', { ...cpuHandler, handle: (m: { value: unknown }) => work((m.value as { n: number }).n, rounds) }, null, true),
+      cpuCount, cpuRounds,
+    );
     // The same CPU work as a pipeline stage: each message publishes a 10 KiB result (ctx.publish; from the thread: staged, sent on success).
     const pad = 'x'.repeat(RESULT_BYTES);
-    const pipeThreadRig = await createRig('pipeline-threads', { ...cpuHandler, worker: modules.pipeline }, 2, true);
-    const pipeMainRig = await createRig('pipeline-main', {
-      ...cpuHandler,
-      handle: (m: { topic: string; key?: string; value: unknown }, ctx: { publish(x: unknown): Promise<void> }) => {
-        const n = (m.value as { n: number }).n;
-        return ctx.publish({ topic: `${m.topic}.out`, key: m.key, value: { n, h: work(n, rounds), pad } });
-      },
-    }, null, true);
-    await pipeThreadRig.round(cpuCount);
-    await pipeMainRig.round(Math.ceil(cpuCount / 5));
-    const pipeThreadRounds: RunResult[] = [];
-    const pipeMainRounds: RunResult[] = [];
-    for (let r = 0; r < cpuRounds; r++) {
-      pipeThreadRounds.push(await pipeThreadRig.round(cpuCount));
-      pipeMainRounds.push(await pipeMainRig.round(cpuCount));
-    }
-    await pipeThreadRig.close();
-    await pipeMainRig.close();
-    const pipeThreads = best(pipeThreadRounds);
-    const pipeMain = best(pipeMainRounds);
+    const [pipeThreads, pipeMain] = await threadsAgainstMain(
+      await createRig('pipeline-threads', { ...cpuHandler, worker: modules.pipeline }, 2, true),
+      await createRig('pipeline-main', {
+        ...cpuHandler,
+        handle: (m: { topic: string; key?: string; value: unknown }, ctx: { publish(x: unknown): Promise<void> }) => {
+          const n = (m.value as { n: number }).n;
+          return ctx.publish({ topic: `${m.topic}.out`, key: m.key, value: { n, h: work(n, rounds), pad } });
+        },
+      }, null, true),
+      cpuCount, cpuRounds,
+    );
     const hopRig = await createRig('hop', { worker: modules.noop, maxInFlight: 4_000, ordering: 'none' }, hopThreads, false);
     await hopRig.round(Math.min(hopCount, 50_000));
     const hop = await hopRig.round(hopCount);
