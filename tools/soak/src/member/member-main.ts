@@ -1,25 +1,40 @@
-// A soak member in a child process: `node dist/member/member-main.js` with
-// SOAK_MEMBER (a JSON SoakMemberConfig) and the connector's own environment.
+// A soak member in a child process: `node dist/member/member-main.js`, with
+// the connector's own environment. It loads everything, prints "warm", then
+// waits for one stdin line "start <SoakMemberConfig as JSON>": only then does
+// it join the group (so a start in the soak is a join, not a Node start-up).
 // Prints "ready" once started; SIGTERM stops it gracefully (exit 0), also
 // while it is still starting; the runner's kill -9 is a real SIGKILL.
+import { createInterface } from 'node:readline';
 import { soakConnector } from '../connectors/connectors.js';
-import { startSoakMember, type SoakMemberConfig } from './soak-member.js';
+import { startSoakMember, type SoakMember, type SoakMemberConfig } from './soak-member.js';
 
-const config = JSON.parse(process.env.SOAK_MEMBER ?? '') as SoakMemberConfig;
-const starting = soakConnector(config.connector).open(config, process.env).then((session) => startSoakMember(session, config));
+let starting: Promise<SoakMember> | undefined;
 let stopping = false;
 const stop = async (): Promise<void> => {
   if (stopping) return;
   stopping = true;
   try {
-    await (await starting).stop();
+    if (starting) await (await starting).stop();
     process.exit(0);
   } catch (err) {
-    process.stderr.write(`[${config.label}] stop failed: ${String(err)}\n`);
+    process.stderr.write(`stop failed: ${String(err)}\n`);
     process.exit(1);
   }
 };
 process.on('SIGTERM', () => void stop());
 process.on('SIGINT', () => void stop());
-await starting;
-process.stdout.write('ready\n');
+
+const lines = createInterface({ input: process.stdin });
+lines.on('line', (line) => {
+  if (starting || stopping || !line.startsWith('start ')) return;
+  const config = JSON.parse(line.slice('start '.length)) as SoakMemberConfig;
+  starting = soakConnector(config.connector).open(config, process.env).then((session) => startSoakMember(session, config));
+  starting.then(
+    () => process.stdout.write('ready\n'),
+    (err: unknown) => {
+      process.stderr.write(`[${config.label}] start failed: ${String(err)}\n`);
+      process.exit(1);
+    },
+  );
+});
+process.stdout.write('warm\n');

@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { OutboundRecord } from '@partita/core';
 import { createLedger, type LedgerEvent, type LedgerReport } from '@partita/testing';
 import { soakConnector } from '../connectors/connectors.js';
-import { inProcessMember, spawnMember, type MemberHandle } from '../member/member-handle.js';
+import { inProcessMember, MemberProcesses, type MemberHandle } from '../member/member-handle.js';
 import { openSettlementLog, readSettlementLog } from '../member/settlement-log.js';
 import type { SoakMemberConfig } from '../member/soak-member.js';
 import { accountDuplicates, type DuplicateAccount } from '../verdict/settlement-window.js';
@@ -61,13 +61,14 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   let started = 0;
   let stopped = 0;
   const onError = (line: string): void => o.log(line);
+  const processes = connector.members === 'processes' ? new MemberProcesses(childEnv, onError, o.maxMembers) : undefined;
 
   const start = (): void => {
     const config: SoakMemberConfig = {
       ...names, connector: connector.name, label: `m${++started}`, ledgerFile, settlementFile,
       handler: connector.handler, handlerDelayMs: o.handlerDelayMs,
     };
-    alive.push(connector.members === 'processes' ? spawnMember(config, childEnv, onError) : inProcessMember(session, config, onError));
+    alive.push(processes ? processes.start(config) : inProcessMember(session, config, onError));
   };
   const end = (member: MemberHandle, kill: boolean): void => {
     if (kill) killed.add(member.label);
@@ -79,6 +80,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   let drainMs = 0;
   try {
     await producer.connect();
+    await processes?.warmUp();
     for (let i = 0; i < o.minMembers; i++) start();
     const t0 = Date.now();
     const chaosEnd = t0 + o.seconds * 1000;
@@ -127,6 +129,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   } finally {
     await Promise.allSettled(alive.splice(0).map((m) => m.stop()));
     await Promise.allSettled(ends);
+    processes?.close();
     await producer.close().catch(() => {});
     await session.close().catch(() => {});
   }
