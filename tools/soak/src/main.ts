@@ -6,7 +6,7 @@ import { soakConnectors } from './connectors/connectors.js';
 import { runSoak } from './runner/run-soak.js';
 import { formatSoakResult } from './verdict/format-soak-result.js';
 
-const usage = `usage: npm run soak -- <${Object.keys(soakConnectors).join('|')}> [--seconds N] [--seed S] [--rate MSG_PER_S] [--keep]`;
+const usage = `usage: npm run soak -- <${Object.keys(soakConnectors).join('|')}> [--seconds N] [--seed S] [--rate MSG_PER_S] [--keep] [--trace]`;
 
 function parse(argv: readonly string[]) {
   const [connector, ...rest] = argv;
@@ -16,7 +16,7 @@ function parse(argv: readonly string[]) {
     const a = rest[i]!;
     if (!a.startsWith('--')) throw new ConfigError(`soak: unexpected argument '${a}'; ${usage}`);
     const next = rest[i + 1];
-    if (a === '--keep') flags.keep = true;
+    if (a === '--keep' || a === '--trace') flags[a.slice(2)] = true;
     else if (next === undefined) throw new ConfigError(`soak: ${a} needs a value; ${usage}`);
     else flags[a.slice(2)] = rest[++i]!;
   }
@@ -27,13 +27,14 @@ function parse(argv: readonly string[]) {
     if (typeof v !== 'string' || !Number.isFinite(n)) throw new ConfigError(`soak: --${name} must be a number, got '${String(v)}'`);
     return n;
   };
-  for (const f of Object.keys(flags)) if (!['seconds', 'seed', 'rate', 'keep'].includes(f)) throw new ConfigError(`soak: unknown option --${f}; ${usage}`);
-  return { connector, seconds: num('seconds'), seed: num('seed'), ratePerSecond: num('rate'), keepFiles: flags.keep === true };
+  for (const f of Object.keys(flags)) if (!['seconds', 'seed', 'rate', 'keep', 'trace'].includes(f)) throw new ConfigError(`soak: unknown option --${f}; ${usage}`);
+  return { connector, seconds: num('seconds'), seed: num('seed'), ratePerSecond: num('rate'), keepFiles: flags.keep === true, trace: flags.trace === true };
 }
 
 try {
   const options = parse(process.argv.slice(2));
-  const result = await runSoak({ ...options, log: (l) => console.error(l) });
+  const { trace, ...rest } = options;
+  const result = await runSoak({ ...rest, log: (l) => console.error(l), ...(trace && { trace: (l: string) => console.error(l) }) });
   console.log(formatSoakResult(result));
   if (options.keepFiles) console.log(`  files: ${result.dir}`);
   process.exit(result.ok ? 0 : 1);

@@ -19,7 +19,11 @@ export interface SoakResult {
   readonly seed: number;
   readonly seconds: number;
   readonly topic: string;
-  readonly membership: { readonly started: number; readonly killed: number; readonly stopped: number };
+  readonly membership: {
+    readonly started: number; readonly killed: number; readonly stopped: number;
+    /** Time between membership changes in the chaos phase: median and longest (the target is ≤ maxChangeIntervalMs; a starved machine stretches it). */
+    readonly intervalMedianMs: number; readonly intervalMaxMs: number;
+  };
   readonly report: LedgerReport;
   readonly duplicates: DuplicateAccount;
   readonly keyOrderAcrossMembers: boolean;
@@ -59,8 +63,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const ends: Promise<void>[] = [];
   const killed = new Set<string>();
   let started = 0;
+  const changes: number[] = [];
   let stopped = 0;
   const onError = (line: string): void => o.log(line);
+  const traceStart = Date.now();
   const processes = connector.members === 'processes' ? new MemberProcesses(childEnv, onError, o.maxMembers) : undefined;
 
   const start = (): void => {
@@ -69,8 +75,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       handler: connector.handler, handlerDelayMs: o.handlerDelayMs,
     };
     alive.push(processes ? processes.start(config) : inProcessMember(session, config, onError));
+    o.trace(`+${Date.now() - traceStart} ms start ${config.label} (${alive.length} alive)`);
   };
   const end = (member: MemberHandle, kill: boolean): void => {
+    o.trace(`+${Date.now() - traceStart} ms ${kill ? 'kill -9' : 'stop'} ${member.label} (${alive.length} alive)`);
     if (kill) killed.add(member.label);
     else stopped++;
     ends.push(kill ? member.kill() : member.stop());
@@ -105,6 +113,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       const killFirst = random() < 0.5;
       while (Date.now() < chaosEnd) {
         await sleep(Math.floor(random() * o.maxChangeIntervalMs) + 1);
+        changes.push(Date.now());
         const grow = alive.length < o.maxMembers && (alive.length <= o.minMembers || random() < 0.5);
         if (grow) {
           start();
@@ -149,8 +158,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   if (!o.keepFiles) rmSync(dir, { recursive: true, force: true });
   return {
     connector: connector.name, seed: o.seed, seconds: o.seconds, topic: names.topic,
-    membership: { started, killed: killed.size, stopped },
+    membership: { started, killed: killed.size, stopped, ...intervals(changes) },
     report, duplicates, keyOrderAcrossMembers: connector.keyOrderAcrossMembers, maxAttempt, drained, drainMs,
     checks, ok: checks.every((c) => c.ok), dir,
   };
+}
+
+function intervals(times: readonly number[]): { intervalMedianMs: number; intervalMaxMs: number } {
+  const gaps = times.slice(1).map((t, i) => t - times[i]!).sort((a, b) => a - b);
+  return { intervalMedianMs: gaps[Math.floor(gaps.length / 2)] ?? 0, intervalMaxMs: gaps.at(-1) ?? 0 };
 }

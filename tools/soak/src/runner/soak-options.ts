@@ -25,11 +25,16 @@ export interface SoakOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** Progress lines (membership changes are not printed). @defaultValue none */
   readonly log?: (line: string) => void;
+  /** Every membership change, with its time since the start of the run. @defaultValue none */
+  readonly trace?: (line: string) => void;
   /** Keep the ledger directory (its path is in the result). @defaultValue false */
   readonly keepFiles?: boolean;
 }
 
-export type ResolvedSoakOptions = Required<Omit<SoakOptions, 'log'>> & { readonly log: (line: string) => void };
+export type ResolvedSoakOptions = Required<Omit<SoakOptions, 'log' | 'trace'>> & {
+  readonly log: (line: string) => void;
+  readonly trace: (line: string) => void;
+};
 
 function positive(name: string, value: number | undefined, fallback: number, integer = true): number {
   const v = value ?? fallback;
@@ -58,6 +63,7 @@ export function resolveSoakOptions(o: SoakOptions): ResolvedSoakOptions {
     drainTimeoutMs: positive('drainTimeoutMs', o.drainTimeoutMs, 180_000),
     env: o.env ?? {},
     log: o.log ?? (() => {}),
+    trace: o.trace ?? (() => {}),
     keepFiles: o.keepFiles ?? false,
   };
 }
