@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import type { ConnectorSession } from '../connectors/soak-connector.js';
 import { startSoakMember, type SoakMemberConfig } from './soak-member.js';
 
@@ -13,37 +14,68 @@ export interface MemberHandle {
 }
 
 const STOP_GRACE_MS = 30_000;
-const script = join(import.meta.dirname, '..', '..', 'dist', 'member', 'member-main.js');
+const launcher = join(import.meta.dirname, '..', '..', 'dist', 'member', 'member-launcher.js');
+
+interface Spare {
+  readonly n: string;
+  pid: number | undefined;
+  warm: boolean;
+  exited: boolean;
+  readonly exit: Promise<void>;
+  onExit(): void;
+}
 
 /**
  * Member processes (`dist/member/member-main.js`, built JS), spawned ahead of
- * time: a few processes are kept warm (Node started, modules loaded), so
- * starting a member means joining the group, not paying a Node start-up
- * (seconds on a busy machine) while the churn goes on.
+ * time by a launcher process (`member-launcher.ts`: on a busy machine a
+ * `spawn()` blocks the caller's event loop for hundreds of ms, which would
+ * stretch the churn's pauses). A few processes are kept warm (Node started,
+ * modules loaded), so starting a member means joining the group, not paying
+ * a Node start-up while the churn goes on.
  */
 export class MemberProcesses {
-  readonly #spares: { proc: ChildProcess; warm: boolean }[] = [];
-  readonly #all = new Set<ChildProcess>();
+  readonly #launcher: ChildProcess;
+  readonly #procs = new Map<string, Spare>();
+  readonly #spares: Spare[] = [];
+  #next = 0;
 
   constructor(
-    private readonly env: Readonly<Record<string, string>>,
+    env: Readonly<Record<string, string>>,
     private readonly onError: (line: string) => void,
-    private readonly spares: number,
+    spares: number,
   ) {
+    this.#launcher = spawn(process.execPath, [launcher], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.#launcher.stdin!.on('error', () => {});
+    this.#launcher.stderr!.setEncoding('utf8').on('data', (d: string) => onError(d.trimEnd()));
+    createInterface({ input: this.#launcher.stdout! }).on('line', (line) => {
+      const [verb, n, pid] = line.split(' ');
+      const p = this.#procs.get(n ?? '');
+      if (!p) return;
+      if (verb === 'pid') p.pid = Number(pid);
+      else if (verb === 'warm') p.warm = true;
+      else if (verb === 'exit') p.onExit();
+    });
+    this.#launcher.once('exit', () => {
+      for (const p of this.#procs.values()) p.onExit();
+    });
     for (let i = 0; i < spares; i++) this.#spawn();
   }
 
   #spawn(): void {
-    const proc = spawn(process.execPath, [script], { env: { ...process.env, ...this.env }, stdio: ['pipe', 'pipe', 'pipe'] });
-    const spare = { proc, warm: false };
-    proc.stdout!.setEncoding('utf8').on('data', (d: string) => {
-      if (d.includes('warm')) spare.warm = true;
-    });
-    proc.stderr!.setEncoding('utf8').on('data', (d: string) => this.onError(d.trimEnd()));
-    proc.stdin!.on('error', () => {}); // a killed member's pipe
-    this.#all.add(proc);
-    proc.once('exit', () => this.#all.delete(proc));
+    const n = String(++this.#next);
+    let onExit!: () => void;
+    const exit = new Promise<void>((resolve) => (onExit = resolve));
+    const spare: Spare = {
+      n, pid: undefined, warm: false, exited: false, exit,
+      onExit: () => {
+        spare.exited = true;
+        this.#procs.delete(n);
+        onExit();
+      },
+    };
+    this.#procs.set(n, spare);
     this.#spares.push(spare);
+    this.#launcher.stdin!.write(`spawn ${n}\n`);
   }
 
   /** Resolves once every spare is warm. */
@@ -55,31 +87,38 @@ export class MemberProcesses {
   /** Start a member: a warm spare (else the oldest) joins as `config.label`; a new spare warms up. */
   start(config: SoakMemberConfig): MemberHandle {
     const i = Math.max(0, this.#spares.findIndex((s) => s.warm));
-    const proc = this.#spares.splice(i, 1)[0]!.proc;
+    const p = this.#spares.splice(i, 1)[0]!;
     this.#spawn();
-    proc.stdin!.write(`start ${JSON.stringify(config)}\n`);
-    const exited = new Promise<void>((resolve) => {
-      if (proc.exitCode !== null || proc.signalCode !== null) resolve();
-      else proc.once('exit', () => resolve());
-    });
+    this.#launcher.stdin!.write(`start ${p.n} ${JSON.stringify(config)}\n`);
+    const signal = async (sig: NodeJS.Signals): Promise<void> => {
+      // The pid arrives right after the spawn; a member with no pid yet cannot have joined.
+      while (p.pid === undefined && !p.exited) await new Promise((r) => setTimeout(r, 10));
+      if (!p.exited && p.pid !== undefined) {
+        try {
+          process.kill(p.pid, sig);
+        } catch {
+          // already gone
+        }
+      }
+    };
     return {
       label: config.label,
       async stop() {
-        proc.kill('SIGTERM');
-        const timer = setTimeout(() => proc.kill('SIGKILL'), STOP_GRACE_MS);
-        await exited;
+        await signal('SIGTERM');
+        const timer = setTimeout(() => void signal('SIGKILL'), STOP_GRACE_MS);
+        await p.exit;
         clearTimeout(timer);
       },
       async kill() {
-        proc.kill('SIGKILL');
-        await exited;
+        await signal('SIGKILL');
+        await p.exit;
       },
     };
   }
 
-  /** Kill the spares and anything left. */
+  /** Kill the spares and anything left, and the launcher. */
   close(): void {
-    for (const p of this.#all) p.kill('SIGKILL');
+    this.#launcher.stdin!.end('close\n');
     this.#spares.length = 0;
   }
 }

@@ -1,5 +1,6 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { OutboundRecord } from '@partita/core';
@@ -23,6 +24,8 @@ export interface SoakResult {
     readonly started: number; readonly killed: number; readonly stopped: number;
     /** Time between membership changes in the chaos phase: median and longest (the target is ≤ maxChangeIntervalMs; a starved machine stretches it). */
     readonly intervalMedianMs: number; readonly intervalMaxMs: number;
+    /** The runner's event-loop delay during the chaos phase (p50, max): how late its timers fired. */
+    readonly loopDelayP50Ms: number; readonly loopDelayMaxMs: number;
   };
   readonly report: LedgerReport;
   readonly duplicates: DuplicateAccount;
@@ -64,10 +67,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const killed = new Set<string>();
   let started = 0;
   const changes: number[] = [];
+  const loopDelay = monitorEventLoopDelay({ resolution: 20 });
   let stopped = 0;
   const onError = (line: string): void => o.log(line);
   const traceStart = Date.now();
-  const processes = connector.members === 'processes' ? new MemberProcesses(childEnv, onError, o.maxMembers) : undefined;
+  const processes = connector.members === 'processes' ? new MemberProcesses(childEnv, onError, o.minMembers + 1) : undefined;
 
   const start = (): void => {
     const config: SoakMemberConfig = {
@@ -90,6 +94,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     await producer.connect();
     await processes?.warmUp();
     for (let i = 0; i < o.minMembers; i++) start();
+    loopDelay.enable();
     const t0 = Date.now();
     const chaosEnd = t0 + o.seconds * 1000;
 
@@ -125,6 +130,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       }
     };
     await Promise.all([produce(), churn()]);
+    loopDelay.disable();
     o.log(`chaos phase over after ${((Date.now() - t0) / 1000).toFixed(1)} s: ${started} started, ${killed.size} killed, ${stopped} stopped; draining`);
     await Promise.all(ends);
     const drainStart = Date.now();
@@ -158,7 +164,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   if (!o.keepFiles) rmSync(dir, { recursive: true, force: true });
   return {
     connector: connector.name, seed: o.seed, seconds: o.seconds, topic: names.topic,
-    membership: { started, killed: killed.size, stopped, ...intervals(changes) },
+    membership: {
+      started, killed: killed.size, stopped, ...intervals(changes),
+      loopDelayP50Ms: Math.round(loopDelay.percentile(50) / 1e6), loopDelayMaxMs: Math.round(loopDelay.max / 1e6),
+    },
     report, duplicates, keyOrderAcrossMembers: connector.keyOrderAcrossMembers, maxAttempt, drained, drainMs,
     checks, ok: checks.every((c) => c.ok), dir,
   };

@@ -10,7 +10,8 @@ export function formatSoakResult(r: SoakResult): string {
     `  lost ${rep.lost.length}, duplicates ${rep.duplicates.count}, order violations: within tenures ${rep.memberOrderViolations.length}, ` +
       `across members ${rep.orderViolations.length}${r.keyOrderAcrossMembers ? '' : ' (not promised by this broker)'}`,
     `  members: ${r.membership.started} started, ${r.membership.killed} killed (kill -9), ${r.membership.stopped} stopped gracefully; ` +
-      `changes every ${r.membership.intervalMedianMs} ms (median), longest gap ${r.membership.intervalMaxMs} ms; drain ${(r.drainMs / 1000).toFixed(1)} s`,
+      `changes every ${r.membership.intervalMedianMs} ms (median), longest gap ${r.membership.intervalMaxMs} ms ` +
+      `(runner event-loop delay p50 ${r.membership.loopDelayP50Ms} ms, max ${r.membership.loopDelayMaxMs} ms); drain ${(r.drainMs / 1000).toFixed(1)} s`,
     `  duplicate bound: Σ in-flight window of killed members ${r.duplicates.killedWindowTotal} (largest ${r.duplicates.killedWindowMax})`,
     ...r.checks.map((c) => `  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`),
     `  ledger: ${formatLedgerReport(rep)}`,
