@@ -19,6 +19,7 @@ const launcher = join(import.meta.dirname, '..', '..', 'dist', 'member', 'member
 interface Spare {
   readonly n: string;
   pid: number | undefined;
+  label?: string;
   warm: boolean;
   exited: boolean;
   readonly exit: Promise<void>;
@@ -43,6 +44,7 @@ export class MemberProcesses {
     env: Readonly<Record<string, string>>,
     private readonly onError: (line: string) => void,
     spares: number,
+    private readonly onReady: (label: string) => void = () => {},
   ) {
     this.#launcher = spawn(process.execPath, [launcher], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
     this.#launcher.stdin!.on('error', () => {});
@@ -53,6 +55,7 @@ export class MemberProcesses {
       if (!p) return;
       if (verb === 'pid') p.pid = Number(pid);
       else if (verb === 'warm') p.warm = true;
+      else if (verb === 'ready') this.onReady(p.label ?? n!);
       else if (verb === 'exit') p.onExit();
     });
     this.#launcher.once('exit', () => {
@@ -78,16 +81,17 @@ export class MemberProcesses {
     this.#launcher.stdin!.write(`spawn ${n}\n`);
   }
 
-  /** Resolves once every spare is warm. */
-  async warmUp(timeoutMs = 120_000): Promise<void> {
+  /** Resolves once `count` spares are warm. */
+  async warmUp(count: number, timeoutMs = 120_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    while (this.#spares.some((s) => !s.warm) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while (this.#spares.filter((s) => s.warm).length < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   }
 
   /** Start a member: a warm spare (else the oldest) joins as `config.label`; a new spare warms up. */
   start(config: SoakMemberConfig): MemberHandle {
     const i = Math.max(0, this.#spares.findIndex((s) => s.warm));
     const p = this.#spares.splice(i, 1)[0]!;
+    p.label = config.label;
     this.#spawn();
     this.#launcher.stdin!.write(`start ${p.n} ${JSON.stringify(config)}\n`);
     const signal = async (sig: NodeJS.Signals): Promise<void> => {

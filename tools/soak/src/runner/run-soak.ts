@@ -71,7 +71,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   let stopped = 0;
   const onError = (line: string): void => o.log(line);
   const traceStart = Date.now();
-  const processes = connector.members === 'processes' ? new MemberProcesses(childEnv, onError, o.minMembers + 1) : undefined;
+  const processes = connector.members === 'processes' ? new MemberProcesses(childEnv, onError, 2 * o.maxMembers, (label) => o.trace(`+${Date.now() - traceStart} ms ready ${label}`)) : undefined;
 
   const start = (): void => {
     const config: SoakMemberConfig = {
@@ -92,7 +92,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   let drainMs = 0;
   try {
     await producer.connect();
-    await processes?.warmUp();
+    await processes?.warmUp(o.minMembers + 1);
     for (let i = 0; i < o.minMembers; i++) start();
     loopDelay.enable();
     const t0 = Date.now();
