@@ -21,7 +21,7 @@ export const kafkaConnector: SoakConnector = {
       env: { [KAFKA_BROKERS_ENV]: brokers.join(',') },
       transport: (clientId) => kafkaTransport({
         brokers, clientId, partitions: PARTITIONS, retryTiersMs: [],
-        sessionTimeoutMs: 3_000, heartbeatIntervalMs: 300, rebalanceTimeoutMs: 6_000, maxWaitTimeMs: 100,
+        sessionTimeoutMs: 2_000, heartbeatIntervalMs: 250, rebalanceTimeoutMs: 3_000, maxWaitTimeMs: 100,
       }),
       async close() {},
     };
