@@ -1,7 +1,7 @@
 export { createLedger } from './ledger/ledger.js';
 export type { Ledger, LedgerOptions, PublishedEntry, HandledEntry, WaitForAllHandledOptions } from './ledger/ledger.js';
 export { analyzeLedger, formatLedgerReport } from './ledger/ledger-report.js';
-export type { LedgerEvent, LedgerReport, OrderViolation } from './ledger/ledger-report.js';
+export type { LedgerEvent, LedgerReport, OrderViolation, MemberOrderViolation } from './ledger/ledger-report.js';
 export { waitFor } from './wait/wait-for.js';
 export type { WaitForOptions, Condition } from './wait/wait-for.js';
 export { createFaultProxy } from './fault-proxy/fault-proxy.js';

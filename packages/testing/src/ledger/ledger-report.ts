@@ -1,7 +1,11 @@
 /** One line of the ledger: a publish (`p`) or a handling (`h`). */
 export type LedgerEvent =
   | { readonly t: 'p'; readonly id: string; readonly key: string | null; readonly at: number }
-  | { readonly t: 'h'; readonly id: string; readonly key: string | null; readonly by: string; readonly at: number };
+  | {
+      readonly t: 'h'; readonly id: string; readonly key: string | null; readonly by: string; readonly at: number;
+      /** Delivery attempt, present only above 1 (a redelivery). */
+      readonly a?: number;
+    };
 
 /**
  * A key's first handlings did not follow its publish order: message `id`
@@ -13,6 +17,15 @@ export interface OrderViolation {
   readonly id: string;
   readonly seq: number;
   readonly after: { readonly id: string; readonly seq: number };
+}
+
+/**
+ * Within one member's handlings (one `by` label: give every member
+ * incarnation its own label, and the label is its tenure), a first delivery
+ * of `key` was handled after that member had handled a later-published one.
+ */
+export interface MemberOrderViolation extends OrderViolation {
+  readonly by: string;
 }
 
 /** What a ledger proves. Ids are the application's message ids, not broker positions. */
@@ -29,6 +42,15 @@ export interface LedgerReport {
   readonly duplicates: { readonly count: number; readonly ids: readonly string[] };
   /** Per-key order violations among first handlings (redeliveries are duplicates, not violations). */
   readonly orderViolations: readonly OrderViolation[];
+  /**
+   * Per-key order violations within each member's tenure: among the first
+   * deliveries (attempt 1) that member handled, and that were the id's first
+   * handling anywhere. Holds where key order across members does not (NATS
+   * spreads a key over a group's members).
+   */
+  readonly memberOrderViolations: readonly MemberOrderViolation[];
+  /** Handlings recorded with an attempt above 1 (redeliveries). */
+  readonly redeliveredHandlings: number;
   /** Handled ids that were never published (another test's traffic, or a corrupted id). */
   readonly unexpected: readonly string[];
   /** Handling events per `by` label. */
@@ -62,6 +84,9 @@ export function analyzeLedger(events: readonly LedgerEvent[], malformedLines = 0
   const unexpected = new Set<string>();
   const highest = new Map<string, { id: string; seq: number }>();
   const orderViolations: OrderViolation[] = [];
+  const memberHighest = new Map<string, Map<string, { id: string; seq: number }>>();
+  const memberOrderViolations: MemberOrderViolation[] = [];
+  let redeliveredHandlings = 0;
   let handlings = 0;
   let duplicateCount = 0;
   for (const e of events) {
@@ -75,11 +100,20 @@ export function analyzeLedger(events: readonly LedgerEvent[], malformedLines = 0
     }
     const seen = handledCount.get(e.id) ?? 0;
     handledCount.set(e.id, seen + 1);
+    const redelivery = (e.a ?? 1) > 1;
+    if (redelivery) redeliveredHandlings++;
     if (seen > 0) {
       duplicateCount++;
       continue;
     }
     if (pub.key === null) continue;
+    if (!redelivery) {
+      let keys = memberHighest.get(e.by);
+      if (!keys) memberHighest.set(e.by, (keys = new Map()));
+      const mine = keys.get(pub.key);
+      if (mine && mine.seq > pub.seq) memberOrderViolations.push({ by: e.by, key: pub.key, id: e.id, seq: pub.seq, after: mine });
+      else keys.set(pub.key, { id: e.id, seq: pub.seq });
+    }
     const top = highest.get(pub.key);
     if (top && top.seq > pub.seq) {
       orderViolations.push({ key: pub.key, id: e.id, seq: pub.seq, after: top });
@@ -97,6 +131,8 @@ export function analyzeLedger(events: readonly LedgerEvent[], malformedLines = 0
     lost,
     duplicates: { count: duplicateCount, ids: duplicateIds },
     orderViolations,
+    memberOrderViolations,
+    redeliveredHandlings,
     unexpected: [...unexpected],
     byHandler,
     malformedLines,
@@ -113,6 +149,7 @@ export function formatLedgerReport(report: LedgerReport, maxIds = 10): string {
     `lost ${report.lost.length}${ids(report.lost)}`,
     `duplicates ${report.duplicates.count}${ids(report.duplicates.ids)}`,
     `order violations ${report.orderViolations.length}${ids(report.orderViolations.map((v) => `${v.key}:${v.id}<${v.after.id}`))}`,
+    `member order violations ${report.memberOrderViolations.length}${ids(report.memberOrderViolations.map((v) => `${v.by}:${v.key}:${v.id}<${v.after.id}`))}`,
     `unexpected ${report.unexpected.length}${ids(report.unexpected)}`,
     `by ${JSON.stringify(report.byHandler)}`,
   ];

@@ -57,6 +57,40 @@ describe('createLedger (in memory)', () => {
     expect(r.orderViolations).toEqual([{ key: 'k1', id: 'k1-1', seq: 1, after: { id: 'k1-2', seq: 2 } }]);
   });
 
+  it('checks per-key order within each member: a member handling a key out of publish order is a member violation', () => {
+    const ledger = createLedger();
+    ledger.recordPublished(['m0', 'm1', 'm2', 'm3'].map((id) => ({ id, key: 'k' })));
+    // the key is spread over two members (NATS): globally out of order, each member in order
+    ledger.recordHandled({ id: 'm1', by: 'b' });
+    ledger.recordHandled({ id: 'm0', by: 'a' });
+    ledger.recordHandled({ id: 'm3', by: 'a' });
+    // b then takes m2 after m1: in order for b
+    ledger.recordHandled({ id: 'm2', by: 'b' });
+    let r = ledger.report();
+    expect(r.orderViolations.length).toBeGreaterThan(0);
+    expect(r.memberOrderViolations).toEqual([]);
+    ledger.recordPublished({ id: 'm4', key: 'k' });
+    ledger.recordPublished({ id: 'm5', key: 'k' });
+    ledger.recordHandled({ id: 'm5', by: 'a' });
+    ledger.recordHandled({ id: 'm4', by: 'a' });
+    r = ledger.report();
+    expect(r.memberOrderViolations).toEqual([{ by: 'a', key: 'k', id: 'm4', seq: 4, after: { id: 'm5', seq: 5 } }]);
+    expect(formatLedgerReport(r)).toContain('member order violations 1 [a:k:m4<m5]');
+  });
+
+  it('leaves redeliveries (attempt > 1) out of the member order check and counts them', () => {
+    const ledger = createLedger();
+    ledger.recordPublished(['m0', 'm1', 'm2'].map((id) => ({ id, key: 'k' })));
+    // a took m0 and died unsettled; b handled m1, m2, then got m0 redelivered
+    ledger.recordHandled({ id: 'm1', by: 'b' });
+    ledger.recordHandled({ id: 'm2', by: 'b' });
+    ledger.recordHandled({ id: 'm0', by: 'b', attempt: 2 });
+    const r = ledger.report();
+    expect(r.memberOrderViolations).toEqual([]);
+    expect(r.redeliveredHandlings).toBe(1);
+    expect(r.lost).toEqual([]);
+  });
+
   it('counts redeliveries after a crash as duplicates, not order violations', () => {
     const ledger = createLedger();
     ledger.recordPublished(['m0', 'm1', 'm2', 'm3'].map((id) => ({ id, key: 'k' })));

@@ -33,6 +33,12 @@ export interface HandledEntry {
   readonly key?: string | undefined;
   /** @defaultValue 'default' */
   readonly by?: string;
+  /**
+   * The delivery attempt (`msg.attempt`); above 1 the handling is a
+   * redelivery, which the per-member order check leaves out.
+   * @defaultValue 1
+   */
+  readonly attempt?: number;
 }
 
 /** Options of {@link Ledger.waitForAllHandled}. */
@@ -151,7 +157,8 @@ export function createLedger(options: LedgerOptions = {}): Ledger {
     },
     recordHandled(entry) {
       if (typeof entry?.id !== 'string') throw new TypeError('ledger.recordHandled: entry.id must be a string');
-      append([{ t: 'h', id: entry.id, key: entry.key ?? null, by: entry.by ?? 'default', at: clock.now() }]);
+      const event: LedgerEvent = { t: 'h', id: entry.id, key: entry.key ?? null, by: entry.by ?? 'default', at: clock.now() };
+      append([entry.attempt !== undefined && entry.attempt > 1 ? { ...event, a: entry.attempt } : event]);
     },
     report,
     handledCount(id) {

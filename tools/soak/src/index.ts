@@ -1,0 +1,10 @@
+export { runSoak } from './runner/run-soak.js';
+export type { SoakResult } from './runner/run-soak.js';
+export type { SoakOptions } from './runner/soak-options.js';
+export { formatSoakResult } from './verdict/format-soak-result.js';
+export { judgeSoak } from './verdict/judge-soak.js';
+export type { SoakCheck, SoakEvidence } from './verdict/judge-soak.js';
+export { accountDuplicates } from './verdict/settlement-window.js';
+export type { DuplicateAccount } from './verdict/settlement-window.js';
+export { soakConnectors, soakConnector } from './connectors/connectors.js';
+export type { SoakConnector, ConnectorSession, SoakNames, SoakHandlerSettings } from './connectors/soak-connector.js';

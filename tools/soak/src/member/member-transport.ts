@@ -1,0 +1,91 @@
+import type {
+  InboundRecord, LaneHandle, Subscription, SubscriptionSink, SubscriptionSpec, Transport,
+} from '@partita/core';
+import type { SettlementLog } from './settlement-log.js';
+
+/** A member's transport: records confirmed settlements, and can die abruptly. */
+export interface MemberTransport extends Transport {
+  /**
+   * The in-process kill -9: from now on nothing of this member reaches the
+   * broker (no commit, ack, nack, touch; deliveries are dropped), revocations
+   * resolve at once without draining, and its subscriptions are closed so the
+   * broker hands its lanes to the others from the last confirmed commit.
+   */
+  kill(): Promise<void>;
+  readonly dead: boolean;
+}
+
+export const laneName = (id: { topic: string; partition: number }): string => `${id.topic}/${id.partition}`;
+
+/** Wrap `inner` so that member `by` logs what the broker confirmed, and may be killed. */
+export function memberTransport(inner: Transport, by: string, log: SettlementLog): MemberTransport {
+  let dead = false;
+  const subscriptions: Subscription[] = [];
+
+  const wrapHandle = (handle: LaneHandle): LaneHandle => {
+    const lane = laneName(handle.id);
+    const commit = handle.commit?.bind(handle);
+    const settle = handle.settle?.bind(handle);
+    const nack = handle.nack?.bind(handle);
+    const touch = handle.touch?.bind(handle);
+    return {
+      id: handle.id,
+      get committedMetadata() {
+        return handle.committedMetadata;
+      },
+      pause: () => handle.pause(),
+      resume: () => handle.resume(),
+      ...(commit && {
+        async commit(next: string, metadata?: string) {
+          if (dead) return false;
+          const ok = await commit(next, metadata);
+          if (ok && !dead) log.record({ t: 'c', by, lane, next });
+          return ok;
+        },
+      }),
+      ...(settle && {
+        async settle(records: readonly InboundRecord[], outcome: 'ack' | 'term') {
+          if (dead) return;
+          await settle(records, outcome);
+          if (!dead) log.record({ t: 'a', by, lane, offsets: records.map((r) => r.offset) });
+        },
+      }),
+      ...(nack && { nack: (record: InboundRecord, delayMs: number) => (dead ? Promise.resolve() : nack(record, delayMs)) }),
+      ...(touch && { touch: (record: InboundRecord) => { if (!dead) touch(record); } }),
+    };
+  };
+
+  const wrapSink = (sink: SubscriptionSink): SubscriptionSink => ({
+    assigned(handle) {
+      const laneSink = sink.assigned(wrapHandle(handle));
+      return { deliver: (records) => { if (!dead) laneSink.deliver(records); } };
+    },
+    revoked: (id) => (dead ? Promise.resolve() : sink.revoked(id)),
+  });
+
+  return {
+    get name() {
+      return inner.name;
+    },
+    get capabilities() {
+      return inner.capabilities;
+    },
+    get dead() {
+      return dead;
+    },
+    connect: () => inner.connect(),
+    publish: (records) => inner.publish(records),
+    async subscribe(spec: SubscriptionSpec, sink: SubscriptionSink) {
+      const sub = await inner.subscribe(spec, wrapSink(sink));
+      subscriptions.push(sub);
+      if (dead) await sub.close();
+      return sub;
+    },
+    health: () => inner.health(),
+    close: () => inner.close(),
+    async kill() {
+      dead = true;
+      await Promise.allSettled(subscriptions.map((s) => s.close()));
+    },
+  };
+}

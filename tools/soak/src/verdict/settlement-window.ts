@@ -1,0 +1,91 @@
+import type { LedgerEvent } from '@partita/testing';
+import type { SettlementEvent } from '../member/settlement-log.js';
+
+/** How each duplicate handling is accounted for. */
+export interface DuplicateAccount {
+  /** Handlings beyond an id's first. */
+  readonly duplicates: number;
+  /** Inside the window of a killed member that handled the id before (died before the broker confirmed its settlement). */
+  readonly withinKilledWindow: number;
+  /** Inside the window of a live member only: it handled the id, then lost the lane before its settlement was confirmed (a rebalance). */
+  readonly withinLiveWindow: number;
+  /** Ids handled again although every earlier handler's settlement was confirmed before: the broker redelivered settled records. */
+  readonly unexplained: readonly string[];
+  /** Per killed member: ids it handled whose settlement the broker never confirmed (its in-flight window when it died). */
+  readonly killedWindows: Readonly<Record<string, number>>;
+  /** Sum and largest of `killedWindows`. */
+  readonly killedWindowTotal: number;
+  readonly killedWindowMax: number;
+}
+
+const SEP = '\u0000';
+
+/**
+ * The duplicate bound. A record is handled again only if a member that
+ * handled it before had not had its settlement confirmed by the broker
+ * (commit past its offset, or ack) by the time of the new handling. For a
+ * kill -9 that unsettled set is the member's in-flight window, so duplicates
+ * caused by kills ≤ Σ window(killed members); a member that loses a lane in a
+ * rebalance without a final commit (Kafka, see its README) has such a window
+ * too. Offset-model metadata (settled offsets above the commit) is not
+ * credited, so a window counted here may be larger than what the broker
+ * replays, never smaller.
+ */
+export function accountDuplicates(
+  ledger: readonly LedgerEvent[],
+  settlements: readonly SettlementEvent[],
+  killed: ReadonlySet<string>,
+): DuplicateAccount {
+  const where = new Map<string, { lane: string; offset: bigint }>();
+  const commits = new Map<string, { at: number; next: bigint }[]>();
+  const acked = new Map<string, number>();
+  for (const e of settlements) {
+    if (e.t === 'h') where.set(e.by + SEP + e.id, { lane: e.lane, offset: BigInt(e.offset) });
+    else if (e.t === 'c') {
+      const k = e.by + SEP + e.lane;
+      let list = commits.get(k);
+      if (!list) commits.set(k, (list = []));
+      list.push({ at: e.at, next: BigInt(e.next) });
+    } else for (const o of e.offsets) acked.set(e.by + SEP + e.lane + SEP + o, e.at);
+  }
+  /** Whether `by`'s handling of `id` was confirmed settled at time `asOf`. */
+  const settled = (by: string, id: string, asOf: number): boolean => {
+    const w = where.get(by + SEP + id);
+    if (!w) return false; // killed between its ledger line and this one: unsettled
+    const ackAt = acked.get(by + SEP + w.lane + SEP + w.offset);
+    if (ackAt !== undefined && ackAt <= asOf) return true;
+    return (commits.get(by + SEP + w.lane) ?? []).some((c) => c.at <= asOf && c.next > w.offset);
+  };
+
+  const handlers = new Map<string, string[]>();
+  const killedWindows: Record<string, number> = {};
+  const windowed = new Set<string>();
+  let duplicates = 0;
+  let withinKilledWindow = 0;
+  let withinLiveWindow = 0;
+  const unexplained: string[] = [];
+  for (const e of ledger) {
+    if (e.t !== 'h') continue;
+    if (killed.has(e.by) && !windowed.has(e.by + SEP + e.id) && !settled(e.by, e.id, Infinity)) {
+      windowed.add(e.by + SEP + e.id);
+      killedWindows[e.by] = (killedWindows[e.by] ?? 0) + 1;
+    }
+    const before = handlers.get(e.id);
+    if (!before) {
+      handlers.set(e.id, [e.by]);
+      continue;
+    }
+    duplicates++;
+    const open = before.filter((by) => !settled(by, e.id, e.at));
+    if (open.some((by) => killed.has(by))) withinKilledWindow++;
+    else if (open.length > 0) withinLiveWindow++;
+    else unexplained.push(e.id);
+    before.push(e.by);
+  }
+  const sizes = Object.values(killedWindows);
+  return {
+    duplicates, withinKilledWindow, withinLiveWindow, unexplained, killedWindows,
+    killedWindowTotal: sizes.reduce((a, b) => a + b, 0),
+    killedWindowMax: sizes.reduce((a, b) => Math.max(a, b), 0),
+  };
+}
