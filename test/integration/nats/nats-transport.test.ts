@@ -199,6 +199,20 @@ describe.skipIf(!up)('natsTransport (JetStream) against the machine server', () 
     await Promise.all(subs.map((s) => s.close()));
   });
 
+  it('delivers a lane\'s records in stream order while several pulls are open', async () => {
+    const t = topic();
+    const tr = transport();
+    const sink = recordingSink((l, rs) => void l.settle!(rs, 'ack'));
+    await tr.publish(Array.from({ length: 3000 }, (_, i) => rec(t, i)));
+    const sub = await tr.subscribe(spec(t, { maxInFlight: 64 }), sink);
+    await waitFor(() => sink.records.length >= 3000, 'all records');
+    const offsets = sink.records.map((r) => Number(r.offset));
+    const backwards = offsets.filter((o, i) => i > 0 && o < offsets[i - 1]!).length;
+    expect(backwards, 'records delivered out of stream order').toBe(0);
+    expect(sink.records.map((r) => dec(r.value))).toEqual(Array.from({ length: 3000 }, (_, i) => `m${i}`));
+    await sub.close();
+  });
+
   it('pause stops pulling and resume continues', async () => {
     const t = topic();
     const tr = transport();

@@ -1,4 +1,4 @@
-import type { Consumer, ConsumerMessages, JsMsg } from '@nats-io/jetstream';
+import type { Consumer, ConsumerMessages, FetchOptions, JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Clock, InboundRecord, LaneHandle, LaneId, LaneSink, TimerHandle } from '@partita/core';
 import { mapNatsError } from '../errors/map-nats-error.js';
@@ -225,14 +225,25 @@ export class JetStreamLane implements LaneHandle {
         });
         continue;
       }
+      // Records of every open pull are taken in the order they arrive on the connection (a callback, not one
+      // async iterator per pull: iterators drained concurrently interleave, and the lane must see stream order).
+      const state = { received: 0 };
+      this.requested += credit;
       try {
-        const pull = await this.consumer.fetch({ max_messages: credit, expires: this.cfg.pullExpiresMs });
+        const pull = await this.consumer.fetch({
+          max_messages: credit, expires: this.cfg.pullExpiresMs,
+          callback: (m: JsMsg) => {
+            state.received++;
+            this.requested--;
+            this.accept(m);
+          },
+        } as FetchOptions);
         failures = 0;
         this.lastError = undefined;
-        this.requested += credit;
         this.pulls.set(pull, this.cfg.clock.now() + this.cfg.pullExpiresMs);
-        void this.drain(pull, credit);
+        void this.settlePull(pull, credit, state);
       } catch (err) {
+        this.requested -= credit - state.received;
         failures++;
         this.lastError = err instanceof Error ? err.message : String(err);
         const backoff = Math.min(5000, 100 * 2 ** Math.min(failures, 6));
@@ -244,19 +255,19 @@ export class JetStreamLane implements LaneHandle {
     }
   }
 
-  private async drain(pull: ConsumerMessages, batch: number): Promise<void> {
-    let received = 0;
+  /** When a pull ends (filled, expired or failed): give back the credit it did not use. */
+  private async settlePull(pull: ConsumerMessages, batch: number, state: { readonly received: number }): Promise<void> {
     try {
-      for await (const m of pull) {
-        received++;
-        this.requested--;
-        this.accept(m);
+      const err = await pull.closed();
+      if (err instanceof Error) {
+        this.lastError = err.message;
+        if (state.received === 0) this.cooldownUntil = this.cfg.clock.now() + 1000;
       }
     } catch (err) {
       this.lastError = err instanceof Error ? err.message : String(err);
-      if (received === 0) this.cooldownUntil = this.cfg.clock.now() + 1000;
+      if (state.received === 0) this.cooldownUntil = this.cfg.clock.now() + 1000;
     } finally {
-      this.requested -= batch - received;
+      this.requested -= batch - state.received;
       this.pulls.delete(pull);
       this.poke();
     }
