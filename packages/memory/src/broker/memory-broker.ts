@@ -1,4 +1,4 @@
-import { BackpressureError, ClosedError, DLQ_HEADERS, MessageRejectedError, MessageTooLargeError, TopicNotFoundError, validateTopicName, type Headers, type HealthReport } from '@partita/core';
+import { BackpressureError, ClosedError, DLQ_HEADERS, MessageRejectedError, MessageTooLargeError, TopicNotFoundError, optionError, validateTopicName, type Headers, type HealthReport } from '@partita/core';
 import { createDeadLetterAdmin, type DeadLetterAdmin } from '../dead-letter/dead-letter-admin.js';
 import { DeadLetterStore } from '../dead-letter/dead-letter-store.js';
 import type { DurableStore } from '../durable/durable-store.js';
@@ -155,11 +155,11 @@ export class MemoryBroker {
    */
   queue(options: QueueOptions): QueueConsumer {
     this.assertOpen();
-    if (!options || typeof options.group !== 'string' || options.group === '') throw new TypeError('queue(options): option "group" must be a non-empty string');
+    if (!options || typeof options.group !== 'string' || options.group === '') throw optionError('queue(options)', 'group', 'a non-empty string', options?.group);
     const vt = options.visibilityTimeoutMs ?? 30_000;
-    if (typeof vt !== 'number' || !(vt > 0)) throw new RangeError(`queue(options): option "visibilityTimeoutMs" must be a number > 0, got ${String(vt)}`);
+    if (typeof vt !== 'number' || !(vt > 0)) throw optionError('queue(options)', 'visibilityTimeoutMs', 'a number > 0', vt);
     const md = options.maxDeliveries ?? Infinity;
-    if (typeof md !== 'number' || !(md >= 1)) throw new RangeError(`queue(options): option "maxDeliveries" must be a number >= 1, got ${String(md)}`);
+    if (typeof md !== 'number' || !(md >= 1)) throw optionError('queue(options)', 'maxDeliveries', 'a number >= 1', md);
     const t = this.topic(options.topic);
     const k = `${options.group}\u0000${t.name}`;
     let q = this.queues.get(k);

@@ -1,4 +1,4 @@
-import { DLQ_HEADERS, RETRY_HEADERS, type Headers } from '@partita/core';
+import { DLQ_HEADERS, RETRY_HEADERS, optionError, type Headers } from '@partita/core';
 import type { Partition } from '../log/partition.js';
 import type { DeadLetter, DeadLetterEntry, DeadLetterFilter, DeadLetterStats, DeadLetterStore } from './dead-letter-store.js';
 
@@ -73,7 +73,7 @@ export function createDeadLetterAdmin(deps: DeadLetterAdminDeps): DeadLetterAdmi
     stats: () => { deps.retain(); return store.stats(); },
     list(f = {}) {
       const limit = f.limit ?? 100;
-      if (!Number.isInteger(limit) || limit < 0) throw new RangeError(`option "limit" must be a non-negative integer, got ${String(limit)}`);
+      if (!Number.isInteger(limit) || limit < 0) throw optionError('deadLetters.list', 'limit', 'a non-negative integer', limit);
       deps.retain();
       const out: DeadLetter[] = [];
       for (const e of store.select({ ...f, limit })) {

@@ -174,7 +174,7 @@ export function resolveBrokerOptions(o: MemoryBrokerOptions = {}): ResolvedBroke
 
 function resolveRetention(name: string, r: RetentionOptions | undefined, dflt: Required<RetentionOptions>): Required<RetentionOptions> {
   if (r === undefined) return dflt;
-  if (r === null || typeof r !== 'object') throw new TypeError(`option "${name}" must be an object { messages?, bytes?, ms? }`);
+  if (r === null || typeof r !== 'object') throw optionError('@partita/memory', name, 'an object { messages?, bytes?, ms? }', r);
   return {
     messages: positiveLimit(`${name}.messages`, r.messages, dflt.messages),
     bytes: positiveLimit(`${name}.bytes`, r.bytes, dflt.bytes),
