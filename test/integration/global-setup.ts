@@ -37,11 +37,15 @@ export default async function setup(project: TestProject): Promise<() => Promise
     try {
       handle = await startKafka();
       project.provide('kafka', {
-        brokers: handle.brokers, saslBrokers: handle.saslBrokers, sasl: handle.sasl, controllable: handle.controllable,
+        brokers: handle.brokers,
+        saslBrokers: handle.saslBrokers,
+        sasl: handle.sasl,
+        controllable: handle.controllable,
       });
     } catch (err) {
       const reason = `Kafka could not start through tools/kafka: ${(err as Error).message.split('\n')[0]}`;
-      if (brokersRequired()) throw new Error(`${reason} (${REQUIRE_BROKERS_ENV} is set, so this fails instead of skipping)`, { cause: err });
+      if (brokersRequired())
+        throw new Error(`${reason} (${REQUIRE_BROKERS_ENV} is set, so this fails instead of skipping)`, { cause: err });
       console.warn(`[global-setup] ${reason}; Kafka tests will be skipped`);
       project.provide('kafka', { skip: reason });
     }

@@ -46,12 +46,19 @@ const allowed = (pkg: string, dep: string): boolean => {
 
 describe('package boundaries', () => {
   it.each(packages)('%s imports only what the dependency rules allow', (pkg) => {
-    const bad = sourceFiles(join(packagesDir, pkg, 'src')).flatMap((f) => importsOf(f).filter((d) => !allowed(pkg, d)).map((d) => `${f.slice(root.length + 1)} imports ${d}`));
+    const bad = sourceFiles(join(packagesDir, pkg, 'src')).flatMap((f) =>
+      importsOf(f)
+        .filter((d) => !allowed(pkg, d))
+        .map((d) => `${f.slice(root.length + 1)} imports ${d}`),
+    );
     expect(bad).toEqual([]);
   });
 
   it.each(packages)('%s declares only allowed dependencies and has one entry', (pkg) => {
-    const manifest = JSON.parse(readFileSync(join(packagesDir, pkg, 'package.json'), 'utf8')) as { dependencies?: Record<string, string>; exports?: Record<string, unknown> };
+    const manifest = JSON.parse(readFileSync(join(packagesDir, pkg, 'package.json'), 'utf8')) as {
+      dependencies?: Record<string, string>;
+      exports?: Record<string, unknown>;
+    };
     const bad = Object.keys(manifest.dependencies ?? {}).filter((d) => !allowed(pkg, d));
     expect(bad).toEqual([]);
     expect(existsSync(join(packagesDir, pkg, 'src', 'index.ts'))).toBe(true);

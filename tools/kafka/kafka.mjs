@@ -16,7 +16,18 @@
 // Needs only Java 17+ and Maven on PATH.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { connect } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -39,7 +50,9 @@ const markerFile = () => join(cacheDir(), 'libs.complete');
 /** State of the broker started on `port` (one file per port, so several brokers can run side by side). */
 const stateFile = (port = 19092) => join(cacheDir(), port === 19092 ? 'state.json' : `state-${port}.json`);
 
-const log = (msg) => { if (!process.env.PARTITA_KAFKA_QUIET) process.stderr.write(`[tools/kafka] ${msg}\n`); };
+const log = (msg) => {
+  if (!process.env.PARTITA_KAFKA_QUIET) process.stderr.write(`[tools/kafka] ${msg}\n`);
+};
 
 /** Downloads the broker jars through Maven once; later calls return at once. */
 export async function fetchKafka() {
@@ -48,15 +61,25 @@ export async function fetchKafka() {
   const tmp = mkdtempSync(join(cacheDir(), 'libs-'));
   const started = Date.now();
   log(`fetching kafka_2.13:${KAFKA_VERSION} through Maven into ${libsDir()} (once)`);
-  const res = spawnSync('mvn', ['-q', '-B', '-f', join(here, 'pom.xml'), 'dependency:copy-dependencies', `-DoutputDirectory=${tmp}`], { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+  const res = spawnSync(
+    'mvn',
+    ['-q', '-B', '-f', join(here, 'pom.xml'), 'dependency:copy-dependencies', `-DoutputDirectory=${tmp}`],
+    { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' },
+  );
   if (res.error || res.status !== 0) {
     rmSync(tmp, { recursive: true, force: true });
-    throw new Error(`mvn dependency:copy-dependencies failed (${res.error?.message ?? `exit ${res.status}`}): ${(res.stdout + res.stderr).slice(-2000)}`);
+    throw new Error(
+      `mvn dependency:copy-dependencies failed (${res.error?.message ?? `exit ${res.status}`}): ${(res.stdout + res.stderr).slice(-2000)}`,
+    );
   }
-  if (!existsSync(markerFile())) { // another process may have won the race
+  if (!existsSync(markerFile())) {
+    // another process may have won the race
     rmSync(libsDir(), { recursive: true, force: true });
     renameSync(tmp, libsDir());
-    writeFileSync(markerFile(), `kafka ${KAFKA_VERSION} fetched ${new Date().toISOString()} in ${Date.now() - started} ms\n`);
+    writeFileSync(
+      markerFile(),
+      `kafka ${KAFKA_VERSION} fetched ${new Date().toISOString()} in ${Date.now() - started} ms\n`,
+    );
   } else rmSync(tmp, { recursive: true, force: true });
   log(`fetched in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return { libs: libsDir(), fetched: true };
@@ -105,16 +128,40 @@ const LOG4J = [
 ].join('\n');
 
 function java(libs, dir, args, opts = {}) {
-  return spawn('java', ['-Xmx512m', '-Xms128m', '-XX:+UseSerialGC', '-Djava.awt.headless=true', `-Dlog4j.configuration=file:${join(dir, 'log4j.properties')}`, `-Dkafka.logs.dir=${dir}`, '-cp', join(libs, '*'), ...args], opts);
+  return spawn(
+    'java',
+    [
+      '-Xmx512m',
+      '-Xms128m',
+      '-XX:+UseSerialGC',
+      '-Djava.awt.headless=true',
+      `-Dlog4j.configuration=file:${join(dir, 'log4j.properties')}`,
+      `-Dkafka.logs.dir=${dir}`,
+      '-cp',
+      join(libs, '*'),
+      ...args,
+    ],
+    opts,
+  );
 }
 
-const alive = (pid) => { try { process.kill(pid, 0); return true; } catch (e) { return e.code === 'EPERM'; } };
+const alive = (pid) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return e.code === 'EPERM';
+  }
+};
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function portOpen(port, timeoutMs = 1000) {
   return new Promise((resolve) => {
     const s = connect({ host: HOST, port });
-    const done = (v) => { s.destroy(); resolve(v); };
+    const done = (v) => {
+      s.destroy();
+      resolve(v);
+    };
     s.setTimeout(timeoutMs, () => done(false));
     s.once('connect', () => done(true));
     s.once('error', () => done(false));
@@ -124,16 +171,31 @@ function portOpen(port, timeoutMs = 1000) {
 /** True when a Kafka broker answers a metadata request on `brokers` within `timeoutMs`. */
 export async function isKafka(brokers, timeoutMs = 10_000) {
   const { Kafka, logLevel } = (await import('kafkajs')).default;
-  const admin = new Kafka({ brokers, clientId: 'partita-tools-kafka', logLevel: logLevel.NOTHING, connectionTimeout: 3000, requestTimeout: timeoutMs, retry: { retries: 0 } }).admin();
+  const admin = new Kafka({
+    brokers,
+    clientId: 'partita-tools-kafka',
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 3000,
+    requestTimeout: timeoutMs,
+    retry: { retries: 0 },
+  }).admin();
   try {
     await admin.connect();
     const cluster = await admin.describeCluster();
     return cluster.brokers.length > 0;
-  } catch { return false; } finally { await admin.disconnect().catch(() => {}); }
+  } catch {
+    return false;
+  } finally {
+    await admin.disconnect().catch(() => {});
+  }
 }
 
 function readState(port = 19092) {
-  try { return JSON.parse(readFileSync(stateFile(port), 'utf8')); } catch { return undefined; }
+  try {
+    return JSON.parse(readFileSync(stateFile(port), 'utf8'));
+  } catch {
+    return undefined;
+  }
 }
 const readStateOf = readState;
 const portOf = (state) => Number(state.brokers[0].split(':')[1]);
@@ -143,25 +205,55 @@ async function launch(state, timeoutMs) {
   const logPath = join(state.dir, 'server.log');
   const from = existsSync(logPath) ? statSync(logPath).size : 0;
   const out = openSync(join(state.dir, 'stdout.log'), 'a');
-  const child = java(state.libs, state.dir, ['kafka.Kafka', join(state.dir, 'server.properties')], { detached: true, stdio: ['ignore', out, out] });
+  const child = java(state.libs, state.dir, ['kafka.Kafka', join(state.dir, 'server.properties')], {
+    detached: true,
+    stdio: ['ignore', out, out],
+  });
   closeSync(out);
   let exited = null;
-  child.once('exit', (code, signal) => { exited = signal ?? `exit ${code}`; });
+  child.once('exit', (code, signal) => {
+    exited = signal ?? `exit ${code}`;
+  });
   child.unref();
   state.pid = child.pid;
   writeFileSync(stateFile(portOf(state)), JSON.stringify(state, null, 2));
   const deadline = Date.now() + timeoutMs;
-  const tail = () => { try { return readFileSync(logPath, 'utf8').slice(from).split('\n').filter((l) => / (ERROR|FATAL) /.test(l)).slice(-5).join('\n') || readFileSync(join(state.dir, 'stdout.log'), 'utf8').slice(-1500); } catch { return ''; } };
+  const tail = () => {
+    try {
+      return (
+        readFileSync(logPath, 'utf8')
+          .slice(from)
+          .split('\n')
+          .filter((l) => / (ERROR|FATAL) /.test(l))
+          .slice(-5)
+          .join('\n') || readFileSync(join(state.dir, 'stdout.log'), 'utf8').slice(-1500)
+      );
+    } catch {
+      return '';
+    }
+  };
   for (;;) {
     if (exited) throw new Error(`Kafka exited (${exited}) before it started:\n${tail()}`);
     let text = '';
-    try { text = readFileSync(logPath, 'utf8').slice(from); } catch { /* not yet written */ }
+    try {
+      text = readFileSync(logPath, 'utf8').slice(from);
+    } catch {
+      /* not yet written */
+    }
     if (text.includes('Kafka Server started')) break;
-    if (Date.now() > deadline) { try { process.kill(child.pid, 'SIGKILL'); } catch { /* gone */ } throw new Error(`Kafka did not start within ${timeoutMs} ms:\n${tail()}`); }
+    if (Date.now() > deadline) {
+      try {
+        process.kill(child.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+      throw new Error(`Kafka did not start within ${timeoutMs} ms:\n${tail()}`);
+    }
     await sleep(250);
   }
   while (!(await isKafka(state.brokers, 5000))) {
-    if (Date.now() > deadline) throw new Error(`Kafka logged "started" but did not answer metadata on ${state.brokers} within ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`Kafka logged "started" but did not answer metadata on ${state.brokers} within ${timeoutMs} ms`);
     await sleep(500);
   }
 }
@@ -169,11 +261,19 @@ async function launch(state, timeoutMs) {
 /** Stops the process of `state` (SIGTERM, then SIGKILL after `graceMs`) and waits for it to exit. */
 async function terminate(pid, graceMs = 30_000) {
   if (!pid || !alive(pid)) return;
-  try { process.kill(pid, 'SIGTERM'); } catch { return; }
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return;
+  }
   const deadline = Date.now() + graceMs;
   while (alive(pid) && Date.now() < deadline) await sleep(200);
   if (alive(pid)) {
-    try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
     while (alive(pid)) await sleep(100);
   }
 }
@@ -182,19 +282,27 @@ function handleFor(state, owned) {
   const port = portOf(state);
   const readState = () => readStateOf(port);
   const known = state.dir !== undefined;
-  const need = (what) => { if (!known) throw new Error(`cannot ${what}: the broker on ${state.brokers} was not started by tools/kafka`); };
+  const need = (what) => {
+    if (!known) throw new Error(`cannot ${what}: the broker on ${state.brokers} was not started by tools/kafka`);
+  };
   return {
     brokers: state.brokers,
     saslBrokers: state.saslBrokers,
     sasl: { username: SASL_USER, password: SASL_PASSWORD },
     owned,
     controllable: known,
-    get pid() { return readState()?.pid ?? state.pid; },
+    get pid() {
+      return readState()?.pid ?? state.pid;
+    },
     /** SIGKILL the broker process now; the log dir stays for `restart`. */
     kill() {
       need('kill');
       const pid = readState()?.pid ?? state.pid;
-      try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
     },
     /** Stop (if running) and start again on the same log dir; resolves when it answers metadata. */
     async restart(timeoutMs = 120_000) {
@@ -221,7 +329,11 @@ function handleFor(state, owned) {
  * @returns {Promise<{brokers: string[], saslBrokers: string[], sasl: {username: string, password: string}, owned: boolean, controllable: boolean, pid: number, stop(): Promise<void>, kill(): void, restart(timeoutMs?: number): Promise<void>}>}
  */
 export async function startKafka(options = {}) {
-  const ports = { plain: options.port ?? 19092, controller: options.controllerPort ?? 19093, sasl: options.saslPort ?? 19094 };
+  const ports = {
+    plain: options.port ?? 19092,
+    controller: options.controllerPort ?? 19093,
+    sasl: options.saslPort ?? 19094,
+  };
   const timeoutMs = options.timeoutMs ?? 120_000;
   const brokers = [`${HOST}:${ports.plain}`];
   const existing = readState(ports.plain);
@@ -241,7 +353,25 @@ export async function startKafka(options = {}) {
   writeFileSync(join(dir, 'log4j.properties'), LOG4J);
   let clusterId = randomBytes(16).toString('base64url');
   while (clusterId.startsWith('-')) clusterId = randomBytes(16).toString('base64url'); // argparse would read it as an option
-  const fmt = spawnSync('java', ['-Xmx256m', `-Dlog4j.configuration=file:${join(dir, 'log4j.properties')}`, `-Dkafka.logs.dir=${dir}`, '-cp', join(libs, '*'), 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', join(dir, 'server.properties'), '--add-scram', `SCRAM-SHA-256=[name=${SASL_USER},password=${SASL_PASSWORD}]`], { encoding: 'utf8' });
+  const fmt = spawnSync(
+    'java',
+    [
+      '-Xmx256m',
+      `-Dlog4j.configuration=file:${join(dir, 'log4j.properties')}`,
+      `-Dkafka.logs.dir=${dir}`,
+      '-cp',
+      join(libs, '*'),
+      'kafka.tools.StorageTool',
+      'format',
+      '-t',
+      clusterId,
+      '-c',
+      join(dir, 'server.properties'),
+      '--add-scram',
+      `SCRAM-SHA-256=[name=${SASL_USER},password=${SASL_PASSWORD}]`,
+    ],
+    { encoding: 'utf8' },
+  );
   if (fmt.status !== 0) {
     rmSync(dir, { recursive: true, force: true });
     throw new Error(`kafka-storage format failed: ${fmt.error?.message ?? ''}${fmt.stdout}${fmt.stderr}`);
@@ -256,7 +386,9 @@ export async function startKafka(options = {}) {
     rmSync(stateFile(ports.plain), { force: true });
     throw err;
   }
-  log(`Kafka ${KAFKA_VERSION} started on ${brokers[0]} in ${((Date.now() - started) / 1000).toFixed(1)} s (pid ${state.pid}, dir ${dir})`);
+  log(
+    `Kafka ${KAFKA_VERSION} started on ${brokers[0]} in ${((Date.now() - started) / 1000).toFixed(1)} s (pid ${state.pid}, dir ${dir})`,
+  );
   return handleFor(state, true);
 }
 
@@ -276,12 +408,19 @@ async function main(cmd) {
     }
     case 'start': {
       const k = await startKafka();
-      console.log(k.owned ? `Kafka running on ${k.brokers.join(',')} (pid ${k.pid}); stop it with: node tools/kafka/kafka.mjs stop` : `Kafka already running on ${k.brokers.join(',')}`);
+      console.log(
+        k.owned
+          ? `Kafka running on ${k.brokers.join(',')} (pid ${k.pid}); stop it with: node tools/kafka/kafka.mjs stop`
+          : `Kafka already running on ${k.brokers.join(',')}`,
+      );
       return;
     }
     case 'stop': {
       const state = readState();
-      if (!state) { console.log('no Kafka started by tools/kafka is recorded'); return; }
+      if (!state) {
+        console.log('no Kafka started by tools/kafka is recorded');
+        return;
+      }
       await handleFor(state, true).stop();
       console.log(`stopped Kafka (pid ${state.pid})`);
       return;
@@ -299,5 +438,11 @@ async function main(cmd) {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  main(process.argv[2]).then(() => process.exit(process.exitCode ?? 0), (err) => { console.error(err.message); process.exit(1); });
+  main(process.argv[2]).then(
+    () => process.exit(process.exitCode ?? 0),
+    (err) => {
+      console.error(err.message);
+      process.exit(1);
+    },
+  );
 }

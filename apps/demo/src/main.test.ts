@@ -8,7 +8,10 @@ const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 /** Run the demo; with `interrupt`, send SIGINT once it reported progress (it is running, handlers installed). */
 function runDemo(orders: number, interrupt = false): Promise<{ code: number | null; stdout: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [main], { env: { ...process.env, DEMO_ORDERS: String(orders) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [main], {
+      env: { ...process.env, DEMO_ORDERS: String(orders) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let interrupted = false;
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -10,7 +10,14 @@
  * on retry. A live progress line runs; a summary table closes the run.
  * Ctrl-C drains in-flight work and exits cleanly.
  */
-import { NonRetryableError as NonRetryable, createApp, createConsoleLogger, defineHandler, recovery, type App } from '@partita/core';
+import {
+  NonRetryableError as NonRetryable,
+  createApp,
+  createConsoleLogger,
+  defineHandler,
+  recovery,
+  type App,
+} from '@partita/core';
 import { createMemoryBroker, memoryTransport } from '@partita/memory';
 import { orderStream, type Order } from './orders.js';
 import { archiveStage } from './archive-stage.js';
@@ -30,7 +37,8 @@ const validate = defineHandler<Order>({
   retry: { maxAttempts: 3, backoff: { initialMs: 20, maxMs: 200 } },
   async handle(msg, ctx) {
     const order = msg.value;
-    if (!order.customer || !(order.total > 0)) throw new NonRetryable(`order ${order.id}: total must be positive and customer set`);
+    if (!order.customer || !(order.total > 0))
+      throw new NonRetryable(`order ${order.id}: total must be positive and customer set`);
     await ctx.publish({ topic: 'orders.validated', key: msg.key, value: { ...order, validatedAt: Date.now() } });
   },
 });
@@ -67,7 +75,15 @@ async function shutdown(reason: string): Promise<void> {
   clearInterval(ticker);
   process.stderr.write('\n');
   await app.stop({ drainTimeoutMs: 10_000 });
-  printSummary({ app, broker, published: publishedCount, malformed: malformedCount, elapsedMs: Date.now() - started, reason, archive: archive.perThread() });
+  printSummary({
+    app,
+    broker,
+    published: publishedCount,
+    malformed: malformedCount,
+    elapsedMs: Date.now() - started,
+    reason,
+    archive: archive.perThread(),
+  });
   await broker.close();
   process.exit(0);
 }
@@ -76,7 +92,10 @@ process.once('SIGTERM', () => void shutdown('terminated (SIGTERM): drained and s
 
 /** Messages of handler `h` that are settled: handled or dead-lettered. */
 function settled(h: string): number {
-  return app.inspect().lanes.filter((l) => l.handler === h).reduce((n, l) => n + l.succeeded + l.deadLettered, 0);
+  return app
+    .inspect()
+    .lanes.filter((l) => l.handler === h)
+    .reduce((n, l) => n + l.succeeded + l.deadLettered, 0);
 }
 
 await app.start();
@@ -96,8 +115,15 @@ for (const batch of orderStream(ORDERS, 500)) {
 
 // Finished when every order is settled: validated (or dead-lettered), billed and archived.
 const done = (): boolean => {
-  const validated = app.inspect().lanes.filter((l) => l.handler === 'validate').reduce((n, l) => n + l.succeeded, 0);
-  return settled('validate') >= publishedCount && settled('bill') >= validated && archive.handlers.every((h) => settled(h.name) >= validated);
+  const validated = app
+    .inspect()
+    .lanes.filter((l) => l.handler === 'validate')
+    .reduce((n, l) => n + l.succeeded, 0);
+  return (
+    settled('validate') >= publishedCount &&
+    settled('bill') >= validated &&
+    archive.handlers.every((h) => settled(h.name) >= validated)
+  );
 };
 while (!stopping && !done()) await new Promise((r) => setTimeout(r, 50));
 await shutdown('completed');

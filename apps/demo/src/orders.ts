@@ -38,11 +38,22 @@ export function* orderStream(count: number, batchSize: number): Generator<OrderB
     const valid: PublishMessage<Order>[] = [];
     for (let i = 0; i < batchSize && id <= count; i++, id++) {
       const customer = `c-${Math.floor(random() * 500)}`;
-      const items = Array.from({ length: 1 + Math.floor(random() * 4) }, () => ({ sku: `sku-${Math.floor(random() * 9000)}`, qty: 1 + Math.floor(random() * 3), price: Math.round(random() * 9000) / 100 }));
+      const items = Array.from({ length: 1 + Math.floor(random() * 4) }, () => ({
+        sku: `sku-${Math.floor(random() * 9000)}`,
+        qty: 1 + Math.floor(random() * 3),
+        price: Math.round(random() * 9000) / 100,
+      }));
       const total = id % 997 === 0 ? -1 : Math.round(items.reduce((s, it) => s + it.qty * it.price, 0) * 100) / 100;
-      valid.push({ topic: 'orders', key: customer, value: { id, customer, total, items, note: 'leave at the door'.repeat(1 + (id % 4)) }, headers: { source: id % 3 === 0 ? 'mobile' : 'web' } });
+      valid.push({
+        topic: 'orders',
+        key: customer,
+        value: { id, customer, total, items, note: 'leave at the door'.repeat(1 + (id % 4)) },
+        headers: { source: id % 3 === 0 ? 'mobile' : 'web' },
+      });
     }
     batchNo++;
-    yield batchNo % 10 === 0 ? { valid, garbage: { key: 'c-broken', bytes: new TextEncoder().encode('{"id": 17, "total": ') } } : { valid };
+    yield batchNo % 10 === 0
+      ? { valid, garbage: { key: 'c-broken', bytes: new TextEncoder().encode('{"id": 17, "total": ') } }
+      : { valid };
   }
 }

@@ -31,7 +31,7 @@ export function printSummary(s: Summary): void {
   console.table({
     'orders published': `${fmt(s.published - s.malformed)} (+${fmt(s.malformed)} malformed payloads)`,
     'messages handled': fmt(m.succeeded),
-    'retries': fmt(m.retried),
+    retries: fmt(m.retried),
     'dead-lettered': fmt(m.deadLettered),
     'throughput (handled msg/s)': fmt(Math.round(m.succeeded / (s.elapsedMs / 1000))),
   });
@@ -39,9 +39,24 @@ export function printSummary(s: Summary): void {
   console.table(Object.keys(m.deadLetteredByReason).length ? m.deadLetteredByReason : { none: 0 });
   const dlq = s.broker.deadLetters.stats();
   console.log('dead-letter topics (broker view):');
-  console.table(Object.entries(dlq.byTopic).flatMap(([topic, t]) => Object.entries(t.byReason).map(([reason, count]) => ({ topic, reason, count }))));
+  console.table(
+    Object.entries(dlq.byTopic).flatMap(([topic, t]) =>
+      Object.entries(t.byReason).map(([reason, count]) => ({ topic, reason, count })),
+    ),
+  );
   console.log('lanes (final state, committed offset = next offset to consume):');
-  console.table(snap.lanes.map((l) => ({ handler: l.handler, topic: l.topic, partition: l.partition, state: l.state, committed: l.committed, handled: l.succeeded, retried: l.retried, 'dead-lettered': l.deadLettered })));
+  console.table(
+    snap.lanes.map((l) => ({
+      handler: l.handler,
+      topic: l.topic,
+      partition: l.partition,
+      state: l.state,
+      committed: l.committed,
+      handled: l.succeeded,
+      retried: l.retried,
+      'dead-lettered': l.deadLettered,
+    })),
+  );
   if (s.archive.length > 0) {
     console.log('archive stage, work per worker thread:');
     console.table(s.archive);

@@ -1,6 +1,18 @@
 export {
-  PartitaError, ConfigError, ClosedError, TimeoutError, TopicNotFoundError, MessageRejectedError, MessageTooLargeError,
-  MaxRetriesExceededError, DecodeError, BackpressureError, ConnectionError, NonRetryableError, InvalidTopicError, isRetryable,
+  PartitaError,
+  ConfigError,
+  ClosedError,
+  TimeoutError,
+  TopicNotFoundError,
+  MessageRejectedError,
+  MessageTooLargeError,
+  MaxRetriesExceededError,
+  DecodeError,
+  BackpressureError,
+  ConnectionError,
+  NonRetryableError,
+  InvalidTopicError,
+  isRetryable,
 } from './errors/partita-error.js';
 export { validateTopicName, TOPIC_NAME_MAX_BYTES, type TopicNameRules } from './topic/topic-name.js';
 export type { Message, PublishMessage, Headers } from './message/message.js';
@@ -16,17 +28,43 @@ export type { Codec } from './codec/codec.js';
 export { systemClock, createVirtualClock } from './clock/clock.js';
 export type { Clock, VirtualClock, TimerHandle } from './clock/clock.js';
 export type {
-  Transport, TransportCapabilities, OutboundRecord, InboundRecord, LaneId, LaneHandle, LaneSink,
-  SubscriptionSpec, SubscriptionSink, Subscription, HealthReport, RawFields,
+  Transport,
+  TransportCapabilities,
+  OutboundRecord,
+  InboundRecord,
+  LaneId,
+  LaneHandle,
+  LaneSink,
+  SubscriptionSpec,
+  SubscriptionSink,
+  Subscription,
+  HealthReport,
+  RawFields,
 } from './transport/transport.js';
 export type { Executor, ExecutorTask, ExecutorMessage, ExecutorOutcome, SerializedError } from './executor/executor.js';
 export type {
-  HandlerOptions, HandlerDefinition, DefaultableOption, HandlerContext, HandleFn, Logger, RetryOptions, BackoffOptions, DeadLetterOptions,
+  HandlerOptions,
+  HandlerDefinition,
+  DefaultableOption,
+  HandlerContext,
+  HandleFn,
+  Logger,
+  RetryOptions,
+  BackoffOptions,
+  DeadLetterOptions,
 } from './handler/handler.js';
 export type { Middleware } from './middleware/middleware.js';
 export { compose } from './middleware/middleware.js';
 export type {
-  App, AppOptions, AppSnapshot, LaneSnapshot, MetricsSnapshot, AppEvents, LaneRef, StopOptions, DeadLetterReason,
+  App,
+  AppOptions,
+  AppSnapshot,
+  LaneSnapshot,
+  MetricsSnapshot,
+  AppEvents,
+  LaneRef,
+  StopOptions,
+  DeadLetterReason,
 } from './app/app-types.js';
 export { defineHandler } from './handler/define-handler.js';
 export { createApp } from './app/create-app.js';

@@ -6,12 +6,28 @@
  * nothing but core.
  */
 import type {
-  InboundRecord, LaneHandle, LaneSink, OutboundRecord, Subscription, SubscriptionSink, SubscriptionSpec, Transport,
+  InboundRecord,
+  LaneHandle,
+  LaneSink,
+  OutboundRecord,
+  Subscription,
+  SubscriptionSink,
+  SubscriptionSpec,
+  Transport,
 } from '../src/index.js';
 import { ClosedError } from '../src/index.js';
 
-interface Part { log: InboundRecord[] }
-interface Lane { handle: LaneHandle & { paused: boolean }; sink: LaneSink; next: number; part: Part; scheduled: boolean; owned: boolean }
+interface Part {
+  log: InboundRecord[];
+}
+interface Lane {
+  handle: LaneHandle & { paused: boolean };
+  sink: LaneSink;
+  next: number;
+  part: Part;
+  scheduled: boolean;
+  owned: boolean;
+}
 
 export interface LaneTransport extends Transport {
   /** Offset commits, and message-model settlements (with their outcome). */
@@ -32,7 +48,15 @@ export interface LaneTransport extends Transport {
   revokeAll(): Promise<void>;
 }
 
-export function createLaneTransport(options: { partitions?: number; ackModel?: 'offset' | 'message'; nativeDelay?: boolean; batch?: number; now?: () => number } = {}): LaneTransport {
+export function createLaneTransport(
+  options: {
+    partitions?: number;
+    ackModel?: 'offset' | 'message';
+    nativeDelay?: boolean;
+    batch?: number;
+    now?: () => number;
+  } = {},
+): LaneTransport {
   const partitions = options.partitions ?? 1;
   const batch = options.batch ?? 500;
   const now = options.now ?? Date.now;
@@ -73,10 +97,19 @@ export function createLaneTransport(options: { partitions?: number; ackModel?: '
   const t: LaneTransport = {
     name: 'lane-fixture',
     capabilities: {
-      ackModel: options.ackModel ?? 'offset', partitions: true, consumerGroups: false, nativeDelay: options.nativeDelay ?? false,
-      nativeDeadLetter: false, priority: false, ttl: false, transactions: false, replay: true,
+      ackModel: options.ackModel ?? 'offset',
+      partitions: true,
+      consumerGroups: false,
+      nativeDelay: options.nativeDelay ?? false,
+      nativeDeadLetter: false,
+      priority: false,
+      ttl: false,
+      transactions: false,
+      replay: true,
     },
-    commits, published, nacks,
+    commits,
+    published,
+    nacks,
     async connect() {},
     async publish(records) {
       if (closed) throw new ClosedError('publish: transport closed');
@@ -100,36 +133,65 @@ export function createLaneTransport(options: { partitions?: number; ackModel?: '
       const mine: Lane[] = [];
       parts(spec.topic).forEach((part, partition) => {
         const stored = offsets.get(`${spec.group}/${spec.topic}/${partition}`);
-        const lane: Lane = { handle: undefined as never, sink: undefined as never, next: stored?.offset ?? 0, part, scheduled: false, owned: true };
+        const lane: Lane = {
+          handle: undefined as never,
+          sink: undefined as never,
+          next: stored?.offset ?? 0,
+          part,
+          scheduled: false,
+          owned: true,
+        };
         lane.handle = {
           id: { group: spec.group, topic: spec.topic, partition },
           paused: false,
-          pause() { lane.handle.paused = true; },
-          resume() { lane.handle.paused = false; schedule(lane); },
+          pause() {
+            lane.handle.paused = true;
+          },
+          resume() {
+            lane.handle.paused = false;
+            schedule(lane);
+          },
           async commit(nextOffset, metadata) {
             if (!lane.owned) return false;
-            if (commitFailures > 0) { commitFailures--; throw new Error('injected commit failure'); }
-            offsets.set(`${spec.group}/${spec.topic}/${partition}`, { offset: Number(nextOffset), ...(metadata ? { metadata } : {}) });
+            if (commitFailures > 0) {
+              commitFailures--;
+              throw new Error('injected commit failure');
+            }
+            offsets.set(`${spec.group}/${spec.topic}/${partition}`, {
+              offset: Number(nextOffset),
+              ...(metadata ? { metadata } : {}),
+            });
             commits.push({ topic: spec.topic, partition, offset: nextOffset, ...(metadata ? { metadata } : {}) });
             return true;
           },
           async settle(records, outcome) {
             if (!lane.owned) return;
-            if (settleFailures > 0) { settleFailures--; throw new Error('injected settle failure'); }
+            if (settleFailures > 0) {
+              settleFailures--;
+              throw new Error('injected settle failure');
+            }
             for (const r of records) commits.push({ topic: spec.topic, partition, offset: r.offset, outcome });
           },
           async nack(record, delayMs) {
             if (!lane.owned) return;
-            if (nackFailures > 0) { nackFailures--; throw new Error('injected nack failure'); }
+            if (nackFailures > 0) {
+              nackFailures--;
+              throw new Error('injected nack failure');
+            }
             nacks.push({ offset: record.offset, delayMs });
-            part.log.push({ ...record, offset: String(part.log.length), deliveryCount: (record.deliveryCount ?? 1) + 1 });
+            part.log.push({
+              ...record,
+              offset: String(part.log.length),
+              deliveryCount: (record.deliveryCount ?? 1) + 1,
+            });
             schedule(lane);
           },
           ...(stored?.metadata ? { committedMetadata: stored.metadata } : {}),
         };
         if ((options.ackModel ?? 'offset') === 'message') delete (lane.handle as Partial<LaneHandle>).commit;
         else delete (lane.handle as Partial<LaneHandle>).settle;
-        if ((options.ackModel ?? 'offset') !== 'message' || !options.nativeDelay) delete (lane.handle as Partial<LaneHandle>).nack;
+        if ((options.ackModel ?? 'offset') !== 'message' || !options.nativeDelay)
+          delete (lane.handle as Partial<LaneHandle>).nack;
         lane.sink = sink.assigned(lane.handle);
         lanes.push(lane);
         mine.push(lane);
@@ -137,14 +199,19 @@ export function createLaneTransport(options: { partitions?: number; ackModel?: '
       });
       let closing: Promise<void> | undefined;
       return {
-        close: () => (closing ??= (async () => {
-          await Promise.all(mine.map((l) => sink.revoked(l.handle.id)));
-          for (const l of mine) l.owned = false;
-        })()),
+        close: () =>
+          (closing ??= (async () => {
+            await Promise.all(mine.map((l) => sink.revoked(l.handle.id)));
+            for (const l of mine) l.owned = false;
+          })()),
       };
     },
-    async health() { return { status: 'ok', reasons: [] }; },
-    async close() { closed = true; },
+    async health() {
+      return { status: 'ok', reasons: [] };
+    },
+    async close() {
+      closed = true;
+    },
     committed: (topic, partition) => {
       for (const [k, v] of offsets) if (k.endsWith(`/${topic}/${partition}`)) return v.offset;
       return 0;
@@ -154,7 +221,9 @@ export function createLaneTransport(options: { partitions?: number; ackModel?: '
     failSettles: (n) => void (settleFailures = n),
     failNacks: (n) => void (nackFailures = n),
     log: (topic, partition) => parts(topic)[partition]!.log,
-    async revokeAll() { for (const l of lanes) l.owned = false; },
+    async revokeAll() {
+      for (const l of lanes) l.owned = false;
+    },
   };
   return t;
 }

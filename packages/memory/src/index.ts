@@ -2,7 +2,15 @@ export { MemoryBroker } from './broker/memory-broker.js';
 export type { DeadLetterAdmin } from './broker/memory-broker.js';
 export { createMemoryBroker } from './broker/create-memory-broker.js';
 export type {
-  PublishRecord, FetchRequest, CommitRequest, SeekRequest, BrokerStats, TopicStats, PartitionStats, GroupStats, GroupPartitionStats,
+  PublishRecord,
+  FetchRequest,
+  CommitRequest,
+  SeekRequest,
+  BrokerStats,
+  TopicStats,
+  PartitionStats,
+  GroupStats,
+  GroupPartitionStats,
 } from './broker/broker-types.js';
 export type { MemoryBrokerOptions, TopicOptions } from './options/broker-options.js';
 export type { StoredRecord } from './log/stored-record.js';

@@ -15,7 +15,10 @@ type V = { id: string };
 
 function handler(topic: string, ledger: Ledger, extra: Partial<Parameters<typeof defineHandler<V>>[0]> = {}) {
   return defineHandler<V>({
-    name: unique('h'), topic, ordering: 'key', maxInFlight: 64,
+    name: unique('h'),
+    topic,
+    ordering: 'key',
+    maxInFlight: 64,
     handle: (m) => ledger.recordHandled({ id: m.value.id, key: m.key }),
     ...extra,
   });
@@ -23,11 +26,17 @@ function handler(topic: string, ledger: Ledger, extra: Partial<Parameters<typeof
 
 /** `count` TCP ports free right now on 127.0.0.1 (held together while chosen, so they differ). */
 async function sparePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(Array.from({ length: count }, () => new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => resolve(srv));
-  })));
+  const servers = await Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
+          const srv = createServer();
+          srv.once('error', reject);
+          srv.listen(0, '127.0.0.1', () => resolve(srv));
+        }),
+    ),
+  );
   const ports = servers.map((srv) => (srv.address() as { port: number }).port);
   await Promise.all(servers.map((srv) => new Promise((r) => srv.close(r))));
   return ports;
@@ -39,13 +48,23 @@ async function publishAll(app: App, ledger: Ledger, topic: string, from: number,
   for (let i = 0; i < msgs.length; i += 100) {
     const batch = msgs.slice(i, i + 100).map((m) => ({ topic, key: m.key, value: { id: m.id } }));
     // retry until the broker confirmed: a failed publish may have landed, so duplicates are allowed, loss is not
-    await until(async () => app.publish(batch).then(() => true, () => false), 'publish confirmed', 120_000);
+    await until(
+      async () =>
+        app.publish(batch).then(
+          () => true,
+          () => false,
+        ),
+      'publish confirmed',
+      120_000,
+    );
   }
 }
 
 describe.skipIf(kafkaSkipReason !== undefined)('kafka broker and network faults', () => {
   const apps: App[] = [];
-  afterEach(async () => { for (const a of apps.splice(0)) await a.stop({ drainTimeoutMs: 2_000 }).catch(() => {}); });
+  afterEach(async () => {
+    for (const a of apps.splice(0)) await a.stop({ drainTimeoutMs: 2_000 }).catch(() => {});
+  });
 
   describe('broker crash (own broker on spare ports)', () => {
     let kafka: KafkaHandle | undefined;
@@ -55,19 +74,26 @@ describe.skipIf(kafkaSkipReason !== undefined)('kafka broker and network faults'
       const [port, controllerPort, saslPort] = await sparePorts(3);
       try {
         kafka = await startKafka({ port, controllerPort, saslPort });
-        if (!kafka.owned || !kafka.controllable) throw new Error(`a broker already answered on ${kafka.brokers.join(',')}: this test needs one of its own`);
+        if (!kafka.owned || !kafka.controllable)
+          throw new Error(`a broker already answered on ${kafka.brokers.join(',')}: this test needs one of its own`);
       } catch (err) {
         skip = (err as Error).message;
         if (required) throw err;
       }
     }, 180_000);
-    afterAll(async () => { await kafka?.stop(); }, 60_000);
+    afterAll(async () => {
+      await kafka?.stop();
+    }, 60_000);
 
     it('kill -9 of the broker and a restart on the same log dir while messages flow: nothing is lost', async (ctx) => {
       if (skip !== undefined) ctx.skip(skip);
       const ledger = createLedger();
       const topic = unique('crash');
-      const t = testTransport({ brokers: kafka!.brokers, retryTiersMs: [], retry: { retries: 20, initialRetryTimeMs: 300, maxRetryTimeMs: 3_000 } });
+      const t = testTransport({
+        brokers: kafka!.brokers,
+        retryTiersMs: [],
+        retry: { retries: 20, initialRetryTimeMs: 300, maxRetryTimeMs: 3_000 },
+      });
       const app = createApp({ transport: t, logger: quiet, handlers: [handler(topic, ledger)] });
       apps.push(app);
       await app.start();
@@ -92,7 +118,12 @@ describe.skipIf(kafkaSkipReason !== undefined)('kafka broker and network faults'
       const publisher = createApp({ transport: testTransport({ retryTiersMs: [] }), logger: quiet });
       apps.push(publisher);
       await publisher.start();
-      const t = testTransport({ retryTiersMs: [], socketFactory: viaProxy(proxy), requestTimeoutMs: 5_000, retry: { retries: 30, initialRetryTimeMs: 200, maxRetryTimeMs: 2_000 } });
+      const t = testTransport({
+        retryTiersMs: [],
+        socketFactory: viaProxy(proxy),
+        requestTimeoutMs: 5_000,
+        retry: { retries: 30, initialRetryTimeMs: 200, maxRetryTimeMs: 2_000 },
+      });
       const app = createApp({ transport: t, logger: quiet, handlers: [handler(topic, ledger)] });
       apps.push(app);
       await app.start();
@@ -116,14 +147,16 @@ describe.skipIf(kafkaSkipReason !== undefined)('kafka broker and network faults'
     const topic = unique('parked');
     const group = unique('g');
     const failing = { on: true };
-    const def = () => handler(topic, ledger, {
-      name: 'parked', group,
-      retry: { maxAttempts: 1_000, backoff: { initialMs: 200, maxMs: 500, multiplier: 2, jitter: 0 } },
-      handle: (m) => {
-        if (m.key === 'bad' && failing.on) throw new Error('parked');
-        ledger.recordHandled({ id: m.value.id, key: m.key });
-      },
-    });
+    const def = () =>
+      handler(topic, ledger, {
+        name: 'parked',
+        group,
+        retry: { maxAttempts: 1_000, backoff: { initialMs: 200, maxMs: 500, multiplier: 2, jitter: 0 } },
+        handle: (m) => {
+          if (m.key === 'bad' && failing.on) throw new Error('parked');
+          ledger.recordHandled({ id: m.value.id, key: m.key });
+        },
+      });
     const t1 = testTransport({ partitions: 1, retryTiersMs: [] });
     const first = createApp({ transport: t1, logger: quiet, handlers: [def()] });
     apps.push(first);
@@ -142,7 +175,11 @@ describe.skipIf(kafkaSkipReason !== undefined)('kafka broker and network faults'
     apps.splice(apps.indexOf(first), 1);
 
     failing.on = false;
-    const second = createApp({ transport: testTransport({ partitions: 1, retryTiersMs: [] }), logger: quiet, handlers: [def()] });
+    const second = createApp({
+      transport: testTransport({ partitions: 1, retryTiersMs: [] }),
+      logger: quiet,
+      handlers: [def()],
+    });
     apps.push(second);
     await second.start();
     const report = await ledger.waitForAllHandled({ timeoutMs: 120_000, expected: 301 });

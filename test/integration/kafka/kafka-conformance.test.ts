@@ -9,8 +9,11 @@ conformanceSuite({
   available: () => kafkaSkipReason ?? true,
   proxyTarget: { host: host!, port: Number(port) },
   features: { rebalanceDuplicates: true },
-  createTransport: ({ proxy }) => testTransport({
-    partitions: 4,
-    ...(proxy ? { socketFactory: viaProxy(proxy), retry: { retries: 10, initialRetryTimeMs: 200, maxRetryTimeMs: 2_000 } } : {}),
-  }),
+  createTransport: ({ proxy }) =>
+    testTransport({
+      partitions: 4,
+      ...(proxy
+        ? { socketFactory: viaProxy(proxy), retry: { retries: 10, initialRetryTimeMs: 200, maxRetryTimeMs: 2_000 } }
+        : {}),
+    }),
 });

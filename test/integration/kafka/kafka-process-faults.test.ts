@@ -32,7 +32,12 @@ function ownedPartitions(child: Child, lines = child.out.length): Set<number> {
 
 /** `[partition, id]` of each "handled <p> <id>" line in `lines`. */
 const handledLines = (lines: readonly string[]): [number, string][] =>
-  lines.filter((l) => l.startsWith('handled ')).map((l) => { const [, p, id] = l.split(' '); return [Number(p), id!]; });
+  lines
+    .filter((l) => l.startsWith('handled '))
+    .map((l) => {
+      const [, p, id] = l.split(' ');
+      return [Number(p), id!];
+    });
 
 /** Ids the ledger file records as handled by `by` (read after that process closed, so complete). */
 function handledBy(file: string, by: string): Set<string> {
@@ -42,13 +47,19 @@ function handledBy(file: string, by: string): Set<string> {
     try {
       const e = JSON.parse(line) as { t: string; id: string; by?: string };
       if (e.t === 'h' && e.by === by) ids.add(e.id);
-    } catch { /* a line cut by the kill */ }
+    } catch {
+      /* a line cut by the kill */
+    }
   }
   return ids;
 }
 
 function startChild(label: string, env: Record<string, string>): Child {
-  const proc = spawn(process.execPath, [script], { cwd: root, env: { ...process.env, ...env, LABEL: label }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [script], {
+    cwd: root,
+    env: { ...process.env, ...env, LABEL: label },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const closed = new Promise<void>((resolve) => proc.once('close', () => resolve()));
   const child: Child = { proc, out: [], label, closed };
   let buf = '';
@@ -58,7 +69,10 @@ function startChild(label: string, env: Record<string, string>): Child {
     buf = lines.pop()!;
     child.out.push(...lines);
   });
-  proc.stdout!.on('end', () => { if (buf) child.out.push(buf); buf = ''; });
+  proc.stdout!.on('end', () => {
+    if (buf) child.out.push(buf);
+    buf = '';
+  });
   proc.stderr!.on('data', (d: Buffer) => process.stderr.write(`[${label}] ${d}`));
   return child;
 }
@@ -68,7 +82,11 @@ describe.skipIf(kafkaSkipReason !== undefined)('kafka consumer process faults', 
   const dirs: string[] = [];
   beforeAll(() => {
     // The children run built JS: bring dist up to date (incremental).
-    execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-b', 'packages/kafka', 'packages/testing'], { cwd: root, stdio: 'inherit' });
+    execFileSync(
+      process.execPath,
+      [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-b', 'packages/kafka', 'packages/testing'],
+      { cwd: root, stdio: 'inherit' },
+    );
   }, 240_000);
   afterEach(async () => {
     for (const c of children.splice(0)) {
@@ -89,17 +107,34 @@ describe.skipIf(kafkaSkipReason !== undefined)('kafka consumer process faults', 
     const publisher = testTransport({ partitions: 4, retryTiersMs: [] });
     await publisher.publish([{ topic, value: new TextEncoder().encode('{"id":"warmup"}'), headers: {} }]);
     ledger.recordPublished({ id: 'warmup' });
-    const env = { BROKERS: brokers.join(','), TOPIC: topic, GROUP: group, LEDGER: ledger.file!, HANDLER_DELAY_MS: String(delayMs) };
+    const env = {
+      BROKERS: brokers.join(','),
+      TOPIC: topic,
+      GROUP: group,
+      LEDGER: ledger.file!,
+      HANDLER_DELAY_MS: String(delayMs),
+    };
     const a = startChild('a', env);
     const b = startChild('b', env);
     children.push(a, b);
     await until(() => a.out.includes('ready') && b.out.includes('ready'), 'both consumers ready', 120_000);
-    await until(() => a.out.some((l) => l.startsWith('assigned')) && b.out.some((l) => l.startsWith('assigned')), 'partitions split between both', 120_000);
+    await until(
+      () => a.out.some((l) => l.startsWith('assigned')) && b.out.some((l) => l.startsWith('assigned')),
+      'partitions split between both',
+      120_000,
+    );
     const publish = async (from: number, count: number) => {
       const msgs = Array.from({ length: count }, (_, i) => ({ id: `m${from + i}`, key: `k${(from + i) % 16}` }));
       ledger.recordPublished(msgs);
       for (let i = 0; i < msgs.length; i += 200) {
-        await publisher.publish(msgs.slice(i, i + 200).map((m) => ({ topic, key: m.key, value: new TextEncoder().encode(JSON.stringify({ id: m.id })), headers: {} })));
+        await publisher.publish(
+          msgs.slice(i, i + 200).map((m) => ({
+            topic,
+            key: m.key,
+            value: new TextEncoder().encode(JSON.stringify({ id: m.id })),
+            headers: {},
+          })),
+        );
       }
     };
     return { ledger, topic, group, publisher, a, b, publish, env };
@@ -124,10 +159,17 @@ describe.skipIf(kafkaSkipReason !== undefined)('kafka consumer process faults', 
       expect(b.proc.exitCode).toBeNull();
       // a owned partitions at the kill, and b did not
       expect(killed.size).toBeGreaterThan(0);
-      expect([...ownedPartitions(b, bLines)].filter((p) => killed.has(p)), b.out.filter((l) => !l.startsWith('handled')).join(' | ')).toEqual([]);
+      expect(
+        [...ownedPartitions(b, bLines)].filter((p) => killed.has(p)),
+        b.out.filter((l) => !l.startsWith('handled')).join(' | '),
+      ).toEqual([]);
       // after the kill, b handled messages of every partition a held, messages a had not handled when it died
       const takenOver = handledLines(b.out.slice(bLines)).filter(([p, id]) => killed.has(p) && !byA.has(id));
-      for (const p of killed) expect(takenOver.some(([q]) => q === p), `b took over partition ${p} of the killed member`).toBe(true);
+      for (const p of killed)
+        expect(
+          takenOver.some(([q]) => q === p),
+          `b took over partition ${p} of the killed member`,
+        ).toBe(true);
     } finally {
       await publisher.close();
       ledger.close();
@@ -142,7 +184,11 @@ describe.skipIf(kafkaSkipReason !== undefined)('kafka consumer process faults', 
       const assignedBefore = b.out.filter((l) => l.startsWith('assigned')).length;
       a.proc.kill('SIGSTOP');
       // b gets a's partitions once a's session expired
-      await until(() => b.out.filter((l) => l.startsWith('assigned')).length > assignedBefore, 'b took over a\'s partitions', 120_000);
+      await until(
+        () => b.out.filter((l) => l.startsWith('assigned')).length > assignedBefore,
+        "b took over a's partitions",
+        120_000,
+      );
       const report = await ledger.waitForAllHandled({ timeoutMs: 180_000, expected: 401 });
       expect(report.lost, formatLedgerReport(report)).toEqual([]);
       const admin = await publisher.admin();
@@ -155,16 +201,29 @@ describe.skipIf(kafkaSkipReason !== undefined)('kafka consumer process faults', 
       const aOutBefore = a.out.length;
       a.proc.kill('SIGCONT');
       // a finishes the handlers it was running and tries to commit: refused, since it no longer owns those lanes
-      await until(() => a.out.slice(aOutBefore).some((l) => l.startsWith('commit-after-revoke')), 'the zombie\'s commit to be refused', 120_000);
+      await until(
+        () => a.out.slice(aOutBefore).some((l) => l.startsWith('commit-after-revoke')),
+        "the zombie's commit to be refused",
+        120_000,
+      );
       // and the group's committed offsets did not move back
       // the zombie rejoins the group and is given partitions again (from the committed offsets)
-      await until(() => a.out.slice(aOutBefore).some((l) => l.startsWith('assigned')), 'the zombie rejoined the group', 120_000);
+      await until(
+        () => a.out.slice(aOutBefore).some((l) => l.startsWith('assigned')),
+        'the zombie rejoined the group',
+        120_000,
+      );
       expect(await committedAll()).toBe(true);
       console.log('zombie after SIGCONT:', a.out.slice(aOutBefore).join(' | '));
-      expect(a.out.slice(aOutBefore).filter((l) => l.startsWith('committed')).every((l) => {
-        const [, p, off] = l.split(' ');
-        return BigInt(off!) >= BigInt(ends.find((e) => e.partition === Number(p))!.high);
-      })).toBe(true);
+      expect(
+        a.out
+          .slice(aOutBefore)
+          .filter((l) => l.startsWith('committed'))
+          .every((l) => {
+            const [, p, off] = l.split(' ');
+            return BigInt(off!) >= BigInt(ends.find((e) => e.partition === Number(p))!.high);
+          }),
+      ).toBe(true);
     } finally {
       await publisher.close();
       ledger.close();

@@ -19,24 +19,40 @@ export interface RawRecord {
 const client = () => new Kafka({ brokers, clientId: unique('raw'), logLevel: logLevel.NOTHING });
 
 /** A connected kafkajs producer (`close()` disconnects it). */
-export async function rawProducer(): Promise<{ send(topic: string, messages: Message[]): Promise<void>; close(): Promise<void> }> {
+export async function rawProducer(): Promise<{
+  send(topic: string, messages: Message[]): Promise<void>;
+  close(): Promise<void>;
+}> {
   const producer: Producer = client().producer({ allowAutoTopicCreation: false });
   await producer.connect();
   return {
-    send: async (topic, messages) => { await producer.send({ topic, messages, acks: -1 }); },
+    send: async (topic, messages) => {
+      await producer.send({ topic, messages, acks: -1 });
+    },
     close: () => producer.disconnect(),
   };
 }
 
 /** A kafkajs consumer in a fresh group reading `topics` from the beginning; `records` fills as they arrive. */
 export async function rawReader(topics: readonly string[]): Promise<{ records: RawRecord[]; close(): Promise<void> }> {
-  const consumer: Consumer = client().consumer({ groupId: unique('raw-g'), maxWaitTimeInMs: 200, allowAutoTopicCreation: false });
+  const consumer: Consumer = client().consumer({
+    groupId: unique('raw-g'),
+    maxWaitTimeInMs: 200,
+    allowAutoTopicCreation: false,
+  });
   const records: RawRecord[] = [];
   await consumer.connect();
   await consumer.subscribe({ topics: [...topics], fromBeginning: true });
   await consumer.run({
     eachMessage: async ({ topic, partition, message }: { topic: string; partition: number; message: KafkaMessage }) => {
-      records.push({ topic, partition, offset: message.offset, key: message.key, value: message.value, headers: message.headers ?? {} });
+      records.push({
+        topic,
+        partition,
+        offset: message.offset,
+        key: message.key,
+        value: message.value,
+        headers: message.headers ?? {},
+      });
     },
   });
   return { records, close: () => consumer.disconnect() };
@@ -50,4 +66,5 @@ export function headerBytes(headers: IHeaders, name: string): Buffer | undefined
 }
 
 /** A header value as text. */
-export const headerText = (headers: IHeaders, name: string): string | undefined => headerBytes(headers, name)?.toString('utf8');
+export const headerText = (headers: IHeaders, name: string): string | undefined =>
+  headerBytes(headers, name)?.toString('utf8');

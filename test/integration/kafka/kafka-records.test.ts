@@ -24,7 +24,11 @@ describe.skipIf(kafkaSkipReason !== undefined)('kafka records as bytes', () => {
   });
 
   async function startApp(handler: Parameters<typeof defineHandler<unknown>>[0]): Promise<App> {
-    const app = createApp({ transport: testTransport({ partitions: 2 }), logger: quiet, handlers: [defineHandler(handler)] });
+    const app = createApp({
+      transport: testTransport({ partitions: 2 }),
+      logger: quiet,
+      handlers: [defineHandler(handler)],
+    });
     apps.push(app);
     await app.start();
     return app;
@@ -34,7 +38,9 @@ describe.skipIf(kafkaSkipReason !== undefined)('kafka records as bytes', () => {
     const topic = unique('bin');
     const seen: { attempt: number; key: string | undefined; text: string | undefined }[] = [];
     await startApp({
-      name: unique('h'), topic, retry: retryDelayed,
+      name: unique('h'),
+      topic,
+      retry: retryDelayed,
       handle: (m) => {
         if ((m.value as { ok?: boolean }).ok) return;
         seen.push({ attempt: m.attempt, key: m.key, text: m.headers.txt });
@@ -44,11 +50,18 @@ describe.skipIf(kafkaSkipReason !== undefined)('kafka records as bytes', () => {
     const producer = await rawProducer();
     closing.push(producer);
     // three good records first, so the failing record's main-topic offset (3) differs from its retry-tier offset
-    await producer.send(topic, [0, 1, 2].map((i) => ({ partition: 1, key: `ok${i}`, value: JSON.stringify({ ok: true }) })));
-    await producer.send(topic, [{
-      partition: 1, key: BINARY_KEY, value: JSON.stringify({ n: 1 }),
-      headers: { bin: BINARY_HEADER, txt: 'plain text ✓' },
-    }]);
+    await producer.send(
+      topic,
+      [0, 1, 2].map((i) => ({ partition: 1, key: `ok${i}`, value: JSON.stringify({ ok: true }) })),
+    );
+    await producer.send(topic, [
+      {
+        partition: 1,
+        key: BINARY_KEY,
+        value: JSON.stringify({ n: 1 }),
+        headers: { bin: BINARY_HEADER, txt: 'plain text ✓' },
+      },
+    ]);
     const tier = `${topic}.retry.500ms`;
     const reader = await rawReader([tier, `${topic}.dlq`]);
     closing.push(reader);
@@ -78,7 +91,9 @@ describe.skipIf(kafkaSkipReason !== undefined)('kafka records as bytes', () => {
     const out = unique('tomb-out');
     const handled: { key: string | undefined; value: unknown; attempt: number }[] = [];
     const app = await startApp({
-      name: unique('h'), topic, retry: retryDelayed,
+      name: unique('h'),
+      topic,
+      retry: retryDelayed,
       handle: (m) => {
         handled.push({ key: m.key, value: m.value, attempt: m.attempt });
         if (m.key === 'bad') throw new Error('a failing tombstone');
@@ -86,12 +101,22 @@ describe.skipIf(kafkaSkipReason !== undefined)('kafka records as bytes', () => {
     });
     const producer = await rawProducer();
     closing.push(producer);
-    await producer.send(topic, [{ key: 'gone', value: null }, { key: 'bad', value: null }, { key: 'live', value: JSON.stringify({ v: 1 }) }]);
-    await app.publish([{ topic: out, key: 'deleted', value: null }, { topic: out, key: 'kept', value: { v: 2 } }]);
+    await producer.send(topic, [
+      { key: 'gone', value: null },
+      { key: 'bad', value: null },
+      { key: 'live', value: JSON.stringify({ v: 1 }) },
+    ]);
+    await app.publish([
+      { topic: out, key: 'deleted', value: null },
+      { topic: out, key: 'kept', value: { v: 2 } },
+    ]);
     const reader = await rawReader([out, `${topic}.retry.500ms`, `${topic}.dlq`]);
     closing.push(reader);
 
-    await until(() => handled.some((h) => h.key === 'bad' && h.attempt === 2) && handled.some((h) => h.key === 'gone'), 'the tombstones handled');
+    await until(
+      () => handled.some((h) => h.key === 'bad' && h.attempt === 2) && handled.some((h) => h.key === 'gone'),
+      'the tombstones handled',
+    );
     expect(handled.find((h) => h.key === 'gone')).toEqual({ key: 'gone', value: null, attempt: 1 });
     // At least once: a rebalance while the first attempt is handed off may run attempt 1 again (a duplicate, never a loss).
     const bad = handled.filter((h) => h.key === 'bad');
@@ -100,13 +125,22 @@ describe.skipIf(kafkaSkipReason !== undefined)('kafka records as bytes', () => {
     expect(bad.every((h) => h.value === null && (h.attempt === 1 || h.attempt === 2))).toBe(true);
     expect(handled.find((h) => h.key === 'live')?.value).toEqual({ v: 1 });
 
-    const published = await until(() => (reader.records.filter((r) => r.topic === out).length === 2 ? reader.records.filter((r) => r.topic === out) : undefined), 'the published records');
+    const published = await until(
+      () =>
+        reader.records.filter((r) => r.topic === out).length === 2
+          ? reader.records.filter((r) => r.topic === out)
+          : undefined,
+      'the published records',
+    );
     const deleted = published.find((r) => r.key?.toString() === 'deleted')!;
     expect(deleted.value).toBeNull();
     expect(headerText(deleted.headers, 'content-type')).toBeUndefined();
     expect(published.find((r) => r.key?.toString() === 'kept')!.value).not.toBeNull();
 
-    const retry = await until(() => reader.records.find((r) => r.topic === `${topic}.retry.500ms`), 'the retry-tier copy');
+    const retry = await until(
+      () => reader.records.find((r) => r.topic === `${topic}.retry.500ms`),
+      'the retry-tier copy',
+    );
     const dlq = await until(() => reader.records.find((r) => r.topic === `${topic}.dlq`), 'the dead-letter copy');
     for (const copy of [retry, dlq]) {
       expect(copy.value, copy.topic).toBeNull();

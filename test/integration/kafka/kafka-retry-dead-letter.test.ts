@@ -28,17 +28,27 @@ describe.skipIf(kafkaSkipReason !== undefined)('kafka delayed retry and dead let
     const bump = (m: Map<string, number>, id: string) => m.set(id, (m.get(id) ?? 0) + 1);
     const transport = testTransport({ partitions: 2, retryTiersMs: [500, 2_000] });
     const app = createApp({
-      transport, logger: quiet,
+      transport,
+      logger: quiet,
       handlers: [
         defineHandler<V>({
-          name: unique('a'), group: groupA, topic,
+          name: unique('a'),
+          group: groupA,
+          topic,
           retry: { maxAttempts: 3, mode: 'delayed', backoff: { initialMs: 200, jitter: 0 } },
           handle: (m) => {
             bump(byA, m.value.id);
             if (m.attempt === 1) throw new Error('first attempt fails');
           },
         }),
-        defineHandler<V>({ name: unique('b'), group: groupB, topic, handle: (m) => { bump(byB, m.value.id); } }),
+        defineHandler<V>({
+          name: unique('b'),
+          group: groupB,
+          topic,
+          handle: (m) => {
+            bump(byB, m.value.id);
+          },
+        }),
       ],
     });
     apps.push(app);
@@ -61,22 +71,33 @@ describe.skipIf(kafkaSkipReason !== undefined)('kafka delayed retry and dead let
       }
       return true;
     }, 'group B past every retry copy');
-    const tierRecords = (await Promise.all(tiers.map((t) => admin.fetchTopicOffsets(t)))).flat().reduce((n, e) => n + Number(e.high), 0);
+    const tierRecords = (await Promise.all(tiers.map((t) => admin.fetchTopicOffsets(t))))
+      .flat()
+      .reduce((n, e) => n + Number(e.high), 0);
     expect(tierRecords).toBe(count);
     expect(Object.fromEntries(byB)).toEqual(Object.fromEntries(ids.map((id) => [id, 1])));
     expect(Object.fromEntries(byA)).toEqual(Object.fromEntries(ids.map((id) => [id, 2])));
   });
 
-  it('a record above the topic\'s max.message.bytes is refused with MessageTooLargeError; the producer stays usable', async () => {
+  it("a record above the topic's max.message.bytes is refused with MessageTooLargeError; the producer stays usable", async () => {
     const topic = unique('toolarge');
     const transport = testTransport({ partitions: 1, retryTiersMs: [] });
     closing.push(transport);
     const admin = await transport.admin();
     await admin.createTopics({
       waitForLeaders: true,
-      topics: [{ topic, numPartitions: 1, replicationFactor: 1, configEntries: [{ name: 'max.message.bytes', value: '2000' }] }],
+      topics: [
+        {
+          topic,
+          numPartitions: 1,
+          replicationFactor: 1,
+          configEntries: [{ name: 'max.message.bytes', value: '2000' }],
+        },
+      ],
     });
-    const err = await transport.publish([{ topic, value: new Uint8Array(5_000), headers: {} }]).catch((e: unknown) => e);
+    const err = await transport
+      .publish([{ topic, value: new Uint8Array(5_000), headers: {} }])
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(MessageTooLargeError);
     expect((err as MessageTooLargeError).retryable).toBe(false);
     await transport.publish([{ topic, value: new Uint8Array(500), headers: {} }]);
@@ -96,19 +117,30 @@ describe.skipIf(kafkaSkipReason !== undefined)('kafka delayed retry and dead let
     // room for the payload, the origin headers and the short partita headers; not for the stack (4 KiB) nor the message (1 KiB)
     await admin.createTopics({
       waitForLeaders: true,
-      topics: [{ topic: dlqTopic, numPartitions: 1, replicationFactor: 1, configEntries: [{ name: 'max.message.bytes', value: String(payloadBytes + 1_000) }] }],
+      topics: [
+        {
+          topic: dlqTopic,
+          numPartitions: 1,
+          replicationFactor: 1,
+          configEntries: [{ name: 'max.message.bytes', value: String(payloadBytes + 1_000) }],
+        },
+      ],
     });
     const longMessage = `refused: ${'m'.repeat(3_000)}`;
     const app = createApp({
-      transport: testTransport({ partitions: 1, retryTiersMs: [] }), logger: quiet,
-      handlers: [defineHandler<V>({
-        name: unique('h'), topic,
-        handle: () => {
-          const err = new NonRetryableError(longMessage);
-          err.stack = `${err.name}: ${longMessage}\n${'    at deep (file:///a/very/long/path/to/module.js:1:1)\n'.repeat(200)}`;
-          throw err;
-        },
-      })],
+      transport: testTransport({ partitions: 1, retryTiersMs: [] }),
+      logger: quiet,
+      handlers: [
+        defineHandler<V>({
+          name: unique('h'),
+          topic,
+          handle: () => {
+            const err = new NonRetryableError(longMessage);
+            err.stack = `${err.name}: ${longMessage}\n${'    at deep (file:///a/very/long/path/to/module.js:1:1)\n'.repeat(200)}`;
+            throw err;
+          },
+        }),
+      ],
     });
     apps.push(app);
     await app.start();

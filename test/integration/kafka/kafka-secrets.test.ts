@@ -14,12 +14,24 @@ const apps: App[] = [];
 function capture(): { logger: Logger; text: () => string } {
   const lines: string[] = [];
   const at = (level: string) => (msg: string, fields?: Record<string, unknown>) =>
-    void lines.push(JSON.stringify({ level, msg, fields }, (_k, v) => (v instanceof Error ? { message: v.message, cause: v.cause } : v)));
-  return { logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') }, text: () => lines.join('\n') };
+    void lines.push(
+      JSON.stringify({ level, msg, fields }, (_k, v) =>
+        v instanceof Error ? { message: v.message, cause: v.cause } : v,
+      ),
+    );
+  return {
+    logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') },
+    text: () => lines.join('\n'),
+  };
 }
 function errorText(err: unknown): string {
   const parts: string[] = [];
-  for (let e = err as { message?: unknown; cause?: unknown } | undefined, i = 0; e && i < 6; e = e.cause as typeof e, i++) parts.push(String(e.message ?? e));
+  for (
+    let e = err as { message?: unknown; cause?: unknown } | undefined, i = 0;
+    e && i < 6;
+    e = e.cause as typeof e, i++
+  )
+    parts.push(String(e.message ?? e));
   return parts.join(' | ');
 }
 function expectClean(what: string, text: string, secrets: readonly string[] = SECRETS): void {
@@ -35,7 +47,11 @@ describe('Kafka: secrets never reach errors, health, inspect or logs', () => {
   it('option errors: credentials in a broker string', () => {
     for (const brokers of [[`alice:${PASS}@host:9092`], [`kafka://alice:${PASS}@host:9092`]]) {
       let err: unknown;
-      try { kafkaTransport({ brokers }); } catch (e) { err = e; }
+      try {
+        kafkaTransport({ brokers });
+      } catch (e) {
+        err = e;
+      }
       expect(err).toBeInstanceOf(ConfigError);
       expect(errorText(err)).toContain('"brokers"');
       expectClean('the option error', errorText(err));
@@ -47,12 +63,29 @@ describe('Kafka: secrets never reach errors, health, inspect or logs', () => {
       { PARTITA_TRANSPORT: 'kafka', PARTITA_KAFKA_BROKERS: `alice:${PASS}@host:9092` },
       { PARTITA_TRANSPORT: 'kafka', PARTITA_KAFKA_BROKERS: `ok:9092,sasl://alice:${PASS}@host:9092` },
       { PARTITA_TRANSPORT: 'kafka', PARTITA_KAFKA_BROKERS: 'h:9092', PARTITA_KAFKA_SASL_PASSWORD: PASS },
-      { PARTITA_TRANSPORT: 'kafka', PARTITA_KAFKA_BROKERS: 'h:9092', PARTITA_KAFKA_SASL_MECHANISM: 'plain', PARTITA_KAFKA_SASL_PASSWORD: PASS },
-      { PARTITA_TRANSPORT: 'kafka', PARTITA_KAFKA_BROKERS: 'h:9092', PARTITA_KAFKA_SASL_MECHANISM: `alice:${PASS}@x`, PARTITA_KAFKA_SASL_USERNAME: 'alice', PARTITA_KAFKA_SASL_PASSWORD: PASS },
+      {
+        PARTITA_TRANSPORT: 'kafka',
+        PARTITA_KAFKA_BROKERS: 'h:9092',
+        PARTITA_KAFKA_SASL_MECHANISM: 'plain',
+        PARTITA_KAFKA_SASL_PASSWORD: PASS,
+      },
+      {
+        PARTITA_TRANSPORT: 'kafka',
+        PARTITA_KAFKA_BROKERS: 'h:9092',
+        PARTITA_KAFKA_SASL_MECHANISM: `alice:${PASS}@x`,
+        PARTITA_KAFKA_SASL_USERNAME: 'alice',
+        PARTITA_KAFKA_SASL_PASSWORD: PASS,
+      },
       { PARTITA_TRANSPORT: 'kafka', PARTITA_KAFKA_BROKERS: 'h:9092', PARTITA_KAFKA_SSL: `alice:${PASS}@x` },
     ];
     for (const env of cases) {
-      const err = await transportFromEnv(env).then((t) => { open.push(t); return undefined; }, (e: unknown) => e);
+      const err = await transportFromEnv(env).then(
+        (t) => {
+          open.push(t);
+          return undefined;
+        },
+        (e: unknown) => e,
+      );
       expect(err, Object.keys(env).join(',')).toBeInstanceOf(ConfigError);
       expect(errorText(err)).toMatch(/PARTITA_KAFKA_/);
       expectClean(`the env error for ${Object.keys(env).join(',')}`, errorText(err));
@@ -62,14 +95,21 @@ describe('Kafka: secrets never reach errors, health, inspect or logs', () => {
   it('unreachable broker with a SASL password: connect, publish, health and the client logs stay clean', async () => {
     const { logger, text } = capture();
     const t = kafkaTransport({
-      brokers: ['127.0.0.1:1'], clientId: 'partita-secrets', connectionTimeoutMs: 500, retry: { retries: 1 },
-      sasl: { mechanism: 'plain', username: 'alice', password: PASS }, logger,
+      brokers: ['127.0.0.1:1'],
+      clientId: 'partita-secrets',
+      connectionTimeoutMs: 500,
+      retry: { retries: 1 },
+      sasl: { mechanism: 'plain', username: 'alice', password: PASS },
+      logger,
     });
     open.push(t);
     const health = await t.health();
     expect(health.status).toBe('down');
     expectClean('health()', JSON.stringify(health));
-    const err = await t.connect().then(() => undefined, (e: unknown) => e);
+    const err = await t.connect().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(Error);
     expectClean('the connection error', errorText(err));
     const app = createApp({ transport: t, logger, env: {} });
@@ -78,40 +118,76 @@ describe('Kafka: secrets never reach errors, health, inspect or logs', () => {
     expectClean('the logs', text());
   });
 
-  it.skipIf(kafkaSkipReason !== undefined || saslBrokers.length === 0)('wrong SASL password: the auth failure and the logs stay clean', async () => {
-    const { logger, text } = capture();
-    const t = testTransport({ brokers: saslBrokers, sasl: { mechanism: 'scram-sha-256', username: saslCredentials.username, password: PASS }, logger, retry: { retries: 1 } });
-    open.push(t);
-    const err = await t.connect().then(() => undefined, (e: unknown) => e);
-    expect(err).toBeInstanceOf(Error);
-    expectClean('the auth error', errorText(err));
-    expectClean('health()', JSON.stringify(await t.health()));
-    expectClean('the logs', text());
-  });
+  it.skipIf(kafkaSkipReason !== undefined || saslBrokers.length === 0)(
+    'wrong SASL password: the auth failure and the logs stay clean',
+    async () => {
+      const { logger, text } = capture();
+      const t = testTransport({
+        brokers: saslBrokers,
+        sasl: { mechanism: 'scram-sha-256', username: saslCredentials.username, password: PASS },
+        logger,
+        retry: { retries: 1 },
+      });
+      open.push(t);
+      const err = await t.connect().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(Error);
+      expectClean('the auth error', errorText(err));
+      expectClean('health()', JSON.stringify(await t.health()));
+      expectClean('the logs', text());
+    },
+  );
 
-  it.skipIf(kafkaSkipReason !== undefined || saslBrokers.length === 0)('a running app over SASL: health, inspect and logs hold no password', async () => {
-    const realPassword = saslCredentials.password;
-    const secrets = [...SECRETS, realPassword];
-    const { logger, text } = capture();
-    const topic = unique('secrets');
-    const transport: KafkaTransport = testTransport({ brokers: saslBrokers, sasl: { mechanism: 'plain', ...saslCredentials }, logger });
-    const app = createApp({
-      transport, logger, env: {}, middleware: [logging()],
-      handlers: [defineHandler({
-        name: unique('secrets-h'), topic, retry: { maxAttempts: 1 },
-        handle: (m) => { if (m.value === 1) throw new Error(`downstream sasl://alice:${PASS}@10.0.0.9:9092 refused password=${realPassword}`); },
-      })],
-    });
-    apps.push(app);
-    app.on('message.dead-lettered', () => { throw new Error(`listener saw alice:${PASS}@db:5432`); });
-    await app.start();
-    await app.publish([{ topic, key: 'a', value: 1 }, { topic, key: 'b', value: 2 }]);
-    await until(() => app.inspect().metrics.deadLettered === 1 && app.inspect().metrics.succeeded === 1, 'one handled, one dead-lettered');
-    expectClean('app.health()', JSON.stringify(await app.health()), secrets);
-    expectClean('app.inspect()', JSON.stringify(app.inspect()), secrets);
-    expect(text()).toContain('event listener threw');
-    expectClean('the logs', text(), secrets);
-    await app.stop();
-    expectClean('the logs', text(), secrets);
-  });
+  it.skipIf(kafkaSkipReason !== undefined || saslBrokers.length === 0)(
+    'a running app over SASL: health, inspect and logs hold no password',
+    async () => {
+      const realPassword = saslCredentials.password;
+      const secrets = [...SECRETS, realPassword];
+      const { logger, text } = capture();
+      const topic = unique('secrets');
+      const transport: KafkaTransport = testTransport({
+        brokers: saslBrokers,
+        sasl: { mechanism: 'plain', ...saslCredentials },
+        logger,
+      });
+      const app = createApp({
+        transport,
+        logger,
+        env: {},
+        middleware: [logging()],
+        handlers: [
+          defineHandler({
+            name: unique('secrets-h'),
+            topic,
+            retry: { maxAttempts: 1 },
+            handle: (m) => {
+              if (m.value === 1)
+                throw new Error(`downstream sasl://alice:${PASS}@10.0.0.9:9092 refused password=${realPassword}`);
+            },
+          }),
+        ],
+      });
+      apps.push(app);
+      app.on('message.dead-lettered', () => {
+        throw new Error(`listener saw alice:${PASS}@db:5432`);
+      });
+      await app.start();
+      await app.publish([
+        { topic, key: 'a', value: 1 },
+        { topic, key: 'b', value: 2 },
+      ]);
+      await until(
+        () => app.inspect().metrics.deadLettered === 1 && app.inspect().metrics.succeeded === 1,
+        'one handled, one dead-lettered',
+      );
+      expectClean('app.health()', JSON.stringify(await app.health()), secrets);
+      expectClean('app.inspect()', JSON.stringify(app.inspect()), secrets);
+      expect(text()).toContain('event listener threw');
+      expectClean('the logs', text(), secrets);
+      await app.stop();
+      expectClean('the logs', text(), secrets);
+    },
+  );
 });

@@ -33,10 +33,22 @@ export function unique(prefix: string): string {
 }
 
 /** Fast group timeouts for tests (the broker allows sessions from 1 s). */
-export const testTimeouts = { sessionTimeoutMs: 6_000, heartbeatIntervalMs: 500, rebalanceTimeoutMs: 10_000, maxWaitTimeMs: 200 } as const;
+export const testTimeouts = {
+  sessionTimeoutMs: 6_000,
+  heartbeatIntervalMs: 500,
+  rebalanceTimeoutMs: 10_000,
+  maxWaitTimeMs: 200,
+} as const;
 
 export function testTransport(overrides: Partial<KafkaTransportOptions> = {}): KafkaTransport {
-  return kafkaTransport({ brokers, clientId: 'partita-test', partitions: 2, retryTiersMs: [500, 2_000], ...testTimeouts, ...overrides });
+  return kafkaTransport({
+    brokers,
+    clientId: 'partita-test',
+    partitions: 2,
+    retryTiersMs: [500, 2_000],
+    ...testTimeouts,
+    ...overrides,
+  });
 }
 
 /** Poll until `cond` is truthy (generous deadline; never a fixed sleep). */
@@ -60,7 +72,11 @@ export function recordingSink(onRevoke?: (id: LaneId) => Promise<void>) {
       const lane: RecordedLane = { handle, records: [], revoked: false };
       lanes.push(lane);
       events.push(`assigned ${key(handle.id)}`);
-      return { deliver: (records) => { lane.records.push(...records); } };
+      return {
+        deliver: (records) => {
+          lane.records.push(...records);
+        },
+      };
     },
     async revoked(id) {
       events.push(`revoked ${key(id)}`);
@@ -70,8 +86,12 @@ export function recordingSink(onRevoke?: (id: LaneId) => Promise<void>) {
   };
   const live = () => lanes.filter((l) => !l.revoked);
   return {
-    sink, lanes, events, live,
-    lane: (topic: string, partition: number) => live().find((l) => l.handle.id.topic === topic && l.handle.id.partition === partition),
+    sink,
+    lanes,
+    events,
+    live,
+    lane: (topic: string, partition: number) =>
+      live().find((l) => l.handle.id.topic === topic && l.handle.id.partition === partition),
     records: (topic?: string) => lanes.filter((l) => !topic || l.handle.id.topic === topic).flatMap((l) => l.records),
   };
 }

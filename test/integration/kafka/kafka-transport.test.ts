@@ -4,22 +4,49 @@ import { ClosedError, ConnectionError, TopicNotFoundError } from '@partita/core'
 import type { Subscription, SubscriptionSpec } from '@partita/core';
 import type { KafkaTransport } from '@partita/kafka';
 import {
-  bytes, kafkaSkipReason, recordingSink, required, saslBrokers, saslCredentials, testTransport, text, unique, until,
+  bytes,
+  kafkaSkipReason,
+  recordingSink,
+  required,
+  saslBrokers,
+  saslCredentials,
+  testTransport,
+  text,
+  unique,
+  until,
 } from './kafka-test-env.js';
 
 const spec = (topic: string, group = unique('g')): SubscriptionSpec => ({
-  group, topic, handler: 'h', maxInFlight: 64, timeoutMs: 30_000, maxAttempts: 3, startFrom: 'earliest',
+  group,
+  topic,
+  handler: 'h',
+  maxInFlight: 64,
+  timeoutMs: 30_000,
+  maxAttempts: 3,
+  startFrom: 'earliest',
 });
 
 describe.skipIf(kafkaSkipReason !== undefined)('kafka transport (real broker)', () => {
   const open: { close(): Promise<void> }[] = [];
-  const track = <T extends { close(): Promise<void> }>(x: T): T => { open.push(x); return x; };
-  afterEach(async () => { for (const x of open.splice(0).reverse()) await x.close().catch(() => {}); });
+  const track = <T extends { close(): Promise<void> }>(x: T): T => {
+    open.push(x);
+    return x;
+  };
+  afterEach(async () => {
+    for (const x of open.splice(0).reverse()) await x.close().catch(() => {});
+  });
 
   it('delivers published records to one lane per partition with key, headers and offsets', async () => {
     const t = track(testTransport());
     const topic = unique('rt');
-    await t.publish(Array.from({ length: 20 }, (_, i) => ({ topic, key: `k${i % 4}`, value: bytes(`v${i}`), headers: { n: String(i) } })));
+    await t.publish(
+      Array.from({ length: 20 }, (_, i) => ({
+        topic,
+        key: `k${i % 4}`,
+        value: bytes(`v${i}`),
+        headers: { n: String(i) },
+      })),
+    );
     const rec = recordingSink();
     track(await t.subscribe(spec(topic), rec.sink));
     await until(() => rec.records(topic).length === 20, '20 records');
@@ -68,14 +95,21 @@ describe.skipIf(kafkaSkipReason !== undefined)('kafka transport (real broker)', 
     const t2 = track(testTransport());
     const topic = unique('rb');
     const group = unique('g');
-    await t1.publish([{ topic, partition: 0, value: bytes('a'), headers: {} }, { topic, partition: 1, value: bytes('b'), headers: {} }]);
+    await t1.publish([
+      { topic, partition: 0, value: bytes('a'), headers: {} },
+      { topic, partition: 1, value: bytes('b'), headers: {} },
+    ]);
     const a = recordingSink();
     track(await t1.subscribe(spec(topic, group), a.sink));
     await until(() => a.records(topic).length === 2, 'member A got both partitions');
     const before = a.live().map((l) => l.handle);
     const b = recordingSink();
     track(await t2.subscribe(spec(topic, group), b.sink));
-    await until(() => b.live().length > 0 && a.live().length + b.live().length === before.length, 'lanes split between A and B', 90_000);
+    await until(
+      () => b.live().length > 0 && a.live().length + b.live().length === before.length,
+      'lanes split between A and B',
+      90_000,
+    );
     const lost = before.filter((h) => !a.live().some((l) => l.handle === h));
     expect(lost.length).toBeGreaterThan(0);
     for (const h of lost) {
@@ -110,7 +144,10 @@ describe.skipIf(kafkaSkipReason !== undefined)('kafka transport (real broker)', 
     const rec = recordingSink();
     track(await t.subscribe(spec(topic), rec.sink));
     const sentAt = Date.now();
-    await t.publish([{ topic, key: 'k', value: bytes('later'), headers: { h: '1' }, delayMs: 1_500 }, { topic, value: bytes('now'), headers: {} }]);
+    await t.publish([
+      { topic, key: 'k', value: bytes('later'), headers: { h: '1' }, delayMs: 1_500 },
+      { topic, value: bytes('now'), headers: {} },
+    ]);
     await until(() => rec.records(`${topic}.retry.2s`).length === 1, 'the delayed record from tier 2s');
     const [late] = rec.records(`${topic}.retry.2s`);
     expect(text(late!.value)).toBe('later');
@@ -126,20 +163,26 @@ describe.skipIf(kafkaSkipReason !== undefined)('kafka transport (real broker)', 
     const topic = unique('pv');
     track(await t.subscribe(spec(topic), recordingSink().sink));
     const admin = await t.admin();
-    const meta = await admin.fetchTopicMetadata({ topics: [topic, `${topic}.dlq`, `${topic}.retry.500ms`, `${topic}.retry.2s`] });
+    const meta = await admin.fetchTopicMetadata({
+      topics: [topic, `${topic}.dlq`, `${topic}.retry.500ms`, `${topic}.retry.2s`],
+    });
     expect(meta.topics.map((m) => m.partitions.length)).toEqual([3, 3, 3, 3]);
   });
 
   it('rejects publish to a missing topic with TopicNotFoundError when provisioning is off', async () => {
     const t = track(testTransport({ provisionTopics: false }));
-    await expect(t.publish([{ topic: unique('missing'), value: bytes('x'), headers: {} }])).rejects.toBeInstanceOf(TopicNotFoundError);
+    await expect(t.publish([{ topic: unique('missing'), value: bytes('x'), headers: {} }])).rejects.toBeInstanceOf(
+      TopicNotFoundError,
+    );
   });
 
   it('rejects publish after close with ClosedError, and close is idempotent', async () => {
     const t = testTransport();
     await t.publish([{ topic: unique('cl'), value: bytes('x'), headers: {} }]);
     await Promise.all([t.close(), t.close()]);
-    await expect(t.publish([{ topic: unique('cl'), value: bytes('x'), headers: {} }])).rejects.toBeInstanceOf(ClosedError);
+    await expect(t.publish([{ topic: unique('cl'), value: bytes('x'), headers: {} }])).rejects.toBeInstanceOf(
+      ClosedError,
+    );
     expect((await t.health()).status).toBe('down');
   });
 
@@ -154,7 +197,9 @@ describe.skipIf(kafkaSkipReason !== undefined)('kafka transport (real broker)', 
     const h = await t.health();
     expect(h.status).toBe('ok');
     expect(h.details?.brokers).toBe(1);
-    expect(h.details?.lanes).toEqual([expect.objectContaining({ topic, partition: 0, committed: '2', highWatermark: '5', lag: 3 })]);
+    expect(h.details?.lanes).toEqual([
+      expect.objectContaining({ topic, partition: 0, committed: '2', highWatermark: '5', lag: 3 }),
+    ]);
   });
 
   it('reports down and a ConnectionError when no broker answers', async () => {
@@ -171,10 +216,15 @@ describe.skipIf(kafkaSkipReason !== undefined)('kafka transport (real broker)', 
       const topic = unique(`sasl-${mechanism}`);
       await t.publish([{ topic, value: bytes('secret-ok'), headers: {} }]);
       const rec = recordingSink();
-      track(await t.subscribe(spec(topic), rec.sink) as Subscription);
+      track((await t.subscribe(spec(topic), rec.sink)) as Subscription);
       await until(() => rec.records(topic).length === 1, `record over ${mechanism}`);
     }
-    const bad = track(testTransport({ brokers: saslBrokers, sasl: { mechanism: 'plain', username: saslCredentials.username, password: 'wrong' } }));
+    const bad = track(
+      testTransport({
+        brokers: saslBrokers,
+        sasl: { mechanism: 'plain', username: saslCredentials.username, password: 'wrong' },
+      }),
+    );
     const err = await bad.connect().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConnectionError);
     expect(String((err as Error).message)).not.toContain('wrong');

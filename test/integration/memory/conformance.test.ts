@@ -1,6 +1,14 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { ClosedError } from '@partita/core';
-import type { InboundRecord, LaneHandle, LaneSink, OutboundRecord, SubscriptionSink, SubscriptionSpec, Transport } from '@partita/core';
+import type {
+  InboundRecord,
+  LaneHandle,
+  LaneSink,
+  OutboundRecord,
+  SubscriptionSink,
+  SubscriptionSpec,
+  Transport,
+} from '@partita/core';
 import { createMemoryBroker, memoryTransport } from '@partita/memory';
 import { conformanceScenarios, conformanceSuite, runConformanceScenario } from '@partita/testing';
 
@@ -69,21 +77,35 @@ const mutants: { name: string; scenario: string; defect: Defect; error: RegExp }
   {
     name: 'drops application headers on publish',
     scenario: 'publish/subscribe round trip',
-    defect: { publish: (rs, inner) => inner.publish(rs.map((r) => ({ ...r, headers: { 'content-type': r.headers['content-type'] ?? '' } }))) },
+    defect: {
+      publish: (rs, inner) =>
+        inner.publish(rs.map((r) => ({ ...r, headers: { 'content-type': r.headers['content-type'] ?? '' } }))),
+    },
     error: /x-trace|toMatchObject/,
   },
   {
     name: 'drops the partita headers of dead-letter copies',
     scenario: 'a poison message',
     defect: {
-      publish: (rs, inner) => inner.publish(rs.map((r) => ({ ...r, headers: Object.fromEntries(Object.entries(r.headers).filter(([k]) => !k.startsWith('partita-original'))) }))),
+      publish: (rs, inner) =>
+        inner.publish(
+          rs.map((r) => ({
+            ...r,
+            headers: Object.fromEntries(Object.entries(r.headers).filter(([k]) => !k.startsWith('partita-original'))),
+          })),
+        ),
     },
     error: /to match object/,
   },
   {
     name: 'swallows ClosedError on publish after close',
     scenario: 'publish after stop()',
-    defect: { publish: (rs, inner) => inner.publish(rs).catch((err: unknown) => { if (!(err instanceof ClosedError)) throw err; }) },
+    defect: {
+      publish: (rs, inner) =>
+        inner.publish(rs).catch((err: unknown) => {
+          if (!(err instanceof ClosedError)) throw err;
+        }),
+    },
     error: /ClosedError|ERR_CLOSED|promise resolved/i,
   },
   {
@@ -102,7 +124,10 @@ const mutants: { name: string; scenario: string; defect: Defect; error: RegExp }
     name: 'rejects every delayed publish',
     scenario: "retry.mode 'delayed'",
     defect: {
-      publish: (rs, inner) => (rs.some((r) => r.delayMs !== undefined) ? Promise.reject(new Error('delayed publish refused by the mutant')) : inner.publish(rs)),
+      publish: (rs, inner) =>
+        rs.some((r) => r.delayMs !== undefined)
+          ? Promise.reject(new Error('delayed publish refused by the mutant'))
+          : inner.publish(rs),
     },
     error: /message\.retry-handoff-failed events: Error: delayed publish refused by the mutant/,
   },

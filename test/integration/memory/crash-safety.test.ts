@@ -15,7 +15,10 @@ const MAX_BATCH = 50;
 
 beforeAll(() => {
   // the child runs plain node on the built package
-  execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-b', 'packages/memory'], { cwd: root, stdio: 'inherit' });
+  execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-b', 'packages/memory'], {
+    cwd: root,
+    stdio: 'inherit',
+  });
 });
 afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
@@ -28,7 +31,12 @@ afterAll(() => {
  * acknowledgements written just before the kill may still be in the pipe
  * when the process has exited.
  */
-function runAndKill(dataDir: string, fsync: string, minAcks: number, extraMs: number): Promise<{ lastAck: number; start: number; acks: number }> {
+function runAndKill(
+  dataDir: string,
+  fsync: string,
+  minAcks: number,
+  extraMs: number,
+): Promise<{ lastAck: number; start: number; acks: number }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [fixture, dataDir, fsync], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     let lastAck = -1;
@@ -37,7 +45,9 @@ function runAndKill(dataDir: string, fsync: string, minAcks: number, extraMs: nu
     let buf = '';
     let killing = false;
     let stderr = '';
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
     child.stdout.on('data', (d: Buffer) => {
       buf += d.toString();
       let i: number;
@@ -45,7 +55,10 @@ function runAndKill(dataDir: string, fsync: string, minAcks: number, extraMs: nu
         const line = buf.slice(0, i);
         buf = buf.slice(i + 1);
         if (line.startsWith('start ')) start = Number(line.slice(6));
-        if (line.startsWith('ack ')) { lastAck = Number(line.slice(4)); acks++; }
+        if (line.startsWith('ack ')) {
+          lastAck = Number(line.slice(4));
+          acks++;
+        }
       }
       if (!killing && acks >= minAcks) {
         killing = true;
@@ -93,7 +106,9 @@ describe('durable memory broker: crash safety (kill -9)', () => {
         expect(values.length - 1 - lastAck).toBeLessThanOrEqual(MAX_BATCH);
         // the crash is reported, with the possible loss window of the policy
         expect(warnings.some((w) => /not closed cleanly/.test(w))).toBe(true);
-        const recovery = (broker.health().details as { durable: { recovery: { cleanShutdown: boolean; possibleLossWindowMs: number } } }).durable.recovery;
+        const recovery = (
+          broker.health().details as { durable: { recovery: { cleanShutdown: boolean; possibleLossWindowMs: number } } }
+        ).durable.recovery;
         expect(recovery.cleanShutdown).toBe(false);
         expect(recovery.possibleLossWindowMs).toBe(fsync === 'always' ? 0 : 50);
         expect(broker.health().status).toBe('ok');

@@ -24,19 +24,34 @@ describe('an app on the durable memory broker across restarts', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'partita-durable-app-'));
     dirs.push(dataDir);
     const processed: number[] = [];
-    const handler = defineHandler<{ n: number }>({ name: 'ledger', topic: 'payments', handle: (m: Message<{ n: number }>) => { processed.push(m.value.n); } });
+    const handler = defineHandler<{ n: number }>({
+      name: 'ledger',
+      topic: 'payments',
+      handle: (m: Message<{ n: number }>) => {
+        processed.push(m.value.n);
+      },
+    });
 
     let broker = createMemoryBroker({ dataDir, defaultPartitions: 3, fsync: 'always' });
     let app = createApp({ transport: memoryTransport(broker), logger: quiet, handlers: [handler] });
     await app.start();
-    await app.publish(Array.from({ length: 300 }, (_, n) => ({ topic: 'payments', key: `acct-${n % 17}`, value: { n } })));
+    await app.publish(
+      Array.from({ length: 300 }, (_, n) => ({ topic: 'payments', key: `acct-${n % 17}`, value: { n } })),
+    );
     await waitFor(() => processed.length === 300, 'first 300');
     await app.stop();
     await broker.close();
 
     broker = createMemoryBroker({ dataDir });
     expect(broker.topics()).toEqual([{ name: 'payments', partitions: 3 }]);
-    await broker.publish(Array.from({ length: 30 }, (_, n) => ({ topic: 'payments', key: `acct-${n % 17}`, value: new TextEncoder().encode(JSON.stringify({ n: 300 + n })), headers: { 'content-type': 'application/json' } })));
+    await broker.publish(
+      Array.from({ length: 30 }, (_, n) => ({
+        topic: 'payments',
+        key: `acct-${n % 17}`,
+        value: new TextEncoder().encode(JSON.stringify({ n: 300 + n })),
+        headers: { 'content-type': 'application/json' },
+      })),
+    );
     app = createApp({ transport: memoryTransport(broker), logger: quiet, handlers: [handler] });
     await app.start();
     await waitFor(() => processed.length >= 330, 'the 30 new ones');
@@ -46,8 +61,17 @@ describe('an app on the durable memory broker across restarts', () => {
 
     const replay: number[] = [];
     const auditor = createApp({
-      transport: memoryTransport(broker), logger: quiet,
-      handlers: [defineHandler<{ n: number }>({ name: 'audit', topic: 'payments', handle: (m: Message<{ n: number }>) => { replay.push(m.value.n); } })],
+      transport: memoryTransport(broker),
+      logger: quiet,
+      handlers: [
+        defineHandler<{ n: number }>({
+          name: 'audit',
+          topic: 'payments',
+          handle: (m: Message<{ n: number }>) => {
+            replay.push(m.value.n);
+          },
+        }),
+      ],
     });
     await auditor.start();
     await waitFor(() => replay.length === 330, 'replay of all 330');

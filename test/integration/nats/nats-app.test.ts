@@ -31,7 +31,10 @@ describe.skipIf(!up)('createApp over NATS JetStream', () => {
       logger: quiet,
       handlers: [
         defineHandler<{ i: number }>({
-          name: 'h', topic: t, ordering: 'key', timeoutMs: 2000,
+          name: 'h',
+          topic: t,
+          ordering: 'key',
+          timeoutMs: 2000,
           retry: { maxAttempts: 3, backoff: { initialMs: 10, maxMs: 50 } },
           handle(msg) {
             attempts.set(msg.value.i, (attempts.get(msg.value.i) ?? 0) + 1);
@@ -40,14 +43,25 @@ describe.skipIf(!up)('createApp over NATS JetStream', () => {
             seen.push(msg);
           },
         }),
-        defineHandler({ name: 'dlq-reader', topic: `${t}.dlq`, handle(msg) { dlq.push(msg); } }),
+        defineHandler({
+          name: 'dlq-reader',
+          topic: `${t}.dlq`,
+          handle(msg) {
+            dlq.push(msg);
+          },
+        }),
       ],
     });
     const dlq: Message[] = [];
     apps.push(app);
     await app.start();
     await app.publish(Array.from({ length: 20 }, (_, i) => ({ topic: t, key: `k${i % 4}`, value: { i } })));
-    await waitFor(() => seen.length === 19 && dlq.length === 1, '19 handled and 1 dead letter', 20_000).catch((e: unknown) => { console.log('seen', seen.length, 'dlq', dlq.length, JSON.stringify(app.inspect().lanes)); throw e; });
+    await waitFor(() => seen.length === 19 && dlq.length === 1, '19 handled and 1 dead letter', 20_000).catch(
+      (e: unknown) => {
+        console.log('seen', seen.length, 'dlq', dlq.length, JSON.stringify(app.inspect().lanes));
+        throw e;
+      },
+    );
     for (const k of ['k0', 'k1', 'k2', 'k3']) {
       const order = seen.filter((m) => m.key === k).map((m) => m.value.i);
       expect(order).toEqual([...order].sort((a, b) => a - b));
@@ -78,17 +92,25 @@ describe.skipIf(!up)('createApp over NATS JetStream', () => {
     const app = createApp({
       transport: natsTransport({ servers: [NATS_URL] }),
       logger: quiet,
-      handlers: [defineHandler<string>({
-        // Strict order: an in-place (blocking) retry would hold every later message of the lane.
-        name: 'd', topic: t, ordering: 'partition', retry: { maxAttempts: 3, mode: 'delayed', backoff: { initialMs: delayMs, jitter: 0 } },
-        handle(msg) {
-          if (msg.value === 'x' && msg.attempt === 2) othersDoneBeforeRetry = others.every((v) => calls.some((c) => c.value === v));
-          calls.push({ value: msg.value, attempt: msg.attempt, at: Date.now() });
-          if (msg.value === 'x' && msg.attempt === 1) throw new Error('later');
-        },
-      })],
+      handlers: [
+        defineHandler<string>({
+          // Strict order: an in-place (blocking) retry would hold every later message of the lane.
+          name: 'd',
+          topic: t,
+          ordering: 'partition',
+          retry: { maxAttempts: 3, mode: 'delayed', backoff: { initialMs: delayMs, jitter: 0 } },
+          handle(msg) {
+            if (msg.value === 'x' && msg.attempt === 2)
+              othersDoneBeforeRetry = others.every((v) => calls.some((c) => c.value === v));
+            calls.push({ value: msg.value, attempt: msg.attempt, at: Date.now() });
+            if (msg.value === 'x' && msg.attempt === 1) throw new Error('later');
+          },
+        }),
+      ],
     });
-    app.on('message.retry-handoff-failed', (e) => { handoffFailures.push(e.error); });
+    app.on('message.retry-handoff-failed', (e) => {
+      handoffFailures.push(e.error);
+    });
     apps.push(app);
     await app.start();
     await app.publish([{ topic: t, value: 'x' }, ...others.map((value) => ({ topic: t, value }))]);
@@ -112,15 +134,19 @@ describe.skipIf(!up)('createApp over NATS JetStream', () => {
     const app = createApp({
       transport: natsTransport({ servers: [NATS_URL], ackWaitMs: 1000 }),
       logger: quiet,
-      handlers: [defineHandler({
-        name: 'slow', topic: t, timeoutMs: 20_000,
-        async handle() {
-          started++;
-          const until = Date.now() + 4000; // four ack_waits
-          await waitFor(() => Date.now() > until, 'handler work', 20_000);
-          finished++;
-        },
-      })],
+      handlers: [
+        defineHandler({
+          name: 'slow',
+          topic: t,
+          timeoutMs: 20_000,
+          async handle() {
+            started++;
+            const until = Date.now() + 4000; // four ack_waits
+            await waitFor(() => Date.now() > until, 'handler work', 20_000);
+            finished++;
+          },
+        }),
+      ],
     });
     apps.push(app);
     await app.start();

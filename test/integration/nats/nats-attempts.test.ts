@@ -37,19 +37,23 @@ describe.skipIf(!up)('NATS attempt accounting through createApp', () => {
     const runsOfX: number[] = [];
     const runsOfBlocker: number[] = [];
     const dlq: Message<string>[] = [];
-    const handler = (final: boolean) => defineHandler<string>({
-      name: 'ha', topic: t, ordering: 'key', timeoutMs: 5000,
-      retry: { maxAttempts: 3, mode: 'delayed', backoff: { initialMs: 50, maxMs: 50, jitter: 0 } },
-      async handle(msg) {
-        if (msg.value === "x") {
-          runsOfX.push(msg.attempt);
-          throw new Error('x always fails');
-        }
-        runsOfBlocker.push(msg.attempt);
-        // The blocker holds its key past the app's stop, so "x" (same key) is received but never run.
-        if (!final) await new Promise<void>(() => undefined);
-      },
-    });
+    const handler = (final: boolean) =>
+      defineHandler<string>({
+        name: 'ha',
+        topic: t,
+        ordering: 'key',
+        timeoutMs: 5000,
+        retry: { maxAttempts: 3, mode: 'delayed', backoff: { initialMs: 50, maxMs: 50, jitter: 0 } },
+        async handle(msg) {
+          if (msg.value === 'x') {
+            runsOfX.push(msg.attempt);
+            throw new Error('x always fails');
+          }
+          runsOfBlocker.push(msg.attempt);
+          // The blocker holds its key past the app's stop, so "x" (same key) is received but never run.
+          if (!final) await new Promise<void>(() => undefined);
+        },
+      });
     const publisher = natsTransport({ servers: [NATS_URL] });
     await publisher.publish([{ topic: t, key: 'k', value: enc('"blocker"'), headers: {} }]);
     await publisher.publish([{ topic: t, key: 'k', value: enc('"x"'), headers: {} }]);
@@ -57,14 +61,26 @@ describe.skipIf(!up)('NATS attempt accounting through createApp', () => {
     for (let i = 0; i < cycles; i++) {
       const a = app({ transport: natsTransport({ servers: [NATS_URL] }), logger: quiet, handlers: [handler(false)] });
       await a.start();
-      await waitFor(() => (a.inspect().lanes.find((l) => l.topic === t)?.received ?? 0) >= 2, `cycle ${i}: blocker and x received`);
+      await waitFor(
+        () => (a.inspect().lanes.find((l) => l.topic === t)?.received ?? 0) >= 2,
+        `cycle ${i}: blocker and x received`,
+      );
       await a.stop({ drainTimeoutMs: 100 });
     }
     expect(runsOfX).toEqual([]); // x was handed back each time without a run
     const last = app({
       transport: natsTransport({ servers: [NATS_URL] }),
       logger: quiet,
-      handlers: [handler(true), defineHandler<string>({ name: 'dlq', topic: `${t}.dlq`, handle(m) { dlq.push(m); } })],
+      handlers: [
+        handler(true),
+        defineHandler<string>({
+          name: 'dlq',
+          topic: `${t}.dlq`,
+          handle(m) {
+            dlq.push(m);
+          },
+        }),
+      ],
     });
     await last.start();
     await waitFor(() => dlq.length === 1, 'x dead-lettered', 30_000);
@@ -87,7 +103,15 @@ describe.skipIf(!up)('NATS attempt accounting through createApp', () => {
     const a = app({
       transport: natsTransport({ servers: [NATS_URL] }),
       logger: quiet,
-      handlers: [defineHandler<string>({ name: 'late', topic: t, handle(m) { attempts.push(m.attempt); } })],
+      handlers: [
+        defineHandler<string>({
+          name: 'late',
+          topic: t,
+          handle(m) {
+            attempts.push(m.attempt);
+          },
+        }),
+      ],
     });
     await a.start();
     await waitFor(() => attempts.length === 1, 'the delayed message');
@@ -101,7 +125,16 @@ describe.skipIf(!up)('NATS attempt accounting through createApp', () => {
     const a = app({
       transport: natsTransport({ servers: [NATS_URL] }),
       logger: quiet,
-      handlers: [defineHandler<string>({ name: 'early', topic: t, handle(m) { attempts.push(m.attempt); seenAt.push(Date.now()); } })],
+      handlers: [
+        defineHandler<string>({
+          name: 'early',
+          topic: t,
+          handle(m) {
+            attempts.push(m.attempt);
+            seenAt.push(Date.now());
+          },
+        }),
+      ],
     });
     await a.start();
     const sentAt = Date.now();
@@ -120,17 +153,29 @@ describe.skipIf(!up)('NATS attempt accounting through createApp', () => {
       logger: quiet,
       handlers: [
         defineHandler<string>({
-          name: 'md', topic: t, timeoutMs: 5000,
+          name: 'md',
+          topic: t,
+          timeoutMs: 5000,
           retry: { maxAttempts: 5, mode: 'delayed', backoff: { initialMs: 50, maxMs: 50, jitter: 0 } },
-          handle(m) { runs.push(m.attempt); throw new Error('always'); },
+          handle(m) {
+            runs.push(m.attempt);
+            throw new Error('always');
+          },
         }),
-        defineHandler<string>({ name: 'md-dlq', topic: `${t}.dlq`, handle(m) { dlq.push(m); } }),
+        defineHandler<string>({
+          name: 'md-dlq',
+          topic: `${t}.dlq`,
+          handle(m) {
+            dlq.push(m);
+          },
+        }),
       ],
     });
     await a.start();
     await a.publish({ topic: t, value: 'poison' });
-    await waitFor(() => dlq.length === 1, 'the dead letter', 20_000)
-      .catch((e: unknown) => { throw new Error(`${(e as Error).message}; runs ${JSON.stringify(runs)}`); });
+    await waitFor(() => dlq.length === 1, 'the dead letter', 20_000).catch((e: unknown) => {
+      throw new Error(`${(e as Error).message}; runs ${JSON.stringify(runs)}`);
+    });
     expect(dlq[0]!.value).toBe('poison');
     // The server delivers twice; the second delivery is the last, so the runtime treats it as the final attempt.
     expect(runs).toEqual([1, 5]);

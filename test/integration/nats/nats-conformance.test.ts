@@ -7,11 +7,12 @@ const target = { host: url.hostname, port: Number(url.port || 4222) };
 
 conformanceSuite({
   name: 'nats',
-  createTransport: (ctx) => natsTransport({
-    servers: [ctx.proxy ? `nats://${ctx.proxy.host}:${ctx.proxy.port}` : NATS_URL],
-    reconnectTimeWaitMs: 250,
-    publishTimeoutMs: 5000,
-  }),
+  createTransport: (ctx) =>
+    natsTransport({
+      servers: [ctx.proxy ? `nats://${ctx.proxy.host}:${ctx.proxy.port}` : NATS_URL],
+      reconnectTimeWaitMs: 250,
+      publishTimeoutMs: 5000,
+    }),
   // JetStream lanes are partitionless (one lane per group and topic).
   features: { partitions: false },
   available: () => tcpReachable(target),

@@ -11,7 +11,10 @@ export const NATS_URL = process.env.PARTITA_NATS_SERVERS ?? 'nats://127.0.0.1:42
 export function reachable(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = netConnect({ host, port });
-    const done = (ok: boolean): void => { s.destroy(); resolve(ok); };
+    const done = (ok: boolean): void => {
+      s.destroy();
+      resolve(ok);
+    };
     s.setTimeout(2000, () => done(false));
     s.once('connect', () => done(true));
     s.once('error', () => done(false));
@@ -37,7 +40,8 @@ export async function natsAvailable(): Promise<boolean> {
  */
 export function requireOrSkip(present: boolean, what: string): boolean {
   if (present) return true;
-  if (brokersRequired()) throw new Error(`${what} is missing and ${REQUIRE_BROKERS_ENV}=${process.env[REQUIRE_BROKERS_ENV]}`);
+  if (brokersRequired())
+    throw new Error(`${what} is missing and ${REQUIRE_BROKERS_ENV}=${process.env[REQUIRE_BROKERS_ENV]}`);
   console.warn(`skipping: ${what} is missing`);
   return false;
 }
@@ -79,9 +83,13 @@ export interface RecordingSink extends SubscriptionSink {
 }
 
 /** The runtime's side of the SPI, recording what the connector delivers. `onRecords` may settle. */
-export function recordingSink(onRecords?: (lane: LaneHandle, records: readonly InboundRecord[]) => void): RecordingSink {
+export function recordingSink(
+  onRecords?: (lane: LaneHandle, records: readonly InboundRecord[]) => void,
+): RecordingSink {
   const sink: RecordingSink = {
-    lanes: [], records: [], revokedLanes: [],
+    lanes: [],
+    records: [],
+    revokedLanes: [],
     lane() {
       const l = sink.lanes[0];
       if (!l) throw new Error('no lane assigned');

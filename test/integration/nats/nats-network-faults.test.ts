@@ -46,7 +46,9 @@ describe.skipIf(!up)('NATS network faults through the fault proxy', () => {
     let next = 0;
     const publishBatch = async (): Promise<void> => {
       const ids = Array.from({ length: 10 }, () => next++);
-      await pub.publish(ids.map((id) => ({ topic, value: new TextEncoder().encode(JSON.stringify({ id })), headers: {} })));
+      await pub.publish(
+        ids.map((id) => ({ topic, value: new TextEncoder().encode(JSON.stringify({ id })), headers: {} })),
+      );
       ledger.recordPublished(ids.map((id) => ({ id: String(id) })));
     };
     await publishBatch();
@@ -61,10 +63,18 @@ describe.skipIf(!up)('NATS network faults through the fault proxy', () => {
         pullExpiresMs: 1000,
       }),
       logger: quiet,
-      handlers: [defineHandler<{ id: number }>({
-        name: 'netfault', topic, ordering: 'none', maxInFlight: 32, timeoutMs: 2000,
-        handle(msg) { ledger.recordHandled({ id: String(msg.value.id), by: 'app' }); },
-      })],
+      handlers: [
+        defineHandler<{ id: number }>({
+          name: 'netfault',
+          topic,
+          ordering: 'none',
+          maxInFlight: 32,
+          timeoutMs: 2000,
+          handle(msg) {
+            ledger.recordHandled({ id: String(msg.value.id), by: 'app' });
+          },
+        }),
+      ],
     });
     const a = app;
     await a.start();
@@ -75,11 +85,18 @@ describe.skipIf(!up)('NATS network faults through the fault proxy', () => {
     let publishError: unknown;
     const loop = (async () => {
       while (publishing) {
-        try { await publishBatch(); } catch (err) { publishError = err; }
+        try {
+          await publishBatch();
+        } catch (err) {
+          publishError = err;
+        }
         await new Promise((r) => setTimeout(r, 20));
       }
     })();
-    stopPublishing = async () => { publishing = false; await loop; };
+    stopPublishing = async () => {
+      publishing = false;
+      await loop;
+    };
 
     const published = (): number => ledger.report().published;
     const statusOf = async (): Promise<string> => (await a.health()).status;
@@ -95,19 +112,34 @@ describe.skipIf(!up)('NATS network faults through the fault proxy', () => {
 
     // (a) Blackhole: the connection stays up but no byte passes either way.
     p.blackhole();
-    await waitFor(async () => (await statusOf()) !== 'ok', { ...WAIT, description: 'health to leave ok while blackholed' });
+    await waitFor(async () => (await statusOf()) !== 'ok', {
+      ...WAIT,
+      description: 'health to leave ok while blackholed',
+    });
     const duringBlackhole = published() + 30;
-    await waitFor(() => published() >= duringBlackhole, { ...WAIT, description: 'messages published during the blackhole' });
+    await waitFor(() => published() >= duringBlackhole, {
+      ...WAIT,
+      description: 'messages published during the blackhole',
+    });
     await p.heal();
-    await waitFor(async () => (await statusOf()) === 'ok', { ...WAIT, description: 'health back to ok after the blackhole' });
+    await waitFor(async () => (await statusOf()) === 'ok', {
+      ...WAIT,
+      description: 'health back to ok after the blackhole',
+    });
     await allHandled('the blackhole');
 
     // (b) Reset: every connection is cut with RST; the client reconnects through the proxy.
     const accepted = p.stats().accepted;
     expect(p.reset()).toBeGreaterThan(0);
     await p.heal();
-    await waitFor(() => p.stats().accepted > accepted, { ...WAIT, description: 'the client to reconnect after the reset' });
-    await waitFor(async () => (await statusOf()) === 'ok', { ...WAIT, description: 'health back to ok after the reset' });
+    await waitFor(() => p.stats().accepted > accepted, {
+      ...WAIT,
+      description: 'the client to reconnect after the reset',
+    });
+    await waitFor(async () => (await statusOf()) === 'ok', {
+      ...WAIT,
+      description: 'health back to ok after the reset',
+    });
     await allHandled('the reset');
 
     // (c) Refuse: the listener is closed. refuse() leaves current connections alone, so
@@ -115,13 +147,19 @@ describe.skipIf(!up)('NATS network faults through the fault proxy', () => {
     await p.refuse();
     const cut = p.stats().accepted;
     p.reset();
-    await waitFor(async () => (await statusOf()) !== 'ok', { ...WAIT, description: 'health to leave ok while connections are refused' });
+    await waitFor(async () => (await statusOf()) !== 'ok', {
+      ...WAIT,
+      description: 'health to leave ok while connections are refused',
+    });
     const duringRefuse = published() + 30;
     await waitFor(() => published() >= duringRefuse, { ...WAIT, description: 'messages published while refused' });
     expect(p.stats().accepted).toBe(cut); // nothing got through while refusing
     await p.heal();
     await waitFor(() => p.stats().accepted > cut, { ...WAIT, description: 'the client to reconnect after heal' });
-    await waitFor(async () => (await statusOf()) === 'ok', { ...WAIT, description: 'health back to ok after refusing' });
+    await waitFor(async () => (await statusOf()) === 'ok', {
+      ...WAIT,
+      description: 'health back to ok after refusing',
+    });
     await allHandled('refused connections');
 
     await stopPublishing();

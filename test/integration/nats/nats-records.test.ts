@@ -1,6 +1,14 @@
 import { AckPolicy, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { ConfigError, createApp, defineHandler, MessageTooLargeError, type App, type Message, type Transport } from '@partita/core';
+import {
+  ConfigError,
+  createApp,
+  defineHandler,
+  MessageTooLargeError,
+  type App,
+  type Message,
+  type Transport,
+} from '@partita/core';
 import { natsTransport } from '@partita/nats';
 import { afterAll, describe, expect, it } from 'vitest';
 import { deleteStreamsFor, enc, NATS_URL, natsAvailable, recordingSink, uniq, waitFor } from './nats-helpers.js';
@@ -35,7 +43,16 @@ describe.skipIf(!up)('NATS records and names', () => {
     const app = createApp({
       transport: transport(),
       logger: quiet,
-      handlers: [defineHandler({ name: 'tomb', topic: t, ordering: 'key', handle(m) { seen.push(m); } })],
+      handlers: [
+        defineHandler({
+          name: 'tomb',
+          topic: t,
+          ordering: 'key',
+          handle(m) {
+            seen.push(m);
+          },
+        }),
+      ],
     });
     apps.push(app);
     await app.start();
@@ -52,9 +69,15 @@ describe.skipIf(!up)('NATS records and names', () => {
     const t = uniq('pt.tomb-raw');
     topics.push(t);
     const tr = transport();
-    await tr.publish([{ topic: t, key: 'k', value: new Uint8Array(0), headers: {} }, { topic: t, key: 'k', value: null, headers: { h: '1' } }]);
+    await tr.publish([
+      { topic: t, key: 'k', value: new Uint8Array(0), headers: {} },
+      { topic: t, key: 'k', value: null, headers: { h: '1' } },
+    ]);
     const sink = recordingSink((lane, rs) => void lane.settle!(rs, 'ack'));
-    const sub = await tr.subscribe({ group: 'g', topic: t, handler: 'h', maxInFlight: 4, timeoutMs: 1000, maxAttempts: 3, startFrom: 'earliest' }, sink);
+    const sub = await tr.subscribe(
+      { group: 'g', topic: t, handler: 'h', maxInFlight: 4, timeoutMs: 1000, maxAttempts: 3, startFrom: 'earliest' },
+      sink,
+    );
     await waitFor(() => sink.records.length === 2, 'two records');
     expect(sink.records[0]!.value).not.toBeNull();
     expect(sink.records[0]!.value!.byteLength).toBe(0);
@@ -68,7 +91,10 @@ describe.skipIf(!up)('NATS records and names', () => {
     topics.push(t);
     const tr = transport();
     await tr.publish([{ topic: t, value: enc('small'), headers: {} }]);
-    const err = await tr.publish([{ topic: t, value: new Uint8Array(2 * 1024 * 1024), headers: {} }]).then(() => undefined, (e: unknown) => e);
+    const err = await tr.publish([{ topic: t, value: new Uint8Array(2 * 1024 * 1024), headers: {} }]).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(MessageTooLargeError);
     expect((err as MessageTooLargeError).maxBytes).toBeGreaterThan(0);
     expect((err as MessageTooLargeError).maxBytes).toBeLessThan(2 * 1024 * 1024);
@@ -82,11 +108,26 @@ describe.skipIf(!up)('NATS records and names', () => {
     topics.push(dotted, underscored);
     const tr = transport();
     await tr.publish([{ topic: dotted, value: enc('1'), headers: {} }]);
-    const err = await tr.publish([{ topic: underscored, value: enc('2'), headers: {} }]).then(() => undefined, (e: unknown) => e);
+    const err = await tr.publish([{ topic: underscored, value: enc('2'), headers: {} }]).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as Error).message).toContain(underscored);
-    await expect(tr.subscribe({ group: 'g', topic: underscored, handler: 'h', maxInFlight: 4, timeoutMs: 1000, maxAttempts: 3, startFrom: 'earliest' }, recordingSink()))
-      .rejects.toBeInstanceOf(ConfigError);
+    await expect(
+      tr.subscribe(
+        {
+          group: 'g',
+          topic: underscored,
+          handler: 'h',
+          maxInFlight: 4,
+          timeoutMs: 1000,
+          maxAttempts: 3,
+          startFrom: 'earliest',
+        },
+        recordingSink(),
+      ),
+    ).rejects.toBeInstanceOf(ConfigError);
   });
 
   it('refuses a group whose consumer name is taken by another group ("g.x" and "g_x") with a ConfigError', async () => {
@@ -94,7 +135,14 @@ describe.skipIf(!up)('NATS records and names', () => {
     topics.push(t);
     const tr = transport();
     await tr.publish([{ topic: t, value: enc('1'), headers: {} }]);
-    const spec = { topic: t, handler: 'h', maxInFlight: 4, timeoutMs: 1000, maxAttempts: 3, startFrom: 'earliest' as const };
+    const spec = {
+      topic: t,
+      handler: 'h',
+      maxInFlight: 4,
+      timeoutMs: 1000,
+      maxAttempts: 3,
+      startFrom: 'earliest' as const,
+    };
     const first = await tr.subscribe({ ...spec, group: 'g.x' }, recordingSink());
     await expect(tr.subscribe({ ...spec, group: 'g_x' }, recordingSink())).rejects.toBeInstanceOf(ConfigError);
     // The same group binds again (a second member).
@@ -111,8 +159,21 @@ describe.skipIf(!up)('NATS records and names', () => {
     try {
       const jsm = await jetstreamManager(nc);
       const stream = await jsm.streams.find(t);
-      await jsm.consumers.add(stream, { durable_name: 'old', ack_policy: AckPolicy.Explicit, filter_subject: t, max_deliver: 8, description: 'partita handler old' });
-      const spec = { topic: t, handler: 'old', maxInFlight: 4, timeoutMs: 1000, maxAttempts: 3, startFrom: 'earliest' as const };
+      await jsm.consumers.add(stream, {
+        durable_name: 'old',
+        ack_policy: AckPolicy.Explicit,
+        filter_subject: t,
+        max_deliver: 8,
+        description: 'partita handler old',
+      });
+      const spec = {
+        topic: t,
+        handler: 'old',
+        maxInFlight: 4,
+        timeoutMs: 1000,
+        maxAttempts: 3,
+        startFrom: 'earliest' as const,
+      };
       const sub = await tr.subscribe({ ...spec, group: 'old' }, recordingSink());
       const info = await jsm.consumers.info(stream, 'old');
       expect(info.config.description).toBe('partita group "old" handler old');

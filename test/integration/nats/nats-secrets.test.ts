@@ -18,12 +18,24 @@ const apps: App[] = [];
 function capture(): { logger: Logger; text: () => string } {
   const lines: string[] = [];
   const at = (level: string) => (msg: string, fields?: Record<string, unknown>) =>
-    void lines.push(JSON.stringify({ level, msg, fields }, (_k, v) => (v instanceof Error ? { message: v.message, cause: v.cause } : v)));
-  return { logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') }, text: () => lines.join('\n') };
+    void lines.push(
+      JSON.stringify({ level, msg, fields }, (_k, v) =>
+        v instanceof Error ? { message: v.message, cause: v.cause } : v,
+      ),
+    );
+  return {
+    logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') },
+    text: () => lines.join('\n'),
+  };
 }
 function errorText(err: unknown): string {
   const parts: string[] = [];
-  for (let e = err as { message?: unknown; cause?: unknown } | undefined, i = 0; e && i < 6; e = e.cause as typeof e, i++) parts.push(String(e.message ?? e));
+  for (
+    let e = err as { message?: unknown; cause?: unknown } | undefined, i = 0;
+    e && i < 6;
+    e = e.cause as typeof e, i++
+  )
+    parts.push(String(e.message ?? e));
   return parts.join(' | ');
 }
 function expectClean(what: string, text: string): void {
@@ -41,7 +53,10 @@ describe('NATS: secrets never reach errors, health, inspect or logs', () => {
       { PARTITA_TRANSPORT: 'nats', PARTITA_NATS_MODE: `nats://alice:${PASS}@h` },
     ];
     for (const env of cases) {
-      const err = await transportFromEnv(env).then(() => undefined, (e: unknown) => e);
+      const err = await transportFromEnv(env).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(err, JSON.stringify(Object.keys(env))).toBeInstanceOf(Error);
       expect(errorText(err)).toMatch(/PARTITA_NATS_/);
       expectClean(`the env error for ${Object.keys(env).join(',')}`, errorText(err));
@@ -52,7 +67,10 @@ describe('NATS: secrets never reach errors, health, inspect or logs', () => {
 
   it.each([
     ['schemeless user:pass@host', (port: number) => ({ servers: [`alice:${PASS}@127.0.0.1:${port}`] })],
-    ['URL with an unencoded @ in the password', (port: number) => ({ servers: [`nats://alice:${PASS}@127.0.0.1:${port}`] })],
+    [
+      'URL with an unencoded @ in the password',
+      (port: number) => ({ servers: [`nats://alice:${PASS}@127.0.0.1:${port}`] }),
+    ],
     ['schemeless token@host', (port: number) => ({ servers: [`${TOKEN}@127.0.0.1:${port}`] })],
     ['user/pass options', (port: number) => ({ servers: [`nats://127.0.0.1:${port}`], user: 'alice', pass: PASS })],
     ['token option', (port: number) => ({ servers: [`nats://127.0.0.1:${port}`], token: TOKEN })],
@@ -63,8 +81,16 @@ describe('NATS: secrets never reach errors, health, inspect or logs', () => {
     const health = await transport.health();
     expect(health.status).toBe('down');
     expectClean('transport.health()', JSON.stringify(health));
-    const app = createApp({ transport, logger, env: {}, handlers: [defineHandler({ name: uniq('sec'), topic: uniq('pt.sec'), handle: () => undefined })] });
-    const err = await app.start().then(() => undefined, (e: unknown) => e);
+    const app = createApp({
+      transport,
+      logger,
+      env: {},
+      handlers: [defineHandler({ name: uniq('sec'), topic: uniq('pt.sec'), handle: () => undefined })],
+    });
+    const err = await app.start().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(Error);
     expect(errorText(err)).toMatch(/cannot connect/);
     expectClean('the connection error', errorText(err));
@@ -79,17 +105,33 @@ describe('NATS: secrets never reach errors, health, inspect or logs', () => {
     const { logger, text } = capture();
     const app = createApp({
       transport: natsTransport({ servers: [`alice:${PASS}@${hostPort}`] }),
-      logger, env: {}, middleware: [logging()],
-      handlers: [defineHandler({
-        name: uniq('sec'), topic: t, retry: { maxAttempts: 1 },
-        handle: (m) => { if (m.value === 1) throw new Error(`downstream nats://alice:${PASS}@10.0.0.9:4222 refused`); },
-      })],
+      logger,
+      env: {},
+      middleware: [logging()],
+      handlers: [
+        defineHandler({
+          name: uniq('sec'),
+          topic: t,
+          retry: { maxAttempts: 1 },
+          handle: (m) => {
+            if (m.value === 1) throw new Error(`downstream nats://alice:${PASS}@10.0.0.9:4222 refused`);
+          },
+        }),
+      ],
     });
     apps.push(app);
-    app.on('message.dead-lettered', () => { throw new Error(`listener saw alice:${PASS}@db:5432`); });
+    app.on('message.dead-lettered', () => {
+      throw new Error(`listener saw alice:${PASS}@db:5432`);
+    });
     await app.start();
-    await app.publish([{ topic: t, key: 'a', value: 1 }, { topic: t, key: 'b', value: 2 }]);
-    await waitFor(() => app.inspect().metrics.deadLettered === 1 && app.inspect().metrics.succeeded === 1, 'one handled, one dead-lettered');
+    await app.publish([
+      { topic: t, key: 'a', value: 1 },
+      { topic: t, key: 'b', value: 2 },
+    ]);
+    await waitFor(
+      () => app.inspect().metrics.deadLettered === 1 && app.inspect().metrics.succeeded === 1,
+      'one handled, one dead-lettered',
+    );
     const health = await app.health();
     expect(health.status).toBe('ok');
     expect(JSON.stringify(health)).toContain('[redacted]@');

@@ -37,9 +37,15 @@ export class NatsServerProcess {
 
   /** (Re)start on the same port and store. */
   async spawn(): Promise<void> {
-    const child = spawn(NATS_SERVER_BIN, ['-js', '-a', '127.0.0.1', '-p', String(this.port), '-sd', this.storeDir], { stdio: 'ignore' });
+    const child = spawn(NATS_SERVER_BIN, ['-js', '-a', '127.0.0.1', '-p', String(this.port), '-sd', this.storeDir], {
+      stdio: 'ignore',
+    });
     this.child = child;
-    await waitFor(async () => child.exitCode === null && (await reachable('127.0.0.1', this.port)), `nats-server on ${this.port}`, 30_000);
+    await waitFor(
+      async () => child.exitCode === null && (await reachable('127.0.0.1', this.port)),
+      `nats-server on ${this.port}`,
+      30_000,
+    );
   }
 
   /** kill -9, then wait until the process is gone. */

@@ -1,6 +1,12 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { ClosedError, TopicNotFoundError, type InboundRecord, type SubscriptionSpec, type Transport } from '@partita/core';
+import {
+  ClosedError,
+  TopicNotFoundError,
+  type InboundRecord,
+  type SubscriptionSpec,
+  type Transport,
+} from '@partita/core';
 import { natsTransport } from '@partita/nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dec, deleteStreamsFor, enc, NATS_URL, natsAvailable, recordingSink, uniq, waitFor } from './nats-helpers.js';
@@ -22,10 +28,24 @@ function transport(extra: Parameters<typeof natsTransport>[0] = {}): Transport {
 }
 
 function spec(t: string, over: Partial<SubscriptionSpec> = {}): SubscriptionSpec {
-  return { group: 'g1', topic: t, handler: 'h', maxInFlight: 32, timeoutMs: 1000, maxAttempts: 3, startFrom: 'earliest', ...over };
+  return {
+    group: 'g1',
+    topic: t,
+    handler: 'h',
+    maxInFlight: 32,
+    timeoutMs: 1000,
+    maxAttempts: 3,
+    startFrom: 'earliest',
+    ...over,
+  };
 }
 
-const rec = (topic: string, i: number, key?: string) => ({ topic, key, value: enc(`m${i}`), headers: { n: String(i) } });
+const rec = (topic: string, i: number, key?: string) => ({
+  topic,
+  key,
+  value: enc(`m${i}`),
+  headers: { n: String(i) },
+});
 
 describe.skipIf(!up)('natsTransport (JetStream) against the machine server', () => {
   afterAll(async () => {
@@ -59,7 +79,7 @@ describe.skipIf(!up)('natsTransport (JetStream) against the machine server', () 
     const sub = await tr.subscribe(spec(t, { maxInFlight: 8 }), sink);
     await waitFor(() => sink.records.length >= 8, 'first 8');
     const health = await tr.health();
-    const lanes = (health.details!.lanes as { unsettled: number }[]);
+    const lanes = health.details!.lanes as { unsettled: number }[];
     expect(lanes[0]!.unsettled).toBeLessThanOrEqual(8);
     expect(sink.records.length).toBe(8);
     let acked = 0;
@@ -100,7 +120,10 @@ describe.skipIf(!up)('natsTransport (JetStream) against the machine server', () 
     try {
       const jsm = await jetstreamManager(nc);
       const stream = await jsm.streams.find(t);
-      await waitFor(async () => (await jsm.consumers.info(stream, 'g1')).num_waiting >= 2, 'the second member to wait with a pull request');
+      await waitFor(
+        async () => (await jsm.consumers.info(stream, 'g1')).num_waiting >= 2,
+        'the second member to wait with a pull request',
+      );
     } finally {
       await nc.close();
     }
@@ -124,7 +147,10 @@ describe.skipIf(!up)('natsTransport (JetStream) against the machine server', () 
     const sink = recordingSink((lane, rs) => {
       for (const r of rs) {
         seen.push({ r, at: Date.now() });
-        if (r.deliveryCount === 1) { nackedAt = Date.now(); void lane.nack!(r, 1500); } else void lane.settle!([r], 'ack');
+        if (r.deliveryCount === 1) {
+          nackedAt = Date.now();
+          void lane.nack!(r, 1500);
+        } else void lane.settle!([r], 'ack');
       }
     });
     const sub = await tr.subscribe(spec(t), sink);
@@ -148,7 +174,10 @@ describe.skipIf(!up)('natsTransport (JetStream) against the machine server', () 
     const stream = await jsm.streams.find(t);
     // Past several ack_waits: nothing pending, nothing redelivered.
     const until = Date.now() + 2000;
-    await waitFor(async () => Date.now() > until && (await jsm.consumers.info(stream, 'g1')).num_ack_pending === 0, 'ack_wait to pass');
+    await waitFor(
+      async () => Date.now() > until && (await jsm.consumers.info(stream, 'g1')).num_ack_pending === 0,
+      'ack_wait to pass',
+    );
     const info = await jsm.consumers.info(stream, 'g1');
     expect(info.num_redelivered).toBe(0);
     expect(sink.records.length).toBe(2);
@@ -169,7 +198,10 @@ describe.skipIf(!up)('natsTransport (JetStream) against the machine server', () 
     expect(sink.records.length).toBe(1);
     await sink.lane().settle!(sink.records, 'ack');
     // The ack reaches the server asynchronously: the consumer's lag drops to 0 once it is processed.
-    await waitFor(async () => ((await tr.health()).details!.lanes as { lag: number }[])[0]!.lag === 0, 'lag 0 after the ack');
+    await waitFor(
+      async () => ((await tr.health()).details!.lanes as { lag: number }[])[0]!.lag === 0,
+      'lag 0 after the ack',
+    );
     await sub.close();
   });
 
@@ -187,7 +219,10 @@ describe.skipIf(!up)('natsTransport (JetStream) against the machine server', () 
       await b.subscribe(spec(t, { group: 'other' }), sOther),
     ];
     await a.publish(Array.from({ length: 199 }, (_, i) => rec(t, i + 1)));
-    await waitFor(() => sA.records.length + sB.records.length >= 200 && sOther.records.length >= 200, 'all records to both groups');
+    await waitFor(
+      () => sA.records.length + sB.records.length >= 200 && sOther.records.length >= 200,
+      'all records to both groups',
+    );
     const all = Array.from({ length: 200 }, (_, i) => `m${i}`);
     const byValue = (a: string, b: string): number => Number(a.slice(1)) - Number(b.slice(1));
     // The group's two instances split the records: together exactly m0..m199, each once.
@@ -199,7 +234,7 @@ describe.skipIf(!up)('natsTransport (JetStream) against the machine server', () 
     await Promise.all(subs.map((s) => s.close()));
   });
 
-  it('delivers a lane\'s records in stream order while several pulls are open', async () => {
+  it("delivers a lane's records in stream order while several pulls are open", async () => {
     const t = topic();
     const tr = transport();
     const sink = recordingSink((l, rs) => void l.settle!(rs, 'ack'));
@@ -320,12 +355,19 @@ describe.skipIf(!up)('natsTransport (JetStream) against the machine server', () 
 });
 
 describe.skipIf(!up)('natsTransport (core NATS mode)', () => {
-  afterAll(async () => { await Promise.allSettled(transports.map((t) => t.close())); });
+  afterAll(async () => {
+    await Promise.allSettled(transports.map((t) => t.close()));
+  });
 
   it('delivers fire-and-forget to one member of a queue group, without replay', async () => {
     const t = uniq('pt.core');
     const tr = transport({ mode: 'core' });
-    expect(tr.capabilities).toMatchObject({ ackModel: 'message', replay: false, nativeDelay: false, consumerGroups: true });
+    expect(tr.capabilities).toMatchObject({
+      ackModel: 'message',
+      replay: false,
+      nativeDelay: false,
+      consumerGroups: true,
+    });
     await tr.publish([rec(t, -1)]); // nobody listens: lost (at-most-once)
     const a = recordingSink();
     const b = recordingSink();
@@ -334,7 +376,9 @@ describe.skipIf(!up)('natsTransport (core NATS mode)', () => {
     await waitFor(() => a.records.length + b.records.length >= 100, '100 records');
     const all = [...a.records, ...b.records].map((r) => dec(r.value));
     // Exactly m0..m99, each to one member only; m-1 (published before anyone listened) is gone.
-    expect(all.sort((x, y) => Number(x.slice(1)) - Number(y.slice(1)))).toEqual(Array.from({ length: 100 }, (_, i) => `m${i}`));
+    expect(all.sort((x, y) => Number(x.slice(1)) - Number(y.slice(1)))).toEqual(
+      Array.from({ length: 100 }, (_, i) => `m${i}`),
+    );
     expect(a.records[0]?.key ?? b.records[0]?.key).toBe('k');
     await a.lanes[0]!.settle!(a.records, 'ack'); // no-op, must not throw
     await Promise.all(subs.map((s) => s.close()));

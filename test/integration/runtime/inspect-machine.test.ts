@@ -14,15 +14,22 @@ describe('inspect()', () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     const app = createApp({
-      transport: memoryTransport(broker), logger: quiet,
+      transport: memoryTransport(broker),
+      logger: quiet,
       handlers: [defineHandler({ name: 'h', topic, handle: () => gate })],
     });
     await app.start();
     await app.publish({ topic, key: 'k', value: 1 });
     await waitFor(() => app.inspect().lanes[0]?.inFlight === 1, { description: 'in flight' });
     const lane = app.inspect().lanes[0]!;
-    expect(lane.machine).toEqual({ running: { fetch: 'fetching', commit: expect.stringMatching(/^(idle|committing)$/) } });
-    expect(laneMachine.resolveState({ value: lane.machine as never, context: {} }).matches({ running: { fetch: 'fetching' } })).toBe(true);
+    expect(lane.machine).toEqual({
+      running: { fetch: 'fetching', commit: expect.stringMatching(/^(idle|committing)$/) },
+    });
+    expect(
+      laneMachine
+        .resolveState({ value: lane.machine as never, context: {} })
+        .matches({ running: { fetch: 'fetching' } }),
+    ).toBe(true);
     release();
     await app.stop();
     expect(app.inspect().lanes[0]!.machine).toBe('stopped');

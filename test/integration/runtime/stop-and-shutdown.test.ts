@@ -13,7 +13,8 @@ import { faultyTransport, type Faults } from './fault-transport.js';
 
 const broker = (): MemoryBroker => memoryBroker(1);
 const track = (app: App): App => stoppedAfterTest(app, 1000);
-const endOffset = (b: MemoryBroker, topic: string): number => b.stats().topics.find((t) => t.name === topic)?.partitions[0]?.endOffset ?? 0;
+const endOffset = (b: MemoryBroker, topic: string): number =>
+  b.stats().topics.find((t) => t.name === topic)?.partitions[0]?.endOffset ?? 0;
 const WORKER = new URL('../workers/fixtures/orders.worker.mjs', import.meta.url);
 const SLEEPER = new URL('./fixtures/sleep.worker.mjs', import.meta.url);
 
@@ -26,17 +27,23 @@ describe('stop() and shutdown', () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     let entered = false;
-    const app = track(createApp({
-      transport: memoryTransport(b), logger: quiet,
-      handlers: [defineHandler<{ n: number }>({
-        name: group, topic,
-        async handle(m, ctx) {
-          entered = true;
-          await gate;
-          await ctx.publish({ topic: out, key: m.key, value: { invoiced: m.value.n } });
-        },
-      })],
-    }));
+    const app = track(
+      createApp({
+        transport: memoryTransport(b),
+        logger: quiet,
+        handlers: [
+          defineHandler<{ n: number }>({
+            name: group,
+            topic,
+            async handle(m, ctx) {
+              entered = true;
+              await gate;
+              await ctx.publish({ topic: out, key: m.key, value: { invoiced: m.value.n } });
+            },
+          }),
+        ],
+      }),
+    );
     await app.start();
     await app.publish({ topic, key: 'c-1', value: { n: 1 } });
     await waitFor(() => entered, { description: 'handler in flight' });
@@ -55,7 +62,12 @@ describe('stop() and shutdown', () => {
     const topic = uniq('archive');
     const name = uniq('archiver');
     const pool = workerPool({ threads: 1, logger: quiet });
-    const handler = defineHandler({ name, topic, worker: WORKER, retry: { maxAttempts: 3, backoff: { initialMs: 10 } } });
+    const handler = defineHandler({
+      name,
+      topic,
+      worker: WORKER,
+      retry: { maxAttempts: 3, backoff: { initialMs: 10 } },
+    });
     const other = createApp({ transport: memoryTransport(b), executor: pool, logger: quiet, handlers: [] });
     const app = track(createApp({ transport: memoryTransport(b), executor: pool, logger: quiet, handlers: [handler] }));
     await other.start();
@@ -71,22 +83,34 @@ describe('stop() and shutdown', () => {
 
     // A new member of the group gets the message again and handles it.
     const pool2 = workerPool({ threads: 1, logger: quiet });
-    const again = track(createApp({ transport: memoryTransport(b), executor: pool2, logger: quiet, handlers: [handler] }));
+    const again = track(
+      createApp({ transport: memoryTransport(b), executor: pool2, logger: quiet, handlers: [handler] }),
+    );
     await again.start();
-    await waitFor(() => again.inspect().metrics.succeeded === 1, { description: 'redelivered and handled', timeoutMs: 60_000 });
+    await waitFor(() => again.inspect().metrics.succeeded === 1, {
+      description: 'redelivered and handled',
+      timeoutMs: 60_000,
+    });
     await again.stop();
     expect(b.committed({ group: name, topic, partition: 0 })?.offset).toBe(1);
   });
 
   it('leaves no timer behind: a process whose handler is in a 60 s backoff exits on its own right after stop()', async () => {
-    const child = spawn(process.execPath, [fileURLToPath(new URL('./fixtures/pending-timer-child.mjs', import.meta.url))], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [fileURLToPath(new URL('./fixtures/pending-timer-child.mjs', import.meta.url))],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
     await waitFor(() => out.includes('stopped'), { description: `child stopped (${out})`, timeoutMs: 60_000 });
     // The 60 s backoff timer must not hold the process: it exits long before it would fire.
-    const exitedInTime = await Promise.race([exited.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 20_000).unref())]);
+    const exitedInTime = await Promise.race([
+      exited.then(() => true),
+      new Promise<false>((r) => setTimeout(() => r(false), 20_000).unref()),
+    ]);
     if (!exitedInTime) child.kill('SIGKILL');
     expect(exitedInTime, `the child did not exit after stop(): ${out}`).toBe(true);
     expect(await exited).toBe(0);
@@ -103,19 +127,30 @@ describe('stop() and shutdown', () => {
     const faults: Faults = {};
     let attempts = 0;
     const warnings: string[] = [];
-    const logger: Logger = { ...quiet, warn: (msg: string) => warnings.push(msg), error: (msg: string) => warnings.push(msg) };
+    const logger: Logger = {
+      ...quiet,
+      warn: (msg: string) => warnings.push(msg),
+      error: (msg: string) => warnings.push(msg),
+    };
     const app = createApp({
-      transport: faultyTransport(memoryTransport(b), faults), clock: appClock, logger,
-      handlers: [defineHandler({
-        name: uniq('h'), topic, retry: { maxAttempts: 3, backoff: { initialMs: 60_000, jitter: 0 } },
-        handle() {
-          attempts++;
-          if (mode === 'backoff') throw new Error('transient');
-          if (mode === 'dead-letter') throw new NonRetryableError('poison');
-        },
-      })],
+      transport: faultyTransport(memoryTransport(b), faults),
+      clock: appClock,
+      logger,
+      handlers: [
+        defineHandler({
+          name: uniq('h'),
+          topic,
+          retry: { maxAttempts: 3, backoff: { initialMs: 60_000, jitter: 0 } },
+          handle() {
+            attempts++;
+            if (mode === 'backoff') throw new Error('transient');
+            if (mode === 'dead-letter') throw new NonRetryableError('poison');
+          },
+        }),
+      ],
     });
-    if (mode === 'dead-letter') faults.publish = (r) => (r.topic.endsWith('.dlq') ? new Error('dead-letter topic unavailable') : undefined);
+    if (mode === 'dead-letter')
+      faults.publish = (r) => (r.topic.endsWith('.dlq') ? new Error('dead-letter topic unavailable') : undefined);
     if (mode === 'commit') faults.commit = 'fail';
     let retryScheduled = false;
     app.on('message.retry-scheduled', () => (retryScheduled = true));
@@ -142,8 +177,18 @@ describe('stop() and shutdown', () => {
     let handled = 0;
     const faults: { commit?: 'hang' } = {};
     const app = createApp({
-      transport: faultyTransport(memoryTransport(b), faults), clock, logger: quiet,
-      handlers: [defineHandler({ name: uniq('h'), topic, handle: () => { handled++; } })],
+      transport: faultyTransport(memoryTransport(b), faults),
+      clock,
+      logger: quiet,
+      handlers: [
+        defineHandler({
+          name: uniq('h'),
+          topic,
+          handle: () => {
+            handled++;
+          },
+        }),
+      ],
     });
     await app.start();
     faults.commit = 'hang';
@@ -165,10 +210,22 @@ describe('stop() and shutdown', () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     let signal: AbortSignal | undefined;
-    const app = track(createApp({
-      transport: memoryTransport(b), logger: quiet,
-      handlers: [defineHandler({ name: group, topic, async handle(_m, ctx) { signal = ctx.signal; await gate; } })],
-    }));
+    const app = track(
+      createApp({
+        transport: memoryTransport(b),
+        logger: quiet,
+        handlers: [
+          defineHandler({
+            name: group,
+            topic,
+            async handle(_m, ctx) {
+              signal = ctx.signal;
+              await gate;
+            },
+          }),
+        ],
+      }),
+    );
     await app.start();
     await app.publish({ topic, key: 'k', value: 1 });
     await waitFor(() => signal !== undefined, { description: 'in flight' });
@@ -186,13 +243,23 @@ describe('stop() and shutdown', () => {
       const b = broker();
       const topic = uniq('t');
       let timedOut = 0;
-      const app = track(createApp({
-        transport: memoryTransport(b), logger: quiet,
-        handlers: [defineHandler({ name: uniq('h'), topic, timeoutMs, async handle(_m, ctx) {
-          await new Promise((r) => setTimeout(r, 100));
-          if (ctx.signal.aborted) timedOut++;
-        } })],
-      }));
+      const app = track(
+        createApp({
+          transport: memoryTransport(b),
+          logger: quiet,
+          handlers: [
+            defineHandler({
+              name: uniq('h'),
+              topic,
+              timeoutMs,
+              async handle(_m, ctx) {
+                await new Promise((r) => setTimeout(r, 100));
+                if (ctx.signal.aborted) timedOut++;
+              },
+            }),
+          ],
+        }),
+      );
       app.on('message.failed', () => timedOut++);
       await app.start();
       await app.publish({ topic, key: 'k', value: 1 });
@@ -206,13 +273,21 @@ describe('stop() and shutdown', () => {
     const b = broker();
     const topic = uniq('w');
     const pool = workerPool({ threads: 1, logger: quiet });
-    const app = track(createApp({
-      transport: memoryTransport(b), executor: pool, logger: quiet,
-      handlers: [defineHandler({ name: uniq('h'), topic, worker: SLEEPER, timeoutMs: 2 ** 31 * 3, retry: { maxAttempts: 1 } })],
-    }));
+    const app = track(
+      createApp({
+        transport: memoryTransport(b),
+        executor: pool,
+        logger: quiet,
+        handlers: [
+          defineHandler({ name: uniq('h'), topic, worker: SLEEPER, timeoutMs: 2 ** 31 * 3, retry: { maxAttempts: 1 } }),
+        ],
+      }),
+    );
     await app.start();
     await app.publish({ topic, key: 'k', value: { ms: 100 } });
-    await waitFor(() => app.inspect().metrics.succeeded + app.inspect().metrics.failed >= 1, { description: 'handled' });
+    await waitFor(() => app.inspect().metrics.succeeded + app.inspect().metrics.failed >= 1, {
+      description: 'handled',
+    });
     expect(app.inspect().metrics.failed).toBe(0);
   });
 
@@ -221,6 +296,9 @@ describe('stop() and shutdown', () => {
       expect(() => defineHandler({ name: 'h', topic: 't', timeoutMs, handle() {} })).toThrow(/option "timeoutMs"/);
     }
     expect(defineHandler({ name: 'h', topic: 't', timeoutMs: Infinity, handle() {} }).timeoutMs).toBe(Infinity);
-    expect(defineHandler({ name: 'h', topic: 't', retry: { backoff: { maxMs: Infinity } }, handle() {} }).retry.backoff.maxMs).toBe(Infinity);
+    expect(
+      defineHandler({ name: 'h', topic: 't', retry: { backoff: { maxMs: Infinity } }, handle() {} }).retry.backoff
+        .maxMs,
+    ).toBe(Infinity);
   });
 });

@@ -23,19 +23,26 @@ describe('timeouts and signals', () => {
     const gates: (() => void)[] = [];
     const seen: { attempt: number; ctxAttempt: number; aborted: boolean; when: 'start' | 'late' }[] = [];
     const app: App = createApp({
-      transport: memoryTransport(memory()), clock, logger: quiet,
-      handlers: [defineHandler({
-        name: uniq('h'), topic, timeoutMs: 1000, retry: { maxAttempts: 3, backoff: { initialMs: 10, jitter: 0 } },
-        async handle(msg, ctx) {
-          if (msg.attempt === 1) {
-            await new Promise<void>((r) => gates.push(r)); // hangs past its deadline without looking at the signal
-            seen.push({ attempt: msg.attempt, ctxAttempt: ctx.attempt, aborted: ctx.signal.aborted, when: 'late' });
-            return;
-          }
-          seen.push({ attempt: msg.attempt, ctxAttempt: ctx.attempt, aborted: ctx.signal.aborted, when: 'start' });
-          await new Promise<void>((r) => gates.push(r));
-        },
-      })],
+      transport: memoryTransport(memory()),
+      clock,
+      logger: quiet,
+      handlers: [
+        defineHandler({
+          name: uniq('h'),
+          topic,
+          timeoutMs: 1000,
+          retry: { maxAttempts: 3, backoff: { initialMs: 10, jitter: 0 } },
+          async handle(msg, ctx) {
+            if (msg.attempt === 1) {
+              await new Promise<void>((r) => gates.push(r)); // hangs past its deadline without looking at the signal
+              seen.push({ attempt: msg.attempt, ctxAttempt: ctx.attempt, aborted: ctx.signal.aborted, when: 'late' });
+              return;
+            }
+            seen.push({ attempt: msg.attempt, ctxAttempt: ctx.attempt, aborted: ctx.signal.aborted, when: 'start' });
+            await new Promise<void>((r) => gates.push(r));
+          },
+        }),
+      ],
     });
     afterThisTest(() => stopInVirtualTime(app, clock));
     await app.start();
@@ -57,14 +64,22 @@ describe('timeouts and signals', () => {
     const timedOutAt = new Map<number, number>();
     const startedAt = new Map<number, number>();
     const app: App = createApp({
-      transport: memoryTransport(memory()), clock, logger: quiet,
-      handlers: [defineHandler<{ n: number }>({
-        name: uniq('h'), topic, timeoutMs: 1000, maxInFlight: 3, retry: { maxAttempts: 1 },
-        handle: (msg) => {
-          startedAt.set(msg.value.n, clock.now());
-          return new Promise<void>(() => undefined); // never finishes
-        },
-      })],
+      transport: memoryTransport(memory()),
+      clock,
+      logger: quiet,
+      handlers: [
+        defineHandler<{ n: number }>({
+          name: uniq('h'),
+          topic,
+          timeoutMs: 1000,
+          maxInFlight: 3,
+          retry: { maxAttempts: 1 },
+          handle: (msg) => {
+            startedAt.set(msg.value.n, clock.now());
+            return new Promise<void>(() => undefined); // never finishes
+          },
+        }),
+      ],
     });
     app.on('message.failed', (e) => timedOutAt.set((e.message.value as { n: number }).n, clock.now()));
     afterThisTest(() => stopInVirtualTime(app, clock));
@@ -76,7 +91,10 @@ describe('timeouts and signals', () => {
     await app.publish({ topic, key: 'k2', value: { n: 2 } });
     await waitFor(() => startedAt.has(2), { description: 'n2 started' });
     await clock.advance(300);
-    await app.publish([{ topic, key: 'k3', value: { n: 3 } }, { topic, key: 'k4', value: { n: 4 } }]);
+    await app.publish([
+      { topic, key: 'k3', value: { n: 3 } },
+      { topic, key: 'k4', value: { n: 4 } },
+    ]);
     await waitFor(() => startedAt.has(3), { description: 'n3 started' });
     for (let t = 0; t < 30; t++) await clock.advance(100);
     expect(startedAt.get(4)).toBe(1000); // took n1's slot when n1 timed out

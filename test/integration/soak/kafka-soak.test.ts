@@ -7,7 +7,7 @@ import { buildSoakMembers, expectSoakPasses } from './soak-test-run.js';
 describe.skipIf(kafkaSkipReason !== undefined)('chaos soak: kafka', () => {
   beforeAll(buildSoakMembers, 240_000);
 
-  it('10 s of member processes started, stopped and kill -9ed: 0 lost, key order kept, duplicates within lost lanes\' windows', async () => {
+  it("10 s of member processes started, stopped and kill -9ed: 0 lost, key order kept, duplicates within lost lanes' windows", async () => {
     await expectSoakPasses({ connector: 'kafka', env: { PARTITA_KAFKA_BROKERS: brokers.join(',') } });
   });
 });

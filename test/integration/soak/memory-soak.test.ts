@@ -4,7 +4,7 @@ import { describe, it } from 'vitest';
 import { expectSoakPasses } from './soak-test-run.js';
 
 describe('chaos soak: memory', () => {
-  it('10 s of members started, stopped and killed: 0 lost, key order kept, duplicates within the killed members\' windows', async () => {
+  it("10 s of members started, stopped and killed: 0 lost, key order kept, duplicates within the killed members' windows", async () => {
     await expectSoakPasses({ connector: 'memory' });
   });
 });

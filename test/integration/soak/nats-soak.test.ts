@@ -9,7 +9,7 @@ const up = await natsAvailable();
 describe.skipIf(!up)('chaos soak: nats', () => {
   beforeAll(buildSoakMembers, 240_000);
 
-  it('10 s of member processes started, stopped and kill -9ed: 0 lost, key order within tenures, duplicates within the killed members\' windows', async () => {
+  it("10 s of member processes started, stopped and kill -9ed: 0 lost, key order within tenures, duplicates within the killed members' windows", async () => {
     await expectSoakPasses({ connector: 'nats', env: { PARTITA_NATS_SERVERS: NATS_URL } });
   });
 });

@@ -23,17 +23,26 @@ describe.skipIf(kafkaSkipReason !== undefined)('worker handlers publishing on Ka
     const seen = new Map<string, number[]>();
     let deadLettered: string | undefined;
     const app = createApp({
-      transport: testTransport({ partitions: 3 }), executor: workerPool({ threads: 2, logger: quiet }), logger: quiet,
+      transport: testTransport({ partitions: 3 }),
+      executor: workerPool({ threads: 2, logger: quiet }),
+      logger: quiet,
       handlers: [
         defineHandler<{ id: string; seq: number; total: number; flaky?: boolean; poison?: boolean }>({
-          name: unique('validate'), topic: orders,
+          name: unique('validate'),
+          topic: orders,
           async handle(m, ctx) {
             await ctx.publish({ topic: valid, key: m.key, value: { op: 'transform', out: priced, ...m.value } });
           },
         }),
-        defineHandler({ name: transform, topic: valid, worker: WORKER, retry: { maxAttempts: 3, backoff: { initialMs: 20, jitter: 0 } } }),
+        defineHandler({
+          name: transform,
+          topic: valid,
+          worker: WORKER,
+          retry: { maxAttempts: 3, backoff: { initialMs: 20, jitter: 0 } },
+        }),
         defineHandler<{ id: string; seq: number; total: number }>({
-          name: unique('sink'), topic: priced,
+          name: unique('sink'),
+          topic: priced,
           handle(m) {
             const list = seen.get(m.key!) ?? [];
             list.push(m.value.seq);
@@ -50,11 +59,19 @@ describe.skipIf(kafkaSkipReason !== undefined)('worker handlers publishing on Ka
     const msgs = [];
     for (let seq = 0; seq < perKey; seq++) {
       for (let k = 0; k < keys; k++) {
-        msgs.push({ topic: orders, key: `c-${k}`, value: { id: `c-${k}/${seq}`, seq, total: seq, flaky: seq % 4 === 1, poison: k === 3 && seq === 7 } });
+        msgs.push({
+          topic: orders,
+          key: `c-${k}`,
+          value: { id: `c-${k}/${seq}`, seq, total: seq, flaky: seq % 4 === 1, poison: k === 3 && seq === 7 },
+        });
       }
     }
     await app.publish(msgs);
-    await until(() => deadLettered !== undefined && [...seen.values()].reduce((n, l) => n + l.length, 0) >= keys * perKey - 1, 'pipeline drained', 120_000);
+    await until(
+      () => deadLettered !== undefined && [...seen.values()].reduce((n, l) => n + l.length, 0) >= keys * perKey - 1,
+      'pipeline drained',
+      120_000,
+    );
     for (let k = 0; k < keys; k++) {
       const expected = Array.from({ length: perKey }, (_, s) => s).filter((s) => !(k === 3 && s === 7));
       // At least once: a rebalance may replay part of a key; first deliveries come in order and none is lost.

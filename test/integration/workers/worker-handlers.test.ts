@@ -10,30 +10,66 @@ import { waitFor } from '@partita/testing';
 const WORKER = new URL('./fixtures/orders.worker.mjs', import.meta.url);
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
-interface Handled { key?: string; seq?: number; op?: string; attempt: number; startedAt: number; threadId: number; offset: string; partition: number }
+interface Handled {
+  key?: string;
+  seq?: number;
+  op?: string;
+  attempt: number;
+  startedAt: number;
+  threadId: number;
+  offset: string;
+  partition: number;
+}
 function handledLog(): Logger & { handled: Handled[] } {
   const handled: Handled[] = [];
-  return { ...silent, handled, info: (msg, fields) => { if (msg === 'handled') handled.push(fields as unknown as Handled); } };
+  return {
+    ...silent,
+    handled,
+    info: (msg, fields) => {
+      if (msg === 'handled') handled.push(fields as unknown as Handled);
+    },
+  };
 }
 
-const until = (cond: () => boolean, what: string, ms = 90_000): Promise<boolean> => waitFor(cond, { description: what, timeoutMs: ms, intervalMs: 10 });
+const until = (cond: () => boolean, what: string, ms = 90_000): Promise<boolean> =>
+  waitFor(cond, { description: what, timeoutMs: ms, intervalMs: 10 });
 
 const suffix = (): string => Math.random().toString(36).slice(2, 8);
 const cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => { for (const c of cleanup.splice(0).reverse()) await c().catch(() => undefined); });
+afterEach(async () => {
+  for (const c of cleanup.splice(0).reverse()) await c().catch(() => undefined);
+});
 
 function setup(opts: {
-  pool?: WorkerPoolOptions; handler?: Partial<HandlerOptions>; app?: Partial<AppOptions>; partitions?: number; maxBatch?: number;
+  pool?: WorkerPoolOptions;
+  handler?: Partial<HandlerOptions>;
+  app?: Partial<AppOptions>;
+  partitions?: number;
+  maxBatch?: number;
 }): { app: App; pool: WorkerPool; broker: MemoryBroker; topic: string; log: ReturnType<typeof handledLog> } {
   const log = handledLog();
   const broker = createMemoryBroker({ defaultPartitions: opts.partitions ?? 2 });
   const pool = workerPool({ threads: 2, logger: log, ...opts.pool });
   const topic = `orders-${suffix()}`;
   const app = createApp({
-    transport: memoryTransport(broker, opts.maxBatch ? { maxBatch: opts.maxBatch } : {}), executor: pool, logger: silent, ...opts.app,
-    handlers: [defineHandler({ name: `archive-${suffix()}`, topic, worker: WORKER, retry: { maxAttempts: 3, backoff: { initialMs: 10, maxMs: 50 } }, ...opts.handler })],
+    transport: memoryTransport(broker, opts.maxBatch ? { maxBatch: opts.maxBatch } : {}),
+    executor: pool,
+    logger: silent,
+    ...opts.app,
+    handlers: [
+      defineHandler({
+        name: `archive-${suffix()}`,
+        topic,
+        worker: WORKER,
+        retry: { maxAttempts: 3, backoff: { initialMs: 10, maxMs: 50 } },
+        ...opts.handler,
+      }),
+    ],
   });
-  cleanup.push(async () => { await app.stop({ drainTimeoutMs: 1_000 }); await broker.close(); });
+  cleanup.push(async () => {
+    await app.stop({ drainTimeoutMs: 1_000 });
+    await broker.close();
+  });
   return { app, pool, broker, topic, log };
 }
 
@@ -44,12 +80,16 @@ describe('worker handlers through createApp', () => {
     const keys = Array.from({ length: 16 }, (_, i) => `k-${i}`);
     const perKey = 25;
     const batch = [];
-    for (let seq = 0; seq < perKey; seq++) for (const key of keys) batch.push({ topic, key, value: { op: 'busy', ms: 0.2, seq } });
+    for (let seq = 0; seq < perKey; seq++)
+      for (const key of keys) batch.push({ topic, key, value: { op: 'busy', ms: 0.2, seq } });
     await app.publish(batch);
     await until(() => app.inspect().metrics.succeeded === batch.length, 'all messages handled');
     await until(() => log.handled.length === batch.length, 'all handled logs');
     for (const key of keys) {
-      const seen = log.handled.filter((h) => h.key === key).sort((a, b) => a.startedAt - b.startedAt).map((h) => h.seq);
+      const seen = log.handled
+        .filter((h) => h.key === key)
+        .sort((a, b) => a.startedAt - b.startedAt)
+        .map((h) => h.seq);
       expect(seen).toEqual(Array.from({ length: perKey }, (_, i) => i));
     }
     const threads = pool.stats().threads.filter((t) => t.messages > 0);
@@ -61,7 +101,9 @@ describe('worker handlers through createApp', () => {
   it('retries worker failures and dead-letters exhausted and non-retryable ones', async () => {
     const { app, topic } = setup({});
     const dead: { reason: string; name: string; key?: string }[] = [];
-    app.on('message.dead-lettered', (e) => dead.push({ reason: e.reason, name: (e.error as Error).name, key: e.message.key }));
+    app.on('message.dead-lettered', (e) =>
+      dead.push({ reason: e.reason, name: (e.error as Error).name, key: e.message.key }),
+    );
     await app.start();
     await app.publish([
       { topic, key: 'flaky', value: { op: 'flaky' } },
@@ -70,7 +112,10 @@ describe('worker handlers through createApp', () => {
       { topic, key: 'fine', value: { op: 'ok' } },
     ]);
     await until(() => dead.length === 2 && app.inspect().metrics.succeeded === 2, 'two dead letters and two successes');
-    expect(dead.find((d) => d.key === 'always')).toMatchObject({ reason: 'max-retries', name: 'MaxRetriesExceededError' });
+    expect(dead.find((d) => d.key === 'always')).toMatchObject({
+      reason: 'max-retries',
+      name: 'MaxRetriesExceededError',
+    });
     expect(dead.find((d) => d.key === 'final')).toMatchObject({ reason: 'non-retryable', name: 'NonRetryableError' });
     const m = app.inspect().metrics;
     expect(m.retried).toBe(4); // flaky: 2, always: 2
@@ -94,11 +139,19 @@ describe('worker handlers through createApp', () => {
   });
 
   it('times out a handler stuck in an infinite loop, replaces the thread and retries or dead-letters', async () => {
-    const { app, pool, topic } = setup({ pool: { threads: 1, timeoutGraceMs: 100 }, handler: { timeoutMs: 400, retry: { maxAttempts: 2, backoff: { initialMs: 10 } } } });
+    const { app, pool, topic } = setup({
+      pool: { threads: 1, timeoutGraceMs: 100 },
+      handler: { timeoutMs: 400, retry: { maxAttempts: 2, backoff: { initialMs: 10 } } },
+    });
     const dead: { reason: string; cause?: string }[] = [];
-    app.on('message.dead-lettered', (e) => dead.push({ reason: e.reason, cause: ((e.error as Error).cause as Error | undefined)?.name }));
+    app.on('message.dead-lettered', (e) =>
+      dead.push({ reason: e.reason, cause: ((e.error as Error).cause as Error | undefined)?.name }),
+    );
     await app.start();
-    await app.publish([{ topic, key: 'once', value: { op: 'loop-once' } }, { topic, key: 'forever', value: { op: 'loop' } }]);
+    await app.publish([
+      { topic, key: 'once', value: { op: 'loop-once' } },
+      { topic, key: 'forever', value: { op: 'loop' } },
+    ]);
     await until(() => dead.length === 1 && app.inspect().metrics.succeeded === 1, 'one success, one dead letter');
     expect(dead[0]).toEqual({ reason: 'timeout', cause: 'TimeoutError' });
     expect(pool.stats().timeouts).toBeGreaterThanOrEqual(3);
@@ -107,7 +160,10 @@ describe('worker handlers through createApp', () => {
 
   it('dead-letters malformed payloads with reason decode (decoded in the worker)', async () => {
     const structures = [['op', 'seq']];
-    const { app, broker, topic } = setup({ app: { codec: msgpackCodec({ structures }) }, pool: { msgpack: { structures } } });
+    const { app, broker, topic } = setup({
+      app: { codec: msgpackCodec({ structures }) },
+      pool: { msgpack: { structures } },
+    });
     const producer = createApp({ transport: memoryTransport(broker), logger: silent }); // JSON: not msgpack
     cleanup.push(() => producer.stop({ drainTimeoutMs: 100 }));
     const dead: string[] = [];
@@ -116,7 +172,10 @@ describe('worker handlers through createApp', () => {
     await producer.start();
     await app.publish({ topic, key: 'good', value: { op: 'ok', seq: 1 } });
     await producer.publish({ topic, key: 'bad', value: { op: 'ok', seq: 2, pad: 'x'.repeat(40) } });
-    await until(() => dead.length === 1 && app.inspect().metrics.succeeded === 1, 'one decode dead letter, one success');
+    await until(
+      () => dead.length === 1 && app.inspect().metrics.succeeded === 1,
+      'one decode dead letter, one success',
+    );
     expect(dead).toEqual(['decode']);
     expect(app.inspect().metrics.deadLetteredByReason).toMatchObject({ decode: 1 });
     expect(app.inspect().metrics.retried).toBe(0);
@@ -127,7 +186,14 @@ describe('worker handlers through createApp', () => {
     const maxBatch = 8;
     const log = handledLog();
     const broker = createMemoryBroker({ defaultPartitions: 1 });
-    const pool = workerPool({ threads: 1, concurrentTasksPerWorker: 1, maxQueue: 0, minBatchSize: 4, maxBatchSize: 4, logger: log });
+    const pool = workerPool({
+      threads: 1,
+      concurrentTasksPerWorker: 1,
+      maxQueue: 0,
+      minBatchSize: 4,
+      maxBatchSize: 4,
+      logger: log,
+    });
     const topic = `orders-${suffix()}`;
     // Count at the source: every record the transport hands the lane, every message the lane settled.
     let delivered = 0;
@@ -136,25 +202,39 @@ describe('worker handlers through createApp', () => {
     const inner = memoryTransport(broker, { maxBatch });
     const transport: typeof inner = {
       ...inner,
-      subscribe: (spec, sink) => inner.subscribe(spec, {
-        revoked: (id) => sink.revoked(id),
-        assigned(lane) {
-          const s = sink.assigned(lane);
-          return { deliver(records) { delivered += records.length; maxHeld = Math.max(maxHeld, delivered - settled); s.deliver(records); } };
-        },
-      }),
+      subscribe: (spec, sink) =>
+        inner.subscribe(spec, {
+          revoked: (id) => sink.revoked(id),
+          assigned(lane) {
+            const s = sink.assigned(lane);
+            return {
+              deliver(records) {
+                delivered += records.length;
+                maxHeld = Math.max(maxHeld, delivered - settled);
+                s.deliver(records);
+              },
+            };
+          },
+        }),
     };
     const app = createApp({
-      transport, executor: pool, logger: silent,
+      transport,
+      executor: pool,
+      logger: silent,
       handlers: [defineHandler({ name: `archive-${suffix()}`, topic, worker: WORKER, maxInFlight })],
     });
-    cleanup.push(async () => { await app.stop({ drainTimeoutMs: 1_000 }); await broker.close(); });
+    cleanup.push(async () => {
+      await app.stop({ drainTimeoutMs: 1_000 });
+      await broker.close();
+    });
     const paused: string[] = [];
     app.on('lane.paused', (e) => paused.push(e.reason));
     app.on('message.succeeded', () => void settled++);
     await app.start();
     const total = 400;
-    await app.publish(Array.from({ length: total }, (_, i) => ({ topic, key: `k-${i}`, value: { op: 'block', ms: 2, seq: i } })));
+    await app.publish(
+      Array.from({ length: total }, (_, i) => ({ topic, key: `k-${i}`, value: { op: 'block', ms: 2, seq: i } })),
+    );
     await until(() => app.inspect().metrics.succeeded === total, 'all messages handled');
     expect(settled).toBe(total);
     expect(delivered).toBe(total);
@@ -169,7 +249,9 @@ describe('worker handlers through createApp', () => {
   it('drains on stop: in-flight worker messages finish and are committed; the pool closes', async () => {
     const { app, pool, topic, log } = setup({ partitions: 1, pool: { threads: 2 } });
     await app.start();
-    await app.publish(Array.from({ length: 6 }, (_, i) => ({ topic, key: `k-${i}`, value: { op: 'block', ms: 300, seq: i } })));
+    await app.publish(
+      Array.from({ length: 6 }, (_, i) => ({ topic, key: `k-${i}`, value: { op: 'block', ms: 300, seq: i } })),
+    );
     await until(() => pool.stats().inFlightTasks > 0, 'tasks in flight');
     await app.stop({ drainTimeoutMs: 30_000 });
     const m = app.inspect().metrics;
@@ -187,7 +269,12 @@ describe('worker handlers through createApp', () => {
     const name = `archive-${suffix()}`;
     const handler = defineHandler({ name, topic, worker: WORKER, timeoutMs: 600_000 });
     const pool1 = workerPool({ threads: 1, logger: silent });
-    const app1 = createApp({ transport: memoryTransport(broker), executor: pool1, logger: silent, handlers: [handler] });
+    const app1 = createApp({
+      transport: memoryTransport(broker),
+      executor: pool1,
+      logger: silent,
+      handlers: [handler],
+    });
     await app1.start();
     await app1.publish({ topic, key: 'k', value: { op: 'block', ms: 2_000 } });
     await until(() => pool1.stats().inFlightTasks === 1, 'task in flight');
@@ -198,7 +285,12 @@ describe('worker handlers through createApp', () => {
 
     const log = handledLog();
     const pool2 = workerPool({ threads: 1, logger: log });
-    const app2 = createApp({ transport: memoryTransport(broker), executor: pool2, logger: silent, handlers: [handler] });
+    const app2 = createApp({
+      transport: memoryTransport(broker),
+      executor: pool2,
+      logger: silent,
+      handlers: [handler],
+    });
     cleanup.push(() => app2.stop({ drainTimeoutMs: 1_000 }));
     await app2.start();
     await until(() => app2.inspect().metrics.succeeded === 1, 'redelivered message handled');

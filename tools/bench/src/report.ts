@@ -24,12 +24,17 @@ export interface BenchReport {
 const resultsDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'results');
 
 export function machine(): BenchReport['machine'] {
-  return { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memGb: Math.round(totalmem() / 2 ** 30), node: process.version };
+  return {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    memGb: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+  };
 }
 
 /** Resident set size now, in MiB (rounded to 0.1). */
 export function rssMb(): number {
-  return Math.round(process.memoryUsage().rss / 2 ** 20 * 10) / 10;
+  return Math.round((process.memoryUsage().rss / 2 ** 20) * 10) / 10;
 }
 
 /** Percentile (0..100) of an unsorted array of numbers; null when empty. */
@@ -42,11 +47,20 @@ export function percentile(values: number[], p: number): number | null {
 
 /** Print a table and write `tools/bench/results/<scenario>.json`. */
 export function writeReport(report: Omit<BenchReport, 'machine'>): BenchReport {
-  const full: BenchReport = { scenario: report.scenario, machine: machine(), results: report.results, ratios: report.ratios, ...(report.targets ? { targets: report.targets } : {}) };
+  const full: BenchReport = {
+    scenario: report.scenario,
+    machine: machine(),
+    results: report.results,
+    ratios: report.ratios,
+    ...(report.targets ? { targets: report.targets } : {}),
+  };
   mkdirSync(resultsDir, { recursive: true });
   writeFileSync(join(resultsDir, `${report.scenario}.json`), JSON.stringify(full, null, 2) + '\n');
-  console.log(`\nscenario ${report.scenario} on ${full.machine.cpus} × ${full.machine.cpuModel}, node ${full.machine.node}`);
+  console.log(
+    `\nscenario ${report.scenario} on ${full.machine.cpus} × ${full.machine.cpuModel}, node ${full.machine.node}`,
+  );
   console.table(report.results.map((r) => ({ ...r, msgsPerSec: Math.round(r.msgsPerSec) })));
-  for (const [k, v] of Object.entries(report.ratios)) console.log(`ratio ${k} = ${v.toFixed(3)}${report.targets?.[k] ? `  (target ${report.targets[k]})` : ''}`);
+  for (const [k, v] of Object.entries(report.ratios))
+    console.log(`ratio ${k} = ${v.toFixed(3)}${report.targets?.[k] ? `  (target ${report.targets[k]})` : ''}`);
   return full;
 }

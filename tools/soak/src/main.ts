@@ -24,17 +24,31 @@ function parse(argv: readonly string[]) {
     const v = flags[name];
     if (v === undefined) return undefined;
     const n = Number(v);
-    if (typeof v !== 'string' || !Number.isFinite(n)) throw new ConfigError(`soak: --${name} must be a number, got '${String(v)}'`);
+    if (typeof v !== 'string' || !Number.isFinite(n))
+      throw new ConfigError(`soak: --${name} must be a number, got '${String(v)}'`);
     return n;
   };
-  for (const f of Object.keys(flags)) if (!['seconds', 'seed', 'rate', 'keep', 'trace'].includes(f)) throw new ConfigError(`soak: unknown option --${f}; ${usage}`);
-  return { connector, seconds: num('seconds'), seed: num('seed'), ratePerSecond: num('rate'), keepFiles: flags.keep === true, trace: flags.trace === true };
+  for (const f of Object.keys(flags))
+    if (!['seconds', 'seed', 'rate', 'keep', 'trace'].includes(f))
+      throw new ConfigError(`soak: unknown option --${f}; ${usage}`);
+  return {
+    connector,
+    seconds: num('seconds'),
+    seed: num('seed'),
+    ratePerSecond: num('rate'),
+    keepFiles: flags.keep === true,
+    trace: flags.trace === true,
+  };
 }
 
 try {
   const options = parse(process.argv.slice(2));
   const { trace, ...rest } = options;
-  const result = await runSoak({ ...rest, log: (l) => console.error(l), ...(trace && { trace: (l: string) => console.error(l) }) });
+  const result = await runSoak({
+    ...rest,
+    log: (l) => console.error(l),
+    ...(trace && { trace: (l: string) => console.error(l) }),
+  });
   console.log(formatSoakResult(result));
   if (options.keepFiles) console.log(`  files: ${result.dir}`);
   process.exit(result.ok ? 0 : 1);

@@ -22,9 +22,15 @@ const ROUNDS = 16;
 export default function archive(msg: Message<unknown>, ctx: WorkerHandlerContext): ArchiveRecord {
   const doc = Buffer.from(JSON.stringify({ key: msg.key, offset: msg.offset, order: msg.value }));
   let digest = createHash('sha256').update(doc).digest();
-  for (let i = 1; i < ROUNDS && !ctx.signal.aborted; i++) digest = createHash('sha256').update(digest).update(doc).digest();
+  for (let i = 1; i < ROUNDS && !ctx.signal.aborted; i++)
+    digest = createHash('sha256').update(digest).update(doc).digest();
   const deflated = deflateSync(Buffer.concat([doc, doc, doc, doc]), { level: 9 });
-  const record: ArchiveRecord = { orderKey: msg.key, sha256: digest.toString('hex'), rawBytes: doc.byteLength, deflatedBytes: deflated.byteLength };
+  const record: ArchiveRecord = {
+    orderKey: msg.key,
+    sha256: digest.toString('hex'),
+    rawBytes: doc.byteLength,
+    deflatedBytes: deflated.byteLength,
+  };
   ctx.logger.debug('archived order', { ...record });
   return record;
 }

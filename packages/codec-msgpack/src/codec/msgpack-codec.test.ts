@@ -3,13 +3,29 @@ import { ConfigError, decodeWith, DecodeError } from '@partita/core';
 import { Packr } from 'msgpackr';
 import { msgpackCodec, MSGPACK_CONTENT_TYPE } from './msgpack-codec.js';
 
-const order = { id: 'o-1', total: 12.5, items: [{ sku: 'a', qty: 2 }], paid: true, note: null, at: new Date(1_700_000_000_000) };
+const order = {
+  id: 'o-1',
+  total: 12.5,
+  items: [{ sku: 'a', qty: 2 }],
+  paid: true,
+  note: null,
+  at: new Date(1_700_000_000_000),
+};
 
 describe('msgpackCodec', () => {
   it('round-trips values and names its content type', () => {
     const codec = msgpackCodec();
     expect(codec.contentType).toBe(MSGPACK_CONTENT_TYPE);
-    for (const v of [order, [1, 'two', { three: 3 }], 'text', 42, -1.5, true, null, { nested: { deep: [1, [2, [3]]] } }]) {
+    for (const v of [
+      order,
+      [1, 'two', { three: 3 }],
+      'text',
+      42,
+      -1.5,
+      true,
+      null,
+      { nested: { deep: [1, [2, [3]]] } },
+    ]) {
       expect(codec.decode(codec.encode(v))).toEqual(v);
     }
     const bin = codec.decode(codec.encode({ data: new Uint8Array([1, 2, 3]) })) as { data: Uint8Array };
@@ -65,16 +81,25 @@ describe('msgpackCodec', () => {
     expect(() => codec.decode(new Uint8Array(0))).toThrow();
     expect(() => codec.decode(new Uint8Array([0xc1]))).toThrow(/0xC1/);
     // Declared lengths far beyond the input.
-    for (const b of [[0xdd, 0xff, 0xff, 0xff, 0xff], [0xdf, 0xff, 0xff, 0xff, 0xff], [0xdb, 0xff, 0xff, 0xff, 0xff], [0xc6, 0x7f, 0xff, 0xff, 0xff, 1]]) {
+    for (const b of [
+      [0xdd, 0xff, 0xff, 0xff, 0xff],
+      [0xdf, 0xff, 0xff, 0xff, 0xff],
+      [0xdb, 0xff, 0xff, 0xff, 0xff],
+      [0xc6, 0x7f, 0xff, 0xff, 0xff, 1],
+    ]) {
       expect(() => codec.decode(new Uint8Array(b))).toThrow();
     }
     // Random bytes: decode either throws or returns; it never hangs or crashes the process.
     let thrown = 0;
     let seed = 7;
-    const rnd = (): number => ((seed = (seed * 1_103_515_245 + 12_345) & 0x7fffffff) / 0x7fffffff);
+    const rnd = (): number => (seed = (seed * 1_103_515_245 + 12_345) & 0x7fffffff) / 0x7fffffff;
     for (let i = 0; i < 5_000; i++) {
       const bytes = Uint8Array.from({ length: 1 + Math.floor(rnd() * 64) }, () => Math.floor(rnd() * 256));
-      try { codec.decode(bytes); } catch { thrown++; }
+      try {
+        codec.decode(bytes);
+      } catch {
+        thrown++;
+      }
     }
     expect(thrown).toBeGreaterThan(4_000);
   });
@@ -99,9 +124,14 @@ describe('msgpackCodec', () => {
 
   it('decodes int64 as number when safe and bigint otherwise by default', () => {
     const codec = msgpackCodec();
-    const v = codec.decode(new Packr({ useBigInt64: true } as never).pack({ small: 5n, big: 2n ** 60n })) as { small: unknown; big: unknown };
+    const v = codec.decode(new Packr({ useBigInt64: true } as never).pack({ small: 5n, big: 2n ** 60n })) as {
+      small: unknown;
+      big: unknown;
+    };
     expect(v.big).toBe(2n ** 60n);
-    expect(msgpackCodec({ int64AsType: 'string' }).decode(new Packr({ useBigInt64: true } as never).pack(2n ** 60n))).toBe(String(2n ** 60n));
+    expect(
+      msgpackCodec({ int64AsType: 'string' }).decode(new Packr({ useBigInt64: true } as never).pack(2n ** 60n)),
+    ).toBe(String(2n ** 60n));
   });
 
   it('validates options, naming the option and the expected form', () => {

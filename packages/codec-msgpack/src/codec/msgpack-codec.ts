@@ -50,25 +50,37 @@ const MAX_SHARED_STRUCTURES = 8160;
 const INT64_TYPES = ['number', 'bigint', 'string', 'auto'] as const;
 
 function resolveOptions(options: MsgpackCodecOptions): Readonly<Required<MsgpackCodecOptions>> {
-  if (options === null || typeof options !== 'object') throw new ConfigError('msgpackCodec(options): options must be an object');
+  if (options === null || typeof options !== 'object')
+    throw new ConfigError('msgpackCodec(options): options must be an object');
   const { maxBytes = DEFAULT_MAX_BYTES, structures = [], records = true, int64AsType = 'auto' } = options;
   if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) {
-    throw new ConfigError(`msgpackCodec: option "maxBytes" must be a positive integer number of bytes, got ${String(maxBytes)}`);
+    throw new ConfigError(
+      `msgpackCodec: option "maxBytes" must be a positive integer number of bytes, got ${String(maxBytes)}`,
+    );
   }
-  if (typeof records !== 'boolean') throw new ConfigError(`msgpackCodec: option "records" must be a boolean, got ${typeof records}`);
+  if (typeof records !== 'boolean')
+    throw new ConfigError(`msgpackCodec: option "records" must be a boolean, got ${typeof records}`);
   if (!INT64_TYPES.includes(int64AsType)) {
-    throw new ConfigError(`msgpackCodec: option "int64AsType" must be one of ${INT64_TYPES.join(', ')}, got ${String(int64AsType)}`);
+    throw new ConfigError(
+      `msgpackCodec: option "int64AsType" must be one of ${INT64_TYPES.join(', ')}, got ${String(int64AsType)}`,
+    );
   }
-  if (!Array.isArray(structures)) throw new ConfigError('msgpackCodec: option "structures" must be an array of string arrays');
+  if (!Array.isArray(structures))
+    throw new ConfigError('msgpackCodec: option "structures" must be an array of string arrays');
   if (structures.length > MAX_SHARED_STRUCTURES) {
-    throw new ConfigError(`msgpackCodec: option "structures" holds ${structures.length} structures; at most ${MAX_SHARED_STRUCTURES} are supported`);
+    throw new ConfigError(
+      `msgpackCodec: option "structures" holds ${structures.length} structures; at most ${MAX_SHARED_STRUCTURES} are supported`,
+    );
   }
   structures.forEach((s, i) => {
     if (!Array.isArray(s) || s.length === 0 || !s.every((k) => typeof k === 'string') || new Set(s).size !== s.length) {
-      throw new ConfigError(`msgpackCodec: option "structures[${i}]" must be a non-empty array of distinct property names`);
+      throw new ConfigError(
+        `msgpackCodec: option "structures[${i}]" must be a non-empty array of distinct property names`,
+      );
     }
   });
-  if (structures.length > 0 && !records) throw new ConfigError('msgpackCodec: option "structures" requires "records: true"');
+  if (structures.length > 0 && !records)
+    throw new ConfigError('msgpackCodec: option "structures" requires "records: true"');
   const frozen = Object.freeze(structures.map((s) => Object.freeze([...s])));
   return Object.freeze({ maxBytes, structures: frozen, records, int64AsType });
 }

@@ -6,10 +6,30 @@ import { msgpackCodec } from './msgpack-codec.js';
 function recordingTransport(): Transport & { published: OutboundRecord[] } {
   const published: OutboundRecord[] = [];
   return {
-    name: 'recording', published,
-    capabilities: { ackModel: 'offset', partitions: false, consumerGroups: false, nativeDelay: false, nativeDeadLetter: false, priority: false, ttl: false, transactions: false, replay: false },
-    async connect() {}, async publish(records) { published.push(...records); },
-    async subscribe() { return { async close() {} }; }, async health() { return { status: 'ok', reasons: [] }; }, async close() {},
+    name: 'recording',
+    published,
+    capabilities: {
+      ackModel: 'offset',
+      partitions: false,
+      consumerGroups: false,
+      nativeDelay: false,
+      nativeDeadLetter: false,
+      priority: false,
+      ttl: false,
+      transactions: false,
+      replay: false,
+    },
+    async connect() {},
+    async publish(records) {
+      published.push(...records);
+    },
+    async subscribe() {
+      return { async close() {} };
+    },
+    async health() {
+      return { status: 'ok', reasons: [] };
+    },
+    async close() {},
   };
 }
 
@@ -18,13 +38,29 @@ describe('publish with the msgpack codec', () => {
     ['a function (msgpack writes nothing for it)', { a: () => 1 }, 'value.a'],
     ['a nested Symbol', { list: [1, Symbol('s')] }, 'value.list[1]'],
     ['undefined', undefined, 'value'],
-    ['a circular object', (() => { const o: Record<string, unknown> = {}; o.me = o; return o; })(), 'value.me'],
+    [
+      'a circular object',
+      (() => {
+        const o: Record<string, unknown> = {};
+        o.me = o;
+        return o;
+      })(),
+      'value.me',
+    ],
     ['a BigInt past 64 bits', { n: 2n ** 70n }, 'value'],
   ])('refuses %s with an EncodeError naming the field and the codec', async (_what, value, field) => {
     const transport = recordingTransport();
-    const app = createApp({ transport, codec: msgpackCodec(), logger: { debug() {}, info() {}, warn() {}, error() {} }, env: {} });
+    const app = createApp({
+      transport,
+      codec: msgpackCodec(),
+      logger: { debug() {}, info() {}, warn() {}, error() {} },
+      env: {},
+    });
     await app.start();
-    const err = await app.publish({ topic: 't', value }).then(() => undefined, (e: unknown) => e);
+    const err = await app.publish({ topic: 't', value }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(EncodeError);
     expect((err as EncodeError).field).toBe(field);
     expect((err as Error).message).toContain('application/vnd.msgpack');

@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import {
-  ConfigError, FINISHED_LANES_PER_HANDLER, createApp, defineHandler,
-  type LaneHandle, type LaneId, type Subscription, type SubscriptionSink, type SubscriptionSpec, type Transport,
+  ConfigError,
+  FINISHED_LANES_PER_HANDLER,
+  createApp,
+  defineHandler,
+  type LaneHandle,
+  type LaneId,
+  type Subscription,
+  type SubscriptionSink,
+  type SubscriptionSpec,
+  type Transport,
 } from '../index.js';
 import { createLaneTransport } from '../../test-fixtures/lane-transport.js';
 
@@ -10,7 +18,8 @@ const handle = (): void => undefined;
 
 function capture() {
   const lines: { level: string; msg: string; fields?: Record<string, unknown> }[] = [];
-  const at = (level: string) => (msg: string, fields?: Record<string, unknown>) => void lines.push({ level, msg, fields });
+  const at = (level: string) => (msg: string, fields?: Record<string, unknown>) =>
+    void lines.push({ level, msg, fields });
   return { lines, logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') } };
 }
 
@@ -20,7 +29,10 @@ function sinkTransport() {
   const base = createLaneTransport();
   const transport: Transport = {
     ...base,
-    async subscribe(spec, sink): Promise<Subscription> { sinks.push({ spec, sink }); return { async close() {} }; },
+    async subscribe(spec, sink): Promise<Subscription> {
+      sinks.push({ spec, sink });
+      return { async close() {} };
+    },
   };
   const lane = (id: LaneId): LaneHandle => ({ id, pause() {}, resume() {}, commit: async () => true });
   return { transport, sinks, lane };
@@ -30,7 +42,9 @@ describe('createApp rejects two handlers on one (group, topic)', () => {
   it('is a ConfigError naming both handlers, the topic and the group', () => {
     const a = defineHandler({ name: 'a', topic: 'orders', group: 'billing', handle });
     const b = defineHandler({ name: 'b', topic: 'orders', group: 'billing', handle });
-    expect(() => createApp({ transport: createLaneTransport(), logger: silent, env: {}, handlers: [a, b] })).toThrow(ConfigError);
+    expect(() => createApp({ transport: createLaneTransport(), logger: silent, env: {}, handlers: [a, b] })).toThrow(
+      ConfigError,
+    );
     expect(() => createApp({ transport: createLaneTransport(), logger: silent, env: {}, handlers: [a, b] })).toThrow(
       /handlers "a" and "b" both consume topic "orders" in group "billing"/,
     );
@@ -52,7 +66,10 @@ describe('event listeners that throw', () => {
     const app = createApp({ transport, logger, env: {}, handlers: [defineHandler({ name: 'h', topic: 't', handle })] });
     const calls: string[] = [];
     const boom = new Error('listener bug');
-    app.on('lane.assigned', () => { calls.push('first'); throw boom; });
+    app.on('lane.assigned', () => {
+      calls.push('first');
+      throw boom;
+    });
     app.on('lane.assigned', () => void calls.push('second'));
     await app.start();
     sinks[0]!.sink.assigned(lane({ group: 'h', topic: 't', partition: 0 }));
@@ -67,8 +84,13 @@ describe('finished lane snapshots', () => {
   it(`keep only the last ${FINISHED_LANES_PER_HANDLER} per handler however many revocations`, async () => {
     const { transport, sinks, lane } = sinkTransport();
     const app = createApp({
-      transport, logger: silent, env: {},
-      handlers: [defineHandler({ name: 'h1', topic: 't1', handle }), defineHandler({ name: 'h2', topic: 't2', handle })],
+      transport,
+      logger: silent,
+      env: {},
+      handlers: [
+        defineHandler({ name: 'h1', topic: 't1', handle }),
+        defineHandler({ name: 'h2', topic: 't2', handle }),
+      ],
     });
     await app.start();
     for (const { spec, sink } of sinks) {

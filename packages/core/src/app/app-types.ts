@@ -91,7 +91,12 @@ export interface AppEvents {
   'message.retry-scheduled': { message: Message; error: unknown; delayMs: number; mode: 'blocking' | 'delayed' };
   /** A delayed retry could not be handed to the broker; the message is retried in place after `delayMs`. */
   'message.retry-handoff-failed': { message: Message; error: unknown; delayMs: number };
-  'message.dead-lettered': { message: Message; error: unknown; reason: DeadLetterReason; deadLetterTopic: string | null };
+  'message.dead-lettered': {
+    message: Message;
+    error: unknown;
+    reason: DeadLetterReason;
+    deadLetterTopic: string | null;
+  };
   'lane.assigned': { lane: LaneRef };
   'lane.revoked': { lane: LaneRef };
   'lane.paused': { lane: LaneRef; reason: string };

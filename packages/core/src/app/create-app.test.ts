@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import {
-  ConfigError, ClosedError, DLQ_HEADERS, NonRetryableError, createApp, createVirtualClock, defineHandler, jsonCodec,
-  type Message, type AppOptions,
+  ConfigError,
+  ClosedError,
+  DLQ_HEADERS,
+  NonRetryableError,
+  createApp,
+  createVirtualClock,
+  defineHandler,
+  jsonCodec,
+  type Message,
+  type AppOptions,
 } from '../index.js';
 import { createLaneTransport } from '../../test-fixtures/lane-transport.js';
 
@@ -24,9 +32,15 @@ describe('createApp', () => {
   it('delivers published messages with key, headers and value, and commits the watermark', async () => {
     const transport = createLaneTransport({ partitions: 2 });
     const seen: Message[] = [];
-    const a = app({ transport, handlers: [defineHandler({ name: 'h', topic: 'orders', handle: (m) => void seen.push(m) })] });
+    const a = app({
+      transport,
+      handlers: [defineHandler({ name: 'h', topic: 'orders', handle: (m) => void seen.push(m) })],
+    });
     await a.start();
-    await a.publish([{ topic: 'orders', key: 'k1', value: { n: 1 }, headers: { source: 'web' } }, { topic: 'orders', key: 'k2', value: { n: 2 } }]);
+    await a.publish([
+      { topic: 'orders', key: 'k1', value: { n: 1 }, headers: { source: 'web' } },
+      { topic: 'orders', key: 'k2', value: { n: 2 } },
+    ]);
     await until(() => seen.length === 2, 'two messages');
     const m = seen.find((x) => x.key === 'k1')!;
     expect(m.value).toEqual({ n: 1 });
@@ -46,11 +60,20 @@ describe('createApp', () => {
     const transport = createLaneTransport({ now: clock.now });
     const attempts: { attempt: number; at: number }[] = [];
     const a = app({
-      transport, clock, random: () => 0.5,
-      handlers: [defineHandler({
-        name: 'h', topic: 't', retry: { maxAttempts: 4, backoff: { initialMs: 100, multiplier: 3, maxMs: 10_000, jitter: 0.2 } },
-        handle: (_m, ctx) => { attempts.push({ attempt: ctx.attempt, at: clock.now() }); if (ctx.attempt < 4) throw new Error('transient'); },
-      })],
+      transport,
+      clock,
+      random: () => 0.5,
+      handlers: [
+        defineHandler({
+          name: 'h',
+          topic: 't',
+          retry: { maxAttempts: 4, backoff: { initialMs: 100, multiplier: 3, maxMs: 10_000, jitter: 0.2 } },
+          handle: (_m, ctx) => {
+            attempts.push({ attempt: ctx.attempt, at: clock.now() });
+            if (ctx.attempt < 4) throw new Error('transient');
+          },
+        }),
+      ],
     });
     await a.start();
     await a.publish({ topic: 't', value: 1 });
@@ -62,7 +85,12 @@ describe('createApp', () => {
     await clock.advance(300);
     expect(attempts.length).toBe(3);
     await clock.advance(900);
-    expect(attempts).toEqual([{ attempt: 1, at: 1000 }, { attempt: 2, at: 1100 }, { attempt: 3, at: 1400 }, { attempt: 4, at: 2300 }]);
+    expect(attempts).toEqual([
+      { attempt: 1, at: 1000 },
+      { attempt: 2, at: 1100 },
+      { attempt: 3, at: 1400 },
+      { attempt: 4, at: 2300 },
+    ]);
     await until(() => a.inspect().metrics.succeeded === 1, 'success');
     expect(a.inspect().metrics.retried).toBe(3);
     await a.stop();
@@ -71,7 +99,19 @@ describe('createApp', () => {
   it('dead-letters a NonRetryableError at once with the DESIGN §5 headers, value unchanged', async () => {
     const transport = createLaneTransport();
     let calls = 0;
-    const a = app({ transport, handlers: [defineHandler({ name: 'billing', topic: 'orders', handle: () => { calls++; throw new NonRetryableError('bad order'); } })] });
+    const a = app({
+      transport,
+      handlers: [
+        defineHandler({
+          name: 'billing',
+          topic: 'orders',
+          handle: () => {
+            calls++;
+            throw new NonRetryableError('bad order');
+          },
+        }),
+      ],
+    });
     const dead: string[] = [];
     a.on('message.dead-lettered', (e) => dead.push(e.reason));
     await a.start();
@@ -101,7 +141,19 @@ describe('createApp', () => {
   it('dead-letters after maxAttempts with MaxRetriesExceededError and the last error as cause', async () => {
     const transport = createLaneTransport();
     const errors: unknown[] = [];
-    const a = app({ transport, handlers: [defineHandler({ name: 'h', topic: 't', retry: { maxAttempts: 3, backoff: { initialMs: 1, jitter: 0 } }, handle: (_m, ctx) => { throw new Error(`fail ${ctx.attempt}`); } })] });
+    const a = app({
+      transport,
+      handlers: [
+        defineHandler({
+          name: 'h',
+          topic: 't',
+          retry: { maxAttempts: 3, backoff: { initialMs: 1, jitter: 0 } },
+          handle: (_m, ctx) => {
+            throw new Error(`fail ${ctx.attempt}`);
+          },
+        }),
+      ],
+    });
     a.on('message.dead-lettered', (e) => errors.push(e.error));
     await a.start();
     await a.publish({ topic: 't', value: 'x' });
@@ -119,7 +171,10 @@ describe('createApp', () => {
     const transport = createLaneTransport();
     const ok: unknown[] = [];
     const reasons: string[] = [];
-    const a = app({ transport, handlers: [defineHandler({ name: 'h', topic: 't', handle: (m) => void ok.push(m.value) })] });
+    const a = app({
+      transport,
+      handlers: [defineHandler({ name: 'h', topic: 't', handle: (m) => void ok.push(m.value) })],
+    });
     a.on('message.dead-lettered', (e) => reasons.push(e.reason));
     await a.start();
     await transport.publish([{ topic: 't', value: new TextEncoder().encode('{not json'), headers: {} }]);
@@ -136,8 +191,21 @@ describe('createApp', () => {
     let aborted: unknown;
     const a = app({
       transport,
-      handlers: [defineHandler({ name: 'h', topic: 't', timeoutMs: 50, retry: { maxAttempts: 1 },
-        handle: (_m, ctx) => new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => { aborted = ctx.signal.reason; resolve(); })) })],
+      handlers: [
+        defineHandler({
+          name: 'h',
+          topic: 't',
+          timeoutMs: 50,
+          retry: { maxAttempts: 1 },
+          handle: (_m, ctx) =>
+            new Promise<void>((resolve) =>
+              ctx.signal.addEventListener('abort', () => {
+                aborted = ctx.signal.reason;
+                resolve();
+              }),
+            ),
+        }),
+      ],
     });
     const reasons: string[] = [];
     a.on('message.dead-lettered', (e) => reasons.push(`${(e.error as Error).name}/${e.reason}`));
@@ -154,9 +222,20 @@ describe('createApp', () => {
     const transport = createLaneTransport({ now: clock.now });
     const done: string[] = [];
     const a = app({
-      transport, clock, random: () => 0.5,
-      handlers: [defineHandler({ name: 'h', topic: 't', retry: { maxAttempts: 2, backoff: { initialMs: 1000, jitter: 0 } },
-        handle: (m, ctx) => { if (m.value === 'a1' && ctx.attempt === 1) throw new Error('x'); done.push(m.value as string); } })],
+      transport,
+      clock,
+      random: () => 0.5,
+      handlers: [
+        defineHandler({
+          name: 'h',
+          topic: 't',
+          retry: { maxAttempts: 2, backoff: { initialMs: 1000, jitter: 0 } },
+          handle: (m, ctx) => {
+            if (m.value === 'a1' && ctx.attempt === 1) throw new Error('x');
+            done.push(m.value as string);
+          },
+        }),
+      ],
     });
     await a.start();
     await a.publish(['a1', 'b1', 'a2', 'b2'].map((v) => ({ topic: 't', key: v[0], value: v })));
@@ -175,7 +254,19 @@ describe('createApp', () => {
   it('blocks the lane while the dead-letter publish keeps failing, never skipping it', async () => {
     const clock = createVirtualClock();
     const transport = createLaneTransport({ now: clock.now });
-    const a = app({ transport, clock, handlers: [defineHandler({ name: 'h', topic: 't', handle: () => { throw new NonRetryableError('no'); } })] });
+    const a = app({
+      transport,
+      clock,
+      handlers: [
+        defineHandler({
+          name: 'h',
+          topic: 't',
+          handle: () => {
+            throw new NonRetryableError('no');
+          },
+        }),
+      ],
+    });
     const states: string[] = [];
     a.on('lane.state-changed', (e) => states.push(e.to));
     transport.failPublishes('t.dlq', 3);
@@ -196,7 +287,10 @@ describe('createApp', () => {
     const transport = createLaneTransport({ batch: 5000 });
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    const a = app({ transport, handlers: [defineHandler({ name: 'h', topic: 't', ordering: 'none', maxInFlight: 4, handle: () => gate })] });
+    const a = app({
+      transport,
+      handlers: [defineHandler({ name: 'h', topic: 't', ordering: 'none', maxInFlight: 4, handle: () => gate })],
+    });
     const paused: string[] = [];
     a.on('lane.paused', (e) => paused.push(e.reason));
     await a.start();
@@ -212,9 +306,22 @@ describe('createApp', () => {
 
   it('stop drains in-flight work, aborts it at the deadline and does not commit it', async () => {
     const transport = createLaneTransport();
-    const a = app({ transport, handlers: [defineHandler({ name: 'h', topic: 't', handle: (m, ctx) => (m.value === 1 ? new Promise((r) => ctx.signal.addEventListener('abort', r)) : undefined) })] });
+    const a = app({
+      transport,
+      handlers: [
+        defineHandler({
+          name: 'h',
+          topic: 't',
+          handle: (m, ctx) => (m.value === 1 ? new Promise((r) => ctx.signal.addEventListener('abort', r)) : undefined),
+        }),
+      ],
+    });
     await a.start();
-    await a.publish([{ topic: 't', value: 0 }, { topic: 't', value: 1 }, { topic: 't', value: 2 }]);
+    await a.publish([
+      { topic: 't', value: 0 },
+      { topic: 't', value: 1 },
+      { topic: 't', value: 2 },
+    ]);
     await until(() => a.inspect().metrics.succeeded === 2, 'two done');
     await Promise.all([a.stop({ drainTimeoutMs: 50 }), a.stop()]);
     expect(transport.committed('t', 0)).toBe(1);
@@ -229,22 +336,42 @@ describe('createApp', () => {
     await until(() => transport.commits.length === 3, 'three acks');
     await a.stop();
     // Each message settled once, natively, as 'ack' (no offset commit, no term).
-    expect([...transport.commits].sort((x, y) => Number(x.offset) - Number(y.offset)))
-      .toEqual(['0', '1', '2'].map((offset) => ({ topic: 't', partition: 0, offset, outcome: 'ack' })));
+    expect([...transport.commits].sort((x, y) => Number(x.offset) - Number(y.offset))).toEqual(
+      ['0', '1', '2'].map((offset) => ({ topic: 't', partition: 0, offset, outcome: 'ack' })),
+    );
   });
 
   it('restarts skip messages settled above the watermark (commit metadata)', async () => {
     const transport = createLaneTransport();
     const first: unknown[] = [];
-    const a = app({ transport, handlers: [defineHandler({ name: 'h', topic: 't', retry: { maxAttempts: 100, backoff: { initialMs: 60_000 } }, handle: (m) => { if (m.key === 'stuck') throw new Error('x'); first.push(m.value); } })] });
+    const a = app({
+      transport,
+      handlers: [
+        defineHandler({
+          name: 'h',
+          topic: 't',
+          retry: { maxAttempts: 100, backoff: { initialMs: 60_000 } },
+          handle: (m) => {
+            if (m.key === 'stuck') throw new Error('x');
+            first.push(m.value);
+          },
+        }),
+      ],
+    });
     await a.start();
-    await a.publish([{ topic: 't', key: 'stuck', value: 0 }, ...[1, 2, 3].map((v) => ({ topic: 't', key: `k${v}`, value: v }))]);
+    await a.publish([
+      { topic: 't', key: 'stuck', value: 0 },
+      ...[1, 2, 3].map((v) => ({ topic: 't', key: `k${v}`, value: v })),
+    ]);
     await until(() => first.length === 3, 'others done');
     await until(() => transport.commits.some((c) => c.metadata !== undefined), 'commit with metadata');
     await a.stop({ drainTimeoutMs: 10 });
     expect(transport.committed('t', 0)).toBe(0);
     const second: unknown[] = [];
-    const b = app({ transport, handlers: [defineHandler({ name: 'h', topic: 't', handle: (m) => void second.push(m.value) })] });
+    const b = app({
+      transport,
+      handlers: [defineHandler({ name: 'h', topic: 't', handle: (m) => void second.push(m.value) })],
+    });
     await b.start();
     await until(() => second.length === 1, 'stuck message redelivered');
     await until(() => transport.committed('t', 0) === 4, 'commit');

@@ -8,7 +8,14 @@ import { Metrics } from '../metrics/metrics.js';
 import { compose } from '../middleware/middleware.js';
 import type { LaneContext } from '../partition/lane-context.js';
 import { PartitionActor } from '../partition/partition-actor.js';
-import type { HealthReport, LaneHandle, LaneId, OutboundRecord, Subscription, SubscriptionSink } from '../transport/transport.js';
+import type {
+  HealthReport,
+  LaneHandle,
+  LaneId,
+  OutboundRecord,
+  Subscription,
+  SubscriptionSink,
+} from '../transport/transport.js';
 import type { App, AppEvents, AppOptions, AppSnapshot, StopOptions } from './app-types.js';
 import { encodeOutbound } from './encode-outbound.js';
 import { envDefaults } from './env-defaults.js';
@@ -61,8 +68,15 @@ export function createApp(options: AppOptions): App {
     const ctx: LaneContext = {
       handler,
       handle: handler.handle ? compose(options.middleware ?? [], handler.handle as never) : undefined,
-      codec, clock, random, transport, executor, logger, events, metrics,
-      dlqTopic: handler.deadLetter === false ? null : handler.deadLetter.topic ?? `${handler.topic}${dlqSuffix}`,
+      codec,
+      clock,
+      random,
+      transport,
+      executor,
+      logger,
+      events,
+      metrics,
+      dlqTopic: handler.deadLetter === false ? null : (handler.deadLetter.topic ?? `${handler.topic}${dlqSuffix}`),
       maxBufferedBytes,
       maxBufferedMessages: Math.max(2048, handler.maxInFlight * 8),
       publish,
@@ -98,8 +112,13 @@ export function createApp(options: AppOptions): App {
           subscriptions.push(
             await transport.subscribe(
               {
-                group: handler.group, topic: handler.topic, handler: handler.name, maxInFlight: handler.maxInFlight,
-                timeoutMs: handler.timeoutMs, maxAttempts: handler.retry.maxAttempts, startFrom: handler.startFrom,
+                group: handler.group,
+                topic: handler.topic,
+                handler: handler.name,
+                maxInFlight: handler.maxInFlight,
+                timeoutMs: handler.timeoutMs,
+                maxAttempts: handler.retry.maxAttempts,
+                startFrom: handler.startFrom,
               },
               sinkFor(handler),
             ),
@@ -118,7 +137,8 @@ export function createApp(options: AppOptions): App {
   const stop = (stopOptions: StopOptions = {}): Promise<void> =>
     (stopping ??= (async () => {
       const timeout = stopOptions.drainTimeoutMs ?? 10_000;
-      if (typeof timeout !== 'number' || !(timeout >= 0)) throw new RangeError(`stop: option "drainTimeoutMs" must be a number ≥ 0 (got ${String(timeout)})`);
+      if (typeof timeout !== 'number' || !(timeout >= 0))
+        throw new RangeError(`stop: option "drainTimeoutMs" must be a number ≥ 0 (got ${String(timeout)})`);
       drainTimeoutMs = timeout;
       if (starting) await starting.catch(() => undefined);
       if (state === 'stopped') return;
@@ -130,7 +150,8 @@ export function createApp(options: AppOptions): App {
       await executor?.close(Math.max(0, deadline - clock.now()));
       await transport.close();
       state = 'stopped';
-      for (const r of results) if (r.status === 'rejected') logger.warn('subscription close failed', { error: r.reason });
+      for (const r of results)
+        if (r.status === 'rejected') logger.warn('subscription close failed', { error: r.reason });
     })());
 
   const inspect = (): AppSnapshot => ({
@@ -145,17 +166,34 @@ export function createApp(options: AppOptions): App {
     const lanesSnap = snap.map((a) => a.snapshot());
     if (state !== 'running') return { status: 'down', reasons: [`app is ${state}`], lanes: lanesSnap };
     // Connectors redact their own secrets; this pass catches credentials in any text they pass through.
-    const t: HealthReport = redact(await transport.health().catch((err: unknown) => ({ status: 'down' as const, reasons: [`transport health failed: ${(err as Error)?.message}`] })));
+    const t: HealthReport = redact(
+      await transport.health().catch((err: unknown) => ({
+        status: 'down' as const,
+        reasons: [`transport health failed: ${(err as Error)?.message}`],
+      })),
+    );
     const reasons = [...t.reasons];
-    for (const a of snap) if (a.isBlocked) reasons.push(`lane ${a.ref.topic}[${a.ref.partition}] of ${a.ref.handler} is blocked`);
+    for (const a of snap)
+      if (a.isBlocked) reasons.push(`lane ${a.ref.topic}[${a.ref.partition}] of ${a.ref.handler} is blocked`);
     const executorStats = executor?.stats();
-    if (executorStats && executorStats.state !== undefined && executorStats.state !== 'running') reasons.push(`executor is ${String(executorStats.state)}`);
+    if (executorStats && executorStats.state !== undefined && executorStats.state !== 'running')
+      reasons.push(`executor is ${String(executorStats.state)}`);
     const status = t.status === 'down' ? 'down' : reasons.length > 0 ? 'degraded' : 'ok';
-    return { status, reasons, lanes: lanesSnap, details: { ...(t.details ? { transport: t.details } : {}), ...(executorStats ? { executor: executorStats } : {}) } };
+    return {
+      status,
+      reasons,
+      lanes: lanesSnap,
+      details: {
+        ...(t.details ? { transport: t.details } : {}),
+        ...(executorStats ? { executor: executorStats } : {}),
+      },
+    };
   };
 
   if (handlers.some((h) => h.worker !== undefined) && !executor) {
-    throw new ConfigError('createApp: a worker handler needs an executor; pass createApp({ executor: workerPool({ threads }) }) from @partita/worker-pool');
+    throw new ConfigError(
+      'createApp: a worker handler needs an executor; pass createApp({ executor: workerPool({ threads }) }) from @partita/worker-pool',
+    );
   }
 
   return { start, stop, publish, inspect, health, on: (event, listener) => events.on(event, listener) };

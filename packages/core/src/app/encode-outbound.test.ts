@@ -1,18 +1,39 @@
 import { describe, expect, it } from 'vitest';
-import { EncodeError, UnsupportedFeatureError, createApp, defineHandler, isRetryable, type Codec, type Message, type PublishMessage } from '../index.js';
+import {
+  EncodeError,
+  UnsupportedFeatureError,
+  createApp,
+  defineHandler,
+  isRetryable,
+  type Codec,
+  type Message,
+  type PublishMessage,
+} from '../index.js';
 import { createLaneTransport } from '../../test-fixtures/lane-transport.js';
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** A codec in the style of msgpack: writes something for anything, so only the pre-check can catch a lost field. */
-const lenientCodec: Codec = { contentType: 'application/x-lenient', encode: () => new Uint8Array([0xc0]), decode: () => null };
+const lenientCodec: Codec = {
+  contentType: 'application/x-lenient',
+  encode: () => new Uint8Array([0xc0]),
+  decode: () => null,
+};
 
 async function rejection(p: Promise<unknown>): Promise<Error> {
-  try { await p; } catch (err) { return err as Error; }
+  try {
+    await p;
+  } catch (err) {
+    return err as Error;
+  }
   throw new Error('expected a rejection');
 }
 
-const circular = (): unknown => { const o: Record<string, unknown> = { a: 1 }; o.self = o; return o; };
+const circular = (): unknown => {
+  const o: Record<string, unknown> = { a: 1 };
+  o.self = o;
+  return o;
+};
 
 describe('publish refuses values the codec cannot carry', () => {
   it.each([
@@ -53,11 +74,23 @@ describe('publish refuses values the codec cannot carry', () => {
 
   it('wraps a codec failure in EncodeError with the cause, and one bad message of a batch publishes none', async () => {
     const boom = new RangeError('too big');
-    const codec: Codec = { contentType: 'application/x-picky', encode: (v) => { if (v === 2) throw boom; return new Uint8Array([1]); }, decode: () => 1 };
+    const codec: Codec = {
+      contentType: 'application/x-picky',
+      encode: (v) => {
+        if (v === 2) throw boom;
+        return new Uint8Array([1]);
+      },
+      decode: () => 1,
+    };
     const transport = createLaneTransport();
     const app = createApp({ transport, logger: silent, env: {}, codec });
     await app.start();
-    const err = await rejection(app.publish([{ topic: 't', value: 1 }, { topic: 't', value: 2 }]));
+    const err = await rejection(
+      app.publish([
+        { topic: 't', value: 1 },
+        { topic: 't', value: 2 },
+      ]),
+    );
     expect(err).toBeInstanceOf(EncodeError);
     expect(err.cause).toBe(boom);
     expect(err.message).toContain('application/x-picky');
@@ -69,9 +102,13 @@ describe('publish refuses values the codec cannot carry', () => {
     const transport = createLaneTransport();
     const app = createApp({ transport, logger: silent, env: {} });
     await app.start();
-    await app.publish([{ topic: 't', value: { at: new Date(0), gone: undefined, list: [1, 'a', null] } }, { topic: 't', value: null }]);
-    expect(transport.published.map((r) => r.value === null ? null : new TextDecoder().decode(r.value))).toEqual([
-      '{"at":"1970-01-01T00:00:00.000Z","list":[1,"a",null]}', null,
+    await app.publish([
+      { topic: 't', value: { at: new Date(0), gone: undefined, list: [1, 'a', null] } },
+      { topic: 't', value: null },
+    ]);
+    expect(transport.published.map((r) => (r.value === null ? null : new TextDecoder().decode(r.value)))).toEqual([
+      '{"at":"1970-01-01T00:00:00.000Z","list":[1,"a",null]}',
+      null,
     ]);
     await app.stop();
   });
@@ -99,11 +136,24 @@ describe('publish validates headers once, in core', () => {
     const transport = createLaneTransport();
     let seen: unknown;
     const app = createApp({
-      transport, logger: silent, env: {},
-      handlers: [defineHandler({
-        name: 'h', topic: 'in', deadLetter: false, retry: { maxAttempts: 1 },
-        handle: async (_m: Message, ctx) => { try { await ctx.publish({ topic: 'out', value: 1, headers: { n: 7 } as never }); } catch (err) { seen = err; } },
-      })],
+      transport,
+      logger: silent,
+      env: {},
+      handlers: [
+        defineHandler({
+          name: 'h',
+          topic: 'in',
+          deadLetter: false,
+          retry: { maxAttempts: 1 },
+          handle: async (_m: Message, ctx) => {
+            try {
+              await ctx.publish({ topic: 'out', value: 1, headers: { n: 7 } as never });
+            } catch (err) {
+              seen = err;
+            }
+          },
+        }),
+      ],
     });
     await app.start();
     await app.publish({ topic: 'in', value: 1 });
@@ -121,20 +171,23 @@ describe('publish refuses features the transport lacks', () => {
     ['delayMs', { delayMs: 500 }, 'nativeDelay'],
     ['priority', { priority: 3 }, 'priority'],
     ['ttlMs', { ttlMs: 1000 }, 'ttl'],
-  ] as const)('%s: UnsupportedFeatureError naming the feature and the transport', async (feature, extra, capability) => {
-    const transport = createLaneTransport();
-    const app = createApp({ transport, logger: silent, env: {} });
-    await app.start();
-    const err = await rejection(app.publish({ topic: 't', value: 1, ...extra } as PublishMessage));
-    expect(err).toBeInstanceOf(UnsupportedFeatureError);
-    expect((err as UnsupportedFeatureError).feature).toBe(feature);
-    expect(err.message).toContain(`"${feature}"`);
-    expect(err.message).toContain('lane-fixture');
-    expect(err.message).toContain(`capabilities.${capability}`);
-    expect(isRetryable(err)).toBe(false);
-    expect(transport.published).toHaveLength(0);
-    await app.stop();
-  });
+  ] as const)(
+    '%s: UnsupportedFeatureError naming the feature and the transport',
+    async (feature, extra, capability) => {
+      const transport = createLaneTransport();
+      const app = createApp({ transport, logger: silent, env: {} });
+      await app.start();
+      const err = await rejection(app.publish({ topic: 't', value: 1, ...extra } as PublishMessage));
+      expect(err).toBeInstanceOf(UnsupportedFeatureError);
+      expect((err as UnsupportedFeatureError).feature).toBe(feature);
+      expect(err.message).toContain(`"${feature}"`);
+      expect(err.message).toContain('lane-fixture');
+      expect(err.message).toContain(`capabilities.${capability}`);
+      expect(isRetryable(err)).toBe(false);
+      expect(transport.published).toHaveLength(0);
+      await app.stop();
+    },
+  );
 
   it('passes the features a transport has, and delayMs: 0 everywhere', async () => {
     const base = createLaneTransport();

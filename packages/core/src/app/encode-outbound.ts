@@ -9,10 +9,22 @@ const MAX_DEPTH = 256;
 const isJson = (codec: Codec): boolean => /json/i.test(codec.contentType);
 
 const describe = (v: unknown): string =>
-  typeof v === 'function' ? 'a function' : typeof v === 'symbol' ? 'a Symbol' : v === undefined ? 'undefined' : typeof v === 'bigint' ? 'a BigInt' : typeof v;
+  typeof v === 'function'
+    ? 'a function'
+    : typeof v === 'symbol'
+      ? 'a Symbol'
+      : v === undefined
+        ? 'undefined'
+        : typeof v === 'bigint'
+          ? 'a BigInt'
+          : typeof v;
 
 const child = (path: string, key: string | number): string =>
-  typeof key === 'number' ? `${path}[${key}]` : /^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
+  typeof key === 'number'
+    ? `${path}[${key}]`
+    : /^[A-Za-z_$][\w$]*$/.test(key)
+      ? `${path}.${key}`
+      : `${path}[${JSON.stringify(key)}]`;
 
 /**
  * The first part of `value` no codec can carry faithfully, as `[path, what]`:
@@ -62,14 +74,26 @@ function findUnencodable(value: unknown, json: boolean): [string, string] | unde
 /** Encode `value` with `codec`, or throw `EncodeError` naming the field and the codec. */
 export function encodeValue(codec: Codec, value: unknown): Uint8Array {
   const bad = findUnencodable(value, isJson(codec));
-  if (bad) throw new EncodeError(bad[0], `publish: "${bad[0]}" is ${bad[1]}, which the ${codec.contentType} codec cannot encode; nothing was published`);
+  if (bad)
+    throw new EncodeError(
+      bad[0],
+      `publish: "${bad[0]}" is ${bad[1]}, which the ${codec.contentType} codec cannot encode; nothing was published`,
+    );
   let bytes: Uint8Array;
   try {
     bytes = codec.encode(value);
   } catch (err) {
-    throw new EncodeError('value', `publish: "value" cannot be encoded by the ${codec.contentType} codec: ${(err as Error)?.message ?? String(err)}; nothing was published`, { cause: err });
+    throw new EncodeError(
+      'value',
+      `publish: "value" cannot be encoded by the ${codec.contentType} codec: ${(err as Error)?.message ?? String(err)}; nothing was published`,
+      { cause: err },
+    );
   }
-  if (!(bytes instanceof Uint8Array)) throw new EncodeError('value', `publish: the ${codec.contentType} codec returned no bytes for "value"; nothing was published`);
+  if (!(bytes instanceof Uint8Array))
+    throw new EncodeError(
+      'value',
+      `publish: the ${codec.contentType} codec returned no bytes for "value"; nothing was published`,
+    );
   return bytes;
 }
 
@@ -77,11 +101,17 @@ export function encodeValue(codec: Codec, value: unknown): Uint8Array {
 export function checkHeaders(headers: unknown): void {
   if (headers === undefined) return;
   if (headers === null || typeof headers !== 'object' || Array.isArray(headers)) {
-    throw new EncodeError('headers', `publish: "headers" must be an object of string values (got ${describe(headers)}); nothing was published`);
+    throw new EncodeError(
+      'headers',
+      `publish: "headers" must be an object of string values (got ${describe(headers)}); nothing was published`,
+    );
   }
   for (const [name, v] of Object.entries(headers)) {
     if (typeof v !== 'string') {
-      throw new EncodeError(`headers.${name}`, `publish: header "${name}" must be a string (got ${v === null ? 'null' : describe(v)}); convert it with String(...); nothing was published`);
+      throw new EncodeError(
+        `headers.${name}`,
+        `publish: header "${name}" must be a string (got ${v === null ? 'null' : describe(v)}); convert it with String(...); nothing was published`,
+      );
     }
   }
 }
@@ -101,10 +131,17 @@ export function checkFeatures(m: PublishMessage, transport: Pick<Transport, 'nam
     const v = m[field];
     if (v === undefined || (field === 'delayMs' && v === 0)) continue;
     if (typeof v !== 'number' || !Number.isFinite(v) || (field !== 'priority' && v < 0)) {
-      throw new EncodeError(field, `publish: "${field}" must be a finite number${field === 'priority' ? '' : ' ≥ 0'} (got ${String(v)}); nothing was published`);
+      throw new EncodeError(
+        field,
+        `publish: "${field}" must be a finite number${field === 'priority' ? '' : ' ≥ 0'} (got ${String(v)}); nothing was published`,
+      );
     }
     if (!transport.capabilities[capability]) {
-      throw new UnsupportedFeatureError(field, transport.name, `publish: the ${transport.name} transport does not support "${field}" (capabilities.${capability} is false); nothing was published`);
+      throw new UnsupportedFeatureError(
+        field,
+        transport.name,
+        `publish: the ${transport.name} transport does not support "${field}" (capabilities.${capability} is false); nothing was published`,
+      );
     }
   }
 }
@@ -116,11 +153,18 @@ export function checkFeatures(m: PublishMessage, transport: Pick<Transport, 'nam
  * headers (`EncodeError`) and the features asked for (`UnsupportedFeatureError`).
  * `value: null` is a tombstone: no bytes and no content type.
  */
-export function encodeOutbound(m: PublishMessage, codec: Codec, transport: Pick<Transport, 'name' | 'capabilities'>): OutboundRecord {
-  if (m === null || typeof m !== 'object') throw new TypeError('publish: each message must be an object { topic, value, key?, headers? }');
-  if (typeof m.topic !== 'string' || m.topic === '') throw new TypeError(`publish: "topic" must be a non-empty string (got ${JSON.stringify(m.topic)})`);
+export function encodeOutbound(
+  m: PublishMessage,
+  codec: Codec,
+  transport: Pick<Transport, 'name' | 'capabilities'>,
+): OutboundRecord {
+  if (m === null || typeof m !== 'object')
+    throw new TypeError('publish: each message must be an object { topic, value, key?, headers? }');
+  if (typeof m.topic !== 'string' || m.topic === '')
+    throw new TypeError(`publish: "topic" must be a non-empty string (got ${JSON.stringify(m.topic)})`);
   validateTopicName(m.topic);
-  if (m.key !== undefined && typeof m.key !== 'string') throw new TypeError(`publish: "key" must be a string when given (got ${typeof m.key})`);
+  if (m.key !== undefined && typeof m.key !== 'string')
+    throw new TypeError(`publish: "key" must be a string when given (got ${typeof m.key})`);
   checkHeaders(m.headers);
   checkFeatures(m, transport);
   const tombstone = m.value === null;

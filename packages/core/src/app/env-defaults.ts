@@ -39,8 +39,13 @@ export function envDefaults(options: AppOptions, env: Env): EnvDefaults {
         maxMs: take('retry.backoff.maxMs', maxMs, h.retry.backoff.maxMs),
       },
     };
-    const changed = retry.maxAttempts !== h.retry.maxAttempts || retry.backoff.initialMs !== h.retry.backoff.initialMs || retry.backoff.maxMs !== h.retry.backoff.maxMs;
-    return changed ? Object.freeze({ ...h, retry: Object.freeze({ ...retry, backoff: Object.freeze(retry.backoff) }) }) : h;
+    const changed =
+      retry.maxAttempts !== h.retry.maxAttempts ||
+      retry.backoff.initialMs !== h.retry.backoff.initialMs ||
+      retry.backoff.maxMs !== h.retry.backoff.maxMs;
+    return changed
+      ? Object.freeze({ ...h, retry: Object.freeze({ ...retry, backoff: Object.freeze(retry.backoff) }) })
+      : h;
   });
   return {
     handlers,

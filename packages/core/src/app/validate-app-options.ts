@@ -5,24 +5,35 @@ const TRANSPORT_METHODS = ['connect', 'publish', 'subscribe', 'health', 'close']
 
 /** Check `createApp` options; each problem is a `ConfigError` naming the option and the expected form. */
 export function validateAppOptions(options: AppOptions): void {
-  if (options === null || typeof options !== 'object') throw new ConfigError('createApp(options): options must be an object with at least { transport }');
+  if (options === null || typeof options !== 'object')
+    throw new ConfigError('createApp(options): options must be an object with at least { transport }');
   const t = options.transport as unknown as Record<string, unknown> | undefined;
   if (!t || typeof t !== 'object') {
-    throw new ConfigError('createApp: option "transport" is required, e.g. memoryTransport(createMemoryBroker()) from @partita/memory or transportFromEnv()');
+    throw new ConfigError(
+      'createApp: option "transport" is required, e.g. memoryTransport(createMemoryBroker()) from @partita/memory or transportFromEnv()',
+    );
   }
   for (const m of TRANSPORT_METHODS) {
-    if (typeof t[m] !== 'function') throw new ConfigError(`createApp: option "transport" must implement ${m}() (see the Transport interface of @partita/core)`);
+    if (typeof t[m] !== 'function')
+      throw new ConfigError(
+        `createApp: option "transport" must implement ${m}() (see the Transport interface of @partita/core)`,
+      );
   }
   const caps = t.capabilities as { ackModel?: unknown } | undefined;
   if (!caps || (caps.ackModel !== 'offset' && caps.ackModel !== 'message')) {
     throw new ConfigError('createApp: option "transport" must have capabilities.ackModel "offset" or "message"');
   }
   const handlers = options.handlers ?? [];
-  if (!Array.isArray(handlers)) throw new ConfigError('createApp: option "handlers" must be an array of defineHandler(...) results');
+  if (!Array.isArray(handlers))
+    throw new ConfigError('createApp: option "handlers" must be an array of defineHandler(...) results');
   const names = new Set<string>();
   for (const [i, h] of handlers.entries()) {
-    if (!h || (h as { kind?: unknown }).kind !== 'partita.handler') throw new ConfigError(`createApp: handlers[${i}] is not a handler; wrap it in defineHandler({...})`);
-    if (names.has(h.name)) throw new ConfigError(`createApp: two handlers are named "${h.name}"; handler names must be unique within an app`);
+    if (!h || (h as { kind?: unknown }).kind !== 'partita.handler')
+      throw new ConfigError(`createApp: handlers[${i}] is not a handler; wrap it in defineHandler({...})`);
+    if (names.has(h.name))
+      throw new ConfigError(
+        `createApp: two handlers are named "${h.name}"; handler names must be unique within an app`,
+      );
     names.add(h.name);
   }
   const lanes = new Map<string, string>();
@@ -43,11 +54,19 @@ export function validateAppOptions(options: AppOptions): void {
       throw new ConfigError('createApp: option "codec" must have encode(value), decode(bytes) and contentType');
     }
   }
-  if (options.middleware !== undefined && (!Array.isArray(options.middleware) || options.middleware.some((m) => typeof m !== 'function'))) {
+  if (
+    options.middleware !== undefined &&
+    (!Array.isArray(options.middleware) || options.middleware.some((m) => typeof m !== 'function'))
+  ) {
     throw new ConfigError('createApp: option "middleware" must be an array of (next) => (msg, ctx) => ... functions');
   }
-  if (options.maxBufferedBytes !== undefined && !(Number.isInteger(options.maxBufferedBytes) && options.maxBufferedBytes > 0)) {
-    throw new ConfigError(`createApp: option "maxBufferedBytes" must be a positive integer (got ${String(options.maxBufferedBytes)})`);
+  if (
+    options.maxBufferedBytes !== undefined &&
+    !(Number.isInteger(options.maxBufferedBytes) && options.maxBufferedBytes > 0)
+  ) {
+    throw new ConfigError(
+      `createApp: option "maxBufferedBytes" must be a positive integer (got ${String(options.maxBufferedBytes)})`,
+    );
   }
   if (options.dlqSuffix !== undefined && (typeof options.dlqSuffix !== 'string' || options.dlqSuffix === '')) {
     throw new ConfigError('createApp: option "dlqSuffix" must be a non-empty string such as ".dlq"');

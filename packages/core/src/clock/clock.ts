@@ -82,7 +82,8 @@ export function createVirtualClock(startMs = 0): VirtualClock {
       for (;;) {
         let next: { id: number; at: number; fn: () => void; seq: number } | undefined;
         for (const [id, t] of timers) {
-          if (t.at <= target && (!next || t.at < next.at || (t.at === next.at && t.seq < next.seq))) next = { id, ...t };
+          if (t.at <= target && (!next || t.at < next.at || (t.at === next.at && t.seq < next.seq)))
+            next = { id, ...t };
         }
         if (!next) break;
         timers.delete(next.id);

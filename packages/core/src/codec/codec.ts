@@ -45,6 +45,9 @@ export function decodeWith(codec: Codec, bytes: Uint8Array): unknown {
   try {
     return codec.decode(bytes);
   } catch (err) {
-    throw new DecodeError(`payload of ${bytes.byteLength} bytes is not valid ${codec.contentType}: ${(err as Error)?.message ?? err}`, { cause: err });
+    throw new DecodeError(
+      `payload of ${bytes.byteLength} bytes is not valid ${codec.contentType}: ${(err as Error)?.message ?? err}`,
+      { cause: err },
+    );
   }
 }

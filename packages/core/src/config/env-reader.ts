@@ -51,10 +51,17 @@ export function envReader(env: Env) {
       if (['0', 'false', 'no', 'off'].includes(v)) return false;
       throw envError(name, env[name]!, 'true or false');
     },
-    list: (name: string, check?: (item: string) => boolean, expected = 'a comma-separated list'): string[] | undefined => {
+    list: (
+      name: string,
+      check?: (item: string) => boolean,
+      expected = 'a comma-separated list',
+    ): string[] | undefined => {
       const v = raw(name);
       if (v === undefined) return undefined;
-      const items = v.split(',').map((s) => s.trim()).filter(Boolean);
+      const items = v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
       if (items.length === 0 || (check && !items.every(check))) throw envError(name, v, expected);
       return items;
     },

@@ -33,10 +33,14 @@ export function fromEnv(env: Env = process.env): EnvConfig {
   const maxMs = r.int('PARTITA_RETRY_MAX_MS', 0, 86_400_000);
   const backoff = { ...(initialMs !== undefined ? { initialMs } : {}), ...(maxMs !== undefined ? { maxMs } : {}) };
   const dlqSuffix = r.string('PARTITA_DLQ_SUFFIX') ?? '.dlq';
-  if (!/^[A-Za-z0-9._-]+$/.test(dlqSuffix)) throw envError('PARTITA_DLQ_SUFFIX', dlqSuffix, 'letters, digits, ".", "_" or "-" (e.g. ".dlq")');
+  if (!/^[A-Za-z0-9._-]+$/.test(dlqSuffix))
+    throw envError('PARTITA_DLQ_SUFFIX', dlqSuffix, 'letters, digits, ".", "_" or "-" (e.g. ".dlq")');
   return {
     transport: r.oneOf('PARTITA_TRANSPORT', TRANSPORT_NAMES) ?? 'memory',
-    retry: { ...(maxAttempts !== undefined ? { maxAttempts } : {}), ...(Object.keys(backoff).length ? { backoff } : {}) },
+    retry: {
+      ...(maxAttempts !== undefined ? { maxAttempts } : {}),
+      ...(Object.keys(backoff).length ? { backoff } : {}),
+    },
     dlqSuffix,
     workerThreads: r.int('PARTITA_WORKER_THREADS', 1, 1024),
     logLevel: r.oneOf('PARTITA_LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'] as const) ?? 'info',

@@ -26,7 +26,10 @@ export async function transportFromEnv(
     mod = (await load(pkg)) as Partial<ConnectorModule>;
   } catch (err) {
     const code = (err as { code?: string })?.code;
-    const missing = code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND' || /Cannot find (package|module)/.test(String((err as Error)?.message));
+    const missing =
+      code === 'ERR_MODULE_NOT_FOUND' ||
+      code === 'MODULE_NOT_FOUND' ||
+      /Cannot find (package|module)/.test(String((err as Error)?.message));
     if (missing && PLANNED_TRANSPORTS.includes(name)) {
       throw new ConfigError(
         `PARTITA_TRANSPORT=${name}: the ${name} connector (${pkg}) does not exist yet; it is planned, not released. ` +
@@ -35,12 +38,20 @@ export async function transportFromEnv(
       );
     }
     if (missing) {
-      throw new ConfigError(`PARTITA_TRANSPORT=${name} needs the package ${pkg}, which is not installed: run \`npm install ${pkg}\``, { cause: err });
+      throw new ConfigError(
+        `PARTITA_TRANSPORT=${name} needs the package ${pkg}, which is not installed: run \`npm install ${pkg}\``,
+        { cause: err },
+      );
     }
-    throw new ConfigError(`PARTITA_TRANSPORT=${name}: loading ${pkg} failed: ${redact(String((err as Error)?.message ?? err))}`, { cause: err });
+    throw new ConfigError(
+      `PARTITA_TRANSPORT=${name}: loading ${pkg} failed: ${redact(String((err as Error)?.message ?? err))}`,
+      { cause: err },
+    );
   }
   if (typeof mod.transportFromEnv !== 'function') {
-    throw new ConfigError(`${pkg} does not export transportFromEnv(env); upgrade it to a version that matches @partita/core`);
+    throw new ConfigError(
+      `${pkg} does not export transportFromEnv(env); upgrade it to a version that matches @partita/core`,
+    );
   }
   return mod.transportFromEnv(env);
 }

@@ -26,7 +26,10 @@ export const DLQ_HEADERS = {
 function truncateUtf8(text: string, maxBytes: number): string {
   const buf = Buffer.from(text, 'utf8');
   if (buf.byteLength <= maxBytes) return text;
-  return buf.subarray(0, maxBytes).toString('utf8').replace(/\uFFFD$/, '');
+  return buf
+    .subarray(0, maxBytes)
+    .toString('utf8')
+    .replace(/\uFFFD$/, '');
 }
 
 /**
@@ -34,7 +37,12 @@ function truncateUtf8(text: string, maxBytes: number): string {
  * the record already carries them (it is itself a copy), so a dead-letter
  * copy made after any number of retries describes the original record.
  */
-export function withOriginHeaders(headers: Headers, lane: LaneId, record: InboundRecord, topic: string): Record<string, string> {
+export function withOriginHeaders(
+  headers: Headers,
+  lane: LaneId,
+  record: InboundRecord,
+  topic: string,
+): Record<string, string> {
   const out: Record<string, string> = { ...headers };
   if (out[DLQ_HEADERS.topic] !== undefined) return out;
   out[DLQ_HEADERS.topic] = topic;
@@ -77,13 +85,17 @@ export function deadLetterRecord(args: {
   headers[DLQ_HEADERS.group] = lane.group;
   headers[DLQ_HEADERS.reason] = args.reason;
   return {
-    topic: args.dlqTopic, ...(record.key !== undefined ? { key: record.key } : {}), value: record.value, headers,
+    topic: args.dlqTopic,
+    ...(record.key !== undefined ? { key: record.key } : {}),
+    value: record.value,
+    headers,
     ...(record.raw !== undefined ? { raw: originRaw(record.raw, headers) } : {}),
   };
 }
 
 /** Byte forms for a copy: the record's own, plus the original key's bytes when this copy describes the original record. */
 export function originRaw(raw: RawFields, headers: Headers): RawFields {
-  if (raw.key === undefined || raw.headers?.[DLQ_HEADERS.key] !== undefined || headers[DLQ_HEADERS.key] === undefined) return raw;
+  if (raw.key === undefined || raw.headers?.[DLQ_HEADERS.key] !== undefined || headers[DLQ_HEADERS.key] === undefined)
+    return raw;
   return { ...raw, headers: { ...raw.headers, [DLQ_HEADERS.key]: raw.key } };
 }

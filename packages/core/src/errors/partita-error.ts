@@ -39,7 +39,11 @@ export class TimeoutError extends PartitaError {
 /** The topic does not exist and the broker does not create topics automatically. */
 export class TopicNotFoundError extends PartitaError {
   constructor(topic: string, options: { cause?: unknown } = {}) {
-    super('ERR_TOPIC_NOT_FOUND', `topic "${topic}" does not exist; create it first or enable automatic topic creation`, { ...options, retryable: false });
+    super(
+      'ERR_TOPIC_NOT_FOUND',
+      `topic "${topic}" does not exist; create it first or enable automatic topic creation`,
+      { ...options, retryable: false },
+    );
   }
 }
 
@@ -54,7 +58,11 @@ export class InvalidTopicError extends PartitaError {
   /** The rule the name breaks, e.g. "at most 249 bytes in UTF-8". */
   readonly rule: string;
   constructor(topic: unknown, rule: string, fix: string, options: { cause?: unknown } = {}) {
-    super('ERR_INVALID_TOPIC', `invalid topic name ${describeTopic(topic)}: ${rule}; ${fix} (see docs/configuration.md "Topic names")`, { ...options, retryable: false });
+    super(
+      'ERR_INVALID_TOPIC',
+      `invalid topic name ${describeTopic(topic)}: ${rule}; ${fix} (see docs/configuration.md "Topic names")`,
+      { ...options, retryable: false },
+    );
     this.topic = topic;
     this.rule = rule;
   }
@@ -93,7 +101,10 @@ export class MaxRetriesExceededError extends PartitaError {
   readonly attempts: number;
   constructor(attempts: number, options: { cause?: unknown } = {}) {
     const last = options.cause instanceof Error ? `: ${options.cause.message}` : '';
-    super('ERR_MAX_RETRIES', `gave up after ${attempts} attempt${attempts === 1 ? '' : 's'}${last}`, { ...options, retryable: false });
+    super('ERR_MAX_RETRIES', `gave up after ${attempts} attempt${attempts === 1 ? '' : 's'}${last}`, {
+      ...options,
+      retryable: false,
+    });
     this.attempts = attempts;
   }
 }

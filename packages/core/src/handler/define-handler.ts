@@ -7,7 +7,9 @@ import type { DefaultableOption, HandlerDefinition, HandlerOptions } from './han
 const ORDERINGS = ['key', 'partition', 'none'] as const;
 
 function fail(name: string, option: string, expected: string, got: unknown): never {
-  throw new ConfigError(`handler "${name}": option "${option}" must be ${expected} (got ${JSON.stringify(got) ?? String(got)})`);
+  throw new ConfigError(
+    `handler "${name}": option "${option}" must be ${expected} (got ${JSON.stringify(got) ?? String(got)})`,
+  );
 }
 
 function positiveInt(name: string, option: string, v: unknown, dflt: number): number {
@@ -20,7 +22,8 @@ function positiveInt(name: string, option: string, v: unknown, dflt: number): nu
 function limitMs(name: string, option: string, v: unknown, dflt: number): number {
   if (v === undefined) return dflt;
   if (v === Infinity) return v;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) fail(name, option, 'a positive integer number of ms, or Infinity for no limit', v);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1)
+    fail(name, option, 'a positive integer number of ms, or Infinity for no limit', v);
   return v;
 }
 
@@ -35,9 +38,11 @@ function nonNegative(name: string, option: string, v: unknown, dflt: number): nu
  * mistake is a `ConfigError` at definition time, not a surprise at runtime.
  */
 export function defineHandler<T = unknown>(options: HandlerOptions<T>): HandlerDefinition<T> {
-  if (options === null || typeof options !== 'object') throw new ConfigError('defineHandler(options): options must be an object');
+  if (options === null || typeof options !== 'object')
+    throw new ConfigError('defineHandler(options): options must be an object');
   const { name, topic } = options;
-  if (typeof name !== 'string' || name.trim() === '') throw new ConfigError('defineHandler: option "name" must be a non-empty string');
+  if (typeof name !== 'string' || name.trim() === '')
+    throw new ConfigError('defineHandler: option "name" must be a non-empty string');
   if (typeof topic !== 'string' || topic.trim() === '') fail(name, 'topic', 'a non-empty string', topic);
   try {
     validateTopicName(topic);
@@ -47,9 +52,11 @@ export function defineHandler<T = unknown>(options: HandlerOptions<T>): HandlerD
   const group = options.group ?? name;
   if (typeof group !== 'string' || group === '') fail(name, 'group', 'a non-empty string', group);
   const ordering = options.ordering ?? 'key';
-  if (!ORDERINGS.includes(ordering)) fail(name, 'ordering', `one of ${ORDERINGS.map((o) => `'${o}'`).join(', ')}`, ordering);
+  if (!ORDERINGS.includes(ordering))
+    fail(name, 'ordering', `one of ${ORDERINGS.map((o) => `'${o}'`).join(', ')}`, ordering);
   const maxInFlight = ordering === 'partition' ? 1 : positiveInt(name, 'maxInFlight', options.maxInFlight, 64);
-  if (ordering === 'partition' && options.maxInFlight !== undefined) positiveInt(name, 'maxInFlight', options.maxInFlight, 1);
+  if (ordering === 'partition' && options.maxInFlight !== undefined)
+    positiveInt(name, 'maxInFlight', options.maxInFlight, 1);
   const timeoutMs = limitMs(name, 'timeoutMs', options.timeoutMs, 30_000);
 
   const retry = options.retry ?? {};
@@ -66,7 +73,8 @@ export function defineHandler<T = unknown>(options: HandlerOptions<T>): HandlerD
   };
   if (backoff.multiplier < 1) fail(name, 'retry.backoff.multiplier', 'a number ≥ 1', backoff.multiplier);
   if (backoff.jitter > 1) fail(name, 'retry.backoff.jitter', 'a fraction between 0 and 1', backoff.jitter);
-  if (retry.retryable !== undefined && typeof retry.retryable !== 'function') fail(name, 'retry.retryable', 'a function (err) => boolean', typeof retry.retryable);
+  if (retry.retryable !== undefined && typeof retry.retryable !== 'function')
+    fail(name, 'retry.retryable', 'a function (err) => boolean', typeof retry.retryable);
 
   let deadLetter: HandlerDefinition['deadLetter'];
   if (options.deadLetter === false) deadLetter = false;
@@ -83,8 +91,10 @@ export function defineHandler<T = unknown>(options: HandlerOptions<T>): HandlerD
 
   const hasHandle = options.handle !== undefined;
   const hasWorker = options.worker !== undefined;
-  if (hasHandle === hasWorker) throw new ConfigError(`handler "${name}": give exactly one of "handle" (a function) and "worker" (a module URL)`);
-  if (hasHandle && typeof options.handle !== 'function') fail(name, 'handle', 'a function (msg, ctx) => void | Promise<void>', typeof options.handle);
+  if (hasHandle === hasWorker)
+    throw new ConfigError(`handler "${name}": give exactly one of "handle" (a function) and "worker" (a module URL)`);
+  if (hasHandle && typeof options.handle !== 'function')
+    fail(name, 'handle', 'a function (msg, ctx) => void | Promise<void>', typeof options.handle);
   let worker: string | undefined;
   if (hasWorker) {
     const w = options.worker;
@@ -102,15 +112,26 @@ export function defineHandler<T = unknown>(options: HandlerOptions<T>): HandlerD
     ordering,
     maxInFlight,
     timeoutMs,
-    retry: Object.freeze({ maxAttempts, mode, backoff: Object.freeze(backoff), retryable: retry.retryable ?? isRetryable }),
+    retry: Object.freeze({
+      maxAttempts,
+      mode,
+      backoff: Object.freeze(backoff),
+      retryable: retry.retryable ?? isRetryable,
+    }),
     deadLetter,
     startFrom,
     handle: options.handle,
     worker,
-    defaulted: Object.freeze(([
-      ['retry.maxAttempts', retry.maxAttempts],
-      ['retry.backoff.initialMs', b.initialMs],
-      ['retry.backoff.maxMs', b.maxMs],
-    ] as const).filter(([, given]) => given === undefined).map(([option]) => option as DefaultableOption)),
+    defaulted: Object.freeze(
+      (
+        [
+          ['retry.maxAttempts', retry.maxAttempts],
+          ['retry.backoff.initialMs', b.initialMs],
+          ['retry.backoff.maxMs', b.maxMs],
+        ] as const
+      )
+        .filter(([, given]) => given === undefined)
+        .map(([option]) => option as DefaultableOption),
+    ),
   });
 }

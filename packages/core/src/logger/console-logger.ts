@@ -7,11 +7,15 @@ const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 
 /** A JSON-lines logger on stderr. `level` filters; `silent` logs nothing. */
 export function createConsoleLogger(options: { readonly level?: LogLevel; readonly name?: string } = {}): Logger {
   const min = ORDER[options.level ?? 'info'];
-  if (min === undefined) throw new ConfigError(`createConsoleLogger: option "level" must be one of ${Object.keys(ORDER).join(', ')} (got ${String(options.level)})`);
+  if (min === undefined)
+    throw new ConfigError(
+      `createConsoleLogger: option "level" must be one of ${Object.keys(ORDER).join(', ')} (got ${String(options.level)})`,
+    );
   const write = (level: Exclude<LogLevel, 'silent'>, msg: string, fields?: Record<string, unknown>): void => {
     if (ORDER[level] < min) return;
-    const line = JSON.stringify({ time: new Date().toISOString(), level, ...(options.name ? { name: options.name } : {}), msg, ...fields }, (_k, v) =>
-      v instanceof Error ? { name: v.name, message: v.message } : v,
+    const line = JSON.stringify(
+      { time: new Date().toISOString(), level, ...(options.name ? { name: options.name } : {}), msg, ...fields },
+      (_k, v) => (v instanceof Error ? { name: v.name, message: v.message } : v),
     );
     process.stderr.write(line + '\n');
   };

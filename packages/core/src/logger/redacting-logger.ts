@@ -8,7 +8,9 @@ import { redact, type RedactOptions } from '../redact/redact.js';
  * `secrets`.
  */
 export function redactingLogger(inner: Logger, options: RedactOptions = {}): Logger {
-  const at = (level: keyof Logger) => (msg: string, fields?: Record<string, unknown>): void =>
-    inner[level](redact(msg, options), fields === undefined ? undefined : redact(fields, options));
+  const at =
+    (level: keyof Logger) =>
+    (msg: string, fields?: Record<string, unknown>): void =>
+      inner[level](redact(msg, options), fields === undefined ? undefined : redact(fields, options));
   return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }

@@ -10,7 +10,14 @@ export function logging(options: { readonly logger?: Logger; readonly now?: () =
   const now = options.now ?? Date.now;
   return (next) => async (msg, ctx) => {
     const logger = options.logger ?? ctx.logger;
-    const fields = { handler: ctx.handler, topic: msg.topic, partition: msg.partition, offset: msg.offset, key: msg.key, attempt: msg.attempt };
+    const fields = {
+      handler: ctx.handler,
+      topic: msg.topic,
+      partition: msg.partition,
+      offset: msg.offset,
+      key: msg.key,
+      attempt: msg.attempt,
+    };
     const start = now();
     logger.debug('handling message', fields);
     try {
@@ -18,7 +25,11 @@ export function logging(options: { readonly logger?: Logger; readonly now?: () =
       logger.debug('message handled', { ...fields, durationMs: now() - start });
       return result;
     } catch (err) {
-      logger.warn('message failed', { ...fields, durationMs: now() - start, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
+      logger.warn('message failed', {
+        ...fields,
+        durationMs: now() - start,
+        error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+      });
       throw err;
     }
   };

@@ -11,7 +11,16 @@ export function recovery(): Middleware {
       return await next(msg, ctx);
     } catch (err) {
       if (err instanceof Error) throw err;
-      const text = typeof err === 'string' ? err : (() => { try { return JSON.stringify(err); } catch { return String(err); } })();
+      const text =
+        typeof err === 'string'
+          ? err
+          : (() => {
+              try {
+                return JSON.stringify(err);
+              } catch {
+                return String(err);
+              }
+            })();
       throw new Error(`handler threw a non-Error value: ${text}`, { cause: err });
     }
   };

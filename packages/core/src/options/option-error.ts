@@ -7,7 +7,12 @@ export function shownOption(option: string, value: unknown): string {
   if (SECRET_NAME.test(leaf)) return REDACTED;
   let text: string;
   try {
-    text = typeof value === 'string' ? JSON.stringify(redact(value)) : typeof value === 'bigint' || typeof value === 'symbol' || typeof value === 'function' ? String(value) : JSON.stringify(redact(value)) ?? String(value);
+    text =
+      typeof value === 'string'
+        ? JSON.stringify(redact(value))
+        : typeof value === 'bigint' || typeof value === 'symbol' || typeof value === 'function'
+          ? String(value)
+          : (JSON.stringify(redact(value)) ?? String(value));
   } catch {
     text = Object.prototype.toString.call(value);
   }

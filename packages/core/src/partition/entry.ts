@@ -42,7 +42,7 @@ export class Entry {
   get attempt(): number {
     if (this.attemptNum === 0) {
       const header = this.rec.headers['partita-attempt'];
-      this.attemptNum = header !== undefined ? Number(header) || 1 : this.rec.deliveryCount ?? 1;
+      this.attemptNum = header !== undefined ? Number(header) || 1 : (this.rec.deliveryCount ?? 1);
     }
     return this.attemptNum;
   }

@@ -1,11 +1,33 @@
 import { getAdjacencyMap, getShortestPaths } from '@xstate/graph';
 import { describe, expect, it } from 'vitest';
-import { NonRetryableError, createApp, createVirtualClock, defineHandler, laneMachine, type App, type Transport } from '../index.js';
+import {
+  NonRetryableError,
+  createApp,
+  createVirtualClock,
+  defineHandler,
+  laneMachine,
+  type App,
+  type Transport,
+} from '../index.js';
 import { createLaneTransport } from '../../test-fixtures/lane-transport.js';
 import { regionStates } from './lane-machine.js';
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
-const EVENTS = ['STARTED', 'RECORDS', 'IDLE', 'BACK_OFF', 'RETRY_DUE', 'COMMIT', 'COMMITTED', 'PAUSE', 'RESUME', 'BLOCK', 'UNBLOCK', 'DRAIN', 'DRAINED'].map((type) => ({ type }));
+const EVENTS = [
+  'STARTED',
+  'RECORDS',
+  'IDLE',
+  'BACK_OFF',
+  'RETRY_DUE',
+  'COMMIT',
+  'COMMITTED',
+  'PAUSE',
+  'RESUME',
+  'BLOCK',
+  'UNBLOCK',
+  'DRAIN',
+  'DRAINED',
+].map((type) => ({ type }));
 
 /** (from → to) pairs at region level for one state change: `running→paused`, `fetch.waiting→fetch.fetching`. */
 function projectedPairs(from: unknown, to: unknown): string[] {
@@ -21,7 +43,8 @@ function modelPairs(): Set<string> {
   const adjacency = getAdjacencyMap(laneMachine, { events: EVENTS as never });
   const pairs = new Set<string>();
   for (const { state, transitions } of Object.values(adjacency)) {
-    for (const t of Object.values(transitions)) for (const p of projectedPairs(state.value, t.state.value)) pairs.add(p);
+    for (const t of Object.values(transitions))
+      for (const p of projectedPairs(state.value, t.state.value)) pairs.add(p);
   }
   return pairs;
 }
@@ -33,7 +56,6 @@ async function until(cond: () => boolean, what: string): Promise<void> {
     await new Promise((r) => setTimeout(r, 2));
   }
 }
-
 
 /**
  * Watches what the runtime does to the transport and the handler in each lane
@@ -81,51 +103,73 @@ class LaneMonitor {
       return;
     }
     const ok = top === 'paused' || top === 'blocked' || (top === 'running' && fetch === 'fetch.fetching');
-    if (!ok) this.violations.push(`partition ${partition}: handler started offset ${offset} in ${this.label(partition)}`);
+    if (!ok)
+      this.violations.push(`partition ${partition}: handler started offset ${offset} in ${this.label(partition)}`);
   }
 
   transport(inner: Transport): Transport {
     return {
       ...inner,
-      subscribe: (spec, sink) => inner.subscribe(spec, {
-        revoked: (id) => sink.revoked(id),
-        assigned: (lane) => {
-          const p = lane.id.partition;
-          const s = sink.assigned({
-            id: lane.id, pause: () => lane.pause(), resume: () => lane.resume(),
-            commit: async (next, metadata) => {
-              const [top] = this.state(p);
-              if (top === 'stopped') this.violations.push(`partition ${p}: commit ${next} once stopped`);
-              if (this.committing > 0) this.violations.push(`partition ${p}: commit ${next} while another commit is in flight`);
-              if (top === 'blocked') {
-                for (const o of this.stuck) if (Number(next) > o) this.violations.push(`partition ${p}: blocked lane committed ${next}, past stuck offset ${o}`);
-              }
-              this.committing++;
-              try {
-                return await lane.commit!(next, metadata);
-              } finally {
-                this.committing--;
-              }
-            },
-          });
-          return {
-            deliver: (records) => {
-              const [top] = this.state(p);
-              this.deliveries[top] = (this.deliveries[top] ?? 0) + records.length;
-              if (top === 'paused' || top === 'draining' || top === 'stopped') this.violations.push(`partition ${p}: ${records.length} record(s) fetched while ${top}`);
-              s.deliver(records);
-            },
-          };
-        },
-      }),
+      subscribe: (spec, sink) =>
+        inner.subscribe(spec, {
+          revoked: (id) => sink.revoked(id),
+          assigned: (lane) => {
+            const p = lane.id.partition;
+            const s = sink.assigned({
+              id: lane.id,
+              pause: () => lane.pause(),
+              resume: () => lane.resume(),
+              commit: async (next, metadata) => {
+                const [top] = this.state(p);
+                if (top === 'stopped') this.violations.push(`partition ${p}: commit ${next} once stopped`);
+                if (this.committing > 0)
+                  this.violations.push(`partition ${p}: commit ${next} while another commit is in flight`);
+                if (top === 'blocked') {
+                  for (const o of this.stuck)
+                    if (Number(next) > o)
+                      this.violations.push(`partition ${p}: blocked lane committed ${next}, past stuck offset ${o}`);
+                }
+                this.committing++;
+                try {
+                  return await lane.commit!(next, metadata);
+                } finally {
+                  this.committing--;
+                }
+              },
+            });
+            return {
+              deliver: (records) => {
+                const [top] = this.state(p);
+                this.deliveries[top] = (this.deliveries[top] ?? 0) + records.length;
+                if (top === 'paused' || top === 'draining' || top === 'stopped')
+                  this.violations.push(`partition ${p}: ${records.length} record(s) fetched while ${top}`);
+                s.deliver(records);
+              },
+            };
+          },
+        }),
     };
   }
 }
 
 describe('lane machine (model-based)', () => {
   it('every state is reachable in the model', () => {
-    const reached = new Set(getShortestPaths(laneMachine, { events: EVENTS as never }).flatMap((p) => regionStates(p.state.value)));
-    for (const s of ['starting', 'running', 'fetch.waiting', 'fetch.fetching', 'fetch.backingOff', 'commit.idle', 'commit.committing', 'paused', 'blocked', 'draining', 'stopped']) {
+    const reached = new Set(
+      getShortestPaths(laneMachine, { events: EVENTS as never }).flatMap((p) => regionStates(p.state.value)),
+    );
+    for (const s of [
+      'starting',
+      'running',
+      'fetch.waiting',
+      'fetch.fetching',
+      'fetch.backingOff',
+      'commit.idle',
+      'commit.committing',
+      'paused',
+      'blocked',
+      'draining',
+      'stopped',
+    ]) {
       expect(reached, s).toContain(s);
     }
   });
@@ -154,10 +198,30 @@ describe('lane machine (model-based)', () => {
       const mon = monitor();
       const transport = createLaneTransport({ now: clock.now });
       let n = 0;
-      const app = createApp({ transport: mon.transport(transport), clock, logger: silent, handlers: [defineHandler({ name: 'a', topic: 't', ordering: 'partition', retry: { backoff: { initialMs: 10, jitter: 0 } }, handle: (m) => { mon.started(m.partition, m.offset); if (n++ === 0) throw new Error('once'); } })] });
+      const app = createApp({
+        transport: mon.transport(transport),
+        clock,
+        logger: silent,
+        handlers: [
+          defineHandler({
+            name: 'a',
+            topic: 't',
+            ordering: 'partition',
+            retry: { backoff: { initialMs: 10, jitter: 0 } },
+            handle: (m) => {
+              mon.started(m.partition, m.offset);
+              if (n++ === 0) throw new Error('once');
+            },
+          }),
+        ],
+      });
       watch(app, mon);
       await app.start();
-      await app.publish([{ topic: 't', value: 1 }, { topic: 't', value: 2 }, { topic: 't', value: 3 }]);
+      await app.publish([
+        { topic: 't', value: 1 },
+        { topic: 't', value: 2 },
+        { topic: 't', value: 3 },
+      ]);
       await until(() => observed.has('fetch.fetching→fetch.backingOff'), 'back off');
       // Let the event loop run while backing off: nothing else may start.
       for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
@@ -176,7 +240,27 @@ describe('lane machine (model-based)', () => {
       const transport = createLaneTransport({ now: clock.now, batch: 3000 });
       let open!: () => void;
       const gate = new Promise<void>((r) => (open = r));
-      const app = createApp({ transport: mon.transport(transport), clock, logger: silent, handlers: [defineHandler({ name: 'b', topic: 't', ordering: 'none', maxInFlight: 2, handle: (m) => { mon.started(m.partition, m.offset); if (m.value === 0) { mon.stuck.add(Number(m.offset)); throw new NonRetryableError('poison'); } return gate; } })] });
+      const app = createApp({
+        transport: mon.transport(transport),
+        clock,
+        logger: silent,
+        handlers: [
+          defineHandler({
+            name: 'b',
+            topic: 't',
+            ordering: 'none',
+            maxInFlight: 2,
+            handle: (m) => {
+              mon.started(m.partition, m.offset);
+              if (m.value === 0) {
+                mon.stuck.add(Number(m.offset));
+                throw new NonRetryableError('poison');
+              }
+              return gate;
+            },
+          }),
+        ],
+      });
       watch(app, mon);
       transport.failPublishes('t.dlq', 1);
       await app.start();
@@ -201,11 +285,33 @@ describe('lane machine (model-based)', () => {
       const clock = createVirtualClock();
       const mon = monitor();
       const transport = createLaneTransport({ now: clock.now });
-      const app = createApp({ transport: mon.transport(transport), clock, logger: silent, handlers: [defineHandler({ name: 'c', topic: 't', ordering: 'none', handle: (m) => { mon.started(m.partition, m.offset); if (m.value === 'poison') { mon.stuck.add(Number(m.offset)); throw new NonRetryableError('poison'); } } })] });
+      const app = createApp({
+        transport: mon.transport(transport),
+        clock,
+        logger: silent,
+        handlers: [
+          defineHandler({
+            name: 'c',
+            topic: 't',
+            ordering: 'none',
+            handle: (m) => {
+              mon.started(m.partition, m.offset);
+              if (m.value === 'poison') {
+                mon.stuck.add(Number(m.offset));
+                throw new NonRetryableError('poison');
+              }
+            },
+          }),
+        ],
+      });
       watch(app, mon);
       transport.failPublishes('t.dlq', 100);
       await app.start();
-      await app.publish([{ topic: 't', value: 'good' }, { topic: 't', value: 'poison' }, ...Array.from({ length: 5 }, () => ({ topic: 't', value: 'good' }))]);
+      await app.publish([
+        { topic: 't', value: 'good' },
+        { topic: 't', value: 'poison' },
+        ...Array.from({ length: 5 }, () => ({ topic: 't', value: 'good' })),
+      ]);
       await until(() => observed.has('running→blocked'), 'blocked');
       await until(() => app.inspect().metrics.succeeded === 6, 'the good ones handled');
       for (let i = 0; i < 3; i++) await clock.advance(300);
@@ -218,7 +324,21 @@ describe('lane machine (model-based)', () => {
     {
       const mon = monitor();
       const transport = createLaneTransport({ batch: 5000 });
-      const app = createApp({ transport: mon.transport(transport), logger: silent, handlers: [defineHandler({ name: 'd', topic: 't', ordering: 'none', maxInFlight: 8, handle: async (m) => { mon.started(m.partition, m.offset); } })] });
+      const app = createApp({
+        transport: mon.transport(transport),
+        logger: silent,
+        handlers: [
+          defineHandler({
+            name: 'd',
+            topic: 't',
+            ordering: 'none',
+            maxInFlight: 8,
+            handle: async (m) => {
+              mon.started(m.partition, m.offset);
+            },
+          }),
+        ],
+      });
       watch(app, mon);
       await app.start();
       await app.publish(Array.from({ length: 5000 }, (_, i) => ({ topic: 't', value: i })));
@@ -233,14 +353,36 @@ describe('lane machine (model-based)', () => {
       const transport = createLaneTransport({ now: clock.now });
       let open!: () => void;
       const gate = new Promise<void>((r) => (open = r));
-      const app = createApp({ transport: mon.transport(transport), clock, logger: silent, handlers: [defineHandler({ name: 'e', topic: 't', ordering: 'none', maxInFlight: 1, handle: (m) => { mon.started(m.partition, m.offset); return m.value === 0 ? gate : undefined; } })] });
+      const app = createApp({
+        transport: mon.transport(transport),
+        clock,
+        logger: silent,
+        handlers: [
+          defineHandler({
+            name: 'e',
+            topic: 't',
+            ordering: 'none',
+            maxInFlight: 1,
+            handle: (m) => {
+              mon.started(m.partition, m.offset);
+              return m.value === 0 ? gate : undefined;
+            },
+          }),
+        ],
+      });
       watch(app, mon);
       await app.start();
       await app.publish(Array.from({ length: 5 }, (_, i) => ({ topic: 't', value: i })));
       await until(() => app.inspect().lanes[0]?.inFlight === 1, 'the first message in flight');
       const stopping = app.stop({ drainTimeoutMs: 1_000 });
       await until(() => app.inspect().lanes[0]?.state === 'draining', 'draining');
-      await transport.publish(Array.from({ length: 5 }, (_, i) => ({ topic: 't', value: new TextEncoder().encode(String(10 + i)), headers: { 'content-type': 'application/json' } })));
+      await transport.publish(
+        Array.from({ length: 5 }, (_, i) => ({
+          topic: 't',
+          value: new TextEncoder().encode(String(10 + i)),
+          headers: { 'content-type': 'application/json' },
+        })),
+      );
       for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
       open();
       for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
@@ -264,7 +406,21 @@ describe('lane machine (model-based)', () => {
   it('a lane resumed with records still buffered is fetching, not waiting', async () => {
     const mon = new LaneMonitor();
     const transport = createLaneTransport({ batch: 5000 });
-    const app = createApp({ transport: mon.transport(transport), logger: silent, handlers: [defineHandler({ name: 'w', topic: 't', ordering: 'none', maxInFlight: 8, handle: async (m) => { mon.started(m.partition, m.offset); } })] });
+    const app = createApp({
+      transport: mon.transport(transport),
+      logger: silent,
+      handlers: [
+        defineHandler({
+          name: 'w',
+          topic: 't',
+          ordering: 'none',
+          maxInFlight: 8,
+          handle: async (m) => {
+            mon.started(m.partition, m.offset);
+          },
+        }),
+      ],
+    });
     mon.watch(app);
     await app.start();
     await app.publish(Array.from({ length: 5000 }, (_, i) => ({ topic: 't', value: i })));

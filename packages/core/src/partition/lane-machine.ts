@@ -45,8 +45,19 @@ export const laneMachine = createMachine({
 });
 
 export type LaneEvent =
-  | 'STARTED' | 'RECORDS' | 'IDLE' | 'BACK_OFF' | 'RETRY_DUE' | 'COMMIT' | 'COMMITTED'
-  | 'PAUSE' | 'RESUME' | 'BLOCK' | 'UNBLOCK' | 'DRAIN' | 'DRAINED';
+  | 'STARTED'
+  | 'RECORDS'
+  | 'IDLE'
+  | 'BACK_OFF'
+  | 'RETRY_DUE'
+  | 'COMMIT'
+  | 'COMMITTED'
+  | 'PAUSE'
+  | 'RESUME'
+  | 'BLOCK'
+  | 'UNBLOCK'
+  | 'DRAIN'
+  | 'DRAINED';
 
 /** Region-level view of a state value: `running`, `fetch.waiting`, `commit.idle`. */
 export function regionStates(value: unknown): string[] {

@@ -135,8 +135,13 @@ export class LaneSettlement {
       (err: unknown) => {
         this.pending--;
         // The broker redelivers after its ack wait: at-least-once holds; report it.
-        this.ctx.logger.warn('settle failed; the broker will redeliver', { handler: this.ctx.handler.name, count: records.length, error: err });
-        if (this.ctx.events.has('error')) this.ctx.events.emit('error', { error: err, where: `settle ${this.host.ref.topic}` });
+        this.ctx.logger.warn('settle failed; the broker will redeliver', {
+          handler: this.ctx.handler.name,
+          count: records.length,
+          error: err,
+        });
+        if (this.ctx.events.has('error'))
+          this.ctx.events.emit('error', { error: err, where: `settle ${this.host.ref.topic}` });
         this.host.checkIdle();
       },
     );
@@ -144,15 +149,21 @@ export class LaneSettlement {
 
   /** Commit the watermark if it moved, or if more offsets above a held watermark settled. */
   private commit(): Promise<void> {
-    if (!this.lane.commit || this.committing || this.stopped || !this.owned || !this.host.hasReceived()) return this.commitDone;
+    if (!this.lane.commit || this.committing || this.stopped || !this.owned || !this.host.hasReceived())
+      return this.commitDone;
     const target = this.watermark.value();
     const metadata = this.watermark.metadata();
-    if (this.committed !== undefined && target <= this.committed && metadata === this.committedMetadata) return this.commitDone;
+    if (this.committed !== undefined && target <= this.committed && metadata === this.committedMetadata)
+      return this.commitDone;
     this.committing = true;
     return (this.commitDone = this.commitNow(this.lane.commit.bind(this.lane), target, metadata));
   }
 
-  private async commitNow(commit: NonNullable<LaneHandle['commit']>, target: number, metadata: string | undefined): Promise<void> {
+  private async commitNow(
+    commit: NonNullable<LaneHandle['commit']>,
+    target: number,
+    metadata: string | undefined,
+  ): Promise<void> {
     this.host.commitState('committing');
     try {
       if (await commit(String(target), metadata)) {
@@ -164,7 +175,12 @@ export class LaneSettlement {
     } catch (err) {
       this.failures++;
       if (this.failures >= 3) this.host.block('commit', err);
-      this.ctx.logger.warn('commit failed; retrying', { handler: this.ctx.handler.name, topic: this.host.ref.topic, partition: this.host.ref.partition, error: err });
+      this.ctx.logger.warn('commit failed; retrying', {
+        handler: this.ctx.handler.name,
+        topic: this.host.ref.topic,
+        partition: this.host.ref.partition,
+        error: err,
+      });
       if (!this.finishing) {
         this.retryTimer = this.ctx.clock.setTimeout(() => {
           this.retryTimer = undefined;
@@ -175,7 +191,8 @@ export class LaneSettlement {
       this.committing = false;
       this.host.commitState('idle');
     }
-    if (this.committed !== undefined && this.failures === 0 && this.watermark.value() > this.committed) this.scheduleCommit();
+    if (this.committed !== undefined && this.failures === 0 && this.watermark.value() > this.committed)
+      this.scheduleCommit();
     this.host.checkIdle();
   }
 }

@@ -9,7 +9,8 @@ describe('message lifecycle', () => {
   });
 
   it('settles only after success, a confirmed dead letter, a hand-off or a skip; an abandoned attempt stays unsettled', () => {
-    const settledBy = (...events: number[]): boolean => isSettled(events.reduce((st, e) => nextState(st, e), S.received));
+    const settledBy = (...events: number[]): boolean =>
+      isSettled(events.reduce((st, e) => nextState(st, e), S.received));
     expect(settledBy(E.DISPATCH, E.SUCCEED)).toBe(false);
     expect(settledBy(E.DISPATCH, E.SUCCEED, E.SETTLE)).toBe(true);
     expect(settledBy(E.DISPATCH, E.FAIL, E.DEAD_LETTER)).toBe(false);
@@ -22,13 +23,20 @@ describe('message lifecycle', () => {
   it('every declared state is reachable from received', () => {
     const reachable = new Set<number>([S.received]);
     const events = Object.values(E);
-    for (let grew = true; grew; ) {
+    for (let grew = true; grew;) {
       grew = false;
       for (const st of [...reachable]) {
         for (const e of events) {
           let next: number;
-          try { next = nextState(st, e); } catch { continue; }
-          if (!reachable.has(next)) { reachable.add(next); grew = true; }
+          try {
+            next = nextState(st, e);
+          } catch {
+            continue;
+          }
+          if (!reachable.has(next)) {
+            reachable.add(next);
+            grew = true;
+          }
         }
       }
     }

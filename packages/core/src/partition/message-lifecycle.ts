@@ -22,8 +22,10 @@ export const messageLifecycleMachine = createMachine({
   },
 });
 
-export type LifecycleState = 'received' | 'dispatched' | 'abandoned' | 'succeeded' | 'failed' | 'scheduled' | 'deadLettered' | 'settled';
-export type LifecycleEvent = 'DISPATCH' | 'SUCCEED' | 'FAIL' | 'ABANDON' | 'SCHEDULE' | 'DEAD_LETTER' | 'SETTLE' | 'SKIP';
+export type LifecycleState =
+  'received' | 'dispatched' | 'abandoned' | 'succeeded' | 'failed' | 'scheduled' | 'deadLettered' | 'settled';
+export type LifecycleEvent =
+  'DISPATCH' | 'SUCCEED' | 'FAIL' | 'ABANDON' | 'SCHEDULE' | 'DEAD_LETTER' | 'SETTLE' | 'SKIP';
 
 /**
  * Whether a message in each state is settled: done with, so the watermark
@@ -44,7 +46,16 @@ export const SETTLED_VERDICT: Readonly<Record<LifecycleState, boolean>> = {
 
 /** Numeric state codes, in declaration order. */
 export const STATES = Object.keys(messageLifecycleMachine.config.states!) as LifecycleState[];
-const EVENTS: LifecycleEvent[] = ['DISPATCH', 'SUCCEED', 'FAIL', 'ABANDON', 'SCHEDULE', 'DEAD_LETTER', 'SETTLE', 'SKIP'];
+const EVENTS: LifecycleEvent[] = [
+  'DISPATCH',
+  'SUCCEED',
+  'FAIL',
+  'ABANDON',
+  'SCHEDULE',
+  'DEAD_LETTER',
+  'SETTLE',
+  'SKIP',
+];
 
 /** Transition table derived from the machine: `table[state * events + event]` is the next state code or -1. */
 function deriveTable(): Int8Array {

@@ -1,12 +1,26 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { NonRetryableError, createApp, createVirtualClock, defineHandler, type App, type LaneHandle, type Transport, type VirtualClock } from '../index.js';
+import {
+  NonRetryableError,
+  createApp,
+  createVirtualClock,
+  defineHandler,
+  type App,
+  type LaneHandle,
+  type Transport,
+  type VirtualClock,
+} from '../index.js';
 import { createLaneTransport, type LaneTransport } from '../../test-fixtures/lane-transport.js';
 import { parseSettledOffsets } from './watermark.js';
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
-interface Plan { key: string; failures: number; poison: boolean; workMs: number }
+interface Plan {
+  key: string;
+  failures: number;
+  poison: boolean;
+  workMs: number;
+}
 type Ordering = 'key' | 'partition' | 'none';
 interface Faults {
   /** Commits that fail (the first n). */
@@ -18,16 +32,28 @@ interface Faults {
   /** Before that stop, the broker takes every lane away without telling the app (a zombie's commits are refused). */
   revokeFirst: boolean;
 }
-interface Committed { offset: number; metadata: string | undefined }
+interface Committed {
+  offset: number;
+  metadata: string | undefined;
+}
 /** What one app saw, in order, per ordering group: `start` of each attempt and the `settled` outcome. */
-interface Step { kind: 'start' | 'settled'; id: number; offset: number }
+interface Step {
+  kind: 'start' | 'settled';
+  id: number;
+  offset: number;
+}
 
 /**
  * Wrap the fixture: each commit is checked against what had settled when it was
  * made (offsets below the watermark and the offsets its metadata lists), and
  * the last commit the broker accepted is remembered per partition.
  */
-function checkedTransport(inner: Transport, settled: Map<number, Set<number>>, committed: Map<number, Committed>, violations: string[]): Transport {
+function checkedTransport(
+  inner: Transport,
+  settled: Map<number, Set<number>>,
+  committed: Map<number, Committed>,
+  violations: string[],
+): Transport {
   return {
     name: inner.name,
     capabilities: inner.capabilities,
@@ -36,40 +62,55 @@ function checkedTransport(inner: Transport, settled: Map<number, Set<number>>, c
     health: () => inner.health(),
     // The fixture plays the broker, shared by the apps of a restart: an app's close leaves it open.
     close: async () => undefined,
-    subscribe: (spec, sink) => inner.subscribe(spec, {
-      revoked: (id) => sink.revoked(id),
-      assigned: (lane: LaneHandle) => sink.assigned({
-        id: lane.id, pause: () => lane.pause(), resume: () => lane.resume(),
-        ...(lane.committedMetadata !== undefined ? { committedMetadata: lane.committedMetadata } : {}),
-        commit: async (next, metadata) => {
-          const p = lane.id.partition;
-          const done = settled.get(p) ?? new Set<number>();
-          for (let o = 0; o < Number(next); o++) {
-            if (!done.has(o)) violations.push(`partition ${p}: committed ${next} past unsettled offset ${o}`);
-          }
-          for (const o of parseSettledOffsets(metadata)) {
-            if (o < Number(next) || !done.has(o)) violations.push(`partition ${p}: commit ${next} metadata ${metadata} lists offset ${o}, which is ${o < Number(next) ? 'below the watermark' : 'unsettled'}`);
-          }
-          const ok = await lane.commit!(next, metadata);
-          if (ok) committed.set(p, { offset: Number(next), metadata });
-          return ok;
-        },
+    subscribe: (spec, sink) =>
+      inner.subscribe(spec, {
+        revoked: (id) => sink.revoked(id),
+        assigned: (lane: LaneHandle) =>
+          sink.assigned({
+            id: lane.id,
+            pause: () => lane.pause(),
+            resume: () => lane.resume(),
+            ...(lane.committedMetadata !== undefined ? { committedMetadata: lane.committedMetadata } : {}),
+            commit: async (next, metadata) => {
+              const p = lane.id.partition;
+              const done = settled.get(p) ?? new Set<number>();
+              for (let o = 0; o < Number(next); o++) {
+                if (!done.has(o)) violations.push(`partition ${p}: committed ${next} past unsettled offset ${o}`);
+              }
+              for (const o of parseSettledOffsets(metadata)) {
+                if (o < Number(next) || !done.has(o))
+                  violations.push(
+                    `partition ${p}: commit ${next} metadata ${metadata} lists offset ${o}, which is ${o < Number(next) ? 'below the watermark' : 'unsettled'}`,
+                  );
+              }
+              const ok = await lane.commit!(next, metadata);
+              if (ok) committed.set(p, { offset: Number(next), metadata });
+              return ok;
+            },
+          }),
       }),
-    }),
   };
 }
 
 /** One app on the shared fixture, recording what it did. */
 function startRun(opts: {
-  base: LaneTransport; clock: VirtualClock; plans: readonly Plan[]; ordering: Ordering; maxInFlight: number; maxAttempts: number;
-  settled: Map<number, Set<number>>; committed: Map<number, Committed>; violations: string[];
+  base: LaneTransport;
+  clock: VirtualClock;
+  plans: readonly Plan[];
+  ordering: Ordering;
+  maxInFlight: number;
+  maxAttempts: number;
+  settled: Map<number, Set<number>>;
+  committed: Map<number, Committed>;
+  violations: string[];
 }) {
   const { base, clock, plans, ordering, maxInFlight, maxAttempts, settled } = opts;
   const timelines = new Map<string, Step[]>();
   const firstAttempts = new Map<number, number[]>();
   const succeeded: number[] = [];
   const deadLettered: number[] = [];
-  const group = (partition: number, key: string): string => (ordering === 'key' ? `${partition}/${key}` : `${partition}`);
+  const group = (partition: number, key: string): string =>
+    ordering === 'key' ? `${partition}/${key}` : `${partition}`;
   const step = (partition: number, key: string, s: Step): void => {
     const g = group(partition, key);
     if (!timelines.has(g)) timelines.set(g, []);
@@ -80,24 +121,35 @@ function startRun(opts: {
     settled.get(p)!.add(o);
   };
   const app = createApp({
-    transport: checkedTransport(base, settled, opts.committed, opts.violations), clock, logger: silent, random: () => 0.5,
-    handlers: [defineHandler<{ id: number }>({
-      name: 'p', topic: 't', ordering, maxInFlight,
-      retry: { maxAttempts, backoff: { initialMs: 3, multiplier: 2, maxMs: 20, jitter: 0.5 } },
-      async handle(m) {
-        const plan = plans[m.value.id]!;
-        step(m.partition, m.key!, { kind: 'start', id: m.value.id, offset: Number(m.offset) });
-        if (m.attempt === 1) {
-          if (!firstAttempts.has(m.partition)) firstAttempts.set(m.partition, []);
-          firstAttempts.get(m.partition)!.push(Number(m.offset));
-        }
-        if (plan.workMs > 0) await new Promise<void>((r) => clock.setTimeout(r, plan.workMs));
-        if (plan.poison) throw new NonRetryableError('poison');
-        if (m.attempt <= plan.failures) throw new Error('transient');
-      },
-    })],
+    transport: checkedTransport(base, settled, opts.committed, opts.violations),
+    clock,
+    logger: silent,
+    random: () => 0.5,
+    handlers: [
+      defineHandler<{ id: number }>({
+        name: 'p',
+        topic: 't',
+        ordering,
+        maxInFlight,
+        retry: { maxAttempts, backoff: { initialMs: 3, multiplier: 2, maxMs: 20, jitter: 0.5 } },
+        async handle(m) {
+          const plan = plans[m.value.id]!;
+          step(m.partition, m.key!, { kind: 'start', id: m.value.id, offset: Number(m.offset) });
+          if (m.attempt === 1) {
+            if (!firstAttempts.has(m.partition)) firstAttempts.set(m.partition, []);
+            firstAttempts.get(m.partition)!.push(Number(m.offset));
+          }
+          if (plan.workMs > 0) await new Promise<void>((r) => clock.setTimeout(r, plan.workMs));
+          if (plan.poison) throw new NonRetryableError('poison');
+          if (m.attempt <= plan.failures) throw new Error('transient');
+        },
+      }),
+    ],
   });
-  const settle = (kind: 'ok' | 'dead', m: { value: unknown; partition: number; key?: string | undefined; offset: string }): void => {
+  const settle = (
+    kind: 'ok' | 'dead',
+    m: { value: unknown; partition: number; key?: string | undefined; offset: string },
+  ): void => {
     const id = (m.value as { id: number }).id;
     (kind === 'ok' ? succeeded : deadLettered).push(id);
     markSettled(m.partition, Number(m.offset));
@@ -120,8 +172,10 @@ function orderViolations(timelines: Map<string, Step[]>): string[] {
     let last = -1;
     for (const s of steps) {
       if (s.kind === 'start') {
-        if (current !== undefined && current.id !== s.id) out.push(`${g}: started offset ${s.offset} while offset ${current.offset} was unsettled`);
-        if (current === undefined && s.offset <= last) out.push(`${g}: started offset ${s.offset} after offset ${last} had settled`);
+        if (current !== undefined && current.id !== s.id)
+          out.push(`${g}: started offset ${s.offset} while offset ${current.offset} was unsettled`);
+        if (current === undefined && s.offset <= last)
+          out.push(`${g}: started offset ${s.offset} after offset ${last} had settled`);
         current = s;
       } else {
         if (current?.id !== s.id) out.push(`${g}: offset ${s.offset} settled while not running`);
@@ -150,7 +204,12 @@ describe('partition actor properties', () => {
           maxInFlight: fc.integer({ min: 1, max: 16 }),
           maxAttempts: fc.integer({ min: 1, max: 4 }),
           plans: fc.array(
-            fc.record({ key: fc.constantFrom('a', 'b', 'c', 'd', 'e'), failures: fc.integer({ min: 0, max: 4 }), poison: fc.boolean(), workMs: fc.integer({ min: 0, max: 5 }) }),
+            fc.record({
+              key: fc.constantFrom('a', 'b', 'c', 'd', 'e'),
+              failures: fc.integer({ min: 0, max: 4 }),
+              poison: fc.boolean(),
+              workMs: fc.integer({ min: 0, max: 5 }),
+            }),
             { minLength: 1, maxLength: 60 },
           ),
           faults: fc.record({
@@ -166,13 +225,15 @@ describe('partition actor properties', () => {
           const settled = new Map<number, Set<number>>();
           const committed = new Map<number, Committed>();
           const violations: string[] = [];
-          const run = () => startRun({ base, clock, plans, ordering, maxInFlight, maxAttempts, settled, committed, violations });
+          const run = () =>
+            startRun({ base, clock, plans, ordering, maxInFlight, maxAttempts, settled, committed, violations });
           const outcomes = new Set<number>();
           /** Every message has an outcome and the end of every partition is committed. */
           const finished = (r: ReturnType<typeof run>): boolean => {
             for (const id of [...r.succeeded, ...r.deadLettered]) outcomes.add(id);
             if (outcomes.size < plans.length) return false;
-            for (let p = 0; p < partitions; p++) if ((committed.get(p)?.offset ?? 0) !== base.log('t', p).length) return false;
+            for (let p = 0; p < partitions; p++)
+              if ((committed.get(p)?.offset ?? 0) !== base.log('t', p).length) return false;
             return true;
           };
           base.failCommits(faults.commitFailures);
@@ -199,18 +260,29 @@ describe('partition actor properties', () => {
             for (let p = 0; p < partitions; p++) {
               const c = resumeFrom.get(p) ?? { offset: 0, metadata: undefined };
               const skipped = parseSettledOffsets(c.metadata);
-              const expected = base.log('t', p).map((_, o) => o).filter((o) => o >= c.offset && !skipped.has(o));
-              expect([...(second.firstAttempts.get(p) ?? [])].sort((a, b) => a - b), `partition ${p} after a restart from ${JSON.stringify(c)}`).toEqual(expected);
+              const expected = base
+                .log('t', p)
+                .map((_, o) => o)
+                .filter((o) => o >= c.offset && !skipped.has(o));
+              expect(
+                [...(second.firstAttempts.get(p) ?? [])].sort((a, b) => a - b),
+                `partition ${p} after a restart from ${JSON.stringify(c)}`,
+              ).toEqual(expected);
             }
           }
 
           // Every outcome (success, retried then dead-lettered, poison) kept per-key order.
           if (ordering !== 'none') for (const r of runs) expect(orderViolations(r.timelines)).toEqual([]);
           // Nothing lost: each message has the outcome its plan calls for, and within one app at most once.
-          const dlq = base.published.filter((r) => r.topic === 't.dlq').map((r) => (JSON.parse(Buffer.from(r.value ?? new Uint8Array()).toString()) as { id: number }).id);
+          const dlq = base.published
+            .filter((r) => r.topic === 't.dlq')
+            .map((r) => (JSON.parse(Buffer.from(r.value ?? new Uint8Array()).toString()) as { id: number }).id);
           for (const [id, p] of plans.entries()) {
             const expectOk = !p.poison && p.failures < maxAttempts;
-            expect(runs.some((r) => r.succeeded.includes(id)), `message ${id} succeeded`).toBe(expectOk);
+            expect(
+              runs.some((r) => r.succeeded.includes(id)),
+              `message ${id} succeeded`,
+            ).toBe(expectOk);
             expect(dlq.includes(id), `message ${id} dead-lettered`).toBe(!expectOk);
           }
           for (const r of runs) {
@@ -220,7 +292,10 @@ describe('partition actor properties', () => {
           // No commit passed an unsettled message or listed one as settled; the end is committed, nothing above it.
           expect(violations).toEqual([]);
           for (let p = 0; p < partitions; p++) {
-            expect(committed.get(p) ?? { offset: 0, metadata: undefined }).toEqual({ offset: base.log('t', p).length, metadata: undefined });
+            expect(committed.get(p) ?? { offset: 0, metadata: undefined }).toEqual({
+              offset: base.log('t', p).length,
+              metadata: undefined,
+            });
           }
         },
       ),

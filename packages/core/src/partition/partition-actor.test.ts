@@ -24,7 +24,11 @@ describe('partition actor, message model', () => {
     const transport = createLaneTransport({ ackModel: 'message' });
     const logger = capture();
     const errors: string[] = [];
-    const app = createApp({ transport, logger, handlers: [defineHandler({ name: 'm', topic: 't', handle: () => undefined })] });
+    const app = createApp({
+      transport,
+      logger,
+      handlers: [defineHandler({ name: 'm', topic: 't', handle: () => undefined })],
+    });
     app.on('error', (e) => void errors.push(`${e.where}: ${String(e.error)}`));
     transport.failSettles(1);
     await app.start();
@@ -44,11 +48,19 @@ describe('partition actor, message model', () => {
     const attempts: number[] = [];
     const retries: string[] = [];
     const app = createApp({
-      transport, logger: capture(),
-      handlers: [defineHandler({
-        name: 'm', topic: 't', retry: { mode: 'delayed', maxAttempts: 3, backoff: { initialMs: 40, multiplier: 1, maxMs: 40, jitter: 0 } },
-        handle: (m) => { attempts.push(m.attempt); if (m.attempt < 2) throw new Error('once'); },
-      })],
+      transport,
+      logger: capture(),
+      handlers: [
+        defineHandler({
+          name: 'm',
+          topic: 't',
+          retry: { mode: 'delayed', maxAttempts: 3, backoff: { initialMs: 40, multiplier: 1, maxMs: 40, jitter: 0 } },
+          handle: (m) => {
+            attempts.push(m.attempt);
+            if (m.attempt < 2) throw new Error('once');
+          },
+        }),
+      ],
     });
     app.on('message.retry-scheduled', (e) => void retries.push(e.mode));
     await app.start();
@@ -71,11 +83,20 @@ describe('partition actor, message model', () => {
     const attempts: number[] = [];
     const handoffs: number[] = [];
     const app = createApp({
-      transport, clock, logger,
-      handlers: [defineHandler({
-        name: 'm', topic: 't', retry: { mode: 'delayed', maxAttempts: 3, backoff: { initialMs: 40, multiplier: 1, maxMs: 40, jitter: 0 } },
-        handle: (m) => { attempts.push(m.attempt); if (m.attempt < 2) throw new Error('once'); },
-      })],
+      transport,
+      clock,
+      logger,
+      handlers: [
+        defineHandler({
+          name: 'm',
+          topic: 't',
+          retry: { mode: 'delayed', maxAttempts: 3, backoff: { initialMs: 40, multiplier: 1, maxMs: 40, jitter: 0 } },
+          handle: (m) => {
+            attempts.push(m.attempt);
+            if (m.attempt < 2) throw new Error('once');
+          },
+        }),
+      ],
     });
     app.on('message.retry-handoff-failed', (e) => void handoffs.push(e.delayMs));
     transport.failNacks(1);
@@ -103,12 +124,25 @@ describe('partition actor, offset model', () => {
     const logger = capture();
     const dead: (string | null)[] = [];
     const app = createApp({
-      transport, logger,
-      handlers: [defineHandler({ name: 'd', topic: 't', deadLetter: false, handle: (m) => { if (m.value === 0) throw new NonRetryableError('poison'); } })],
+      transport,
+      logger,
+      handlers: [
+        defineHandler({
+          name: 'd',
+          topic: 't',
+          deadLetter: false,
+          handle: (m) => {
+            if (m.value === 0) throw new NonRetryableError('poison');
+          },
+        }),
+      ],
     });
     app.on('message.dead-lettered', (e) => void dead.push(e.deadLetterTopic));
     await app.start();
-    await app.publish([{ topic: 't', value: 0 }, { topic: 't', value: 1 }]);
+    await app.publish([
+      { topic: 't', value: 0 },
+      { topic: 't', value: 1 },
+    ]);
     await until(() => transport.committed('t', 0) === 2, 'committed past the dropped message');
     expect(dead).toEqual([null]);
     expect(logger.warnings).toContain('message dropped after failure (dead-lettering disabled)');
@@ -121,14 +155,23 @@ describe('partition actor, offset model', () => {
     const transport = createLaneTransport({ now: clock.now });
     const timedOut: number[] = [];
     const app = createApp({
-      transport, clock, logger: capture(),
-      handlers: [defineHandler<number>({
-        name: 'x', topic: 't', ordering: 'none', timeoutMs: 100, retry: { maxAttempts: 1 },
-        handle: (m, ctx) => new Promise<void>((resolve) => {
-          ctx.signal.addEventListener('abort', () => resolve());
-          if (m.value === 0) clock.setTimeout(() => app.publish({ topic: 't', value: 1 }), 60);
+      transport,
+      clock,
+      logger: capture(),
+      handlers: [
+        defineHandler<number>({
+          name: 'x',
+          topic: 't',
+          ordering: 'none',
+          timeoutMs: 100,
+          retry: { maxAttempts: 1 },
+          handle: (m, ctx) =>
+            new Promise<void>((resolve) => {
+              ctx.signal.addEventListener('abort', () => resolve());
+              if (m.value === 0) clock.setTimeout(() => app.publish({ topic: 't', value: 1 }), 60);
+            }),
         }),
-      })],
+      ],
     });
     app.on('message.dead-lettered', (e) => void timedOut.push(e.message.value as number));
     await app.start();

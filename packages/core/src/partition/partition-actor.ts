@@ -67,16 +67,22 @@ export class PartitionActor implements LaneSink {
     this.skip = this.offsetModel ? parseSettledOffsets(lane.committedMetadata) : new Set();
     this.workers = h.worker !== undefined && ctx.executor ? new WorkerDispatch(this, ctx) : undefined;
     this.turn = new TurnClock(ctx.clock);
-    this.settlement = new LaneSettlement(lane, ctx, this.watermark, {
-      ref: this.ref,
-      hasReceived: () => this.stats.received > 0,
-      block: (reason, err) => this.block(reason, err),
-      unblock: (reason) => this.unblock(reason),
-      commitState: (state) => {
-        if (this.mode.fetch !== undefined) this.mode.send(state === 'committing' ? 'COMMIT' : 'COMMITTED');
+    this.settlement = new LaneSettlement(
+      lane,
+      ctx,
+      this.watermark,
+      {
+        ref: this.ref,
+        hasReceived: () => this.stats.received > 0,
+        block: (reason, err) => this.block(reason, err),
+        unblock: (reason) => this.unblock(reason),
+        commitState: (state) => {
+          if (this.mode.fetch !== undefined) this.mode.send(state === 'committing' ? 'COMMIT' : 'COMMITTED');
+        },
+        checkIdle: () => this.checkIdle(),
       },
-      checkIdle: () => this.checkIdle(),
-    }, this.offsetModel);
+      this.offsetModel,
+    );
     this.mode = new LaneMode((from, to, fromValue, toValue) => {
       if (this.ctx.events.has('lane.state-changed') && JSON.stringify(fromValue) !== JSON.stringify(toValue)) {
         this.ctx.events.emit('lane.state-changed', { lane: this.ref, from, to, fromValue, toValue });
@@ -111,7 +117,8 @@ export class PartitionActor implements LaneSink {
     }
     this.stats.received += records.length;
     this.ctx.metrics.consumed += records.length;
-    if (this.ctx.events.has('message.received')) this.ctx.events.emit('message.received', { lane: this.ref, count: records.length });
+    if (this.ctx.events.has('message.received'))
+      this.ctx.events.emit('message.received', { lane: this.ref, count: records.length });
     if (this.mode.fetch === 'waiting') this.mode.send('RECORDS');
     this.pump();
   }
@@ -210,7 +217,10 @@ export class PartitionActor implements LaneSink {
     if (deadline >= this.timeoutAt || deadline === Infinity) return;
     if (this.timeoutTimer !== undefined) this.ctx.clock.clearTimeout(this.timeoutTimer);
     this.timeoutAt = deadline;
-    this.timeoutTimer = this.ctx.clock.setTimeout(() => this.onTimeoutTimer(), Math.max(0, deadline - this.ctx.clock.now()));
+    this.timeoutTimer = this.ctx.clock.setTimeout(
+      () => this.onTimeoutTimer(),
+      Math.max(0, deadline - this.ctx.clock.now()),
+    );
   }
 
   private onTimeoutTimer(): void {
@@ -223,7 +233,9 @@ export class PartitionActor implements LaneSink {
       if (entry.state === S.dispatched && entry.deadline <= now) expired.push(entry);
     });
     for (const entry of expired) {
-      const err = new TimeoutError(`handler "${this.ctx.handler.name}" did not finish within ${this.ctx.handler.timeoutMs} ms`);
+      const err = new TimeoutError(
+        `handler "${this.ctx.handler.name}" did not finish within ${this.ctx.handler.timeoutMs} ms`,
+      );
       entry.attemptCtx?.abort(err);
       this.complete(entry, entry.gen, false, err);
     }
@@ -248,12 +260,18 @@ export class PartitionActor implements LaneSink {
       // The runtime's own shutdown (app, executor or transport closing) is no verdict on the message:
       // it stays unsettled, keeps its key, and the broker redelivers it.
       entry.state = nextState(entry.state, E.ABANDON);
-      this.ctx.logger.warn('attempt ended by shutdown; the message stays unsettled and will be redelivered', { handler: this.ctx.handler.name, topic: this.ref.topic, partition: this.ref.partition, offset: entry.rec.offset });
+      this.ctx.logger.warn('attempt ended by shutdown; the message stays unsettled and will be redelivered', {
+        handler: this.ctx.handler.name,
+        topic: this.ref.topic,
+        partition: this.ref.partition,
+        offset: entry.rec.offset,
+      });
     } else if (ok) {
       entry.state = nextState(entry.state, E.SUCCEED);
       this.stats.succeeded++;
       this.ctx.metrics.succeeded++;
-      if (this.ctx.events.has('message.succeeded')) this.ctx.events.emit('message.succeeded', { message: this.message(entry), durationMs });
+      if (this.ctx.events.has('message.succeeded'))
+        this.ctx.events.emit('message.succeeded', { message: this.message(entry), durationMs });
       this.settle(entry, 'ack');
     } else {
       entry.state = nextState(entry.state, E.FAIL);
@@ -265,7 +283,8 @@ export class PartitionActor implements LaneSink {
   private fail(entry: Entry, err: unknown): void {
     this.stats.failed++;
     this.ctx.metrics.failed++;
-    if (this.ctx.events.has('message.failed')) this.ctx.events.emit('message.failed', { message: this.message(entry), error: err });
+    if (this.ctx.events.has('message.failed'))
+      this.ctx.events.emit('message.failed', { message: this.message(entry), error: err });
     const verdict = judgeFailure(err, entry.attempt, this.ctx.handler.retry);
     if (!verdict.retry) {
       entry.state = nextState(entry.state, E.DEAD_LETTER);
@@ -278,7 +297,12 @@ export class PartitionActor implements LaneSink {
     this.ctx.metrics.retried++;
     const delayed = retry.mode === 'delayed' && this.ctx.transport.capabilities.nativeDelay;
     if (this.ctx.events.has('message.retry-scheduled')) {
-      this.ctx.events.emit('message.retry-scheduled', { message: this.message(entry), error: err, delayMs, mode: delayed ? 'delayed' : 'blocking' });
+      this.ctx.events.emit('message.retry-scheduled', {
+        message: this.message(entry),
+        error: err,
+        delayMs,
+        mode: delayed ? 'delayed' : 'blocking',
+      });
     }
     if (delayed) this.retryDelayed(entry, delayMs);
     else this.retryBlocking(entry, delayMs);
@@ -309,7 +333,10 @@ export class PartitionActor implements LaneSink {
     const fallBack = (err: unknown): void => {
       this.settlement.release();
       this.ctx.metrics.retryHandoffFailures++;
-      this.ctx.logger.warn('delayed retry hand-off failed; retrying in place', { handler: this.ctx.handler.name, error: err });
+      this.ctx.logger.warn('delayed retry hand-off failed; retrying in place', {
+        handler: this.ctx.handler.name,
+        error: err,
+      });
       if (this.ctx.events.has('message.retry-handoff-failed')) {
         this.ctx.events.emit('message.retry-handoff-failed', { message: this.message(entry), error: err, delayMs });
       }
@@ -321,7 +348,11 @@ export class PartitionActor implements LaneSink {
     }
     // Offset model: a copy carries the next attempt number; the original is then committed.
     const copy = retryCopy({
-      topic: this.ctx.handler.topic, lane: this.lane.id, record: entry.rec, nextAttempt: entry.attempt + 1, delayMs,
+      topic: this.ctx.handler.topic,
+      lane: this.lane.id,
+      record: entry.rec,
+      nextAttempt: entry.attempt + 1,
+      delayMs,
     });
     this.ctx.transport.publish([copy]).then(done, fallBack);
   }
@@ -337,17 +368,34 @@ export class PartitionActor implements LaneSink {
       this.stats.deadLettered++;
       this.ctx.metrics.countDeadLetter(reason);
       if (this.ctx.events.has('message.dead-lettered')) {
-        this.ctx.events.emit('message.dead-lettered', { message: this.message(entry), error: err, reason, deadLetterTopic: dlq });
+        this.ctx.events.emit('message.dead-lettered', {
+          message: this.message(entry),
+          error: err,
+          reason,
+          deadLetterTopic: dlq,
+        });
       }
       this.settle(entry, 'term');
     };
     if (dlq === null) {
-      this.ctx.logger.warn('message dropped after failure (dead-lettering disabled)', { handler: this.ctx.handler.name, topic: this.ref.topic, offset: entry.rec.offset, reason });
+      this.ctx.logger.warn('message dropped after failure (dead-lettering disabled)', {
+        handler: this.ctx.handler.name,
+        topic: this.ref.topic,
+        offset: entry.rec.offset,
+        reason,
+      });
       return done();
     }
     const record = deadLetterRecord({
-      dlqTopic: dlq, lane: { ...this.lane.id, topic: this.ctx.handler.topic }, record: entry.rec, attempts: entry.attempt,
-      error: err, reason, handler: this.ctx.handler.name, now: this.ctx.clock.now(), trim,
+      dlqTopic: dlq,
+      lane: { ...this.lane.id, topic: this.ctx.handler.topic },
+      record: entry.rec,
+      attempts: entry.attempt,
+      error: err,
+      reason,
+      handler: this.ctx.handler.name,
+      now: this.ctx.clock.now(),
+      trim,
     });
     this.pendingDeadLetters++;
     this.ctx.transport.publish([record]).then(
@@ -361,7 +409,12 @@ export class PartitionActor implements LaneSink {
         this.pendingDeadLetters--;
         if (this.stopped) return;
         if (isTooLarge(publishErr) && trim < MAX_DEAD_LETTER_TRIM) {
-          this.ctx.logger.warn('dead-letter copy refused as too large; trying again with trimmed partita headers', { handler: this.ctx.handler.name, topic: this.ref.topic, offset: entry.rec.offset, trim: trim + 1 });
+          this.ctx.logger.warn('dead-letter copy refused as too large; trying again with trimmed partita headers', {
+            handler: this.ctx.handler.name,
+            topic: this.ref.topic,
+            offset: entry.rec.offset,
+            trim: trim + 1,
+          });
           return this.deadLetter(entry, err, reason, tries, trim + 1);
         }
         this.block('dead-letter', publishErr);
@@ -419,10 +472,15 @@ export class PartitionActor implements LaneSink {
     const under = held <= hw / 2 && bytes <= maxBytes / 2 && !executorFull;
     if (!this.paused && over) {
       this.paused = true;
-      this.pauseReason = executorFull ? 'executor queue full' : bytes >= maxBytes ? 'buffered bytes' : 'buffered messages';
+      this.pauseReason = executorFull
+        ? 'executor queue full'
+        : bytes >= maxBytes
+          ? 'buffered bytes'
+          : 'buffered messages';
       this.lane.pause();
       if (this.mode.top === 'running') this.mode.send('PAUSE');
-      if (this.ctx.events.has('lane.paused')) this.ctx.events.emit('lane.paused', { lane: this.ref, reason: this.pauseReason });
+      if (this.ctx.events.has('lane.paused'))
+        this.ctx.events.emit('lane.paused', { lane: this.ref, reason: this.pauseReason });
     } else if (this.paused && under) {
       this.paused = false;
       this.lane.resume();
@@ -435,7 +493,12 @@ export class PartitionActor implements LaneSink {
   private block(reason: string, err: unknown): void {
     if (this.blockedBy.has(reason)) return;
     this.blockedBy.add(reason);
-    this.ctx.logger.error(`lane blocked: ${reason} keeps failing`, { handler: this.ctx.handler.name, topic: this.ref.topic, partition: this.ref.partition, error: err });
+    this.ctx.logger.error(`lane blocked: ${reason} keeps failing`, {
+      handler: this.ctx.handler.name,
+      topic: this.ref.topic,
+      partition: this.ref.partition,
+      error: err,
+    });
     if (this.mode.top === 'running' || this.mode.top === 'paused') this.mode.send('BLOCK');
   }
 
@@ -450,7 +513,8 @@ export class PartitionActor implements LaneSink {
 
   /** Back in `running` (it restarts at `fetch.waiting`): say so if there is still work. */
   private reenterFetch(): void {
-    if (this.mode.fetch === 'waiting' && (this.inFlight > 0 || this.scheduler.waitingCount() > 0)) this.mode.send('RECORDS');
+    if (this.mode.fetch === 'waiting' && (this.inFlight > 0 || this.scheduler.waitingCount() > 0))
+      this.mode.send('RECORDS');
   }
 
   get isBlocked(): boolean {
@@ -460,7 +524,13 @@ export class PartitionActor implements LaneSink {
   // ---- drain -------------------------------------------------------------
 
   private checkIdle(): void {
-    if (this.inFlight === 0 && this.scheduler.readyCount === 0 && this.backingOff === 0 && this.mode.fetch === 'fetching') this.mode.send('IDLE');
+    if (
+      this.inFlight === 0 &&
+      this.scheduler.readyCount === 0 &&
+      this.backingOff === 0 &&
+      this.mode.fetch === 'fetching'
+    )
+      this.mode.send('IDLE');
     if (this.idleWaiters.length > 0 && this.isQuiet()) {
       const waiters = this.idleWaiters;
       this.idleWaiters = [];
@@ -500,7 +570,9 @@ export class PartitionActor implements LaneSink {
       this.idleWaiters.push(onIdle);
     });
     if (this.inFlight > 0) {
-      const err = new TimeoutError(`drain: handler "${this.ctx.handler.name}" still running after ${timeoutMs} ms; aborted`);
+      const err = new TimeoutError(
+        `drain: handler "${this.ctx.handler.name}" still running after ${timeoutMs} ms; aborted`,
+      );
       this.watermark.forEach((entry) => {
         if (entry.state === S.dispatched) {
           entry.gen++;

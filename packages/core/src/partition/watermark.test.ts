@@ -3,7 +3,8 @@ import { Entry } from './entry.js';
 import { S } from './message-lifecycle.js';
 import { Watermark, parseSettledOffsets } from './watermark.js';
 
-const entry = (off: number): Entry => new Entry({ key: undefined, value: null, headers: {}, offset: String(off), timestamp: 0 }, off, 0, undefined, 0);
+const entry = (off: number): Entry =>
+  new Entry({ key: undefined, value: null, headers: {}, offset: String(off), timestamp: 0 }, off, 0, undefined, 0);
 
 /** Track offsets 0..n-1 and settle those `settled` picks, in offset order. */
 function window(n: number, settled: (off: number) => boolean): Watermark {

@@ -67,8 +67,14 @@ export class WorkerDispatch {
         const rec = entry.rec;
         messages.push({
           id: `${this.lane.ref.topic}/${this.lane.ref.partition}/${rec.offset}`,
-          topic: this.lane.ref.topic, key: rec.key, value: rec.value, headers: rec.headers,
-          partition: this.lane.ref.partition, offset: rec.offset, timestamp: rec.timestamp, attempt: entry.attempt,
+          topic: this.lane.ref.topic,
+          key: rec.key,
+          value: rec.value,
+          headers: rec.headers,
+          partition: this.lane.ref.partition,
+          offset: rec.offset,
+          timestamp: rec.timestamp,
+          attempt: entry.attempt,
         });
       }
       if (entries.length === 0) return;
@@ -77,8 +83,12 @@ export class WorkerDispatch {
       const trace = entries[0]!.rec.headers.traceparent;
       executor
         .run({
-          handler: handler.name, worker: handler.worker!, timeoutMs: handler.timeoutMs,
-          contentType: this.ctx.codec.contentType, messages, ...(trace ? { trace: { traceparent: trace } } : {}),
+          handler: handler.name,
+          worker: handler.worker!,
+          timeoutMs: handler.timeoutMs,
+          contentType: this.ctx.codec.contentType,
+          messages,
+          ...(trace ? { trace: { traceparent: trace } } : {}),
           ...(this.codecModule !== undefined ? { codecModule: this.codecModule } : {}),
         })
         .then(
@@ -87,16 +97,25 @@ export class WorkerDispatch {
             const publishing: number[] = [];
             entries.forEach((entry, i) => {
               const o = outcomes[i];
-              if (o === undefined) this.lane.complete(entry, gens[i]!, false, new Error('executor returned no outcome for this message'));
+              if (o === undefined)
+                this.lane.complete(entry, gens[i]!, false, new Error('executor returned no outcome for this message'));
               else if (!o.ok) this.lane.complete(entry, gens[i]!, false, reviveError(o.error));
               else if (o.published !== undefined && o.published.length > 0) publishing.push(i);
               else this.lane.complete(entry, gens[i]!, true, undefined);
             });
-            if (publishing.length > 0) this.publishThenComplete(publishing.map((i) => ({ entry: entries[i]!, gen: gens[i]!, records: (outcomes[i] as { published: readonly OutboundRecord[] }).published })));
+            if (publishing.length > 0)
+              this.publishThenComplete(
+                publishing.map((i) => ({
+                  entry: entries[i]!,
+                  gen: gens[i]!,
+                  records: (outcomes[i] as { published: readonly OutboundRecord[] }).published,
+                })),
+              );
           },
           (err: unknown) => {
             if (this.abandoned) return;
-            if (this.ctx.events.has('worker.error')) this.ctx.events.emit('worker.error', { handler: handler.name, error: err });
+            if (this.ctx.events.has('worker.error'))
+              this.ctx.events.emit('worker.error', { handler: handler.name, error: err });
             entries.forEach((entry, i) => this.lane.complete(entry, gens[i]!, false, err));
           },
         );
@@ -108,7 +127,9 @@ export class WorkerDispatch {
    * task, and only once the broker confirmed it do they succeed; a failed
    * publish fails each of them (retry or dead-letter as configured).
    */
-  private publishThenComplete(done: readonly { entry: Entry; gen: number; records: readonly OutboundRecord[] }[]): void {
+  private publishThenComplete(
+    done: readonly { entry: Entry; gen: number; records: readonly OutboundRecord[] }[],
+  ): void {
     const records = done.flatMap((d) => d.records);
     try {
       // Workers encode without knowing the transport: what it lacks is refused here, as inline publishes are.

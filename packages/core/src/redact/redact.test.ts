@@ -8,7 +8,10 @@ describe('redact', () => {
     ['nats://alice:p@ss@host:4222', 'nats://[redacted]@host:4222'],
     ['alice:p@ss@host:4222', '[redacted]@host:4222'],
     ['nats://tok3n@host:4222', 'nats://[redacted]@host:4222'],
-    ['cannot connect to NATS at nats://a:b1@h1:4222, c:d2@h2:4222: refused', 'cannot connect to NATS at nats://[redacted]@h1:4222, [redacted]@h2:4222: refused'],
+    [
+      'cannot connect to NATS at nats://a:b1@h1:4222, c:d2@h2:4222: refused',
+      'cannot connect to NATS at nats://[redacted]@h1:4222, [redacted]@h2:4222: refused',
+    ],
     ['amqp://guest:pa/ss@rabbit/vhost', 'amqp://[redacted]@rabbit/vhost'],
     ['"servers":["x:y@h"]', '"servers":["[redacted]@h"]'],
     ['password=hunter2 user=bob', `password=${REDACTED} user=bob`],
@@ -19,19 +22,38 @@ describe('redact', () => {
   });
 
   it('keeps text without credentials as it is', () => {
-    for (const s of ['mail bob@example.com', 'nats://host:4222', 'host:4222', 'topic orders.dlq at 12:00']) expect(redact(s)).toBe(s);
+    for (const s of ['mail bob@example.com', 'nats://host:4222', 'host:4222', 'topic orders.dlq at 12:00'])
+      expect(redact(s)).toBe(s);
   });
 
   it('replaces known secrets anywhere, longest first, ignoring ones too short to be safe', () => {
-    expect(redact('auth failed for hunter2 and hunter22', { secrets: ['hunter2', 'hunter22', 'ab', undefined] })).toBe(`auth failed for ${REDACTED} and ${REDACTED}`);
+    expect(redact('auth failed for hunter2 and hunter22', { secrets: ['hunter2', 'hunter22', 'ab', undefined] })).toBe(
+      `auth failed for ${REDACTED} and ${REDACTED}`,
+    );
   });
 
   it('copies objects, arrays and errors with secret-named keys and credentials redacted, leaving the input alone', () => {
     const cause = new Error('dial nats://u:pw1@h failed');
     const err = Object.assign(new Error('connect: alice:s3cret@h:1', { cause }), { code: 'ECONN' });
-    const input = { servers: ['nats://u:pw1@h'], pass: 'pw1', sasl: { mechanism: 'plain', password: 'x' }, token: 'tk', n: 3, err, nested: { authorization: 'Bearer z' } };
+    const input = {
+      servers: ['nats://u:pw1@h'],
+      pass: 'pw1',
+      sasl: { mechanism: 'plain', password: 'x' },
+      token: 'tk',
+      n: 3,
+      err,
+      nested: { authorization: 'Bearer z' },
+    };
     const out = redact(input);
-    expect(out).toEqual({ servers: ['nats://[redacted]@h'], pass: REDACTED, sasl: REDACTED, token: REDACTED, n: 3, err: expect.any(Error), nested: { authorization: REDACTED } });
+    expect(out).toEqual({
+      servers: ['nats://[redacted]@h'],
+      pass: REDACTED,
+      sasl: REDACTED,
+      token: REDACTED,
+      n: 3,
+      err: expect.any(Error),
+      nested: { authorization: REDACTED },
+    });
     expect(out.err.message).toBe('connect: [redacted]@h:1');
     expect(out.err.stack).toContain('connect: [redacted]@h:1');
     expect(out.err.stack).not.toContain('s3cret');

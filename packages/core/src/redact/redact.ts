@@ -2,7 +2,8 @@
 export const REDACTED = '[redacted]';
 
 /** Option and variable names whose values are secrets (`password`, `PARTITA_NATS_PASS`, `sasl.password`, `token`, ...). */
-export const SECRET_NAME = /pass(word)?|token|secret|creds|credentials|api[-_]?key|private[-_]?key|authorization|^auth$|^sasl$/i;
+export const SECRET_NAME =
+  /pass(word)?|token|secret|creds|credentials|api[-_]?key|private[-_]?key|authorization|^auth$|^sasl$/i;
 
 export interface RedactOptions {
   /**
@@ -18,16 +19,22 @@ const WORD = `[^\\s"'\`,<>]`;
 // so an unencoded `@` in a password is covered too.
 const URL_USERINFO = new RegExp(`(//)${WORD}*@(?=[^\\s"'\`,<>@/]+)`, 'g');
 // Schemeless `user:pass@host[:port]` (a colon before the last `@`); plain `bob@example.com` stays.
-const BARE_USERINFO = new RegExp(`(^|[\\s"'\`,<>(=\\[])(?![a-z][a-z0-9+.-]*://)(${WORD}*:${WORD}*)@(?=[^\\s"'\`,<>@/:]+)`, 'gi');
+const BARE_USERINFO = new RegExp(
+  `(^|[\\s"'\`,<>(=\\[])(?![a-z][a-z0-9+.-]*://)(${WORD}*:${WORD}*)@(?=[^\\s"'\`,<>@/:]+)`,
+  'gi',
+);
 // `password=…`, `token: …`, `"sasl.password":"…"` inside free text.
-const NAMED_VALUE = /((?:pass(?:word)?|token|secret|creds|api[-_]?key|authorization)["']?\s*[=:]\s*["']?)[^\s"',;&}]+/gi;
+const NAMED_VALUE =
+  /((?:pass(?:word)?|token|secret|creds|api[-_]?key|authorization)["']?\s*[=:]\s*["']?)[^\s"',;&}]+/gi;
 
 function redactText(text: string, secrets: readonly string[]): string {
   let out = text;
   for (const s of secrets) if (out.includes(s)) out = out.split(s).join(REDACTED);
   if (out.includes('@')) {
     out = out.replace(URL_USERINFO, `$1${REDACTED}@`);
-    out = out.replace(BARE_USERINFO, (m, lead: string, info: string) => (info.startsWith(REDACTED) ? m : `${lead}${REDACTED}@`));
+    out = out.replace(BARE_USERINFO, (m, lead: string, info: string) =>
+      info.startsWith(REDACTED) ? m : `${lead}${REDACTED}@`,
+    );
   }
   return out.replace(NAMED_VALUE, `$1${REDACTED}`);
 }
@@ -57,7 +64,8 @@ function redactAny(value: unknown, secrets: readonly string[], seen: WeakMap<obj
   const copy: Record<string, unknown> = {};
   seen.set(value, copy);
   for (const [k, v] of Object.entries(value)) {
-    copy[k] = SECRET_NAME.test(k) && v !== undefined && v !== null && v !== false ? REDACTED : redactAny(v, secrets, seen);
+    copy[k] =
+      SECRET_NAME.test(k) && v !== undefined && v !== null && v !== false ? REDACTED : redactAny(v, secrets, seen);
   }
   return copy;
 }

@@ -16,7 +16,10 @@ describe('judgeFailure', () => {
   });
   it('dead-letters decode errors at once, also by name across threads', () => {
     expect(judgeFailure(new DecodeError('x'), 1, retry)).toMatchObject({ retry: false, reason: 'decode' });
-    expect(judgeFailure(Object.assign(new Error('x'), { name: 'DecodeError' }), 1, retry)).toMatchObject({ retry: false, reason: 'decode' });
+    expect(judgeFailure(Object.assign(new Error('x'), { name: 'DecodeError' }), 1, retry)).toMatchObject({
+      retry: false,
+      reason: 'decode',
+    });
   });
   it('dead-letters non-retryable errors at once with the error itself', () => {
     const err = new NonRetryableError('no');
@@ -24,10 +27,17 @@ describe('judgeFailure', () => {
   });
   it('gives timeouts the reason timeout', () => {
     expect(judgeFailure(new TimeoutError('slow'), 3, retry)).toMatchObject({ retry: false, reason: 'timeout' });
-    expect(judgeFailure(Object.assign(new Error('slow'), { name: 'TimeoutError', retryable: false }), 1, retry)).toMatchObject({ retry: false, reason: 'timeout' });
+    expect(
+      judgeFailure(Object.assign(new Error('slow'), { name: 'TimeoutError', retryable: false }), 1, retry),
+    ).toMatchObject({ retry: false, reason: 'timeout' });
   });
   it('treats a throwing retryable predicate as retryable', () => {
-    const r = { ...retry, retryable: () => { throw new Error('bug'); } };
+    const r = {
+      ...retry,
+      retryable: () => {
+        throw new Error('bug');
+      },
+    };
     expect(judgeFailure(new Error('x'), 1, r)).toEqual({ retry: true });
   });
 });

@@ -4,8 +4,7 @@ import type { HandlerDefinition } from '../handler/handler.js';
 
 /** What to do with a failed attempt: retry it, or dead-letter it with a reason and the error to record. */
 export type FailureVerdict =
-  | { readonly retry: true }
-  | { readonly retry: false; readonly reason: DeadLetterReason; readonly error: unknown };
+  { readonly retry: true } | { readonly retry: false; readonly reason: DeadLetterReason; readonly error: unknown };
 
 const named = (err: unknown, name: string): boolean => (err as { name?: unknown } | null)?.name === name;
 
@@ -28,5 +27,9 @@ export function judgeFailure(err: unknown, attempt: number, retry: HandlerDefini
   if (retryable && attempt < retry.maxAttempts) return { retry: true };
   const timedOut = err instanceof TimeoutError || named(err, 'TimeoutError');
   if (!retryable) return { retry: false, reason: timedOut ? 'timeout' : 'non-retryable', error: err };
-  return { retry: false, reason: timedOut ? 'timeout' : 'max-retries', error: new MaxRetriesExceededError(attempt, { cause: err }) };
+  return {
+    retry: false,
+    reason: timedOut ? 'timeout' : 'max-retries',
+    error: new MaxRetriesExceededError(attempt, { cause: err }),
+  };
 }

@@ -13,7 +13,18 @@ const refusal = (name: unknown, rules?: Parameters<typeof validateTopicName>[1])
 
 describe('validateTopicName', () => {
   it('accepts ordinary names, up to 249 bytes in UTF-8 (non-ASCII counted in bytes)', () => {
-    for (const ok of ['orders', 'Orders.EU', 'a-b_c.d', 'orders.dlq', 'x:y', 'commandes-été', '注文', 'a'.repeat(249), `${'é'.repeat(124)}a`, '🎵'.repeat(62)]) {
+    for (const ok of [
+      'orders',
+      'Orders.EU',
+      'a-b_c.d',
+      'orders.dlq',
+      'x:y',
+      'commandes-été',
+      '注文',
+      'a'.repeat(249),
+      `${'é'.repeat(124)}a`,
+      '🎵'.repeat(62),
+    ]) {
       expect(() => validateTopicName(ok)).not.toThrow();
     }
     expect(TOPIC_NAME_MAX_BYTES).toBe(249);
@@ -50,7 +61,8 @@ describe('validateTopicName', () => {
       expect(err.message).toMatch(rule);
       expect(err.message).toMatch(/^invalid topic name /);
       expect(err.message).toMatch(/; .+ \(see docs\/configuration\.md "Topic names"\)$/);
-      if (typeof name === 'string' && name.length > 0 && name.length < 20) expect(err.message).toContain(JSON.stringify(name));
+      if (typeof name === 'string' && name.length > 0 && name.length < 20)
+        expect(err.message).toContain(JSON.stringify(name));
     }
   });
 
@@ -63,14 +75,22 @@ describe('validateTopicName', () => {
     expect(err.topic).toBe(name);
   });
 
-  it('applies a broker\'s extra rules after the shared ones, naming the broker', () => {
-    const kafka = { broker: 'Kafka', allowed: { pattern: /[a-zA-Z0-9._-]/, description: 'ASCII letters, digits, ".", "_" and "-"' } };
+  it("applies a broker's extra rules after the shared ones, naming the broker", () => {
+    const kafka = {
+      broker: 'Kafka',
+      allowed: { pattern: /[a-zA-Z0-9._-]/, description: 'ASCII letters, digits, ".", "_" and "-"' },
+    };
     expect(() => validateTopicName('orders.eu-1_x', kafka)).not.toThrow();
     expect(refusal('commandes-été', kafka).message).toMatch(/Kafka: it may only contain ASCII letters.*\(found "é"\)/);
-    expect(refusal('x'.repeat(20), { broker: 'Tiny', maxBytes: 10 }).message).toMatch(/Tiny: it is 20 bytes in UTF-8, more than the 10 allowed/);
+    expect(refusal('x'.repeat(20), { broker: 'Tiny', maxBytes: 10 }).message).toMatch(
+      /Tiny: it is 20 bytes in UTF-8, more than the 10 allowed/,
+    );
     // a broker cannot widen the shared limit
     expect(refusal('x'.repeat(300), { maxBytes: 1000 }).message).toMatch(/more than the 249 allowed/);
-    const nats = { broker: 'NATS', check: (n: string) => (n.split('.').some((t) => t === '') ? 'subject tokens must not be empty' : undefined) };
+    const nats = {
+      broker: 'NATS',
+      check: (n: string) => (n.split('.').some((t) => t === '') ? 'subject tokens must not be empty' : undefined),
+    };
     expect(refusal('a..b', nats).message).toMatch(/NATS: subject tokens must not be empty/);
     expect(() => validateTopicName('a.b', nats)).not.toThrow();
   });

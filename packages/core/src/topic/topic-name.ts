@@ -36,24 +36,44 @@ const encoder = new TextEncoder();
  * and the fix; brokers call it before they record anything about a topic.
  */
 export function validateTopicName(name: unknown, rules: TopicNameRules = {}): asserts name is string {
-  const fail = (rule: string, fix: string): never => { throw new InvalidTopicError(name, rule, fix); };
+  const fail = (rule: string, fix: string): never => {
+    throw new InvalidTopicError(name, rule, fix);
+  };
   if (typeof name !== 'string') fail('a topic name must be a string', 'pass the topic name as a string');
   const s = name as string;
   if (s === '') fail('a topic name must not be empty', 'give the topic a name such as "orders"');
-  if (s === '.' || s === '..') fail('"." and ".." are not topic names', 'use a name with other characters, such as "orders"');
-  const at = (re: RegExp): string => { const m = re.exec(s); return m ? `${JSON.stringify(m[0])} at index ${m.index}` : ''; };
-  if (LONE_SURROGATE.test(s)) fail(`it must be well-formed Unicode (it has a lone surrogate ${at(LONE_SURROGATE)})`, 'fix the string\'s encoding');
+  if (s === '.' || s === '..')
+    fail('"." and ".." are not topic names', 'use a name with other characters, such as "orders"');
+  const at = (re: RegExp): string => {
+    const m = re.exec(s);
+    return m ? `${JSON.stringify(m[0])} at index ${m.index}` : '';
+  };
+  if (LONE_SURROGATE.test(s))
+    fail(`it must be well-formed Unicode (it has a lone surrogate ${at(LONE_SURROGATE)})`, "fix the string's encoding");
   if (CONTROL.test(s)) fail(`it must not contain control characters (found ${at(CONTROL)})`, 'remove them');
-  if (WHITESPACE.test(s)) fail(`it must not contain whitespace (found ${at(WHITESPACE)})`, 'use "-", "_" or "." instead');
+  if (WHITESPACE.test(s))
+    fail(`it must not contain whitespace (found ${at(WHITESPACE)})`, 'use "-", "_" or "." instead');
   const bad = FORBIDDEN.find((c) => s.includes(c));
-  if (bad !== undefined) fail(`it must not contain any of * > / \\ (found ${JSON.stringify(bad)} at index ${s.indexOf(bad)})`, 'use "-", "_" or "." instead');
+  if (bad !== undefined)
+    fail(
+      `it must not contain any of * > / \\ (found ${JSON.stringify(bad)} at index ${s.indexOf(bad)})`,
+      'use "-", "_" or "." instead',
+    );
   const limit = Math.min(TOPIC_NAME_MAX_BYTES, rules.maxBytes ?? TOPIC_NAME_MAX_BYTES);
   const bytes = encoder.encode(s).length;
   const who = rules.broker ? `${rules.broker}: ` : '';
-  if (bytes > limit) fail(`${who}it is ${bytes} bytes in UTF-8, more than the ${limit} allowed`, `use a name of at most ${limit} bytes (non-ASCII characters take 2–4 bytes each)`);
+  if (bytes > limit)
+    fail(
+      `${who}it is ${bytes} bytes in UTF-8, more than the ${limit} allowed`,
+      `use a name of at most ${limit} bytes (non-ASCII characters take 2–4 bytes each)`,
+    );
   if (rules.allowed) {
     for (const ch of s) {
-      if (!rules.allowed.pattern.test(ch)) fail(`${who}it may only contain ${rules.allowed.description} (found ${JSON.stringify(ch)})`, 'rename the topic');
+      if (!rules.allowed.pattern.test(ch))
+        fail(
+          `${who}it may only contain ${rules.allowed.description} (found ${JSON.stringify(ch)})`,
+          'rename the topic',
+        );
     }
   }
   const broken = rules.check?.(s);

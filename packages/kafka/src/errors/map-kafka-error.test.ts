@@ -1,14 +1,24 @@
 import { describe, expect, it } from 'vitest';
-import { ConnectionError, MessageRejectedError, MessageTooLargeError, TimeoutError, TopicNotFoundError } from '@partita/core';
+import {
+  ConnectionError,
+  MessageRejectedError,
+  MessageTooLargeError,
+  TimeoutError,
+  TopicNotFoundError,
+} from '@partita/core';
 import kafkajs from 'kafkajs';
 import { mapKafkaError } from './map-kafka-error.js';
 
-const { KafkaJSProtocolError, KafkaJSNumberOfRetriesExceeded, KafkaJSConnectionError, KafkaJSRequestTimeoutError } = kafkajs;
+const { KafkaJSProtocolError, KafkaJSNumberOfRetriesExceeded, KafkaJSConnectionError, KafkaJSRequestTimeoutError } =
+  kafkajs;
 const protocol = (type: string) => Object.assign(new KafkaJSProtocolError('x'), { type });
 
 describe('mapKafkaError', () => {
   it('maps kafkajs errors to core errors, keeping the cause', () => {
-    const unknown = new KafkaJSNumberOfRetriesExceeded(protocol('UNKNOWN_TOPIC_OR_PARTITION'), { retryCount: 5, retryTime: 1000 });
+    const unknown = new KafkaJSNumberOfRetriesExceeded(protocol('UNKNOWN_TOPIC_OR_PARTITION'), {
+      retryCount: 5,
+      retryTime: 1000,
+    });
     const e = mapKafkaError(unknown, 'publish', 'orders');
     expect(e).toBeInstanceOf(TopicNotFoundError);
     expect(e.message).toContain('orders');
@@ -30,7 +40,9 @@ describe('mapKafkaError', () => {
       expect(mapKafkaError(wrapped, 'publish').cause).toBe(wrapped);
     }
     // the type lost, the broker's wording kept (an aggregate of a sendBatch)
-    const worded = Object.assign(new Error('aggregate'), { errors: [new Error('The request included a message larger than the max message size the server will accept')] });
+    const worded = Object.assign(new Error('aggregate'), {
+      errors: [new Error('The request included a message larger than the max message size the server will accept')],
+    });
     expect(mapKafkaError(worded, 'publish')).toBeInstanceOf(MessageTooLargeError);
   });
 });

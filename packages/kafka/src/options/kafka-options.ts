@@ -3,13 +3,15 @@ import type { Clock, Logger } from '@partita/core';
 import { ConfigError, optionError, redact, systemClock } from '@partita/core';
 
 /** TLS settings passed to Node's `tls.connect` (kafkajs `ssl`). `true` = TLS with system CAs. */
-export type KafkaSslOptions = boolean | {
-  readonly rejectUnauthorized?: boolean;
-  readonly ca?: string | Buffer | readonly (string | Buffer)[];
-  readonly cert?: string | Buffer;
-  readonly key?: string | Buffer;
-  readonly servername?: string;
-};
+export type KafkaSslOptions =
+  | boolean
+  | {
+      readonly rejectUnauthorized?: boolean;
+      readonly ca?: string | Buffer | readonly (string | Buffer)[];
+      readonly cert?: string | Buffer;
+      readonly key?: string | Buffer;
+      readonly servername?: string;
+    };
 
 /** SASL authentication (kafkajs `sasl`). */
 export interface KafkaSaslOptions {
@@ -61,7 +63,11 @@ export interface KafkaTransportOptions {
   /** Request timeout. @defaultValue 30_000 */
   readonly requestTimeoutMs?: number;
   /** kafkajs retry policy of requests (connect, metadata, commits). @defaultValue { retries: 5, initialRetryTimeMs: 300, maxRetryTimeMs: 30_000 } */
-  readonly retry?: { readonly retries?: number; readonly initialRetryTimeMs?: number; readonly maxRetryTimeMs?: number };
+  readonly retry?: {
+    readonly retries?: number;
+    readonly initialRetryTimeMs?: number;
+    readonly maxRetryTimeMs?: number;
+  };
   /** Commit metadata longer than this is dropped (the broker's `offset.metadata.max.bytes`). @defaultValue 4096 */
   readonly maxCommitMetadataBytes?: number;
   /**
@@ -75,7 +81,9 @@ export interface KafkaTransportOptions {
   readonly logger?: Logger;
 }
 
-export type ResolvedKafkaOptions = Required<Omit<KafkaTransportOptions, 'ssl' | 'sasl' | 'logger' | 'retry' | 'socketFactory'>> & {
+export type ResolvedKafkaOptions = Required<
+  Omit<KafkaTransportOptions, 'ssl' | 'sasl' | 'logger' | 'retry' | 'socketFactory'>
+> & {
   readonly socketFactory: ISocketFactory | undefined;
   readonly retry: { readonly retries: number; readonly initialRetryTimeMs: number; readonly maxRetryTimeMs: number };
   readonly ssl: KafkaSslOptions;
@@ -92,33 +100,60 @@ const positiveInt = (name: string, v: unknown, min = 1): number => {
 
 /** Validates options at the boundary and fills in defaults. Throws `ConfigError` naming the option. */
 export function resolveKafkaOptions(options: KafkaTransportOptions): ResolvedKafkaOptions {
-  if (options === null || typeof options !== 'object') throw new ConfigError('kafkaTransport: options must be an object with at least { brokers }');
+  if (options === null || typeof options !== 'object')
+    throw new ConfigError('kafkaTransport: options must be an object with at least { brokers }');
   const { brokers } = options;
-  if (!Array.isArray(brokers) || brokers.length === 0 || !brokers.every((b) => typeof b === 'string' && /^[^\s:]+:\d+$/.test(b))) {
-    throw new ConfigError(`kafkaTransport: option "brokers" must be a non-empty array of "host:port" strings, got ${redact(JSON.stringify(brokers) ?? String(brokers))}`);
+  if (
+    !Array.isArray(brokers) ||
+    brokers.length === 0 ||
+    !brokers.every((b) => typeof b === 'string' && /^[^\s:]+:\d+$/.test(b))
+  ) {
+    throw new ConfigError(
+      `kafkaTransport: option "brokers" must be a non-empty array of "host:port" strings, got ${redact(JSON.stringify(brokers) ?? String(brokers))}`,
+    );
   }
   const sasl = options.sasl;
-  if (options.socketFactory !== undefined && typeof options.socketFactory !== 'function') throw new ConfigError('kafkaTransport: option "socketFactory" must be a function ({ host, port, ssl, onConnect }) => socket');
+  if (options.socketFactory !== undefined && typeof options.socketFactory !== 'function')
+    throw new ConfigError(
+      'kafkaTransport: option "socketFactory" must be a function ({ host, port, ssl, onConnect }) => socket',
+    );
   if (sasl !== undefined) {
     if (!sasl || !['plain', 'scram-sha-256', 'scram-sha-512'].includes(sasl.mechanism)) {
-      throw new ConfigError(`kafkaTransport: option "sasl.mechanism" must be "plain", "scram-sha-256" or "scram-sha-512", got ${JSON.stringify(sasl?.mechanism)}`);
+      throw new ConfigError(
+        `kafkaTransport: option "sasl.mechanism" must be "plain", "scram-sha-256" or "scram-sha-512", got ${JSON.stringify(sasl?.mechanism)}`,
+      );
     }
-    if (typeof sasl.username !== 'string' || sasl.username === '') throw new ConfigError('kafkaTransport: option "sasl.username" must be a non-empty string');
-    if (typeof sasl.password !== 'string') throw new ConfigError('kafkaTransport: option "sasl.password" must be a string');
+    if (typeof sasl.username !== 'string' || sasl.username === '')
+      throw new ConfigError('kafkaTransport: option "sasl.username" must be a non-empty string');
+    if (typeof sasl.password !== 'string')
+      throw new ConfigError('kafkaTransport: option "sasl.password" must be a string');
   }
   const tiers = [...(options.retryTiersMs ?? [1_000, 10_000, 60_000, 600_000])];
   tiers.forEach((t, i) => positiveInt(`retryTiersMs[${i}]`, t));
   tiers.sort((a, b) => a - b);
-  if (new Set(tiers).size !== tiers.length) throw new ConfigError(`kafkaTransport: option "retryTiersMs" must not repeat a delay, got ${JSON.stringify(options.retryTiersMs)}`);
+  if (new Set(tiers).size !== tiers.length)
+    throw new ConfigError(
+      `kafkaTransport: option "retryTiersMs" must not repeat a delay, got ${JSON.stringify(options.retryTiersMs)}`,
+    );
   const idempotent = options.idempotent ?? true;
   const acks = options.acks ?? -1;
-  if (![-1, 0, 1].includes(acks)) throw new ConfigError(`kafkaTransport: option "acks" must be -1, 0 or 1, got ${String(acks)}`);
-  if (idempotent && acks !== -1) throw new ConfigError('kafkaTransport: option "acks" must be -1 (all) when "idempotent" is true');
+  if (![-1, 0, 1].includes(acks))
+    throw new ConfigError(`kafkaTransport: option "acks" must be -1, 0 or 1, got ${String(acks)}`);
+  if (idempotent && acks !== -1)
+    throw new ConfigError('kafkaTransport: option "acks" must be -1 (all) when "idempotent" is true');
   const sessionTimeoutMs = positiveInt('sessionTimeoutMs', options.sessionTimeoutMs ?? 30_000, 1000);
-  const heartbeatIntervalMs = positiveInt('heartbeatIntervalMs', options.heartbeatIntervalMs ?? Math.min(3_000, Math.floor(sessionTimeoutMs / 3)), 100);
-  if (heartbeatIntervalMs >= sessionTimeoutMs) throw new ConfigError(`kafkaTransport: option "heartbeatIntervalMs" (${heartbeatIntervalMs}) must be below "sessionTimeoutMs" (${sessionTimeoutMs})`);
+  const heartbeatIntervalMs = positiveInt(
+    'heartbeatIntervalMs',
+    options.heartbeatIntervalMs ?? Math.min(3_000, Math.floor(sessionTimeoutMs / 3)),
+    100,
+  );
+  if (heartbeatIntervalMs >= sessionTimeoutMs)
+    throw new ConfigError(
+      `kafkaTransport: option "heartbeatIntervalMs" (${heartbeatIntervalMs}) must be below "sessionTimeoutMs" (${sessionTimeoutMs})`,
+    );
   const dlqSuffix = options.dlqSuffix ?? '.dlq';
-  if (dlqSuffix !== false && (typeof dlqSuffix !== 'string' || dlqSuffix === '')) throw new ConfigError('kafkaTransport: option "dlqSuffix" must be a non-empty string or false');
+  if (dlqSuffix !== false && (typeof dlqSuffix !== 'string' || dlqSuffix === ''))
+    throw new ConfigError('kafkaTransport: option "dlqSuffix" must be a non-empty string or false');
   return {
     brokers: [...brokers],
     clientId: options.clientId ?? 'partita',

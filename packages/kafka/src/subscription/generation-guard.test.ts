@@ -5,7 +5,14 @@ import { GenerationGuard, kafkaErrorType } from './generation-guard.js';
 /** A clock whose time jumps without firing timers: what a SIGSTOPped process sees after SIGCONT. */
 function stallingClock(): Clock & { set(ms: number): void } {
   let now = 0;
-  return { now: () => now, setTimeout: () => 0, clearTimeout: () => {}, set: (ms) => { now = ms; } };
+  return {
+    now: () => now,
+    setTimeout: () => 0,
+    clearTimeout: () => {},
+    set: (ms) => {
+      now = ms;
+    },
+  };
 }
 
 describe('GenerationGuard', () => {

@@ -1,9 +1,18 @@
 import type { Clock, TimerHandle } from '@partita/core';
 
 /** Broker answers meaning "this member's generation is not current". */
-export const GROUP_CHANGE: ReadonlySet<string> = new Set(['REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'FENCED_INSTANCE_ID']);
+export const GROUP_CHANGE: ReadonlySet<string> = new Set([
+  'REBALANCE_IN_PROGRESS',
+  'ILLEGAL_GENERATION',
+  'UNKNOWN_MEMBER_ID',
+  'FENCED_INSTANCE_ID',
+]);
 /** The subset meaning the coordinator dropped this member's generation (its session expired or it was fenced). */
-export const SESSION_LOST: ReadonlySet<string> = new Set(['ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'FENCED_INSTANCE_ID']);
+export const SESSION_LOST: ReadonlySet<string> = new Set([
+  'ILLEGAL_GENERATION',
+  'UNKNOWN_MEMBER_ID',
+  'FENCED_INSTANCE_ID',
+]);
 
 /** The Kafka error code of a kafkajs error, looking through its wrappers (`KafkaJSNonRetriableError.cause`, ...). */
 export function kafkaErrorType(err: unknown): string | undefined {

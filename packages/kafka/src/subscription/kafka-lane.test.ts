@@ -5,7 +5,12 @@ const base = { offset: '7', timestamp: '1700000000000' };
 
 describe('toInboundRecord', () => {
   it('keeps text keys and headers as strings, without a byte form', () => {
-    const r = toInboundRecord({ ...base, key: Buffer.from('k-é'), value: Buffer.from('v'), headers: { a: Buffer.from('x✓'), b: 'str', c: [Buffer.from('1'), Buffer.from('2')], d: undefined } });
+    const r = toInboundRecord({
+      ...base,
+      key: Buffer.from('k-é'),
+      value: Buffer.from('v'),
+      headers: { a: Buffer.from('x✓'), b: 'str', c: [Buffer.from('1'), Buffer.from('2')], d: undefined },
+    });
     expect(r.key).toBe('k-é');
     expect(r.headers).toEqual({ a: 'x✓', b: 'str', c: '2' });
     expect(r.raw).toBeUndefined();
@@ -25,7 +30,7 @@ describe('toInboundRecord', () => {
     expect(headerOnly.raw).toEqual({ headers: { bin } });
   });
 
-  it('keeps a tombstone\'s null value, and a missing key as undefined', () => {
+  it("keeps a tombstone's null value, and a missing key as undefined", () => {
     const r = toInboundRecord({ ...base, key: null, value: null });
     expect(r.value).toBeNull();
     expect(r.key).toBeUndefined();

@@ -76,9 +76,13 @@ export function toInboundRecord(message: {
   }
   const key = message.key ?? undefined;
   const rawKey = key !== undefined && !isUtf8(key) ? key : undefined;
-  const raw: RawFields | undefined = rawKey !== undefined || rawHeaders !== undefined
-    ? { ...(rawKey !== undefined ? { key: rawKey } : {}), ...(rawHeaders !== undefined ? { headers: rawHeaders } : {}) }
-    : undefined;
+  const raw: RawFields | undefined =
+    rawKey !== undefined || rawHeaders !== undefined
+      ? {
+          ...(rawKey !== undefined ? { key: rawKey } : {}),
+          ...(rawHeaders !== undefined ? { headers: rawHeaders } : {}),
+        }
+      : undefined;
   return {
     key: key === undefined ? undefined : decoder.decode(key),
     value: message.value ?? null,

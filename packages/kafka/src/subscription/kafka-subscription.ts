@@ -61,7 +61,8 @@ export class KafkaSubscription implements Subscription {
   ) {
     this.#tierTopics = new Set(tierTopics);
     this.#guard = new GenerationGuard(options.clock, options.sessionTimeoutMs, options.heartbeatIntervalMs, (ms) =>
-      this.#revokeAll(`the process stalled for ${ms} ms, past the session timeout: this member's lanes are zombies`));
+      this.#revokeAll(`the process stalled for ${ms} ms, past the session timeout: this member's lanes are zombies`),
+    );
     this.#consumer = kafka.consumer({
       groupId: spec.group,
       sessionTimeout: options.sessionTimeoutMs,
@@ -75,13 +76,18 @@ export class KafkaSubscription implements Subscription {
     this.#consumer.on(ev.GROUP_JOIN, ({ payload }) => this.#onJoin(payload.memberId, payload.memberAssignment));
     this.#consumer.on(ev.COMMIT_OFFSETS, ({ payload }) => {
       const seq = ++this.#seq;
-      for (const t of payload.topics) for (const p of t.partitions) this.#commitSeq.set(laneKey(t.topic, Number(p.partition)), seq);
+      for (const t of payload.topics)
+        for (const p of t.partitions) this.#commitSeq.set(laneKey(t.topic, Number(p.partition)), seq);
     });
     this.#consumer.on(ev.REBALANCING, () => this.#guard.refused('REBALANCE_IN_PROGRESS'));
     this.#consumer.on(ev.CRASH, ({ payload }) => {
       this.#running = false;
       this.#crashed = payload.error;
-      options.logger?.warn('kafka consumer crashed', { group: spec.group, restart: payload.restart, error: payload.error?.message });
+      options.logger?.warn('kafka consumer crashed', {
+        group: spec.group,
+        restart: payload.restart,
+        error: payload.error?.message,
+      });
       if (!payload.restart) {
         this.#guard.stop();
         this.#revokeAll('consumer crashed without restart');
@@ -119,13 +125,16 @@ export class KafkaSubscription implements Subscription {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       const lanes = [...this.#lanes.values()];
-      if (lanes.length > 0) this.#safe('pause', (c) => c.pause(lanes.map((l) => ({ topic: l.kafkaTopic, partitions: [l.partition] }))));
+      if (lanes.length > 0)
+        this.#safe('pause', (c) => c.pause(lanes.map((l) => ({ topic: l.kafkaTopic, partitions: [l.partition] }))));
       await this.#barrier.catch(() => {});
       // Drain with the consumer still in the group, so final commits land.
-      await Promise.all(lanes.map(async (l) => {
-        await this.#revokeOne(l);
-        this.#disown(l);
-      }));
+      await Promise.all(
+        lanes.map(async (l) => {
+          await this.#revokeOne(l);
+          this.#disown(l);
+        }),
+      );
       this.#lanes.clear();
       for (const w of this.#joinWaiters.splice(0)) w();
       this.#guard.stop();
@@ -142,7 +151,8 @@ export class KafkaSubscription implements Subscription {
     const memberChanged = sessionLost || (this.#memberId !== undefined && this.#memberId !== memberId);
     this.#memberId = memberId;
     const assigned = new Set<string>();
-    for (const [topic, partitions] of Object.entries(assignment)) for (const p of partitions) assigned.add(laneKey(topic, p));
+    for (const [topic, partitions] of Object.entries(assignment))
+      for (const p of partitions) assigned.add(laneKey(topic, p));
     const lost: KafkaLane[] = [];
     for (const lane of this.#lanes.values()) {
       if (memberChanged || !assigned.has(lane.key)) lost.push(lane);
@@ -180,9 +190,19 @@ export class KafkaSubscription implements Subscription {
     const lane: KafkaLane = {
       key: laneKey(kafkaTopic, partition),
       id: { group: this.spec.group, topic: kafkaTopic, partition },
-      kafkaTopic, partition, tier: this.#tierTopics.has(kafkaTopic),
-      owned: true, handle: undefined, sink: undefined, ready: Promise.resolve(),
-      nextExpected: undefined, queued: undefined, runtimePaused: false, held: false, holdTimer: undefined, committed: undefined,
+      kafkaTopic,
+      partition,
+      tier: this.#tierTopics.has(kafkaTopic),
+      owned: true,
+      handle: undefined,
+      sink: undefined,
+      ready: Promise.resolve(),
+      nextExpected: undefined,
+      queued: undefined,
+      runtimePaused: false,
+      held: false,
+      holdTimer: undefined,
+      committed: undefined,
     };
     return lane;
   }
@@ -197,7 +217,9 @@ export class KafkaSubscription implements Subscription {
         for (const p of t.partitions) metadata.set(laneKey(t.topic, p.partition), p);
       }
     } catch (err) {
-      this.options.logger?.warn('could not read committed offsets metadata; lanes start without it', { error: String(err) });
+      this.options.logger?.warn('could not read committed offsets metadata; lanes start without it', {
+        error: String(err),
+      });
     }
     for (const lane of gained) {
       if (!lane.owned) continue;
@@ -221,7 +243,8 @@ export class KafkaSubscription implements Subscription {
       resume: () => {
         if (!lane.owned || !lane.runtimePaused) return;
         lane.runtimePaused = false;
-        if (!lane.held) this.#safe('resume', (c) => c.resume([{ topic: lane.kafkaTopic, partitions: [lane.partition] }]));
+        if (!lane.held)
+          this.#safe('resume', (c) => c.resume([{ topic: lane.kafkaTopic, partitions: [lane.partition] }]));
       },
       commit: (nextOffset, metadata) => this.#commit(lane, nextOffset, metadata),
     };
@@ -230,22 +253,31 @@ export class KafkaSubscription implements Subscription {
   async #commit(lane: KafkaLane, nextOffset: string, metadata: string | undefined): Promise<boolean> {
     let md: string | null = metadata ?? null;
     if (md !== null && Buffer.byteLength(md) > this.options.maxCommitMetadataBytes) {
-      this.options.logger?.warn('commit metadata too large; committing the watermark without it', { lane: lane.id, bytes: Buffer.byteLength(md) });
+      this.options.logger?.warn('commit metadata too large; committing the watermark without it', {
+        lane: lane.id,
+        bytes: Buffer.byteLength(md),
+      });
       md = null;
     }
     for (let attempt = 0; ; attempt++) {
       // Sampling here catches a stall before anything else runs after a SIGCONT (I/O callbacks precede timers).
       this.#guard.sample();
-      if (!lane.owned || this.#closing && !this.#lanes.has(lane.key)) return false;
+      if (!lane.owned || (this.#closing && !this.#lanes.has(lane.key))) return false;
       if (!this.#running || !this.#guard.confirmed) {
         // No commit while the generation is unconfirmed: wait for the join, then commit only if the lane survived it.
-        if (attempt >= 3) throw new ConnectionError(`kafka commit for ${lane.kafkaTopic}/${lane.partition} failed: the consumer is not in the group`, { cause: this.#crashed });
+        if (attempt >= 3)
+          throw new ConnectionError(
+            `kafka commit for ${lane.kafkaTopic}/${lane.partition} failed: the consumer is not in the group`,
+            { cause: this.#crashed },
+          );
         await this.#nextJoin(this.#running ? this.options.rebalanceTimeoutMs : this.options.sessionTimeoutMs);
         continue;
       }
       const before = this.#seq;
       try {
-        await this.#consumer.commitOffsets([{ topic: lane.kafkaTopic, partition: lane.partition, offset: nextOffset, metadata: md }]);
+        await this.#consumer.commitOffsets([
+          { topic: lane.kafkaTopic, partition: lane.partition, offset: nextOffset, metadata: md },
+        ]);
       } catch (err) {
         this.#guard.sample();
         const type = kafkaErrorType(err) ?? '';
@@ -263,7 +295,10 @@ export class KafkaSubscription implements Subscription {
       if ((this.#commitSeq.get(lane.key) ?? 0) <= before) {
         // kafkajs skipped the commit (its runner is not running: crash, restart, rejoin): nothing was sent.
         // Retry once it joined again, if the lane is still owned then.
-        if (attempt >= 3) throw new ConnectionError(`kafka commit for ${lane.kafkaTopic}/${lane.partition} was not sent: the consumer is not running`);
+        if (attempt >= 3)
+          throw new ConnectionError(
+            `kafka commit for ${lane.kafkaTopic}/${lane.partition} was not sent: the consumer is not running`,
+          );
         await this.#nextJoin(this.options.sessionTimeoutMs);
         continue;
       }
@@ -320,7 +355,10 @@ export class KafkaSubscription implements Subscription {
       const record = toInboundRecord(m);
       if (lane.tier) {
         const due = Number(record.headers[DELIVER_AT_HEADER] ?? 0);
-        if (due > this.options.clock.now()) { hold = due; break; }
+        if (due > this.options.clock.now()) {
+          hold = due;
+          break;
+        }
       }
       records.push(record);
     }
@@ -374,19 +412,29 @@ export class KafkaSubscription implements Subscription {
   /** Stop fetching a retry-tier partition until its head record is due. */
   #hold(lane: KafkaLane, dueAt: number): void {
     lane.held = true;
-    if (!lane.runtimePaused) this.#safe('pause', (c) => c.pause([{ topic: lane.kafkaTopic, partitions: [lane.partition] }]));
-    lane.holdTimer = this.options.clock.setTimeout(() => {
-      lane.holdTimer = undefined;
-      lane.held = false;
-      if (lane.owned && !lane.runtimePaused) this.#safe('resume', (c) => c.resume([{ topic: lane.kafkaTopic, partitions: [lane.partition] }]));
-    }, Math.max(0, dueAt - this.options.clock.now()));
+    if (!lane.runtimePaused)
+      this.#safe('pause', (c) => c.pause([{ topic: lane.kafkaTopic, partitions: [lane.partition] }]));
+    lane.holdTimer = this.options.clock.setTimeout(
+      () => {
+        lane.holdTimer = undefined;
+        lane.held = false;
+        if (lane.owned && !lane.runtimePaused)
+          this.#safe('resume', (c) => c.resume([{ topic: lane.kafkaTopic, partitions: [lane.partition] }]));
+      },
+      Math.max(0, dueAt - this.options.clock.now()),
+    );
   }
 
   async #awaitBarrier(heartbeat: () => Promise<void>): Promise<void> {
     let settled = false;
-    const barrier = this.#barrier.finally(() => { settled = true; });
+    const barrier = this.#barrier.finally(() => {
+      settled = true;
+    });
     while (!settled) {
-      await Promise.race([barrier, new Promise<void>((r) => this.options.clock.setTimeout(r, this.options.heartbeatIntervalMs))]);
+      await Promise.race([
+        barrier,
+        new Promise<void>((r) => this.options.clock.setTimeout(r, this.options.heartbeatIntervalMs)),
+      ]);
       if (!settled) {
         await heartbeat().catch((err: unknown) => {
           const type = kafkaErrorType(err) ?? '';
@@ -411,7 +459,8 @@ export class KafkaSubscription implements Subscription {
     if (lane.holdTimer !== undefined) this.options.clock.clearTimeout(lane.holdTimer);
     lane.holdTimer = undefined;
     // Leave the kafkajs pause state clean for a later owner of the same partition in this member.
-    if (lane.runtimePaused || lane.held) this.#safe('resume', (c) => c.resume([{ topic: lane.kafkaTopic, partitions: [lane.partition] }]));
+    if (lane.runtimePaused || lane.held)
+      this.#safe('resume', (c) => c.resume([{ topic: lane.kafkaTopic, partitions: [lane.partition] }]));
   }
 
   #revokeAll(reason: string): void {
@@ -436,6 +485,9 @@ export class KafkaSubscription implements Subscription {
   /** Once the lane's assignment settled, let the runtime drain it (`sink.revoked`); a failure is logged, never thrown. */
   async #revokeOne(l: KafkaLane): Promise<void> {
     await l.ready.catch(() => {});
-    if (l.sink) await this.sink.revoked(l.id).catch((err) => this.options.logger?.error('revoke failed', { lane: l.id, error: String(err) }));
+    if (l.sink)
+      await this.sink
+        .revoked(l.id)
+        .catch((err) => this.options.logger?.error('revoke failed', { lane: l.id, error: String(err) }));
   }
 }

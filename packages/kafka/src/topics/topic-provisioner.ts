@@ -14,7 +14,11 @@ export class TopicProvisioner {
 
   constructor(
     private readonly admin: () => Promise<Admin>,
-    private readonly settings: { readonly provision: boolean; readonly partitions: number; readonly replicationFactor: number },
+    private readonly settings: {
+      readonly provision: boolean;
+      readonly partitions: number;
+      readonly replicationFactor: number;
+    },
   ) {}
 
   /** Resolves once every topic exists. */
@@ -31,7 +35,11 @@ export class TopicProvisioner {
     if (todo.length > 0) {
       const work = this.#ensureNow(todo);
       for (const t of todo) this.#pending.set(t, work);
-      waits.push(work.finally(() => { for (const t of todo) this.#pending.delete(t); }));
+      waits.push(
+        work.finally(() => {
+          for (const t of todo) this.#pending.delete(t);
+        }),
+      );
     }
     await Promise.all(waits);
   }
@@ -46,11 +54,16 @@ export class TopicProvisioner {
     for (;;) {
       try {
         const { topics: meta } = await admin.fetchTopicMetadata({ topics });
-        if (meta.length === topics.length && meta.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+        if (
+          meta.length === topics.length &&
+          meta.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))
+        )
+          return;
       } catch (err) {
         if (Date.now() > deadline) throw mapKafkaError(err, `metadata of ${topics.join(', ')}`, topics[0]);
       }
-      if (Date.now() > deadline) throw mapKafkaError(new Error('no partition leader within 30 s'), `createTopics(${topics.join(', ')})`);
+      if (Date.now() > deadline)
+        throw mapKafkaError(new Error('no partition leader within 30 s'), `createTopics(${topics.join(', ')})`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }
@@ -69,7 +82,11 @@ export class TopicProvisioner {
       try {
         await admin.createTopics({
           waitForLeaders: false,
-          topics: absent.map((topic) => ({ topic, numPartitions: this.settings.partitions, replicationFactor: this.settings.replicationFactor })),
+          topics: absent.map((topic) => ({
+            topic,
+            numPartitions: this.settings.partitions,
+            replicationFactor: this.settings.replicationFactor,
+          })),
         });
       } catch (err) {
         throw mapKafkaError(err, `createTopics(${absent.join(', ')})`);

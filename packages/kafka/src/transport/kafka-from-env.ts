@@ -6,7 +6,10 @@ import { kafkaTransport, type KafkaTransport } from './kafka-transport.js';
  * A Kafka transport configured from the environment (`PARTITA_KAFKA_*`, see
  * `kafkaOptionsFromEnv`), with `overrides` applied on top.
  */
-export function kafkaFromEnv(env: Readonly<Record<string, string | undefined>> = process.env, overrides: Partial<KafkaTransportOptions> = {}): KafkaTransport {
+export function kafkaFromEnv(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  overrides: Partial<KafkaTransportOptions> = {},
+): KafkaTransport {
   return kafkaTransport({ ...kafkaOptionsFromEnv(env), ...overrides });
 }
 

@@ -1,11 +1,21 @@
 import kafkajs from 'kafkajs';
 import type { Admin, Kafka as KafkaClient, Message as KafkaMessage, Producer, SASLOptions } from 'kafkajs';
 import type {
-  HealthReport, OutboundRecord, Subscription, SubscriptionSink, SubscriptionSpec, Transport, TransportCapabilities,
+  HealthReport,
+  OutboundRecord,
+  Subscription,
+  SubscriptionSink,
+  SubscriptionSpec,
+  Transport,
+  TransportCapabilities,
 } from '@partita/core';
 import { ClosedError, redact } from '@partita/core';
 import { mapKafkaError } from '../errors/map-kafka-error.js';
-import { resolveKafkaOptions, type KafkaTransportOptions, type ResolvedKafkaOptions } from '../options/kafka-options.js';
+import {
+  resolveKafkaOptions,
+  type KafkaTransportOptions,
+  type ResolvedKafkaOptions,
+} from '../options/kafka-options.js';
 import { DELIVER_AT_HEADER, retryTopicName, retryTopics, tierFor } from '../topics/retry-tiers.js';
 import { TopicProvisioner } from '../topics/topic-provisioner.js';
 import { KafkaSubscription } from '../subscription/kafka-subscription.js';
@@ -43,8 +53,15 @@ class KafkaTransportImpl implements KafkaTransport {
 
   constructor(private readonly opts: ResolvedKafkaOptions) {
     this.capabilities = {
-      ackModel: 'offset', partitions: true, consumerGroups: true, nativeDelay: opts.retryTiersMs.length > 0,
-      nativeDeadLetter: false, priority: false, ttl: false, transactions: false, replay: true,
+      ackModel: 'offset',
+      partitions: true,
+      consumerGroups: true,
+      nativeDelay: opts.retryTiersMs.length > 0,
+      nativeDeadLetter: false,
+      priority: false,
+      ttl: false,
+      transactions: false,
+      replay: true,
     };
     const log = opts.logger;
     this.#kafka = new Kafka({
@@ -55,17 +72,27 @@ class KafkaTransportImpl implements KafkaTransport {
       ...(opts.sasl ? { sasl: { ...opts.sasl } as SASLOptions } : {}),
       connectionTimeout: opts.connectionTimeoutMs,
       requestTimeout: opts.requestTimeoutMs,
-      retry: { retries: opts.retry.retries, initialRetryTime: opts.retry.initialRetryTimeMs, maxRetryTime: opts.retry.maxRetryTimeMs },
-      logLevel: log ? logLevel.WARN : logLevel.NOTHING,
-      logCreator: () => ({ level, log: entry }) => {
-        if (!log) return;
-        const { message, ...fields } = entry as { message: string } & Record<string, unknown>;
-        const secrets = { secrets: [opts.sasl?.password] };
-        if (level <= logLevel.ERROR) log.error(redact(`kafkajs: ${message}`, secrets), redact(fields, secrets));
-        else log.warn(redact(`kafkajs: ${message}`, secrets), redact(fields, secrets));
+      retry: {
+        retries: opts.retry.retries,
+        initialRetryTime: opts.retry.initialRetryTimeMs,
+        maxRetryTime: opts.retry.maxRetryTimeMs,
       },
+      logLevel: log ? logLevel.WARN : logLevel.NOTHING,
+      logCreator:
+        () =>
+        ({ level, log: entry }) => {
+          if (!log) return;
+          const { message, ...fields } = entry as { message: string } & Record<string, unknown>;
+          const secrets = { secrets: [opts.sasl?.password] };
+          if (level <= logLevel.ERROR) log.error(redact(`kafkajs: ${message}`, secrets), redact(fields, secrets));
+          else log.warn(redact(`kafkajs: ${message}`, secrets), redact(fields, secrets));
+        },
     });
-    this.#topics = new TopicProvisioner(() => this.admin(), { provision: opts.provisionTopics, partitions: opts.partitions, replicationFactor: opts.replicationFactor });
+    this.#topics = new TopicProvisioner(() => this.admin(), {
+      provision: opts.provisionTopics,
+      partitions: opts.partitions,
+      replicationFactor: opts.replicationFactor,
+    });
   }
 
   connect(): Promise<void> {
@@ -119,7 +146,7 @@ class KafkaTransportImpl implements KafkaTransport {
       if (delayed) headers[DELIVER_AT_HEADER] = String(now + r.delayMs!);
       // A null value is a tombstone: Kafka's record with no value at all.
       const value = r.value === null ? null : toBuffer(r.value);
-      const key = r.raw?.key !== undefined ? toBuffer(r.raw.key) : r.key ?? null;
+      const key = r.raw?.key !== undefined ? toBuffer(r.raw.key) : (r.key ?? null);
       const msg: KafkaMessage = { key, value, headers };
       if (r.partition !== undefined && !delayed) msg.partition = r.partition;
       let list = byTopic.get(topic);
@@ -156,7 +183,15 @@ class KafkaTransportImpl implements KafkaTransport {
       const existing = new Set(await (await this.admin()).listTopics());
       tierTopics = tiers.filter((t) => existing.has(t));
     }
-    const sub = new KafkaSubscription(this.#kafka, () => this.admin(), spec, sink, this.opts, [spec.topic, ...tierTopics], tierTopics);
+    const sub = new KafkaSubscription(
+      this.#kafka,
+      () => this.admin(),
+      spec,
+      sink,
+      this.opts,
+      [spec.topic, ...tierTopics],
+      tierTopics,
+    );
     await sub.start();
     this.#subscriptions.add(sub);
     return {
@@ -181,13 +216,16 @@ class KafkaTransportImpl implements KafkaTransport {
       admin = await this.admin();
       brokers = (await admin.describeCluster()).brokers.length;
     } catch (err) {
-      return { status: 'down', reasons: [`broker metadata unreachable: ${mapKafkaError(err, 'describeCluster').message}`] };
+      return {
+        status: 'down',
+        reasons: [`broker metadata unreachable: ${mapKafkaError(err, 'describeCluster').message}`],
+      };
     }
     const lanes: Record<string, unknown>[] = [];
     for (const sub of this.#subscriptions) {
       if (sub.crashed) reasons.push(`consumer crashed: ${String((sub.crashed as Error)?.message ?? sub.crashed)}`);
       const owned = sub.lanes();
-      const byTopic = new Map<string, typeof owned[number][]>();
+      const byTopic = new Map<string, (typeof owned)[number][]>();
       for (const l of owned) byTopic.set(l.kafkaTopic, [...(byTopic.get(l.kafkaTopic) ?? []), l]);
       for (const [topic, ls] of byTopic) {
         try {
@@ -195,7 +233,8 @@ class KafkaTransportImpl implements KafkaTransport {
           for (const l of ls) {
             const high = ends.get(l.partition);
             const committed = l.committed;
-            const lag = high !== undefined && committed !== undefined ? Number(BigInt(high) - BigInt(committed)) : undefined;
+            const lag =
+              high !== undefined && committed !== undefined ? Number(BigInt(high) - BigInt(committed)) : undefined;
             lanes.push({ group: l.id.group, topic, partition: l.partition, committed, highWatermark: high, lag });
           }
         } catch (err) {

@@ -33,7 +33,12 @@ describe('options', () => {
 
   it('rejects malformed records without accepting any of the batch', async () => {
     const b = createMemoryBroker();
-    await expect(b.publish([{ topic: 't', value: enc('ok') }, { topic: 't', value: 'str' as never }])).rejects.toThrow(/records\[1\]\.value/);
+    await expect(
+      b.publish([
+        { topic: 't', value: enc('ok') },
+        { topic: 't', value: 'str' as never },
+      ]),
+    ).rejects.toThrow(/records\[1\]\.value/);
     await expect(b.publish({ topic: 't', value: enc('x'), ttlMs: 0 })).rejects.toThrow(/ttlMs/);
     expect(b.fetch({ group: 'g', topic: 't', partition: 0 })).toHaveLength(0);
   });
@@ -46,7 +51,9 @@ describe('limits', () => {
     // accounted bytes: payload plus the per-record overhead (256)
     b.createTopic('bytes', { maxBytes: 300 });
     await b.publish([1, 2].map((i) => ({ topic: 'count', value: enc(String(i)) })));
-    await expect(b.publish([3, 4].map((i) => ({ topic: 'count', value: enc(String(i)) })))).rejects.toBeInstanceOf(BackpressureError);
+    await expect(b.publish([3, 4].map((i) => ({ topic: 'count', value: enc(String(i)) })))).rejects.toBeInstanceOf(
+      BackpressureError,
+    );
     expect(b.stats().topics.find((t) => t.name === 'count')!.messages).toBe(2);
     await b.publish({ topic: 'bytes', value: enc('12345') });
     const err = await b.publish({ topic: 'bytes', value: enc('123456') }).catch((e: unknown) => e);
@@ -84,13 +91,22 @@ describe('limits', () => {
     let consuming = false;
     let delivered = 0;
     const commitDelivered = (): void => void handle!.commit!(String(delivered));
-    await t.subscribe({ group: 'g', topic: 's', handler: 'h', maxInFlight: 10, timeoutMs: 1000, maxAttempts: 1, startFrom: 'earliest' }, {
-      assigned(h) {
-        handle = h;
-        return { deliver(recs) { got.push(...values(recs)); delivered = Number(recs.at(-1)!.offset) + 1; if (consuming) commitDelivered(); } };
+    await t.subscribe(
+      { group: 'g', topic: 's', handler: 'h', maxInFlight: 10, timeoutMs: 1000, maxAttempts: 1, startFrom: 'earliest' },
+      {
+        assigned(h) {
+          handle = h;
+          return {
+            deliver(recs) {
+              got.push(...values(recs));
+              delivered = Number(recs.at(-1)!.offset) + 1;
+              if (consuming) commitDelivered();
+            },
+          };
+        },
+        async revoked() {},
       },
-      async revoked() {},
-    });
+    );
     const accepted: string[] = [];
     let rejected = 0;
     const publish = async (v: string): Promise<boolean> => {
@@ -130,10 +146,20 @@ describe('transactions', () => {
     const t = memoryTransport(b);
     const seen: string[][] = [];
     const rec = recordingSink({ onDeliver: () => seen.push(snapshot()) });
-    const snapshot = (): string[] => [...values(b.fetch({ group: `obs-${seen.length}`, topic: 'x', partition: 0 })), ...values(b.fetch({ group: `obs-${seen.length}`, topic: 'x', partition: 1 })), ...values(b.fetch({ group: `obs-${seen.length}`, topic: 'y', partition: 0 }))];
-    await t.subscribe({ group: 'g', topic: 'x', handler: 'h', maxInFlight: 10, timeoutMs: 1000, maxAttempts: 1, startFrom: 'earliest' }, rec.sink);
+    const snapshot = (): string[] => [
+      ...values(b.fetch({ group: `obs-${seen.length}`, topic: 'x', partition: 0 })),
+      ...values(b.fetch({ group: `obs-${seen.length}`, topic: 'x', partition: 1 })),
+      ...values(b.fetch({ group: `obs-${seen.length}`, topic: 'y', partition: 0 })),
+    ];
+    await t.subscribe(
+      { group: 'g', topic: 'x', handler: 'h', maxInFlight: 10, timeoutMs: 1000, maxAttempts: 1, startFrom: 'earliest' },
+      rec.sink,
+    );
     const tx = b.transaction();
-    tx.publish([{ topic: 'x', key: 'a', value: enc('x1') }, { topic: 'x', key: 'b', value: enc('x2') }]);
+    tx.publish([
+      { topic: 'x', key: 'a', value: enc('x1') },
+      { topic: 'x', key: 'b', value: enc('x2') },
+    ]);
     tx.publish({ topic: 'y', value: enc('y1') });
     expect(tx.size).toBe(3);
     // nothing is visible before commit, even across event-loop turns
@@ -152,12 +178,20 @@ describe('transactions', () => {
     const b = createMemoryBroker();
     b.createTopic('small', { maxMessages: 2 });
     const tx = b.transaction();
-    tx.publish([{ topic: 'a', value: enc('1') }, { topic: 'b', value: enc('2') }]);
+    tx.publish([
+      { topic: 'a', value: enc('1') },
+      { topic: 'b', value: enc('2') },
+    ]);
     tx.rollback();
     expect(tx.state).toBe('rolled-back');
     await expect(tx.commit()).rejects.toBeInstanceOf(ClosedError);
     const tx2 = b.transaction();
-    tx2.publish([{ topic: 'a', value: enc('3') }, { topic: 'small', value: enc('4') }, { topic: 'small', value: enc('5') }, { topic: 'small', value: enc('6') }]);
+    tx2.publish([
+      { topic: 'a', value: enc('3') },
+      { topic: 'small', value: enc('4') },
+      { topic: 'small', value: enc('5') },
+      { topic: 'small', value: enc('6') },
+    ]);
     await expect(tx2.commit()).rejects.toBeInstanceOf(BackpressureError);
     expect(b.fetch({ group: 'g', topic: 'a', partition: 0 })).toHaveLength(0);
     expect(b.stats().published).toBe(0);
@@ -169,20 +203,39 @@ describe('dead letters', () => {
   it('indexes dead-letter topics by original topic and reason; list, inspect, purge and redrive', async () => {
     const b = createMemoryBroker();
     const dl = (i: number, reason: string) => ({
-      topic: 'orders.dlq', key: `k${i}`, value: enc(`v${i}`),
-      headers: { 'partita-original-topic': 'orders', 'partita-original-partition': '0', 'partita-original-offset': String(i), 'partita-dead-letter-reason': reason, 'partita-error-name': 'Error', source: 'web' },
+      topic: 'orders.dlq',
+      key: `k${i}`,
+      value: enc(`v${i}`),
+      headers: {
+        'partita-original-topic': 'orders',
+        'partita-original-partition': '0',
+        'partita-original-offset': String(i),
+        'partita-dead-letter-reason': reason,
+        'partita-error-name': 'Error',
+        source: 'web',
+      },
     });
     await b.publish([dl(0, 'max-retries'), dl(1, 'max-retries'), dl(2, 'decode')]);
     expect(b.deadLetters.stats().byTopic).toEqual({ orders: { total: 3, byReason: { 'max-retries': 2, decode: 1 } } });
     const list = b.deadLetters.list({ reason: 'max-retries' });
     expect(list.map((d) => d.offset)).toEqual(['0', '1']);
-    expect(b.deadLetters.inspect(list[0]!.id)).toMatchObject({ topic: 'orders', key: 'k0', reason: 'max-retries', deadLetterTopic: 'orders.dlq' });
+    expect(b.deadLetters.inspect(list[0]!.id)).toMatchObject({
+      topic: 'orders',
+      key: 'k0',
+      reason: 'max-retries',
+      deadLetterTopic: 'orders.dlq',
+    });
     expect(b.deadLetters.purge({ reason: 'decode' })).toBe(1);
     expect(await b.deadLetters.redrive({ topic: 'orders' })).toBe(2);
     const back = b.fetch({ group: 'g', topic: 'orders', partition: 0 });
     expect(values(back)).toEqual(['v0', 'v1']);
     // the failure's details go, the origin stays (no partita-group on this copy: no target group)
-    expect(back[0]!.headers).toEqual({ source: 'web', 'partita-original-topic': 'orders', 'partita-original-partition': '0', 'partita-original-offset': '0' });
+    expect(back[0]!.headers).toEqual({
+      source: 'web',
+      'partita-original-topic': 'orders',
+      'partita-original-partition': '0',
+      'partita-original-offset': '0',
+    });
     expect(b.deadLetters.stats().total).toBe(0);
     expect(b.deadLetters.stats().recordedTotal).toBe(3);
   });
@@ -192,10 +245,16 @@ describe('queue consumer: visibility timeout (virtual time)', () => {
   it('redelivers an unacked message exactly at the visibility timeout with attempt + 1, then dead-letters past maxDeliveries', async () => {
     const clock = createVirtualClock(0);
     const b = createMemoryBroker({ clock });
-    await b.publish([{ topic: 'jobs', value: enc('a') }, { topic: 'jobs', value: enc('b') }]);
+    await b.publish([
+      { topic: 'jobs', value: enc('a') },
+      { topic: 'jobs', value: enc('b') },
+    ]);
     const q = b.queue({ group: 'workers', topic: 'jobs', visibilityTimeoutMs: 1000, maxDeliveries: 2 });
     const first = q.receive(10);
-    expect(first.map((m) => [dec(m.value), m.attempt])).toEqual([['a', 1], ['b', 1]]);
+    expect(first.map((m) => [dec(m.value), m.attempt])).toEqual([
+      ['a', 1],
+      ['b', 1],
+    ]);
     expect(q.ack(first[1]!)).toBe(true);
     expect(b.committed({ group: 'workers', topic: 'jobs', partition: 0 })).toBeUndefined();
     await clock.advance(999);
@@ -206,7 +265,9 @@ describe('queue consumer: visibility timeout (virtual time)', () => {
     expect(q.ack(first[0]!)).toBe(false);
     await clock.advance(1000);
     expect(q.receive()).toEqual([]);
-    expect(b.deadLetters.list({ topic: 'jobs' }).map((d) => [dec(d.value), d.reason])).toEqual([['a', 'max-deliveries']]);
+    expect(b.deadLetters.list({ topic: 'jobs' }).map((d) => [dec(d.value), d.reason])).toEqual([
+      ['a', 'max-deliveries'],
+    ]);
     expect(b.committed({ group: 'workers', topic: 'jobs', partition: 0 })?.offset).toBe(2);
     await b.close();
     expect(clock.pending()).toBe(0);
@@ -249,8 +310,15 @@ describe('seek and replay', () => {
     await b.publish([0, 1, 2].map((i) => ({ topic: 'r', value: enc(String(i)) })));
     await clock.advance(100);
     await b.publish([3, 4].map((i) => ({ topic: 'r', value: enc(String(i)) })));
-    const rec = recordingSink({ onRevoke: async (l) => { await l.handle.commit!(String(Number(l.records.at(-1)!.offset) + 1)); } });
-    await t.subscribe({ group: 'g', topic: 'r', handler: 'h', maxInFlight: 10, timeoutMs: 1000, maxAttempts: 1, startFrom: 'earliest' }, rec.sink);
+    const rec = recordingSink({
+      onRevoke: async (l) => {
+        await l.handle.commit!(String(Number(l.records.at(-1)!.offset) + 1));
+      },
+    });
+    await t.subscribe(
+      { group: 'g', topic: 'r', handler: 'h', maxInFlight: 10, timeoutMs: 1000, maxAttempts: 1, startFrom: 'earliest' },
+      rec.sink,
+    );
     await waitFor(() => rec.all().length === 5, 'first pass');
     await b.seek({ group: 'g', topic: 'r', offset: 1 });
     await waitFor(() => rec.all().length === 9, 'replay from 1');
@@ -282,10 +350,17 @@ describe('stats, health and close', () => {
     expect(topic.publishRate).toBe(5);
     expect(topic.partitions.map((p) => p.depth)).toEqual([1, 2]);
     expect(topic.partitions.reduce((n, p) => n + p.ready + p.delayed, 0)).toBe(1);
-    expect(s.groups).toEqual([{ group: 'g', topic: 's', members: 0, partitions: [
-      { partition: 0, committed: 1, lag: 1, inFlight: 1, owner: undefined },
-      { partition: 1, committed: undefined, lag: 2, inFlight: 0, owner: undefined },
-    ] }]);
+    expect(s.groups).toEqual([
+      {
+        group: 'g',
+        topic: 's',
+        members: 0,
+        partitions: [
+          { partition: 0, committed: 1, lag: 1, inFlight: 1, owner: undefined },
+          { partition: 1, committed: undefined, lag: 2, inFlight: 0, owner: undefined },
+        ],
+      },
+    ]);
     expect(b.health()).toMatchObject({ status: 'ok', reasons: [] });
     await b.close();
     expect(b.health()).toEqual({ status: 'down', reasons: ['broker closed'] });

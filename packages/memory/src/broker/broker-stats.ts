@@ -15,8 +15,22 @@ export function brokerStats(b: MemoryBroker): BrokerStats {
     t.lastPublished = t.published;
     t.lastStatsAt = now;
     return {
-      name: t.name, bytes: t.usage.bytes, messages: t.usage.messages, published: t.published, publishRate: rate, expired: t.expired, deadLettered: t.deadLettered,
-      partitions: t.partitions.map((p) => ({ partition: p.index, startOffset: p.base, endOffset: p.end, depth: p.end - p.base, ready: p.readyCount, delayed: p.delayedCount, bytes: p.bytes })),
+      name: t.name,
+      bytes: t.usage.bytes,
+      messages: t.usage.messages,
+      published: t.published,
+      publishRate: rate,
+      expired: t.expired,
+      deadLettered: t.deadLettered,
+      partitions: t.partitions.map((p) => ({
+        partition: p.index,
+        startOffset: p.base,
+        endOffset: p.end,
+        depth: p.end - p.base,
+        ready: p.readyCount,
+        delayed: p.delayedCount,
+        bytes: p.bytes,
+      })),
     };
   });
   const groups: GroupStats[] = [];
@@ -24,17 +38,31 @@ export function brokerStats(b: MemoryBroker): BrokerStats {
     const t = b.topicMap.get(topic);
     if (!t) continue;
     groups.push({
-      group, topic, members: b.coordinator.memberCount(group, topic),
+      group,
+      topic,
+      members: b.coordinator.memberCount(group, topic),
       partitions: t.partitions.map((p) => {
         const c = table[p.index]?.offset;
         const pos = b.positions.get(posKey(group, topic, p.index)) ?? c ?? p.base;
-        return { partition: p.index, committed: c, lag: p.end - (c ?? p.base), inFlight: Math.max(0, pos - (c ?? p.base)), owner: b.coordinator.owner(group, topic, p.index) };
+        return {
+          partition: p.index,
+          committed: c,
+          lag: p.end - (c ?? p.base),
+          inFlight: Math.max(0, pos - (c ?? p.base)),
+          owner: b.coordinator.owner(group, topic, p.index),
+        };
       }),
     });
   }
   return {
-    bytes: b.usage.bytes, messages: b.usage.messages, limits: { maxBytes: b.options.maxBytes, maxMessages: b.options.maxMessages },
-    published: b.published, expired: topics.reduce((a, t) => a + t.expired, 0), topics, groups, deadLetters: b.deadLetterStore.stats(),
+    bytes: b.usage.bytes,
+    messages: b.usage.messages,
+    limits: { maxBytes: b.options.maxBytes, maxMessages: b.options.maxMessages },
+    published: b.published,
+    expired: topics.reduce((a, t) => a + t.expired, 0),
+    topics,
+    groups,
+    deadLetters: b.deadLetterStore.stats(),
     ...(b.durable ? { durable: b.durable.health().details } : {}),
   };
 }
@@ -46,15 +74,27 @@ export function brokerHealth(b: MemoryBroker): HealthReport {
   const degraded: string[] = [];
   const o = b.options;
   const frac = (used: number, max: number): number => (Number.isFinite(max) ? used / max : 0);
-  if (frac(b.usage.bytes, o.maxBytes) >= o.degradedAt) degraded.push(`broker bytes at ${pct(b.usage.bytes, o.maxBytes)} of maxBytes`);
-  if (frac(b.usage.messages, o.maxMessages) >= o.degradedAt) degraded.push(`broker records at ${pct(b.usage.messages, o.maxMessages)} of maxMessages`);
+  if (frac(b.usage.bytes, o.maxBytes) >= o.degradedAt)
+    degraded.push(`broker bytes at ${pct(b.usage.bytes, o.maxBytes)} of maxBytes`);
+  if (frac(b.usage.messages, o.maxMessages) >= o.degradedAt)
+    degraded.push(`broker records at ${pct(b.usage.messages, o.maxMessages)} of maxMessages`);
   for (const t of b.topicMap.values()) {
-    if (frac(t.usage.bytes, t.options.maxBytes) >= o.degradedAt) degraded.push(`topic "${t.name}" bytes at ${pct(t.usage.bytes, t.options.maxBytes)} of maxBytes`);
-    if (frac(t.usage.messages, t.options.maxMessages) >= o.degradedAt) degraded.push(`topic "${t.name}" records at ${pct(t.usage.messages, t.options.maxMessages)} of maxMessages`);
+    if (frac(t.usage.bytes, t.options.maxBytes) >= o.degradedAt)
+      degraded.push(`topic "${t.name}" bytes at ${pct(t.usage.bytes, t.options.maxBytes)} of maxBytes`);
+    if (frac(t.usage.messages, t.options.maxMessages) >= o.degradedAt)
+      degraded.push(`topic "${t.name}" records at ${pct(t.usage.messages, t.options.maxMessages)} of maxMessages`);
   }
   const d = b.durable?.health();
-  if (d) { down.push(...d.down); degraded.push(...d.degraded); }
-  const details = { bytes: b.usage.bytes, messages: b.usage.messages, topics: b.topicMap.size, ...(d ? { durable: d.details } : {}) };
+  if (d) {
+    down.push(...d.down);
+    degraded.push(...d.degraded);
+  }
+  const details = {
+    bytes: b.usage.bytes,
+    messages: b.usage.messages,
+    topics: b.topicMap.size,
+    ...(d ? { durable: d.details } : {}),
+  };
   if (down.length) return { status: 'down', reasons: [...down, ...degraded], details };
   return { status: degraded.length ? 'degraded' : 'ok', reasons: degraded, details };
 }

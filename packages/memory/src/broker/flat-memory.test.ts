@@ -28,8 +28,16 @@ const broker = (o: Parameters<typeof createMemoryBroker>[0] = {}): MemoryBroker 
 };
 const topicStats = (b: MemoryBroker, name: string) => b.stats().topics.find((t) => t.name === name)!;
 const dlq = (i: number, topic = 'orders') => ({
-  topic: `${topic}.dlq`, key: `k${i}`, value: enc(`v${i}`),
-  headers: { 'partita-original-topic': topic, 'partita-original-partition': '0', 'partita-original-offset': String(i), 'partita-dead-letter-reason': 'non-retryable', 'partita-group': 'g' },
+  topic: `${topic}.dlq`,
+  key: `k${i}`,
+  value: enc(`v${i}`),
+  headers: {
+    'partita-original-topic': topic,
+    'partita-original-partition': '0',
+    'partita-original-offset': String(i),
+    'partita-dead-letter-reason': 'non-retryable',
+    'partita-group': 'g',
+  },
 });
 
 describe('records every group has committed past are freed as the groups move', () => {
@@ -39,10 +47,23 @@ describe('records every group has committed past are freed as the groups move', 
     let a = 0;
     let c = 0;
     const app = createApp({
-      transport: memoryTransport(b), logger: quiet,
+      transport: memoryTransport(b),
+      logger: quiet,
       handlers: [
-        defineHandler({ name: 'ga', topic, handle: () => { a++; } }),
-        defineHandler({ name: 'gb', topic, handle: () => { c++; } }),
+        defineHandler({
+          name: 'ga',
+          topic,
+          handle: () => {
+            a++;
+          },
+        }),
+        defineHandler({
+          name: 'gb',
+          topic,
+          handle: () => {
+            c++;
+          },
+        }),
       ],
     });
     apps.push(app);
@@ -53,7 +74,9 @@ describe('records every group has committed past are freed as the groups move', 
     await waitFor(() => topicStats(b, topic).messages === 0, 'records freed as the groups committed');
     expect(topicStats(b, topic).bytes).toBe(0);
     expect(b.stats().bytes).toBe(0);
-    expect(topicStats(b, topic).partitions.map((p) => p.startOffset)).toEqual(topicStats(b, topic).partitions.map((p) => p.endOffset));
+    expect(topicStats(b, topic).partitions.map((p) => p.startOffset)).toEqual(
+      topicStats(b, topic).partitions.map((p) => p.endOffset),
+    );
   });
 
   it('a group that has not committed holds the records; they go when it commits', () => {
@@ -85,7 +108,10 @@ describe('retention by count, bytes and age', () => {
     const clock = createVirtualClock(0);
     const b = broker({ clock });
     b.createTopic('short', { retention: { ms: 1000 } });
-    await b.publish([{ topic: 'short', value: enc('old') }, { topic: 'week', value: enc('w') }]);
+    await b.publish([
+      { topic: 'short', value: enc('old') },
+      { topic: 'week', value: enc('w') },
+    ]);
     await clock.advance(600);
     await b.publish({ topic: 'short', value: enc('new') });
     await clock.advance(500);
@@ -124,7 +150,9 @@ describe('retention by count, bytes and age', () => {
 
   it('rejects bad retention options naming the option', () => {
     expect(() => createMemoryBroker({ retention: { ms: 0 } })).toThrow(/"retention\.ms"/);
-    expect(() => createMemoryBroker({ deadLetterRetention: { messages: -1 } })).toThrow(/"deadLetterRetention\.messages"/);
+    expect(() => createMemoryBroker({ deadLetterRetention: { messages: -1 } })).toThrow(
+      /"deadLetterRetention\.messages"/,
+    );
     expect(() => broker().createTopic('t', { retention: { bytes: 'x' as never } })).toThrow(/"retention\.bytes"/);
   });
 });
@@ -146,16 +174,23 @@ describe('dead-letter index and purge', () => {
     expect(b.deadLetters.stats().total).toBe(0);
   });
 
-  it('dead-letter records are packed apart from the publisher\'s buffers (a kept dead letter pins no pooled slab); values and headers read back intact', async () => {
+  it("dead-letter records are packed apart from the publisher's buffers (a kept dead letter pins no pooled slab); values and headers read back intact", async () => {
     const b = broker();
     const slab = Buffer.from('0123456789abcdef'); // a view into Node's shared 8 KiB pool
     expect(slab.buffer.byteLength).toBeGreaterThan(slab.byteLength);
-    await b.publish({ ...dlq(0), value: slab, headers: { ...dlq(0).headers, 'partita-error-stack': 'Error: x\n    at y (z.js:1:1)' } });
+    await b.publish({
+      ...dlq(0),
+      value: slab,
+      headers: { ...dlq(0).headers, 'partita-error-stack': 'Error: x\n    at y (z.js:1:1)' },
+    });
     slab.fill(0);
     const [d] = b.deadLetters.list();
     expect(dec(d!.value)).toBe('0123456789abcdef');
     expect(d!.value!.buffer.byteLength).not.toBe(slab.buffer.byteLength);
-    expect(d!.headers).toMatchObject({ 'partita-original-topic': 'orders', 'partita-error-stack': 'Error: x\n    at y (z.js:1:1)' });
+    expect(d!.headers).toMatchObject({
+      'partita-original-topic': 'orders',
+      'partita-error-stack': 'Error: x\n    at y (z.js:1:1)',
+    });
     expect(b.fetch({ group: 'dlq-reader', topic: 'orders.dlq', partition: 0 })[0]!.headers['partita-group']).toBe('g');
   });
 
@@ -165,9 +200,12 @@ describe('dead-letter index and purge', () => {
     await b.publish(Array.from({ length: 10 }, (_, i) => ({ ...dlq(i), value: fill(i) })));
     const read = b.fetch({ group: 'dlq-reader', topic: 'orders.dlq', partition: 0 });
     const listed = b.deadLetters.list();
-    for (let i = 10; i < 5000; i += 100) await b.publish(Array.from({ length: 100 }, (_, j) => ({ ...dlq(i + j), value: fill(i + j) })));
+    for (let i = 10; i < 5000; i += 100)
+      await b.publish(Array.from({ length: 100 }, (_, j) => ({ ...dlq(i + j), value: fill(i + j) })));
     expect(topicStats(b, 'orders.dlq').partitions[0]).toMatchObject({ startOffset: 5000, depth: 10 });
-    expect(read.map((r) => [r.value![0], r.value!.byteLength, r.headers['partita-original-offset']])).toEqual(Array.from({ length: 10 }, (_, i) => [i, 1024, String(i)]));
+    expect(read.map((r) => [r.value![0], r.value!.byteLength, r.headers['partita-original-offset']])).toEqual(
+      Array.from({ length: 10 }, (_, i) => [i, 1024, String(i)]),
+    );
     expect(listed.map((d) => d.value![1023])).toEqual(Array.from({ length: 10 }, (_, i) => i));
     expect(b.deadLetters.list({ limit: 1 })[0]!.value![0]).toBe(5000 % 251);
   });
@@ -191,7 +229,9 @@ describe('dead-letter index and purge', () => {
     gc();
     const before = process.memoryUsage();
     for (let i = 0; i < n; i += 20) {
-      await b.publish(Array.from({ length: 20 }, (_, j) => ({ ...dlq(i + j), value: new Uint8Array(size).fill((i + j) % 251) })));
+      await b.publish(
+        Array.from({ length: 20 }, (_, j) => ({ ...dlq(i + j), value: new Uint8Array(size).fill((i + j) % 251) })),
+      );
     }
     await b.publish({ topic: 'flush', value: enc('x') });
     await new Promise((r) => setTimeout(r, 50));
@@ -204,7 +244,11 @@ describe('dead-letter index and purge', () => {
     await waitFor(() => grown() < (n * size) / 4, 'the published values to be collected', 10_000);
     expect(b.deadLetters.stats().total).toBe(n);
     const listed = b.deadLetters.list({ limit: 3 });
-    expect(listed.map((d) => [d.key, d.value!.byteLength, d.value![0]])).toEqual([['k0', size, 0], ['k1', size, 1], ['k2', size, 2]]);
+    expect(listed.map((d) => [d.key, d.value!.byteLength, d.value![0]])).toEqual([
+      ['k0', size, 0],
+      ['k1', size, 1],
+      ['k2', size, 2],
+    ]);
     expect(b.deadLetters.inspect(listed[2]!.id)!.headers['partita-original-offset']).toBe('2');
   });
 });
@@ -218,21 +262,43 @@ describe('tombstones (value: null)', () => {
     expect(raw).toMatchObject({ key: 'gone', value: null });
     const seen: [string | undefined, unknown][] = [];
     const app = createApp({
-      transport: memoryTransport(b), logger: quiet,
-      handlers: [defineHandler({ name: 'reader', topic, startFrom: 'earliest', handle: (m) => { seen.push([m.key, m.value]); } })],
+      transport: memoryTransport(b),
+      logger: quiet,
+      handlers: [
+        defineHandler({
+          name: 'reader',
+          topic,
+          startFrom: 'earliest',
+          handle: (m) => {
+            seen.push([m.key, m.value]);
+          },
+        }),
+      ],
     });
     apps.push(app);
     await app.start();
-    await app.publish([{ topic, key: 'k1', value: null }, { topic, key: 'k2', value: { live: true } }]);
+    await app.publish([
+      { topic, key: 'k1', value: null },
+      { topic, key: 'k2', value: { live: true } },
+    ]);
     await waitFor(() => seen.length === 3, 'tombstones handled');
-    expect(seen).toEqual([['gone', null], ['k1', null], ['k2', { live: true }]]);
+    expect(seen).toEqual([
+      ['gone', null],
+      ['k1', null],
+      ['k2', { live: true }],
+    ]);
   });
 
   it('durable mode refuses a tombstone with MessageRejectedError (its record format has no null value yet), accepting nothing of the batch', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'partita-tomb-'));
     dirs.push(dir);
     const b = broker({ dataDir: dir });
-    const err = await b.publish([{ topic: 't', value: enc('a') }, { topic: 't', key: 'k', value: null }]).catch((e: unknown) => e);
+    const err = await b
+      .publish([
+        { topic: 't', value: enc('a') },
+        { topic: 't', key: 'k', value: null },
+      ])
+      .catch((e: unknown) => e);
     expect((err as Error).name).toBe('MessageRejectedError');
     expect((err as Error).message).toMatch(/tombstone/);
     expect(b.fetch({ group: 'g', topic: 't', partition: 0 })).toHaveLength(0);
@@ -243,7 +309,12 @@ describe('maxMessageBytes', () => {
   it('defaults to 1 MiB: a record above it rejects the publish with MessageTooLargeError (maxBytes), accepting nothing of the batch', async () => {
     const b = broker({ maxBytes: 2 ** 30 });
     await b.publish({ topic: 't', value: new Uint8Array(2 ** 20) });
-    const err = await b.publish([{ topic: 't', value: enc('ok') }, { topic: 't', value: new Uint8Array(2 ** 20 + 1) }]).catch((e: unknown) => e);
+    const err = await b
+      .publish([
+        { topic: 't', value: enc('ok') },
+        { topic: 't', value: new Uint8Array(2 ** 20 + 1) },
+      ])
+      .catch((e: unknown) => e);
     expect((err as Error).name).toBe('MessageTooLargeError');
     expect(err).toMatchObject({ maxBytes: 2 ** 20, code: 'ERR_MESSAGE_TOO_LARGE' });
     expect(topicStats(b, 't').messages).toBe(1);
@@ -253,9 +324,14 @@ describe('maxMessageBytes', () => {
     const b = broker({ maxMessageBytes: 1000 });
     b.createTopic('small.dlq', { maxMessageBytes: 20 });
     await b.publish({ topic: 'small.dlq', key: 'k', value: enc('x'.repeat(10)), headers: { h: 'x'.repeat(8) } });
-    const err = await b.publish({ topic: 'small.dlq', key: 'k', value: enc('x'.repeat(10)), headers: { h: 'x'.repeat(9) } }).catch((e: unknown) => e);
+    const err = await b
+      .publish({ topic: 'small.dlq', key: 'k', value: enc('x'.repeat(10)), headers: { h: 'x'.repeat(9) } })
+      .catch((e: unknown) => e);
     expect(err).toMatchObject({ name: 'MessageTooLargeError', maxBytes: 20 });
-    await expect(b.publish({ topic: 'other', value: new Uint8Array(1001) })).rejects.toMatchObject({ name: 'MessageTooLargeError', maxBytes: 1000 });
+    await expect(b.publish({ topic: 'other', value: new Uint8Array(1001) })).rejects.toMatchObject({
+      name: 'MessageTooLargeError',
+      maxBytes: 1000,
+    });
     expect(() => createMemoryBroker({ maxMessageBytes: 0 })).toThrow(/"maxMessageBytes"/);
   });
 });
@@ -271,9 +347,14 @@ describe('counted bytes track real heap', () => {
     gc();
     const before = process.memoryUsage();
     for (let i = 0; i < n; i += 1000) {
-      b.publishSync(Array.from({ length: 1000 }, (_, j) => ({
-        topic: 'heap', key: `key-${(i + j) % 1000}`, value: te.encode(`{"n":${i + j},"pad":"`.padEnd(98, 'x') + '"}'), headers: { 'content-type': 'application/json' },
-      })));
+      b.publishSync(
+        Array.from({ length: 1000 }, (_, j) => ({
+          topic: 'heap',
+          key: `key-${(i + j) % 1000}`,
+          value: te.encode(`{"n":${i + j},"pad":"`.padEnd(98, 'x') + '"}'),
+          headers: { 'content-type': 'application/json' },
+        })),
+      );
     }
     gc();
     gc();

@@ -1,4 +1,15 @@
-import { BackpressureError, ClosedError, DLQ_HEADERS, MessageRejectedError, MessageTooLargeError, TopicNotFoundError, optionError, validateTopicName, type Headers, type HealthReport } from '@partita/core';
+import {
+  BackpressureError,
+  ClosedError,
+  DLQ_HEADERS,
+  MessageRejectedError,
+  MessageTooLargeError,
+  TopicNotFoundError,
+  optionError,
+  validateTopicName,
+  type Headers,
+  type HealthReport,
+} from '@partita/core';
 import { createDeadLetterAdmin, type DeadLetterAdmin } from '../dead-letter/dead-letter-admin.js';
 import { DeadLetterStore } from '../dead-letter/dead-letter-store.js';
 import type { DurableStore } from '../durable/durable-store.js';
@@ -8,7 +19,16 @@ import type { Partition, PartitionHooks } from '../log/partition.js';
 import { heldBytes, recordBytes, type StagedRecord, type StoredRecord, type Usage } from '../log/stored-record.js';
 import { Topic } from '../log/topic.js';
 import { ValueArena } from '../log/value-arena.js';
-import { isDeadLetterTopic, resolveBrokerOptions, resolveTopicOptions, reviveTopicOptions, type MemoryBrokerOptions, type ResolvedBrokerOptions, type ResolvedTopicOptions, type TopicOptions } from '../options/broker-options.js';
+import {
+  isDeadLetterTopic,
+  resolveBrokerOptions,
+  resolveTopicOptions,
+  reviveTopicOptions,
+  type MemoryBrokerOptions,
+  type ResolvedBrokerOptions,
+  type ResolvedTopicOptions,
+  type TopicOptions,
+} from '../options/broker-options.js';
 import type { BrokerStats, CommitRequest, FetchRequest, PublishRecord, SeekRequest } from './broker-types.js';
 import { brokerHealth, brokerStats } from './broker-stats.js';
 import { parseOffset, validateRecord } from './record-validation.js';
@@ -48,7 +68,8 @@ export class MemoryBroker {
       sequenced: (p, recs) => this.durable?.sequenced(p, recs),
       unstaged: (p, recs) => this.durable?.unstaged(p, recs),
       expired: (p, rec, offset) => {
-        if (this.topicMap.get(p.topic)!.options.onExpire === 'dead-letter') this.deadLetterOwn(p.topic, p.index, rec, offset, 'expired');
+        if (this.topicMap.get(p.topic)!.options.onExpire === 'dead-letter')
+          this.deadLetterOwn(p.topic, p.index, rec, offset, 'expired');
       },
       trimmed: (p, base) => {
         if (isDeadLetterTopic(p.topic, this.options)) this.deadLetterStore.dropBelow(p.topic, p.index, base);
@@ -64,8 +85,10 @@ export class MemoryBroker {
     if (durable && this.options.dataDir) {
       this.durable = durable(this.options);
       this.coordinator.onCommit = (g, t, p, e) => this.durable?.committed(g, t, p, e);
-      for (const t of this.durable.readTopics()) this.addTopic(t.name, reviveTopicOptions(t.name, t.options, this.options), false);
-      for (const o of this.durable.readOffsets()) this.coordinator.setCommitted(o.group, o.topic, o.partition, o.entry.offset, o.entry.metadata, false);
+      for (const t of this.durable.readTopics())
+        this.addTopic(t.name, reviveTopicOptions(t.name, t.options, this.options), false);
+      for (const o of this.durable.readOffsets())
+        this.coordinator.setCommitted(o.group, o.topic, o.partition, o.entry.offset, o.entry.metadata, false);
     }
   }
 
@@ -73,7 +96,8 @@ export class MemoryBroker {
     if (persist) validateTopicName(name);
     const topic = new Topic(name, options, this.options.clock, this.usage, this.hooks);
     // dead letters are kept for long: their values go to a per-partition arena (see ValueArena)
-    if (isDeadLetterTopic(name, this.options) && !this.durable) for (const p of topic.partitions) p.arena = new ValueArena();
+    if (isDeadLetterTopic(name, this.options) && !this.durable)
+      for (const p of topic.partitions) p.arena = new ValueArena();
     if (persist) this.durable?.topicCreated(name, options);
     if (this.durable) for (const p of topic.partitions) this.durable.recoverPartition(p, name);
     this.topicMap.set(name, topic);
@@ -87,12 +111,15 @@ export class MemoryBroker {
   /** Create a topic (idempotent when it exists with the same partition count). */
   createTopic(name: string, options?: TopicOptions): { name: string; partitions: number } {
     this.assertOpen();
-    if (typeof name !== 'string' || name === '') throw new TypeError('createTopic(name): name must be a non-empty string');
+    if (typeof name !== 'string' || name === '')
+      throw new TypeError('createTopic(name): name must be a non-empty string');
     const resolved = resolveTopicOptions(name, options, this.options);
     const existing = this.topicMap.get(name);
     if (existing) {
       if (options?.partitions !== undefined && options.partitions !== existing.partitions.length) {
-        throw new RangeError(`topic "${name}" exists with ${existing.partitions.length} partitions, not ${options.partitions}`);
+        throw new RangeError(
+          `topic "${name}" exists with ${existing.partitions.length} partitions, not ${options.partitions}`,
+        );
       }
       return { name, partitions: existing.partitions.length };
     }
@@ -135,10 +162,12 @@ export class MemoryBroker {
    * a producer looping on `await publish(...)` lets consumers and timers run.
    */
   private nextTick(): Promise<void> {
-    this.tick ??= new Promise<void>((resolve) => setImmediate(() => {
-      this.tick = undefined;
-      resolve();
-    }));
+    this.tick ??= new Promise<void>((resolve) =>
+      setImmediate(() => {
+        this.tick = undefined;
+        resolve();
+      }),
+    );
     return this.tick;
   }
 
@@ -155,16 +184,20 @@ export class MemoryBroker {
    */
   queue(options: QueueOptions): QueueConsumer {
     this.assertOpen();
-    if (!options || typeof options.group !== 'string' || options.group === '') throw optionError('queue(options)', 'group', 'a non-empty string', options?.group);
+    if (!options || typeof options.group !== 'string' || options.group === '')
+      throw optionError('queue(options)', 'group', 'a non-empty string', options?.group);
     const vt = options.visibilityTimeoutMs ?? 30_000;
-    if (typeof vt !== 'number' || !(vt > 0)) throw optionError('queue(options)', 'visibilityTimeoutMs', 'a number > 0', vt);
+    if (typeof vt !== 'number' || !(vt > 0))
+      throw optionError('queue(options)', 'visibilityTimeoutMs', 'a number > 0', vt);
     const md = options.maxDeliveries ?? Infinity;
     if (typeof md !== 'number' || !(md >= 1)) throw optionError('queue(options)', 'maxDeliveries', 'a number >= 1', md);
     const t = this.topic(options.topic);
     const k = `${options.group}\u0000${t.name}`;
     let q = this.queues.get(k);
     if (!q) {
-      q = new QueueState(t, options.group, vt, md, this.options.clock, this.coordinator, (p, rec, reason) => this.deadLetterOwn(t.name, p, rec, rec.offset, reason));
+      q = new QueueState(t, options.group, vt, md, this.options.clock, this.coordinator, (p, rec, reason) =>
+        this.deadLetterOwn(t.name, p, rec, rec.offset, reason),
+      );
       this.queues.set(k, q);
     }
     return q;
@@ -193,13 +226,17 @@ export class MemoryBroker {
       else {
         t = last = this.topic((lastName = r.topic));
         const existing = perTopic.get(t);
-        if (existing) acc = existing; else perTopic.set(t, (acc = { bytes: 0, messages: 0 }));
+        if (existing) acc = existing;
+        else perTopic.set(t, (acc = { bytes: 0, messages: 0 }));
       }
       topics[i] = t;
       const count = t.partitions.length;
       let p: number;
       if (r.partition !== undefined) {
-        if (r.partition >= count) throw new RangeError(`records[${i}].partition must be an integer in [0, ${count - 1}] for topic "${t.name}", got ${r.partition}`);
+        if (r.partition >= count)
+          throw new RangeError(
+            `records[${i}].partition must be an integer in [0, ${count - 1}] for topic "${t.name}", got ${r.partition}`,
+          );
         p = r.partition;
       } else if (r.key !== undefined) p = count === 1 ? 0 : partitionForKey(r.key, count);
       else p = t.rr++ % count;
@@ -207,9 +244,13 @@ export class MemoryBroker {
       const headers = r.headers ?? EMPTY_HEADERS;
       const payload = recordBytes(r.key, r.value, headers);
       if (payload > t.options.maxMessageBytes) {
-        throw new MessageTooLargeError(`records[${i}] is ${payload} bytes (key + value + headers), above maxMessageBytes ${t.options.maxMessageBytes} of topic "${t.name}"`, { maxBytes: t.options.maxMessageBytes });
+        throw new MessageTooLargeError(
+          `records[${i}] is ${payload} bytes (key + value + headers), above maxMessageBytes ${t.options.maxMessageBytes} of topic "${t.name}"`,
+          { maxBytes: t.options.maxMessageBytes },
+        );
       }
-      if (r.value === null && this.durable) throw new MessageRejectedError(`records[${i}]: durable mode does not store tombstones (value: null) yet`);
+      if (r.value === null && this.durable)
+        throw new MessageRejectedError(`records[${i}]: durable mode does not store tombstones (value: null) yet`);
       const size = heldBytes(payload, headers);
       sizes[i] = size;
       batchBytes += size;
@@ -223,29 +264,53 @@ export class MemoryBroker {
       const r = records[i]!;
       const t = topics[i]!;
       const part = t.partitions[parts[i]!]!;
-      if (part.touchedFrom < 0) { part.touchedFrom = part.end; touched.push(part); }
+      if (part.touchedFrom < 0) {
+        part.touchedFrom = part.end;
+        touched.push(part);
+      }
       const priority = r.priority ?? 0;
       const delay = r.delayMs;
-      const dueAt = r.deliverAt === undefined ? (delay ? now + delay : 0) : Math.max(delay ? now + delay : 0, r.deliverAt);
+      const dueAt =
+        r.deliverAt === undefined ? (delay ? now + delay : 0) : Math.max(delay ? now + delay : 0, r.deliverAt);
       const expiresAt = r.ttlMs !== undefined ? now + r.ttlMs : 0;
       const headers = r.headers ?? EMPTY_HEADERS;
       const value = r.value;
       if (part.canAppendNow(priority, dueAt, now)) {
-        if (durable) { offsets[i] = part.end + part.pendingIdx.length; part.pendingIdx.push(i); }
-        else { offsets[i] = part.end; part.appendNow(r.key, value, headers, expiresAt, sizes[i]!, priority, now); }
+        if (durable) {
+          offsets[i] = part.end + part.pendingIdx.length;
+          part.pendingIdx.push(i);
+        } else {
+          offsets[i] = part.end;
+          part.appendNow(r.key, value, headers, expiresAt, sizes[i]!, priority, now);
+        }
       } else {
         offsets[i] = -1;
-        const staged: StagedRecord = { key: r.key, value, headers, priority, expiresAt, dueAt, bytes: sizes[i]!, publishedAt: now, stageId: 0 };
+        const staged: StagedRecord = {
+          key: r.key,
+          value,
+          headers,
+          priority,
+          expiresAt,
+          dueAt,
+          bytes: sizes[i]!,
+          publishedAt: now,
+          stageId: 0,
+        };
         this.durable?.staged(part, staged);
         part.stage(staged);
       }
     }
     this.published += n;
-    for (const [t, u] of perTopic) { t.usage.bytes += u.bytes; t.usage.messages += u.messages; t.published += u.messages; }
+    for (const [t, u] of perTopic) {
+      t.usage.bytes += u.bytes;
+      t.usage.messages += u.messages;
+      t.published += u.messages;
+    }
     this.usage.bytes += batchBytes;
     this.usage.messages += n;
     try {
-      if (durable) for (const part of touched) if (part.pendingIdx.length > 0) this.writeThrough(part, records, sizes, now);
+      if (durable)
+        for (const part of touched) if (part.pendingIdx.length > 0) this.writeThrough(part, records, sizes, now);
     } finally {
       for (const part of touched) {
         const from = part.touchedFrom;
@@ -255,7 +320,10 @@ export class MemoryBroker {
       }
     }
     for (const t of perTopic.keys()) {
-      if (isDeadLetterTopic(t.name, this.options)) { this.indexDeadLetters(records, topics, parts, offsets, now); break; }
+      if (isDeadLetterTopic(t.name, this.options)) {
+        this.indexDeadLetters(records, topics, parts, offsets, now);
+        break;
+      }
     }
     for (const part of touched) part.retain();
   }
@@ -292,18 +360,31 @@ export class MemoryBroker {
    * `partita-dead-letter-reason` headers; the index points at them there.
    * Records of a dead-letter topic itself are dropped (counted), never nested.
    */
-  /** @internal */ deadLetterOwn(topic: string, partition: number, rec: { key: string | undefined; value: Uint8Array | null; headers: Headers }, offset: string | undefined, reason: string): void {
+  /** @internal */ deadLetterOwn(
+    topic: string,
+    partition: number,
+    rec: { key: string | undefined; value: Uint8Array | null; headers: Headers },
+    offset: string | undefined,
+    reason: string,
+  ): void {
     const origin = this.topicMap.get(topic);
     if (!origin || isDeadLetterTopic(topic, this.options)) return;
     const dlq = topic + this.options.deadLetterSuffix;
     if (!this.topicMap.has(dlq)) this.addTopic(dlq, resolveTopicOptions(dlq, undefined, this.options), true);
-    const headers: Record<string, string> = { ...rec.headers, [DLQ_HEADERS.topic]: topic, [DLQ_HEADERS.partition]: String(partition), [DLQ_HEADERS.reason]: reason };
+    const headers: Record<string, string> = {
+      ...rec.headers,
+      [DLQ_HEADERS.topic]: topic,
+      [DLQ_HEADERS.partition]: String(partition),
+      [DLQ_HEADERS.reason]: reason,
+    };
     if (offset !== undefined) headers[DLQ_HEADERS.offset] = offset;
     if (rec.key !== undefined) headers[DLQ_HEADERS.key] = rec.key;
     try {
       this.publishSync([{ topic: dlq, ...(rec.key !== undefined ? { key: rec.key } : {}), value: rec.value, headers }]);
     } catch (err) {
-      this.options.onWarning(`could not dead-letter a record of "${topic}" (${reason}) to "${dlq}": ${err instanceof Error ? err.message : String(err)}`);
+      this.options.onWarning(
+        `could not dead-letter a record of "${topic}" (${reason}) to "${dlq}": ${err instanceof Error ? err.message : String(err)}`,
+      );
     }
   }
 
@@ -324,7 +405,13 @@ export class MemoryBroker {
   }
 
   /** Index the records just appended to dead-letter topics by position (records still staged, i.e. delayed, are not indexed). */
-  private indexDeadLetters(records: readonly PublishRecord[], topics: Topic[], parts: Int32Array, offsets: Float64Array, now: number): void {
+  private indexDeadLetters(
+    records: readonly PublishRecord[],
+    topics: Topic[],
+    parts: Int32Array,
+    offsets: Float64Array,
+    now: number,
+  ): void {
     const suffix = this.options.deadLetterSuffix;
     for (let i = 0; i < records.length; i++) {
       const t = topics[i]!;
@@ -333,28 +420,50 @@ export class MemoryBroker {
       const original = h[DLQ_HEADERS.topic] ?? t.name.slice(0, -suffix.length);
       const reason = h[DLQ_HEADERS.reason] ?? h[DLQ_HEADERS.errorName] ?? 'unknown';
       this.deadLetterStore.add({
-        topic: original, reason, partition: h[DLQ_HEADERS.partition] !== undefined ? Number(h[DLQ_HEADERS.partition]) : parts[i], offset: h[DLQ_HEADERS.offset],
-        deadLetteredAt: now, deadLetterTopic: t.name, deadLetterPartition: parts[i]!, deadLetterOffset: offsets[i]!,
+        topic: original,
+        reason,
+        partition: h[DLQ_HEADERS.partition] !== undefined ? Number(h[DLQ_HEADERS.partition]) : parts[i],
+        offset: h[DLQ_HEADERS.offset],
+        deadLetteredAt: now,
+        deadLetterTopic: t.name,
+        deadLetterPartition: parts[i]!,
+        deadLetterOffset: offsets[i]!,
       });
       const origin = this.topicMap.get(original);
       if (origin) origin.deadLettered++;
     }
   }
 
-  private checkLimits(perTopic: Map<Topic, { bytes: number; messages: number }>, bytes: number, messages: number): void {
+  private checkLimits(
+    perTopic: Map<Topic, { bytes: number; messages: number }>,
+    bytes: number,
+    messages: number,
+  ): void {
     for (const [t, u] of perTopic) {
       const o = t.options;
       if (t.usage.bytes + u.bytes > o.maxBytes || t.usage.messages + u.messages > o.maxMessages) {
         this.reclaim(t);
-        if (t.usage.bytes + u.bytes > o.maxBytes) throw new BackpressureError(`topic "${t.name}" is full: ${t.usage.bytes} + ${u.bytes} bytes exceeds maxBytes ${o.maxBytes}; consume and commit, or raise the limit`);
-        if (t.usage.messages + u.messages > o.maxMessages) throw new BackpressureError(`topic "${t.name}" is full: ${t.usage.messages} + ${u.messages} records exceeds maxMessages ${o.maxMessages}; consume and commit, or raise the limit`);
+        if (t.usage.bytes + u.bytes > o.maxBytes)
+          throw new BackpressureError(
+            `topic "${t.name}" is full: ${t.usage.bytes} + ${u.bytes} bytes exceeds maxBytes ${o.maxBytes}; consume and commit, or raise the limit`,
+          );
+        if (t.usage.messages + u.messages > o.maxMessages)
+          throw new BackpressureError(
+            `topic "${t.name}" is full: ${t.usage.messages} + ${u.messages} records exceeds maxMessages ${o.maxMessages}; consume and commit, or raise the limit`,
+          );
       }
     }
     const g = this.options;
     if (this.usage.bytes + bytes > g.maxBytes || this.usage.messages + messages > g.maxMessages) {
       for (const t of this.topicMap.values()) this.reclaim(t);
-      if (this.usage.bytes + bytes > g.maxBytes) throw new BackpressureError(`broker is full: ${this.usage.bytes} + ${bytes} bytes exceeds maxBytes ${g.maxBytes}; consume and commit, or raise the limit`);
-      if (this.usage.messages + messages > g.maxMessages) throw new BackpressureError(`broker is full: ${this.usage.messages} + ${messages} records exceeds maxMessages ${g.maxMessages}; consume and commit, or raise the limit`);
+      if (this.usage.bytes + bytes > g.maxBytes)
+        throw new BackpressureError(
+          `broker is full: ${this.usage.bytes} + ${bytes} bytes exceeds maxBytes ${g.maxBytes}; consume and commit, or raise the limit`,
+        );
+      if (this.usage.messages + messages > g.maxMessages)
+        throw new BackpressureError(
+          `broker is full: ${this.usage.messages} + ${messages} records exceeds maxMessages ${g.maxMessages}; consume and commit, or raise the limit`,
+        );
     }
   }
 
@@ -410,7 +519,10 @@ export class MemoryBroker {
   partitionOf(topic: string, partition: number): Partition {
     const t = this.topic(topic);
     const p = t.partitions[partition];
-    if (!p) throw new RangeError(`partition must be an integer in [0, ${t.partitions.length - 1}] for topic "${topic}", got ${partition}`);
+    if (!p)
+      throw new RangeError(
+        `partition must be an integer in [0, ${t.partitions.length - 1}] for topic "${topic}", got ${partition}`,
+      );
     return p;
   }
 
@@ -422,7 +534,8 @@ export class MemoryBroker {
   async seek(req: SeekRequest): Promise<void> {
     this.assertOpen();
     const t = this.topic(req.topic);
-    if ((req.offset === undefined) === (req.timestamp === undefined)) throw new TypeError('seek: give exactly one of "offset" and "timestamp"');
+    if ((req.offset === undefined) === (req.timestamp === undefined))
+      throw new TypeError('seek: give exactly one of "offset" and "timestamp"');
     const parts = req.partition === undefined ? t.partitions : [this.partitionOf(req.topic, req.partition)];
     await this.coordinator.reassign(req.group, req.topic, () => {
       for (const p of parts) {

@@ -1,6 +1,12 @@
 import { DLQ_HEADERS, RETRY_HEADERS, optionError, type Headers } from '@partita/core';
 import type { Partition } from '../log/partition.js';
-import type { DeadLetter, DeadLetterEntry, DeadLetterFilter, DeadLetterStats, DeadLetterStore } from './dead-letter-store.js';
+import type {
+  DeadLetter,
+  DeadLetterEntry,
+  DeadLetterFilter,
+  DeadLetterStats,
+  DeadLetterStore,
+} from './dead-letter-store.js';
 
 /** Dead-letter admin API of a broker. */
 export interface DeadLetterAdmin {
@@ -29,7 +35,9 @@ export interface DeadLetterAdminDeps {
   partition(topic: string, partition: number): Partition | undefined;
   /** Apply time-based retention before answering (records past their age leave). */
   retain(): void;
-  publish(records: { topic: string; key: string | undefined; value: Uint8Array | null; headers: Headers }[]): Promise<void>;
+  publish(
+    records: { topic: string; key: string | undefined; value: Uint8Array | null; headers: Headers }[],
+  ): Promise<void>;
 }
 
 /** Headers describing a failure (dropped on redrive); `partita-original-*` (where the record was first published) stay. */
@@ -59,8 +67,16 @@ export function createDeadLetterAdmin(deps: DeadLetterAdminDeps): DeadLetterAdmi
     const rec = part.read(e.deadLetterOffset, 1).records[0];
     if (!rec || Number(rec.offset) !== e.deadLetterOffset) return undefined;
     return {
-      id: e.id, topic: e.topic, reason: e.reason, partition: e.partition, offset: e.offset, key: rec.key, value: rec.value, headers: rec.headers,
-      deadLetteredAt: e.deadLetteredAt, deadLetterTopic: e.deadLetterTopic,
+      id: e.id,
+      topic: e.topic,
+      reason: e.reason,
+      partition: e.partition,
+      offset: e.offset,
+      key: rec.key,
+      value: rec.value,
+      headers: rec.headers,
+      deadLetteredAt: e.deadLetteredAt,
+      deadLetterTopic: e.deadLetterTopic,
     };
   };
 
@@ -70,10 +86,14 @@ export function createDeadLetterAdmin(deps: DeadLetterAdminDeps): DeadLetterAdmi
   };
 
   return {
-    stats: () => { deps.retain(); return store.stats(); },
+    stats: () => {
+      deps.retain();
+      return store.stats();
+    },
     list(f = {}) {
       const limit = f.limit ?? 100;
-      if (!Number.isInteger(limit) || limit < 0) throw optionError('deadLetters.list', 'limit', 'a non-negative integer', limit);
+      if (!Number.isInteger(limit) || limit < 0)
+        throw optionError('deadLetters.list', 'limit', 'a non-negative integer', limit);
       deps.retain();
       const out: DeadLetter[] = [];
       for (const e of store.select({ ...f, limit })) {

@@ -35,7 +35,9 @@ export interface DeadLetterFilter {
 export interface DeadLetterStats {
   readonly total: number;
   readonly recordedTotal: number;
-  readonly byTopic: Readonly<Record<string, { readonly total: number; readonly byReason: Readonly<Record<string, number>> }>>;
+  readonly byTopic: Readonly<
+    Record<string, { readonly total: number; readonly byReason: Readonly<Record<string, number>> }>
+  >;
 }
 
 /** Where a dead letter's record lives: a partition of a dead-letter topic, and its offset there. */
@@ -61,7 +63,10 @@ export interface DeadLetterEntry extends DeadLetterPosition {
  */
 export const DEAD_LETTER_ENTRY_BYTES = 200;
 
-interface Lane { entries: DeadLetterEntry[]; head: number }
+interface Lane {
+  entries: DeadLetterEntry[];
+  head: number;
+}
 
 /**
  * The broker's dead-letter index: one entry per record of a dead-letter topic
@@ -115,7 +120,10 @@ export class DeadLetterStore {
     const limit = f.limit ?? Infinity;
     const out: DeadLetterEntry[] = [];
     if (ids && f.topic === undefined && f.reason === undefined) {
-      for (const id of ids) { const e = this.entries.get(id); if (e) out.push(e); }
+      for (const id of ids) {
+        const e = this.entries.get(id);
+        if (e) out.push(e);
+      }
       return out.slice(0, limit);
     }
     for (const e of this.entries.values()) {
@@ -136,11 +144,17 @@ export class DeadLetterStore {
    * Remove entries (purge, redrive); returns, per dead-letter partition, the
    * offset of its oldest remaining entry (its end when none remain: pass `end`).
    */
-  remove(entries: readonly DeadLetterEntry[], end: (topic: string, partition: number) => number): { topic: string; partition: number; keepFrom: number }[] {
+  remove(
+    entries: readonly DeadLetterEntry[],
+    end: (topic: string, partition: number) => number,
+  ): { topic: string; partition: number; keepFrom: number }[] {
     const touched = new Map<string, { topic: string; partition: number }>();
     for (const e of entries) {
       this.forget(e);
-      touched.set(laneKey(e.deadLetterTopic, e.deadLetterPartition), { topic: e.deadLetterTopic, partition: e.deadLetterPartition });
+      touched.set(laneKey(e.deadLetterTopic, e.deadLetterPartition), {
+        topic: e.deadLetterTopic,
+        partition: e.deadLetterPartition,
+      });
     }
     const out: { topic: string; partition: number; keepFrom: number }[] = [];
     for (const [k, t] of touched) {
@@ -149,7 +163,11 @@ export class DeadLetterStore {
       if (lane) {
         const live = lane.entries.slice(lane.head).filter((e) => this.entries.has(e.id));
         if (live.length === 0) this.lanes.delete(k);
-        else { lane.entries = live; lane.head = 0; keepFrom = live[0]!.deadLetterOffset; }
+        else {
+          lane.entries = live;
+          lane.head = 0;
+          keepFrom = live[0]!.deadLetterOffset;
+        }
       }
       out.push({ ...t, keepFrom });
     }

@@ -1,4 +1,15 @@
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConnectionError, createVirtualClock } from '@partita/core';
@@ -34,7 +45,14 @@ describe('durable mode', () => {
     const clock = createVirtualClock(5000);
     let b = createMemoryBroker({ dataDir: dir, clock, fsync: 'always' });
     b.createTopic('orders', { partitions: 3, onExpire: 'dead-letter' });
-    await b.publish(Array.from({ length: 30 }, (_, i) => ({ topic: 'orders', key: `k${i % 5}`, value: enc(`v${i}`), headers: { n: String(i) } })));
+    await b.publish(
+      Array.from({ length: 30 }, (_, i) => ({
+        topic: 'orders',
+        key: `k${i % 5}`,
+        value: enc(`v${i}`),
+        headers: { n: String(i) },
+      })),
+    );
     await b.publish({ topic: 'orders', partition: 0, value: enc('delayed'), delayMs: 1000 });
     await b.publish({ topic: 'orders', partition: 0, value: enc('prio'), priority: 3 });
     b.commit({ group: 'g', topic: 'orders', partition: 1, offset: 2, metadata: 'meta' });
@@ -62,7 +80,14 @@ describe('durable mode', () => {
   it('rolls segments, writes offset and time indexes, and applies retention by size and age', async () => {
     const dir = tmp();
     const clock = createVirtualClock(0);
-    const b = createMemoryBroker({ dataDir: dir, clock, segmentBytes: 2000, retentionBytes: 6000, retentionMs: 60_000, fsync: 'never' });
+    const b = createMemoryBroker({
+      dataDir: dir,
+      clock,
+      segmentBytes: 2000,
+      retentionBytes: 6000,
+      retentionMs: 60_000,
+      fsync: 'never',
+    });
     const value = new Uint8Array(100);
     for (let i = 0; i < 20; i++) {
       await b.publish(Array.from({ length: 5 }, () => ({ topic: 't', value })));
@@ -91,7 +116,10 @@ describe('durable mode', () => {
     let b = createMemoryBroker({ dataDir: dir, fsync: 'always' });
     for (let i = 0; i < 8; i++) await b.publish({ topic: 't', value: enc(`v${i}`) });
     // one publish is one frame on disk: a torn batch is lost whole, never in part
-    await b.publish([{ topic: 't', value: enc('v8') }, { topic: 't', value: enc('v9') }]);
+    await b.publish([
+      { topic: 't', value: enc('v8') },
+      { topic: 't', value: enc('v9') },
+    ]);
     await b.close();
     const log = join(segDir(dir, 't'), '00000000000000000000.log');
     const size = statSync(log).size;
@@ -104,7 +132,9 @@ describe('durable mode', () => {
     expect(warnings.join('\n')).toMatch(/not closed cleanly/);
     const h = b.health();
     expect(h.status).toBe('ok');
-    expect((h.details as { durable: { recovery: { truncatedBytes: number } } }).durable.recovery.truncatedBytes).toBeGreaterThan(0);
+    expect(
+      (h.details as { durable: { recovery: { truncatedBytes: number } } }).durable.recovery.truncatedBytes,
+    ).toBeGreaterThan(0);
     await b.publish({ topic: 't', value: enc('next') });
     expect(b.fetch({ group: 'n', topic: 't', partition: 0 }).at(-1)!.offset).toBe('8');
     await b.close();
@@ -121,7 +151,9 @@ describe('durable mode', () => {
     let b = createMemoryBroker({ dataDir: dir, segmentBytes: 200 });
     for (let i = 0; i < 20; i++) await b.publish({ topic: 't', value: enc(`value-${i}`) });
     await b.close();
-    const logs = readdirSync(segDir(dir, 't')).filter((f) => f.endsWith('.log')).sort();
+    const logs = readdirSync(segDir(dir, 't'))
+      .filter((f) => f.endsWith('.log'))
+      .sort();
     expect(logs.length).toBeGreaterThan(2);
     const victim = join(segDir(dir, 't'), logs[1]!);
     const buf = readFileSync(victim);
@@ -144,7 +176,9 @@ describe('durable mode', () => {
     let b = createMemoryBroker({ dataDir: dir, segmentBytes: 200 });
     for (let i = 0; i < 20; i++) await b.publish({ topic: 't', value: enc(`value-${i}`) });
     await b.close();
-    const logs = readdirSync(segDir(dir, 't')).filter((f) => f.endsWith('.log')).sort();
+    const logs = readdirSync(segDir(dir, 't'))
+      .filter((f) => f.endsWith('.log'))
+      .sort();
     const victim = join(segDir(dir, 't'), logs[0]!);
     const buf = readFileSync(victim);
     buf[buf.length - 2] ^= 0xff;
@@ -165,12 +199,20 @@ describe('durable mode', () => {
       let b = createMemoryBroker({ dataDir: dir, clock, segmentBytes: 3000, fsync, fsyncIntervalMs: 50 });
       for (let i = 0; i < 60; i++) {
         // several frames per segment, several publishes per time-index interval
-        await b.publish(Array.from({ length: 1 + (i % 3) }, (_, j) => ({ topic: 't', key: `k${i}-${j}`, value: enc(`v${i}-${j}-${'x'.repeat(40)}`) })));
+        await b.publish(
+          Array.from({ length: 1 + (i % 3) }, (_, j) => ({
+            topic: 't',
+            key: `k${i}-${j}`,
+            value: enc(`v${i}-${j}-${'x'.repeat(40)}`),
+          })),
+        );
         if (i % 4 === 3) await clock.advance(700);
       }
       const expected = drain(b, 't');
       await b.close();
-      const files = readdirSync(segDir(dir, 't')).filter((f) => /\.(time)?index$/.test(f)).sort();
+      const files = readdirSync(segDir(dir, 't'))
+        .filter((f) => /\.(time)?index$/.test(f))
+        .sort();
       expect(files.filter((f) => f.endsWith('.timeindex')).length).toBeGreaterThan(3);
       const written = files.map((f) => readFileSync(join(segDir(dir, 't'), f)).toString('hex'));
       expect(written.every((hex) => hex.length > 0)).toBe(true);
@@ -190,7 +232,11 @@ describe('durable mode', () => {
     const clock = createVirtualClock(1_000_000);
     let b = createMemoryBroker({ dataDir: dir, clock, cacheBytes: 2000, segmentBytes: 5000, fsync: 'never' });
     for (let i = 0; i < 300; i++) {
-      await b.publish(i % 3 === 0 ? [{ topic: 't', key: `k${i}`, value: enc(`v${i}`), headers: { i: String(i) } }] : [{ topic: 't', value: enc(`v${i}`) }]);
+      await b.publish(
+        i % 3 === 0
+          ? [{ topic: 't', key: `k${i}`, value: enc(`v${i}`), headers: { i: String(i) } }]
+          : [{ topic: 't', value: enc(`v${i}`) }],
+      );
       await clock.advance(100);
     }
     expect(b.stats().topics[0]!.bytes).toBeLessThanOrEqual(2100);
@@ -225,10 +271,19 @@ describe('durable mode', () => {
     // prioritised records are staged in memory (counted), cached once in the log, released under pressure
     await b.publish([1, 2, 3, 4, 5, 6, 7, 8].map((p) => ({ topic: 't', value: enc(`p${p}`), priority: p })));
     expect(b.stats().messages).toBe(8);
-    expect(b.fetch({ group: 'live', topic: 't', partition: 0, max: 100 }).slice(20).map((r) => dec(r.value))).toEqual(['p8', 'p7', 'p6', 'p5', 'p4', 'p3', 'p2', 'p1']);
-    await expect(b.publish([1, 2, 3].map((p) => ({ topic: 't', value: enc(`q${p}`), priority: p })))).resolves.toBeUndefined();
+    expect(
+      b
+        .fetch({ group: 'live', topic: 't', partition: 0, max: 100 })
+        .slice(20)
+        .map((r) => dec(r.value)),
+    ).toEqual(['p8', 'p7', 'p6', 'p5', 'p4', 'p3', 'p2', 'p1']);
+    await expect(
+      b.publish([1, 2, 3].map((p) => ({ topic: 't', value: enc(`q${p}`), priority: p }))),
+    ).resolves.toBeUndefined();
     expect(b.stats().messages).toBe(3);
-    await expect(b.publish(Array.from({ length: 11 }, (_, p) => ({ topic: 't', value: enc('x'), priority: p })))).rejects.toThrow(/maxMessages/);
+    await expect(
+      b.publish(Array.from({ length: 11 }, (_, p) => ({ topic: 't', value: enc('x'), priority: p }))),
+    ).rejects.toThrow(/maxMessages/);
     expect(drain(b, 't').slice(20)).toEqual(['p8', 'p7', 'p6', 'p5', 'p4', 'p3', 'p2', 'p1', 'q3', 'q2', 'q1']);
     await b.close();
   });
@@ -252,7 +307,10 @@ describe('durable mode', () => {
     const dir = tmp();
     let b = createMemoryBroker({ dataDir: dir, fsync: 'never' });
     const value = new Uint8Array(1000).fill(7);
-    for (let i = 0; i < 12; i++) await b.publish(Array.from({ length: 1000 }, (_, j) => ({ topic: 'big', key: `k${j}`, value, headers: { batch: String(i) } })));
+    for (let i = 0; i < 12; i++)
+      await b.publish(
+        Array.from({ length: 1000 }, (_, j) => ({ topic: 'big', key: `k${j}`, value, headers: { batch: String(i) } })),
+      );
     await b.close();
     unlinkSync(join(dir, 'clean'));
     const warnings: string[] = [];

@@ -7,7 +7,12 @@ import type { PublishedLike } from './record-codec.js';
 /** What durable recovery hands back to the broker. */
 export interface RecoveredState {
   readonly topics: readonly { readonly name: string; readonly options: ResolvedTopicOptions }[];
-  readonly offsets: readonly { readonly group: string; readonly topic: string; readonly partition: number; readonly entry: CommittedOffset }[];
+  readonly offsets: readonly {
+    readonly group: string;
+    readonly topic: string;
+    readonly partition: number;
+    readonly entry: CommittedOffset;
+  }[];
 }
 
 /**
@@ -23,7 +28,14 @@ export interface DurableStore {
   topicCreated(name: string, options: ResolvedTopicOptions): void;
   sequenced(partition: Partition, records: readonly StoredRecord[]): void;
   /** Publish fast path: write `records[idx[..]]` at offsets `first..` with one timestamp, without record objects. */
-  appendPublished(partition: Partition, records: readonly PublishedLike[], idx: readonly number[], first: number, timestamp: number, now: number): void;
+  appendPublished(
+    partition: Partition,
+    records: readonly PublishedLike[],
+    idx: readonly number[],
+    first: number,
+    timestamp: number,
+    now: number,
+  ): void;
   staged(partition: Partition, record: StagedRecord): void;
   unstaged(partition: Partition, records: readonly StagedRecord[]): void;
   committed(group: string, topic: string, partition: number, entry: CommittedOffset): void;

@@ -1,4 +1,16 @@
-import { close, closeSync, existsSync, fdatasync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  close,
+  closeSync,
+  existsSync,
+  fdatasync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { ConnectionError, type TimerHandle } from '@partita/core';
 import type { CommittedOffset } from '../group/group-coordinator.js';
@@ -51,12 +63,26 @@ export class FileStore implements DurableStore {
     // the loss window depends on the policy the crashed process ran with
     const policyPath = join(dir, 'policy.json');
     let prev: { fsync: string; fsyncIntervalMs: number } = { fsync: o.fsync, fsyncIntervalMs: o.fsyncIntervalMs };
-    try { prev = JSON.parse(readFileSync(policyPath, 'utf8')) as typeof prev; } catch { /* first open */ }
-    this.lossWindowMs = this.cleanShutdown || prev.fsync === 'always' ? 0 : prev.fsync === 'interval' ? prev.fsyncIntervalMs : null;
-    if (!this.cleanShutdown) o.onWarning(`recovery: ${dir} was not closed cleanly${prev.fsync === 'always' ? '' : `; it ran with fsync '${prev.fsync}', so publishes acknowledged within the last ${prev.fsync === 'interval' ? `${prev.fsyncIntervalMs} ms` : 'OS flush window'} before a machine crash may be lost`}`);
+    try {
+      prev = JSON.parse(readFileSync(policyPath, 'utf8')) as typeof prev;
+    } catch {
+      /* first open */
+    }
+    this.lossWindowMs =
+      this.cleanShutdown || prev.fsync === 'always' ? 0 : prev.fsync === 'interval' ? prev.fsyncIntervalMs : null;
+    if (!this.cleanShutdown)
+      o.onWarning(
+        `recovery: ${dir} was not closed cleanly${prev.fsync === 'always' ? '' : `; it ran with fsync '${prev.fsync}', so publishes acknowledged within the last ${prev.fsync === 'interval' ? `${prev.fsyncIntervalMs} ms` : 'OS flush window'} before a machine crash may be lost`}`,
+      );
     writeFileSync(policyPath, JSON.stringify({ fsync: o.fsync, fsyncIntervalMs: o.fsyncIntervalMs }));
-    this.offsetsLog = new OffsetsLog(join(dir, 'offsets.log'), { warn: o.onWarning, retire: (fd) => this.closeAfterSyncs(fd) });
-    this.staging = new StagingJournal(join(dir, 'staged.log'), { warn: o.onWarning, retire: (fd) => this.closeAfterSyncs(fd) });
+    this.offsetsLog = new OffsetsLog(join(dir, 'offsets.log'), {
+      warn: o.onWarning,
+      retire: (fd) => this.closeAfterSyncs(fd),
+    });
+    this.staging = new StagingJournal(join(dir, 'staged.log'), {
+      warn: o.onWarning,
+      retire: (fd) => this.closeAfterSyncs(fd),
+    });
     if (o.fsync === 'interval' || Number.isFinite(o.retentionMs) || Number.isFinite(o.retentionBytes)) this.arm();
   }
 
@@ -68,11 +94,23 @@ export class FileStore implements DurableStore {
     const p = this.path('topics.json');
     if (!existsSync(p)) return [];
     try {
-      const parsed = JSON.parse(readFileSync(p, 'utf8')) as { topics: { name: string; options: ResolvedTopicOptions }[] };
+      const parsed = JSON.parse(readFileSync(p, 'utf8')) as {
+        topics: { name: string; options: ResolvedTopicOptions }[];
+      };
       // JSON has no Infinity: limits stored as null mean "no limit"
-      return parsed.topics.map((t) => ({ name: t.name, options: { ...t.options, maxBytes: t.options.maxBytes ?? Infinity, maxMessages: t.options.maxMessages ?? Infinity } }));
+      return parsed.topics.map((t) => ({
+        name: t.name,
+        options: {
+          ...t.options,
+          maxBytes: t.options.maxBytes ?? Infinity,
+          maxMessages: t.options.maxMessages ?? Infinity,
+        },
+      }));
     } catch (err) {
-      throw new ConnectionError(`cannot read ${p}: it is not valid JSON (${(err as Error).message}); restore it or remove the data directory`, { cause: err });
+      throw new ConnectionError(
+        `cannot read ${p}: it is not valid JSON (${(err as Error).message}); restore it or remove the data directory`,
+        { cause: err },
+      );
     }
   }
 
@@ -88,7 +126,10 @@ export class FileStore implements DurableStore {
     try {
       createTopicDirectories(dir, options.partitions);
     } catch (err) {
-      throw new ConnectionError(`durable: cannot create the directory of topic ${JSON.stringify(name)} (${dir}): ${(err as Error).message}; the topic was not created`, { cause: err });
+      throw new ConnectionError(
+        `durable: cannot create the directory of topic ${JSON.stringify(name)} (${dir}): ${(err as Error).message}; the topic was not created`,
+        { cause: err },
+      );
     }
     const topics = [...(this.topicsWritten ?? this.readTopics()), { name, options }];
     const p = this.path('topics.json');
@@ -106,7 +147,10 @@ export class FileStore implements DurableStore {
 
   recoverPartition(partition: Partition, topic: string): void {
     const log = new SegmentLog(join(this.topicDir(topic), String(partition.index)), {
-      segmentBytes: this.o.segmentBytes, retentionBytes: this.o.retentionBytes, retentionMs: this.o.retentionMs, warn: this.o.onWarning,
+      segmentBytes: this.o.segmentBytes,
+      retentionBytes: this.o.retentionBytes,
+      retentionMs: this.o.retentionMs,
+      warn: this.o.onWarning,
       verifyChecksums: this.o.verifyChecksums === 'always' || !this.cleanShutdown,
       clean: this.cleanShutdown && this.o.verifyChecksums !== 'always',
       retire: (fds) => this.retire(fds),
@@ -132,7 +176,8 @@ export class FileStore implements DurableStore {
   }
 
   private guard<T>(what: string, fn: () => T): T {
-    if (this.failure) throw new ConnectionError(`durable storage failed earlier: ${this.failure.message}`, { cause: this.failure });
+    if (this.failure)
+      throw new ConnectionError(`durable storage failed earlier: ${this.failure.message}`, { cause: this.failure });
     try {
       return fn();
     } catch (err) {
@@ -146,10 +191,18 @@ export class FileStore implements DurableStore {
     if (!log) return;
     this.guard('append', () => log.append(records));
     // records on disk need not stay in memory: keep a bounded hot tail for fast tail reads
-    if (partition.bytes > this.o.cacheBytes) partition.dropHot(partition.hotBase + Math.ceil((partition.end - partition.hotBase) / 2));
+    if (partition.bytes > this.o.cacheBytes)
+      partition.dropHot(partition.hotBase + Math.ceil((partition.end - partition.hotBase) / 2));
   }
 
-  appendPublished(partition: Partition, records: readonly PublishedLike[], idx: readonly number[], first: number, timestamp: number, now: number): void {
+  appendPublished(
+    partition: Partition,
+    records: readonly PublishedLike[],
+    idx: readonly number[],
+    first: number,
+    timestamp: number,
+    now: number,
+  ): void {
     const log = this.logs.get(partition);
     if (!log) return;
     this.guard('append', () => log.appendPublished(records, idx, first, timestamp, now));
@@ -168,7 +221,10 @@ export class FileStore implements DurableStore {
   }
 
   flush(): Promise<void> {
-    if (this.failure) return Promise.reject(new ConnectionError(`durable storage failed: ${this.failure.message}`, { cause: this.failure }));
+    if (this.failure)
+      return Promise.reject(
+        new ConnectionError(`durable storage failed: ${this.failure.message}`, { cause: this.failure }),
+      );
     if (this.o.fsync !== 'always') return RESOLVED;
     this.syncing ??= new Promise<void>((resolve, reject) => {
       setImmediate(() => {
@@ -185,17 +241,30 @@ export class FileStore implements DurableStore {
    * store down like any fsync failure.
    */
   private retire(fds: readonly number[]): void {
-    const done = Promise.all(fds.map((fd) => new Promise<void>((resolve) => fdatasync(fd, (err) => {
-      if (err && !this.failure) this.failure = err;
-      close(fd, () => resolve());
-    })))).then(() => { this.retiring.delete(done); });
+    const done = Promise.all(
+      fds.map(
+        (fd) =>
+          new Promise<void>((resolve) =>
+            fdatasync(fd, (err) => {
+              if (err && !this.failure) this.failure = err;
+              close(fd, () => resolve());
+            }),
+          ),
+      ),
+    ).then(() => {
+      this.retiring.delete(done);
+    });
     this.retiring.add(done);
   }
 
   /** A file replaced by a compaction: close it once the syncs already started on it have finished. */
   private closeAfterSyncs(fd: number): void {
     const done = Promise.allSettled([...this.syncRuns]).then(() => {
-      try { closeSync(fd); } catch { /* already closed */ }
+      try {
+        closeSync(fd);
+      } catch {
+        /* already closed */
+      }
       this.retiring.delete(done);
     });
     this.retiring.add(done);
@@ -205,7 +274,9 @@ export class FileStore implements DurableStore {
   private syncDirty(): Promise<void> {
     const run = this.syncDirtyFiles();
     this.syncRuns.add(run);
-    const forget = (): void => { this.syncRuns.delete(run); };
+    const forget = (): void => {
+      this.syncRuns.delete(run);
+    };
     run.then(forget, forget);
     return run;
   }
@@ -214,29 +285,55 @@ export class FileStore implements DurableStore {
     // files of segments rolled before now: their sync started at the roll
     const retiring = this.retiring.size > 0 ? Promise.all(this.retiring) : undefined;
     const fds: number[] = [];
-    for (const log of this.logs.values()) if (log.dirty && log.fd >= 0) { log.dirty = false; fds.push(log.fd); }
-    if (this.offsetsLog.dirty) { this.offsetsLog.dirty = false; fds.push(this.offsetsLog.fd); }
-    if (this.staging.dirty) { this.staging.dirty = false; fds.push(this.staging.fd); }
-    await Promise.all(fds.map((fd) => new Promise<void>((resolve, reject) => fdatasync(fd, (err) => {
-      if (err && !this.closed) { this.failure = err; reject(new ConnectionError(`fsync failed: ${err.message}`, { cause: err })); } else resolve();
-    }))));
+    for (const log of this.logs.values())
+      if (log.dirty && log.fd >= 0) {
+        log.dirty = false;
+        fds.push(log.fd);
+      }
+    if (this.offsetsLog.dirty) {
+      this.offsetsLog.dirty = false;
+      fds.push(this.offsetsLog.fd);
+    }
+    if (this.staging.dirty) {
+      this.staging.dirty = false;
+      fds.push(this.staging.fd);
+    }
+    await Promise.all(
+      fds.map(
+        (fd) =>
+          new Promise<void>((resolve, reject) =>
+            fdatasync(fd, (err) => {
+              if (err && !this.closed) {
+                this.failure = err;
+                reject(new ConnectionError(`fsync failed: ${err.message}`, { cause: err }));
+              } else resolve();
+            }),
+          ),
+      ),
+    );
     if (retiring) {
       await retiring;
-      if (this.failure && !this.closed) throw new ConnectionError(`fsync failed: ${this.failure.message}`, { cause: this.failure });
+      if (this.failure && !this.closed)
+        throw new ConnectionError(`fsync failed: ${this.failure.message}`, { cause: this.failure });
     }
     this.lastFsyncAt = this.o.clock.now();
   }
 
   private arm(): void {
-    this.timer = this.o.clock.setTimeout(() => {
-      this.timer = undefined;
-      if (this.closed) return;
-      const sync = this.o.fsync === 'interval' ? this.syncDirty() : RESOLVED;
-      sync.catch((err: unknown) => this.o.onWarning(`interval fsync failed: ${(err as Error).message}`)).finally(() => {
-        for (const p of this.logs.keys()) this.retention(p);
-        if (!this.closed) this.arm();
-      });
-    }, this.o.fsync === 'interval' ? this.o.fsyncIntervalMs : 1000);
+    this.timer = this.o.clock.setTimeout(
+      () => {
+        this.timer = undefined;
+        if (this.closed) return;
+        const sync = this.o.fsync === 'interval' ? this.syncDirty() : RESOLVED;
+        sync
+          .catch((err: unknown) => this.o.onWarning(`interval fsync failed: ${(err as Error).message}`))
+          .finally(() => {
+            for (const p of this.logs.keys()) this.retention(p);
+            if (!this.closed) this.arm();
+          });
+      },
+      this.o.fsync === 'interval' ? this.o.fsyncIntervalMs : 1000,
+    );
   }
 
   enforceRetention(partition: Partition): number | undefined {
@@ -248,13 +345,27 @@ export class FileStore implements DurableStore {
   health(): { down: string[]; degraded: string[]; details: Record<string, unknown> } {
     let segments = 0;
     let bytes = 0;
-    for (const l of this.logs.values()) { const s = l.stats(); segments += s.segments; bytes += s.bytes; }
+    for (const l of this.logs.values()) {
+      const s = l.stats();
+      segments += s.segments;
+      bytes += s.bytes;
+    }
     return {
       down: this.failure ? [`durable storage failed: ${this.failure.message}`] : [],
       degraded: [],
       details: {
-        dataDir: this.o.dataDir, fsync: this.o.fsync, fsyncIntervalMs: this.o.fsyncIntervalMs, lastFsyncAt: this.lastFsyncAt, segments, bytes,
-        recovery: { cleanShutdown: this.cleanShutdown, truncatedBytes: this.truncatedBytes, problems: this.problems, possibleLossWindowMs: this.lossWindowMs },
+        dataDir: this.o.dataDir,
+        fsync: this.o.fsync,
+        fsyncIntervalMs: this.o.fsyncIntervalMs,
+        lastFsyncAt: this.lastFsyncAt,
+        segments,
+        bytes,
+        recovery: {
+          cleanShutdown: this.cleanShutdown,
+          truncatedBytes: this.truncatedBytes,
+          problems: this.problems,
+          possibleLossWindowMs: this.lossWindowMs,
+        },
       },
     };
   }

@@ -50,7 +50,9 @@ describe('durable mode: offsets.log', () => {
     await b.close();
     expect(statSync(log).size).toBeLessThanOrEqual(bound);
     b = createMemoryBroker({ dataDir: dir });
-    for (const g of groups) for (let p = 0; p < 4; p++) expect(b.committed({ group: g, topic: 'o', partition: p })).toEqual(latest.get(`${g}/${p}`));
+    for (const g of groups)
+      for (let p = 0; p < 4; p++)
+        expect(b.committed({ group: g, topic: 'o', partition: p })).toEqual(latest.get(`${g}/${p}`));
     await b.close();
     // compacted on open: one line per group and partition
     expect(lines(log)).toHaveLength(12);
@@ -89,7 +91,8 @@ describe('durable mode: offsets.log', () => {
     // ~3.5 MiB written by an older version that compacted only on open
     const groups = ['groupé-ü', 'g-注文', 'plain'];
     const out: string[] = [];
-    for (let i = 0; i < 90_000; i++) out.push(JSON.stringify([groups[i % 3], 't', i % 3, i, i % 2 ? `meta-${'é'.repeat(i % 13)}` : null]));
+    for (let i = 0; i < 90_000; i++)
+      out.push(JSON.stringify([groups[i % 3], 't', i % 3, i, i % 2 ? `meta-${'é'.repeat(i % 13)}` : null]));
     writeFileSync(log, `${out.join('\n')}\n`);
     expect(statSync(log).size).toBeGreaterThan(3 * 1024 * 1024);
     const warnings: string[] = [];
@@ -97,7 +100,10 @@ describe('durable mode: offsets.log', () => {
     expect(warnings).toEqual([]);
     for (let k = 0; k < 3; k++) {
       const i = 90_000 - 3 + k;
-      expect(b.committed({ group: groups[i % 3]!, topic: 't', partition: i % 3 })).toEqual({ offset: i, metadata: i % 2 ? `meta-${'é'.repeat(i % 13)}` : undefined });
+      expect(b.committed({ group: groups[i % 3]!, topic: 't', partition: i % 3 })).toEqual({
+        offset: i,
+        metadata: i % 2 ? `meta-${'é'.repeat(i % 13)}` : undefined,
+      });
     }
     await b.close();
     expect(lines(log)).toHaveLength(3);

@@ -49,7 +49,10 @@ export class OffsetsLog {
   private fileBytes = 0;
   private readonly recovered: RecoveredOffset[];
 
-  constructor(private readonly path: string, private readonly o: OffsetsLogOptions) {
+  constructor(
+    private readonly path: string,
+    private readonly o: OffsetsLogOptions,
+  ) {
     this.recovered = this.load();
     this.compact();
   }
@@ -115,8 +118,20 @@ export class OffsetsLog {
     if (bytes.length === 0) return;
     const line = bytes.toString('utf8');
     try {
-      const [group, topic, partition, offset, metadata] = JSON.parse(line) as [string, string, number, number, string | null];
-      if (typeof group !== 'string' || typeof topic !== 'string' || !Number.isInteger(partition) || !Number.isSafeInteger(offset)) throw new Error('not an offset entry');
+      const [group, topic, partition, offset, metadata] = JSON.parse(line) as [
+        string,
+        string,
+        number,
+        number,
+        string | null,
+      ];
+      if (
+        typeof group !== 'string' ||
+        typeof topic !== 'string' ||
+        !Number.isInteger(partition) ||
+        !Number.isSafeInteger(offset)
+      )
+        throw new Error('not an offset entry');
       const key = JSON.stringify([group, topic, partition]);
       out.set(key, { group, topic, partition, entry: { offset, metadata: metadata ?? undefined } });
       this.remember(key, `${line}\n`);

@@ -30,7 +30,10 @@ let lastHeadersBytes: Buffer | undefined;
 function headersBytes(h: Headers): Buffer | undefined {
   if (h === lastHeaders) return lastHeadersBytes;
   let bytes: Buffer | undefined;
-  for (const _ in h) { bytes = Buffer.from(JSON.stringify(h)); break; }
+  for (const _ in h) {
+    bytes = Buffer.from(JSON.stringify(h));
+    break;
+  }
   lastHeaders = h;
   lastHeadersBytes = bytes;
   return bytes;
@@ -38,7 +41,10 @@ function headersBytes(h: Headers): Buffer | undefined {
 
 /** What `encodeEntries` needs of a record: a log entry whose offset may still be a string (log records). */
 /** `value: null` (a tombstone) is refused by the broker in durable mode before it gets here; it would encode as empty. */
-export type EncodableEntry = Omit<LogEntry, 'offset' | 'value'> & { readonly offset: number | string; readonly value: Uint8Array | null };
+export type EncodableEntry = Omit<LogEntry, 'offset' | 'value'> & {
+  readonly offset: number | string;
+  readonly value: Uint8Array | null;
+};
 
 /** UTF-8 length of a key; short ASCII keys are measured without a native call. */
 function keyLength(key: string): number {
@@ -87,23 +93,49 @@ function seal(buf: Buffer, dv: DataView, total: number): Buffer {
  * Returns the position after it.
  */
 function writeRecord(
-  buf: Buffer, dv: DataView, start: number, i: number, offset: number, timestamp: number, expiresAt: number, priority: number,
-  key: string | undefined, value: Uint8Array | null,
+  buf: Buffer,
+  dv: DataView,
+  start: number,
+  i: number,
+  offset: number,
+  timestamp: number,
+  expiresAt: number,
+  priority: number,
+  key: string | undefined,
+  value: Uint8Array | null,
 ): number {
   const keyLen = scratchKeyLens[i]!;
   const headers = scratchHeaders[i];
   let p = start + 4;
-  dv.setFloat64(p, offset, true); p += 8;
-  dv.setFloat64(p, timestamp, true); p += 8;
-  dv.setFloat64(p, expiresAt, true); p += 8;
-  dv.setInt32(p, priority, true); p += 4;
-  dv.setInt32(p, keyLen, true); p += 4;
+  dv.setFloat64(p, offset, true);
+  p += 8;
+  dv.setFloat64(p, timestamp, true);
+  p += 8;
+  dv.setFloat64(p, expiresAt, true);
+  p += 8;
+  dv.setInt32(p, priority, true);
+  p += 4;
+  dv.setInt32(p, keyLen, true);
+  p += 4;
   if (keyLen > 0) {
-    if (keyLen === key!.length) { for (let j = 0; j < keyLen; j++) buf[p + j] = key!.charCodeAt(j); p += keyLen; }
-    else p += buf.write(key!, p, 'utf8');
+    if (keyLen === key!.length) {
+      for (let j = 0; j < keyLen; j++) buf[p + j] = key!.charCodeAt(j);
+      p += keyLen;
+    } else p += buf.write(key!, p, 'utf8');
   }
-  if (headers === undefined) { dv.setUint32(p, 0, true); p += 4; } else { dv.setUint32(p, headers.length, true); p += 4; buf.set(headers, p); p += headers.length; }
-  if (value !== null) { buf.set(value, p); p += value.byteLength; }
+  if (headers === undefined) {
+    dv.setUint32(p, 0, true);
+    p += 4;
+  } else {
+    dv.setUint32(p, headers.length, true);
+    p += 4;
+    buf.set(headers, p);
+    p += headers.length;
+  }
+  if (value !== null) {
+    buf.set(value, p);
+    p += value.byteLength;
+  }
   dv.setUint32(start, p - start, true);
   return p;
 }
@@ -112,7 +144,11 @@ function writeRecord(
  * Encode entries into one batch frame; `positions` receives each record's
  * start. `alloc` may return a reused scratch buffer (the result is a view of it).
  */
-export function encodeEntries(entries: readonly EncodableEntry[], positions?: number[], alloc: (size: number) => Buffer = Buffer.allocUnsafe): Buffer {
+export function encodeEntries(
+  entries: readonly EncodableEntry[],
+  positions?: number[],
+  alloc: (size: number) => Buffer = Buffer.allocUnsafe,
+): Buffer {
   const n = entries.length;
   beginMeasure(n);
   let total = FRAME_HEADER + 4;
@@ -125,7 +161,18 @@ export function encodeEntries(entries: readonly EncodableEntry[], positions?: nu
   for (let i = 0; i < n; i++) {
     const e = entries[i]!;
     positions?.push(pos);
-    pos = writeRecord(buf, dv, pos, i, typeof e.offset === 'number' ? e.offset : +e.offset, e.timestamp, e.expiresAt, e.priority, e.key, e.value);
+    pos = writeRecord(
+      buf,
+      dv,
+      pos,
+      i,
+      typeof e.offset === 'number' ? e.offset : +e.offset,
+      e.timestamp,
+      e.expiresAt,
+      e.priority,
+      e.key,
+      e.value,
+    );
   }
   return seal(buf, dv, total);
 }
@@ -144,7 +191,14 @@ export interface PublishedLike {
  * objects (no intermediate record objects): offsets `first + i`, one
  * timestamp, expiry `now + ttlMs`.
  */
-export function encodeBatch(records: readonly PublishedLike[], idx: readonly number[], first: number, timestamp: number, now: number, alloc: (size: number) => Buffer): Buffer {
+export function encodeBatch(
+  records: readonly PublishedLike[],
+  idx: readonly number[],
+  first: number,
+  timestamp: number,
+  now: number,
+  alloc: (size: number) => Buffer,
+): Buffer {
   const n = idx.length;
   beginMeasure(n);
   let total = FRAME_HEADER + 4;
@@ -156,7 +210,18 @@ export function encodeBatch(records: readonly PublishedLike[], idx: readonly num
   let pos = FRAME_HEADER + 4;
   for (let i = 0; i < n; i++) {
     const r = records[idx[i]!]!;
-    pos = writeRecord(buf, dv, pos, i, first + i, timestamp, r.ttlMs !== undefined ? now + r.ttlMs : 0, r.priority ?? 0, r.key, r.value);
+    pos = writeRecord(
+      buf,
+      dv,
+      pos,
+      i,
+      first + i,
+      timestamp,
+      r.ttlMs !== undefined ? now + r.ttlMs : 0,
+      r.priority ?? 0,
+      r.key,
+      r.value,
+    );
   }
   return seal(buf, dv, total);
 }
@@ -174,19 +239,26 @@ export interface ScanResult {
  * valid one; stops at the first torn or corrupt frame. Values are views of `buf`.
  * Without `verifyChecksums` only the frame structure is checked.
  */
-export function scanEntries(buf: Buffer, onEntry: (e: LogEntry, position: number) => boolean | void, verifyChecksums = true): ScanResult {
+export function scanEntries(
+  buf: Buffer,
+  onEntry: (e: LogEntry, position: number) => boolean | void,
+  verifyChecksums = true,
+): ScanResult {
   let pos = 0;
   // records in a row often carry identical headers: parse once, share the (frozen) object
   let prevStart = -1;
   let prevLen = -1;
   let prevHeaders: Headers = EMPTY;
   while (pos < buf.length) {
-    if (buf.length - pos < FRAME_HEADER) return { validBytes: pos, problem: `torn frame header (${buf.length - pos} bytes)` };
+    if (buf.length - pos < FRAME_HEADER)
+      return { validBytes: pos, problem: `torn frame header (${buf.length - pos} bytes)` };
     const len = buf.readUInt32LE(pos);
     if (len < 4 || len > MAX_FRAME) return { validBytes: pos, problem: `invalid frame length ${len}` };
-    if (buf.length - pos - FRAME_HEADER < len) return { validBytes: pos, problem: `torn frame (${buf.length - pos - FRAME_HEADER} of ${len} bytes)` };
+    if (buf.length - pos - FRAME_HEADER < len)
+      return { validBytes: pos, problem: `torn frame (${buf.length - pos - FRAME_HEADER} of ${len} bytes)` };
     const frameEnd = pos + FRAME_HEADER + len;
-    if (verifyChecksums && crc32(buf.subarray(pos + FRAME_HEADER, frameEnd)) !== buf.readUInt32LE(pos + 4)) return { validBytes: pos, problem: 'checksum mismatch' };
+    if (verifyChecksums && crc32(buf.subarray(pos + FRAME_HEADER, frameEnd)) !== buf.readUInt32LE(pos + 4))
+      return { validBytes: pos, problem: 'checksum mismatch' };
     const count = buf.readUInt32LE(pos + FRAME_HEADER);
     // check the structure of the whole batch before handing out any record of it
     let r = pos + FRAME_HEADER + 4;
@@ -202,19 +274,26 @@ export function scanEntries(buf: Buffer, onEntry: (e: LogEntry, position: number
     for (let i = 0; i < count; i++) {
       const end = r + buf.readUInt32LE(r);
       let p = r + 4;
-      const offset = buf.readDoubleLE(p); p += 8;
-      const timestamp = buf.readDoubleLE(p); p += 8;
-      const expiresAt = buf.readDoubleLE(p); p += 8;
-      const priority = buf.readInt32LE(p); p += 4;
-      const keyLen = buf.readInt32LE(p); p += 4;
+      const offset = buf.readDoubleLE(p);
+      p += 8;
+      const timestamp = buf.readDoubleLE(p);
+      p += 8;
+      const expiresAt = buf.readDoubleLE(p);
+      p += 8;
+      const priority = buf.readInt32LE(p);
+      p += 4;
+      const keyLen = buf.readInt32LE(p);
+      p += 4;
       if (keyLen > end - p - 4) return { validBytes: pos, problem: 'invalid key length' };
       const key = keyLen < 0 ? undefined : buf.toString('utf8', p, p + keyLen);
       if (keyLen > 0) p += keyLen;
-      const hLen = buf.readUInt32LE(p); p += 4;
+      const hLen = buf.readUInt32LE(p);
+      p += 4;
       if (hLen > end - p) return { validBytes: pos, problem: 'invalid headers length' };
       let headers: Headers;
       if (hLen === 0) headers = EMPTY;
-      else if (hLen === prevLen && buf.compare(buf, prevStart, prevStart + prevLen, p, p + hLen) === 0) headers = prevHeaders;
+      else if (hLen === prevLen && buf.compare(buf, prevStart, prevStart + prevLen, p, p + hLen) === 0)
+        headers = prevHeaders;
       else {
         try {
           headers = Object.freeze(JSON.parse(buf.toString('utf8', p, p + hLen)) as Headers);
@@ -226,7 +305,8 @@ export function scanEntries(buf: Buffer, onEntry: (e: LogEntry, position: number
         prevHeaders = headers;
       }
       p += hLen;
-      if (i > 0 && offset !== batch[0]!.offset + i) return { validBytes: pos, problem: 'offsets not consecutive in batch' };
+      if (i > 0 && offset !== batch[0]!.offset + i)
+        return { validBytes: pos, problem: 'offsets not consecutive in batch' };
       batch.push({ offset, timestamp, expiresAt, priority, key, headers, value: buf.subarray(p, end) });
       r = end;
     }

@@ -8,7 +8,11 @@ const SCAN_CHUNK = 8 * 1024 * 1024;
  * Scan a whole file in chunks through one reused buffer (entries are views of
  * it: do not keep them). Returns the valid prefix length and the file size.
  */
-export function scanFile(path: string, verify: boolean, onEntry: (e: LogEntry, pos: number) => boolean | void): { validBytes: number; size: number; problem: string | undefined } {
+export function scanFile(
+  path: string,
+  verify: boolean,
+  onEntry: (e: LogEntry, pos: number) => boolean | void,
+): { validBytes: number; size: number; problem: string | undefined } {
   const fd = openSync(path, 'r');
   try {
     const size = statSync(path).size;
@@ -21,10 +25,16 @@ export function scanFile(path: string, verify: boolean, onEntry: (e: LogEntry, p
       readFully(fd, chunk, filePos);
       const res = scanEntries(chunk, (e, p) => onEntry(e, filePos + p), verify);
       const end = filePos + res.validBytes;
-      if (!res.problem) { filePos = end; continue; }
+      if (!res.problem) {
+        filePos = end;
+        continue;
+      }
       if (res.problem.startsWith('torn') && filePos + want < size) {
         // a frame crosses the chunk end: continue from its start, with room for it
-        if (res.validBytes > 0) { filePos = end; continue; }
+        if (res.validBytes > 0) {
+          filePos = end;
+          continue;
+        }
         const need = chunk.readUInt32LE(0) + FRAME_HEADER;
         if (need <= buf.length || need > size - filePos) return { validBytes: end, size, problem: res.problem };
         buf = Buffer.allocUnsafe(need);
@@ -52,11 +62,14 @@ export function writeAll(fd: number, buf: Uint8Array): void {
   while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
 }
 
-
 /** fsync a directory, so entries just created or renamed in it survive a machine crash. */
 export function syncDirectory(path: string): void {
   const fd = openSync(path, 'r');
-  try { fsyncSync(fd); } finally { closeSync(fd); }
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**

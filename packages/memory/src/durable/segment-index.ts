@@ -4,7 +4,11 @@
 export function upperBound(a: readonly number[], v: number): number {
   let lo = 0;
   let hi = a.length;
-  while (lo < hi) { const mid = (lo + hi) >>> 1; if (a[mid]! <= v) lo = mid + 1; else hi = mid; }
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid]! <= v) lo = mid + 1;
+    else hi = mid;
+  }
   return lo;
 }
 
@@ -12,7 +16,11 @@ export function upperBound(a: readonly number[], v: number): number {
 export function lowerBound(a: readonly number[], v: number): number {
   let lo = 0;
   let hi = a.length;
-  while (lo < hi) { const mid = (lo + hi) >>> 1; if (a[mid]! < v) lo = mid + 1; else hi = mid; }
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid]! < v) lo = mid + 1;
+    else hi = mid;
+  }
   return lo;
 }
 
@@ -21,9 +29,13 @@ export function packIndex(a: readonly number[], b: readonly number[], time: bool
   const width = time ? 12 : 8;
   const buf = Buffer.allocUnsafe(a.length * width);
   for (let i = 0, p = 0; i < a.length; i++, p += width) {
-    if (time) { buf.writeDoubleLE(a[i]!, p); buf.writeUInt32LE(b[i]!, p + 8); }
-    else { buf.writeUInt32LE(a[i]!, p); buf.writeUInt32LE(b[i]!, p + 4); }
+    if (time) {
+      buf.writeDoubleLE(a[i]!, p);
+      buf.writeUInt32LE(b[i]!, p + 8);
+    } else {
+      buf.writeUInt32LE(a[i]!, p);
+      buf.writeUInt32LE(b[i]!, p + 4);
+    }
   }
   return buf;
 }
-

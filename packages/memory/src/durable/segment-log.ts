@@ -1,8 +1,27 @@
-import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import type { ColdSource } from '../log/partition.js';
 import { recordBytes, type StoredRecord } from '../log/stored-record.js';
-import { encodeBatch, encodeEntries, FRAME_HEADER, scanEntries, type LogEntry, type PublishedLike } from './record-codec.js';
+import {
+  encodeBatch,
+  encodeEntries,
+  FRAME_HEADER,
+  scanEntries,
+  type LogEntry,
+  type PublishedLike,
+} from './record-codec.js';
 import { readFully, scanFile, writeAll } from './scan-file.js';
 import { lowerBound, packIndex, upperBound } from './segment-index.js';
 
@@ -84,7 +103,10 @@ export class SegmentLog implements ColdSource {
   private idxWritten = 0;
   private timeWritten = 0;
 
-  constructor(private readonly dir: string, private readonly o: SegmentLogOptions) {
+  constructor(
+    private readonly dir: string,
+    private readonly o: SegmentLogOptions,
+  ) {
     mkdirSync(dir, { recursive: true });
   }
 
@@ -94,21 +116,35 @@ export class SegmentLog implements ColdSource {
    * segments with index files are trusted without a scan.
    */
   recover(): RecoveryReport {
-    const bases = readdirSync(this.dir).filter((f) => /^\d{20}\.log$/.test(f)).map((f) => Number(f.slice(0, 20))).sort((a, b) => a - b);
+    const bases = readdirSync(this.dir)
+      .filter((f) => /^\d{20}\.log$/.test(f))
+      .map((f) => Number(f.slice(0, 20)))
+      .sort((a, b) => a - b);
     let truncated = 0;
     const problems: string[] = [];
     for (let i = 0; i < bases.length; i++) {
       const base = bases[i]!;
       const last = i === bases.length - 1;
       const seg = newSegment(base);
-      if (this.o.clean && !last && this.loadIndexes(seg, bases[i + 1]!)) { this.segments.push(seg); continue; }
+      if (this.o.clean && !last && this.loadIndexes(seg, bases[i + 1]!)) {
+        this.segments.push(seg);
+        continue;
+      }
       const path = join(this.dir, name(base, 'log'));
       let lastIdx = -Infinity;
       let lastTime = -Infinity;
       const res = scanFile(path, this.o.verifyChecksums || last, (e, pos) => {
         if (e.offset !== seg.next) return false;
-        if (pos - lastIdx >= INDEX_INTERVAL_BYTES) { seg.idxRel.push(e.offset - base); seg.idxPos.push(pos); lastIdx = pos; }
-        if (e.timestamp - lastTime >= TIME_INDEX_INTERVAL_MS) { seg.timeTs.push(e.timestamp); seg.timeRel.push(e.offset - base); lastTime = e.timestamp; }
+        if (pos - lastIdx >= INDEX_INTERVAL_BYTES) {
+          seg.idxRel.push(e.offset - base);
+          seg.idxPos.push(pos);
+          lastIdx = pos;
+        }
+        if (e.timestamp - lastTime >= TIME_INDEX_INTERVAL_MS) {
+          seg.timeTs.push(e.timestamp);
+          seg.timeRel.push(e.offset - base);
+          lastTime = e.timestamp;
+        }
         seg.lastTimestamp = e.timestamp;
         seg.next++;
         return undefined;
@@ -124,11 +160,15 @@ export class SegmentLog implements ColdSource {
         ftruncateSync(fd, res.validBytes);
         fsyncSync(fd);
         closeSync(fd);
-        for (const b of later) for (const ext of ['log', 'index', 'timeindex']) rmIfExists(join(this.dir, name(b, ext)));
+        for (const b of later)
+          for (const ext of ['log', 'index', 'timeindex']) rmIfExists(join(this.dir, name(b, ext)));
         bases.length = i + 1;
       }
       seg.bytes = res.validBytes;
-      if (seg.timeTs.length && seg.timeTs[seg.timeTs.length - 1] !== seg.lastTimestamp) { seg.timeTs.push(seg.lastTimestamp); seg.timeRel.push(seg.next - 1 - base); }
+      if (seg.timeTs.length && seg.timeTs[seg.timeTs.length - 1] !== seg.lastTimestamp) {
+        seg.timeTs.push(seg.lastTimestamp);
+        seg.timeRel.push(seg.next - 1 - base);
+      }
       writeFileSync(join(this.dir, name(base, 'index')), packIndex(seg.idxRel, seg.idxPos, false));
       writeFileSync(join(this.dir, name(base, 'timeindex')), packIndex(seg.timeTs, seg.timeRel, true));
       this.lastIndexedPos = lastIdx;
@@ -149,8 +189,14 @@ export class SegmentLog implements ColdSource {
     const idx = readFileSync(idxPath);
     const time = readFileSync(timePath);
     if (idx.length % 8 !== 0 || time.length % 12 !== 0 || time.length === 0) return false;
-    for (let p = 0; p < idx.length; p += 8) { seg.idxRel.push(idx.readUInt32LE(p)); seg.idxPos.push(idx.readUInt32LE(p + 4)); }
-    for (let p = 0; p < time.length; p += 12) { seg.timeTs.push(time.readDoubleLE(p)); seg.timeRel.push(time.readUInt32LE(p + 8)); }
+    for (let p = 0; p < idx.length; p += 8) {
+      seg.idxRel.push(idx.readUInt32LE(p));
+      seg.idxPos.push(idx.readUInt32LE(p + 4));
+    }
+    for (let p = 0; p < time.length; p += 12) {
+      seg.timeTs.push(time.readDoubleLE(p));
+      seg.timeRel.push(time.readUInt32LE(p + 8));
+    }
     seg.bytes = statSync(logPath).size;
     seg.next = nextBase;
     seg.lastTimestamp = seg.timeTs[seg.timeTs.length - 1]!;
@@ -168,7 +214,10 @@ export class SegmentLog implements ColdSource {
   }
 
   get lastTimestamp(): number {
-    return this.active.lastTimestamp || (this.segments.length > 1 ? this.segments[this.segments.length - 2]!.lastTimestamp : 0);
+    return (
+      this.active.lastTimestamp ||
+      (this.segments.length > 1 ? this.segments[this.segments.length - 2]!.lastTimestamp : 0)
+    );
   }
 
   private get active(): Segment {
@@ -196,8 +245,14 @@ export class SegmentLog implements ColdSource {
     const fds = [this.fd, this.indexFd, this.timeFd].filter((fd) => fd >= 0);
     this.fd = this.indexFd = this.timeFd = -1;
     this.dirty = false;
-    if (!sync) { this.o.retire(fds); return; }
-    for (const fd of fds) { fsyncSync(fd); closeSync(fd); }
+    if (!sync) {
+      this.o.retire(fds);
+      return;
+    }
+    for (const fd of fds) {
+      fsyncSync(fd);
+      closeSync(fd);
+    }
   }
 
   /**
@@ -226,7 +281,13 @@ export class SegmentLog implements ColdSource {
   }
 
   /** Append published records `records[idx[..]]` as one batch frame at offsets `first..`, all stamped `timestamp`. */
-  appendPublished(records: readonly PublishedLike[], idx: readonly number[], first: number, timestamp: number, now: number): void {
+  appendPublished(
+    records: readonly PublishedLike[],
+    idx: readonly number[],
+    first: number,
+    timestamp: number,
+    now: number,
+  ): void {
     if (idx.length === 0) return;
     this.appendFrame(encodeBatch(records, idx, first, timestamp, now, scratchOf), first, [timestamp], idx.length);
   }
@@ -252,7 +313,11 @@ export class SegmentLog implements ColdSource {
     }
     for (let i = 0; i < timestamps.length; i++) {
       const t = timestamps[i]!;
-      if (t - this.lastTimeIndexed >= TIME_INDEX_INTERVAL_MS) { a.timeTs.push(t); a.timeRel.push(first + i - a.base); this.lastTimeIndexed = t; }
+      if (t - this.lastTimeIndexed >= TIME_INDEX_INTERVAL_MS) {
+        a.timeTs.push(t);
+        a.timeRel.push(first + i - a.base);
+        this.lastTimeIndexed = t;
+      }
     }
     a.bytes += buf.length;
     a.next = first + count;
@@ -266,7 +331,8 @@ export class SegmentLog implements ColdSource {
     if (offset < this.segments[0]!.base) return undefined;
     while (lo < hi) {
       const mid = (lo + hi + 1) >>> 1;
-      if (this.segments[mid]!.base <= offset) lo = mid; else hi = mid - 1;
+      if (this.segments[mid]!.base <= offset) lo = mid;
+      else hi = mid - 1;
     }
     return this.segments[lo];
   }
@@ -300,10 +366,14 @@ export class SegmentLog implements ColdSource {
         buf = Buffer.allocUnsafe(len);
         readFully(seg.readFd, buf, pos);
       }
-      const res = scanEntries(buf, (e) => {
-        if (e.offset >= from && out.length < max) out.push(toStored(e));
-        return undefined;
-      }, false);
+      const res = scanEntries(
+        buf,
+        (e) => {
+          if (e.offset >= from && out.length < max) out.push(toStored(e));
+          return undefined;
+        },
+        false,
+      );
       if (res.validBytes === 0) break;
       pos += res.validBytes;
     }
@@ -351,7 +421,11 @@ export class SegmentLog implements ColdSource {
 
   close(): void {
     this.closeActive(true);
-    for (const s of this.segments) if (s.readFd >= 0) { closeSync(s.readFd); s.readFd = -1; }
+    for (const s of this.segments)
+      if (s.readFd >= 0) {
+        closeSync(s.readFd);
+        s.readFd = -1;
+      }
   }
 }
 
@@ -360,9 +434,23 @@ function newSegment(base: number): Segment {
 }
 
 function toStored(e: LogEntry): StoredRecord {
-  return { key: e.key, value: e.value, headers: e.headers, offset: String(e.offset), timestamp: e.timestamp, expiresAt: e.expiresAt, bytes: recordBytes(e.key, e.value, e.headers), priority: e.priority, expired: false };
+  return {
+    key: e.key,
+    value: e.value,
+    headers: e.headers,
+    offset: String(e.offset),
+    timestamp: e.timestamp,
+    expiresAt: e.expiresAt,
+    bytes: recordBytes(e.key, e.value, e.headers),
+    priority: e.priority,
+    expired: false,
+  };
 }
 
 function rmIfExists(path: string): void {
-  try { unlinkSync(path); } catch (err) { if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err; }
+  try {
+    unlinkSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
 }

@@ -34,13 +34,18 @@ describe('durable mode: staged.log', () => {
     const clock = createVirtualClock(10_000);
     let b = createMemoryBroker({ dataDir: dir, clock, fsync: 'interval', fsyncIntervalMs: 5 });
     // waiting for the whole test: must survive every compaction
-    await b.publish([{ topic: 'd', value: enc('late-1'), delayMs: 3_600_000 }, { topic: 'd', value: enc('late-2'), priority: 0, delayMs: 3_600_000 }]);
+    await b.publish([
+      { topic: 'd', value: enc('late-1'), delayMs: 3_600_000 },
+      { topic: 'd', value: enc('late-2'), priority: 0, delayMs: 3_600_000 },
+    ]);
     const pad = 'x'.repeat(1000);
     const bound = STAGED_COMPACT_BYTES + 64 * 1024;
     let written = 0;
     let delivered = 0;
     for (let round = 0; round < 60; round++) {
-      await b.publish(Array.from({ length: 100 }, (_, i) => ({ topic: 'd', value: enc(`r${round}-${i}-${pad}`), delayMs: 1 })));
+      await b.publish(
+        Array.from({ length: 100 }, (_, i) => ({ topic: 'd', value: enc(`r${round}-${i}-${pad}`), delayMs: 1 })),
+      );
       written += 100 * 1030;
       await clock.advance(1);
       delivered += drain(b, 'd', 'reader').length;

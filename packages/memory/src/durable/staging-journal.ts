@@ -48,7 +48,10 @@ export class StagingJournal {
   private liveBytes = 0;
   private fileBytes = 0;
 
-  constructor(private readonly path: string, private readonly o: StagingJournalOptions) {
+  constructor(
+    private readonly path: string,
+    private readonly o: StagingJournalOptions,
+  ) {
     this.load();
     this.compact();
   }
@@ -115,7 +118,17 @@ export class StagingJournal {
       const headers = { ...e.headers };
       delete headers[STAGE_META];
       const value = Uint8Array.prototype.slice.call(e.value);
-      const rec: StagedRecord = { key: e.key, value, headers, priority: e.priority, expiresAt: e.expiresAt, dueAt, bytes: recordBytes(e.key, value, headers), publishedAt: e.timestamp, stageId: e.offset };
+      const rec: StagedRecord = {
+        key: e.key,
+        value,
+        headers,
+        priority: e.priority,
+        expiresAt: e.expiresAt,
+        dueAt,
+        bytes: recordBytes(e.key, value, headers),
+        publishedAt: e.timestamp,
+        stageId: e.offset,
+      };
       const size = encodeEntries([stageEntry(topic, partition, rec)]).length;
       this.pending.set(e.offset, { topic, partition, rec, size });
       this.liveBytes += size;
@@ -147,9 +160,25 @@ export class StagingJournal {
 }
 
 function stageEntry(topic: string, partition: number, r: StagedRecord) {
-  return { offset: r.stageId, timestamp: r.publishedAt, expiresAt: r.expiresAt, priority: r.priority, key: r.key, headers: { ...r.headers, [STAGE_META]: JSON.stringify([topic, partition, r.dueAt]) }, value: r.value };
+  return {
+    offset: r.stageId,
+    timestamp: r.publishedAt,
+    expiresAt: r.expiresAt,
+    priority: r.priority,
+    key: r.key,
+    headers: { ...r.headers, [STAGE_META]: JSON.stringify([topic, partition, r.dueAt]) },
+    value: r.value,
+  };
 }
 
 function unstageEntry(ids: Float64Array) {
-  return { offset: 0, timestamp: 0, expiresAt: 0, priority: 0, key: undefined, headers: { [UNSTAGE]: '1' }, value: new Uint8Array(ids.buffer) };
+  return {
+    offset: 0,
+    timestamp: 0,
+    expiresAt: 0,
+    priority: 0,
+    key: undefined,
+    headers: { [UNSTAGE]: '1' },
+    value: new Uint8Array(ids.buffer),
+  };
 }

@@ -48,12 +48,18 @@ describe('durable mode: topic names', () => {
   it('a refused name fails publish, createTopic and fetch with a clear error, records nothing, and the broker reopens with all earlier data', async () => {
     const dir = tmp();
     let b = createMemoryBroker({ dataDir: dir, fsync: 'always' });
-    await b.publish([{ topic: 'before', value: enc('b0') }, { topic: 'before', value: enc('b1') }]);
+    await b.publish([
+      { topic: 'before', value: enc('b0') },
+      { topic: 'before', value: enc('b1') },
+    ]);
     b.commit({ group: 'g', topic: 'before', partition: 0, offset: 1 });
     await b.close();
     for (const [what, name, rule] of REFUSED) {
       b = createMemoryBroker({ dataDir: dir, fsync: 'always' });
-      const err = await b.publish({ topic: name, value: enc('x') }).then(() => undefined, (e: unknown) => e);
+      const err = await b.publish({ topic: name, value: enc('x') }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(err, what).toBeInstanceOf(InvalidTopicError);
       expect((err as InvalidTopicError).code).toBe('ERR_INVALID_TOPIC');
       expect((err as InvalidTopicError).retryable).toBe(false);
@@ -62,13 +68,20 @@ describe('durable mode: topic names', () => {
       expect(() => b.createTopic(name), what).toThrow(InvalidTopicError);
       expect(() => b.fetch({ group: 'g', topic: name, partition: 0 }), what).toThrow(InvalidTopicError);
       // a batch with one bad record is refused whole
-      await expect(b.publish([{ topic: 'before', value: enc('not-me') }, { topic: name, value: enc('x') }])).rejects.toThrow(InvalidTopicError);
+      await expect(
+        b.publish([
+          { topic: 'before', value: enc('not-me') },
+          { topic: name, value: enc('x') },
+        ]),
+      ).rejects.toThrow(InvalidTopicError);
       expect(b.topics().map((t) => t.name)).toEqual(['before']);
       await b.publish({ topic: 'before', value: enc(`after ${what}`) });
       await b.close();
     }
     // nothing about a refused name reached the disk, and every earlier record is back
-    expect(JSON.parse(readFileSync(join(dir, 'topics.json'), 'utf8')).topics.map((t: { name: string }) => t.name)).toEqual(['before']);
+    expect(
+      JSON.parse(readFileSync(join(dir, 'topics.json'), 'utf8')).topics.map((t: { name: string }) => t.name),
+    ).toEqual(['before']);
     b = createMemoryBroker({ dataDir: dir });
     expect(b.topics()).toEqual([{ name: 'before', partitions: 1 }]);
     expect(drain(b, 'before')).toEqual(['b0', 'b1', ...REFUSED.map(([what]) => `after ${what}`)]);
@@ -81,7 +94,15 @@ describe('durable mode: topic names', () => {
     const transport = memoryTransport(b);
     for (const [what, name] of REFUSED) {
       await expect(b.publish({ topic: name, value: enc('x') }), what).rejects.toThrow(InvalidTopicError);
-      const spec: SubscriptionSpec = { group: 'g', topic: name, handler: 'h', maxInFlight: 1, timeoutMs: 1000, maxAttempts: 1, startFrom: 'earliest' };
+      const spec: SubscriptionSpec = {
+        group: 'g',
+        topic: name,
+        handler: 'h',
+        maxInFlight: 1,
+        timeoutMs: 1000,
+        maxAttempts: 1,
+        startFrom: 'earliest',
+      };
       await expect(transport.subscribe(spec, recordingSink().sink), what).rejects.toThrow(InvalidTopicError);
     }
     expect(b.topics()).toEqual([]);
@@ -94,13 +115,22 @@ describe('durable mode: topic names', () => {
     const names = [`${'é'.repeat(124)}a`, `${'注'.repeat(83)}`, 'x'.repeat(249), '🎵'.repeat(62)];
     for (const n of names) expect(bytes(n)).toBeGreaterThanOrEqual(248);
     let b = createMemoryBroker({ dataDir: dir, fsync: 'always' });
-    for (const n of names) await b.publish([{ topic: n, value: enc(`${head(n)}-1`) }, { topic: n, value: enc(`${head(n)}-2`) }]);
+    for (const n of names)
+      await b.publish([
+        { topic: n, value: enc(`${head(n)}-1`) },
+        { topic: n, value: enc(`${head(n)}-2`) },
+      ]);
     for (const n of names) b.commit({ group: 'g', topic: n, partition: 0, offset: 1 });
     await b.close();
     for (const d of readdirSync(join(dir, 'logs'))) expect(bytes(d)).toBeLessThanOrEqual(255);
     for (let round = 0; round < 2; round++) {
       b = createMemoryBroker({ dataDir: dir });
-      expect(b.topics().map((t) => t.name).sort()).toEqual([...names].sort());
+      expect(
+        b
+          .topics()
+          .map((t) => t.name)
+          .sort(),
+      ).toEqual([...names].sort());
       for (const n of names) {
         expect(drain(b, n)).toEqual([`${head(n)}-1`, `${head(n)}-2`]);
         expect(b.committed({ group: 'g', topic: n, partition: 0 })?.offset).toBe(1);
@@ -125,7 +155,19 @@ describe('durable mode: topic names', () => {
   });
 
   it('directory names are injective, lowercase, bounded and readable', () => {
-    const names = ['orders', 'Orders', 'orders.eu-1_x', 'a%41', 'aA', 'x'.repeat(249), `${'x'.repeat(248)}y`, `${'é'.repeat(124)}a`, `${'é'.repeat(124)}b`, 'a:b', 'Ä'];
+    const names = [
+      'orders',
+      'Orders',
+      'orders.eu-1_x',
+      'a%41',
+      'aA',
+      'x'.repeat(249),
+      `${'x'.repeat(248)}y`,
+      `${'é'.repeat(124)}a`,
+      `${'é'.repeat(124)}b`,
+      'a:b',
+      'Ä',
+    ];
     const encoded = names.map(topicDirName);
     expect(new Set(encoded.map((e) => e.toLowerCase())).size).toBe(names.length);
     for (const e of encoded) {
@@ -160,8 +202,13 @@ describe('durable mode: topic names', () => {
     await b.publish({ topic: 'plain', value: enc('p') });
     await b.close();
     // the old layout: t-<encodeURIComponent(name)>
-    renameSync(join(dir, 'logs', topicDirName('Mixed.Case')), join(dir, 'logs', `t-${encodeURIComponent('Mixed.Case')}`));
-    const topics = JSON.parse(readFileSync(join(dir, 'topics.json'), 'utf8')) as { topics: { name: string; options: unknown }[] };
+    renameSync(
+      join(dir, 'logs', topicDirName('Mixed.Case')),
+      join(dir, 'logs', `t-${encodeURIComponent('Mixed.Case')}`),
+    );
+    const topics = JSON.parse(readFileSync(join(dir, 'topics.json'), 'utf8')) as {
+      topics: { name: string; options: unknown }[];
+    };
     const long = 'é'.repeat(130);
     topics.topics.push({ name: long, options: topics.topics[0]!.options });
     writeFileSync(join(dir, 'topics.json'), JSON.stringify(topics));
@@ -177,4 +224,3 @@ describe('durable mode: topic names', () => {
     await b.close();
   });
 });
-

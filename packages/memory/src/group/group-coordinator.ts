@@ -56,9 +56,15 @@ export class GroupCoordinator {
 
   private table(group: string, topic: string): (CommittedOffset | undefined)[] {
     let g = this.offsets.get(group);
-    if (!g) { g = new Map(); this.offsets.set(group, g); }
+    if (!g) {
+      g = new Map();
+      this.offsets.set(group, g);
+    }
     let t = g.get(topic);
-    if (!t) { t = []; g.set(topic, t); }
+    if (!t) {
+      t = [];
+      g.set(topic, t);
+    }
     return t;
   }
 
@@ -72,7 +78,14 @@ export class GroupCoordinator {
   }
 
   /** Store a position unconditionally (raw API, seek, recovery). */
-  setCommitted(group: string, topic: string, partition: number, offset: number, metadata: string | undefined, persist = true): void {
+  setCommitted(
+    group: string,
+    topic: string,
+    partition: number,
+    offset: number,
+    metadata: string | undefined,
+    persist = true,
+  ): void {
     const entry = { offset, metadata };
     this.table(group, topic)[partition] = entry;
     if (persist) this.onCommit?.(group, topic, partition, entry);
@@ -80,7 +93,13 @@ export class GroupCoordinator {
   }
 
   /** Commit on behalf of a member: only while it owns the partition under `epoch`. */
-  commitOwned(member: GroupMember, partition: number, epoch: number, offset: number, metadata: string | undefined): boolean {
+  commitOwned(
+    member: GroupMember,
+    partition: number,
+    epoch: number,
+    offset: number,
+    metadata: string | undefined,
+  ): boolean {
     const m = this.memberships.get(key(member.group, member.topic));
     if (!m || m.owners[partition] !== member || m.epochs[partition] !== epoch) return false;
     this.setCommitted(member.group, member.topic, partition, offset, metadata);
@@ -122,7 +141,11 @@ export class GroupCoordinator {
     }
     const membership = m;
     const member: Member = {
-      id: this.nextId++, group, topic, callbacks, left: false,
+      id: this.nextId++,
+      group,
+      topic,
+      callbacks,
+      left: false,
       owned: () => membership.owners.flatMap((o, p) => (o === member ? [p] : [])),
     };
     membership.members.push(member);
@@ -150,7 +173,10 @@ export class GroupCoordinator {
   /** Revoke every partition of the (group, topic) for `during`, then assign them again (seek). */
   async reassign(group: string, topic: string, during: () => void): Promise<void> {
     const m = this.memberships.get(key(group, topic));
-    if (!m) { during(); return; }
+    if (!m) {
+      during();
+      return;
+    }
     const run = async (): Promise<void> => {
       await this.revokeWhere(m, () => true);
       during();
@@ -172,7 +198,11 @@ export class GroupCoordinator {
         if (t && !t.left && !m.owners[p]) {
           m.owners[p] = t;
           m.epochs[p] = (m.epochs[p] ?? 0) + 1;
-          try { t.callbacks.assign(p, m.epochs[p]); } catch (err) { this.onError(err, 'assign'); }
+          try {
+            t.callbacks.assign(p, m.epochs[p]);
+          } catch (err) {
+            this.onError(err, 'assign');
+          }
         }
       }
     };
@@ -184,11 +214,17 @@ export class GroupCoordinator {
     const pending: Promise<void>[] = [];
     m.owners.forEach((owner, p) => {
       if (!owner || !pred(p, owner)) return;
-      pending.push((async () => {
-        try { await owner.callbacks.revoke(p); } catch (err) { this.onError(err, 'revoke'); }
-        m.owners[p] = undefined;
-        m.epochs[p] = (m.epochs[p] ?? 0) + 1;
-      })());
+      pending.push(
+        (async () => {
+          try {
+            await owner.callbacks.revoke(p);
+          } catch (err) {
+            this.onError(err, 'revoke');
+          }
+          m.owners[p] = undefined;
+          m.epochs[p] = (m.epochs[p] ?? 0) + 1;
+        })(),
+      );
     });
     await Promise.all(pending);
   }

@@ -18,7 +18,9 @@ describe('partitions, keys and ordering', () => {
     }
     const pa = partitionForKey('a', 3);
     expect(partitionForKey('a', 3)).toBe(pa);
-    expect(Array.from({ length: 100 }, (_, i) => partitionForKey(`key-${i}`, 3)).every((p) => p >= 0 && p < 3)).toBe(true);
+    expect(Array.from({ length: 100 }, (_, i) => partitionForKey(`key-${i}`, 3)).every((p) => p >= 0 && p < 3)).toBe(
+      true,
+    );
     await broker.close();
   });
 
@@ -50,16 +52,34 @@ describe('priority', () => {
   it('delivers higher priority first within the ready set, FIFO among equal priorities', async () => {
     const broker = createMemoryBroker();
     const recs = [
-      { v: 'low-1', p: 1 }, { v: 'high-1', p: 9 }, { v: 'none-1', p: 0 }, { v: 'high-2', p: 9 }, { v: 'low-2', p: 1 }, { v: 'mid', p: 5 },
+      { v: 'low-1', p: 1 },
+      { v: 'high-1', p: 9 },
+      { v: 'none-1', p: 0 },
+      { v: 'high-2', p: 9 },
+      { v: 'low-2', p: 1 },
+      { v: 'mid', p: 5 },
     ];
     await broker.publish(recs.map((r) => ({ topic: 't', value: enc(r.v), priority: r.p })));
     expect(broker.stats().topics[0]!.partitions[0]!.ready).toBe(6);
     const got = broker.fetch({ group: 'g', topic: 't', partition: 0, max: 3 });
     expect(values(got)).toEqual(['high-1', 'high-2', 'mid']);
     await broker.publish({ topic: 't', value: enc('urgent'), priority: 100 });
-    expect(values(broker.fetch({ group: 'g', topic: 't', partition: 0 }))).toEqual(['urgent', 'low-1', 'low-2', 'none-1']);
+    expect(values(broker.fetch({ group: 'g', topic: 't', partition: 0 }))).toEqual([
+      'urgent',
+      'low-1',
+      'low-2',
+      'none-1',
+    ]);
     // another group replays the sequenced order
-    expect(values(broker.fetch({ group: 'g2', topic: 't', partition: 0 }))).toEqual(['high-1', 'high-2', 'mid', 'urgent', 'low-1', 'low-2', 'none-1']);
+    expect(values(broker.fetch({ group: 'g2', topic: 't', partition: 0 }))).toEqual([
+      'high-1',
+      'high-2',
+      'mid',
+      'urgent',
+      'low-1',
+      'low-2',
+      'none-1',
+    ]);
     await broker.close();
   });
 });

@@ -12,12 +12,20 @@ export interface PartitionHooks {
   /** Records left the staging area (sequenced or expired): durable mode journals it. */
   unstaged(partition: Partition, records: readonly StagedRecord[]): void;
   /** A record expired before delivery (offset undefined when it expired while staged). */
-  expired(partition: Partition, record: { key: string | undefined; value: Uint8Array | null; headers: Headers; timestamp: number }, offset: string | undefined): void;
+  expired(
+    partition: Partition,
+    record: { key: string | undefined; value: Uint8Array | null; headers: Headers; timestamp: number },
+    offset: string | undefined,
+  ): void;
   /** The oldest retained offset moved up to `base` (records freed, by consumption, retention or purge). */
   trimmed(partition: Partition, base: number): void;
 }
 
-interface Bucket { readonly priority: number; items: StagedRecord[]; head: number }
+interface Bucket {
+  readonly priority: number;
+  items: StagedRecord[];
+  head: number;
+}
 
 const EMPTY: readonly StoredRecord[] = Object.freeze([]);
 
@@ -101,7 +109,15 @@ export class Partition {
   }
 
   /** Append records straight to the log (fast path; caller accounted usage and checked order rules). */
-  appendNow(key: string | undefined, value: Uint8Array | null, headers: Headers, expiresAt: number, bytes: number, priority: number, now: number): StoredRecord {
+  appendNow(
+    key: string | undefined,
+    value: Uint8Array | null,
+    headers: Headers,
+    expiresAt: number,
+    bytes: number,
+    priority: number,
+    now: number,
+  ): StoredRecord {
     const ts = now > this.lastTimestamp ? now : this.lastTimestamp;
     this.lastTimestamp = ts;
     const rec: StoredRecord = this.arena
@@ -140,7 +156,10 @@ export class Partition {
 
   /** Restore a staged record from the durable journal (accounts usage). */
   restoreStaged(rec: StagedRecord): void {
-    for (const u of this.usage) { u.bytes += rec.bytes; u.messages++; }
+    for (const u of this.usage) {
+      u.bytes += rec.bytes;
+      u.messages++;
+    }
     this.stage(rec);
   }
 
@@ -171,7 +190,11 @@ export class Partition {
       const d = this.delayed;
       let lo = this.delayedHead;
       let hi = d.length;
-      while (lo < hi) { const mid = (lo + hi) >>> 1; if (d[mid]!.dueAt <= rec.dueAt) lo = mid + 1; else hi = mid; }
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (d[mid]!.dueAt <= rec.dueAt) lo = mid + 1;
+        else hi = mid;
+      }
       d.splice(lo, 0, rec);
       this.arm();
     } else {
@@ -228,20 +251,31 @@ export class Partition {
         this.readyCount--;
         done.push(s);
         if (s.expiresAt !== 0 && s.expiresAt <= now) {
-          for (const u of this.usage) { u.bytes -= s.bytes; u.messages--; }
+          for (const u of this.usage) {
+            u.bytes -= s.bytes;
+            u.messages--;
+          }
           this.expiredCount++;
-          this.hooks.expired(this, { key: s.key, value: s.value, headers: s.headers, timestamp: s.publishedAt }, undefined);
+          this.hooks.expired(
+            this,
+            { key: s.key, value: s.value, headers: s.headers, timestamp: s.publishedAt },
+            undefined,
+          );
           continue;
         }
         this.appendNow(s.key, s.value, s.headers, s.expiresAt, s.bytes, s.priority, now);
         taken++;
       }
-      if (b.head === b.items.length) { b.items = []; b.head = 0; }
+      if (b.head === b.items.length) {
+        b.items = [];
+        b.head = 0;
+      }
       if (taken >= max) break;
     }
     this.buckets = this.buckets.filter((b) => b.items.length > b.head);
     // log first, then the staging journal: a crash in between duplicates, never loses
-    if (this.end > from && this.hooks.wantsSequenced()) this.hooks.sequenced(this, this.records.slice(from - this.hotBase + this.head));
+    if (this.end > from && this.hooks.wantsSequenced())
+      this.hooks.sequenced(this, this.records.slice(from - this.hotBase + this.head));
     if (done.length > 0) this.hooks.unstaged(this, done);
   }
 
@@ -270,7 +304,10 @@ export class Partition {
     const e = Math.min(s + max, this.records.length);
     let out = this.records.slice(s, e);
     if (this.ttlCount > 0) out = this.dropExpired(out);
-    if (this.arena) { const a = this.arena; out = out.map((r) => a.materialize(r)); }
+    if (this.arena) {
+      const a = this.arena;
+      out = out.map((r) => a.materialize(r));
+    }
     return { records: out, next: from + (e - s) };
   }
 
@@ -346,7 +383,10 @@ export class Partition {
     this.head += n;
     this.hotBase = upTo;
     this.bytes -= freed;
-    for (const u of this.usage) { u.bytes -= freed; u.messages -= n; }
+    for (const u of this.usage) {
+      u.bytes -= freed;
+      u.messages -= n;
+    }
     if (this.head > 1024 && this.head * 2 > this.records.length) {
       this.records = this.records.slice(this.head);
       this.head = 0;
@@ -364,7 +404,8 @@ export class Partition {
     let hi = this.records.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.records[mid]!.timestamp < timestamp) lo = mid + 1; else hi = mid;
+      if (this.records[mid]!.timestamp < timestamp) lo = mid + 1;
+      else hi = mid;
     }
     return this.hotBase + (lo - this.head);
   }

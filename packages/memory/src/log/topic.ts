@@ -15,8 +15,15 @@ export class Topic {
   lastPublished = 0;
   lastStatsAt: number;
 
-  constructor(readonly name: string, readonly options: ResolvedTopicOptions, clock: Clock, global: Usage, hooks: PartitionHooks) {
-    for (let p = 0; p < options.partitions; p++) this.partitions.push(new Partition(name, p, clock, [this.usage, global], hooks, options.retention));
+  constructor(
+    readonly name: string,
+    readonly options: ResolvedTopicOptions,
+    clock: Clock,
+    global: Usage,
+    hooks: PartitionHooks,
+  ) {
+    for (let p = 0; p < options.partitions; p++)
+      this.partitions.push(new Partition(name, p, clock, [this.usage, global], hooks, options.retention));
     this.lastStatsAt = clock.now();
   }
 

@@ -49,9 +49,21 @@ export class ValueArena {
   }
 
   /** A log record whose value and headers are packed here. */
-  record(key: string | undefined, value: Uint8Array | null, headers: Headers, seq: number, timestamp: number, expiresAt: number, bytes: number, priority: number): StoredRecord {
+  record(
+    key: string | undefined,
+    value: Uint8Array | null,
+    headers: Headers,
+    seq: number,
+    timestamp: number,
+    expiresAt: number,
+    bytes: number,
+    priority: number,
+  ): StoredRecord {
     let json: Uint8Array | undefined;
-    for (const _k in headers) { json = encoder.encode(JSON.stringify(headers)); break; }
+    for (const _k in headers) {
+      json = encoder.encode(JSON.stringify(headers));
+      break;
+    }
     const vLen = value === null ? 0 : value.byteLength;
     const hLen = json === undefined ? 0 : json.byteLength;
     const chunk = this.room(vLen + hLen);
@@ -60,7 +72,18 @@ export class ValueArena {
     if (json !== undefined) chunk.bytes.set(json, at + vLen);
     chunk.used += vLen + hLen;
     chunk.live++;
-    return new PackedRecord(key, chunk, at, value === null ? -1 : vLen, hLen, seq, timestamp, expiresAt, bytes, priority);
+    return new PackedRecord(
+      key,
+      chunk,
+      at,
+      value === null ? -1 : vLen,
+      hLen,
+      seq,
+      timestamp,
+      expiresAt,
+      bytes,
+      priority,
+    );
   }
 
   /** The record left the log: its chunk is reused once every record packed there left. */
@@ -76,7 +99,8 @@ export class ValueArena {
     const { chunk, at, vLen, hLen } = rec;
     const value = vLen < 0 ? null : chunk.bytes.slice(at, at + vLen);
     const v = vLen < 0 ? 0 : vLen;
-    const headers = hLen === 0 ? EMPTY_HEADERS : (JSON.parse(decoder.decode(chunk.bytes.subarray(at + v, at + v + hLen))) as Headers);
+    const headers =
+      hLen === 0 ? EMPTY_HEADERS : (JSON.parse(decoder.decode(chunk.bytes.subarray(at + v, at + v + hLen))) as Headers);
     const out = new LogRecord(rec.key, value, headers, rec.seq, rec.timestamp, rec.expiresAt, rec.bytes, rec.priority);
     out.expired = rec.expired;
     return out;

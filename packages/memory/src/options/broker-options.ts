@@ -18,9 +18,17 @@ export interface RetentionOptions {
 }
 
 /** Retention of work topics by default: unread records stay for 7 days (Kafka's default); memory is bounded by `maxBytes`. */
-export const DEFAULT_RETENTION: Required<RetentionOptions> = Object.freeze({ messages: Infinity, bytes: Infinity, ms: 7 * 24 * 3600_000 });
+export const DEFAULT_RETENTION: Required<RetentionOptions> = Object.freeze({
+  messages: Infinity,
+  bytes: Infinity,
+  ms: 7 * 24 * 3600_000,
+});
 /** Retention of dead-letter topics by default: 14 days, at most 100,000 records and 32 MiB per partition. */
-export const DEFAULT_DEAD_LETTER_RETENTION: Required<RetentionOptions> = Object.freeze({ messages: 100_000, bytes: 32 * 2 ** 20, ms: 14 * 24 * 3600_000 });
+export const DEFAULT_DEAD_LETTER_RETENTION: Required<RetentionOptions> = Object.freeze({
+  messages: 100_000,
+  bytes: 32 * 2 ** 20,
+  ms: 14 * 24 * 3600_000,
+});
 
 /** Per-topic settings, given to `createTopic` or applied to auto-created topics. */
 export interface TopicOptions {
@@ -118,37 +126,49 @@ export interface ResolvedBrokerOptions {
 
 function positiveInt(name: string, v: unknown, dflt: number): number {
   if (v === undefined) return dflt;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw optionError('@partita/memory', name, 'a positive integer', v);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1)
+    throw optionError('@partita/memory', name, 'a positive integer', v);
   return v;
 }
 
 function positiveLimit(name: string, v: unknown, dflt: number): number {
   if (v === undefined) return dflt;
-  if (typeof v !== 'number' || Number.isNaN(v) || v <= 0) throw optionError('@partita/memory', name, 'a positive number or Infinity', v);
+  if (typeof v !== 'number' || Number.isNaN(v) || v <= 0)
+    throw optionError('@partita/memory', name, 'a positive number or Infinity', v);
   return v;
 }
 
 function oneOf<T extends string>(name: string, v: unknown, values: readonly T[], dflt: T): T {
   if (v === undefined) return dflt;
-  if (!values.includes(v as T)) throw optionError('@partita/memory', name, `one of ${values.map((x) => `'${x}'`).join(' | ')}`, v);
+  if (!values.includes(v as T))
+    throw optionError('@partita/memory', name, `one of ${values.map((x) => `'${x}'`).join(' | ')}`, v);
   return v as T;
 }
 
 function isClock(v: unknown): v is Clock {
   const c = v as Clock;
-  return !!c && typeof c.now === 'function' && typeof c.setTimeout === 'function' && typeof c.clearTimeout === 'function';
+  return (
+    !!c && typeof c.now === 'function' && typeof c.setTimeout === 'function' && typeof c.clearTimeout === 'function'
+  );
 }
 
 /** Validate broker options; throws `ConfigError` naming the option. */
 export function resolveBrokerOptions(o: MemoryBrokerOptions = {}): ResolvedBrokerOptions {
-  if (o === null || typeof o !== 'object') throw new ConfigError('createMemoryBroker(options): options must be an object');
-  if (o.autoCreateTopics !== undefined && typeof o.autoCreateTopics !== 'boolean') throw new ConfigError(`option "autoCreateTopics" must be a boolean, got ${String(o.autoCreateTopics)}`);
-  if (o.clock !== undefined && !isClock(o.clock)) throw new ConfigError('option "clock" must be a Clock ({ now, setTimeout, clearTimeout })');
-  if (o.dataDir !== undefined && (typeof o.dataDir !== 'string' || o.dataDir === '')) throw new ConfigError('option "dataDir" must be a non-empty directory path');
-  if (o.deadLetterSuffix !== undefined && (typeof o.deadLetterSuffix !== 'string' || o.deadLetterSuffix === '')) throw new ConfigError('option "deadLetterSuffix" must be a non-empty string');
-  if (o.onWarning !== undefined && typeof o.onWarning !== 'function') throw new ConfigError('option "onWarning" must be a function (message: string) => void');
+  if (o === null || typeof o !== 'object')
+    throw new ConfigError('createMemoryBroker(options): options must be an object');
+  if (o.autoCreateTopics !== undefined && typeof o.autoCreateTopics !== 'boolean')
+    throw new ConfigError(`option "autoCreateTopics" must be a boolean, got ${String(o.autoCreateTopics)}`);
+  if (o.clock !== undefined && !isClock(o.clock))
+    throw new ConfigError('option "clock" must be a Clock ({ now, setTimeout, clearTimeout })');
+  if (o.dataDir !== undefined && (typeof o.dataDir !== 'string' || o.dataDir === ''))
+    throw new ConfigError('option "dataDir" must be a non-empty directory path');
+  if (o.deadLetterSuffix !== undefined && (typeof o.deadLetterSuffix !== 'string' || o.deadLetterSuffix === ''))
+    throw new ConfigError('option "deadLetterSuffix" must be a non-empty string');
+  if (o.onWarning !== undefined && typeof o.onWarning !== 'function')
+    throw new ConfigError('option "onWarning" must be a function (message: string) => void');
   const degradedAt = o.degradedAt ?? 0.8;
-  if (typeof degradedAt !== 'number' || !(degradedAt > 0 && degradedAt <= 1)) throw new ConfigError(`option "degradedAt" must be a number in (0, 1], got ${String(degradedAt)}`);
+  if (typeof degradedAt !== 'number' || !(degradedAt > 0 && degradedAt <= 1))
+    throw new ConfigError(`option "degradedAt" must be a number in (0, 1], got ${String(degradedAt)}`);
   return {
     defaultPartitions: positiveInt('defaultPartitions', o.defaultPartitions, 1),
     autoCreateTopics: o.autoCreateTopics ?? true,
@@ -172,9 +192,14 @@ export function resolveBrokerOptions(o: MemoryBrokerOptions = {}): ResolvedBroke
   };
 }
 
-function resolveRetention(name: string, r: RetentionOptions | undefined, dflt: Required<RetentionOptions>): Required<RetentionOptions> {
+function resolveRetention(
+  name: string,
+  r: RetentionOptions | undefined,
+  dflt: Required<RetentionOptions>,
+): Required<RetentionOptions> {
   if (r === undefined) return dflt;
-  if (r === null || typeof r !== 'object') throw optionError('@partita/memory', name, 'an object { messages?, bytes?, ms? }', r);
+  if (r === null || typeof r !== 'object')
+    throw optionError('@partita/memory', name, 'an object { messages?, bytes?, ms? }', r);
   return {
     messages: positiveLimit(`${name}.messages`, r.messages, dflt.messages),
     bytes: positiveLimit(`${name}.bytes`, r.bytes, dflt.bytes),
@@ -188,7 +213,11 @@ export function isDeadLetterTopic(name: string, broker: ResolvedBrokerOptions): 
 }
 
 /** Validate topic options against broker defaults (a dead-letter topic takes `deadLetterRetention`). */
-export function resolveTopicOptions(name: string, o: TopicOptions | undefined, broker: ResolvedBrokerOptions): ResolvedTopicOptions {
+export function resolveTopicOptions(
+  name: string,
+  o: TopicOptions | undefined,
+  broker: ResolvedBrokerOptions,
+): ResolvedTopicOptions {
   const t = o ?? {};
   if (t === null || typeof t !== 'object') throw new ConfigError('topic options must be an object');
   return {
@@ -197,7 +226,11 @@ export function resolveTopicOptions(name: string, o: TopicOptions | undefined, b
     maxMessages: positiveLimit('maxMessages', t.maxMessages, Infinity),
     onExpire: oneOf('onExpire', t.onExpire, ['drop', 'dead-letter'] as const, 'drop'),
     maxMessageBytes: positiveLimit('maxMessageBytes', t.maxMessageBytes, broker.maxMessageBytes),
-    retention: resolveRetention('retention', t.retention, isDeadLetterTopic(name, broker) ? broker.deadLetterRetention : broker.retention),
+    retention: resolveRetention(
+      'retention',
+      t.retention,
+      isDeadLetterTopic(name, broker) ? broker.deadLetterRetention : broker.retention,
+    ),
   };
 }
 
@@ -206,9 +239,13 @@ export function resolveTopicOptions(name: string, o: TopicOptions | undefined, b
  * by an older version) take the defaults; JSON has no Infinity, so a stored
  * `null` limit means "no limit".
  */
-export function reviveTopicOptions(name: string, stored: Partial<ResolvedTopicOptions>, broker: ResolvedBrokerOptions): ResolvedTopicOptions {
+export function reviveTopicOptions(
+  name: string,
+  stored: Partial<ResolvedTopicOptions>,
+  broker: ResolvedBrokerOptions,
+): ResolvedTopicOptions {
   const dflt = resolveTopicOptions(name, { partitions: stored.partitions ?? broker.defaultPartitions }, broker);
-  const lim = (v: number | null | undefined, d: number): number => (v === null ? Infinity : v ?? d);
+  const lim = (v: number | null | undefined, d: number): number => (v === null ? Infinity : (v ?? d));
   const r = (stored.retention ?? {}) as Partial<Record<keyof RetentionOptions, number | null>>;
   return {
     ...dflt,
@@ -216,6 +253,10 @@ export function reviveTopicOptions(name: string, stored: Partial<ResolvedTopicOp
     maxBytes: lim(stored.maxBytes, dflt.maxBytes),
     maxMessages: lim(stored.maxMessages, dflt.maxMessages),
     maxMessageBytes: lim(stored.maxMessageBytes, dflt.maxMessageBytes),
-    retention: { messages: lim(r.messages, dflt.retention.messages), bytes: lim(r.bytes, dflt.retention.bytes), ms: lim(r.ms, dflt.retention.ms) },
+    retention: {
+      messages: lim(r.messages, dflt.retention.messages),
+      bytes: lim(r.bytes, dflt.retention.bytes),
+      ms: lim(r.ms, dflt.retention.ms),
+    },
   };
 }

@@ -48,7 +48,13 @@ export interface QueueConsumer {
   readonly inFlight: number;
 }
 
-interface InFlight { readonly rec: StoredRecord; readonly partition: number; readonly attempt: number; readonly receipt: number; readonly deadline: number }
+interface InFlight {
+  readonly rec: StoredRecord;
+  readonly partition: number;
+  readonly attempt: number;
+  readonly receipt: number;
+  readonly deadline: number;
+}
 
 /** @internal Shared state of one (group, topic) queue. */
 export class QueueState implements QueueConsumer {
@@ -119,15 +125,39 @@ export class QueueState implements QueueConsumer {
     this.byOffset[partition]!.set(Number(rec.offset), receipt);
     this.deadlines.push(f);
     this.arm();
-    return { topic: this.topic.name, partition, offset: rec.offset, key: rec.key, value: rec.value, headers: rec.headers, timestamp: rec.timestamp, attempt, receipt };
+    return {
+      topic: this.topic.name,
+      partition,
+      offset: rec.offset,
+      key: rec.key,
+      value: rec.value,
+      headers: rec.headers,
+      timestamp: rec.timestamp,
+      attempt,
+      receipt,
+    };
   }
 
   private arm(): void {
     if (this.timer !== undefined || this.closed) return;
-    while (this.deadlinesHead < this.deadlines.length && !this.inflight.has(this.deadlines[this.deadlinesHead]!.receipt)) this.deadlinesHead++;
-    if (this.deadlinesHead >= this.deadlines.length) { this.deadlines.length = 0; this.deadlinesHead = 0; return; }
+    while (
+      this.deadlinesHead < this.deadlines.length &&
+      !this.inflight.has(this.deadlines[this.deadlinesHead]!.receipt)
+    )
+      this.deadlinesHead++;
+    if (this.deadlinesHead >= this.deadlines.length) {
+      this.deadlines.length = 0;
+      this.deadlinesHead = 0;
+      return;
+    }
     const at = this.deadlines[this.deadlinesHead]!.deadline;
-    this.timer = this.clock.setTimeout(() => { this.timer = undefined; this.expire(); }, Math.max(0, at - this.clock.now()));
+    this.timer = this.clock.setTimeout(
+      () => {
+        this.timer = undefined;
+        this.expire();
+      },
+      Math.max(0, at - this.clock.now()),
+    );
   }
 
   private expire(): void {
@@ -180,8 +210,14 @@ export class QueueState implements QueueConsumer {
     if (!f) return false;
     if (!(delayMs >= 0)) throw new RangeError(`nack: delayMs must be a number >= 0, got ${String(delayMs)}`);
     this.inflight.delete(message.receipt);
-    if (delayMs === 0) { this.retry(f); return true; }
-    const h = this.clock.setTimeout(() => { this.nackTimers.delete(h); if (!this.closed) this.retry(f); }, delayMs);
+    if (delayMs === 0) {
+      this.retry(f);
+      return true;
+    }
+    const h = this.clock.setTimeout(() => {
+      this.nackTimers.delete(h);
+      if (!this.closed) this.retry(f);
+    }, delayMs);
     this.nackTimers.add(h);
     return true;
   }

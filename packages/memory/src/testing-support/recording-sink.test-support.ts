@@ -17,7 +17,12 @@ export interface RecordedLane {
 }
 
 /** A SubscriptionSink that records lanes and records; `onRevoke` runs inside `revoked` (e.g. a final commit). */
-export function recordingSink(opts: { onRevoke?: (lane: RecordedLane) => Promise<void> | void; onDeliver?: (lane: RecordedLane, recs: readonly InboundRecord[]) => void } = {}) {
+export function recordingSink(
+  opts: {
+    onRevoke?: (lane: RecordedLane) => Promise<void> | void;
+    onDeliver?: (lane: RecordedLane, recs: readonly InboundRecord[]) => void;
+  } = {},
+) {
   const lanes: RecordedLane[] = [];
   const events: string[] = [];
   const current = (p: number): RecordedLane | undefined => lanes.find((l) => l.handle.id.partition === p && !l.revoked);

@@ -27,8 +27,12 @@ export function createTransaction(publish: (records: readonly PublishRecord[]) =
     if (state !== 'open') throw new ClosedError(`the transaction is already ${state}`);
   };
   return {
-    get state() { return state; },
-    get size() { return buffered.length; },
+    get state() {
+      return state;
+    },
+    get size() {
+      return buffered.length;
+    },
     publish(records) {
       assertOpen();
       const list = Array.isArray(records) ? records : [records as PublishRecord];

@@ -17,7 +17,11 @@ afterEach(async () => {
 
 const committedAll = (b: MemoryBroker, group: string, topic: string, parts: number): number[] =>
   Array.from({ length: parts }, (_, p) => b.committed({ group, topic, partition: p })?.offset ?? 0);
-const ends = (b: MemoryBroker, topic: string): number[] => b.stats().topics.find((t) => t.name === topic)!.partitions.map((p) => p.endOffset);
+const ends = (b: MemoryBroker, topic: string): number[] =>
+  b
+    .stats()
+    .topics.find((t) => t.name === topic)!
+    .partitions.map((p) => p.endOffset);
 
 describe('createApp on memoryTransport (end to end)', () => {
   it('processes every message of 4 partitions in key order and commits the end offsets', async () => {
@@ -26,8 +30,17 @@ describe('createApp on memoryTransport (end to end)', () => {
     const topic = uniq('orders');
     const seen = new Map<string, number[]>();
     const app = createApp({
-      transport: memoryTransport(broker), logger: quiet,
-      handlers: [defineHandler<{ n: number }>({ name: 'billing', topic, handle: (m: Message<{ n: number }>) => { seen.set(m.key!, [...(seen.get(m.key!) ?? []), m.value.n]); } })],
+      transport: memoryTransport(broker),
+      logger: quiet,
+      handlers: [
+        defineHandler<{ n: number }>({
+          name: 'billing',
+          topic,
+          handle: (m: Message<{ n: number }>) => {
+            seen.set(m.key!, [...(seen.get(m.key!) ?? []), m.value.n]);
+          },
+        }),
+      ],
     });
     apps.push(app);
     await app.start();
@@ -43,10 +56,20 @@ describe('createApp on memoryTransport (end to end)', () => {
     brokers.push(broker);
     const topic = uniq('events');
     const got: number[] = [];
-    const mk = (): App => createApp({
-      transport: memoryTransport(broker), logger: quiet,
-      handlers: [defineHandler<{ n: number }>({ name: 'shared', topic, handle: (m: Message<{ n: number }>) => { got.push(m.value.n); } })],
-    });
+    const mk = (): App =>
+      createApp({
+        transport: memoryTransport(broker),
+        logger: quiet,
+        handlers: [
+          defineHandler<{ n: number }>({
+            name: 'shared',
+            topic,
+            handle: (m: Message<{ n: number }>) => {
+              got.push(m.value.n);
+            },
+          }),
+        ],
+      });
     const a = mk();
     const b = mk();
     apps.push(a, b);
@@ -73,28 +96,35 @@ describe('createApp on memoryTransport (end to end)', () => {
     const failedAt = new Map<number, number>();
     const retriedAt = new Map<number, number>();
     const app = createApp({
-      transport: memoryTransport(broker), logger: quiet,
-      handlers: [defineHandler<{ n: number }>({
-        name: 'worker', topic,
-        retry: { maxAttempts: 3, mode: 'delayed', backoff: { initialMs: DELAY_MS, maxMs: DELAY_MS, jitter: 0 } },
-        handle: (m: Message<{ n: number }>) => {
-          attempts.set(m.value.n, [...(attempts.get(m.value.n) ?? []), m.attempt]);
-          order.push(`${m.value.n}#${m.attempt}`);
-          if (m.value.n === 0) throw new NonRetryableError('poison');
-          if (m.value.n % 2 === 1 && m.attempt === 1) {
-            failedAt.set(m.value.n, Date.now());
-            throw new Error('transient');
-          }
-          if (m.attempt === 2) retriedAt.set(m.value.n, Date.now());
-        },
-      })],
+      transport: memoryTransport(broker),
+      logger: quiet,
+      handlers: [
+        defineHandler<{ n: number }>({
+          name: 'worker',
+          topic,
+          retry: { maxAttempts: 3, mode: 'delayed', backoff: { initialMs: DELAY_MS, maxMs: DELAY_MS, jitter: 0 } },
+          handle: (m: Message<{ n: number }>) => {
+            attempts.set(m.value.n, [...(attempts.get(m.value.n) ?? []), m.attempt]);
+            order.push(`${m.value.n}#${m.attempt}`);
+            if (m.value.n === 0) throw new NonRetryableError('poison');
+            if (m.value.n % 2 === 1 && m.attempt === 1) {
+              failedAt.set(m.value.n, Date.now());
+              throw new Error('transient');
+            }
+            if (m.attempt === 2) retriedAt.set(m.value.n, Date.now());
+          },
+        }),
+      ],
     });
     apps.push(app);
     const handoffFailures: unknown[] = [];
     app.on('message.retry-handoff-failed', (e) => handoffFailures.push(e));
     await app.start();
     await app.publish(Array.from({ length: 10 }, (_, n) => ({ topic, key: `k${n % 2}`, value: { n } })));
-    await waitFor(() => broker.deadLetters.stats().total === 1 && [1, 3, 5, 7, 9].every((n) => attempts.get(n)?.length === 2), 'retries and dead letter');
+    await waitFor(
+      () => broker.deadLetters.stats().total === 1 && [1, 3, 5, 7, 9].every((n) => attempts.get(n)?.length === 2),
+      'retries and dead letter',
+    );
     expect(attempts.get(3)).toEqual([1, 2]);
     expect(handoffFailures).toEqual([]);
     expect(app.inspect().metrics.retryHandoffFailures).toBe(0);
@@ -114,29 +144,39 @@ describe('createApp on memoryTransport (end to end)', () => {
     const topic = uniq('refused');
     const inner = memoryTransport(broker);
     const refusal = new Error('delayed publish refused');
-    const transport = { ...inner, publish: (rs: Parameters<typeof inner.publish>[0]) => (rs.some((r) => r.delayMs !== undefined) ? Promise.reject(refusal) : inner.publish(rs)) };
+    const transport = {
+      ...inner,
+      publish: (rs: Parameters<typeof inner.publish>[0]) =>
+        rs.some((r) => r.delayMs !== undefined) ? Promise.reject(refusal) : inner.publish(rs),
+    };
     const warnings: string[] = [];
     const attempts: number[] = [];
     let failedAt = 0;
     let retriedAt = 0;
     const app = createApp({
-      transport, logger: { ...quiet, warn: (msg: string) => void warnings.push(msg) },
-      handlers: [defineHandler<{ n: number }>({
-        name: 'refused', topic,
-        retry: { maxAttempts: 3, mode: 'delayed', backoff: { initialMs: DELAY_MS, maxMs: DELAY_MS, jitter: 0 } },
-        handle: (m: Message<{ n: number }>) => {
-          attempts.push(m.attempt);
-          if (m.attempt === 1) {
-            failedAt = Date.now();
-            throw new Error('transient');
-          }
-          retriedAt = Date.now();
-        },
-      })],
+      transport,
+      logger: { ...quiet, warn: (msg: string) => void warnings.push(msg) },
+      handlers: [
+        defineHandler<{ n: number }>({
+          name: 'refused',
+          topic,
+          retry: { maxAttempts: 3, mode: 'delayed', backoff: { initialMs: DELAY_MS, maxMs: DELAY_MS, jitter: 0 } },
+          handle: (m: Message<{ n: number }>) => {
+            attempts.push(m.attempt);
+            if (m.attempt === 1) {
+              failedAt = Date.now();
+              throw new Error('transient');
+            }
+            retriedAt = Date.now();
+          },
+        }),
+      ],
     });
     apps.push(app);
     const handoffFailures: { error: unknown; delayMs: number; attempt: number }[] = [];
-    app.on('message.retry-handoff-failed', (e) => handoffFailures.push({ error: e.error, delayMs: e.delayMs, attempt: e.message.attempt }));
+    app.on('message.retry-handoff-failed', (e) =>
+      handoffFailures.push({ error: e.error, delayMs: e.delayMs, attempt: e.message.attempt }),
+    );
     await app.start();
     await app.publish({ topic, key: 'k', value: { n: 1 } });
     await waitFor(() => attempts.length === 2, 'the in-place retry');

@@ -8,7 +8,11 @@ describe('transportFromEnv with PARTITA_TRANSPORT=memory', () => {
   it('loads @partita/memory and runs an app on it', async () => {
     const transport = await transportFromEnv({ PARTITA_TRANSPORT: 'memory', PARTITA_MEMORY_PARTITIONS: '2' });
     const seen: unknown[] = [];
-    const app = createApp({ transport, logger: { debug() {}, info() {}, warn() {}, error() {} }, handlers: [defineHandler({ name: 'env-h', topic: 'env-t', handle: (m) => void seen.push(m.value) })] });
+    const app = createApp({
+      transport,
+      logger: { debug() {}, info() {}, warn() {}, error() {} },
+      handlers: [defineHandler({ name: 'env-h', topic: 'env-t', handle: (m) => void seen.push(m.value) })],
+    });
     await app.start();
     await app.publish({ topic: 'env-t', key: 'k', value: 42 });
     const end = Date.now() + 10_000;
@@ -17,14 +21,22 @@ describe('transportFromEnv with PARTITA_TRANSPORT=memory', () => {
     await app.stop();
   });
   it('rejects a bad variable with a ConfigError naming it', async () => {
-    await expect(transportFromEnv({ PARTITA_TRANSPORT: 'memory', PARTITA_MEMORY_FSYNC: 'sometimes' })).rejects.toThrow(ConfigError);
-    await expect(transportFromEnv({ PARTITA_TRANSPORT: 'memory', PARTITA_MEMORY_FSYNC: 'sometimes' })).rejects.toThrow(/PARTITA_MEMORY_FSYNC="sometimes" is invalid: expected one of always, interval, never/);
+    await expect(transportFromEnv({ PARTITA_TRANSPORT: 'memory', PARTITA_MEMORY_FSYNC: 'sometimes' })).rejects.toThrow(
+      ConfigError,
+    );
+    await expect(transportFromEnv({ PARTITA_TRANSPORT: 'memory', PARTITA_MEMORY_FSYNC: 'sometimes' })).rejects.toThrow(
+      /PARTITA_MEMORY_FSYNC="sometimes" is invalid: expected one of always, interval, never/,
+    );
   });
   it('PARTITA_MEMORY_DATA_DIR and PARTITA_MEMORY_FSYNC give a durable broker, even after a plain one was shared', async () => {
     await transportFromEnv({ PARTITA_TRANSPORT: 'memory' });
     const dir = mkdtempSync(join(tmpdir(), 'partita-env-'));
     try {
-      const transport = await transportFromEnv({ PARTITA_TRANSPORT: 'memory', PARTITA_MEMORY_DATA_DIR: dir, PARTITA_MEMORY_FSYNC: 'always' });
+      const transport = await transportFromEnv({
+        PARTITA_TRANSPORT: 'memory',
+        PARTITA_MEMORY_DATA_DIR: dir,
+        PARTITA_MEMORY_FSYNC: 'always',
+      });
       const app = createApp({ transport, logger: { debug() {}, info() {}, warn() {}, error() {} }, env: {} });
       await app.start();
       await app.publish({ topic: 'env-durable', key: 'k', value: 1 });

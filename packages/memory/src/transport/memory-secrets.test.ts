@@ -12,29 +12,46 @@ const SECRETS = [PASS, TOKEN, 'S3cret'];
 function capture(): { logger: Logger; text: () => string } {
   const lines: string[] = [];
   const at = (level: string) => (msg: string, fields?: Record<string, unknown>) =>
-    void lines.push(JSON.stringify({ level, msg, fields }, (_k, v) => (v instanceof Error ? { message: v.message, cause: v.cause } : v)));
-  return { logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') }, text: () => lines.join('\n') };
+    void lines.push(
+      JSON.stringify({ level, msg, fields }, (_k, v) =>
+        v instanceof Error ? { message: v.message, cause: v.cause } : v,
+      ),
+    );
+  return {
+    logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') },
+    text: () => lines.join('\n'),
+  };
 }
 const expectClean = (what: string, text: string): void => {
   for (const s of SECRETS) expect(text, `${what} leaks ${s}`).not.toContain(s);
 };
 const errorText = (err: unknown): string => {
   const parts: string[] = [];
-  for (let e = err as { message?: unknown; cause?: unknown } | undefined, i = 0; e && i < 5; e = e.cause as typeof e, i++) parts.push(String(e.message ?? e));
+  for (
+    let e = err as { message?: unknown; cause?: unknown } | undefined, i = 0;
+    e && i < 5;
+    e = e.cause as typeof e, i++
+  )
+    parts.push(String(e.message ?? e));
   return parts.join(' | ');
 };
 
 describe('memory: no secret reaches errors, health, inspect or logs', () => {
   it('env errors redact credentials given in a memory variable and in the shared environment', async () => {
     const env = {
-      PARTITA_TRANSPORT: 'memory', PARTITA_NATS_PASS: PASS, PARTITA_NATS_TOKEN: TOKEN,
+      PARTITA_TRANSPORT: 'memory',
+      PARTITA_NATS_PASS: PASS,
+      PARTITA_NATS_TOKEN: TOKEN,
       PARTITA_MEMORY_FSYNC: `nats://alice:${PASS}@host:4222`,
     };
     const err = await transportFromEnv(env).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Error);
     expect(errorText(err)).toContain('PARTITA_MEMORY_FSYNC');
     expectClean('the env error', errorText(err));
-    const err2 = await transportFromEnv({ PARTITA_TRANSPORT: 'memory', PARTITA_MEMORY_PARTITIONS: `alice:${PASS}@host:1` }).catch((e: unknown) => e);
+    const err2 = await transportFromEnv({
+      PARTITA_TRANSPORT: 'memory',
+      PARTITA_MEMORY_PARTITIONS: `alice:${PASS}@host:1`,
+    }).catch((e: unknown) => e);
     expect(errorText(err2)).toContain('PARTITA_MEMORY_PARTITIONS');
     expectClean('the env error', errorText(err2));
   });
@@ -44,18 +61,30 @@ describe('memory: no secret reaches errors, health, inspect or logs', () => {
     const broker = createMemoryBroker();
     const handled: number[] = [];
     const app = createApp({
-      transport: memoryTransport(broker), logger, env: { PARTITA_NATS_PASS: PASS }, middleware: [logging()],
-      handlers: [defineHandler({
-        name: 'sec-h', topic: 'sec-t', retry: { maxAttempts: 1 },
-        handle: (m) => {
-          handled.push(m.value as number);
-          if (m.value === 1) throw new Error(`upstream nats://alice:${PASS}@10.0.0.1:4222 refused token=${TOKEN}`);
-        },
-      })],
+      transport: memoryTransport(broker),
+      logger,
+      env: { PARTITA_NATS_PASS: PASS },
+      middleware: [logging()],
+      handlers: [
+        defineHandler({
+          name: 'sec-h',
+          topic: 'sec-t',
+          retry: { maxAttempts: 1 },
+          handle: (m) => {
+            handled.push(m.value as number);
+            if (m.value === 1) throw new Error(`upstream nats://alice:${PASS}@10.0.0.1:4222 refused token=${TOKEN}`);
+          },
+        }),
+      ],
     });
-    app.on('message.dead-lettered', () => { throw new Error(`listener saw alice:${PASS}@db:5432`); });
+    app.on('message.dead-lettered', () => {
+      throw new Error(`listener saw alice:${PASS}@db:5432`);
+    });
     await app.start();
-    await app.publish([{ topic: 'sec-t', key: 'a', value: 1 }, { topic: 'sec-t', key: 'b', value: 2 }]);
+    await app.publish([
+      { topic: 'sec-t', key: 'a', value: 1 },
+      { topic: 'sec-t', key: 'b', value: 2 },
+    ]);
     const end = Date.now() + 30_000;
     while (app.inspect().metrics.deadLettered < 1 && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
     expect(app.inspect().metrics.deadLettered).toBe(1);

@@ -6,7 +6,14 @@ import { dec, enc, recordingSink, waitFor } from '../testing-support/recording-s
 import { memoryTransport } from './memory-transport.js';
 
 const spec = (topic: string, group = 'g', extra: Partial<SubscriptionSpec> = {}): SubscriptionSpec => ({
-  group, topic, handler: 'h', maxInFlight: 64, timeoutMs: 1000, maxAttempts: 3, startFrom: 'earliest', ...extra,
+  group,
+  topic,
+  handler: 'h',
+  maxInFlight: 64,
+  timeoutMs: 1000,
+  maxAttempts: 3,
+  startFrom: 'earliest',
+  ...extra,
 });
 const uniq = (p: string): string => `${p}-${Math.random().toString(36).slice(2, 8)}`;
 const offsets = (recs: readonly InboundRecord[]): number[] => recs.map((r) => Number(r.offset));
@@ -27,8 +34,15 @@ describe('memoryTransport', () => {
     const t = memoryTransport(newBroker());
     expect(t.name).toBe('memory');
     expect(t.capabilities).toEqual({
-      ackModel: 'offset', partitions: true, consumerGroups: true, nativeDelay: true, nativeDeadLetter: false,
-      priority: true, ttl: true, transactions: true, replay: true,
+      ackModel: 'offset',
+      partitions: true,
+      consumerGroups: true,
+      nativeDelay: true,
+      nativeDeadLetter: false,
+      priority: true,
+      ttl: true,
+      transactions: true,
+      replay: true,
     });
   });
 
@@ -39,7 +53,12 @@ describe('memoryTransport', () => {
     const rec = recordingSink();
     await t.subscribe(spec(topic), rec.sink);
     expect(rec.lanes.map((l) => l.handle.id.partition).sort()).toEqual([0, 1, 2, 3]);
-    const batch = Array.from({ length: 400 }, (_, i) => ({ topic, key: `k${i % 37}`, value: enc(`v${i}`), headers: {} }));
+    const batch = Array.from({ length: 400 }, (_, i) => ({
+      topic,
+      key: `k${i % 37}`,
+      value: enc(`v${i}`),
+      headers: {},
+    }));
     await t.publish(batch);
     await waitFor(() => rec.all().length === 400, '400 records');
     for (const lane of rec.lanes) {
@@ -48,12 +67,13 @@ describe('memoryTransport', () => {
     }
     // each key lands on one partition, in publish order
     const byKey = new Map<string, { p: number; vals: number[] }>();
-    for (const lane of rec.lanes) for (const r of lane.records) {
-      const e = byKey.get(r.key!) ?? { p: lane.handle.id.partition, vals: [] };
-      expect(e.p).toBe(lane.handle.id.partition);
-      e.vals.push(Number(dec(r.value).slice(1)));
-      byKey.set(r.key!, e);
-    }
+    for (const lane of rec.lanes)
+      for (const r of lane.records) {
+        const e = byKey.get(r.key!) ?? { p: lane.handle.id.partition, vals: [] };
+        expect(e.p).toBe(lane.handle.id.partition);
+        e.vals.push(Number(dec(r.value).slice(1)));
+        byKey.set(r.key!, e);
+      }
     for (const e of byKey.values()) expect(e.vals).toEqual([...e.vals].sort((a, b) => a - b));
   });
 
@@ -140,7 +160,9 @@ describe('memoryTransport', () => {
       },
     });
     await t1.subscribe(spec(topic), a.sink);
-    await t1.publish(Array.from({ length: 200 }, (_, i) => ({ topic, partition: i % 4, value: enc(String(i)), headers: {} })));
+    await t1.publish(
+      Array.from({ length: 200 }, (_, i) => ({ topic, partition: i % 4, value: enc(String(i)), headers: {} })),
+    );
     await waitFor(() => a.all().length === 200, 'first member got all');
     const b = recordingSink();
     await t2.subscribe(spec(topic), b.sink);
@@ -151,7 +173,9 @@ describe('memoryTransport', () => {
       expect(i).toBeGreaterThanOrEqual(0);
       expect(b.lanes.find((l) => l.handle.id.partition === p)!.handle.committedMetadata).toBe('final');
     }
-    await t1.publish(Array.from({ length: 40 }, (_, i) => ({ topic, partition: i % 4, value: enc(`n${i}`), headers: {} })));
+    await t1.publish(
+      Array.from({ length: 40 }, (_, i) => ({ topic, partition: i % 4, value: enc(`n${i}`), headers: {} })),
+    );
     await waitFor(() => b.all().length === 20, 'new owner got only new records');
     expect(b.all().every((r) => dec(r.value).startsWith('n'))).toBe(true);
     // the first member leaves: its partitions go to the second, which starts at their commits
@@ -163,14 +187,27 @@ describe('memoryTransport', () => {
   it('several members: every record is delivered to exactly one member when each commits what it got', async () => {
     const broker = newBroker({ defaultPartitions: 6 });
     const topic = uniq('t');
-    const sinks = [0, 1, 2].map(() => recordingSink({
-      onDeliver: (lane, recs) => void lane.handle.commit!(String(Number(recs.at(-1)!.offset) + 1)),
-    }));
+    const sinks = [0, 1, 2].map(() =>
+      recordingSink({
+        onDeliver: (lane, recs) => void lane.handle.commit!(String(Number(recs.at(-1)!.offset) + 1)),
+      }),
+    );
     const transports = sinks.map(() => memoryTransport(broker));
     for (let i = 0; i < 3; i++) await transports[i]!.subscribe(spec(topic), sinks[i]!.sink);
-    const owners = sinks.map((s) => s.lanes.filter((l) => !l.revoked).map((l) => l.handle.id.partition).sort());
-    expect(owners).toEqual([[0, 3], [1, 4], [2, 5]]);
-    await transports[0]!.publish(Array.from({ length: 600 }, (_, i) => ({ topic, key: `k${i}`, value: enc(String(i)), headers: {} })));
+    const owners = sinks.map((s) =>
+      s.lanes
+        .filter((l) => !l.revoked)
+        .map((l) => l.handle.id.partition)
+        .sort(),
+    );
+    expect(owners).toEqual([
+      [0, 3],
+      [1, 4],
+      [2, 5],
+    ]);
+    await transports[0]!.publish(
+      Array.from({ length: 600 }, (_, i) => ({ topic, key: `k${i}`, value: enc(String(i)), headers: {} })),
+    );
     await waitFor(() => sinks.reduce((n, s) => n + s.all().length, 0) === 600, 'all delivered');
     const seen = sinks.flatMap((s) => s.all().map((r) => dec(r.value)));
     expect(new Set(seen).size).toBe(600);
@@ -211,7 +248,9 @@ describe('memoryTransport', () => {
     const broker = newBroker({ autoCreateTopics: false });
     const t = memoryTransport(broker);
     await expect(t.subscribe(spec('missing'), recordingSink().sink)).rejects.toBeInstanceOf(TopicNotFoundError);
-    await expect(t.publish([{ topic: 'missing', value: enc('x'), headers: {} }])).rejects.toBeInstanceOf(TopicNotFoundError);
+    await expect(t.publish([{ topic: 'missing', value: enc('x'), headers: {} }])).rejects.toBeInstanceOf(
+      TopicNotFoundError,
+    );
     broker.createTopic('present', { partitions: 3 });
     const rec = recordingSink();
     await t.subscribe(spec('present'), rec.sink);
@@ -226,7 +265,10 @@ describe('memoryTransport', () => {
     const topic = uniq('t');
     const rec = recordingSink();
     await t.subscribe(spec(topic), rec.sink);
-    await t.publish([{ topic, value: enc('later'), headers: {}, delayMs: 500 }, { topic, value: enc('now'), headers: {} }]);
+    await t.publish([
+      { topic, value: enc('later'), headers: {}, delayMs: 500 },
+      { topic, value: enc('now'), headers: {} },
+    ]);
     await waitFor(() => rec.all().length === 1, 'immediate record');
     await clock.advance(499);
     expect(rec.all().map((r) => dec(r.value))).toEqual(['now']);

@@ -1,6 +1,17 @@
 import {
-  ClosedError, ConfigError, type HealthReport, type InboundRecord, type LaneHandle, type LaneId, type LaneSink, type OutboundRecord,
-  type Subscription, type SubscriptionSink, type SubscriptionSpec, type Transport, type TransportCapabilities,
+  ClosedError,
+  ConfigError,
+  type HealthReport,
+  type InboundRecord,
+  type LaneHandle,
+  type LaneId,
+  type LaneSink,
+  type OutboundRecord,
+  type Subscription,
+  type SubscriptionSink,
+  type SubscriptionSpec,
+  type Transport,
+  type TransportCapabilities,
 } from '@partita/core';
 import { posKey, type MemoryBroker } from '../broker/memory-broker.js';
 import { parseOffset } from '../broker/record-validation.js';
@@ -16,8 +27,15 @@ export interface MemoryTransportOptions {
 }
 
 const CAPABILITIES: TransportCapabilities = Object.freeze({
-  ackModel: 'offset', partitions: true, consumerGroups: true, nativeDelay: true, nativeDeadLetter: false,
-  priority: true, ttl: true, transactions: true, replay: true,
+  ackModel: 'offset',
+  partitions: true,
+  consumerGroups: true,
+  nativeDelay: true,
+  nativeDeadLetter: false,
+  priority: true,
+  ttl: true,
+  transactions: true,
+  replay: true,
 });
 
 /** One assigned lane: delivers from `cursor` in batches on `setImmediate`, never re-entrantly. */
@@ -55,12 +73,18 @@ class Lane {
     this.cursor = res.next;
     this.broker.positions.set(this.key, res.next);
     if (res.records.length > 0) {
-      try { this.sink!.deliver(res.records as readonly InboundRecord[]); } catch (err) { this.onError(err, 'deliver'); }
+      try {
+        this.sink!.deliver(res.records as readonly InboundRecord[]);
+      } catch (err) {
+        this.onError(err, 'deliver');
+      }
     }
     if (this.part.hasData(this.cursor)) this.schedule();
   };
 
-  pause(): void { this.paused = true; }
+  pause(): void {
+    this.paused = true;
+  }
 
   resume(): void {
     if (!this.paused) return;
@@ -81,11 +105,15 @@ class Lane {
  * the broker; the broker may outlive it.
  */
 export function memoryTransport(broker: MemoryBroker, options: MemoryTransportOptions = {}): Transport {
-  if (!broker || typeof (broker as MemoryBroker).publish !== 'function' || !('coordinator' in broker)) throw new ConfigError('memoryTransport(broker): broker must come from createMemoryBroker()');
-  if (options === null || typeof options !== 'object') throw new ConfigError('memoryTransport(broker, options): options must be an object');
+  if (!broker || typeof (broker as MemoryBroker).publish !== 'function' || !('coordinator' in broker))
+    throw new ConfigError('memoryTransport(broker): broker must come from createMemoryBroker()');
+  if (options === null || typeof options !== 'object')
+    throw new ConfigError('memoryTransport(broker, options): options must be an object');
   const maxBatch = options.maxBatch ?? 1000;
-  if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new ConfigError(`option "maxBatch" must be a positive integer, got ${String(maxBatch)}`);
-  const onError = options.onError ?? ((err: unknown, where: string) => console.error(`[partita/memory] ${where} failed`, err));
+  if (!Number.isInteger(maxBatch) || maxBatch < 1)
+    throw new ConfigError(`option "maxBatch" must be a positive integer, got ${String(maxBatch)}`);
+  const onError =
+    options.onError ?? ((err: unknown, where: string) => console.error(`[partita/memory] ${where} failed`, err));
   const subscriptions = new Set<Subscription>();
   let closed = false;
   let closing: Promise<void> | undefined;
@@ -97,8 +125,10 @@ export function memoryTransport(broker: MemoryBroker, options: MemoryTransportOp
 
   async function subscribe(spec: SubscriptionSpec, sink: SubscriptionSink): Promise<Subscription> {
     assertOpen();
-    if (!spec || typeof spec.group !== 'string' || spec.group === '') throw new TypeError('subscribe(spec): spec.group must be a non-empty string');
-    if (typeof spec.topic !== 'string' || spec.topic === '') throw new TypeError('subscribe(spec): spec.topic must be a non-empty string');
+    if (!spec || typeof spec.group !== 'string' || spec.group === '')
+      throw new TypeError('subscribe(spec): spec.group must be a non-empty string');
+    if (typeof spec.topic !== 'string' || spec.topic === '')
+      throw new TypeError('subscribe(spec): spec.topic must be a non-empty string');
     const topic = broker.topic(spec.topic);
     const lanes = new Map<number, Lane>();
     let member: GroupMember | undefined;
@@ -130,7 +160,11 @@ export function memoryTransport(broker: MemoryBroker, options: MemoryTransportOp
         const lane = lanes.get(partition);
         if (!lane) return;
         lane.stop();
-        try { await sink.revoked(lane.id); } finally { lanes.delete(partition); }
+        try {
+          await sink.revoked(lane.id);
+        } finally {
+          lanes.delete(partition);
+        }
       },
     });
     member = joined.member;
@@ -154,7 +188,9 @@ export function memoryTransport(broker: MemoryBroker, options: MemoryTransportOp
   return {
     name: 'memory',
     capabilities: CAPABILITIES,
-    async connect() { assertOpen(); },
+    async connect() {
+      assertOpen();
+    },
     publish(records: readonly OutboundRecord[]): Promise<void> {
       if (closed) return Promise.reject(new ClosedError('the memory transport is closed'));
       return broker.publish(records);

@@ -14,7 +14,9 @@ afterEach(async () => {
   for (const b of brokers.splice(0)) await b.close();
 });
 
-const count = (m: Map<number, number>, n: number): void => { m.set(n, (m.get(n) ?? 0) + 1); };
+const count = (m: Map<number, number>, n: number): void => {
+  m.set(n, (m.get(n) ?? 0) + 1);
+};
 
 describe('retry copies and redrives reach only the group that failed them (issue 11.7)', () => {
   it('groups A and B on one topic: A fails each message once with a delayed retry; B handles each once, A twice', async () => {
@@ -24,16 +26,25 @@ describe('retry copies and redrives reach only the group that failed them (issue
     const a = new Map<number, number>();
     const b = new Map<number, number>();
     const app = createApp({
-      transport: memoryTransport(broker), logger: quiet,
+      transport: memoryTransport(broker),
+      logger: quiet,
       handlers: [
         defineHandler<{ n: number }>({
-          name: 'group-a', topic, retry: { maxAttempts: 3, mode: 'delayed', backoff: { initialMs: 5, maxMs: 5, jitter: 0 } },
+          name: 'group-a',
+          topic,
+          retry: { maxAttempts: 3, mode: 'delayed', backoff: { initialMs: 5, maxMs: 5, jitter: 0 } },
           handle: (m: Message<{ n: number }>) => {
             count(a, m.value.n);
             if (m.attempt === 1) throw new Error('transient');
           },
         }),
-        defineHandler<{ n: number }>({ name: 'group-b', topic, handle: (m: Message<{ n: number }>) => { count(b, m.value.n); } }),
+        defineHandler<{ n: number }>({
+          name: 'group-b',
+          topic,
+          handle: (m: Message<{ n: number }>) => {
+            count(b, m.value.n);
+          },
+        }),
       ],
     });
     apps.push(app);
@@ -41,7 +52,15 @@ describe('retry copies and redrives reach only the group that failed them (issue
     await app.publish(Array.from({ length: 20 }, (_, n) => ({ topic, key: `k${n}`, value: { n } })));
     await waitFor(() => a.size === 20 && [...a.values()].every((c) => c === 2), 'A handled every message twice');
     // once both groups committed up to the end (the retry copies included), their counts are final
-    await waitFor(() => broker.stats().groups.filter((g) => g.topic === topic).length === 2 && broker.stats().groups.filter((g) => g.topic === topic).every((g) => g.partitions.every((p) => p.lag === 0)), 'both groups caught up');
+    await waitFor(
+      () =>
+        broker.stats().groups.filter((g) => g.topic === topic).length === 2 &&
+        broker
+          .stats()
+          .groups.filter((g) => g.topic === topic)
+          .every((g) => g.partitions.every((p) => p.lag === 0)),
+      'both groups caught up',
+    );
     expect(b.size).toBe(20);
     expect([...b.values()].every((c) => c === 1)).toBe(true);
     expect([...a.values()].every((c) => c === 2)).toBe(true);
@@ -56,29 +75,48 @@ describe('retry copies and redrives reach only the group that failed them (issue
     let poison = true;
     let redrivenHeaders: Record<string, string> | undefined;
     const app = createApp({
-      transport: memoryTransport(broker), logger: quiet,
+      transport: memoryTransport(broker),
+      logger: quiet,
       handlers: [
         defineHandler<{ n: number }>({
-          name: 'group-a', topic,
+          name: 'group-a',
+          topic,
           handle: (m: Message<{ n: number }>) => {
             a.push(m.value.n);
             if (!poison && m.value.n === 7) redrivenHeaders = { ...m.headers };
             if (poison && m.value.n === 7) throw new NonRetryableError('poison');
           },
         }),
-        defineHandler<{ n: number }>({ name: 'group-b', topic, handle: (m: Message<{ n: number }>) => { b.push(m.value.n); } }),
+        defineHandler<{ n: number }>({
+          name: 'group-b',
+          topic,
+          handle: (m: Message<{ n: number }>) => {
+            b.push(m.value.n);
+          },
+        }),
       ],
     });
     apps.push(app);
     await app.start();
     await app.publish(Array.from({ length: 10 }, (_, n) => ({ topic, key: `k${n}`, value: { n } })));
-    await waitFor(() => broker.deadLetters.stats().total === 1 && b.length === 10 && a.length === 10, 'dead-lettered by A');
+    await waitFor(
+      () => broker.deadLetters.stats().total === 1 && b.length === 10 && a.length === 10,
+      'dead-lettered by A',
+    );
     const [dl] = broker.deadLetters.list({ topic });
     expect(dl!.headers['partita-group']).toBe('group-a');
     poison = false;
     expect(await broker.deadLetters.redrive({ topic })).toBe(1);
     await waitFor(() => a.length === 11, 'A handled the redriven message');
-    await waitFor(() => broker.stats().groups.filter((g) => g.topic === topic).length === 2 && broker.stats().groups.filter((g) => g.topic === topic).every((g) => g.partitions.every((p) => p.lag === 0)), 'both groups caught up');
+    await waitFor(
+      () =>
+        broker.stats().groups.filter((g) => g.topic === topic).length === 2 &&
+        broker
+          .stats()
+          .groups.filter((g) => g.topic === topic)
+          .every((g) => g.partitions.every((p) => p.lag === 0)),
+      'both groups caught up',
+    );
     expect(a.filter((n) => n === 7)).toEqual([7, 7]);
     expect(b.filter((n) => n === 7)).toEqual([7]);
     expect(b.length).toBe(10);

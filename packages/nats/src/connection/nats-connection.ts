@@ -33,7 +33,10 @@ export async function openConnection(o: ResolvedNatsOptions): Promise<Connection
     try {
       creds = readFileSync(o.credsFile);
     } catch (err) {
-      throw new ConfigError(`natsTransport: cannot read the credentials file given by "credsFile" (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err });
+      throw new ConfigError(
+        `natsTransport: cannot read the credentials file given by "credsFile" (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+        { cause: err },
+      );
     }
     authenticator = credsAuthenticator(creds);
   }
@@ -54,14 +57,18 @@ export async function openConnection(o: ResolvedNatsOptions): Promise<Connection
   } catch (err) {
     const secrets = natsSecrets(o);
     const reason = redact(err instanceof Error ? err.message : String(err), { secrets });
-    throw new ConnectionError(`cannot connect to NATS at ${redactServers(o.servers).join(', ')}: ${reason}`, { cause: redact(err, { secrets }) });
+    throw new ConnectionError(`cannot connect to NATS at ${redactServers(o.servers).join(', ')}: ${reason}`, {
+      cause: redact(err, { secrets }),
+    });
   }
   const state = { nc, disconnected: false, reconnects: 0, lastError: undefined as string | undefined };
   void (async () => {
     for await (const s of nc.status()) {
       if (s.type === 'disconnect') state.disconnected = true;
-      else if (s.type === 'reconnect') { state.disconnected = false; state.reconnects++; }
-      else if (s.type === 'error') state.lastError = s.error instanceof Error ? s.error.message : String(s.error);
+      else if (s.type === 'reconnect') {
+        state.disconnected = false;
+        state.reconnects++;
+      } else if (s.type === 'error') state.lastError = s.error instanceof Error ? s.error.message : String(s.error);
     }
   })().catch(() => undefined);
   return Object.assign(state, {

@@ -20,7 +20,12 @@ export class CoreLane implements LaneHandle {
   dropped = 0;
   delivered = 0;
 
-  constructor(private readonly nc: NatsConnection, id: LaneId, private readonly bufferLimit: number, private readonly clock: Clock) {
+  constructor(
+    private readonly nc: NatsConnection,
+    id: LaneId,
+    private readonly bufferLimit: number,
+    private readonly clock: Clock,
+  ) {
     this.id = id;
   }
 
@@ -34,7 +39,12 @@ export class CoreLane implements LaneHandle {
 
   start(sink: LaneSink): void {
     this.sink = sink;
-    this.sub = this.nc.subscribe(this.id.topic, { queue: this.id.group, callback: (err, m) => { if (!err) this.accept(m); } });
+    this.sub = this.nc.subscribe(this.id.topic, {
+      queue: this.id.group,
+      callback: (err, m) => {
+        if (!err) this.accept(m);
+      },
+    });
   }
 
   pause(): void {
@@ -62,9 +72,19 @@ export class CoreLane implements LaneHandle {
 
   private accept(m: Msg): void {
     if (this.stopped) return;
-    if (this.paused && this.outbox.length >= this.bufferLimit) { this.dropped++; return; }
+    if (this.paused && this.outbox.length >= this.bufferLimit) {
+      this.dropped++;
+      return;
+    }
     const { headers, key, tombstone } = fromNatsHeaders(m.headers);
-    this.outbox.push({ key, headers, value: tombstone ? null : m.data, offset: String(++this.seq), timestamp: this.clock.now(), deliveryCount: 1 });
+    this.outbox.push({
+      key,
+      headers,
+      value: tombstone ? null : m.data,
+      offset: String(++this.seq),
+      timestamp: this.clock.now(),
+      deliveryCount: 1,
+    });
     this.schedule();
   }
 

@@ -1,4 +1,11 @@
-import { AckPolicy, DeliverPolicy, ReplayPolicy, type ConsumerConfig, type ConsumerInfo, type JetStreamManager } from '@nats-io/jetstream';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  ReplayPolicy,
+  type ConsumerConfig,
+  type ConsumerInfo,
+  type JetStreamManager,
+} from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
 import { ConfigError, type SubscriptionSpec } from '@partita/core';
 import { mapNatsError } from '../errors/map-nats-error.js';
@@ -42,7 +49,12 @@ export function durableNameFor(group: string, topic: string, stream: string, o: 
  * `max_ack_pending` of an existing consumer are updated to this instance's
  * values; its filter subject must be the topic.
  */
-export async function ensureDurable(jsm: JetStreamManager, stream: string, spec: SubscriptionSpec, o: ResolvedNatsOptions): Promise<DurableSettings> {
+export async function ensureDurable(
+  jsm: JetStreamManager,
+  stream: string,
+  spec: SubscriptionSpec,
+  o: ResolvedNatsOptions,
+): Promise<DurableSettings> {
   const durable = durableNameFor(spec.group, spec.topic, stream, o);
   const ackWaitMs = ackWaitFor(spec, o);
   const maxDeliver = o.maxDeliver ?? UNLIMITED;
@@ -66,18 +78,39 @@ export async function ensureDurable(jsm: JetStreamManager, stream: string, spec:
       if (!info) throw mapNatsError(err, `create consumer "${durable}" on stream "${stream}"`, spec.topic);
     }
   }
-  if (info.config.filter_subject !== undefined && info.config.filter_subject !== '' && info.config.filter_subject !== spec.topic) {
-    throw new ConfigError(`NATS consumer "${durable}" on stream "${stream}" filters "${info.config.filter_subject}", not topic "${spec.topic}"; use another group name`);
+  if (
+    info.config.filter_subject !== undefined &&
+    info.config.filter_subject !== '' &&
+    info.config.filter_subject !== spec.topic
+  ) {
+    throw new ConfigError(
+      `NATS consumer "${durable}" on stream "${stream}" filters "${info.config.filter_subject}", not topic "${spec.topic}"; use another group name`,
+    );
   }
   const owner = groupOf(info.config.description);
   if (owner !== undefined && owner !== spec.group) {
-    throw new ConfigError(`NATS consumer "${durable}" on stream "${stream}" belongs to group ${JSON.stringify(owner)}, not ${JSON.stringify(spec.group)}: group names that differ only in ".", "_", "/", "\\" or spaces map to the same consumer name; rename one group`);
+    throw new ConfigError(
+      `NATS consumer "${durable}" on stream "${stream}" belongs to group ${JSON.stringify(owner)}, not ${JSON.stringify(spec.group)}: group names that differ only in ".", "_", "/", "\\" or spaces map to the same consumer name; rename one group`,
+    );
   }
   const c = info.config;
-  if (c.ack_wait !== wanted.ack_wait || c.max_deliver !== maxDeliver || c.max_ack_pending !== o.maxAckPending || owner === undefined) {
+  if (
+    c.ack_wait !== wanted.ack_wait ||
+    c.max_deliver !== maxDeliver ||
+    c.max_ack_pending !== o.maxAckPending ||
+    owner === undefined
+  ) {
     // A consumer made before groups were recorded in its description is claimed by the first group that binds it.
-    await jsm.consumers.update(stream, durable, { ack_wait: wanted.ack_wait!, max_deliver: maxDeliver, max_ack_pending: o.maxAckPending, description: wanted.description! })
-      .catch((err: unknown) => { throw mapNatsError(err, `update consumer "${durable}"`); });
+    await jsm.consumers
+      .update(stream, durable, {
+        ack_wait: wanted.ack_wait!,
+        max_deliver: maxDeliver,
+        max_ack_pending: o.maxAckPending,
+        description: wanted.description!,
+      })
+      .catch((err: unknown) => {
+        throw mapNatsError(err, `update consumer "${durable}"`);
+      });
   }
   return { durable, ackWaitMs, maxDeliver };
 }
@@ -91,14 +124,19 @@ function descriptionFor(spec: SubscriptionSpec): string {
 function groupOf(description: string | undefined): string | undefined {
   const m = /^partita group ("(?:[^"\\]|\\.)*")/.exec(description ?? '');
   if (!m) return undefined;
-  try { return JSON.parse(m[1]!) as string; } catch { return undefined; }
+  try {
+    return JSON.parse(m[1]!) as string;
+  } catch {
+    return undefined;
+  }
 }
 
 async function existing(jsm: JetStreamManager, stream: string, durable: string): Promise<ConsumerInfo | undefined> {
   try {
     return await jsm.consumers.info(stream, durable);
   } catch (err) {
-    if ((err as Error).name === 'ConsumerNotFoundError' || /consumer not found/i.test((err as Error).message)) return undefined;
+    if ((err as Error).name === 'ConsumerNotFoundError' || /consumer not found/i.test((err as Error).message))
+      return undefined;
     throw mapNatsError(err, `consumer info "${durable}"`);
   }
 }

@@ -1,4 +1,10 @@
-import { DiscardPolicy, RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import {
+  DiscardPolicy,
+  RetentionPolicy,
+  StorageType,
+  type JetStreamClient,
+  type JetStreamManager,
+} from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
 
 /** Retention of a hand-back count: a record pending longer than this counts its old hand-backs as attempts. */
@@ -25,7 +31,12 @@ export class HandbackLedger {
   private readonly stream: string;
   private readonly root: string;
 
-  constructor(private readonly jsm: JetStreamManager, private readonly js: JetStreamClient, prefix: string, private readonly storage: 'file' | 'memory') {
+  constructor(
+    private readonly jsm: JetStreamManager,
+    private readonly js: JetStreamClient,
+    prefix: string,
+    private readonly storage: 'file' | 'memory',
+  ) {
     this.stream = `${prefix}PARTITA_HANDBACKS`;
     this.root = `${prefix}partita.handbacks`;
   }
@@ -84,10 +95,15 @@ export class HandbackLedger {
         });
         return true;
       } catch {
-        return this.jsm.streams.info(this.stream).then(() => true, () => false);
+        return this.jsm.streams.info(this.stream).then(
+          () => true,
+          () => false,
+        );
       }
     })();
-    void this.ready.then((ok) => { if (!ok) this.ready = undefined; });
+    void this.ready.then((ok) => {
+      if (!ok) this.ready = undefined;
+    });
     return this.ready;
   }
 }

@@ -78,7 +78,11 @@ export class JetStreamLane implements LaneHandle {
   lastError: string | undefined;
   delivered = 0;
 
-  constructor(private readonly consumer: Consumer, private readonly nc: NatsConnection, private readonly cfg: JetStreamLaneConfig) {
+  constructor(
+    private readonly consumer: Consumer,
+    private readonly nc: NatsConnection,
+    private readonly cfg: JetStreamLaneConfig,
+  ) {
     this.id = cfg.id;
   }
 
@@ -167,10 +171,16 @@ export class JetStreamLane implements LaneHandle {
     this.unsettled.clear();
     // Counts first (in parallel), then the NAKs in delivery order: the server redelivers in NAK order,
     // which keeps per-key order for the next member.
-    await Promise.all(held.map((t) => this.cfg.handbacks?.add(this.cfg.stream, this.cfg.durable, t.msg.seq, t.handbacks)));
+    await Promise.all(
+      held.map((t) => this.cfg.handbacks?.add(this.cfg.stream, this.cfg.durable, t.msg.seq, t.handbacks)),
+    );
     const delay = this.handBackDelay();
     for (const t of held) {
-      try { t.msg.nak(delay > 0 ? Math.round(delay) : undefined); } catch { /* connection gone: ack_wait redelivers */ }
+      try {
+        t.msg.nak(delay > 0 ? Math.round(delay) : undefined);
+      } catch {
+        /* connection gone: ack_wait redelivers */
+      }
     }
     await this.intake;
   }
@@ -197,7 +207,11 @@ export class JetStreamLane implements LaneHandle {
    */
   private async handBack(m: JsMsg, previous: number, delayMs: number): Promise<void> {
     await this.cfg.handbacks?.add(this.cfg.stream, this.cfg.durable, m.seq, previous);
-    try { m.nak(delayMs > 0 ? Math.round(delayMs) : undefined); } catch { /* connection gone: ack_wait redelivers */ }
+    try {
+      m.nak(delayMs > 0 ? Math.round(delayMs) : undefined);
+    } catch {
+      /* connection gone: ack_wait redelivers */
+    }
   }
 
   private poke(): void {
@@ -211,10 +225,15 @@ export class JetStreamLane implements LaneHandle {
     const threshold = Math.max(1, Math.floor(this.cfg.maxInFlight / 4));
     while (!this.stopped) {
       const credit = this.cfg.maxInFlight - this.unsettled.size - this.requested - this.outbox.length - this.admitting;
-      const canPull = !this.paused && !this.nc.isClosed() && this.pulls.size < MAX_CONCURRENT_PULLS
-        && (credit >= threshold || (credit > 0 && this.requested === 0));
+      const canPull =
+        !this.paused &&
+        !this.nc.isClosed() &&
+        this.pulls.size < MAX_CONCURRENT_PULLS &&
+        (credit >= threshold || (credit > 0 && this.requested === 0));
       if (!canPull) {
-        await new Promise<void>((resolve) => { this.wake = resolve; });
+        await new Promise<void>((resolve) => {
+          this.wake = resolve;
+        });
         continue;
       }
       const cooldown = this.cooldownUntil - this.cfg.clock.now();
@@ -231,7 +250,8 @@ export class JetStreamLane implements LaneHandle {
       this.requested += credit;
       try {
         const pull = await this.consumer.fetch({
-          max_messages: credit, expires: this.cfg.pullExpiresMs,
+          max_messages: credit,
+          expires: this.cfg.pullExpiresMs,
           callback: (m: JsMsg) => {
             state.received++;
             this.requested--;
@@ -281,13 +301,19 @@ export class JetStreamLane implements LaneHandle {
     }
     // A redelivery reads its hand-back count first; later records queue behind it (order kept).
     this.admitting++;
-    const count = redelivered && this.cfg.handbacks
-      ? this.cfg.handbacks.count(this.cfg.stream, this.cfg.durable, m.seq)
-      : Promise.resolve(0);
-    this.intake = this.intake.then(() => count).then((n) => {
-      this.admitting--;
-      this.admit(m, n);
-    }).catch(() => { /* admit does not throw; keep the chain alive regardless */ });
+    const count =
+      redelivered && this.cfg.handbacks
+        ? this.cfg.handbacks.count(this.cfg.stream, this.cfg.durable, m.seq)
+        : Promise.resolve(0);
+    this.intake = this.intake
+      .then(() => count)
+      .then((n) => {
+        this.admitting--;
+        this.admit(m, n);
+      })
+      .catch(() => {
+        /* admit does not throw; keep the chain alive regardless */
+      });
   }
 
   private admit(m: JsMsg, handbacks: number): void {
@@ -305,7 +331,9 @@ export class JetStreamLane implements LaneHandle {
     this.unsettled.set(offset, { msg: m, touchedAt: now, handbacks });
     this.delivered++;
     this.outbox.push({
-      key, headers, offset,
+      key,
+      headers,
+      offset,
       value: tombstone ? null : m.data,
       timestamp: Math.floor(m.info.timestampNanos / 1e6),
       deliveryCount: this.attemptOf(m.info.deliveryCount, handbacks),
@@ -334,8 +362,13 @@ export class JetStreamLane implements LaneHandle {
   private flushAcks(): Promise<void> {
     if (!this.ackFlush) {
       this.ackFlush = new Promise<void>((resolve) => queueMicrotask(resolve))
-        .then(() => { this.ackFlush = undefined; return this.nc.flush(); })
-        .catch((err: unknown) => { throw mapNatsError(err, `confirm acks on "${this.id.topic}"`); });
+        .then(() => {
+          this.ackFlush = undefined;
+          return this.nc.flush();
+        })
+        .catch((err: unknown) => {
+          throw mapNatsError(err, `confirm acks on "${this.id.topic}"`);
+        });
     }
     return this.ackFlush;
   }
@@ -348,7 +381,12 @@ export class JetStreamLane implements LaneHandle {
       const due = this.cfg.ackWaitMs / 2;
       for (const t of this.unsettled.values()) {
         if (now - t.touchedAt >= due) {
-          try { t.msg.working(); t.touchedAt = now; } catch { break; }
+          try {
+            t.msg.working();
+            t.touchedAt = now;
+          } catch {
+            break;
+          }
         }
       }
       if (this.touchTimer !== undefined) this.scheduleTouch();

@@ -1,5 +1,12 @@
 import { errors } from '@nats-io/transport-node';
-import { ClosedError, ConnectionError, MessageRejectedError, MessageTooLargeError, TimeoutError, TopicNotFoundError } from '@partita/core';
+import {
+  ClosedError,
+  ConnectionError,
+  MessageRejectedError,
+  MessageTooLargeError,
+  TimeoutError,
+  TopicNotFoundError,
+} from '@partita/core';
 import { describe, expect, it } from 'vitest';
 import { mapNatsError } from './map-nats-error.js';
 
@@ -14,8 +21,12 @@ describe('mapNatsError', () => {
     expect(mapNatsError(new errors.TimeoutError(), 'publish')).toBeInstanceOf(TimeoutError);
     expect(mapNatsError(new Error('message exceeds maximum payload'), 'publish')).toBeInstanceOf(MessageRejectedError);
     expect(mapNatsError(new Error('socket hang up'), 'publish')).toBeInstanceOf(ConnectionError);
-    expect(mapNatsError(new errors.InvalidArgumentError('bad subject'), 'publish')).toBeInstanceOf(MessageRejectedError);
-    expect(mapNatsError(new errors.InvalidArgumentError('bad subject'), 'publish')).not.toBeInstanceOf(MessageTooLargeError);
+    expect(mapNatsError(new errors.InvalidArgumentError('bad subject'), 'publish')).toBeInstanceOf(
+      MessageRejectedError,
+    );
+    expect(mapNatsError(new errors.InvalidArgumentError('bad subject'), 'publish')).not.toBeInstanceOf(
+      MessageTooLargeError,
+    );
   });
 
   it('maps a payload over max_payload (client) or max_msg_size (stream) to MessageTooLargeError', () => {
@@ -24,7 +35,9 @@ describe('mapNatsError', () => {
     expect(m).toBeInstanceOf(MessageTooLargeError);
     expect((m as MessageTooLargeError).maxBytes).toBe(1024);
     expect(m.cause).toBe(client);
-    expect(mapNatsError(new Error('message size exceeds maximum allowed'), 'publish')).toBeInstanceOf(MessageTooLargeError);
+    expect(mapNatsError(new Error('message size exceeds maximum allowed'), 'publish')).toBeInstanceOf(
+      MessageTooLargeError,
+    );
   });
 
   it('passes partita errors through', () => {

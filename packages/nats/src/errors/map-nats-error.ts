@@ -1,5 +1,11 @@
 import {
-  ClosedError, ConnectionError, MessageRejectedError, MessageTooLargeError, PartitaError, TimeoutError, TopicNotFoundError,
+  ClosedError,
+  ConnectionError,
+  MessageRejectedError,
+  MessageTooLargeError,
+  PartitaError,
+  TimeoutError,
+  TopicNotFoundError,
 } from '@partita/core';
 
 /** Error name and message, as text; nats.js errors carry no secrets, but never include options. */
@@ -20,7 +26,11 @@ export function mapNatsError(err: unknown, what: string, topic?: string, maxPayl
   const name = err instanceof Error ? err.name : '';
   const msg = describe(err);
   const code = (err as { code?: unknown } | null)?.code;
-  if (name === 'ClosedConnectionError' || name === 'DrainingConnectionError' || /connection (closed|draining)/i.test(msg)) {
+  if (
+    name === 'ClosedConnectionError' ||
+    name === 'DrainingConnectionError' ||
+    /connection (closed|draining)/i.test(msg)
+  ) {
     return new ClosedError(`${what}: the NATS connection is closed`, { cause: err });
   }
   if (name === 'NoRespondersError' || /no responders/i.test(msg) || code === 503) {
@@ -32,7 +42,10 @@ export function mapNatsError(err: unknown, what: string, topic?: string, maxPayl
   }
   if (name === 'StreamNotFoundError' && topic !== undefined) return new TopicNotFoundError(topic, { cause: err });
   if (/max_payload|maximum payload|message size exceeds|message (is )?too large/i.test(msg)) {
-    return new MessageTooLargeError(`${what}: rejected by NATS as too large: ${msg}`, { cause: err, maxBytes: maxPayload });
+    return new MessageTooLargeError(`${what}: rejected by NATS as too large: ${msg}`, {
+      cause: err,
+      maxBytes: maxPayload,
+    });
   }
   if (name === 'InvalidArgumentError' || name === 'InvalidSubjectError' || name === 'InvalidHeaderError') {
     return new MessageRejectedError(`${what}: rejected by the NATS client: ${msg}`, { cause: err });

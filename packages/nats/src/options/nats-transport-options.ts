@@ -5,7 +5,11 @@ import { ConfigError, optionError, type Clock } from '@partita/core';
  * password, and the user info of every server URL (with or without a scheme,
  * up to the last `@`, so an unencoded `@` in a password is covered).
  */
-export function natsSecrets(o: { readonly servers?: readonly unknown[]; readonly token?: unknown; readonly pass?: unknown }): string[] {
+export function natsSecrets(o: {
+  readonly servers?: readonly unknown[];
+  readonly token?: unknown;
+  readonly pass?: unknown;
+}): string[] {
   const out: string[] = [];
   for (const v of [o.token, o.pass]) if (typeof v === 'string') out.push(v);
   for (const s of Array.isArray(o.servers) ? o.servers : []) {
@@ -148,7 +152,8 @@ function int(name: string, v: number | undefined, def: number, min: number, allo
 
 function oneOf<T extends string>(name: string, v: T | undefined, allowed: readonly T[], def: T): T {
   if (v === undefined) return def;
-  if (!allowed.includes(v)) throw optionError('natsTransport', name, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`, v);
+  if (!allowed.includes(v))
+    throw optionError('natsTransport', name, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`, v);
   return v;
 }
 
@@ -162,7 +167,11 @@ function optString(name: string, v: string | undefined): string | undefined {
 export function resolveNatsOptions(o: NatsTransportOptions = {}): ResolvedNatsOptions {
   if (o === null || typeof o !== 'object') throw new ConfigError('natsTransport: options must be an object');
   const servers = o.servers ?? ['nats://127.0.0.1:4222'];
-  if (!Array.isArray(servers) || servers.length === 0 || servers.some((s) => typeof s !== 'string' || s.trim() === '')) {
+  if (
+    !Array.isArray(servers) ||
+    servers.length === 0 ||
+    servers.some((s) => typeof s !== 'string' || s.trim() === '')
+  ) {
     throw new ConfigError('natsTransport: option "servers" must be a non-empty array of URLs like "nats://host:4222"');
   }
   const token = optString('token', o.token);
@@ -170,39 +179,57 @@ export function resolveNatsOptions(o: NatsTransportOptions = {}): ResolvedNatsOp
   const pass = o.pass;
   const credsFile = optString('credsFile', o.credsFile);
   if ([token !== undefined, user !== undefined, credsFile !== undefined].filter(Boolean).length > 1) {
-    throw new ConfigError('natsTransport: options "token", "user"/"pass" and "credsFile" are mutually exclusive; choose one authentication method');
+    throw new ConfigError(
+      'natsTransport: options "token", "user"/"pass" and "credsFile" are mutually exclusive; choose one authentication method',
+    );
   }
   if (pass !== undefined && user === undefined) throw new ConfigError('natsTransport: option "pass" needs "user"');
   const stream = optString('stream', o.stream);
-  if (stream !== undefined && /[.*> \t/\\]/.test(stream)) throw new ConfigError('natsTransport: option "stream" must be a stream name without ".", "*", ">", "/", "\\" or whitespace');
+  if (stream !== undefined && /[.*> \t/\\]/.test(stream))
+    throw new ConfigError(
+      'natsTransport: option "stream" must be a stream name without ".", "*", ">", "/", "\\" or whitespace',
+    );
   const streamPrefix = o.streamPrefix ?? '';
-  if (typeof streamPrefix !== 'string' || /[.*> \t/\\]/.test(streamPrefix)) throw new ConfigError('natsTransport: option "streamPrefix" must be a string without ".", "*", ">", "/", "\\" or whitespace');
+  if (typeof streamPrefix !== 'string' || /[.*> \t/\\]/.test(streamPrefix))
+    throw new ConfigError(
+      'natsTransport: option "streamPrefix" must be a string without ".", "*", ">", "/", "\\" or whitespace',
+    );
   const dlqSuffix = o.dlqSuffix ?? '.dlq';
-  if (typeof dlqSuffix !== 'string' || dlqSuffix.length === 0) throw new ConfigError('natsTransport: option "dlqSuffix" must be a non-empty string such as ".dlq"');
+  if (typeof dlqSuffix !== 'string' || dlqSuffix.length === 0)
+    throw new ConfigError('natsTransport: option "dlqSuffix" must be a non-empty string such as ".dlq"');
   let tls: NatsTlsOptions | undefined;
   if (o.tls === true) tls = {};
   else if (o.tls && typeof o.tls === 'object') tls = o.tls;
-  else if (o.tls !== undefined && o.tls !== false) throw new ConfigError('natsTransport: option "tls" must be a boolean or { caFile?, certFile?, keyFile?, handshakeFirst? }');
+  else if (o.tls !== undefined && o.tls !== false)
+    throw new ConfigError(
+      'natsTransport: option "tls" must be a boolean or { caFile?, certFile?, keyFile?, handshakeFirst? }',
+    );
   const ackWaitMs = o.ackWaitMs === undefined ? undefined : int('ackWaitMs', o.ackWaitMs, 0, 100);
   const maxDeliver = o.maxDeliver === undefined ? undefined : int('maxDeliver', o.maxDeliver, 0, 1, true);
   return {
     servers: servers.map((s) => s.trim()),
     mode: oneOf('mode', o.mode, ['jetstream', 'core'], 'jetstream'),
     name: o.name ?? 'partita',
-    token, user, pass, credsFile, tls,
+    token,
+    user,
+    pass,
+    credsFile,
+    tls,
     maxReconnectAttempts: int('maxReconnectAttempts', o.maxReconnectAttempts, -1, 0, true),
     reconnectTimeWaitMs: int('reconnectTimeWaitMs', o.reconnectTimeWaitMs, 1000, 0),
     connectTimeoutMs: int('connectTimeoutMs', o.connectTimeoutMs, 5000, 1),
     maxBufferedPublishBytes: int('maxBufferedPublishBytes', o.maxBufferedPublishBytes, 8 * 1024 * 1024, 0),
     publishTimeoutMs: int('publishTimeoutMs', o.publishTimeoutMs, 10_000, 1),
     publishConcurrency: int('publishConcurrency', o.publishConcurrency, 256, 1),
-    stream, streamPrefix,
+    stream,
+    streamPrefix,
     autoCreateStreams: o.autoCreateStreams ?? true,
     storage: oneOf('storage', o.storage, ['file', 'memory'], 'file'),
     replicas: int('replicas', o.replicas, 1, 1),
     retention: oneOf('retention', o.retention, ['limits', 'workqueue', 'interest'], 'limits'),
     dlqSuffix,
-    ackWaitMs, maxDeliver,
+    ackWaitMs,
+    maxDeliver,
     maxAckPending: int('maxAckPending', o.maxAckPending, 10_000, 1, true),
     pullExpiresMs: int('pullExpiresMs', o.pullExpiresMs, 5000, 1000),
     confirmAcks: o.confirmAcks ?? true,

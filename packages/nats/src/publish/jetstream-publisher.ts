@@ -33,10 +33,15 @@ export class JetStreamPublisher {
     if (records.length === 0) return;
     const topics = new Set<string>();
     let bytes = 0;
-    for (const r of records) { topics.add(r.topic); bytes += r.value?.byteLength ?? 0; }
+    for (const r of records) {
+      topics.add(r.topic);
+      bytes += r.value?.byteLength ?? 0;
+    }
     await Promise.all([...topics].map((t) => this.streams.streamFor(t)));
     if (this.conn.disconnected && this.pendingBytes + bytes > this.o.maxBufferedPublishBytes) {
-      throw new BackpressureError(`NATS is disconnected and ${this.pendingBytes} bytes already wait for acknowledgement (maxBufferedPublishBytes ${this.o.maxBufferedPublishBytes}); retry later`);
+      throw new BackpressureError(
+        `NATS is disconnected and ${this.pendingBytes} bytes already wait for acknowledgement (maxBufferedPublishBytes ${this.o.maxBufferedPublishBytes}); retry later`,
+      );
     }
     this.pendingBytes += bytes;
     try {
@@ -54,7 +59,10 @@ export class JetStreamPublisher {
         const r = records[next++]!;
         try {
           const h = toNatsHeaders(r, this.clock.now());
-          await this.js.publish(r.topic, toNatsPayload(r), { timeout: this.o.publishTimeoutMs, ...(h ? { headers: h } : {}) });
+          await this.js.publish(r.topic, toNatsPayload(r), {
+            timeout: this.o.publishTimeoutMs,
+            ...(h ? { headers: h } : {}),
+          });
         } catch (err) {
           const mapped = mapNatsError(err, `publish to "${r.topic}"`, r.topic, this.conn.nc.info?.max_payload);
           if (mapped instanceof TopicNotFoundError) this.streams.forget(r.topic);

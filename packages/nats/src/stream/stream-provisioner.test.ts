@@ -3,7 +3,15 @@ import { resolveNatsOptions } from '../options/nats-transport-options.js';
 import { durableNameFor, ackWaitFor } from '../consumer/durable-consumer.js';
 import { assertTopic, streamNameFor } from './stream-provisioner.js';
 
-const spec = { group: 'g', topic: 't', handler: 'h', maxInFlight: 1, timeoutMs: 30_000, maxAttempts: 5, startFrom: 'earliest' } as const;
+const spec = {
+  group: 'g',
+  topic: 't',
+  handler: 'h',
+  maxInFlight: 1,
+  timeoutMs: 30_000,
+  maxAttempts: 5,
+  startFrom: 'earliest',
+} as const;
 
 describe('naming', () => {
   it('derives stream names without the characters NATS forbids', () => {

@@ -16,12 +16,23 @@ export function streamNameFor(topic: string, prefix = ''): string {
 
 /** Validate a topic as a NATS subject: non-empty tokens, no wildcards, no whitespace. */
 export function assertTopic(topic: string): void {
-  if (typeof topic !== 'string' || topic.length === 0 || /[\s*>]/.test(topic) || topic.split('.').some((t) => t === '')) {
-    throw new TypeError(`NATS topic must be a subject like "orders" or "orders.eu" (no wildcards, spaces or empty tokens), got ${JSON.stringify(topic)}`);
+  if (
+    typeof topic !== 'string' ||
+    topic.length === 0 ||
+    /[\s*>]/.test(topic) ||
+    topic.split('.').some((t) => t === '')
+  ) {
+    throw new TypeError(
+      `NATS topic must be a subject like "orders" or "orders.eu" (no wildcards, spaces or empty tokens), got ${JSON.stringify(topic)}`,
+    );
   }
 }
 
-const retentionOf = { limits: RetentionPolicy.Limits, workqueue: RetentionPolicy.Workqueue, interest: RetentionPolicy.Interest } as const;
+const retentionOf = {
+  limits: RetentionPolicy.Limits,
+  workqueue: RetentionPolicy.Workqueue,
+  interest: RetentionPolicy.Interest,
+} as const;
 
 /**
  * Finds or creates the stream that captures a topic's subject, once per topic.
@@ -34,7 +45,10 @@ const retentionOf = { limits: RetentionPolicy.Limits, workqueue: RetentionPolicy
 export class StreamProvisioner {
   private readonly cache = new Map<string, Promise<string>>();
 
-  constructor(private readonly jsm: JetStreamManager, private readonly o: ResolvedNatsOptions) {}
+  constructor(
+    private readonly jsm: JetStreamManager,
+    private readonly o: ResolvedNatsOptions,
+  ) {}
 
   /** The stream capturing `topic`; creates it when allowed. Rejects with `TopicNotFoundError` otherwise. */
   streamFor(topic: string): Promise<string> {
@@ -60,7 +74,10 @@ export class StreamProvisioner {
         await this.jsm.streams.info(this.o.stream);
       } catch (err) {
         if ((err as Error).name === 'StreamNotFoundError') {
-          throw new ConfigError(`natsTransport: the stream named by option "stream" does not exist; create it with subjects covering "${topic}"`, { cause: err });
+          throw new ConfigError(
+            `natsTransport: the stream named by option "stream" does not exist; create it with subjects covering "${topic}"`,
+            { cause: err },
+          );
         }
         throw mapNatsError(err, `stream info "${this.o.stream}"`);
       }
@@ -92,10 +109,13 @@ export class StreamProvisioner {
 
   /** The error for a stream name already taken by a stream of another topic. */
   private async collision(topic: string, name: string, cause: unknown): Promise<ConfigError> {
-    const subjects = await this.jsm.streams.info(name).then((i) => i.config.subjects ?? [], () => []);
+    const subjects = await this.jsm.streams.info(name).then(
+      (i) => i.config.subjects ?? [],
+      () => [],
+    );
     return new ConfigError(
-      `NATS topic "${topic}" maps to stream name "${name}", which already belongs to a stream capturing ${JSON.stringify(subjects)}: `
-      + 'topic names that differ only in ".", "_", "/", "\\" map to the same stream name; rename one topic or create a stream for it yourself',
+      `NATS topic "${topic}" maps to stream name "${name}", which already belongs to a stream capturing ${JSON.stringify(subjects)}: ` +
+        'topic names that differ only in ".", "_", "/", "\\" map to the same stream name; rename one topic or create a stream for it yourself',
       { cause },
     );
   }

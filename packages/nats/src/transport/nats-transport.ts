@@ -1,7 +1,16 @@
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import {
-  ClosedError, redact, systemClock, type Clock, type HealthReport, type OutboundRecord, type Subscription,
-  type SubscriptionSink, type SubscriptionSpec, type Transport, type TransportCapabilities,
+  ClosedError,
+  redact,
+  systemClock,
+  type Clock,
+  type HealthReport,
+  type OutboundRecord,
+  type Subscription,
+  type SubscriptionSink,
+  type SubscriptionSpec,
+  type Transport,
+  type TransportCapabilities,
 } from '@partita/core';
 import { assertOpen, openConnection, redactServers, type ConnectionState } from '../connection/nats-connection.js';
 import { CoreLane } from '../consumer/core-lane.js';
@@ -10,17 +19,36 @@ import { HandbackLedger } from '../consumer/handback-ledger.js';
 import { JetStreamLane } from '../consumer/jetstream-lane.js';
 import { mapNatsError } from '../errors/map-nats-error.js';
 import { toNatsHeaders, toNatsPayload } from '../headers/record-headers.js';
-import { natsSecrets, resolveNatsOptions, type NatsTransportOptions, type ResolvedNatsOptions } from '../options/nats-transport-options.js';
+import {
+  natsSecrets,
+  resolveNatsOptions,
+  type NatsTransportOptions,
+  type ResolvedNatsOptions,
+} from '../options/nats-transport-options.js';
 import { JetStreamPublisher } from '../publish/jetstream-publisher.js';
 import { assertTopic, StreamProvisioner } from '../stream/stream-provisioner.js';
 
 const JETSTREAM_CAPABILITIES: TransportCapabilities = Object.freeze({
-  ackModel: 'message', partitions: false, consumerGroups: true, nativeDelay: true, nativeDeadLetter: false,
-  priority: false, ttl: false, transactions: false, replay: true,
+  ackModel: 'message',
+  partitions: false,
+  consumerGroups: true,
+  nativeDelay: true,
+  nativeDeadLetter: false,
+  priority: false,
+  ttl: false,
+  transactions: false,
+  replay: true,
 });
 const CORE_CAPABILITIES: TransportCapabilities = Object.freeze({
-  ackModel: 'message', partitions: false, consumerGroups: true, nativeDelay: false, nativeDeadLetter: false,
-  priority: false, ttl: false, transactions: false, replay: false,
+  ackModel: 'message',
+  partitions: false,
+  consumerGroups: true,
+  nativeDelay: false,
+  nativeDeadLetter: false,
+  priority: false,
+  ttl: false,
+  transactions: false,
+  replay: false,
 });
 
 interface Connected {
@@ -53,7 +81,10 @@ class NatsTransport implements Transport {
   private readonly subs = new Set<LiveSub>();
   private readonly clock: Clock;
 
-  constructor(private readonly o: ResolvedNatsOptions, clock: Clock | undefined) {
+  constructor(
+    private readonly o: ResolvedNatsOptions,
+    clock: Clock | undefined,
+  ) {
     this.capabilities = o.mode === 'core' ? CORE_CAPABILITIES : JETSTREAM_CAPABILITIES;
     this.clock = clock ?? systemClock;
   }
@@ -67,19 +98,36 @@ class NatsTransport implements Transport {
     if (!this.connecting) {
       this.connecting = (async (): Promise<Connected> => {
         const conn = await openConnection(this.o);
-        if (this.o.mode === 'core') return { conn, js: undefined, jsm: undefined, streams: undefined, publisher: undefined, handbacks: undefined };
+        if (this.o.mode === 'core')
+          return {
+            conn,
+            js: undefined,
+            jsm: undefined,
+            streams: undefined,
+            publisher: undefined,
+            handbacks: undefined,
+          };
         try {
           const jsm = await jetstreamManager(conn.nc, { timeout: this.o.publishTimeoutMs });
           const js = jetstream(conn.nc, { timeout: this.o.publishTimeoutMs });
           const streams = new StreamProvisioner(jsm, this.o);
           const handbacks = new HandbackLedger(jsm, js, this.o.streamPrefix, this.o.storage);
-          return { conn, js, jsm, streams, publisher: new JetStreamPublisher(js, conn, streams, this.o, this.clock), handbacks };
+          return {
+            conn,
+            js,
+            jsm,
+            streams,
+            publisher: new JetStreamPublisher(js, conn, streams, this.o, this.clock),
+            handbacks,
+          };
         } catch (err) {
           await conn.close().catch(() => undefined);
           throw mapNatsError(err, 'enable JetStream');
         }
       })();
-      this.connecting.catch(() => { this.connecting = undefined; });
+      this.connecting.catch(() => {
+        this.connecting = undefined;
+      });
     }
     return this.connecting;
   }
@@ -114,11 +162,21 @@ class NatsTransport implements Transport {
       stream = await c.streams.streamFor(spec.topic);
       const settings = await ensureDurable(c.jsm, stream, spec, this.o);
       durable = settings.durable;
-      const consumer = await c.js.consumers.get(stream, durable).catch((err: unknown) => { throw mapNatsError(err, `bind consumer "${settings.durable}"`, spec.topic); });
+      const consumer = await c.js.consumers.get(stream, durable).catch((err: unknown) => {
+        throw mapNatsError(err, `bind consumer "${settings.durable}"`, spec.topic);
+      });
       lane = new JetStreamLane(consumer, c.conn.nc, {
-        id, maxInFlight: spec.maxInFlight, ackWaitMs: settings.ackWaitMs, pullExpiresMs: this.o.pullExpiresMs,
-        confirmAcks: this.o.confirmAcks, clock: this.clock,
-        stream, durable, maxAttempts: spec.maxAttempts, maxDeliver: settings.maxDeliver, handbacks: c.handbacks,
+        id,
+        maxInFlight: spec.maxInFlight,
+        ackWaitMs: settings.ackWaitMs,
+        pullExpiresMs: this.o.pullExpiresMs,
+        confirmAcks: this.o.confirmAcks,
+        clock: this.clock,
+        stream,
+        durable,
+        maxAttempts: spec.maxAttempts,
+        maxDeliver: settings.maxDeliver,
+        handbacks: c.handbacks,
       });
     } else {
       lane = new CoreLane(c.conn.nc, id, this.o.coreBufferLimit, this.clock);
@@ -126,7 +184,10 @@ class NatsTransport implements Transport {
     lane.start(sink.assigned(lane));
     let closed: Promise<void> | undefined;
     const live: LiveSub = {
-      lane, spec, stream, durable,
+      lane,
+      spec,
+      stream,
+      durable,
       close: () => {
         closed ??= (async () => {
           await lane.stopPulling();
@@ -166,8 +227,13 @@ class NatsTransport implements Transport {
     const lanes: Record<string, unknown>[] = [];
     for (const s of this.subs) {
       const row: Record<string, unknown> = {
-        group: s.spec.group, topic: s.spec.topic, stream: s.stream, consumer: s.durable,
-        paused: s.lane.isPaused, unsettled: s.lane.unsettledCount, delivered: s.lane.delivered,
+        group: s.spec.group,
+        topic: s.spec.topic,
+        stream: s.stream,
+        consumer: s.durable,
+        paused: s.lane.isPaused,
+        unsettled: s.lane.unsettledCount,
+        delivered: s.lane.delivered,
       };
       if (s.lane instanceof CoreLane) row.dropped = s.lane.dropped;
       if (s.lane instanceof JetStreamLane && s.lane.lastError) {

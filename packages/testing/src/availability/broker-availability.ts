@@ -25,8 +25,10 @@ export interface TcpReachableOptions {
 export function tcpReachable(options: TcpReachableOptions): Promise<true | string> {
   const { host, port } = options;
   const timeoutMs = options.timeoutMs ?? 2_000;
-  if (typeof host !== 'string' || host === '') throw new TypeError('tcpReachable: options.host must be a non-empty string');
-  if (!Number.isInteger(port) || port < 1 || port > 65_535) throw new RangeError(`tcpReachable: options.port must be an integer 1..65535, got ${String(port)}`);
+  if (typeof host !== 'string' || host === '')
+    throw new TypeError('tcpReachable: options.host must be a non-empty string');
+  if (!Number.isInteger(port) || port < 1 || port > 65_535)
+    throw new RangeError(`tcpReachable: options.port must be an integer 1..65535, got ${String(port)}`);
   return new Promise((resolve) => {
     const socket = createConnection({ host, port });
     const done = (result: true | string): void => {

@@ -91,13 +91,15 @@ function positive(name: string, v: unknown, dflt: number): number {
 }
 
 function optionalFn<F>(name: string, v: F | undefined): F | undefined {
-  if (v !== undefined && typeof v !== 'function') throw new TypeError(`conformanceSuite: options.${name} must be a function when given`);
+  if (v !== undefined && typeof v !== 'function')
+    throw new TypeError(`conformanceSuite: options.${name} must be a function when given`);
   return v;
 }
 
 /** Validate `conformanceSuite` options at the boundary and fill in the defaults. */
 export function resolveConformanceOptions(options: ConformanceOptions): ResolvedConformanceOptions {
-  if (options === null || typeof options !== 'object') throw new TypeError('conformanceSuite: options must be an object');
+  if (options === null || typeof options !== 'object')
+    throw new TypeError('conformanceSuite: options must be an object');
   if (typeof options.name !== 'string' || options.name.trim() === '') {
     throw new TypeError('conformanceSuite: options.name must be a non-empty string (the connector name)');
   }
@@ -107,19 +109,30 @@ export function resolveConformanceOptions(options: ConformanceOptions): Resolved
   const features: Record<string, boolean> = { ...FEATURE_DEFAULTS };
   for (const [k, v] of Object.entries(options.features ?? {})) {
     if (!(k in FEATURE_DEFAULTS)) {
-      throw new TypeError(`conformanceSuite: options.features.${k} is unknown; known flags: ${Object.keys(FEATURE_DEFAULTS).join(', ')}`);
+      throw new TypeError(
+        `conformanceSuite: options.features.${k} is unknown; known flags: ${Object.keys(FEATURE_DEFAULTS).join(', ')}`,
+      );
     }
-    if (typeof v !== 'boolean') throw new TypeError(`conformanceSuite: options.features.${k} must be a boolean, got ${typeof v}`);
+    if (typeof v !== 'boolean')
+      throw new TypeError(`conformanceSuite: options.features.${k} must be a boolean, got ${typeof v}`);
     features[k] = v;
   }
   const target = options.proxyTarget;
   if (target !== undefined) {
-    if (typeof target.host !== 'string' || target.host === '' || !Number.isInteger(target.port) || target.port < 1 || target.port > 65_535) {
+    if (
+      typeof target.host !== 'string' ||
+      target.host === '' ||
+      !Number.isInteger(target.port) ||
+      target.port < 1 ||
+      target.port > 65_535
+    ) {
       throw new TypeError('conformanceSuite: options.proxyTarget must be { host: string, port: 1..65535 }');
     }
   }
   if (features.reconnect && target === undefined) {
-    throw new TypeError('conformanceSuite: features.reconnect needs options.proxyTarget (the broker address to proxy); set features.reconnect: false if the transport has no network connection');
+    throw new TypeError(
+      'conformanceSuite: features.reconnect needs options.proxyTarget (the broker address to proxy); set features.reconnect: false if the transport has no network connection',
+    );
   }
   const noop = async (): Promise<void> => undefined;
   return {

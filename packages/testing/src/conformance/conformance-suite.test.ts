@@ -13,19 +13,43 @@ const createTransport = () => {
 describe('resolveConformanceOptions', () => {
   it('fills in defaults: every feature on except rebalanceDuplicates', () => {
     const r = resolveConformanceOptions({ name: 'x', createTransport, proxyTarget: { host: '127.0.0.1', port: 1 } });
-    expect(r.features).toEqual({ consumerGroups: true, replay: true, delayedRetry: true, reconnect: true, partitions: true, rebalanceDuplicates: false });
-    expect(r).toMatchObject({ waitTimeoutMs: 120_000, testTimeoutMs: 240_000, bulkMessages: 10_000, drainTimeoutMs: 5_000 });
+    expect(r.features).toEqual({
+      consumerGroups: true,
+      replay: true,
+      delayedRetry: true,
+      reconnect: true,
+      partitions: true,
+      rebalanceDuplicates: false,
+    });
+    expect(r).toMatchObject({
+      waitTimeoutMs: 120_000,
+      testTimeoutMs: 240_000,
+      bulkMessages: 10_000,
+      drainTimeoutMs: 5_000,
+    });
   });
 
   it('rejects bad options with messages that name the option', () => {
     expect(() => resolveConformanceOptions({ name: '', createTransport })).toThrow(/options.name/);
     expect(() => resolveConformanceOptions({ name: 'x' } as never)).toThrow(/options.createTransport/);
-    expect(() => resolveConformanceOptions({ name: 'x', createTransport })).toThrow(/features.reconnect needs options.proxyTarget/);
-    expect(() => resolveConformanceOptions({ name: 'x', createTransport, features: { reconnect: false, groups: true } as never })).toThrow(/features.groups is unknown/);
-    expect(() => resolveConformanceOptions({ name: 'x', createTransport, features: { reconnect: 'no' as never } })).toThrow(/must be a boolean/);
-    expect(() => resolveConformanceOptions({ name: 'x', createTransport, features: { reconnect: false }, waitTimeoutMs: 0 })).toThrow(RangeError);
-    expect(() => resolveConformanceOptions({ name: 'x', createTransport, proxyTarget: { host: 'h', port: 0 } })).toThrow(/proxyTarget/);
-    expect(() => resolveConformanceOptions({ name: 'x', createTransport, features: { reconnect: false }, available: 1 as never })).toThrow(/options.available/);
+    expect(() => resolveConformanceOptions({ name: 'x', createTransport })).toThrow(
+      /features.reconnect needs options.proxyTarget/,
+    );
+    expect(() =>
+      resolveConformanceOptions({ name: 'x', createTransport, features: { reconnect: false, groups: true } as never }),
+    ).toThrow(/features.groups is unknown/);
+    expect(() =>
+      resolveConformanceOptions({ name: 'x', createTransport, features: { reconnect: 'no' as never } }),
+    ).toThrow(/must be a boolean/);
+    expect(() =>
+      resolveConformanceOptions({ name: 'x', createTransport, features: { reconnect: false }, waitTimeoutMs: 0 }),
+    ).toThrow(RangeError);
+    expect(() =>
+      resolveConformanceOptions({ name: 'x', createTransport, proxyTarget: { host: 'h', port: 0 } }),
+    ).toThrow(/proxyTarget/);
+    expect(() =>
+      resolveConformanceOptions({ name: 'x', createTransport, features: { reconnect: false }, available: 1 as never }),
+    ).toThrow(/options.available/);
   });
 });
 
@@ -35,11 +59,19 @@ describe('conformanceScenarios', () => {
     expect(new Set(names).size).toBe(names.length);
     expect(names).toHaveLength(14);
     const requires = Object.fromEntries(conformanceScenarios.map((s) => [s.name, s.requires ?? []]));
-    expect(Object.values(requires).flat().sort()).toEqual(['consumerGroups', 'consumerGroups', 'delayedRetry', 'reconnect', 'replay']);
+    expect(Object.values(requires).flat().sort()).toEqual([
+      'consumerGroups',
+      'consumerGroups',
+      'delayedRetry',
+      'reconnect',
+      'replay',
+    ]);
   });
 
   it('runConformanceScenario rejects an unknown scenario name', async () => {
-    await expect(runConformanceScenario('no such scenario', { name: 'x', createTransport, features: { reconnect: false } })).rejects.toThrow(/no scenario named/);
+    await expect(
+      runConformanceScenario('no such scenario', { name: 'x', createTransport, features: { reconnect: false } }),
+    ).rejects.toThrow(/no scenario named/);
   });
 });
 

@@ -10,7 +10,12 @@ import { groupScenarios } from './scenarios/group-scenarios.js';
 import { lifecycleScenarios } from './scenarios/lifecycle-scenarios.js';
 
 /** Every scenario of the kit, in the order they run. */
-export const conformanceScenarios: readonly Scenario[] = [...deliveryScenarios, ...groupScenarios, ...failureScenarios, ...lifecycleScenarios];
+export const conformanceScenarios: readonly Scenario[] = [
+  ...deliveryScenarios,
+  ...groupScenarios,
+  ...failureScenarios,
+  ...lifecycleScenarios,
+];
 
 /**
  * Run one scenario outside `conformanceSuite` (in your own `it`), with the
@@ -20,7 +25,10 @@ export const conformanceScenarios: readonly Scenario[] = [...deliveryScenarios, 
 export async function runConformanceScenario(scenario: Scenario | string, options: ConformanceOptions): Promise<void> {
   const resolved = resolveConformanceOptions(options);
   const found = typeof scenario === 'string' ? conformanceScenarios.find((s) => s.name === scenario) : scenario;
-  if (!found) throw new TypeError(`runConformanceScenario: no scenario named ${JSON.stringify(scenario)}; see conformanceScenarios`);
+  if (!found)
+    throw new TypeError(
+      `runConformanceScenario: no scenario named ${JSON.stringify(scenario)}; see conformanceScenarios`,
+    );
   const h = new ScenarioHarness(resolved);
   try {
     await found.run(h);
@@ -54,7 +62,10 @@ export function conformanceSuite(options: ConformanceOptions): void {
       }
       if (verdict === true) return;
       const reason = typeof verdict === 'string' && verdict !== '' ? verdict : 'broker unreachable';
-      if (brokersRequired()) throw new Error(`conformance: ${resolved.name}: ${reason} (${REQUIRE_BROKERS_ENV} is set, so this fails instead of skipping)`);
+      if (brokersRequired())
+        throw new Error(
+          `conformance: ${resolved.name}: ${reason} (${REQUIRE_BROKERS_ENV} is set, so this fails instead of skipping)`,
+        );
       unavailable = reason;
       console.warn(`conformance: ${resolved.name}: skipped, ${reason} (set ${REQUIRE_BROKERS_ENV}=1 to fail instead)`);
     }, resolved.testTimeoutMs);
@@ -68,7 +79,8 @@ export function conformanceSuite(options: ConformanceOptions): void {
           const h = new ScenarioHarness(resolved);
           ctx.onTestFailed(() => {
             const logs = h.formatLogs();
-            if (logs) console.error(`conformance: ${resolved.name}: "${scenario.name}" failed; last app logs:\n${logs}`);
+            if (logs)
+              console.error(`conformance: ${resolved.name}: "${scenario.name}" failed; last app logs:\n${logs}`);
           });
           try {
             await scenario.run(h);

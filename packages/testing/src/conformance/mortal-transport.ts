@@ -24,34 +24,55 @@ export function mortalTransport(inner: Transport): MortalTransport {
   let dead = false;
   const lane = (l: LaneHandle): LaneHandle => ({
     id: l.id,
-    pause: () => { if (!dead) l.pause(); },
-    resume: () => { if (!dead) l.resume(); },
+    pause: () => {
+      if (!dead) l.pause();
+    },
+    resume: () => {
+      if (!dead) l.resume();
+    },
     ...(l.committedMetadata !== undefined ? { committedMetadata: l.committedMetadata } : {}),
-    ...(l.commit ? { commit: (next: string, metadata?: string) => (dead ? Promise.resolve(false) : l.commit!(next, metadata)) } : {}),
+    ...(l.commit
+      ? { commit: (next: string, metadata?: string) => (dead ? Promise.resolve(false) : l.commit!(next, metadata)) }
+      : {}),
     ...(l.settle ? { settle: (records, outcome) => (dead ? Promise.resolve() : l.settle!(records, outcome)) } : {}),
     ...(l.nack ? { nack: (record, delayMs) => (dead ? Promise.resolve() : l.nack!(record, delayMs)) } : {}),
-    ...(l.touch ? { touch: (record) => { if (!dead) l.touch!(record); } } : {}),
+    ...(l.touch
+      ? {
+          touch: (record) => {
+            if (!dead) l.touch!(record);
+          },
+        }
+      : {}),
   });
   const transport: Transport = {
     name: inner.name,
     capabilities: inner.capabilities,
     connect: () => inner.connect(),
-    publish: (records) => (dead ? Promise.reject(new ClosedError('publish: the consumer was killed')) : inner.publish(records)),
+    publish: (records) =>
+      dead ? Promise.reject(new ClosedError('publish: the consumer was killed')) : inner.publish(records),
     subscribe: (spec, sink) =>
       inner.subscribe(spec, {
         assigned(l) {
           if (dead) return { deliver: () => undefined };
           const s = sink.assigned(lane(l));
-          return { deliver: (records) => { if (!dead) s.deliver(records); } };
+          return {
+            deliver: (records) => {
+              if (!dead) s.deliver(records);
+            },
+          };
         },
-        revoked: async (id) => { if (!dead) await sink.revoked(id); },
+        revoked: async (id) => {
+          if (!dead) await sink.revoked(id);
+        },
       }),
     health: () => inner.health(),
     close: () => inner.close(),
   };
   return {
     transport,
-    get dead() { return dead; },
+    get dead() {
+      return dead;
+    },
     async kill() {
       dead = true;
       await inner.close();

@@ -69,29 +69,40 @@ export class ScenarioHarness {
 
   /** A logger that keeps the last lines for the failure report instead of printing them. */
   logger(app: string): Logger {
-    const push = (level: string) => (msg: string, fields?: Record<string, unknown>): void => {
-      if (this.logs.length >= MAX_LOGS) this.logs.shift();
-      this.logs.push({ app, level, msg, ...(fields ? { fields } : {}) });
-    };
+    const push =
+      (level: string) =>
+      (msg: string, fields?: Record<string, unknown>): void => {
+        if (this.logs.length >= MAX_LOGS) this.logs.shift();
+        this.logs.push({ app, level, msg, ...(fields ? { fields } : {}) });
+      };
     return { debug: () => undefined, info: push('info'), warn: push('warn'), error: push('error') };
   }
 
   /** A fresh transport from the connector, closed at cleanup. */
   async transport(label: string, proxy?: FaultProxy): Promise<Transport> {
-    const t = await this.options.createTransport({ label, ...(proxy ? { proxy: { host: proxy.host, port: proxy.port } } : {}) });
+    const t = await this.options.createTransport({
+      label,
+      ...(proxy ? { proxy: { host: proxy.host, port: proxy.port } } : {}),
+    });
     this.transports.push(t);
     return t;
   }
 
   /** Create and start an app on its own transport; stopped at cleanup. */
-  async app(label: string, handlers: readonly HandlerDefinition<any>[], extra: { proxy?: FaultProxy; transport?: Transport; killable?: boolean } = {}): Promise<App> {
+  async app(
+    label: string,
+    handlers: readonly HandlerDefinition<any>[],
+    extra: { proxy?: FaultProxy; transport?: Transport; killable?: boolean } = {},
+  ): Promise<App> {
     const inner = extra.transport ?? (await this.transport(label, extra.proxy));
     const mortal = extra.killable ? mortalTransport(inner) : undefined;
     const transport = mortal?.transport ?? inner;
     const app = createApp({ transport, handlers, logger: this.logger(label) });
     if (mortal) this.mortals.set(app, mortal);
     this.apps.push({ label, app, transport });
-    app.on('error', ({ error, where }) => this.logger(label).error(`app error event at ${where}`, { error: String(error) }));
+    app.on('error', ({ error, where }) =>
+      this.logger(label).error(`app error event at ${where}`, { error: String(error) }),
+    );
     await app.start();
     return app;
   }
@@ -136,13 +147,24 @@ export class ScenarioHarness {
 
   /** Poll with the suite's deadline. */
   waitFor<T>(condition: Condition<T>, description: string, diagnose?: () => string): Promise<T> {
-    return waitFor(condition, { timeoutMs: this.options.waitTimeoutMs, intervalMs: 25, description, ...(diagnose ? { diagnose } : {}) });
+    return waitFor(condition, {
+      timeoutMs: this.options.waitTimeoutMs,
+      intervalMs: 25,
+      description,
+      ...(diagnose ? { diagnose } : {}),
+    });
   }
 
   /** Wait until `app` owns at least `min` lanes (the broker assigned its subscriptions). */
   async lanes(app: App, min = 1, handler?: string): Promise<void> {
-    const count = (): number => app.inspect().lanes.filter((l) => (handler === undefined || l.handler === handler) && l.state !== 'stopped').length;
-    await this.waitFor(() => count() >= min, `${min} lane(s) assigned${handler ? ` to ${handler}` : ''}`, () => `lanes: ${JSON.stringify(app.inspect().lanes.map((l) => [l.handler, l.topic, l.partition, l.state]))}`);
+    const count = (): number =>
+      app.inspect().lanes.filter((l) => (handler === undefined || l.handler === handler) && l.state !== 'stopped')
+        .length;
+    await this.waitFor(
+      () => count() >= min,
+      `${min} lane(s) assigned${handler ? ` to ${handler}` : ''}`,
+      () => `lanes: ${JSON.stringify(app.inspect().lanes.map((l) => [l.handler, l.topic, l.partition, l.state]))}`,
+    );
   }
 
   /** Wait for all published ledger ids to be handled (at least `expected` published). */
@@ -155,7 +177,11 @@ export class ScenarioHarness {
    * the broker confirmed it. `retryUntilConfirmed` retries a failed chunk
    * (for fault scenarios) until the wait deadline.
    */
-  async publish(app: App, messages: readonly PublishMessage<KitValue>[], opts: { retryUntilConfirmed?: boolean } = {}): Promise<void> {
+  async publish(
+    app: App,
+    messages: readonly PublishMessage<KitValue>[],
+    opts: { retryUntilConfirmed?: boolean } = {},
+  ): Promise<void> {
     for (let i = 0; i < messages.length; i += PUBLISH_CHUNK) {
       const chunk = messages.slice(i, i + PUBLISH_CHUNK);
       if (opts.retryUntilConfirmed) {
@@ -185,11 +211,14 @@ export class ScenarioHarness {
     const drainTimeoutMs = this.options.drainTimeoutMs;
     const stops = await Promise.allSettled(this.apps.map(({ app }) => app.stop({ drainTimeoutMs })));
     stops.forEach((r, i) => {
-      if (r.status === 'rejected') this.logger(this.apps[i].label).error('cleanup: stop failed', { error: String(r.reason) });
+      if (r.status === 'rejected')
+        this.logger(this.apps[i].label).error('cleanup: stop failed', { error: String(r.reason) });
     });
     await Promise.allSettled(this.transports.map((t) => t.close()));
     await Promise.allSettled(this.proxies.map((p) => p.close()));
-    await this.options.cleanupTopics(this.topics).catch((err: unknown) => this.logger('suite').warn('cleanupTopics failed', { error: String(err) }));
+    await this.options
+      .cleanupTopics(this.topics)
+      .catch((err: unknown) => this.logger('suite').warn('cleanupTopics failed', { error: String(err) }));
     this.ledger.close();
   }
 

@@ -22,10 +22,11 @@ async function startEcho(): Promise<Echo> {
     received: '',
     serverSockets,
     errors: [],
-    close: () => new Promise<void>((r) => {
-      for (const s of serverSockets) s.destroy();
-      server.close(() => r());
-    }),
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of serverSockets) s.destroy();
+        server.close(() => r());
+      }),
   };
   const server: Server = createServer((s) => {
     serverSockets.push(s);
@@ -198,7 +199,9 @@ describe('createFaultProxy', () => {
   it('validates its options', async () => {
     await expect(createFaultProxy({ target: { host: '', port: 1 } })).rejects.toThrow(/target.host/);
     await expect(createFaultProxy({ target: { host: '127.0.0.1', port: 0 } })).rejects.toBeInstanceOf(RangeError);
-    await expect(createFaultProxy({ target: { host: '127.0.0.1', port: 1 }, listenPort: 70_000 })).rejects.toThrow(/listenPort/);
+    await expect(createFaultProxy({ target: { host: '127.0.0.1', port: 1 }, listenPort: 70_000 })).rejects.toThrow(
+      /listenPort/,
+    );
     const { proxy } = await setup();
     expect(() => proxy.latency(-1)).toThrow(RangeError);
   });

@@ -99,7 +99,11 @@ export async function createFaultProxy(options: FaultProxyOptions): Promise<Faul
   const onConnection = (client: Socket): void => {
     accepted++;
     const upstream = createConnection({ host: options.target.host, port: options.target.port });
-    const link: Link = { client, upstream, pipes: [new FaultPipe(client, upstream, conditions), new FaultPipe(upstream, client, conditions)] };
+    const link: Link = {
+      client,
+      upstream,
+      pipes: [new FaultPipe(client, upstream, conditions), new FaultPipe(upstream, client, conditions)],
+    };
     links.add(link);
     let done = false;
     const finish = (): void => {
@@ -160,7 +164,8 @@ export async function createFaultProxy(options: FaultProxyOptions): Promise<Faul
       return port;
     },
     latency(ms) {
-      if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`faultProxy.latency: ms must be a finite number >= 0, got ${String(ms)}`);
+      if (!Number.isFinite(ms) || ms < 0)
+        throw new RangeError(`faultProxy.latency: ms must be a finite number >= 0, got ${String(ms)}`);
       latencyMs = ms;
       pumpAll();
     },
@@ -195,7 +200,17 @@ export async function createFaultProxy(options: FaultProxyOptions): Promise<Faul
         down += l.pipes[1].forwarded;
         queued += l.pipes[0].queuedBytes + l.pipes[1].queuedBytes;
       }
-      return { active: links.size, accepted, resets, bytesUp: up, bytesDown: down, bytesQueued: queued, latencyMs, blackholed: holding, refusing: !server };
+      return {
+        active: links.size,
+        accepted,
+        resets,
+        bytesUp: up,
+        bytesDown: down,
+        bytesQueued: queued,
+        latencyMs,
+        blackholed: holding,
+        refusing: !server,
+      };
     },
     async close() {
       if (closed) return;

@@ -2,7 +2,11 @@
 export type LedgerEvent =
   | { readonly t: 'p'; readonly id: string; readonly key: string | null; readonly at: number }
   | {
-      readonly t: 'h'; readonly id: string; readonly key: string | null; readonly by: string; readonly at: number;
+      readonly t: 'h';
+      readonly id: string;
+      readonly key: string | null;
+      readonly by: string;
+      readonly at: number;
       /** Delivery attempt, present only above 1 (a redelivery). */
       readonly a?: number;
     };
@@ -111,7 +115,8 @@ export function analyzeLedger(events: readonly LedgerEvent[], malformedLines = 0
       let keys = memberHighest.get(e.by);
       if (!keys) memberHighest.set(e.by, (keys = new Map()));
       const mine = keys.get(pub.key);
-      if (mine && mine.seq > pub.seq) memberOrderViolations.push({ by: e.by, key: pub.key, id: e.id, seq: pub.seq, after: mine });
+      if (mine && mine.seq > pub.seq)
+        memberOrderViolations.push({ by: e.by, key: pub.key, id: e.id, seq: pub.seq, after: mine });
       else keys.set(pub.key, { id: e.id, seq: pub.seq });
     }
     const top = highest.get(pub.key);
@@ -142,7 +147,9 @@ export function analyzeLedger(events: readonly LedgerEvent[], malformedLines = 0
 /** A one-line human summary of a report, for assertion and timeout messages. */
 export function formatLedgerReport(report: LedgerReport, maxIds = 10): string {
   const ids = (list: readonly string[]): string =>
-    list.length === 0 ? '' : ` [${list.slice(0, maxIds).join(', ')}${list.length > maxIds ? `, … ${list.length - maxIds} more` : ''}]`;
+    list.length === 0
+      ? ''
+      : ` [${list.slice(0, maxIds).join(', ')}${list.length > maxIds ? `, … ${list.length - maxIds} more` : ''}]`;
   const parts = [
     `published ${report.published}`,
     `handled ${report.handled}`,

@@ -48,7 +48,12 @@ describe('createLedger (in memory)', () => {
 
   it('reports a per-key order violation when a later message is first handled before an earlier one', () => {
     const ledger = createLedger();
-    ledger.recordPublished([{ id: 'k1-0', key: 'k1' }, { id: 'k2-0', key: 'k2' }, { id: 'k1-1', key: 'k1' }, { id: 'k1-2', key: 'k1' }]);
+    ledger.recordPublished([
+      { id: 'k1-0', key: 'k1' },
+      { id: 'k2-0', key: 'k2' },
+      { id: 'k1-1', key: 'k1' },
+      { id: 'k1-2', key: 'k1' },
+    ]);
     ledger.recordHandled({ id: 'k1-0' });
     ledger.recordHandled({ id: 'k1-2' });
     ledger.recordHandled({ id: 'k2-0' });
@@ -155,13 +160,21 @@ describe('createLedger (file-backed)', () => {
   it('appends one JSON line per event and merges lines written by other processes', () => {
     const file = tempFile();
     const ledger = createLedger({ file, truncate: true });
-    ledger.recordPublished([{ id: 'p1', key: 'k' }, { id: 'p2', key: 'k' }, { id: 'p3', key: 'k' }]);
+    ledger.recordPublished([
+      { id: 'p1', key: 'k' },
+      { id: 'p2', key: 'k' },
+      { id: 'p3', key: 'k' },
+    ]);
     // A child process opens the same file and records handlings.
-    const child = spawnSync(process.execPath, ['--input-type=module', '-e', `
+    const child = spawnSync(process.execPath, [
+      '--input-type=module',
+      '-e',
+      `
       import { openSync, writeSync } from 'node:fs';
       const fd = openSync(${JSON.stringify(file)}, 'a');
       for (const id of ['p1', 'p2']) writeSync(fd, JSON.stringify({ t: 'h', id, key: 'k', by: 'child', at: Date.now() }) + '\\n');
-    `]);
+    `,
+    ]);
     expect(child.status, child.stderr.toString()).toBe(0);
     ledger.recordHandled({ id: 'p3', by: 'parent' });
     const r = ledger.report();

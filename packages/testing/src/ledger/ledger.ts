@@ -157,7 +157,13 @@ export function createLedger(options: LedgerOptions = {}): Ledger {
     },
     recordHandled(entry) {
       if (typeof entry?.id !== 'string') throw new TypeError('ledger.recordHandled: entry.id must be a string');
-      const event: LedgerEvent = { t: 'h', id: entry.id, key: entry.key ?? null, by: entry.by ?? 'default', at: clock.now() };
+      const event: LedgerEvent = {
+        t: 'h',
+        id: entry.id,
+        key: entry.key ?? null,
+        by: entry.by ?? 'default',
+        at: clock.now(),
+      };
       append([entry.attempt !== undefined && entry.attempt > 1 ? { ...event, a: entry.attempt } : event]);
     },
     report,

@@ -17,9 +17,9 @@ describe('waitFor', () => {
   it('rejects with a TimeoutError naming the description and the diagnosis', async () => {
     const p = waitFor(() => false, { timeoutMs: 30, description: 'the moon', diagnose: () => 'still dark' });
     await expect(p).rejects.toBeInstanceOf(TimeoutError);
-    await expect(waitFor(() => false, { timeoutMs: 10, description: 'the moon', diagnose: () => 'still dark' })).rejects.toThrow(
-      /waited 10 ms for the moon: still dark/,
-    );
+    await expect(
+      waitFor(() => false, { timeoutMs: 10, description: 'the moon', diagnose: () => 'still dark' }),
+    ).rejects.toThrow(/waited 10 ms for the moon: still dark/);
   });
 
   it('evaluates the condition once even with timeoutMs 0', async () => {
@@ -27,7 +27,14 @@ describe('waitFor', () => {
   });
 
   it('rejects at once when the condition throws', async () => {
-    await expect(waitFor(() => { throw new Error('boom'); }, { timeoutMs: 10_000 })).rejects.toThrow('boom');
+    await expect(
+      waitFor(
+        () => {
+          throw new Error('boom');
+        },
+        { timeoutMs: 10_000 },
+      ),
+    ).rejects.toThrow('boom');
   });
 
   it('validates its options', async () => {

@@ -31,7 +31,8 @@ export class BatchSizer {
 
   snapshot(): Record<string, { batchSize: number; msPerMessage: number }> {
     const out: Record<string, { batchSize: number; msPerMessage: number }> = {};
-    for (const [h, per] of this.#perMessageMs) out[h] = { batchSize: this.size(h), msPerMessage: Math.round(per * 1e4) / 1e4 };
+    for (const [h, per] of this.#perMessageMs)
+      out[h] = { batchSize: this.size(h), msPerMessage: Math.round(per * 1e4) / 1e4 };
     return out;
   }
 }

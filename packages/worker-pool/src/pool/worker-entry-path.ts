@@ -15,5 +15,7 @@ export function workerEntryPath(): string {
   const at = here.lastIndexOf(marker);
   const built = at === -1 ? here : `${here.slice(0, at)}${sep}dist${sep}${here.slice(at + marker.length)}`;
   if (existsSync(built)) return built;
-  throw new ConfigError(`worker-pool: the worker entry ${built} does not exist; build the package first (npx tsc -b packages/worker-pool)`);
+  throw new ConfigError(
+    `worker-pool: the worker entry ${built} does not exist; build the package first (npx tsc -b packages/worker-pool)`,
+  );
 }

@@ -8,12 +8,19 @@ describe('workerExecArgv', () => {
   });
 
   it('strips the @partita/source condition in each spelling and keeps the other flags', () => {
-    expect(workerExecArgv(['--conditions', '@partita/source', '--enable-source-maps'])).toEqual(['--enable-source-maps']);
+    expect(workerExecArgv(['--conditions', '@partita/source', '--enable-source-maps'])).toEqual([
+      '--enable-source-maps',
+    ]);
     expect(workerExecArgv(['-C', '@partita/source'])).toEqual([]);
-    expect(workerExecArgv(['--conditions=@partita/source', '-C=@partita/source', '--no-warnings'])).toEqual(['--no-warnings']);
+    expect(workerExecArgv(['--conditions=@partita/source', '-C=@partita/source', '--no-warnings'])).toEqual([
+      '--no-warnings',
+    ]);
   });
 
   it('keeps other conditions', () => {
-    expect(workerExecArgv(['--conditions', 'development', '-C=@partita/source'])).toEqual(['--conditions', 'development']);
+    expect(workerExecArgv(['--conditions', 'development', '-C=@partita/source'])).toEqual([
+      '--conditions',
+      'development',
+    ]);
   });
 });

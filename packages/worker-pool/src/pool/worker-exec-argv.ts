@@ -17,8 +17,15 @@ export function workerExecArgv(parent: readonly string[] = process.execArgv): st
   let stripped = false;
   for (let i = 0; i < parent.length; i++) {
     const arg = parent[i]!;
-    if ((arg === '--conditions' || arg === '-C') && parent[i + 1] === SOURCE_CONDITION) { i++; stripped = true; continue; }
-    if (arg === `--conditions=${SOURCE_CONDITION}` || arg === `-C=${SOURCE_CONDITION}`) { stripped = true; continue; }
+    if ((arg === '--conditions' || arg === '-C') && parent[i + 1] === SOURCE_CONDITION) {
+      i++;
+      stripped = true;
+      continue;
+    }
+    if (arg === `--conditions=${SOURCE_CONDITION}` || arg === `-C=${SOURCE_CONDITION}`) {
+      stripped = true;
+      continue;
+    }
     out.push(arg);
   }
   return stripped ? out : undefined;

@@ -89,7 +89,9 @@ function defaultThreads(env: NodeJS.ProcessEnv): number {
   if (raw !== undefined && raw !== '') {
     const n = Number(raw);
     if (!Number.isSafeInteger(n) || n < 1) {
-      throw new ConfigError(`PARTITA_WORKER_THREADS="${raw}" is not valid: expected a positive integer number of worker threads`);
+      throw new ConfigError(
+        `PARTITA_WORKER_THREADS="${raw}" is not valid: expected a positive integer number of worker threads`,
+      );
     }
     return n;
   }
@@ -97,27 +99,51 @@ function defaultThreads(env: NodeJS.ProcessEnv): number {
 }
 
 /** Validate options at the boundary and fill in defaults. */
-export function resolvePoolOptions(options: WorkerPoolOptions, env: NodeJS.ProcessEnv = process.env): ResolvedPoolOptions {
-  if (options === null || typeof options !== 'object') throw new ConfigError('workerPool(options): options must be an object');
+export function resolvePoolOptions(
+  options: WorkerPoolOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): ResolvedPoolOptions {
+  if (options === null || typeof options !== 'object')
+    throw new ConfigError('workerPool(options): options must be an object');
   const threads = options.threads === undefined ? defaultThreads(env) : positiveInt('threads', options.threads);
   const concurrentTasksPerWorker = positiveInt('concurrentTasksPerWorker', options.concurrentTasksPerWorker ?? 2);
-  const maxQueue = options.maxQueue === undefined ? threads : (Number.isSafeInteger(options.maxQueue) && options.maxQueue >= 0
-    ? options.maxQueue : (() => { throw new ConfigError(`workerPool: option "maxQueue" must be an integer ≥ 0, got ${String(options.maxQueue)}`); })());
+  const maxQueue =
+    options.maxQueue === undefined
+      ? threads
+      : Number.isSafeInteger(options.maxQueue) && options.maxQueue >= 0
+        ? options.maxQueue
+        : (() => {
+            throw new ConfigError(
+              `workerPool: option "maxQueue" must be an integer ≥ 0, got ${String(options.maxQueue)}`,
+            );
+          })();
   const minBatchSize = positiveInt('minBatchSize', options.minBatchSize ?? 10);
   const maxBatchSize = positiveInt('maxBatchSize', options.maxBatchSize ?? 1000);
   if (maxBatchSize < minBatchSize) {
-    throw new ConfigError(`workerPool: option "maxBatchSize" (${maxBatchSize}) must be ≥ "minBatchSize" (${minBatchSize})`);
+    throw new ConfigError(
+      `workerPool: option "maxBatchSize" (${maxBatchSize}) must be ≥ "minBatchSize" (${minBatchSize})`,
+    );
   }
   const targetTaskMs = nonNegative('targetTaskMs', options.targetTaskMs ?? 50);
   if (targetTaskMs === 0) throw new ConfigError('workerPool: option "targetTaskMs" must be > 0');
   const timeoutGraceMs = nonNegative('timeoutGraceMs', options.timeoutGraceMs ?? 250);
   const atomics = options.atomics ?? 'async';
-  if (atomics !== 'async' && atomics !== 'sync') throw new ConfigError(`workerPool: option "atomics" must be 'async' or 'sync', got ${String(atomics)}`);
+  if (atomics !== 'async' && atomics !== 'sync')
+    throw new ConfigError(`workerPool: option "atomics" must be 'async' or 'sync', got ${String(atomics)}`);
   if (options.msgpack !== undefined && (options.msgpack === null || typeof options.msgpack !== 'object')) {
     throw new ConfigError('workerPool: option "msgpack" must be msgpack codec options (an object)');
   }
   return {
-    threads, concurrentTasksPerWorker, maxQueue, minBatchSize, maxBatchSize, targetTaskMs, timeoutGraceMs, atomics,
-    msgpack: options.msgpack, logger: options.logger ?? consoleLogger('info'), clock: options.clock ?? systemClock,
+    threads,
+    concurrentTasksPerWorker,
+    maxQueue,
+    minBatchSize,
+    maxBatchSize,
+    targetTaskMs,
+    timeoutGraceMs,
+    atomics,
+    msgpack: options.msgpack,
+    logger: options.logger ?? consoleLogger('info'),
+    clock: options.clock ?? systemClock,
   };
 }

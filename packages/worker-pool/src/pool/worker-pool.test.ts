@@ -2,16 +2,32 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ClosedError, ConfigError, jsonCodec, type ExecutorMessage, type ExecutorOutcome, type ExecutorTask, type Logger } from '@partita/core';
+import {
+  ClosedError,
+  ConfigError,
+  jsonCodec,
+  type ExecutorMessage,
+  type ExecutorOutcome,
+  type ExecutorTask,
+  type Logger,
+} from '@partita/core';
 import { msgpackCodec } from '@partita/codec-msgpack';
 import { workerPool, type WorkerPool } from '../index.js';
 
 const FIXTURE = new URL('../../test-fixtures/behave.mjs', import.meta.url).href;
 
-interface LogRecord { level: string; msg: string; fields: Record<string, unknown> | undefined }
+interface LogRecord {
+  level: string;
+  msg: string;
+  fields: Record<string, unknown> | undefined;
+}
 function captureLogger(): Logger & { records: LogRecord[] } {
   const records: LogRecord[] = [];
-  const at = (level: string) => (msg: string, fields?: Record<string, unknown>): void => { records.push({ level, msg, fields }); };
+  const at =
+    (level: string) =>
+    (msg: string, fields?: Record<string, unknown>): void => {
+      records.push({ level, msg, fields });
+    };
   return { records, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
 
@@ -19,14 +35,24 @@ let offset = 0;
 function message(value: unknown, over: Partial<ExecutorMessage> = {}): ExecutorMessage {
   const off = String(offset++);
   return {
-    id: `t/0/${off}`, topic: 't', key: undefined, value: jsonCodec.encode(value), headers: {}, partition: 0,
-    offset: off, timestamp: 1_700_000_000_000, attempt: 1, ...over,
+    id: `t/0/${off}`,
+    topic: 't',
+    key: undefined,
+    value: jsonCodec.encode(value),
+    headers: {},
+    partition: 0,
+    offset: off,
+    timestamp: 1_700_000_000_000,
+    attempt: 1,
+    ...over,
   };
 }
 function task(messages: ExecutorMessage[], over: Partial<ExecutorTask> = {}): ExecutorTask {
   return { handler: 'h', worker: FIXTURE, timeoutMs: 30_000, contentType: 'application/json', messages, ...over };
 }
-const failed = (o: ExecutorOutcome | undefined): { name: string; message: string; retryable: boolean; code?: string } => {
+const failed = (
+  o: ExecutorOutcome | undefined,
+): { name: string; message: string; retryable: boolean; code?: string } => {
   if (!o || o.ok) throw new Error(`expected a failed outcome, got ${JSON.stringify(o)}`);
   return o.error;
 };
@@ -44,29 +70,49 @@ function pool(...args: Parameters<typeof workerPool>): WorkerPool {
   pools.push(p);
   return p;
 }
-afterEach(async () => { await Promise.all(pools.splice(0).map((p) => p.close(0))); });
+afterEach(async () => {
+  await Promise.all(pools.splice(0).map((p) => p.close(0)));
+});
 
 describe('workerPool', () => {
   it('runs a batch in a thread and returns one outcome per message, failing only the failed ones', async () => {
     const p = pool({ threads: 2, logger: captureLogger() });
     await p.start();
-    const msgs = [message({ op: 'ok' }), message({ op: 'throw', n: 1 }), message({ op: 'nonretryable' }), message({ op: 'flagged' }), message({ op: 'string' }), message({ op: 'ok' })];
+    const msgs = [
+      message({ op: 'ok' }),
+      message({ op: 'throw', n: 1 }),
+      message({ op: 'nonretryable' }),
+      message({ op: 'flagged' }),
+      message({ op: 'string' }),
+      message({ op: 'ok' }),
+    ];
     const out = await p.run(task(msgs));
     expect(out).toHaveLength(6);
     expect(out[0]).toEqual({ ok: true });
     expect(out[5]).toEqual({ ok: true });
     expect(failed(out[1])).toMatchObject({ name: 'Error', message: 'boom 1', retryable: true });
     expect(failed(out[1]).stack).toContain('behave.mjs');
-    expect(failed(out[2])).toMatchObject({ name: 'NonRetryableError', message: 'bad input', retryable: false, code: 'ERR_NON_RETRYABLE' });
+    expect(failed(out[2])).toMatchObject({
+      name: 'NonRetryableError',
+      message: 'bad input',
+      retryable: false,
+      code: 'ERR_NON_RETRYABLE',
+    });
     expect(failed(out[3])).toMatchObject({ message: 'flagged', retryable: false, code: 'E_FLAGGED' });
     expect(failed(out[4])).toMatchObject({ message: expect.stringContaining('a string'), retryable: true });
     const s = p.stats();
-    expect(s).toMatchObject({ threadCount: 2, completedTasks: 1, succeededMessages: 2, failedMessages: 4, state: 'running' });
+    expect(s).toMatchObject({
+      threadCount: 2,
+      completedTasks: 1,
+      succeededMessages: 2,
+      failedMessages: 4,
+      state: 'running',
+    });
     expect(s.threads.reduce((a, t) => a + t.messages, 0)).toBe(6);
     expect(s.threads.every((t) => typeof t.threadId === 'number' && t.tasks >= 1)).toBe(true);
   });
 
-  it('returns a task\'s outcomes as soon as it is done, while its thread runs the next task', async () => {
+  it("returns a task's outcomes as soon as it is done, while its thread runs the next task", async () => {
     const p = pool({ threads: 1, concurrentTasksPerWorker: 2, logger: captureLogger() });
     await p.start();
     const release = join(mkdtempSync(join(tmpdir(), 'partita-pool-')), 'release');
@@ -93,46 +139,88 @@ describe('workerPool', () => {
   it('decodes in the worker and gives the handler the message metadata, ctx and trace context', async () => {
     const logger = captureLogger();
     const p = pool({ threads: 1, logger });
-    const m = message({ op: 'report', total: 12 }, { key: 'c-42', headers: { source: 'web' }, partition: 3, offset: '77', id: 'custom-id', topic: 'orders', attempt: 2, timestamp: 123 });
+    const m = message(
+      { op: 'report', total: 12 },
+      {
+        key: 'c-42',
+        headers: { source: 'web' },
+        partition: 3,
+        offset: '77',
+        id: 'custom-id',
+        topic: 'orders',
+        attempt: 2,
+        timestamp: 123,
+      },
+    );
     const own = message({ op: 'report', total: 13 }, { headers: { traceparent: '00-own-span-01', tracestate: 'v=1' } });
     const out = await p.run(task([m, own], { handler: 'billing', trace: { traceparent: '00-abc-def-01' } }));
     expect(out).toEqual([{ ok: true }, { ok: true }]);
     await until(() => logger.records.filter((r) => r.msg === 'report').length === 2, 'report logs');
-    const rec = logger.records.find((r) => r.msg === 'report' && (r.fields?.['value'] as { total: number }).total === 12)!;
-    const ownRec = logger.records.find((r) => r.msg === 'report' && (r.fields?.['value'] as { total: number }).total === 13)!;
+    const rec = logger.records.find(
+      (r) => r.msg === 'report' && (r.fields?.['value'] as { total: number }).total === 12,
+    )!;
+    const ownRec = logger.records.find(
+      (r) => r.msg === 'report' && (r.fields?.['value'] as { total: number }).total === 13,
+    )!;
     expect(ownRec.fields?.['trace']).toEqual({ traceparent: '00-own-span-01', tracestate: 'v=1' });
     expect(rec.level).toBe('info');
     expect(rec.fields).toMatchObject({
-      value: { op: 'report', total: 12 }, id: 'custom-id', topic: 'orders', key: 'c-42', headers: { source: 'web' }, partition: 3,
-      offset: '77', timestamp: 123, attempt: 2, ctxAttempt: 2, handler: 'billing', trace: { traceparent: '00-abc-def-01' }, aborted: false,
+      value: { op: 'report', total: 12 },
+      id: 'custom-id',
+      topic: 'orders',
+      key: 'c-42',
+      headers: { source: 'web' },
+      partition: 3,
+      offset: '77',
+      timestamp: 123,
+      attempt: 2,
+      ctxAttempt: 2,
+      handler: 'billing',
+      trace: { traceparent: '00-abc-def-01' },
+      aborted: false,
     });
     expect(typeof rec.fields?.['threadId']).toBe('number');
   });
 
-  it('decodes msgpack (with the pool\'s shared structures) and fails malformed payloads with a non-retryable DecodeError', async () => {
+  it("decodes msgpack (with the pool's shared structures) and fails malformed payloads with a non-retryable DecodeError", async () => {
     const structures = [['op', 'total']];
     const codec = msgpackCodec({ structures });
     const logger = captureLogger();
     const p = pool({ threads: 1, logger, msgpack: { structures } });
     const good = { ...message(null), value: codec.encode({ op: 'report', total: 7 }) };
-    const truncated = { ...message(null), value: codec.encode({ op: 'report', total: 7, extra: 'x'.repeat(20) }).subarray(0, 10) };
-    const out = await p.run(task([good, truncated, { ...message(null), value: new Uint8Array([0xc1]) }], { contentType: 'application/vnd.msgpack' }));
+    const truncated = {
+      ...message(null),
+      value: codec.encode({ op: 'report', total: 7, extra: 'x'.repeat(20) }).subarray(0, 10),
+    };
+    const out = await p.run(
+      task([good, truncated, { ...message(null), value: new Uint8Array([0xc1]) }], {
+        contentType: 'application/vnd.msgpack',
+      }),
+    );
     expect(out[0]).toEqual({ ok: true });
     expect(failed(out[1])).toMatchObject({ name: 'DecodeError', retryable: false });
     expect(failed(out[2])).toMatchObject({ name: 'DecodeError', retryable: false });
     await until(() => logger.records.some((r) => r.msg === 'report'), 'report log');
     expect(logger.records.find((r) => r.msg === 'report')!.fields?.['value']).toEqual({ op: 'report', total: 7 });
 
-    const json = await p.run(task([{ ...message(null), value: new TextEncoder().encode('{"op": "ok"') }, message({ op: 'ok' })]));
+    const json = await p.run(
+      task([{ ...message(null), value: new TextEncoder().encode('{"op": "ok"') }, message({ op: 'ok' })]),
+    );
     expect(failed(json[0])).toMatchObject({ name: 'DecodeError', retryable: false });
     expect(json[1]).toEqual({ ok: true });
     const unknown = await p.run(task([message({ op: 'ok' })], { contentType: 'text/csv' }));
-    expect(failed(unknown[0])).toMatchObject({ name: 'DecodeError', retryable: false, message: expect.stringContaining('text/csv') });
+    expect(failed(unknown[0])).toMatchObject({
+      name: 'DecodeError',
+      retryable: false,
+      message: expect.stringContaining('text/csv'),
+    });
   });
 
   it('survives process.exit in a handler: the message fails retryable, the rest of the batch still runs, the thread is replaced', async () => {
     const p = pool({ threads: 1, logger: captureLogger() });
-    const out = await p.run(task([message({ op: 'ok' }), message({ op: 'exit' }), message({ op: 'ok' }), message({ op: 'throw' })]));
+    const out = await p.run(
+      task([message({ op: 'ok' }), message({ op: 'exit' }), message({ op: 'ok' }), message({ op: 'throw' })]),
+    );
     expect(out[0]).toEqual({ ok: true });
     expect(failed(out[1])).toMatchObject({ name: 'WorkerCrashedError', retryable: true });
     expect(out[2]).toEqual({ ok: true });
@@ -152,7 +240,9 @@ describe('workerPool', () => {
   it('terminates and replaces a thread stuck past timeoutMs; only that message times out', async () => {
     const logger = captureLogger();
     const p = pool({ threads: 1, timeoutGraceMs: 100, logger });
-    const out = await p.run(task([message({ op: 'ok' }), message({ op: 'loop' }), message({ op: 'ok' })], { timeoutMs: 300 }));
+    const out = await p.run(
+      task([message({ op: 'ok' }), message({ op: 'loop' }), message({ op: 'ok' })], { timeoutMs: 300 }),
+    );
     expect(out[0]).toEqual({ ok: true });
     expect(failed(out[1])).toMatchObject({ name: 'TimeoutError', code: 'ERR_TIMEOUT', retryable: true });
     expect(out[2]).toEqual({ ok: true });
@@ -178,7 +268,9 @@ describe('workerPool', () => {
     const p = pool({ threads: 1, concurrentTasksPerWorker: 1, maxQueue: 1, logger: captureLogger() });
     await p.start();
     let calls = 0;
-    const off = p.onCapacity(() => { calls++; });
+    const off = p.onCapacity(() => {
+      calls++;
+    });
     expect(p.saturated).toBe(false);
     const a = p.run(task([message({ op: 'block', ms: 300 })]));
     expect(p.saturated).toBe(false);
@@ -213,9 +305,13 @@ describe('workerPool', () => {
 
   it('fails every message retryable when the worker module cannot be loaded', async () => {
     const p = pool({ threads: 1, logger: captureLogger() });
-    const missing = await p.run(task([message({}), message({})], { worker: new URL('../../test-fixtures/missing.mjs', import.meta.url).href }));
+    const missing = await p.run(
+      task([message({}), message({})], { worker: new URL('../../test-fixtures/missing.mjs', import.meta.url).href }),
+    );
     for (const o of missing) expect(failed(o)).toMatchObject({ name: 'WorkerModuleError', retryable: true });
-    const noDefault = await p.run(task([message({})], { worker: new URL('../../test-fixtures/no-default.mjs', import.meta.url).href }));
+    const noDefault = await p.run(
+      task([message({})], { worker: new URL('../../test-fixtures/no-default.mjs', import.meta.url).href }),
+    );
     expect(failed(noDefault[0]).message).toMatch(/no default export/);
   });
 
@@ -248,7 +344,14 @@ describe('workerPool', () => {
     expect(() => workerPool({ targetTaskMs: 0 })).toThrow(/"targetTaskMs"/);
     expect(() => workerPool({ atomics: 'maybe' as never })).toThrow(/"atomics"/);
     expect(() => workerPool({ timeoutGraceMs: -5 })).toThrow(/"timeoutGraceMs"/);
-    for (const bad of [{ threads: 0 }, { maxQueue: -1 }, { minBatchSize: 50, maxBatchSize: 10 }, { targetTaskMs: 0 }, { atomics: 'maybe' as never }, null as never]) {
+    for (const bad of [
+      { threads: 0 },
+      { maxQueue: -1 },
+      { minBatchSize: 50, maxBatchSize: 10 },
+      { targetTaskMs: 0 },
+      { atomics: 'maybe' as never },
+      null as never,
+    ]) {
       expect(() => workerPool(bad)).toThrow(ConfigError);
     }
   });
@@ -257,7 +360,12 @@ describe('workerPool', () => {
     const saved = process.env['PARTITA_WORKER_THREADS'];
     try {
       process.env['PARTITA_WORKER_THREADS'] = '3';
-      expect(workerPool().stats()).toMatchObject({ threadCount: 3, capacity: 3 * 2 + 3, state: 'created', saturated: false });
+      expect(workerPool().stats()).toMatchObject({
+        threadCount: 3,
+        capacity: 3 * 2 + 3,
+        state: 'created',
+        saturated: false,
+      });
       process.env['PARTITA_WORKER_THREADS'] = 'lots';
       expect(() => workerPool()).toThrow(ConfigError);
       expect(() => workerPool()).toThrow(/PARTITA_WORKER_THREADS="lots".*positive integer/);

@@ -1,5 +1,12 @@
 import { Piscina } from 'piscina';
-import { ClosedError, ConfigError, type Executor, type ExecutorOutcome, type ExecutorTask, type SerializedError } from '@partita/core';
+import {
+  ClosedError,
+  ConfigError,
+  type Executor,
+  type ExecutorOutcome,
+  type ExecutorTask,
+  type SerializedError,
+} from '@partita/core';
 import { ProgressSlab } from '../wire/progress-slab.js';
 import { packTask, type WireEvent, type WireResult } from '../wire/wire-task.js';
 import { BatchSizer } from './batch-sizer.js';
@@ -36,7 +43,12 @@ export type WorkerPoolStats = {
   /** Tasks that lost their thread (crash, exit, timeout). */
   readonly lostTasks: number;
   /** Work per thread that ever ran a task (replaced threads included), by thread id. */
-  readonly threads: readonly { readonly threadId: number; readonly tasks: number; readonly messages: number; readonly alive: boolean }[];
+  readonly threads: readonly {
+    readonly threadId: number;
+    readonly tasks: number;
+    readonly messages: number;
+    readonly alive: boolean;
+  }[];
   /** Adaptive batch size and measured time per message, per handler. */
   readonly handlers: Readonly<Record<string, { readonly batchSize: number; readonly msPerMessage: number }>>;
 };
@@ -79,7 +91,12 @@ export function workerPool(options: WorkerPoolOptions = {}): WorkerPool {
   const watchdog = new TaskWatchdog(o.clock, o.timeoutGraceMs, (task, index, threadId) => {
     counts.timeouts++;
     const thread = pool?.threads.find((w) => w.threadId === threadId);
-    o.logger.warn('worker handler timed out; terminating its thread', { handler: (task as InFlight).handler, index, threadId, timeoutMs: task.timeoutMs });
+    o.logger.warn('worker handler timed out; terminating its thread', {
+      handler: (task as InFlight).handler,
+      index,
+      threadId,
+      timeoutMs: task.timeoutMs,
+    });
     void thread?.terminate();
   });
 
@@ -114,8 +131,12 @@ export function workerPool(options: WorkerPoolOptions = {}): WorkerPool {
       recordTiming: false,
     });
     p.on('message', onEvent);
-    p.on('error', (err: unknown) => o.logger.error('worker pool error', { error: err instanceof Error ? err.message : String(err) }));
-    p.on('workerDestroy', () => { if (!destroyed && state === 'running') counts.restarts++; });
+    p.on('error', (err: unknown) =>
+      o.logger.error('worker pool error', { error: err instanceof Error ? err.message : String(err) }),
+    );
+    p.on('workerDestroy', () => {
+      if (!destroyed && state === 'running') counts.restarts++;
+    });
     try {
       // Proves that a thread boots and loads the worker entry (and its imports) before any message is sent.
       await p.run({ ping: true });
@@ -124,7 +145,10 @@ export function workerPool(options: WorkerPoolOptions = {}): WorkerPool {
       await p.destroy();
       starting = undefined;
       destroyed = false;
-      throw new ConfigError(`worker-pool: a worker thread failed to start: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      throw new ConfigError(
+        `worker-pool: a worker thread failed to start: ${err instanceof Error ? err.message : String(err)}`,
+        { cause: err },
+      );
     }
     pool = p;
     startedAt = o.clock.now();
@@ -137,13 +161,22 @@ export function workerPool(options: WorkerPoolOptions = {}): WorkerPool {
     const slot = slab.acquire(n);
     const { wire, transfer } = packTask(task, token, slot);
     const rec: InFlight = {
-      handler: task.handler, timeoutMs: task.timeoutMs, progress: slot.header, status: slot.status, failures: new Map(),
-      lastSeq: 0, lastChangeAt: o.clock.now(), timedOutIndex: -1,
+      handler: task.handler,
+      timeoutMs: task.timeoutMs,
+      progress: slot.header,
+      status: slot.status,
+      failures: new Map(),
+      lastSeq: 0,
+      lastChangeAt: o.clock.now(),
+      timedOutIndex: -1,
     };
     inflight.set(token, rec);
     watchdog.add(rec);
     try {
-      const result = (await pool!.run(wire, transfer.length > 0 ? { transferList: transfer as ArrayBuffer[] } : undefined)) as WireResult;
+      const result = (await pool!.run(
+        wire,
+        transfer.length > 0 ? { transferList: transfer as ArrayBuffer[] } : undefined,
+      )) as WireResult;
       counts.completedTasks++;
       counts.handlerMs += result.elapsedMs;
       sizer.observe(task.handler, result.elapsedMs, n);
@@ -160,7 +193,8 @@ export function workerPool(options: WorkerPoolOptions = {}): WorkerPool {
       for (const [i, error] of result.failures) outcomes[i] = { ok: false, error };
       return outcomes;
     } catch (err) {
-      if (destroyed) throw new ClosedError('worker pool closed before the task finished (drain timeout)', { cause: err });
+      if (destroyed)
+        throw new ClosedError('worker pool closed before the task finished (drain timeout)', { cause: err });
       counts.lost++;
       const { outcomes, notStarted } = outcomesAfterThreadLoss({ ...rec, timedOutIndex: rec.timedOutIndex }, err);
       if (notStarted.length > 0) {
@@ -168,7 +202,9 @@ export function workerPool(options: WorkerPoolOptions = {}): WorkerPool {
         const rerun = retryOfLoss
           ? notStarted.map((): ExecutorOutcome => ({ ok: false, error: notRunError(err) }))
           : await execute({ ...task, messages: notStarted.map((i) => task.messages[i]!) }, true);
-        notStarted.forEach((i, k) => { outcomes[i] = rerun[k]; });
+        notStarted.forEach((i, k) => {
+          outcomes[i] = rerun[k];
+        });
       }
       return outcomes as ExecutorOutcome[];
     } finally {
@@ -186,10 +222,14 @@ export function workerPool(options: WorkerPoolOptions = {}): WorkerPool {
 
   const executor: WorkerPool = {
     start,
-    get saturated() { return inFlightTasks >= capacity; },
+    get saturated() {
+      return inFlightTasks >= capacity;
+    },
     onCapacity(listener) {
       listeners.add(listener);
-      return () => { listeners.delete(listener); };
+      return () => {
+        listeners.delete(listener);
+      };
     },
     batchSize: (handler) => sizer.size(handler),
     async run(task) {
@@ -210,31 +250,52 @@ export function workerPool(options: WorkerPoolOptions = {}): WorkerPool {
         inFlightTasks--;
         if (wasSaturated && inFlightTasks < capacity) {
           for (const l of [...listeners]) {
-            try { l(); } catch (err) { o.logger.error('onCapacity listener threw', { error: String(err) }); }
+            try {
+              l();
+            } catch (err) {
+              o.logger.error('onCapacity listener threw', { error: String(err) });
+            }
           }
         }
       }
     },
     stats() {
-      const alive = new Set(destroyed ? [] : pool?.threads.map((w) => w.threadId) ?? []);
+      const alive = new Set(destroyed ? [] : (pool?.threads.map((w) => w.threadId) ?? []));
       return {
-        threadCount: o.threads, state, utilization: utilization(), queueDepth: pool?.queueSize ?? 0,
-        inFlightTasks, capacity, saturated: inFlightTasks >= capacity, completedTasks: counts.completedTasks,
-        succeededMessages: counts.succeeded, failedMessages: counts.failed, threadRestarts: counts.restarts,
-        timeouts: counts.timeouts, lostTasks: counts.lost,
-        threads: [...perThread].map(([threadId, v]) => ({ threadId, tasks: v.tasks, messages: v.messages, alive: alive.has(threadId) })),
+        threadCount: o.threads,
+        state,
+        utilization: utilization(),
+        queueDepth: pool?.queueSize ?? 0,
+        inFlightTasks,
+        capacity,
+        saturated: inFlightTasks >= capacity,
+        completedTasks: counts.completedTasks,
+        succeededMessages: counts.succeeded,
+        failedMessages: counts.failed,
+        threadRestarts: counts.restarts,
+        timeouts: counts.timeouts,
+        lostTasks: counts.lost,
+        threads: [...perThread].map(([threadId, v]) => ({
+          threadId,
+          tasks: v.tasks,
+          messages: v.messages,
+          alive: alive.has(threadId),
+        })),
         handlers: sizer.snapshot(),
       };
     },
     close(drainTimeoutMs) {
       if (closing) return closing;
-      if (!(drainTimeoutMs >= 0)) throw new RangeError(`close(drainTimeoutMs): expected a number ≥ 0, got ${String(drainTimeoutMs)}`);
+      if (!(drainTimeoutMs >= 0))
+        throw new RangeError(`close(drainTimeoutMs): expected a number ≥ 0, got ${String(drainTimeoutMs)}`);
       state = 'closing';
       closing = (async () => {
         await starting?.catch(() => undefined);
         if (pool) {
           let timer: unknown;
-          const deadline = new Promise<void>((resolve) => { timer = o.clock.setTimeout(resolve, drainTimeoutMs); });
+          const deadline = new Promise<void>((resolve) => {
+            timer = o.clock.setTimeout(resolve, drainTimeoutMs);
+          });
           await Promise.race([Promise.allSettled([...running]), deadline]);
           o.clock.clearTimeout(timer);
           destroyed = true;

@@ -13,7 +13,10 @@ export interface ProgressSlot {
   readonly pooled: boolean;
 }
 
-interface Slot { readonly buffer: SharedArrayBuffer; readonly offset: number }
+interface Slot {
+  readonly buffer: SharedArrayBuffer;
+  readonly offset: number;
+}
 
 /**
  * Progress slots for tasks in flight, carved from a few SharedArrayBuffers
@@ -29,13 +32,17 @@ export class ProgressSlab {
   readonly #free: Slot[] = [];
   readonly #slotBytes: number;
 
-  constructor(private readonly maxMessages: number, private readonly slotsPerBuffer = 32) {
+  constructor(
+    private readonly maxMessages: number,
+    private readonly slotsPerBuffer = 32,
+  ) {
     this.#slotBytes = PROGRESS_HEADER_BYTES + Math.ceil(maxMessages / 8) * 8;
   }
 
   /** A zeroed slot for a task of `count` messages. */
   acquire(count: number): ProgressSlot {
-    if (count > this.maxMessages) return view({ buffer: new SharedArrayBuffer(PROGRESS_HEADER_BYTES + count), offset: 0 }, count, false);
+    if (count > this.maxMessages)
+      return view({ buffer: new SharedArrayBuffer(PROGRESS_HEADER_BYTES + count), offset: 0 }, count, false);
     if (this.#free.length === 0) this.#grow();
     const slot = this.#free.pop()!;
     new Uint8Array(slot.buffer, slot.offset, PROGRESS_HEADER_BYTES + count).fill(0);

@@ -2,7 +2,13 @@ import type { SerializedError } from '@partita/core';
 
 /** Longest stack kept on a serialized error (DESIGN §5: ≤ 4 KiB). */
 const MAX_STACK = 4096;
-const FINAL_NAMES = new Set(['NonRetryableError', 'DecodeError', 'ConfigError', 'MaxRetriesExceededError', 'MessageRejectedError']);
+const FINAL_NAMES = new Set([
+  'NonRetryableError',
+  'DecodeError',
+  'ConfigError',
+  'MaxRetriesExceededError',
+  'MessageRejectedError',
+]);
 
 /**
  * Whether an error that may come from another realm (a worker's own copy of
@@ -34,6 +40,10 @@ export function serializeError(err: unknown): SerializedError {
     return out;
   }
   let message: string;
-  try { message = typeof err === 'string' ? err : JSON.stringify(err) ?? String(err); } catch { message = String(err); }
+  try {
+    message = typeof err === 'string' ? err : (JSON.stringify(err) ?? String(err));
+  } catch {
+    message = String(err);
+  }
   return { name: 'Error', message: `non-error thrown: ${message}`, retryable: true };
 }

@@ -40,7 +40,10 @@ export interface StagedRecord extends Omit<WireRecord, 'index' | 'buffer' | 'sta
 }
 
 /** Pack the staged records of successful attempts (worker side); returns the buffers to transfer. */
-export function packPublished(staged: readonly { readonly index: number; readonly record: StagedRecord }[]): { published: WirePublished; transfer: ArrayBuffer[] } {
+export function packPublished(staged: readonly { readonly index: number; readonly record: StagedRecord }[]): {
+  published: WirePublished;
+  transfer: ArrayBuffer[];
+} {
   let packedBytes = 0;
   for (const { record } of staged) {
     const v = record.value;
@@ -71,7 +74,12 @@ export function packPublished(staged: readonly { readonly index: number; readonl
 
 /** A large value that is the whole of its (non-shared) buffer can be transferred without a copy. */
 function ownsBuffer(v: Uint8Array): boolean {
-  return v.byteLength >= TRANSFER_VALUE_MIN_BYTES && v.byteOffset === 0 && v.byteLength === v.buffer.byteLength && v.buffer instanceof ArrayBuffer;
+  return (
+    v.byteLength >= TRANSFER_VALUE_MIN_BYTES &&
+    v.byteOffset === 0 &&
+    v.byteLength === v.buffer.byteLength &&
+    v.buffer instanceof ArrayBuffer
+  );
 }
 
 /** The records published by each message of a task (main side), by message index. */

@@ -5,21 +5,56 @@ import { messageValue, packTask, TRANSFER_MIN_BYTES, wireMessage, wireNumbers } 
 const progress = { buffer: new SharedArrayBuffer(64), offset: 8 };
 
 function msg(i: number, value: Uint8Array, over: Partial<ExecutorMessage> = {}): ExecutorMessage {
-  return { id: `t/2/${i}`, topic: 't', key: `k${i}`, value, headers: {}, partition: 2, offset: String(i), timestamp: 1000 + i, attempt: 1 + i, ...over };
+  return {
+    id: `t/2/${i}`,
+    topic: 't',
+    key: `k${i}`,
+    value,
+    headers: {},
+    partition: 2,
+    offset: String(i),
+    timestamp: 1000 + i,
+    attempt: 1 + i,
+    ...over,
+  };
 }
-const task = (messages: ExecutorMessage[]): ExecutorTask => ({ handler: 'h', worker: 'file:///w.mjs', timeoutMs: 1000, contentType: 'application/json', messages });
+const task = (messages: ExecutorMessage[]): ExecutorTask => ({
+  handler: 'h',
+  worker: 'file:///w.mjs',
+  timeoutMs: 1000,
+  contentType: 'application/json',
+  messages,
+});
 
 describe('packTask', () => {
   it('packs numbers and values into one buffer that the worker side reads back', () => {
     const values = [jsonCodec.encode({ a: 1 }), new Uint8Array(0), jsonCodec.encode('x'.repeat(50))];
-    const { wire, transfer } = packTask(task(values.map((v, i) => msg(i, v, i === 1 ? { id: 'custom', headers: { h: 'v' } } : {}))), 9, progress);
+    const { wire, transfer } = packTask(
+      task(values.map((v, i) => msg(i, v, i === 1 ? { id: 'custom', headers: { h: 'v' } } : {}))),
+      9,
+      progress,
+    );
     expect(transfer).toHaveLength(0); // small: copied, not transferred
-    expect(wire).toMatchObject({ token: 9, count: 3, topics: 't', progress: progress.buffer, progressOffset: 8, ids: ['t/2/0', 'custom', 't/2/2'] });
+    expect(wire).toMatchObject({
+      token: 9,
+      count: 3,
+      topics: 't',
+      progress: progress.buffer,
+      progressOffset: 8,
+      ids: ['t/2/0', 'custom', 't/2/2'],
+    });
     const numbers = wireNumbers(wire);
     values.forEach((v, i) => {
       expect([...messageValue(wire, numbers, i)]).toEqual([...v]);
       const m = wireMessage(wire, numbers, i, 'decoded');
-      expect(m).toMatchObject({ key: `k${i}`, partition: 2, offset: String(i), timestamp: 1000 + i, attempt: 1 + i, value: 'decoded' });
+      expect(m).toMatchObject({
+        key: `k${i}`,
+        partition: 2,
+        offset: String(i),
+        timestamp: 1000 + i,
+        attempt: 1 + i,
+        value: 'decoded',
+      });
     });
     expect(wireMessage(wire, numbers, 1, null).headers).toEqual({ h: 'v' });
   });

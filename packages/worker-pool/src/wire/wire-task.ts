@@ -52,7 +52,14 @@ export interface WireResult {
 
 /** A message the worker posts on its parent port (outside the task channel). */
 export type WireEvent =
-  | { readonly partita: 'log'; readonly level: 'debug' | 'info' | 'warn' | 'error'; readonly msg: string; readonly fields: Record<string, unknown> | undefined; readonly handler: string; readonly threadId: number }
+  | {
+      readonly partita: 'log';
+      readonly level: 'debug' | 'info' | 'warn' | 'error';
+      readonly msg: string;
+      readonly fields: Record<string, unknown> | undefined;
+      readonly handler: string;
+      readonly threadId: number;
+    }
   | { readonly partita: 'failure'; readonly token: number; readonly index: number; readonly error: SerializedError };
 
 /** Numbers per message in `WireTask.numbers`. */
@@ -73,7 +80,11 @@ export const Status = { pending: 0, ok: 1, failedRetryable: 2, failedFinal: 3, o
  * them): the Int32 header (`PROGRESS_THREAD`, `PROGRESS_SEQ`), then one
  * status byte per message.
  */
-export function progressViews(buffer: SharedArrayBuffer, offset: number, count: number): { readonly header: Int32Array; readonly status: Uint8Array } {
+export function progressViews(
+  buffer: SharedArrayBuffer,
+  offset: number,
+  count: number,
+): { readonly header: Int32Array; readonly status: Uint8Array } {
   return {
     header: new Int32Array(buffer, offset, PROGRESS_HEADER_BYTES / 4),
     status: new Uint8Array(buffer, offset + PROGRESS_HEADER_BYTES, count),
@@ -91,7 +102,11 @@ export const TRANSFER_MIN_BYTES = 64 * 1024;
 const NO_TRANSFER: readonly ArrayBuffer[] = Object.freeze([]) as readonly ArrayBuffer[];
 
 /** Pack an executor task for a worker, with its progress slot. The returned `transfer` list must be passed to the thread. */
-export function packTask(task: ExecutorTask, token: number, progress: { readonly buffer: SharedArrayBuffer; readonly offset: number }): { wire: WireTask; transfer: readonly ArrayBuffer[] } {
+export function packTask(
+  task: ExecutorTask,
+  token: number,
+  progress: { readonly buffer: SharedArrayBuffer; readonly offset: number },
+): { wire: WireTask; transfer: readonly ArrayBuffer[] } {
   const msgs = task.messages;
   const n = msgs.length;
   const valuesAt = valuesOffset(n);
@@ -127,14 +142,31 @@ export function packTask(task: ExecutorTask, token: number, progress: { readonly
     if (ids === null && m.id !== `${m.topic}/${m.partition}/${m.offset}`) ids = msgs.slice(0, i).map((x) => x.id);
     if (ids !== null) ids.push(m.id);
     if (headers === null) {
-      for (const _ in m.headers) { headers = msgs.slice(0, i).map((x) => x.headers); break; }
+      for (const _ in m.headers) {
+        headers = msgs.slice(0, i).map((x) => x.headers);
+        break;
+      }
     }
     if (headers !== null) headers.push(m.headers);
   }
   const wire: WireTask = {
-    token, handler: task.handler, worker: task.worker, timeoutMs: task.timeoutMs, contentType: task.contentType, codecModule: task.codecModule ?? null,
-    trace: task.trace, count: n, data, topics: topics ?? topic0, keys, offsets, ids, headers, tombstones,
-    progress: progress.buffer, progressOffset: progress.offset,
+    token,
+    handler: task.handler,
+    worker: task.worker,
+    timeoutMs: task.timeoutMs,
+    contentType: task.contentType,
+    codecModule: task.codecModule ?? null,
+    trace: task.trace,
+    count: n,
+    data,
+    topics: topics ?? topic0,
+    keys,
+    offsets,
+    ids,
+    headers,
+    tombstones,
+    progress: progress.buffer,
+    progressOffset: progress.offset,
   };
   return { wire, transfer: total >= TRANSFER_MIN_BYTES ? [data] : NO_TRANSFER };
 }

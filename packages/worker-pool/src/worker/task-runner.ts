@@ -7,12 +7,30 @@
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { performance } from 'node:perf_hooks';
-import { decodeWith, DecodeError, systemClock, TimeoutError, type Codec, type Headers, type SerializedError, type TimerHandle } from '@partita/core';
+import {
+  decodeWith,
+  DecodeError,
+  systemClock,
+  TimeoutError,
+  type Codec,
+  type Headers,
+  type SerializedError,
+  type TimerHandle,
+} from '@partita/core';
 import { packPublished, type StagedRecord } from '../wire/wire-published.js';
 import { serializeError } from '../wire/serialize-error.js';
 import {
-  PROGRESS_SEQ, PROGRESS_THREAD, Status, progressViews, wireMessage, wireNumbers, messageValue, isTombstone,
-  type WireEvent, type WireResult, type WireTask,
+  PROGRESS_SEQ,
+  PROGRESS_THREAD,
+  Status,
+  progressViews,
+  wireMessage,
+  wireNumbers,
+  messageValue,
+  isTombstone,
+  type WireEvent,
+  type WireResult,
+  type WireTask,
 } from '../wire/wire-task.js';
 import { codecRegistry } from './codec-registry.js';
 import { WorkerContext, workerLogger, type WorkerHandler } from './worker-context.js';
@@ -28,7 +46,13 @@ function loadCodec(url: string): Promise<Codec> {
   if (!p) {
     p = import(url).then((mod: { default?: unknown }) => {
       const c = mod.default as Partial<Codec> | undefined;
-      if (c === null || typeof c !== 'object' || typeof c.contentType !== 'string' || typeof c.encode !== 'function' || typeof c.decode !== 'function') {
+      if (
+        c === null ||
+        typeof c !== 'object' ||
+        typeof c.contentType !== 'string' ||
+        typeof c.encode !== 'function' ||
+        typeof c.decode !== 'function'
+      ) {
         throw new TypeError(`codec module ${url} has no default export codec { contentType, encode, decode }`);
       }
       return c as Codec;
@@ -52,7 +76,8 @@ function loadHandler(url: string): Promise<WorkerHandler> {
   if (!p) {
     p = import(url).then((mod: { default?: unknown }) => {
       const fn = mod.default;
-      if (typeof fn !== 'function') throw new TypeError(`worker module ${url} has no default export function (msg, ctx) => result`);
+      if (typeof fn !== 'function')
+        throw new TypeError(`worker module ${url} has no default export function (msg, ctx) => result`);
       return fn as WorkerHandler;
     });
     // A failed load is retried on the next task rather than cached forever.
@@ -74,18 +99,29 @@ function timeoutError(wire: WireTask): TimeoutError {
   return new TimeoutError(`handler "${wire.handler}" exceeded timeoutMs=${wire.timeoutMs}`);
 }
 
-async function settleWithin(result: PromiseLike<unknown>, ctx: WorkerContext, wire: WireTask, remainingMs: number): Promise<void> {
+async function settleWithin(
+  result: PromiseLike<unknown>,
+  ctx: WorkerContext,
+  wire: WireTask,
+  remainingMs: number,
+): Promise<void> {
   const settled = Promise.resolve(result);
-  if (!(wire.timeoutMs > 0 && Number.isFinite(wire.timeoutMs))) { await settled; return; }
+  if (!(wire.timeoutMs > 0 && Number.isFinite(wire.timeoutMs))) {
+    await settled;
+    return;
+  }
   settled.catch(() => undefined); // a late rejection after the timeout must not crash the thread
   let timer: TimerHandle | undefined;
   const expired = new Promise<never>((_, reject) => {
     // The system clock honours delays past 2³¹−1 ms (a plain setTimeout would fire after 1 ms).
-    timer = systemClock.setTimeout(() => {
-      const err = timeoutError(wire);
-      ctx.abort(err);
-      reject(err);
-    }, Math.max(0, remainingMs));
+    timer = systemClock.setTimeout(
+      () => {
+        const err = timeoutError(wire);
+        ctx.abort(err);
+        reject(err);
+      },
+      Math.max(0, remainingMs),
+    );
   });
   try {
     await Promise.race([settled, expired]);
@@ -116,7 +152,12 @@ export default async function runTask(wire: WireTask | { readonly ping: true }):
     codec = await taskCodec(wire);
   } catch (err) {
     const e = serializeError(err);
-    const error: SerializedError = { ...e, name: 'WorkerModuleError', message: `cannot load worker module ${wire.worker}: ${e.name}: ${e.message}`, retryable: true };
+    const error: SerializedError = {
+      ...e,
+      name: 'WorkerModuleError',
+      message: `cannot load worker module ${wire.worker}: ${e.name}: ${e.message}`,
+      retryable: true,
+    };
     for (let i = 0; i < wire.count; i++) fail(i, error);
     return { threadId, elapsedMs: 0, failures, published: null };
   }
@@ -135,14 +176,32 @@ export default async function runTask(wire: WireTask | { readonly ping: true }):
     Atomics.store(seq, PROGRESS_SEQ, 2 * i + 1);
     try {
       if (codec === undefined) {
-        throw new DecodeError(`no codec for content type "${wire.contentType}" in the worker pool (built in: application/json, application/vnd.msgpack; others through Codec.workerModule)`);
+        throw new DecodeError(
+          `no codec for content type "${wire.contentType}" in the worker pool (built in: application/json, application/vnd.msgpack; others through Codec.workerModule)`,
+        );
       }
-      const msg = wireMessage(wire, numbers, i, isTombstone(wire, i) ? null : decodeWith(codec, messageValue(wire, numbers, i)));
-      const ctx = new WorkerContext(msg.attempt, wire.handler, logger, traceOf(msg.headers, wire.trace), threadId, codec);
+      const msg = wireMessage(
+        wire,
+        numbers,
+        i,
+        isTombstone(wire, i) ? null : decodeWith(codec, messageValue(wire, numbers, i)),
+      );
+      const ctx = new WorkerContext(
+        msg.attempt,
+        wire.handler,
+        logger,
+        traceOf(msg.headers, wire.trace),
+        threadId,
+        codec,
+      );
       try {
         const t0 = performance.now();
         const result = handle(msg, ctx);
-        if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function') {
+        if (
+          result !== null &&
+          typeof result === 'object' &&
+          typeof (result as PromiseLike<unknown>).then === 'function'
+        ) {
           await settleWithin(result as PromiseLike<unknown>, ctx, wire, wire.timeoutMs - (performance.now() - t0));
         } else if (timed && performance.now() - t0 > wire.timeoutMs) {
           throw timeoutError(wire);
@@ -162,5 +221,7 @@ export default async function runTask(wire: WireTask | { readonly ping: true }):
   if (staged.length === 0) return { threadId, elapsedMs, failures, published: null };
   const { published, transfer } = packPublished(staged);
   const result: WireResult = { threadId, elapsedMs, failures, published };
-  return transfer.length === 0 ? result : (move({ [transferableSymbol]: transfer, [valueSymbol]: result }) as unknown as WireResult);
+  return transfer.length === 0
+    ? result
+    : (move({ [transferableSymbol]: transfer, [valueSymbol]: result }) as unknown as WireResult);
 }

@@ -1,5 +1,13 @@
 import { parentPort } from 'node:worker_threads';
-import { ClosedError, encodeOutbound, type Codec, type Headers, type Logger, type Message, type PublishMessage } from '@partita/core';
+import {
+  ClosedError,
+  encodeOutbound,
+  type Codec,
+  type Headers,
+  type Logger,
+  type Message,
+  type PublishMessage,
+} from '@partita/core';
 import type { StagedRecord } from '../wire/wire-published.js';
 import type { WireEvent } from '../wire/wire-task.js';
 
@@ -52,7 +60,10 @@ export class WorkerContext implements WorkerHandlerContext {
 
   publish(messages: PublishMessage | readonly PublishMessage[]): Promise<void> {
     try {
-      if (this.#ended) throw new ClosedError(`ctx.publish: the attempt of handler "${this.handler}" already ended; publish before the handler returns`);
+      if (this.#ended)
+        throw new ClosedError(
+          `ctx.publish: the attempt of handler "${this.handler}" already ended; publish before the handler returns`,
+        );
       const list = Array.isArray(messages) ? (messages as readonly PublishMessage[]) : [messages as PublishMessage];
       const records = list.map((m) => stage(m, this.codec));
       this.staged.push(...records);
@@ -83,17 +94,23 @@ const loggers = new Map<string, Logger>();
 export function workerLogger(handler: string, threadId: number): Logger {
   let logger = loggers.get(handler);
   if (logger) return logger;
-  const post = (level: 'debug' | 'info' | 'warn' | 'error') => (msg: string, fields?: Record<string, unknown>): void => {
-    const event: WireEvent = { partita: 'log', level, msg: String(msg), fields, handler, threadId };
-    try {
-      parentPort?.postMessage(event);
-    } catch {
-      // Fields that cannot be cloned (functions, sockets) travel as JSON text.
-      let text: string;
-      try { text = JSON.stringify(fields); } catch { text = String(fields); }
-      parentPort?.postMessage({ ...event, fields: { fields: text } });
-    }
-  };
+  const post =
+    (level: 'debug' | 'info' | 'warn' | 'error') =>
+    (msg: string, fields?: Record<string, unknown>): void => {
+      const event: WireEvent = { partita: 'log', level, msg: String(msg), fields, handler, threadId };
+      try {
+        parentPort?.postMessage(event);
+      } catch {
+        // Fields that cannot be cloned (functions, sockets) travel as JSON text.
+        let text: string;
+        try {
+          text = JSON.stringify(fields);
+        } catch {
+          text = String(fields);
+        }
+        parentPort?.postMessage({ ...event, fields: { fields: text } });
+      }
+    };
   logger = { debug: post('debug'), info: post('info'), warn: post('warn'), error: post('error') };
   loggers.set(handler, logger);
   return logger;
@@ -106,14 +123,24 @@ export function workerLogger(handler: string, threadId: number): Logger {
 const ANY_TRANSPORT = {
   name: 'worker',
   capabilities: {
-    ackModel: 'message', partitions: true, consumerGroups: true, nativeDelay: true, nativeDeadLetter: false,
-    priority: true, ttl: true, transactions: false, replay: true,
+    ackModel: 'message',
+    partitions: true,
+    consumerGroups: true,
+    nativeDelay: true,
+    nativeDeadLetter: false,
+    priority: true,
+    ttl: true,
+    transactions: false,
+    replay: true,
   },
 } as const;
 
 /** Validate and encode one record published from a worker, with the same checks as `app.publish`. */
 function stage(m: PublishMessage, codec: Codec | undefined): StagedRecord {
-  if (codec === undefined && m?.value !== null) throw new TypeError('ctx.publish: no codec to encode with in this worker (set Codec.workerModule on the app codec)');
+  if (codec === undefined && m?.value !== null)
+    throw new TypeError(
+      'ctx.publish: no codec to encode with in this worker (set Codec.workerModule on the app codec)',
+    );
   const { value, ...rest } = encodeOutbound(m, codec!, ANY_TRANSPORT);
   return { ...rest, value };
 }

@@ -38,7 +38,8 @@ async function appendRow(dir: string, count: number): Promise<BenchRow & { bytes
   const t0 = performance.now();
   for (let i = 0; i < count; i += BATCH) {
     const batch = [];
-    for (let j = 0; j < BATCH; j++) batch.push({ topic: 'log', partition: 0, key: `k${(i + j) % 100}`, value, headers });
+    for (let j = 0; j < BATCH; j++)
+      batch.push({ topic: 'log', partition: 0, key: `k${(i + j) % 100}`, value, headers });
     const s = performance.now();
     await broker.publish(batch);
     lat.push(performance.now() - s);
@@ -46,7 +47,14 @@ async function appendRow(dir: string, count: number): Promise<BenchRow & { bytes
   const dt = (performance.now() - t0) / 1000;
   const bytes = (broker.stats().durable as { bytes: number }).bytes;
   await broker.close();
-  return { name: 'append', msgsPerSec: count / dt, p50Ms: percentile(lat, 50), p99Ms: percentile(lat, 99), rssMb: rssMb(), bytes };
+  return {
+    name: 'append',
+    msgsPerSec: count / dt,
+    p50Ms: percentile(lat, 50),
+    p99Ms: percentile(lat, 99),
+    rssMb: rssMb(),
+    bytes,
+  };
 }
 
 async function fsRow(dir: string, count: number, bytesPerRecord: number): Promise<BenchRow> {
@@ -58,7 +66,9 @@ async function fsRow(dir: string, count: number, bytesPerRecord: number): Promis
     const s = performance.now();
     const buf = Buffer.allocUnsafe(BATCH * value.byteLength);
     for (let j = 0; j < BATCH; j++) buf.set(value, j * value.byteLength);
-    await new Promise<void>((resolve, reject) => write(fd, buf, 0, buf.length, null, (err) => (err ? reject(err) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      write(fd, buf, 0, buf.length, null, (err) => (err ? reject(err) : resolve())),
+    );
     lat.push(performance.now() - s);
   }
   const dt = (performance.now() - t0) / 1000;
@@ -80,7 +90,14 @@ async function readRow(dir: string, count: number): Promise<BenchRow> {
   const dt = (performance.now() - t0) / 1000;
   await broker.close();
   if (n !== count) throw new Error(`read ${n} records, expected ${count}`);
-  return { name: 'read', msgsPerSec: n / dt, p50Ms: null, p99Ms: null, rssMb: rssMb(), recoveryMs: Math.round(recoveryMs) };
+  return {
+    name: 'read',
+    msgsPerSec: n / dt,
+    p50Ms: null,
+    p99Ms: null,
+    rssMb: rssMb(),
+    recoveryMs: Math.round(recoveryMs),
+  };
 }
 
 async function memoryPublishRow(count: number): Promise<BenchRow> {
@@ -104,7 +121,13 @@ async function memoryPublishRow(count: number): Promise<BenchRow> {
   const published = broker.stats().published;
   await broker.close();
   if (published !== count) throw new Error(`published ${published}, expected ${count}`);
-  return { name: 'memory-publish', msgsPerSec: count / dt, p50Ms: percentile(lat, 50), p99Ms: percentile(lat, 99), rssMb: rssMb() };
+  return {
+    name: 'memory-publish',
+    msgsPerSec: count / dt,
+    p50Ms: percentile(lat, 50),
+    p99Ms: percentile(lat, 99),
+    rssMb: rssMb(),
+  };
 }
 
 /**
@@ -144,6 +167,11 @@ export async function run(args: string[]): Promise<void> {
     scenario: 'embedded-log',
     results: [append, fs, median(readRows), median(memRows)],
     ratios: { 'append/fs': append.msgsPerSec / fs.msgsPerSec },
-    targets: { 'append/fs': '>= 0.5', append: '>= 100000 msg/s', read: '>= 500000 msg/s', 'memory-publish': '>= 1000000 msg/s' },
+    targets: {
+      'append/fs': '>= 0.5',
+      append: '>= 100000 msg/s',
+      read: '>= 500000 msg/s',
+      'memory-publish': '>= 1000000 msg/s',
+    },
   });
 }

@@ -22,7 +22,12 @@ async function fill(broker: MemoryBroker, topic: string, count: number, keys: nu
     const records = [];
     for (let j = i; j < Math.min(count, i + batch); j++) {
       const key = `k-${j % keys}`;
-      records.push({ topic, key, value: jsonCodec.encode({ i: j, key, amount: j % 100 }), headers: { 'content-type': 'application/json' } });
+      records.push({
+        topic,
+        key,
+        value: jsonCodec.encode({ i: j, key, amount: j % 100 }),
+        headers: { 'content-type': 'application/json' },
+      });
     }
     await broker.publish(records);
   }
@@ -36,11 +41,26 @@ async function waitFor(cond: () => boolean): Promise<void> {
 /** Handlers count what they handled here; both sides call the very same function. */
 const counter = { handled: 0 };
 
-async function runPartita(broker: MemoryBroker, topic: string, count: number, handler: (m: Message) => Promise<void>, opts: { ordering: 'key' | 'partition'; maxInFlight?: number; group: string }): Promise<number> {
+async function runPartita(
+  broker: MemoryBroker,
+  topic: string,
+  count: number,
+  handler: (m: Message) => Promise<void>,
+  opts: { ordering: 'key' | 'partition'; maxInFlight?: number; group: string },
+): Promise<number> {
   counter.handled = 0;
   const app = createApp({
-    transport: memoryTransport(broker), logger: silent,
-    handlers: [defineHandler({ name: opts.group, topic, ordering: opts.ordering, ...(opts.maxInFlight ? { maxInFlight: opts.maxInFlight } : {}), handle: handler })],
+    transport: memoryTransport(broker),
+    logger: silent,
+    handlers: [
+      defineHandler({
+        name: opts.group,
+        topic,
+        ordering: opts.ordering,
+        ...(opts.maxInFlight ? { maxInFlight: opts.maxInFlight } : {}),
+        handle: handler,
+      }),
+    ],
   });
   const start = performance.now();
   await app.start();
@@ -51,7 +71,14 @@ async function runPartita(broker: MemoryBroker, topic: string, count: number, ha
 }
 
 /** raw: fetch a batch per partition, decode, await the handler per message, commit. */
-async function runRaw(broker: MemoryBroker, topic: string, partitions: number, count: number, handler: (m: Message) => Promise<void>, group: string): Promise<number> {
+async function runRaw(
+  broker: MemoryBroker,
+  topic: string,
+  partitions: number,
+  count: number,
+  handler: (m: Message) => Promise<void>,
+  group: string,
+): Promise<number> {
   counter.handled = 0;
   const start = performance.now();
   while (counter.handled < count) {
@@ -60,7 +87,17 @@ async function runRaw(broker: MemoryBroker, topic: string, partitions: number, c
       if (records.length === 0) continue;
       for (const r of records) {
         const value = jsonCodec.decode(r.value!);
-        await handler({ id: `${topic}/${p}/${r.offset}`, topic, key: r.key, value, headers: r.headers, partition: p, offset: r.offset, timestamp: r.timestamp, attempt: 1 });
+        await handler({
+          id: `${topic}/${p}/${r.offset}`,
+          topic,
+          key: r.key,
+          value,
+          headers: r.headers,
+          partition: p,
+          offset: r.offset,
+          timestamp: r.timestamp,
+          attempt: 1,
+        });
       }
       broker.commit({ group, topic, partition: p, offset: Number(records[records.length - 1]!.offset) + 1 });
     }
@@ -84,11 +121,31 @@ export async function run(args: string[]): Promise<void> {
   const best = { raw: 0, partita: 0 };
   for (let round = 0; round < 2; round++) {
     best.raw = Math.max(best.raw, await runRaw(broker, 'bench', 4, count, noop, `raw-${round}`));
-    best.partita = Math.max(best.partita, await runPartita(broker, 'bench', count, noop, { ordering: 'key', group: `partita-${round}` }));
+    best.partita = Math.max(
+      best.partita,
+      await runPartita(broker, 'bench', count, noop, { ordering: 'key', group: `partita-${round}` }),
+    );
   }
   const rss = rssMb();
-  rows.push({ name: 'partita', msgsPerSec: Math.round(best.partita), p50Ms: null, p99Ms: null, rssMb: rss, messages: count, partitions: 4, ordering: 'key' });
-  rows.push({ name: 'raw', msgsPerSec: Math.round(best.raw), p50Ms: null, p99Ms: null, rssMb: rss, messages: count, partitions: 4 });
+  rows.push({
+    name: 'partita',
+    msgsPerSec: Math.round(best.partita),
+    p50Ms: null,
+    p99Ms: null,
+    rssMb: rss,
+    messages: count,
+    partitions: 4,
+    ordering: 'key',
+  });
+  rows.push({
+    name: 'raw',
+    msgsPerSec: Math.round(best.raw),
+    p50Ms: null,
+    p99Ms: null,
+    rssMb: rss,
+    messages: count,
+    partitions: 4,
+  });
   await broker.close();
 
   // keyed-io: handler awaits a 1 ms timer.
@@ -102,8 +159,25 @@ export async function run(args: string[]): Promise<void> {
   const key = await runPartita(io, 'io', ioCount, sleep1, { ordering: 'key', maxInFlight: 64, group: 'io-key' });
   const partition = await runPartita(io, 'io', ioCount, sleep1, { ordering: 'partition', group: 'io-partition' });
   await io.close();
-  rows.push({ name: 'key', msgsPerSec: Math.round(key), p50Ms: null, p99Ms: null, rssMb: rssMb(), messages: ioCount, keys: 1000, maxInFlight: 64 });
-  rows.push({ name: 'partition', msgsPerSec: Math.round(partition), p50Ms: null, p99Ms: null, rssMb: rssMb(), messages: ioCount, keys: 1000 });
+  rows.push({
+    name: 'key',
+    msgsPerSec: Math.round(key),
+    p50Ms: null,
+    p99Ms: null,
+    rssMb: rssMb(),
+    messages: ioCount,
+    keys: 1000,
+    maxInFlight: 64,
+  });
+  rows.push({
+    name: 'partition',
+    msgsPerSec: Math.round(partition),
+    p50Ms: null,
+    p99Ms: null,
+    rssMb: rssMb(),
+    messages: ioCount,
+    keys: 1000,
+  });
 
   writeReport({
     scenario: 'embedded',

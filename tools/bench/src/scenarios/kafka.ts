@@ -17,7 +17,14 @@ import { kafkaTransport } from '@partita/kafka';
 import { rssMb, writeReport, type BenchRow } from '../report.js';
 
 const { Kafka, logLevel } = kafkajs;
-const quiet = { debug() {}, info() {}, warn() {}, error(m: string, f?: unknown) { console.error(m, f); } };
+const quiet = {
+  debug() {},
+  info() {},
+  warn() {},
+  error(m: string, f?: unknown) {
+    console.error(m, f);
+  },
+};
 const tag = () => `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
 
 async function broker(): Promise<{ brokers: string[]; stop(): Promise<void> }> {
@@ -26,11 +33,21 @@ async function broker(): Promise<{ brokers: string[]; stop(): Promise<void> }> {
   return mod.startKafka();
 }
 
-async function fill(brokers: string[], topic: string, partitions: number, count: number, size: number, keys: number | undefined): Promise<void> {
+async function fill(
+  brokers: string[],
+  topic: string,
+  partitions: number,
+  count: number,
+  size: number,
+  keys: number | undefined,
+): Promise<void> {
   const kafka = new Kafka({ brokers, logLevel: logLevel.NOTHING, clientId: 'bench-fill' });
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true });
+  await admin.createTopics({
+    topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }],
+    waitForLeaders: true,
+  });
   await admin.disconnect();
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
@@ -38,13 +55,26 @@ async function fill(brokers: string[], topic: string, partitions: number, count:
   const value = Buffer.from(JSON.stringify({ p: 'x'.repeat(Math.max(0, size - 8)) }));
   for (let i = 0; i < count; i += 2000) {
     const n = Math.min(2000, count - i);
-    await producer.send({ topic, acks: -1, messages: Array.from({ length: n }, (_, j) => ({ key: keys ? `k${(i + j) % keys}` : null, value: keys ? Buffer.from(JSON.stringify({ n: i + j })) : value })) });
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: Array.from({ length: n }, (_, j) => ({
+        key: keys ? `k${(i + j) % keys}` : null,
+        value: keys ? Buffer.from(JSON.stringify({ n: i + j })) : value,
+      })),
+    });
   }
   await producer.disconnect();
 }
 
 /** kafkajs baseline; resolves with msgs/s from first record to last. */
-async function kafkajsRun(brokers: string[], topic: string, count: number, mode: 'eachBatch' | 'eachMessage', delayMs: number): Promise<number> {
+async function kafkajsRun(
+  brokers: string[],
+  topic: string,
+  count: number,
+  mode: 'eachBatch' | 'eachMessage',
+  delayMs: number,
+): Promise<number> {
   const kafka = new Kafka({ brokers, logLevel: logLevel.NOTHING, clientId: 'bench-kafkajs' });
   const consumer = kafka.consumer({ groupId: `bench-kafkajs-${tag()}`, maxWaitTimeInMs: 100 });
   await consumer.connect();
@@ -53,21 +83,33 @@ async function kafkajsRun(brokers: string[], topic: string, count: number, mode:
   let t0 = 0;
   let done!: () => void;
   const finished = new Promise<void>((r) => (done = r));
-  const tick = () => { if (seen === 0) t0 = performance.now(); if (++seen === count) done(); };
+  const tick = () => {
+    if (seen === 0) t0 = performance.now();
+    if (++seen === count) done();
+  };
   if (mode === 'eachBatch') {
     await consumer.run({
-      autoCommit: false, eachBatchAutoResolve: false,
+      autoCommit: false,
+      eachBatchAutoResolve: false,
       eachBatch: async ({ batch, resolveOffset }) => {
         for (const m of batch.messages) {
           handleValue(jsonCodec.decode(m.value!));
           tick();
           resolveOffset(m.offset);
         }
-        await consumer.commitOffsets([{ topic, partition: batch.partition, offset: String(BigInt(batch.lastOffset()) + 1n) }]);
+        await consumer.commitOffsets([
+          { topic, partition: batch.partition, offset: String(BigInt(batch.lastOffset()) + 1n) },
+        ]);
       },
     });
   } else {
-    await consumer.run({ eachMessage: async () => { if (seen === 0) t0 = performance.now(); await new Promise((r) => setTimeout(r, delayMs)); tick(); } });
+    await consumer.run({
+      eachMessage: async () => {
+        if (seen === 0) t0 = performance.now();
+        await new Promise((r) => setTimeout(r, delayMs));
+        tick();
+      },
+    });
   }
   await finished;
   const secs = (performance.now() - t0) / 1000;
@@ -75,20 +117,50 @@ async function kafkajsRun(brokers: string[], topic: string, count: number, mode:
   return count / secs;
 }
 
-async function partitaRun(brokers: string[], topic: string, count: number, ordering: 'key' | 'none', delayMs: number, maxInFlight: number): Promise<number> {
-  const transport = kafkaTransport({ brokers, clientId: 'bench-partita', provisionTopics: false, retryTiersMs: [], dlqSuffix: false, maxWaitTimeMs: 100 });
+async function partitaRun(
+  brokers: string[],
+  topic: string,
+  count: number,
+  ordering: 'key' | 'none',
+  delayMs: number,
+  maxInFlight: number,
+): Promise<number> {
+  const transport = kafkaTransport({
+    brokers,
+    clientId: 'bench-partita',
+    provisionTopics: false,
+    retryTiersMs: [],
+    dlqSuffix: false,
+    maxWaitTimeMs: 100,
+  });
   let seen = 0;
   let t0 = 0;
   let done!: () => void;
   const finished = new Promise<void>((r) => (done = r));
   const app = createApp({
-    transport, logger: quiet,
-    handlers: [defineHandler({
-      name: `bench-partita-${tag()}`, topic, ordering, maxInFlight, deadLetter: false,
-      handle: delayMs > 0
-        ? async () => { if (seen === 0) t0 = performance.now(); await new Promise((r) => setTimeout(r, delayMs)); if (++seen === count) done(); }
-        : (m) => { handleValue(m.value); if (seen === 0) t0 = performance.now(); if (++seen === count) done(); },
-    })],
+    transport,
+    logger: quiet,
+    handlers: [
+      defineHandler({
+        name: `bench-partita-${tag()}`,
+        topic,
+        ordering,
+        maxInFlight,
+        deadLetter: false,
+        handle:
+          delayMs > 0
+            ? async () => {
+                if (seen === 0) t0 = performance.now();
+                await new Promise((r) => setTimeout(r, delayMs));
+                if (++seen === count) done();
+              }
+            : (m) => {
+                handleValue(m.value);
+                if (seen === 0) t0 = performance.now();
+                if (++seen === count) done();
+              },
+      }),
+    ],
   });
   await app.start();
   await finished;
@@ -97,7 +169,14 @@ async function partitaRun(brokers: string[], topic: string, count: number, order
   return count / secs;
 }
 
-const row = (name: string, msgsPerSec: number, rounds?: number[]): BenchRow => ({ name, msgsPerSec, p50Ms: null, p99Ms: null, rssMb: rssMb(), ...(rounds ? { rounds: rounds.map(Math.round) } : {}) });
+const row = (name: string, msgsPerSec: number, rounds?: number[]): BenchRow => ({
+  name,
+  msgsPerSec,
+  p50Ms: null,
+  p99Ms: null,
+  rssMb: rssMb(),
+  ...(rounds ? { rounds: rounds.map(Math.round) } : {}),
+});
 
 /** The no-op handler both sides call with the decoded value. */
 let sink: unknown;
@@ -144,7 +223,12 @@ export async function run(args: string[]): Promise<void> {
       results.push(row('key', ours), row('eachMessage', base));
       ratios['key/eachMessage'] = ours / base;
     }
-    writeReport({ scenario: 'kafka', results, ratios, targets: { 'partita/kafkajs': '>= 0.9', 'key/eachMessage': '>= 10' } });
+    writeReport({
+      scenario: 'kafka',
+      results,
+      ratios,
+      targets: { 'partita/kafkajs': '>= 0.9', 'key/eachMessage': '>= 10' },
+    });
   } finally {
     await kafka.stop();
   }

@@ -17,7 +17,9 @@ import { rssMb, writeReport, type BenchRow } from '../report.js';
 
 const servers = (process.env.PARTITA_NATS_SERVERS ?? 'nats://127.0.0.1:4222').split(',');
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
-const log = (m: string): void => { if (process.env.BENCH_VERBOSE) console.error(m); };
+const log = (m: string): void => {
+  if (process.env.BENCH_VERBOSE) console.error(m);
+};
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function fill(topic: string, n: number, size: number, keys: number): Promise<void> {
@@ -25,7 +27,8 @@ async function fill(topic: string, n: number, size: number, keys: number): Promi
   const value = new TextEncoder().encode(JSON.stringify('x'.repeat(size - 2))); // JSON, the app's default codec
   for (let i = 0; i < n; i += 1000) {
     const batch = [];
-    for (let j = i; j < Math.min(n, i + 1000); j++) batch.push({ topic, key: keys > 0 ? `k${j % keys}` : undefined, value, headers: {} });
+    for (let j = i; j < Math.min(n, i + 1000); j++)
+      batch.push({ topic, key: keys > 0 ? `k${j % keys}` : undefined, value, headers: {} });
     await t.publish(batch);
   }
   await t.close();
@@ -37,7 +40,13 @@ async function plainLoop(topic: string, n: number, handle: () => Promise<void> |
   const jsm = await jetstreamManager(nc);
   const stream = await jsm.streams.find(topic);
   const durable = `baseline_${randomBytes(3).toString('hex')}`;
-  await jsm.consumers.add(stream, { durable_name: durable, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All, filter_subject: topic, max_ack_pending: 10_000 });
+  await jsm.consumers.add(stream, {
+    durable_name: durable,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    filter_subject: topic,
+    max_ack_pending: 10_000,
+  });
   const c = await jetstream(nc).consumers.get(stream, durable);
   const t0 = performance.now();
   const messages = await c.consume({ max_messages: 1024 }); // same buffer as partita's maxInFlight
@@ -53,14 +62,36 @@ async function plainLoop(topic: string, n: number, handle: () => Promise<void> |
   const rss = rssMb();
   await messages.close();
   await nc.close();
-  return { name: '', msgsPerSec: n / secs, p50Ms: null, p99Ms: null, rssMb: rss, seconds: Math.round(secs * 1000) / 1000 };
+  return {
+    name: '',
+    msgsPerSec: n / secs,
+    p50Ms: null,
+    p99Ms: null,
+    rssMb: rss,
+    seconds: Math.round(secs * 1000) / 1000,
+  };
 }
 
-async function partita(topic: string, n: number, ordering: 'none' | 'key', maxInFlight: number, handle: () => Promise<void> | void): Promise<BenchRow> {
+async function partita(
+  topic: string,
+  n: number,
+  ordering: 'none' | 'key',
+  maxInFlight: number,
+  handle: () => Promise<void> | void,
+): Promise<BenchRow> {
   const app = createApp({
     transport: natsTransport({ servers }),
     logger: quiet,
-    handlers: [defineHandler({ name: `bench_${randomBytes(3).toString('hex')}`, topic, ordering, maxInFlight, timeoutMs: 30_000, handle })],
+    handlers: [
+      defineHandler({
+        name: `bench_${randomBytes(3).toString('hex')}`,
+        topic,
+        ordering,
+        maxInFlight,
+        timeoutMs: 30_000,
+        handle,
+      }),
+    ],
   });
   const t0 = performance.now();
   await app.start();
@@ -68,7 +99,14 @@ async function partita(topic: string, n: number, ordering: 'none' | 'key', maxIn
   const secs = (performance.now() - t0) / 1000;
   const rss = rssMb();
   await app.stop({ drainTimeoutMs: 5000 });
-  return { name: '', msgsPerSec: n / secs, p50Ms: null, p99Ms: null, rssMb: rss, seconds: Math.round(secs * 1000) / 1000 };
+  return {
+    name: '',
+    msgsPerSec: n / secs,
+    p50Ms: null,
+    p99Ms: null,
+    rssMb: rss,
+    seconds: Math.round(secs * 1000) / 1000,
+  };
 }
 
 async function cleanup(topic: string): Promise<void> {
@@ -93,7 +131,13 @@ async function throughput(n: number): Promise<{ rows: BenchRow[]; ratio: number 
     const js2 = await plainLoop(topic, n, () => undefined);
     log(`jetstream ${Math.round(js2.msgsPerSec)} msg/s`);
     const js = js2.msgsPerSec > js1.msgsPerSec ? js2 : js1;
-    return { rows: [{ ...pa, name: 'partita' }, { ...js, name: 'jetstream' }], ratio: pa.msgsPerSec / js.msgsPerSec };
+    return {
+      rows: [
+        { ...pa, name: 'partita' },
+        { ...js, name: 'jetstream' },
+      ],
+      ratio: pa.msgsPerSec / js.msgsPerSec,
+    };
   } finally {
     await cleanup(topic);
   }
@@ -105,7 +149,13 @@ async function keyedIo(n: number): Promise<{ rows: BenchRow[]; ratio: number }> 
   try {
     const key = await partita(topic, n, 'key', 256, () => sleep(5));
     const seq = await plainLoop(topic, n, () => sleep(5));
-    return { rows: [{ ...key, name: 'key' }, { ...seq, name: 'sequential' }], ratio: key.msgsPerSec / seq.msgsPerSec };
+    return {
+      rows: [
+        { ...key, name: 'key' },
+        { ...seq, name: 'sequential' },
+      ],
+      ratio: key.msgsPerSec / seq.msgsPerSec,
+    };
   } finally {
     await cleanup(topic);
   }
@@ -127,5 +177,10 @@ export async function run(args: string[]): Promise<void> {
     rows.push(...r.rows);
     ratios['key/sequential'] = r.ratio;
   }
-  writeReport({ scenario: 'nats', results: rows, ratios, targets: { 'partita/jetstream': '>= 0.9', 'key/sequential': '>= 10' } });
+  writeReport({
+    scenario: 'nats',
+    results: rows,
+    ratios,
+    targets: { 'partita/jetstream': '>= 0.9', 'key/sequential': '>= 10' },
+  });
 }

@@ -46,16 +46,27 @@ export async function run(args: string[]): Promise<void> {
   let wake: (() => void) | undefined;
   let wakeAt = Infinity;
   const app = createApp({
-    transport: memoryTransport(broker), logger: silent,
-    handlers: [defineHandler({
-      name: 'soak', topic, ordering: 'key',
-      handle: (m: Message) => {
-        handled++;
-        if (handled >= wakeAt) { wakeAt = Infinity; wake!(); }
-        // one message in a hundred is poison (offset-based: one partition by default)
-        if (Number(m.offset) % 100 === 99) { failed++; throw new NonRetryableError('poison'); }
-      },
-    })],
+    transport: memoryTransport(broker),
+    logger: silent,
+    handlers: [
+      defineHandler({
+        name: 'soak',
+        topic,
+        ordering: 'key',
+        handle: (m: Message) => {
+          handled++;
+          if (handled >= wakeAt) {
+            wakeAt = Infinity;
+            wake!();
+          }
+          // one message in a hundred is poison (offset-based: one partition by default)
+          if (Number(m.offset) % 100 === 99) {
+            failed++;
+            throw new NonRetryableError('poison');
+          }
+        },
+      }),
+    ],
   });
   await app.start();
 
@@ -63,9 +74,11 @@ export async function run(args: string[]): Promise<void> {
   let rssAt1M: number | undefined;
   let nextSample = MILLION;
   const sample = (): void => {
-    const heapMb = Math.round(process.memoryUsage().heapUsed / 2 ** 20 * 10) / 10;
+    const heapMb = Math.round((process.memoryUsage().heapUsed / 2 ** 20) * 10) / 10;
     samples.push({ handled, rssMb: rssMb(), heapMb });
-    console.log(`handled ${handled.toLocaleString('en')}: rss ${rssMb()} MiB, heap ${heapMb} MiB, broker ${Math.round(broker.stats().bytes / 2 ** 20)} MiB counted`);
+    console.log(
+      `handled ${handled.toLocaleString('en')}: rss ${rssMb()} MiB, heap ${heapMb} MiB, broker ${Math.round(broker.stats().bytes / 2 ** 20)} MiB counted`,
+    );
   };
   const waitHandled = (atLeast: number): Promise<void> => {
     if (handled >= atLeast) return Promise.resolve();
@@ -85,7 +98,12 @@ export async function run(args: string[]): Promise<void> {
     const records = new Array(n);
     for (let i = 0; i < n; i++) {
       const seq = published + i;
-      records[i] = { topic, key: keys[seq % KEYS]!, value: Buffer.from(doc), headers: { 'content-type': 'application/json' } };
+      records[i] = {
+        topic,
+        key: keys[seq % KEYS]!,
+        value: Buffer.from(doc),
+        headers: { 'content-type': 'application/json' },
+      };
     }
     try {
       await broker.publish(records);
@@ -114,13 +132,28 @@ export async function run(args: string[]): Promise<void> {
 
   writeReport({
     scenario: 'soak',
-    results: [{
-      name: 'soak', msgsPerSec: Math.round(total / secs), p50Ms: null, p99Ms: null, rssMb: rssEnd,
-      rssAt1MMb: rssAt1M, rssEndMb: rssEnd, messages: total, valueBytes: doc.byteLength, keys: KEYS, ordering: 'key',
-      deadLettered: failed, deadLettersIndexed: stats.deadLetters.total, deadLettersRecorded: stats.deadLetters.recordedTotal,
-      dlqRetained: dlq?.messages ?? 0, brokerCountedMb: Math.round(stats.bytes / 2 ** 20 * 10) / 10, backpressureErrors,
-      samples,
-    }],
+    results: [
+      {
+        name: 'soak',
+        msgsPerSec: Math.round(total / secs),
+        p50Ms: null,
+        p99Ms: null,
+        rssMb: rssEnd,
+        rssAt1MMb: rssAt1M,
+        rssEndMb: rssEnd,
+        messages: total,
+        valueBytes: doc.byteLength,
+        keys: KEYS,
+        ordering: 'key',
+        deadLettered: failed,
+        deadLettersIndexed: stats.deadLetters.total,
+        deadLettersRecorded: stats.deadLetters.recordedTotal,
+        dlqRetained: dlq?.messages ?? 0,
+        brokerCountedMb: Math.round((stats.bytes / 2 ** 20) * 10) / 10,
+        backpressureErrors,
+        samples,
+      },
+    ],
     ratios: { 'rss-end/rss-1m': rssEnd / rssAt1M },
     targets: { 'rss-end/rss-1m': '≤ 1.3, no BackpressureError' },
   });

@@ -36,7 +36,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { createApp, defineHandler, jsonCodec, type ExecutorMessage, type HandlerOptions, type Logger } from '@partita/core';
+import {
+  createApp,
+  defineHandler,
+  jsonCodec,
+  type ExecutorMessage,
+  type HandlerOptions,
+  type Logger,
+} from '@partita/core';
 import { createMemoryBroker, memoryTransport } from '@partita/memory';
 import { workerPool } from '@partita/worker-pool';
 import { percentile, rssMb, writeReport, type BenchRow } from '../report.js';
@@ -75,15 +82,21 @@ function writeWorkerModules(dir: string, rounds: number): { cpu: URL; noop: URL;
   const pipeline = join(dir, 'pipeline.worker.mjs');
   writeFileSync(cpu, `${WORK_SOURCE}\nexport default function cpu(msg) { return work(msg.value.n, ${rounds}); }\n`);
   writeFileSync(noop, 'export default function noop() {}\n');
-  writeFileSync(pipeline, `${WORK_SOURCE}\nconst pad = 'x'.repeat(${RESULT_BYTES});\n` +
-    `export default function stage(msg, ctx) { const h = work(msg.value.n, ${rounds}); return ctx.publish({ topic: msg.topic + '.out', key: msg.key, value: { n: msg.value.n, h, pad } }); }\n`);
+  writeFileSync(
+    pipeline,
+    `${WORK_SOURCE}\nconst pad = 'x'.repeat(${RESULT_BYTES});\n` +
+      `export default function stage(msg, ctx) { const h = work(msg.value.n, ${rounds}); return ctx.publish({ topic: msg.topic + '.out', key: msg.key, value: { n: msg.value.n, h, pad } }); }\n`,
+  );
   return { cpu: pathToFileURL(cpu), noop: pathToFileURL(noop), pipeline: pathToFileURL(pipeline) };
 }
 
 /** Event-loop delay sampling interval while a row runs (see the file comment). */
 const LAG_RESOLUTION_MS = 10;
 
-interface RunResult { row: BenchRow; loopLagP99Ms: number }
+interface RunResult {
+  row: BenchRow;
+  loopLagP99Ms: number;
+}
 
 /**
  * One running app with one handler (on a pool when `threads` is a number),
@@ -95,13 +108,20 @@ interface Rig {
   close(): Promise<void>;
 }
 
-async function createRig(name: string, handler: Omit<HandlerOptions, 'name' | 'topic'>, threads: number | null, keyed: boolean): Promise<Rig> {
+async function createRig(
+  name: string,
+  handler: Omit<HandlerOptions, 'name' | 'topic'>,
+  threads: number | null,
+  keyed: boolean,
+): Promise<Rig> {
   const broker = createMemoryBroker({ defaultPartitions: 4, maxMessages: Infinity, maxBytes: Infinity });
   const topic = `bench-${name}`;
   const pool = threads === null ? undefined : workerPool({ threads, logger: silent });
   const producer = createApp({ transport: memoryTransport(broker), logger: silent });
   const app = createApp({
-    transport: memoryTransport(broker), logger: silent, ...(pool ? { executor: pool } : {}),
+    transport: memoryTransport(broker),
+    logger: silent,
+    ...(pool ? { executor: pool } : {}),
     handlers: [defineHandler({ name, topic, ...handler } as HandlerOptions)],
   });
   let latencies: number[] = [];
@@ -119,12 +139,15 @@ async function createRig(name: string, handler: Omit<HandlerOptions, 'name' | 't
   return {
     async round(count) {
       const batch = [];
-      for (let j = next; j < next + count; j++) batch.push({ topic, ...(keyed ? { key: `k-${j % 256}` } : {}), value: { n: j } });
+      for (let j = next; j < next + count; j++)
+        batch.push({ topic, ...(keyed ? { key: `k-${j % 256}` } : {}), value: { n: j } });
       next += count;
       latencies = [];
       done = 0;
       target = count;
-      const finished = new Promise<void>((resolve) => { finish = resolve; });
+      const finished = new Promise<void>((resolve) => {
+        finish = resolve;
+      });
       const before = pool?.stats().threads ?? [];
       const lag = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
       // Encoding and appending the batch happen synchronously inside publish(),
@@ -143,11 +166,23 @@ async function createRig(name: string, handler: Omit<HandlerOptions, 'name' | 't
       const loopLagP99Ms = Math.round(Math.max(0, lag.percentile(99) / 1e6 - LAG_RESOLUTION_MS) * 100) / 100;
       return {
         loopLagP99Ms,
-        row: { name, msgsPerSec: count / (elapsed / 1000), p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99), rssMb: rssMb(), loopLagP99Ms,
-          ...(stats ? {
-            threads: stats.threads.map((t) => ({ threadId: t.threadId, messages: t.messages - (before.find((b) => b.threadId === t.threadId)?.messages ?? 0) })),
-            batchSize: stats.handlers[name]?.batchSize,
-          } : {}) },
+        row: {
+          name,
+          msgsPerSec: count / (elapsed / 1000),
+          p50Ms: percentile(latencies, 50),
+          p99Ms: percentile(latencies, 99),
+          rssMb: rssMb(),
+          loopLagP99Ms,
+          ...(stats
+            ? {
+                threads: stats.threads.map((t) => ({
+                  threadId: t.threadId,
+                  messages: t.messages - (before.find((b) => b.threadId === t.threadId)?.messages ?? 0),
+                })),
+                batchSize: stats.handlers[name]?.batchSize,
+              }
+            : {}),
+        },
       };
     },
     async close() {
@@ -163,10 +198,25 @@ async function executorHop(count: number, worker: URL, threads: number): Promise
   const pool = workerPool({ threads, logger: silent });
   await pool.start();
   const value = jsonCodec.encode({ n: 1 });
-  const batch = (from: number): ExecutorMessage[] => Array.from({ length: 1000 }, (_, i) => ({
-    id: `t/0/${from + i}`, topic: 't', key: undefined, value, headers: {}, partition: 0, offset: String(from + i), timestamp: 0, attempt: 1,
-  }));
-  const task = (from: number) => ({ handler: 'hop', worker: worker.href, timeoutMs: 30_000, contentType: 'application/json', messages: batch(from) });
+  const batch = (from: number): ExecutorMessage[] =>
+    Array.from({ length: 1000 }, (_, i) => ({
+      id: `t/0/${from + i}`,
+      topic: 't',
+      key: undefined,
+      value,
+      headers: {},
+      partition: 0,
+      offset: String(from + i),
+      timestamp: 0,
+      attempt: 1,
+    }));
+  const task = (from: number) => ({
+    handler: 'hop',
+    worker: worker.href,
+    timeoutMs: 30_000,
+    contentType: 'application/json',
+    messages: batch(from),
+  });
   await pool.run(task(0));
   const lat: number[] = [];
   let sent = 0;
@@ -191,7 +241,14 @@ async function executorHop(count: number, worker: URL, threads: number): Promise
   });
   const elapsed = performance.now() - t0;
   await pool.close(1_000);
-  return { name: 'hop-executor', msgsPerSec: count / (elapsed / 1000), p50Ms: percentile(lat, 50), p99Ms: percentile(lat, 99), rssMb: rssMb(), note: 'per task of 1,000' };
+  return {
+    name: 'hop-executor',
+    msgsPerSec: count / (elapsed / 1000),
+    p50Ms: percentile(lat, 50),
+    p99Ms: percentile(lat, 99),
+    rssMb: rssMb(),
+    note: 'per task of 1,000',
+  };
 }
 
 /**
@@ -199,7 +256,12 @@ async function executorHop(count: number, worker: URL, threads: number): Promise
  * reported), then run `rounds` rounds interleaving them (the machine is
  * shared). Each row reports its best round and lists all.
  */
-async function threadsAgainstMain(threadRig: Rig, mainRig: Rig, count: number, rounds: number): Promise<[RunResult, RunResult]> {
+async function threadsAgainstMain(
+  threadRig: Rig,
+  mainRig: Rig,
+  count: number,
+  rounds: number,
+): Promise<[RunResult, RunResult]> {
   await threadRig.round(count);
   await mainRig.round(Math.ceil(count / 5));
   const threadRounds: RunResult[] = [];
@@ -212,7 +274,13 @@ async function threadsAgainstMain(threadRig: Rig, mainRig: Rig, count: number, r
   await mainRig.close();
   const best = (rs: RunResult[]): RunResult => {
     const b = rs.reduce((x, y) => (y.row.msgsPerSec > x.row.msgsPerSec ? y : x));
-    return { ...b, row: { ...b.row, rounds: rs.map((x) => ({ msgsPerSec: Math.round(x.row.msgsPerSec), loopLagP99Ms: x.loopLagP99Ms })) } };
+    return {
+      ...b,
+      row: {
+        ...b.row,
+        rounds: rs.map((x) => ({ msgsPerSec: Math.round(x.row.msgsPerSec), loopLagP99Ms: x.loopLagP99Ms })),
+      },
+    };
   };
   return [best(threadRounds), best(mainRounds)];
 }
@@ -230,23 +298,40 @@ export async function run(args: string[]): Promise<void> {
     const cpuHandler = { maxInFlight: 256, timeoutMs: 60_000 };
     const [threads, main] = await threadsAgainstMain(
       await createRig('threads', { ...cpuHandler, worker: modules.cpu }, 2, true),
-      await createRig('main', { ...cpuHandler, handle: (m: { value: unknown }) => work((m.value as { n: number }).n, rounds) }, null, true),
-      cpuCount, cpuRounds,
+      await createRig(
+        'main',
+        { ...cpuHandler, handle: (m: { value: unknown }) => work((m.value as { n: number }).n, rounds) },
+        null,
+        true,
+      ),
+      cpuCount,
+      cpuRounds,
     );
     // The same CPU work as a pipeline stage: each message publishes a 10 KiB result (ctx.publish; from the thread: staged, sent on success).
     const pad = 'x'.repeat(RESULT_BYTES);
     const [pipeThreads, pipeMain] = await threadsAgainstMain(
       await createRig('pipeline-threads', { ...cpuHandler, worker: modules.pipeline }, 2, true),
-      await createRig('pipeline-main', {
-        ...cpuHandler,
-        handle: (m: { topic: string; key?: string; value: unknown }, ctx: { publish(x: unknown): Promise<void> }) => {
-          const n = (m.value as { n: number }).n;
-          return ctx.publish({ topic: `${m.topic}.out`, key: m.key, value: { n, h: work(n, rounds), pad } });
+      await createRig(
+        'pipeline-main',
+        {
+          ...cpuHandler,
+          handle: (m: { topic: string; key?: string; value: unknown }, ctx: { publish(x: unknown): Promise<void> }) => {
+            const n = (m.value as { n: number }).n;
+            return ctx.publish({ topic: `${m.topic}.out`, key: m.key, value: { n, h: work(n, rounds), pad } });
+          },
         },
-      }, null, true),
-      cpuCount, cpuRounds,
+        null,
+        true,
+      ),
+      cpuCount,
+      cpuRounds,
     );
-    const hopRig = await createRig('hop', { worker: modules.noop, maxInFlight: 4_000, ordering: 'none' }, hopThreads, false);
+    const hopRig = await createRig(
+      'hop',
+      { worker: modules.noop, maxInFlight: 4_000, ordering: 'none' },
+      hopThreads,
+      false,
+    );
     await hopRig.round(Math.min(hopCount, 50_000));
     const hop = await hopRig.round(hopCount);
     await hopRig.close();
@@ -259,8 +344,11 @@ export async function run(args: string[]): Promise<void> {
         'pipeline-threads/pipeline-main': pipeThreads.row.msgsPerSec / pipeMain.row.msgsPerSec,
       },
       targets: {
-        'threads/main': '≥ 1.8', hop: '≥ 300000 msg/s', 'threads.loopLagP99Ms': '≤ 20 ms',
-        'pipeline-threads/pipeline-main': '≥ 1.7', 'pipeline-threads.loopLagP99Ms': '≤ 20 ms',
+        'threads/main': '≥ 1.8',
+        hop: '≥ 300000 msg/s',
+        'threads.loopLagP99Ms': '≤ 20 ms',
+        'pipeline-threads/pipeline-main': '≥ 1.7',
+        'pipeline-threads.loopLagP99Ms': '≤ 20 ms',
       },
     });
   } finally {

@@ -14,6 +14,9 @@ export const soakConnectors: Readonly<Record<string, SoakConnector>> = {
 /** The connector called `name`, or a `ConfigError` listing the known ones. */
 export function soakConnector(name: string): SoakConnector {
   const c = Object.hasOwn(soakConnectors, name) ? soakConnectors[name] : undefined;
-  if (!c) throw new ConfigError(`soak: unknown connector '${name}'; expected one of ${Object.keys(soakConnectors).join(', ')}`);
+  if (!c)
+    throw new ConfigError(
+      `soak: unknown connector '${name}'; expected one of ${Object.keys(soakConnectors).join(', ')}`,
+    );
   return c;
 }

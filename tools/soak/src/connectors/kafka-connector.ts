@@ -16,13 +16,23 @@ export const kafkaConnector: SoakConnector = {
   keyOrderAcrossMembers: true,
   handler: { maxInFlight: 32, timeoutMs: 5_000 },
   async open(_names, env) {
-    const brokers = (env[KAFKA_BROKERS_ENV] ?? DEFAULT_BROKERS).split(',').map((b) => b.trim()).filter((b) => b !== '');
+    const brokers = (env[KAFKA_BROKERS_ENV] ?? DEFAULT_BROKERS)
+      .split(',')
+      .map((b) => b.trim())
+      .filter((b) => b !== '');
     return {
       env: { [KAFKA_BROKERS_ENV]: brokers.join(',') },
-      transport: (clientId) => kafkaTransport({
-        brokers, clientId, partitions: PARTITIONS, retryTiersMs: [],
-        sessionTimeoutMs: 2_000, heartbeatIntervalMs: 250, rebalanceTimeoutMs: 3_000, maxWaitTimeMs: 100,
-      }),
+      transport: (clientId) =>
+        kafkaTransport({
+          brokers,
+          clientId,
+          partitions: PARTITIONS,
+          retryTiersMs: [],
+          sessionTimeoutMs: 2_000,
+          heartbeatIntervalMs: 250,
+          rebalanceTimeoutMs: 3_000,
+          maxWaitTimeMs: 100,
+        }),
       async close() {},
     };
   },

@@ -20,7 +20,10 @@ export const natsConnector: SoakConnector = {
   keyOrderAcrossMembers: false,
   handler: { maxInFlight: 32, timeoutMs: 2_000 },
   async open(names, env) {
-    const servers = (env[NATS_SERVERS_ENV] ?? DEFAULT_SERVERS).split(',').map((s) => s.trim()).filter((s) => s !== '');
+    const servers = (env[NATS_SERVERS_ENV] ?? DEFAULT_SERVERS)
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
     return {
       env: { [NATS_SERVERS_ENV]: servers.join(',') },
       transport: (name) => natsTransport({ servers, name, maxDeliver: -1, reconnectTimeWaitMs: 200 }),

@@ -46,7 +46,10 @@ export class MemberProcesses {
     spares: number,
     private readonly onReady: (label: string) => void = () => {},
   ) {
-    this.#launcher = spawn(process.execPath, [launcher], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.#launcher = spawn(process.execPath, [launcher], {
+      env: { ...process.env, ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     this.#launcher.stdin!.on('error', () => {});
     this.#launcher.stderr!.setEncoding('utf8').on('data', (d: string) => onError(d.trimEnd()));
     createInterface({ input: this.#launcher.stdout! }).on('line', (line) => {
@@ -69,7 +72,11 @@ export class MemberProcesses {
     let onExit!: () => void;
     const exit = new Promise<void>((resolve) => (onExit = resolve));
     const spare: Spare = {
-      n, pid: undefined, warm: false, exited: false, exit,
+      n,
+      pid: undefined,
+      warm: false,
+      exited: false,
+      exit,
       onExit: () => {
         spare.exited = true;
         this.#procs.delete(n);
@@ -84,12 +91,16 @@ export class MemberProcesses {
   /** Resolves once `count` spares are warm. */
   async warmUp(count: number, timeoutMs = 120_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    while (this.#spares.filter((s) => s.warm).length < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while (this.#spares.filter((s) => s.warm).length < count && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
   }
 
   /** Start a member: a warm spare (else the oldest) joins as `config.label`; a new spare warms up. */
   start(config: SoakMemberConfig): MemberHandle {
-    const i = Math.max(0, this.#spares.findIndex((s) => s.warm));
+    const i = Math.max(
+      0,
+      this.#spares.findIndex((s) => s.warm),
+    );
     const p = this.#spares.splice(i, 1)[0]!;
     p.label = config.label;
     this.#spawn();
@@ -128,7 +139,11 @@ export class MemberProcesses {
 }
 
 /** A member in this process, sharing the connector session (the embedded broker). */
-export function inProcessMember(session: ConnectorSession, config: SoakMemberConfig, onError: (line: string) => void): MemberHandle {
+export function inProcessMember(
+  session: ConnectorSession,
+  config: SoakMemberConfig,
+  onError: (line: string) => void,
+): MemberHandle {
   const started = startSoakMember(session, config);
   started.catch((err: unknown) => onError(`[${config.label}] start failed: ${String(err)}`));
   return {

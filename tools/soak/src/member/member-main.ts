@@ -28,7 +28,9 @@ const lines = createInterface({ input: process.stdin });
 lines.on('line', (line) => {
   if (starting || stopping || !line.startsWith('start ')) return;
   const config = JSON.parse(line.slice('start '.length)) as SoakMemberConfig;
-  starting = soakConnector(config.connector).open(config, process.env).then((session) => startSoakMember(session, config));
+  starting = soakConnector(config.connector)
+    .open(config, process.env)
+    .then((session) => startSoakMember(session, config));
   starting.then(
     () => process.stdout.write('ready\n'),
     (err: unknown) => {

@@ -1,5 +1,10 @@
 import type {
-  InboundRecord, LaneHandle, Subscription, SubscriptionSink, SubscriptionSpec, Transport,
+  InboundRecord,
+  LaneHandle,
+  Subscription,
+  SubscriptionSink,
+  SubscriptionSpec,
+  Transport,
 } from '@partita/core';
 import type { SettlementLog } from './settlement-log.js';
 
@@ -50,15 +55,25 @@ export function memberTransport(inner: Transport, by: string, log: SettlementLog
           if (!dead) log.record({ t: 'a', by, lane, offsets: records.map((r) => r.offset) });
         },
       }),
-      ...(nack && { nack: (record: InboundRecord, delayMs: number) => (dead ? Promise.resolve() : nack(record, delayMs)) }),
-      ...(touch && { touch: (record: InboundRecord) => { if (!dead) touch(record); } }),
+      ...(nack && {
+        nack: (record: InboundRecord, delayMs: number) => (dead ? Promise.resolve() : nack(record, delayMs)),
+      }),
+      ...(touch && {
+        touch: (record: InboundRecord) => {
+          if (!dead) touch(record);
+        },
+      }),
     };
   };
 
   const wrapSink = (sink: SubscriptionSink): SubscriptionSink => ({
     assigned(handle) {
       const laneSink = sink.assigned(wrapHandle(handle));
-      return { deliver: (records) => { if (!dead) laneSink.deliver(records); } };
+      return {
+        deliver: (records) => {
+          if (!dead) laneSink.deliver(records);
+        },
+      };
     },
     revoked: (id) => (dead ? Promise.resolve() : sink.revoked(id)),
   });

@@ -42,16 +42,28 @@ export async function startSoakMember(session: ConnectorSession, config: SoakMem
   const app = createApp({
     transport,
     logger: silent,
-    handlers: [defineHandler<SoakPayload>({
-      name: 'soak', topic: config.topic, group: config.group, ordering: 'key',
-      maxInFlight: config.handler.maxInFlight, timeoutMs: config.handler.timeoutMs,
-      async handle(msg) {
-        if (config.handlerDelayMs > 0) await sleep(config.handlerDelayMs);
-        if (transport.dead) return;
-        ledger.recordHandled({ id: msg.value.id, key: msg.key, by: config.label, attempt: msg.attempt });
-        settlements.record({ t: 'h', by: config.label, id: msg.value.id, lane: `${msg.topic}/${msg.partition}`, offset: msg.offset });
-      },
-    })],
+    handlers: [
+      defineHandler<SoakPayload>({
+        name: 'soak',
+        topic: config.topic,
+        group: config.group,
+        ordering: 'key',
+        maxInFlight: config.handler.maxInFlight,
+        timeoutMs: config.handler.timeoutMs,
+        async handle(msg) {
+          if (config.handlerDelayMs > 0) await sleep(config.handlerDelayMs);
+          if (transport.dead) return;
+          ledger.recordHandled({ id: msg.value.id, key: msg.key, by: config.label, attempt: msg.attempt });
+          settlements.record({
+            t: 'h',
+            by: config.label,
+            id: msg.value.id,
+            lane: `${msg.topic}/${msg.partition}`,
+            offset: msg.offset,
+          });
+        },
+      }),
+    ],
   });
   const release = (): void => {
     ledger.close();
@@ -71,7 +83,10 @@ export async function startSoakMember(session: ConnectorSession, config: SoakMem
     async kill() {
       await transport.kill();
       // What is left of the app holds no lane the broker knows; stopping it only frees its timers.
-      void app.stop({ drainTimeoutMs: 0 }).catch(() => {}).finally(release);
+      void app
+        .stop({ drainTimeoutMs: 0 })
+        .catch(() => {})
+        .finally(release);
     },
   };
 }

@@ -21,11 +21,15 @@ export interface SoakResult {
   readonly seconds: number;
   readonly topic: string;
   readonly membership: {
-    readonly started: number; readonly killed: number; readonly stopped: number;
+    readonly started: number;
+    readonly killed: number;
+    readonly stopped: number;
     /** Time between membership changes in the chaos phase: median and longest (the target is ≤ maxChangeIntervalMs; a starved machine stretches it). */
-    readonly intervalMedianMs: number; readonly intervalMaxMs: number;
+    readonly intervalMedianMs: number;
+    readonly intervalMaxMs: number;
     /** The runner's event-loop delay during the chaos phase (p50, max): how late its timers fired. */
-    readonly loopDelayP50Ms: number; readonly loopDelayMaxMs: number;
+    readonly loopDelayP50Ms: number;
+    readonly loopDelayMaxMs: number;
   };
   readonly report: LedgerReport;
   readonly duplicates: DuplicateAccount;
@@ -71,12 +75,22 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   let stopped = 0;
   const onError = (line: string): void => o.log(line);
   const traceStart = Date.now();
-  const processes = connector.members === 'processes' ? new MemberProcesses(childEnv, onError, 2 * o.maxMembers, (label) => o.trace(`+${Date.now() - traceStart} ms ready ${label}`)) : undefined;
+  const processes =
+    connector.members === 'processes'
+      ? new MemberProcesses(childEnv, onError, 2 * o.maxMembers, (label) =>
+          o.trace(`+${Date.now() - traceStart} ms ready ${label}`),
+        )
+      : undefined;
 
   const start = (): void => {
     const config: SoakMemberConfig = {
-      ...names, connector: connector.name, label: `m${++started}`, ledgerFile, settlementFile,
-      handler: connector.handler, handlerDelayMs: o.handlerDelayMs,
+      ...names,
+      connector: connector.name,
+      label: `m${++started}`,
+      ledgerFile,
+      settlementFile,
+      handler: connector.handler,
+      handlerDelayMs: o.handlerDelayMs,
     };
     alive.push(processes ? processes.start(config) : inProcessMember(session, config, onError));
     o.trace(`+${Date.now() - traceStart} ms start ${config.label} (${alive.length} alive)`);
@@ -103,10 +117,16 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       for (let now = Date.now(); now < chaosEnd; now = Date.now()) {
         const due = Math.floor(((now - t0) / 1000) * o.ratePerSecond);
         if (due > seq) {
-          const batch = Array.from({ length: due - seq }, () => ({ id: `s${seq++}`, key: `k${Math.floor(keyRandom() * o.keys)}` }));
+          const batch = Array.from({ length: due - seq }, () => ({
+            id: `s${seq++}`,
+            key: `k${Math.floor(keyRandom() * o.keys)}`,
+          }));
           ledger.recordPublished(batch);
           const records: OutboundRecord[] = batch.map((m) => ({
-            topic: names.topic, key: m.key, value: new TextEncoder().encode(JSON.stringify({ id: m.id })), headers: {},
+            topic: names.topic,
+            key: m.key,
+            value: new TextEncoder().encode(JSON.stringify({ id: m.id })),
+            headers: {},
           }));
           await producer.publish(records);
         }
@@ -131,7 +151,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     };
     await Promise.all([produce(), churn()]);
     loopDelay.disable();
-    o.log(`chaos phase over after ${((Date.now() - t0) / 1000).toFixed(1)} s: ${started} started, ${killed.size} killed, ${stopped} stopped; draining`);
+    o.log(
+      `chaos phase over after ${((Date.now() - t0) / 1000).toFixed(1)} s: ${started} started, ${killed.size} killed, ${stopped} stopped; draining`,
+    );
     await Promise.all(ends);
     const drainStart = Date.now();
     try {
@@ -151,29 +173,55 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
 
   const report = ledger.report();
   ledger.close();
-  const events = readFileSync(ledgerFile, 'utf8').split('\n').flatMap((l) => {
-    try {
-      return l === '' ? [] : [JSON.parse(l) as LedgerEvent];
-    } catch {
-      return [];
-    }
-  });
+  const events = readFileSync(ledgerFile, 'utf8')
+    .split('\n')
+    .flatMap((l) => {
+      try {
+        return l === '' ? [] : [JSON.parse(l) as LedgerEvent];
+      } catch {
+        return [];
+      }
+    });
   const duplicates = accountDuplicates(events, readSettlementLog(settlementFile), killed);
   const maxAttempt = events.reduce((m, e) => (e.t === 'h' ? Math.max(m, e.a ?? 1) : m), 1);
-  const checks = judgeSoak({ report, duplicates, keyOrderAcrossMembers: connector.keyOrderAcrossMembers, rebalanceDuplicates: connector.rebalanceDuplicates, kills: killed.size, drained });
+  const checks = judgeSoak({
+    report,
+    duplicates,
+    keyOrderAcrossMembers: connector.keyOrderAcrossMembers,
+    rebalanceDuplicates: connector.rebalanceDuplicates,
+    kills: killed.size,
+    drained,
+  });
   if (!o.keepFiles) rmSync(dir, { recursive: true, force: true });
   return {
-    connector: connector.name, seed: o.seed, seconds: o.seconds, topic: names.topic,
+    connector: connector.name,
+    seed: o.seed,
+    seconds: o.seconds,
+    topic: names.topic,
     membership: {
-      started, killed: killed.size, stopped, ...intervals(changes),
-      loopDelayP50Ms: Math.round(loopDelay.percentile(50) / 1e6), loopDelayMaxMs: Math.round(loopDelay.max / 1e6),
+      started,
+      killed: killed.size,
+      stopped,
+      ...intervals(changes),
+      loopDelayP50Ms: Math.round(loopDelay.percentile(50) / 1e6),
+      loopDelayMaxMs: Math.round(loopDelay.max / 1e6),
     },
-    report, duplicates, keyOrderAcrossMembers: connector.keyOrderAcrossMembers, maxAttempt, drained, drainMs,
-    checks, ok: checks.every((c) => c.ok), dir,
+    report,
+    duplicates,
+    keyOrderAcrossMembers: connector.keyOrderAcrossMembers,
+    maxAttempt,
+    drained,
+    drainMs,
+    checks,
+    ok: checks.every((c) => c.ok),
+    dir,
   };
 }
 
 function intervals(times: readonly number[]): { intervalMedianMs: number; intervalMaxMs: number } {
-  const gaps = times.slice(1).map((t, i) => t - times[i]!).sort((a, b) => a - b);
+  const gaps = times
+    .slice(1)
+    .map((t, i) => t - times[i]!)
+    .sort((a, b) => a - b);
   return { intervalMedianMs: gaps[Math.floor(gaps.length / 2)] ?? 0, intervalMaxMs: gaps.at(-1) ?? 0 };
 }

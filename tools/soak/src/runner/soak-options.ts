@@ -47,7 +47,8 @@ function positive(name: string, value: number | undefined, fallback: number, int
 export function resolveSoakOptions(o: SoakOptions): ResolvedSoakOptions {
   const minMembers = positive('minMembers', o.minMembers, 3);
   const maxMembers = positive('maxMembers', o.maxMembers, 5);
-  if (maxMembers < minMembers) throw new ConfigError(`soak: maxMembers (${maxMembers}) must be ≥ minMembers (${minMembers})`);
+  if (maxMembers < minMembers)
+    throw new ConfigError(`soak: maxMembers (${maxMembers}) must be ≥ minMembers (${minMembers})`);
   const seed = o.seed ?? Math.floor(Math.random() * 2 ** 31);
   if (!Number.isInteger(seed)) throw new ConfigError(`soak: seed must be an integer, got ${String(o.seed)}`);
   return {

@@ -21,23 +21,34 @@ export interface SoakEvidence {
 export function judgeSoak(e: SoakEvidence): SoakCheck[] {
   const { report, duplicates: d } = e;
   const checks: SoakCheck[] = [
-    { name: 'drained', ok: e.drained, detail: e.drained ? 'every published message was handled' : 'the drain timed out' },
-    { name: '0 lost', ok: report.lost.length === 0 && report.published > 0, detail: `${report.lost.length} of ${report.published} lost` },
     {
-      name: 'key order within each member tenure', ok: report.memberOrderViolations.length === 0,
+      name: 'drained',
+      ok: e.drained,
+      detail: e.drained ? 'every published message was handled' : 'the drain timed out',
+    },
+    {
+      name: '0 lost',
+      ok: report.lost.length === 0 && report.published > 0,
+      detail: `${report.lost.length} of ${report.published} lost`,
+    },
+    {
+      name: 'key order within each member tenure',
+      ok: report.memberOrderViolations.length === 0,
       detail: `${report.memberOrderViolations.length} violations`,
     },
     e.rebalanceDuplicates
       ? {
           name: 'duplicates within in-flight windows of members that lost their lanes (killed, or rebalanced)',
           ok: d.unexplained.length === 0,
-          detail: `${d.duplicates} duplicates: ${d.withinKilledWindow} in killed members' windows (Σ ${d.killedWindowTotal}, largest ` +
+          detail:
+            `${d.duplicates} duplicates: ${d.withinKilledWindow} in killed members' windows (Σ ${d.killedWindowTotal}, largest ` +
             `${d.killedWindowMax}), ${d.withinLiveWindow} in rebalanced members' windows, ${d.unexplained.length} unexplained`,
         }
       : {
-          name: 'duplicates within the killed members\' in-flight windows',
+          name: "duplicates within the killed members' in-flight windows",
           ok: d.withinLiveWindow === 0 && d.unexplained.length === 0 && d.withinKilledWindow <= d.killedWindowTotal,
-          detail: `${d.duplicates} duplicates ≤ Σ window ${d.killedWindowTotal} (largest ${d.killedWindowMax}); ` +
+          detail:
+            `${d.duplicates} duplicates ≤ Σ window ${d.killedWindowTotal} (largest ${d.killedWindowMax}); ` +
             `${d.withinLiveWindow} from live members, ${d.unexplained.length} unexplained`,
         },
     { name: 'no unexpected ids', ok: report.unexpected.length === 0, detail: `${report.unexpected.length} unexpected` },
@@ -45,7 +56,9 @@ export function judgeSoak(e: SoakEvidence): SoakCheck[] {
   ];
   if (e.keyOrderAcrossMembers) {
     checks.splice(3, 0, {
-      name: 'key order across members', ok: report.orderViolations.length === 0, detail: `${report.orderViolations.length} violations`,
+      name: 'key order across members',
+      ok: report.orderViolations.length === 0,
+      detail: `${report.orderViolations.length} violations`,
     });
   }
   return checks;

@@ -5,15 +5,33 @@ import { accountDuplicates } from './settlement-window.js';
 
 const p = (id: string, at = 0): LedgerEvent => ({ t: 'p', id, key: 'k', at });
 const h = (id: string, by: string, at: number): LedgerEvent => ({ t: 'h', id, key: 'k', by, at });
-const where = (id: string, by: string, offset: number, at: number): SettlementEvent => ({ t: 'h', by, id, lane: 't/0', offset: String(offset), at });
+const where = (id: string, by: string, offset: number, at: number): SettlementEvent => ({
+  t: 'h',
+  by,
+  id,
+  lane: 't/0',
+  offset: String(offset),
+  at,
+});
 
 describe('accountDuplicates', () => {
-  it('puts a record re-handled after its handler was killed before committing inside the killed member\'s window', () => {
+  it("puts a record re-handled after its handler was killed before committing inside the killed member's window", () => {
     const ledger = [p('a'), p('b'), h('a', 'm1', 1), h('b', 'm1', 2), h('a', 'm2', 10), h('b', 'm2', 11)];
-    const settlements: SettlementEvent[] = [where('a', 'm1', 0, 1), where('b', 'm1', 1, 2), { t: 'c', by: 'm1', lane: 't/0', next: '1', at: 3 }];
+    const settlements: SettlementEvent[] = [
+      where('a', 'm1', 0, 1),
+      where('b', 'm1', 1, 2),
+      { t: 'c', by: 'm1', lane: 't/0', next: '1', at: 3 },
+    ];
     // m1 committed past a (next 1) before dying, so a's re-handling is unexplained; b was in its window
     const account = accountDuplicates(ledger, settlements, new Set(['m1']));
-    expect(account).toMatchObject({ duplicates: 2, withinKilledWindow: 1, withinLiveWindow: 0, unexplained: ['a'], killedWindows: { m1: 1 }, killedWindowTotal: 1 });
+    expect(account).toMatchObject({
+      duplicates: 2,
+      withinKilledWindow: 1,
+      withinLiveWindow: 0,
+      unexplained: ['a'],
+      killedWindows: { m1: 1 },
+      killedWindowTotal: 1,
+    });
   });
 
   it('credits a settlement only if it was confirmed before the re-handling', () => {
@@ -26,8 +44,16 @@ describe('accountDuplicates', () => {
 
   it('counts acks of the message model, and a handling with no settlement line as unsettled', () => {
     const ledger = [p('a'), p('b'), h('a', 'm1', 1), h('b', 'm1', 2), h('a', 'm2', 10), h('b', 'm2', 11)];
-    const settlements: SettlementEvent[] = [where('a', 'm1', 7, 1), { t: 'a', by: 'm1', lane: 't/0', offsets: ['7'], at: 2 }];
+    const settlements: SettlementEvent[] = [
+      where('a', 'm1', 7, 1),
+      { t: 'a', by: 'm1', lane: 't/0', offsets: ['7'], at: 2 },
+    ];
     const account = accountDuplicates(ledger, settlements, new Set(['m1']));
-    expect(account).toMatchObject({ duplicates: 2, withinKilledWindow: 1, unexplained: ['a'], killedWindows: { m1: 1 } });
+    expect(account).toMatchObject({
+      duplicates: 2,
+      withinKilledWindow: 1,
+      unexplained: ['a'],
+      killedWindows: { m1: 1 },
+    });
   });
 });

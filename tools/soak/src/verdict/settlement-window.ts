@@ -84,7 +84,11 @@ export function accountDuplicates(
   }
   const sizes = Object.values(killedWindows);
   return {
-    duplicates, withinKilledWindow, withinLiveWindow, unexplained, killedWindows,
+    duplicates,
+    withinKilledWindow,
+    withinLiveWindow,
+    unexplained,
+    killedWindows,
     killedWindowTotal: sizes.reduce((a, b) => a + b, 0),
     killedWindowMax: sizes.reduce((a, b) => Math.max(a, b), 0),
   };

@@ -14,9 +14,18 @@ const roundTrip: Scenario = {
     const app = await h.app('a', [defineHandler<KitValue>({ name, topic, handle: (m) => void got.push(m) })]);
     await h.lanes(app);
     const value = { id: 'rt-1', text: 'héllo ✓ 日本', n: 42, nested: { list: [1, 2, 3], flag: true, none: null } };
-    await app.publish({ topic, key: 'customer-42', value, headers: { 'x-trace': 'abc-123', 'x-source': 'conformance' } });
+    await app.publish({
+      topic,
+      key: 'customer-42',
+      value,
+      headers: { 'x-trace': 'abc-123', 'x-source': 'conformance' },
+    });
     await app.publish({ topic, value: { id: 'rt-2' } });
-    await h.waitFor(() => got.length >= 2, 'both messages handled', () => `got ${got.length}`);
+    await h.waitFor(
+      () => got.length >= 2,
+      'both messages handled',
+      () => `got ${got.length}`,
+    );
     const keyed = got.find((m) => m.value.id === 'rt-1');
     const keyless = got.find((m) => m.value.id === 'rt-2');
     expect(keyed, 'the keyed message was handled').toBeDefined();
@@ -42,10 +51,18 @@ const bulk: Scenario = {
     const total = h.options.bulkMessages;
     const topic = await h.topic('bulk');
     const app = await h.app('a', [
-      defineHandler<KitValue>({ name: h.name('bulk'), topic, maxInFlight: 256, handle: (m) => h.ledger.recordHandled({ id: m.value.id, key: m.key, by: 'a' }) }),
+      defineHandler<KitValue>({
+        name: h.name('bulk'),
+        topic,
+        maxInFlight: 256,
+        handle: (m) => h.ledger.recordHandled({ id: m.value.id, key: m.key, by: 'a' }),
+      }),
     ]);
     await h.lanes(app);
-    await h.publish(app, Array.from({ length: total }, (_, i) => ({ topic, key: `k${i % 64}`, value: { id: `bulk-${i}` } })));
+    await h.publish(
+      app,
+      Array.from({ length: total }, (_, i) => ({ topic, key: `k${i % 64}`, value: { id: `bulk-${i}` } })),
+    );
     const report = await h.allHandled(total);
     expect(report.published).toBe(total);
     expect(report.lost, formatLedgerReport(report)).toEqual([]);
@@ -80,7 +97,8 @@ const orderPerKey: Scenario = {
     ]);
     await h.lanes(app);
     const messages: PublishMessage<KitValue>[] = [];
-    for (let i = 0; i < perKey; i++) for (let k = 0; k < keys; k++) messages.push({ topic, key: `key-${k}`, value: { id: `o-${k}-${i}`, n: i + k } });
+    for (let i = 0; i < perKey; i++)
+      for (let k = 0; k < keys; k++) messages.push({ topic, key: `key-${k}`, value: { id: `o-${k}-${i}`, n: i + k } });
     await h.publish(app, messages);
     const report = await h.allHandled(keys * perKey);
     expect(report.lost, formatLedgerReport(report)).toEqual([]);
@@ -103,11 +121,16 @@ const topicIsolation: Scenario = {
       defineHandler<KitValue>({ name: h.name('iso2'), topic: t2, handle: (m) => void seen2.push(m) }),
     ]);
     await h.waitFor(() => new Set(app.inspect().lanes.map((l) => l.topic)).size >= 2, 'lanes of both topics assigned');
-    const batch = (topic: string, tag: string) => Array.from({ length: 20 }, (_, i) => ({ topic, key: `k${i % 4}`, value: { id: `${tag}-${i}`, tag } }));
+    const batch = (topic: string, tag: string) =>
+      Array.from({ length: 20 }, (_, i) => ({ topic, key: `k${i % 4}`, value: { id: `${tag}-${i}`, tag } }));
     await app.publish(batch(t3, 't3'));
     await app.publish(batch(t1, 't1'));
     await app.publish(batch(t2, 't2'));
-    await h.waitFor(() => seen1.length >= 20 && seen2.length >= 20, '20 messages on each subscribed topic', () => `t1 ${seen1.length}, t2 ${seen2.length}`);
+    await h.waitFor(
+      () => seen1.length >= 20 && seen2.length >= 20,
+      '20 messages on each subscribed topic',
+      () => `t1 ${seen1.length}, t2 ${seen2.length}`,
+    );
     expect(seen1.every((m) => m.topic === t1 && m.value.tag === 't1')).toBe(true);
     expect(seen2.every((m) => m.topic === t2 && m.value.tag === 't2')).toBe(true);
     expect(seen1).toHaveLength(20);

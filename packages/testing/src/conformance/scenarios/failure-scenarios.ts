@@ -63,15 +63,27 @@ const poisonToDeadLetter: Scenario = {
           h.ledger.recordHandled({ id: m.value.id, key: m.key, by: 'a' });
         },
       }),
-      defineHandler<KitValue>({ name: h.name('dlq-reader'), topic: dlq, deadLetter: false, handle: (m) => void deadLetters.push(m) }),
+      defineHandler<KitValue>({
+        name: h.name('dlq-reader'),
+        topic: dlq,
+        deadLetter: false,
+        handle: (m) => void deadLetters.push(m),
+      }),
     ]);
     app.on('message.dead-lettered', (e) => events.push(e));
-    await h.waitFor(() => new Set(app.inspect().lanes.map((l) => l.topic)).size >= 2, 'lanes of the topic and its dead-letter topic');
+    await h.waitFor(
+      () => new Set(app.inspect().lanes.map((l) => l.topic)).size >= 2,
+      'lanes of the topic and its dead-letter topic',
+    );
     const poison = { id: 'poison-1', poison: true, payload: { amount: 12.5, items: ['a', 'b'] } };
     await h.publish(app, [{ topic, key: 'good', value: { id: 'good-1' } }]);
     await app.publish({ topic, key: 'poison-key', value: poison, headers: { 'x-origin': 'conformance' } });
     await h.publish(app, [{ topic, key: 'good', value: { id: 'good-2' } }]);
-    await h.waitFor(() => deadLetters.length >= 1, 'the dead-letter copy to arrive', () => `originals failed: ${failedOriginals.length}`);
+    await h.waitFor(
+      () => deadLetters.length >= 1,
+      'the dead-letter copy to arrive',
+      () => `originals failed: ${failedOriginals.length}`,
+    );
     await h.allHandled(2);
     const original = failedOriginals[0];
     const dead = deadLetters[0];
@@ -132,17 +144,26 @@ const continuesAfterErrors: Scenario = {
     }
     // Failing messages are not recorded as published in the ledger: they are expected never to succeed.
     await app.publish(first.filter((m) => m.value.fail));
-    await h.publish(app, first.filter((m) => !m.value.fail));
+    await h.publish(
+      app,
+      first.filter((m) => !m.value.fail),
+    );
     await h.waitFor(
       () => failAttempts.size === 30 && [...failAttempts.values()].every((a) => a === 2),
       'every failing message to be attempted twice',
       () => `failing messages seen ${failAttempts.size}`,
     );
-    await h.publish(app, Array.from({ length: 20 }, (_, i) => ({ topic, key: `k${i % 6}`, value: { id: `after-${i}` } })));
+    await h.publish(
+      app,
+      Array.from({ length: 20 }, (_, i) => ({ topic, key: `k${i % 6}`, value: { id: `after-${i}` } })),
+    );
     const report = await h.allHandled(50);
     expect(report.lost, formatLedgerReport(report)).toEqual([]);
     expect(app.inspect().state).toBe('running');
-    expect([...failAttempts.values()].every((a) => a === 2), 'no failing message was attempted more than maxAttempts').toBe(true);
+    expect(
+      [...failAttempts.values()].every((a) => a === 2),
+      'no failing message was attempted more than maxAttempts',
+    ).toBe(true);
   },
 };
 
@@ -166,7 +187,11 @@ const delayedRetry: Scenario = {
       defineHandler<KitValue>({
         name: h.name('delayed'),
         topic,
-        retry: { maxAttempts: 5, mode: 'delayed', backoff: { initialMs: RETRY_DELAY_MS, multiplier: 1, maxMs: RETRY_DELAY_MS, jitter: 0 } },
+        retry: {
+          maxAttempts: 5,
+          mode: 'delayed',
+          backoff: { initialMs: RETRY_DELAY_MS, multiplier: 1, maxMs: RETRY_DELAY_MS, jitter: 0 },
+        },
         handle(m) {
           if (m.value.flaky) {
             startedAt[m.attempt] = Date.now();
@@ -191,18 +216,35 @@ const delayedRetry: Scenario = {
     const report = await h.allHandled(11);
     expect(report.lost, formatLedgerReport(report)).toEqual([]);
     const failures = handoffFailures.map((e) => String(e.error)).join('; ');
-    expect(handoffFailures.length, `delayed retries the broker refused (message.retry-handoff-failed events: ${failures})`).toBe(0);
+    expect(
+      handoffFailures.length,
+      `delayed retries the broker refused (message.retry-handoff-failed events: ${failures})`,
+    ).toBe(0);
     expect(app.inspect().metrics.retryHandoffFailures, 'metrics.retryHandoffFailures').toBe(0);
     expect(seen.filter((s) => s.startsWith('flaky#'))).toEqual(['flaky#1', 'flaky#2', 'flaky#3']);
-    expect(retries.map((r) => [r.mode, r.delayMs])).toEqual([['delayed', RETRY_DELAY_MS], ['delayed', RETRY_DELAY_MS]]);
+    expect(retries.map((r) => [r.mode, r.delayMs])).toEqual([
+      ['delayed', RETRY_DELAY_MS],
+      ['delayed', RETRY_DELAY_MS],
+    ]);
     for (const attempt of [1, 2]) {
       const waited = startedAt[attempt + 1] - failedAt[attempt];
-      expect(waited, `attempt ${attempt + 1} came ${waited} ms after attempt ${attempt} failed, before its ${RETRY_DELAY_MS} ms delay`).toBeGreaterThanOrEqual(RETRY_DELAY_MS - DELAY_SLACK_MS);
+      expect(
+        waited,
+        `attempt ${attempt + 1} came ${waited} ms after attempt ${attempt} failed, before its ${RETRY_DELAY_MS} ms delay`,
+      ).toBeGreaterThanOrEqual(RETRY_DELAY_MS - DELAY_SLACK_MS);
     }
     const retried = seen.indexOf('flaky#2');
     const blocked = next.filter((m) => seen.indexOf(m.value.id) > retried).map((m) => m.value.id);
-    expect(blocked, `the partition did not flow during the delay: these waited for the retry (seen: ${seen.join(', ')})`).toEqual([]);
+    expect(
+      blocked,
+      `the partition did not flow during the delay: these waited for the retry (seen: ${seen.join(', ')})`,
+    ).toEqual([]);
   },
 };
 
-export const failureScenarios: readonly Scenario[] = [retryThenSuccess, poisonToDeadLetter, continuesAfterErrors, delayedRetry];
+export const failureScenarios: readonly Scenario[] = [
+  retryThenSuccess,
+  poisonToDeadLetter,
+  continuesAfterErrors,
+  delayedRetry,
+];

@@ -7,7 +7,10 @@ import { untilAborted } from '../scenario.js';
 import type { Scenario } from '../scenario.js';
 
 const ownedPartitions = (app: App, handler: string): string[] =>
-  app.inspect().lanes.filter((l) => l.handler === handler && l.state !== 'stopped').map((l) => `${l.topic}/${l.partition}`);
+  app
+    .inspect()
+    .lanes.filter((l) => l.handler === handler && l.state !== 'stopped')
+    .map((l) => `${l.topic}/${l.partition}`);
 
 const groupSharing: Scenario = {
   name: 'a consumer group shares the load: each message is handled by exactly one member',
@@ -16,7 +19,11 @@ const groupSharing: Scenario = {
     const topic = await h.topic('group');
     const name = h.name('shared');
     const member = (label: string) =>
-      defineHandler<KitValue>({ name, topic, handle: (m) => h.ledger.recordHandled({ id: m.value.id, key: m.key, by: label }) });
+      defineHandler<KitValue>({
+        name,
+        topic,
+        handle: (m) => h.ledger.recordHandled({ id: m.value.id, key: m.key, by: label }),
+      });
     const a = await h.app('a', [member('a')]);
     await h.lanes(a, 1, name);
     const b = await h.app('b', [member('b')]);
@@ -32,7 +39,10 @@ const groupSharing: Scenario = {
       () => `a: ${ownedPartitions(a, name).join(',')}; b: ${ownedPartitions(b, name).join(',')}`,
     );
     const total = 400;
-    await h.publish(a, Array.from({ length: total }, (_, i) => ({ topic, key: `k${i % 40}`, value: { id: `g-${i}` } })));
+    await h.publish(
+      a,
+      Array.from({ length: total }, (_, i) => ({ topic, key: `k${i % 40}`, value: { id: `g-${i}` } })),
+    );
     const report = await h.allHandled(total);
     expect(report.lost, formatLedgerReport(report)).toEqual([]);
     expect(report.byHandler.a ?? 0, 'member a handled some messages').toBeGreaterThan(0);
@@ -48,9 +58,16 @@ const newGroupReplays: Scenario = {
     const topic = await h.topic('replay');
     const publisher = await h.app('publisher', []);
     const total = 50;
-    await h.publish(publisher, Array.from({ length: total }, (_, i) => ({ topic, key: `k${i % 5}`, value: { id: `r-${i}` } })));
+    await h.publish(
+      publisher,
+      Array.from({ length: total }, (_, i) => ({ topic, key: `k${i % 5}`, value: { id: `r-${i}` } })),
+    );
     await h.app('late', [
-      defineHandler<KitValue>({ name: h.name('late'), topic, handle: (m) => h.ledger.recordHandled({ id: m.value.id, key: m.key, by: 'late' }) }),
+      defineHandler<KitValue>({
+        name: h.name('late'),
+        topic,
+        handle: (m) => h.ledger.recordHandled({ id: m.value.id, key: m.key, by: 'late' }),
+      }),
     ]);
     const report = await h.allHandled(total);
     expect(report.lost, formatLedgerReport(report)).toEqual([]);
@@ -96,7 +113,9 @@ const redeliveredToNextMember: Scenario = {
     const messages: PublishMessage<KitValue>[] = [];
     // Many keys, so every partition holding a hanging message also holds settled ones above it (commits move on).
     for (let i = 0; i < 25; i++) messages.push({ topic, key: `k${i}`, value: { id: `ok-${i}` } });
-    hangIds.forEach((id, i) => messages.splice(i * 5 + 2, 0, { topic, key: `hang-key-${i}`, value: { id, hang: true } }));
+    hangIds.forEach((id, i) =>
+      messages.splice(i * 5 + 2, 0, { topic, key: `hang-key-${i}`, value: { id, hang: true } }),
+    );
     await h.publish(a, messages);
     await h.waitFor(
       () => hanging.size === hangIds.length && h.ledger.report().handled === 25,

@@ -26,11 +26,18 @@ const concurrentStop: Scenario = {
       }),
     ]);
     await h.lanes(app);
-    await h.publish(app, Array.from({ length: 20 }, (_, i) => ({ topic, key: `k${i % 4}`, value: { id: `s-${i}` } })));
+    await h.publish(
+      app,
+      Array.from({ length: 20 }, (_, i) => ({ topic, key: `k${i % 4}`, value: { id: `s-${i}` } })),
+    );
     await app.publish({ topic, key: 'hang', value: { id: 'hang', hang: true } });
     await h.allHandled(20);
     await h.waitFor(() => hung, 'the hanging message to be in flight');
-    const results = await Promise.allSettled([app.stop({ drainTimeoutMs: 300 }), app.stop({ drainTimeoutMs: 300 }), app.stop()]);
+    const results = await Promise.allSettled([
+      app.stop({ drainTimeoutMs: 300 }),
+      app.stop({ drainTimeoutMs: 300 }),
+      app.stop(),
+    ]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled']);
     expect(app.inspect().state).toBe('stopped');
     await expect(app.stop()).resolves.toBeUndefined();
@@ -52,7 +59,11 @@ const publishAfterClose: Scenario = {
     await transport.connect();
     await Promise.all([transport.close(), transport.close()]);
     await expect(transport.close()).resolves.toBeUndefined();
-    const raw = { topic, value: new TextEncoder().encode('{"id":"raw"}'), headers: { 'content-type': 'application/json' } };
+    const raw = {
+      topic,
+      value: new TextEncoder().encode('{"id":"raw"}'),
+      headers: { 'content-type': 'application/json' },
+    };
     await expect(transport.publish([raw])).rejects.toBeInstanceOf(ClosedError);
 
     const shared = await h.transport('underneath');
@@ -71,12 +82,21 @@ const reconnect: Scenario = {
     const topic = await h.topic('reconnect');
     const app = await h.app(
       'a',
-      [defineHandler<KitValue>({ name: h.name('reconnect'), topic, handle: (m) => h.ledger.recordHandled({ id: m.value.id, key: m.key, by: 'a' }) })],
+      [
+        defineHandler<KitValue>({
+          name: h.name('reconnect'),
+          topic,
+          handle: (m) => h.ledger.recordHandled({ id: m.value.id, key: m.key, by: 'a' }),
+        }),
+      ],
       { proxy },
     );
     await h.lanes(app);
     await h.waitFor(() => proxy.stats().active > 0, 'the transport to connect through the proxy');
-    await h.publish(app, Array.from({ length: 200 }, (_, i) => ({ topic, key: `k${i % 8}`, value: { id: `before-${i}` } })));
+    await h.publish(
+      app,
+      Array.from({ length: 200 }, (_, i) => ({ topic, key: `k${i % 8}`, value: { id: `before-${i}` } })),
+    );
     // Cut mid-stream: as soon as some, not necessarily all, were handled.
     await h.waitFor(() => h.ledger.report().handled > 0, 'the first messages to be handled');
     await proxy.refuse();
@@ -84,7 +104,11 @@ const reconnect: Scenario = {
     expect(cut, 'connections were cut').toBeGreaterThan(0);
     await h.waitFor(() => proxy.stats().active === 0, 'every proxied connection to be gone');
     await proxy.heal();
-    await h.publish(app, Array.from({ length: 100 }, (_, i) => ({ topic, key: `k${i % 8}`, value: { id: `after-${i}` } })), { retryUntilConfirmed: true });
+    await h.publish(
+      app,
+      Array.from({ length: 100 }, (_, i) => ({ topic, key: `k${i % 8}`, value: { id: `after-${i}` } })),
+      { retryUntilConfirmed: true },
+    );
     const report = await h.allHandled(300);
     expect(report.lost, formatLedgerReport(report)).toEqual([]);
     expect(proxy.stats().accepted, 'the transport opened a new connection').toBeGreaterThan(cut);
