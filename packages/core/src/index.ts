@@ -34,6 +34,8 @@ export type {
   InboundRecord,
   LaneId,
   LaneHandle,
+  OffsetLaneHandle,
+  MessageLaneHandle,
   LaneSink,
   SubscriptionSpec,
   SubscriptionSink,

@@ -8,6 +8,8 @@
 import type {
   InboundRecord,
   LaneHandle,
+  MessageLaneHandle,
+  OffsetLaneHandle,
   LaneSink,
   OutboundRecord,
   Subscription,
@@ -101,10 +103,8 @@ export function createLaneTransport(
       partitions: true,
       consumerGroups: false,
       nativeDelay: options.nativeDelay ?? false,
-      nativeDeadLetter: false,
       priority: false,
       ttl: false,
-      transactions: false,
       replay: true,
     },
     commits,
@@ -141,8 +141,8 @@ export function createLaneTransport(
           scheduled: false,
           owned: true,
         };
-        lane.handle = {
-          id: { group: spec.group, topic: spec.topic, partition },
+        const id = { group: spec.group, topic: spec.topic, partition };
+        const flow = {
           paused: false,
           pause() {
             lane.handle.paused = true;
@@ -151,6 +151,11 @@ export function createLaneTransport(
             lane.handle.paused = false;
             schedule(lane);
           },
+        };
+        const offsetHandle: OffsetLaneHandle = {
+          ackModel: 'offset',
+          id,
+          ...flow,
           async commit(nextOffset, metadata) {
             if (!lane.owned) return false;
             if (commitFailures > 0) {
@@ -164,6 +169,12 @@ export function createLaneTransport(
             commits.push({ topic: spec.topic, partition, offset: nextOffset, ...(metadata ? { metadata } : {}) });
             return true;
           },
+          ...(stored?.metadata ? { committedMetadata: stored.metadata } : {}),
+        };
+        const messageHandle: MessageLaneHandle = {
+          ackModel: 'message',
+          id,
+          ...flow,
           async settle(records, outcome) {
             if (!lane.owned) return;
             if (settleFailures > 0) {
@@ -173,6 +184,7 @@ export function createLaneTransport(
             for (const r of records) commits.push({ topic: spec.topic, partition, offset: r.offset, outcome });
           },
           async nack(record, delayMs) {
+            if (!options.nativeDelay) throw new Error('lane-fixture: nack needs nativeDelay');
             if (!lane.owned) return;
             if (nackFailures > 0) {
               nackFailures--;
@@ -186,12 +198,10 @@ export function createLaneTransport(
             });
             schedule(lane);
           },
-          ...(stored?.metadata ? { committedMetadata: stored.metadata } : {}),
         };
-        if ((options.ackModel ?? 'offset') === 'message') delete (lane.handle as Partial<LaneHandle>).commit;
-        else delete (lane.handle as Partial<LaneHandle>).settle;
-        if ((options.ackModel ?? 'offset') !== 'message' || !options.nativeDelay)
-          delete (lane.handle as Partial<LaneHandle>).nack;
+        lane.handle = Object.assign((options.ackModel ?? 'offset') === 'message' ? messageHandle : offsetHandle, {
+          paused: false,
+        });
         lane.sink = sink.assigned(lane.handle);
         lanes.push(lane);
         mine.push(lane);

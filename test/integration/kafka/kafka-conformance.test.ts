@@ -8,7 +8,7 @@ conformanceSuite({
   name: 'kafka',
   available: () => kafkaSkipReason ?? true,
   proxyTarget: { host: host!, port: Number(port) },
-  features: { rebalanceDuplicates: true },
+  rebalanceDuplicates: true,
   createTransport: ({ proxy }) =>
     testTransport({
       partitions: 4,

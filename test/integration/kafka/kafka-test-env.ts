@@ -2,7 +2,7 @@
 // setup (or a skip reason), unique names, polling, a recording sink.
 import { connect as netConnect } from 'node:net';
 import { inject } from 'vitest';
-import type { InboundRecord, LaneHandle, LaneId, SubscriptionSink } from '@partita/core';
+import type { InboundRecord, OffsetLaneHandle, LaneId, SubscriptionSink } from '@partita/core';
 import { kafkaTransport, type KafkaTransport, type KafkaTransportOptions } from '@partita/kafka';
 import { brokersRequired, waitFor, type Condition } from '@partita/testing';
 
@@ -57,7 +57,7 @@ export async function until<T>(cond: () => T | Promise<T>, what: string, timeout
 }
 
 export interface RecordedLane {
-  readonly handle: LaneHandle;
+  readonly handle: OffsetLaneHandle;
   readonly records: InboundRecord[];
   revoked: boolean;
 }

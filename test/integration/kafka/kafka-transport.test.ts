@@ -76,11 +76,11 @@ describe.skipIf(kafkaSkipReason !== undefined)('kafka transport (real broker)', 
     const sub = await t.subscribe(spec(topic, group), first.sink);
     await until(() => first.records(topic).length === 10, '10 records');
     expect(first.lane(topic, 0)!.handle.committedMetadata).toBeUndefined();
-    await expect(first.lane(topic, 0)!.handle.commit!('4', 'settled:6,8')).resolves.toBe(true);
+    await expect(first.lane(topic, 0)!.handle.commit('4', 'settled:6,8')).resolves.toBe(true);
     const handle = first.lane(topic, 0)!.handle;
     await sub.close();
     // a commit after the lane was revoked is refused, not thrown
-    await expect(handle.commit!('10')).resolves.toBe(false);
+    await expect(handle.commit('10')).resolves.toBe(false);
     expect(first.events).toContain(`revoked ${topic}/0`);
 
     const second = recordingSink();
@@ -114,7 +114,7 @@ describe.skipIf(kafkaSkipReason !== undefined)('kafka transport (real broker)', 
     expect(lost.length).toBeGreaterThan(0);
     for (const h of lost) {
       expect(a.events).toContain(`revoked ${h.id.topic}/${h.id.partition}`);
-      await expect(h.commit!('1')).resolves.toBe(false);
+      await expect(h.commit('1')).resolves.toBe(false);
     }
     const mine = new Set(a.live().map((l) => `${l.handle.id.topic}/${l.handle.id.partition}`));
     const theirs = new Set(b.live().map((l) => `${l.handle.id.topic}/${l.handle.id.partition}`));
@@ -193,7 +193,7 @@ describe.skipIf(kafkaSkipReason !== undefined)('kafka transport (real broker)', 
     const rec = recordingSink();
     track(await t.subscribe(spec(topic), rec.sink));
     await until(() => rec.records(topic).length === 5, 'records');
-    await rec.lane(topic, 0)!.handle.commit!('2');
+    await rec.lane(topic, 0)!.handle.commit('2');
     const h = await t.health();
     expect(h.status).toBe('ok');
     expect(h.details?.brokers).toBe(1);

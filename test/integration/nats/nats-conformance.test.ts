@@ -13,8 +13,6 @@ conformanceSuite({
       reconnectTimeWaitMs: 250,
       publishTimeoutMs: 5000,
     }),
-  // JetStream lanes are partitionless (one lane per group and topic).
-  features: { partitions: false },
   available: () => tcpReachable(target),
   proxyTarget: target,
   cleanupTopics: (topics) => deleteStreamsFor(topics),

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { connect as netConnect } from 'node:net';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import type { InboundRecord, LaneHandle, LaneId, SubscriptionSink } from '@partita/core';
+import type { InboundRecord, MessageLaneHandle, LaneId, SubscriptionSink } from '@partita/core';
 import { brokersRequired, REQUIRE_BROKERS_ENV } from '@partita/testing';
 
 export const NATS_URL = process.env.PARTITA_NATS_SERVERS ?? 'nats://127.0.0.1:4222';
@@ -76,15 +76,15 @@ export async function deleteStreamsFor(topics: readonly string[], servers = NATS
 }
 
 export interface RecordingSink extends SubscriptionSink {
-  readonly lanes: LaneHandle[];
+  readonly lanes: MessageLaneHandle[];
   readonly records: InboundRecord[];
   readonly revokedLanes: LaneId[];
-  lane(): LaneHandle;
+  lane(): MessageLaneHandle;
 }
 
 /** The runtime's side of the SPI, recording what the connector delivers. `onRecords` may settle. */
 export function recordingSink(
-  onRecords?: (lane: LaneHandle, records: readonly InboundRecord[]) => void,
+  onRecords?: (lane: MessageLaneHandle, records: readonly InboundRecord[]) => void,
 ): RecordingSink {
   const sink: RecordingSink = {
     lanes: [],

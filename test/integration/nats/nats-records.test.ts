@@ -73,7 +73,7 @@ describe.skipIf(!up)('NATS records and names', () => {
       { topic: t, key: 'k', value: new Uint8Array(0), headers: {} },
       { topic: t, key: 'k', value: null, headers: { h: '1' } },
     ]);
-    const sink = recordingSink((lane, rs) => void lane.settle!(rs, 'ack'));
+    const sink = recordingSink((lane, rs) => void lane.settle(rs, 'ack'));
     const sub = await tr.subscribe(
       { group: 'g', topic: t, handler: 'h', maxInFlight: 4, timeoutMs: 1000, maxAttempts: 3, startFrom: 'earliest' },
       sink,

@@ -57,7 +57,7 @@ describe.skipIf(!up)('natsTransport (JetStream) against the machine server', () 
     const t = topic();
     const tr = transport();
     await tr.publish(Array.from({ length: 50 }, (_, i) => rec(t, i, `k${i % 3}`)));
-    const sink = recordingSink((lane, rs) => void lane.settle!(rs, 'ack'));
+    const sink = recordingSink((lane, rs) => void lane.settle(rs, 'ack'));
     const sub = await tr.subscribe(spec(t), sink);
     await waitFor(() => sink.records.length >= 50, '50 records');
     expect(sink.lanes[0]!.id).toEqual({ group: 'g1', topic: t, partition: 0 });
@@ -87,7 +87,7 @@ describe.skipIf(!up)('natsTransport (JetStream) against the machine server', () 
       const batch = sink.records.slice(acked);
       if (batch.length > 0) {
         expect(sink.records.length - acked).toBeLessThanOrEqual(8);
-        await sink.lane().settle!(batch, 'ack');
+        await sink.lane().settle(batch, 'ack');
         acked += batch.length;
       }
       await waitFor(() => sink.records.length > acked || acked >= 40, 'more records');
@@ -114,7 +114,7 @@ describe.skipIf(!up)('natsTransport (JetStream) against the machine server', () 
     // again instead and the NAKed one waits for ack_wait). No loss, but the count is wrong; that was the
     // flake (deliveryCount 1 in ~70 % of runs without a waiting member). With a live request waiting the
     // server skips the stale one and redelivers at once, deterministically with count 2.
-    const sink2 = recordingSink((lane, rs) => void lane.settle!(rs, 'ack'));
+    const sink2 = recordingSink((lane, rs) => void lane.settle(rs, 'ack'));
     const sub2 = await tr.subscribe(spec(t), sink2);
     const nc = await connect({ servers: NATS_URL });
     try {
@@ -149,8 +149,8 @@ describe.skipIf(!up)('natsTransport (JetStream) against the machine server', () 
         seen.push({ r, at: Date.now() });
         if (r.deliveryCount === 1) {
           nackedAt = Date.now();
-          void lane.nack!(r, 1500);
-        } else void lane.settle!([r], 'ack');
+          void lane.nack(r, 1500);
+        } else void lane.settle([r], 'ack');
       }
     });
     const sub = await tr.subscribe(spec(t), sink);
@@ -165,7 +165,7 @@ describe.skipIf(!up)('natsTransport (JetStream) against the machine server', () 
     const tr = transport({ ackWaitMs: 500 });
     await tr.publish([rec(t, 1), rec(t, 2)]);
     const sink = recordingSink((lane, rs) => {
-      for (const r of rs) void lane.settle!([r], dec(r.value) === 'm1' ? 'term' : 'ack');
+      for (const r of rs) void lane.settle([r], dec(r.value) === 'm1' ? 'term' : 'ack');
     });
     const sub = await tr.subscribe(spec(t), sink);
     await waitFor(() => sink.records.length >= 2, 'two records');
@@ -185,7 +185,7 @@ describe.skipIf(!up)('natsTransport (JetStream) against the machine server', () 
     await sub.close();
   });
 
-  it('keeps a record held past ack_wait from redelivery (automatic working()) and touch() works', async () => {
+  it('keeps a record held past ack_wait from redelivery (automatic working())', async () => {
     const t = topic();
     const tr = transport({ ackWaitMs: 1000 });
     await tr.publish([rec(t, 1)]);
@@ -193,10 +193,9 @@ describe.skipIf(!up)('natsTransport (JetStream) against the machine server', () 
     const sub = await tr.subscribe(spec(t), sink);
     await waitFor(() => sink.records.length === 1, 'delivery');
     const start = Date.now();
-    sink.lane().touch!(sink.records[0]!);
     await waitFor(() => Date.now() - start > 4000, 'four ack_waits');
     expect(sink.records.length).toBe(1);
-    await sink.lane().settle!(sink.records, 'ack');
+    await sink.lane().settle(sink.records, 'ack');
     // The ack reaches the server asynchronously: the consumer's lag drops to 0 once it is processed.
     await waitFor(
       async () => ((await tr.health()).details!.lanes as { lag: number }[])[0]!.lag === 0,
@@ -209,9 +208,9 @@ describe.skipIf(!up)('natsTransport (JetStream) against the machine server', () 
     const t = topic();
     const a = transport();
     const b = transport();
-    const sA = recordingSink((l, rs) => void l.settle!(rs, 'ack'));
-    const sB = recordingSink((l, rs) => void l.settle!(rs, 'ack'));
-    const sOther = recordingSink((l, rs) => void l.settle!(rs, 'ack'));
+    const sA = recordingSink((l, rs) => void l.settle(rs, 'ack'));
+    const sB = recordingSink((l, rs) => void l.settle(rs, 'ack'));
+    const sOther = recordingSink((l, rs) => void l.settle(rs, 'ack'));
     await a.publish([rec(t, 0)]); // creates the stream
     const subs = [
       await a.subscribe(spec(t, { maxInFlight: 4 }), sA),
@@ -237,7 +236,7 @@ describe.skipIf(!up)('natsTransport (JetStream) against the machine server', () 
   it("delivers a lane's records in stream order while several pulls are open", async () => {
     const t = topic();
     const tr = transport();
-    const sink = recordingSink((l, rs) => void l.settle!(rs, 'ack'));
+    const sink = recordingSink((l, rs) => void l.settle(rs, 'ack'));
     await tr.publish(Array.from({ length: 3000 }, (_, i) => rec(t, i)));
     const sub = await tr.subscribe(spec(t, { maxInFlight: 64 }), sink);
     await waitFor(() => sink.records.length >= 3000, 'all records');
@@ -251,7 +250,7 @@ describe.skipIf(!up)('natsTransport (JetStream) against the machine server', () 
   it('pause stops pulling and resume continues', async () => {
     const t = topic();
     const tr = transport();
-    const sink = recordingSink((l, rs) => void l.settle!(rs, 'ack'));
+    const sink = recordingSink((l, rs) => void l.settle(rs, 'ack'));
     await tr.publish([rec(t, 0)]);
     const sub = await tr.subscribe(spec(t, { maxInFlight: 4 }), sink);
     await waitFor(() => sink.records.length === 1, 'first');
@@ -272,7 +271,7 @@ describe.skipIf(!up)('natsTransport (JetStream) against the machine server', () 
     const t = topic();
     const tr = transport();
     await tr.publish([rec(t, 0)]);
-    const sink = recordingSink((l, rs) => void l.settle!(rs, 'ack'));
+    const sink = recordingSink((l, rs) => void l.settle(rs, 'ack'));
     const sub = await tr.subscribe(spec(t, { group: 'late', startFrom: 'latest' }), sink);
     await tr.publish([rec(t, 1)]);
     await waitFor(() => sink.records.length >= 1, 'new record');
@@ -283,7 +282,7 @@ describe.skipIf(!up)('natsTransport (JetStream) against the machine server', () 
   it('a delayed publish (delayMs) is not delivered before its time', async () => {
     const t = topic();
     const tr = transport();
-    const sink = recordingSink((l, rs) => void l.settle!(rs, 'ack'));
+    const sink = recordingSink((l, rs) => void l.settle(rs, 'ack'));
     const sentAt = Date.now();
     await tr.publish([{ ...rec(t, 1), delayMs: 1500 }]);
     const sub = await tr.subscribe(spec(t), sink);
@@ -317,7 +316,7 @@ describe.skipIf(!up)('natsTransport (JetStream) against the machine server', () 
     const tr = transport();
     await tr.publish([rec(t, 0)]);
     await tr.publish([{ ...rec(`${t}.dlq`, 0), headers: { 'partita-original-topic': t } }]);
-    const sink = recordingSink((l, rs) => void l.settle!(rs, 'ack'));
+    const sink = recordingSink((l, rs) => void l.settle(rs, 'ack'));
     const sub = await tr.subscribe(spec(`${t}.dlq`, { group: 'dlq-reader' }), sink);
     await waitFor(() => sink.records.length === 1, 'dead letter');
     expect(sink.records[0]!.headers['partita-original-topic']).toBe(t);
@@ -380,7 +379,7 @@ describe.skipIf(!up)('natsTransport (core NATS mode)', () => {
       Array.from({ length: 100 }, (_, i) => `m${i}`),
     );
     expect(a.records[0]?.key ?? b.records[0]?.key).toBe('k');
-    await a.lanes[0]!.settle!(a.records, 'ack'); // no-op, must not throw
+    await a.lanes[0]!.settle(a.records, 'ack'); // no-op, must not throw
     await Promise.all(subs.map((s) => s.close()));
   });
 });

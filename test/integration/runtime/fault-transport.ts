@@ -26,24 +26,26 @@ export function faultyTransport(inner: Transport, faults: Faults): Transport {
     subscribe(spec, sink) {
       const wrapped: SubscriptionSink = {
         assigned(lane: LaneHandle) {
-          const proxy: LaneHandle = {
-            id: lane.id,
-            committedMetadata: lane.committedMetadata,
-            pause: () => lane.pause(),
-            resume: () => lane.resume(),
-            ...(lane.commit
+          const flow = { id: lane.id, pause: () => lane.pause(), resume: () => lane.resume() };
+          const proxy: LaneHandle =
+            lane.ackModel === 'offset'
               ? {
+                  ackModel: 'offset',
+                  ...flow,
+                  committedMetadata: lane.committedMetadata,
                   commit: (next: string, metadata?: string) =>
                     faults.commit === 'hang'
                       ? new Promise<boolean>(() => undefined)
                       : faults.commit === 'fail'
                         ? Promise.reject(new Error('injected commit failure'))
-                        : lane.commit!(next, metadata),
+                        : lane.commit(next, metadata),
                 }
-              : {}),
-            ...(lane.settle ? { settle: (records, outcome) => lane.settle!(records, outcome) } : {}),
-            ...(lane.nack ? { nack: (record, delayMs) => lane.nack!(record, delayMs) } : {}),
-          };
+              : {
+                  ackModel: 'message',
+                  ...flow,
+                  settle: (records, outcome) => lane.settle(records, outcome),
+                  nack: (record, delayMs) => lane.nack(record, delayMs),
+                };
           return sink.assigned(proxy);
         },
         revoked: (id) => sink.revoked(id),

@@ -34,7 +34,13 @@ function sinkTransport() {
       return { async close() {} };
     },
   };
-  const lane = (id: LaneId): LaneHandle => ({ id, pause() {}, resume() {}, commit: async () => true });
+  const lane = (id: LaneId): LaneHandle => ({
+    ackModel: 'offset',
+    id,
+    pause() {},
+    resume() {},
+    commit: async () => true,
+  });
   return { transport, sinks, lane };
 }
 

@@ -114,8 +114,10 @@ class LaneMonitor {
         inner.subscribe(spec, {
           revoked: (id) => sink.revoked(id),
           assigned: (lane) => {
+            if (lane.ackModel !== 'offset') throw new Error('the lane monitor wraps offset lanes');
             const p = lane.id.partition;
             const s = sink.assigned({
+              ackModel: 'offset',
               id: lane.id,
               pause: () => lane.pause(),
               resume: () => lane.resume(),
@@ -131,7 +133,7 @@ class LaneMonitor {
                 }
                 this.committing++;
                 try {
-                  return await lane.commit!(next, metadata);
+                  return await lane.commit(next, metadata);
                 } finally {
                   this.committing--;
                 }

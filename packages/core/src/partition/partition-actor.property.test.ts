@@ -65,8 +65,10 @@ function checkedTransport(
     subscribe: (spec, sink) =>
       inner.subscribe(spec, {
         revoked: (id) => sink.revoked(id),
-        assigned: (lane: LaneHandle) =>
-          sink.assigned({
+        assigned: (lane: LaneHandle) => {
+          if (lane.ackModel !== 'offset') throw new Error('the property test wraps offset lanes');
+          return sink.assigned({
+            ackModel: 'offset',
             id: lane.id,
             pause: () => lane.pause(),
             resume: () => lane.resume(),
@@ -83,11 +85,12 @@ function checkedTransport(
                     `partition ${p}: commit ${next} metadata ${metadata} lists offset ${o}, which is ${o < Number(next) ? 'below the watermark' : 'unsettled'}`,
                   );
               }
-              const ok = await lane.commit!(next, metadata);
+              const ok = await lane.commit(next, metadata);
               if (ok) committed.set(p, { offset: Number(next), metadata });
               return ok;
             },
-          }),
+          });
+        },
       }),
   };
 }

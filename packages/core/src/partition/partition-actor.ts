@@ -13,7 +13,7 @@ import { HandlerCtx, InboundMessage } from './inbound-message.js';
 import { KeyScheduler } from './key-scheduler.js';
 import type { LaneContext } from './lane-context.js';
 import { LaneMode } from './lane-mode.js';
-import { LaneSettlement } from './lane-settlement.js';
+import { createLaneSettlement, type LaneSettlement } from './lane-settlement.js';
 import { E, S, nextState } from './message-lifecycle.js';
 import { isShutdownClosure } from './shutdown-closure.js';
 import { Watermark, parseSettledOffsets } from './watermark.js';
@@ -62,27 +62,21 @@ export class PartitionActor implements LaneSink {
   ) {
     const h = ctx.handler;
     this.ref = { handler: h.name, group: lane.id.group, topic: lane.id.topic, partition: lane.id.partition };
-    this.offsetModel = ctx.transport.capabilities.ackModel === 'offset';
+    this.offsetModel = lane.ackModel === 'offset';
     this.watermark = new Watermark();
-    this.skip = this.offsetModel ? parseSettledOffsets(lane.committedMetadata) : new Set();
+    this.skip = lane.ackModel === 'offset' ? parseSettledOffsets(lane.committedMetadata) : new Set();
     this.workers = h.worker !== undefined && ctx.executor ? new WorkerDispatch(this, ctx) : undefined;
     this.turn = new TurnClock(ctx.clock);
-    this.settlement = new LaneSettlement(
-      lane,
-      ctx,
-      this.watermark,
-      {
-        ref: this.ref,
-        hasReceived: () => this.stats.received > 0,
-        block: (reason, err) => this.block(reason, err),
-        unblock: (reason) => this.unblock(reason),
-        commitState: (state) => {
-          if (this.mode.fetch !== undefined) this.mode.send(state === 'committing' ? 'COMMIT' : 'COMMITTED');
-        },
-        checkIdle: () => this.checkIdle(),
+    this.settlement = createLaneSettlement(lane, ctx, this.watermark, {
+      ref: this.ref,
+      hasReceived: () => this.stats.received > 0,
+      block: (reason, err) => this.block(reason, err),
+      unblock: (reason) => this.unblock(reason),
+      commitState: (state) => {
+        if (this.mode.fetch !== undefined) this.mode.send(state === 'committing' ? 'COMMIT' : 'COMMITTED');
       },
-      this.offsetModel,
-    );
+      checkIdle: () => this.checkIdle(),
+    });
     this.mode = new LaneMode((from, to, fromValue, toValue) => {
       if (this.ctx.events.has('lane.state-changed') && JSON.stringify(fromValue) !== JSON.stringify(toValue)) {
         this.ctx.events.emit('lane.state-changed', { lane: this.ref, from, to, fromValue, toValue });
@@ -342,7 +336,7 @@ export class PartitionActor implements LaneSink {
       }
       this.retryBlocking(entry, delayMs);
     };
-    if (!this.offsetModel && this.lane.nack) {
+    if (this.lane.ackModel === 'message') {
       this.lane.nack(entry.rec, delayMs).then(done, fallBack);
       return;
     }

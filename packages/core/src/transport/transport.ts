@@ -1,21 +1,32 @@
 import type { Headers } from '../message/message.js';
 
-/** What a broker can do natively; the runtime adapts, handlers never see it. */
+/**
+ * What a broker can do natively; the runtime adapts, handlers never see it.
+ * Every flag is read by the runtime or by the conformance kit (which derives
+ * its scenarios from these flags): a connector states facts, nothing more.
+ */
 export interface TransportCapabilities {
-  /** `offset`: the runtime commits a watermark per lane. `message`: it settles each message. */
+  /**
+   * How settled work is told to the broker, and so which {@link LaneHandle}
+   * the connector hands out: `offset`, an {@link OffsetLaneHandle} (the
+   * runtime commits a watermark per lane); `message`, a
+   * {@link MessageLaneHandle} (the runtime settles each message).
+   */
   readonly ackModel: 'offset' | 'message';
-  /** Topics have several ordered partitions (lanes). */
+  /** Topics have several ordered partitions, each its own lane, spread over a group's members. */
   readonly partitions: boolean;
-  /** Several members of one group share the load. */
+  /** Several members of one group share the load, each message going to one of them. */
   readonly consumerGroups: boolean;
-  /** `OutboundRecord.delayMs` is honoured (or `LaneHandle.nack(delay)` for the message model). */
+  /**
+   * Delayed redelivery without a retry topic: `OutboundRecord.delayMs` is
+   * honoured (offset model), `MessageLaneHandle.nack(record, delayMs)` works
+   * (message model). The runtime's `retry.mode: 'delayed'` needs it.
+   */
   readonly nativeDelay: boolean;
-  /** The broker routes dead letters itself (the runtime still publishes its own copy). */
-  readonly nativeDeadLetter: boolean;
+  /** `OutboundRecord.priority` is honoured; publishing one without it is refused. */
   readonly priority: boolean;
+  /** `OutboundRecord.ttlMs` is honoured; publishing one without it is refused. */
   readonly ttl: boolean;
-  /** One `publish(records)` call is atomic: all records become visible together, or none. */
-  readonly transactions: boolean;
   /** A new group can read messages published before it subscribed. */
   readonly replay: boolean;
 }
@@ -88,36 +99,63 @@ export interface SubscriptionSpec {
 }
 
 /**
- * The connector's side of one lane, given to the runtime on assignment.
+ * What every lane handle has, whatever its ack model.
  *
  * Contract: after `revoked` resolved, or after `subscription.close()`, the
- * runtime calls nothing on it. A connector must ignore (not throw on) a
- * `commit` for a lane it no longer owns, and report it as `false`.
+ * runtime calls nothing on it.
  */
-export interface LaneHandle {
+interface LaneHandleBase {
   readonly id: LaneId;
   /** Stop delivering records to this lane until `resume`. Records already in flight may still arrive. */
   pause(): void;
   resume(): void;
+}
+
+/**
+ * The connector's side of one lane of an offset-model broker (Kafka, the
+ * embedded broker): the group's position is one offset per lane.
+ */
+export interface OffsetLaneHandle extends LaneHandleBase {
+  readonly ackModel: 'offset';
   /**
-   * Offset model: store `nextOffset` (one past the last settled record) as the
-   * group's position. `metadata` carries settled offsets above it. Resolves
-   * `true` when the broker confirmed, `false` when the lane is no longer owned;
-   * rejects when the broker failed (the runtime retries).
+   * Store `nextOffset` (one past the last settled record) as the group's
+   * position. `metadata` carries settled offsets above it. Resolves `true`
+   * when the broker confirmed, `false` when the lane is no longer owned (a
+   * connector must not throw for a lane it lost); rejects when the broker
+   * failed (the runtime retries).
    */
-  commit?(nextOffset: string, metadata?: string): Promise<boolean>;
-  /**
-   * Message model: the records are done (`ack`), or dead-lettered and must
-   * never be delivered again (`term`). Rejects when the broker failed.
-   */
-  settle?(records: readonly InboundRecord[], outcome: 'ack' | 'term'): Promise<void>;
-  /** Message model with native delay: redeliver this record after `delayMs`. */
-  nack?(record: InboundRecord, delayMs: number): Promise<void>;
-  /** Tell the broker a long-running record is still being worked on (NATS `working()`). */
-  touch?(record: InboundRecord): void;
-  /** Offset-model metadata stored with the last commit (read once on assignment). */
+  commit(nextOffset: string, metadata?: string): Promise<boolean>;
+  /** Metadata stored with the group's last commit, read once on assignment. */
   readonly committedMetadata?: string;
 }
+
+/**
+ * The connector's side of one lane of a message-model broker (NATS
+ * JetStream, RabbitMQ, Redis Streams, SQS): each message is settled on its own.
+ */
+export interface MessageLaneHandle extends LaneHandleBase {
+  readonly ackModel: 'message';
+  /**
+   * The records are done (`ack`), or dead-lettered and must never be
+   * delivered again (`term`). Rejects when the broker failed; the runtime
+   * reports it and relies on the broker's redelivery.
+   */
+  settle(records: readonly InboundRecord[], outcome: 'ack' | 'term'): Promise<void>;
+  /**
+   * Redeliver this record after `delayMs`. Called only when
+   * `capabilities.nativeDelay`; a connector without it rejects with an
+   * error naming the missing capability. Rejects when the broker failed
+   * (the runtime then retries in process).
+   */
+  nack(record: InboundRecord, delayMs: number): Promise<void>;
+}
+
+/**
+ * The connector's side of one lane, given to the runtime on assignment. Its
+ * `ackModel` matches `capabilities.ackModel`, so the compiler, not a runtime
+ * check, guarantees `commit` for offset lanes and `settle` for message lanes.
+ */
+export type LaneHandle = OffsetLaneHandle | MessageLaneHandle;
 
 /** Receives one lane's records. Created by the runtime per assignment. */
 export interface LaneSink {

@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import type { InboundRecord, LaneHandle, LaneId, LaneSink, RawFields, TimerHandle } from '@partita/core';
+import type { InboundRecord, OffsetLaneHandle, LaneId, LaneSink, RawFields, TimerHandle } from '@partita/core';
 
 /**
  * The connector's bookkeeping for one assigned Kafka partition (one lane).
@@ -18,7 +18,7 @@ export interface KafkaLane {
   /** Records come from a retry-tier topic and are held until `partita-deliver-at`. */
   readonly tier: boolean;
   owned: boolean;
-  handle: LaneHandle | undefined;
+  handle: OffsetLaneHandle | undefined;
   sink: LaneSink | undefined;
   /** Resolves once `sink.assigned` returned (the lane accepts records). */
   ready: Promise<void>;

@@ -1,5 +1,5 @@
 import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
-import type { InboundRecord, LaneHandle, Subscription, SubscriptionSink, SubscriptionSpec } from '@partita/core';
+import type { InboundRecord, OffsetLaneHandle, Subscription, SubscriptionSink, SubscriptionSpec } from '@partita/core';
 import { ConnectionError } from '@partita/core';
 import { mapKafkaError } from '../errors/map-kafka-error.js';
 import type { ResolvedKafkaOptions } from '../options/kafka-options.js';
@@ -231,8 +231,9 @@ export class KafkaSubscription implements Subscription {
     }
   }
 
-  #handle(lane: KafkaLane, committedMetadata: string | undefined): LaneHandle {
+  #handle(lane: KafkaLane, committedMetadata: string | undefined): OffsetLaneHandle {
     return {
+      ackModel: 'offset',
       id: lane.id,
       ...(committedMetadata ? { committedMetadata } : {}),
       pause: () => {

@@ -57,10 +57,8 @@ class KafkaTransportImpl implements KafkaTransport {
       partitions: true,
       consumerGroups: true,
       nativeDelay: opts.retryTiersMs.length > 0,
-      nativeDeadLetter: false,
       priority: false,
       ttl: false,
-      transactions: false,
       replay: true,
     };
     const log = opts.logger;

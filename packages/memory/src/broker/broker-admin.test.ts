@@ -90,7 +90,7 @@ describe('limits', () => {
     // The consumer commits only while `consuming`: before that it is as slow as a consumer can be.
     let consuming = false;
     let delivered = 0;
-    const commitDelivered = (): void => void handle!.commit!(String(delivered));
+    const commitDelivered = (): void => void handle!.commit(String(delivered));
     await t.subscribe(
       { group: 'g', topic: 's', handler: 'h', maxInFlight: 10, timeoutMs: 1000, maxAttempts: 1, startFrom: 'earliest' },
       {
@@ -312,7 +312,7 @@ describe('seek and replay', () => {
     await b.publish([3, 4].map((i) => ({ topic: 'r', value: enc(String(i)) })));
     const rec = recordingSink({
       onRevoke: async (l) => {
-        await l.handle.commit!(String(Number(l.records.at(-1)!.offset) + 1));
+        await l.handle.commit(String(Number(l.records.at(-1)!.offset) + 1));
       },
     });
     await t.subscribe(

@@ -3,7 +3,7 @@ import {
   ConfigError,
   type HealthReport,
   type InboundRecord,
-  type LaneHandle,
+  type OffsetLaneHandle,
   type LaneId,
   type LaneSink,
   type OutboundRecord,
@@ -31,10 +31,8 @@ const CAPABILITIES: TransportCapabilities = Object.freeze({
   partitions: true,
   consumerGroups: true,
   nativeDelay: true,
-  nativeDeadLetter: false,
   priority: true,
   ttl: true,
-  transactions: true,
   replay: true,
 });
 
@@ -140,7 +138,8 @@ export function memoryTransport(broker: MemoryBroker, options: MemoryTransportOp
         const id: LaneId = { group: spec.group, topic: spec.topic, partition };
         const lane = new Lane(id, broker, part, start, maxBatch, onError);
         lanes.set(partition, lane);
-        const handle: LaneHandle = {
+        const handle: OffsetLaneHandle = {
+          ackModel: 'offset',
           id,
           committedMetadata: c?.metadata,
           pause: () => lane.pause(),

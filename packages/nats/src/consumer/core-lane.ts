@@ -1,5 +1,6 @@
 import type { Msg, NatsConnection, Subscription as NatsSubscription } from '@nats-io/transport-node';
-import type { Clock, InboundRecord, LaneHandle, LaneId, LaneSink } from '@partita/core';
+import type { Clock, InboundRecord, MessageLaneHandle, LaneId, LaneSink } from '@partita/core';
+import { UnsupportedFeatureError } from '@partita/core';
 import { fromNatsHeaders } from '../headers/record-headers.js';
 
 /**
@@ -8,7 +9,8 @@ import { fromNatsHeaders } from '../headers/record-headers.js';
  * While paused, up to `bufferLimit` records wait; more are dropped and
  * counted in `dropped` (core NATS cannot hold them back).
  */
-export class CoreLane implements LaneHandle {
+export class CoreLane implements MessageLaneHandle {
+  readonly ackModel = 'message';
   readonly id: LaneId;
   private sub: NatsSubscription | undefined;
   private sink: LaneSink | undefined;
@@ -58,6 +60,17 @@ export class CoreLane implements LaneHandle {
 
   async settle(): Promise<void> {
     // At-most-once: nothing to acknowledge.
+  }
+
+  /** Core NATS has no redelivery (capabilities.nativeDelay is false): refused. */
+  nack(): Promise<void> {
+    return Promise.reject(
+      new UnsupportedFeatureError(
+        'nack',
+        'nats core',
+        'nack: core NATS cannot redeliver a message; use mode "jetstream"',
+      ),
+    );
   }
 
   async stopPulling(): Promise<void> {

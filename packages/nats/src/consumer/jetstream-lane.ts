@@ -1,6 +1,6 @@
 import type { Consumer, ConsumerMessages, FetchOptions, JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { Clock, InboundRecord, LaneHandle, LaneId, LaneSink, TimerHandle } from '@partita/core';
+import type { Clock, InboundRecord, MessageLaneHandle, LaneId, LaneSink, TimerHandle } from '@partita/core';
 import { mapNatsError } from '../errors/map-nats-error.js';
 import { fromNatsHeaders } from '../headers/record-headers.js';
 import type { HandbackLedger } from './handback-ledger.js';
@@ -40,7 +40,7 @@ const STALE_PULL_MARGIN_MS = 500;
  * automatic `working()` for records held past half of `ack_wait`.
  *
  * Contract: records arrive at the sink in the order the server sent them;
- * `settle`/`nack`/`touch` of a record the lane no longer tracks (already
+ * `settle`/`nack` of a record the lane no longer tracks (already
  * settled, or redelivered elsewhere) are ignored. After `stop()` nothing is
  * delivered; records still unsettled are handed back (NAKed) so another member
  * gets them.
@@ -53,7 +53,8 @@ const STALE_PULL_MARGIN_MS = 500;
  * is reported as its final attempt (`maxAttempts`), so a failure dead-letters
  * it through the runtime instead of the server dropping it.
  */
-export class JetStreamLane implements LaneHandle {
+export class JetStreamLane implements MessageLaneHandle {
+  readonly ackModel = 'message';
   readonly id: LaneId;
   private sink: LaneSink | undefined;
   private readonly unsettled = new Map<string, Tracked>();
@@ -139,17 +140,6 @@ export class JetStreamLane implements LaneHandle {
       throw mapNatsError(err, `nak on "${this.id.topic}"`);
     } finally {
       this.poke();
-    }
-  }
-
-  touch(record: InboundRecord): void {
-    const t = this.unsettled.get(record.offset);
-    if (!t) return;
-    try {
-      t.msg.working();
-      t.touchedAt = this.cfg.clock.now();
-    } catch {
-      // Connection down: the redelivery after ack_wait is the fallback.
     }
   }
 

@@ -33,10 +33,8 @@ const JETSTREAM_CAPABILITIES: TransportCapabilities = Object.freeze({
   partitions: false,
   consumerGroups: true,
   nativeDelay: true,
-  nativeDeadLetter: false,
   priority: false,
   ttl: false,
-  transactions: false,
   replay: true,
 });
 const CORE_CAPABILITIES: TransportCapabilities = Object.freeze({
@@ -44,10 +42,8 @@ const CORE_CAPABILITIES: TransportCapabilities = Object.freeze({
   partitions: false,
   consumerGroups: true,
   nativeDelay: false,
-  nativeDeadLetter: false,
   priority: false,
   ttl: false,
-  transactions: false,
   replay: false,
 });
 

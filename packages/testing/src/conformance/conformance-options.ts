@@ -1,23 +1,35 @@
-import type { Transport } from '@partita/core';
+import type { Transport, TransportCapabilities } from '@partita/core';
 
 /**
- * What the broker under test can do. Every flag defaults to `true` except
- * `rebalanceDuplicates`; set a flag to `false` to skip the scenarios that
- * need it (they show as skipped, never as passed).
+ * What a scenario may need of the broker under test. Not configured: derived
+ * from the transport's own `capabilities` ({@link featuresOf}), so a connector
+ * states its facts once, in `TransportCapabilities`.
  */
 export interface ConformanceFeatures {
-  /** Several apps in one group share a topic, each message going to one of them. @defaultValue true */
+  /** `capabilities.consumerGroups`: several apps in one group share a topic. */
   readonly consumerGroups: boolean;
-  /** A new group reads messages published before it subscribed. @defaultValue true */
+  /** `capabilities.replay`: a new group reads messages published before it subscribed. */
   readonly replay: boolean;
-  /** `retry.mode: 'delayed'` through the broker's native delay. @defaultValue true */
+  /** `capabilities.nativeDelay`: `retry.mode: 'delayed'` through the broker's native delay. */
   readonly delayedRetry: boolean;
-  /** The transport reconnects after its TCP connection is cut (needs `proxyTarget`). @defaultValue true */
-  readonly reconnect: boolean;
-  /** Topics have several partitions, assigned to distinct group members. @defaultValue true */
+  /** `capabilities.partitions`: topics have several partitions, assigned to distinct group members. */
   readonly partitions: boolean;
-  /** A rebalance while a group forms may hand a message to two members. @defaultValue false */
-  readonly rebalanceDuplicates: boolean;
+  /** `options.proxyTarget` is given: the transport reconnects after its TCP connection is cut. */
+  readonly reconnect: boolean;
+}
+
+/** The features a scenario may rely on, from the transport's capabilities and the options. */
+export function featuresOf(
+  capabilities: TransportCapabilities,
+  options: Pick<ResolvedConformanceOptions, 'proxyTarget'>,
+): ConformanceFeatures {
+  return {
+    consumerGroups: capabilities.consumerGroups,
+    replay: capabilities.replay,
+    delayedRetry: capabilities.nativeDelay,
+    partitions: capabilities.partitions,
+    reconnect: options.proxyTarget !== undefined,
+  };
 }
 
 /** What `createTransport` is told about the app it builds a transport for. */
@@ -37,8 +49,12 @@ export interface ConformanceOptions {
   readonly name: string;
   /** A fresh transport per app. Called once per app, never shared between apps. */
   readonly createTransport: (ctx: TransportContext) => Transport | Promise<Transport>;
-  /** What the broker lacks. @defaultValue every flag true except `rebalanceDuplicates` */
-  readonly features?: Partial<ConformanceFeatures>;
+  /**
+   * A rebalance while a group forms may hand a message to two members (Kafka's
+   * eager rebalance): the group scenario then tolerates duplicates.
+   * @defaultValue false
+   */
+  readonly rebalanceDuplicates?: boolean;
   /**
    * Whether the broker is reachable: `true`, or `false`/a reason string.
    * Unreachable: every scenario is skipped with the reason printed, unless
@@ -46,7 +62,10 @@ export interface ConformanceOptions {
    * @defaultValue always available
    */
   readonly available?: () => boolean | string | Promise<boolean | string>;
-  /** The broker's real TCP address; the reconnect scenario proxies it. Required when `features.reconnect`. */
+  /**
+   * The broker's real TCP address; the reconnect scenario proxies it. Absent:
+   * the reconnect scenario is skipped (a transport without a network connection).
+   */
   readonly proxyTarget?: { readonly host: string; readonly port: number };
   /**
    * Create topics before a scenario uses them (brokers without automatic
@@ -68,19 +87,9 @@ export interface ConformanceOptions {
 }
 
 /** Options with defaults filled in. */
-export interface ResolvedConformanceOptions extends Required<Omit<ConformanceOptions, 'features' | 'proxyTarget'>> {
-  readonly features: ConformanceFeatures;
+export interface ResolvedConformanceOptions extends Required<Omit<ConformanceOptions, 'proxyTarget'>> {
   readonly proxyTarget: { readonly host: string; readonly port: number } | undefined;
 }
-
-const FEATURE_DEFAULTS: ConformanceFeatures = {
-  consumerGroups: true,
-  replay: true,
-  delayedRetry: true,
-  reconnect: true,
-  partitions: true,
-  rebalanceDuplicates: false,
-};
 
 function positive(name: string, v: unknown, dflt: number): number {
   if (v === undefined) return dflt;
@@ -106,17 +115,14 @@ export function resolveConformanceOptions(options: ConformanceOptions): Resolved
   if (typeof options.createTransport !== 'function') {
     throw new TypeError('conformanceSuite: options.createTransport must be a function (ctx) => Transport');
   }
-  const features: Record<string, boolean> = { ...FEATURE_DEFAULTS };
-  for (const [k, v] of Object.entries(options.features ?? {})) {
-    if (!(k in FEATURE_DEFAULTS)) {
-      throw new TypeError(
-        `conformanceSuite: options.features.${k} is unknown; known flags: ${Object.keys(FEATURE_DEFAULTS).join(', ')}`,
-      );
-    }
-    if (typeof v !== 'boolean')
-      throw new TypeError(`conformanceSuite: options.features.${k} must be a boolean, got ${typeof v}`);
-    features[k] = v;
-  }
+  if (options.rebalanceDuplicates !== undefined && typeof options.rebalanceDuplicates !== 'boolean')
+    throw new TypeError(
+      `conformanceSuite: options.rebalanceDuplicates must be a boolean, got ${typeof options.rebalanceDuplicates}`,
+    );
+  if ('features' in options)
+    throw new TypeError(
+      "conformanceSuite: options.features is gone: the kit reads the transport's capabilities; remove it (rebalanceDuplicates is its own option)",
+    );
   const target = options.proxyTarget;
   if (target !== undefined) {
     if (
@@ -129,16 +135,11 @@ export function resolveConformanceOptions(options: ConformanceOptions): Resolved
       throw new TypeError('conformanceSuite: options.proxyTarget must be { host: string, port: 1..65535 }');
     }
   }
-  if (features.reconnect && target === undefined) {
-    throw new TypeError(
-      'conformanceSuite: features.reconnect needs options.proxyTarget (the broker address to proxy); set features.reconnect: false if the transport has no network connection',
-    );
-  }
   const noop = async (): Promise<void> => undefined;
   return {
     name: options.name,
     createTransport: options.createTransport,
-    features: features as unknown as ConformanceFeatures,
+    rebalanceDuplicates: options.rebalanceDuplicates ?? false,
     available: optionalFn('available', options.available) ?? (() => true),
     proxyTarget: target,
     prepareTopics: optionalFn('prepareTopics', options.prepareTopics) ?? noop,

@@ -4,24 +4,18 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { conformanceScenarios, runConformanceScenario } from './conformance-suite.js';
-import { resolveConformanceOptions } from './conformance-options.js';
+import { featuresOf, resolveConformanceOptions } from './conformance-options.js';
 
 const createTransport = () => {
   throw new Error('not used');
 };
 
 describe('resolveConformanceOptions', () => {
-  it('fills in defaults: every feature on except rebalanceDuplicates', () => {
-    const r = resolveConformanceOptions({ name: 'x', createTransport, proxyTarget: { host: '127.0.0.1', port: 1 } });
-    expect(r.features).toEqual({
-      consumerGroups: true,
-      replay: true,
-      delayedRetry: true,
-      reconnect: true,
-      partitions: true,
-      rebalanceDuplicates: false,
-    });
+  it('fills in defaults', () => {
+    const r = resolveConformanceOptions({ name: 'x', createTransport });
     expect(r).toMatchObject({
+      rebalanceDuplicates: false,
+      proxyTarget: undefined,
       waitTimeoutMs: 120_000,
       testTimeoutMs: 240_000,
       bulkMessages: 10_000,
@@ -29,27 +23,44 @@ describe('resolveConformanceOptions', () => {
     });
   });
 
+  it('derives the features from the capabilities: one set of flags', () => {
+    const caps = {
+      ackModel: 'message',
+      partitions: false,
+      consumerGroups: true,
+      nativeDelay: false,
+      priority: false,
+      ttl: false,
+      replay: true,
+    } as const;
+    expect(featuresOf(caps, { proxyTarget: undefined })).toEqual({
+      consumerGroups: true,
+      replay: true,
+      delayedRetry: false,
+      partitions: false,
+      reconnect: false,
+    });
+    expect(
+      featuresOf({ ...caps, nativeDelay: true, partitions: true }, { proxyTarget: { host: 'h', port: 1 } }),
+    ).toMatchObject({ delayedRetry: true, partitions: true, reconnect: true });
+  });
+
   it('rejects bad options with messages that name the option', () => {
     expect(() => resolveConformanceOptions({ name: '', createTransport })).toThrow(/options.name/);
     expect(() => resolveConformanceOptions({ name: 'x' } as never)).toThrow(/options.createTransport/);
-    expect(() => resolveConformanceOptions({ name: 'x', createTransport })).toThrow(
-      /features.reconnect needs options.proxyTarget/,
+    expect(() =>
+      resolveConformanceOptions({ name: 'x', createTransport, features: { reconnect: false } } as never),
+    ).toThrow(/options.features is gone/);
+    expect(() => resolveConformanceOptions({ name: 'x', createTransport, rebalanceDuplicates: 'no' as never })).toThrow(
+      /options.rebalanceDuplicates must be a boolean/,
     );
-    expect(() =>
-      resolveConformanceOptions({ name: 'x', createTransport, features: { reconnect: false, groups: true } as never }),
-    ).toThrow(/features.groups is unknown/);
-    expect(() =>
-      resolveConformanceOptions({ name: 'x', createTransport, features: { reconnect: 'no' as never } }),
-    ).toThrow(/must be a boolean/);
-    expect(() =>
-      resolveConformanceOptions({ name: 'x', createTransport, features: { reconnect: false }, waitTimeoutMs: 0 }),
-    ).toThrow(RangeError);
+    expect(() => resolveConformanceOptions({ name: 'x', createTransport, waitTimeoutMs: 0 })).toThrow(RangeError);
     expect(() =>
       resolveConformanceOptions({ name: 'x', createTransport, proxyTarget: { host: 'h', port: 0 } }),
     ).toThrow(/proxyTarget/);
-    expect(() =>
-      resolveConformanceOptions({ name: 'x', createTransport, features: { reconnect: false }, available: 1 as never }),
-    ).toThrow(/options.available/);
+    expect(() => resolveConformanceOptions({ name: 'x', createTransport, available: 1 as never })).toThrow(
+      /options.available/,
+    );
   });
 });
 
@@ -69,9 +80,9 @@ describe('conformanceScenarios', () => {
   });
 
   it('runConformanceScenario rejects an unknown scenario name', async () => {
-    await expect(
-      runConformanceScenario('no such scenario', { name: 'x', createTransport, features: { reconnect: false } }),
-    ).rejects.toThrow(/no scenario named/);
+    await expect(runConformanceScenario('no such scenario', { name: 'x', createTransport })).rejects.toThrow(
+      /no scenario named/,
+    );
   });
 });
 

@@ -1,7 +1,7 @@
 import { beforeAll, describe, it } from 'vitest';
 import { brokersRequired, REQUIRE_BROKERS_ENV } from '../availability/broker-availability.js';
-import { resolveConformanceOptions } from './conformance-options.js';
-import type { ConformanceOptions } from './conformance-options.js';
+import { featuresOf, resolveConformanceOptions } from './conformance-options.js';
+import type { ConformanceFeatures, ConformanceOptions, ResolvedConformanceOptions } from './conformance-options.js';
 import { ScenarioHarness } from './scenario-harness.js';
 import type { Scenario } from './scenario.js';
 import { deliveryScenarios } from './scenarios/delivery-scenarios.js';
@@ -22,6 +22,16 @@ export const conformanceScenarios: readonly Scenario[] = [
  * same harness and cleanup. Resolves when it passed, rejects with the
  * assertion or timeout that failed. The availability check is not run.
  */
+/** The features of the broker under test: a transport is created, its capabilities read, and closed. */
+async function probeFeatures(resolved: ResolvedConformanceOptions): Promise<ConformanceFeatures> {
+  const transport = await resolved.createTransport({ label: 'capabilities' });
+  try {
+    return featuresOf(transport.capabilities, resolved);
+  } finally {
+    await transport.close();
+  }
+}
+
 export async function runConformanceScenario(scenario: Scenario | string, options: ConformanceOptions): Promise<void> {
   const resolved = resolveConformanceOptions(options);
   const found = typeof scenario === 'string' ? conformanceScenarios.find((s) => s.name === scenario) : scenario;
@@ -29,7 +39,7 @@ export async function runConformanceScenario(scenario: Scenario | string, option
     throw new TypeError(
       `runConformanceScenario: no scenario named ${JSON.stringify(scenario)}; see conformanceScenarios`,
     );
-  const h = new ScenarioHarness(resolved);
+  const h = new ScenarioHarness(resolved, await probeFeatures(resolved));
   try {
     await found.run(h);
   } finally {
@@ -41,7 +51,8 @@ export async function runConformanceScenario(scenario: Scenario | string, option
  * Register the conformance suite with vitest: one `describe` named after the
  * connector, one `it` per scenario. Call it at the top level of a test file.
  *
- * - Scenarios needing a feature the broker lacks (`features.x: false`) are skipped.
+ * - Scenarios needing what the broker lacks (read from `transport.capabilities`,
+ *   see `featuresOf`) are skipped, naming what they need.
  * - `available()` runs once before the scenarios; when it reports the broker
  *   unreachable, every scenario is skipped with the reason printed, or the
  *   suite fails when env `PARTITA_REQUIRE_BROKERS=1`.
@@ -53,6 +64,7 @@ export function conformanceSuite(options: ConformanceOptions): void {
   const resolved = resolveConformanceOptions(options);
   describe(`conformance: ${resolved.name}`, () => {
     let unavailable: string | undefined;
+    let features: ConformanceFeatures | undefined;
     beforeAll(async () => {
       let verdict: boolean | string;
       try {
@@ -60,7 +72,10 @@ export function conformanceSuite(options: ConformanceOptions): void {
       } catch (err) {
         verdict = `availability check failed: ${(err as Error)?.message ?? String(err)}`;
       }
-      if (verdict === true) return;
+      if (verdict === true) {
+        features = await probeFeatures(resolved);
+        return;
+      }
       const reason = typeof verdict === 'string' && verdict !== '' ? verdict : 'broker unreachable';
       if (brokersRequired())
         throw new Error(
@@ -71,12 +86,13 @@ export function conformanceSuite(options: ConformanceOptions): void {
     }, resolved.testTimeoutMs);
 
     for (const scenario of conformanceScenarios) {
-      const missing = (scenario.requires ?? []).filter((f) => !resolved.features[f]);
-      it.skipIf(missing.length > 0)(
-        missing.length > 0 ? `${scenario.name} [needs ${missing.join(', ')}]` : scenario.name,
+      it(
+        scenario.name,
         async (ctx) => {
-          if (unavailable !== undefined) ctx.skip(unavailable);
-          const h = new ScenarioHarness(resolved);
+          if (unavailable !== undefined || features === undefined) return ctx.skip(unavailable);
+          const missing = (scenario.requires ?? []).filter((f) => !features![f]);
+          if (missing.length > 0) return ctx.skip(`needs ${missing.join(', ')}`);
+          const h = new ScenarioHarness(resolved, features);
           ctx.onTestFailed(() => {
             const logs = h.formatLogs();
             if (logs)

@@ -22,7 +22,7 @@ export interface MortalTransport {
  */
 export function mortalTransport(inner: Transport): MortalTransport {
   let dead = false;
-  const lane = (l: LaneHandle): LaneHandle => ({
+  const flow = (l: LaneHandle) => ({
     id: l.id,
     pause: () => {
       if (!dead) l.pause();
@@ -30,20 +30,21 @@ export function mortalTransport(inner: Transport): MortalTransport {
     resume: () => {
       if (!dead) l.resume();
     },
-    ...(l.committedMetadata !== undefined ? { committedMetadata: l.committedMetadata } : {}),
-    ...(l.commit
-      ? { commit: (next: string, metadata?: string) => (dead ? Promise.resolve(false) : l.commit!(next, metadata)) }
-      : {}),
-    ...(l.settle ? { settle: (records, outcome) => (dead ? Promise.resolve() : l.settle!(records, outcome)) } : {}),
-    ...(l.nack ? { nack: (record, delayMs) => (dead ? Promise.resolve() : l.nack!(record, delayMs)) } : {}),
-    ...(l.touch
-      ? {
-          touch: (record) => {
-            if (!dead) l.touch!(record);
-          },
-        }
-      : {}),
   });
+  const lane = (l: LaneHandle): LaneHandle =>
+    l.ackModel === 'offset'
+      ? {
+          ackModel: 'offset',
+          ...flow(l),
+          ...(l.committedMetadata !== undefined ? { committedMetadata: l.committedMetadata } : {}),
+          commit: (next, metadata) => (dead ? Promise.resolve(false) : l.commit(next, metadata)),
+        }
+      : {
+          ackModel: 'message',
+          ...flow(l),
+          settle: (records, outcome) => (dead ? Promise.resolve() : l.settle(records, outcome)),
+          nack: (record, delayMs) => (dead ? Promise.resolve() : l.nack(record, delayMs)),
+        };
   const transport: Transport = {
     name: inner.name,
     capabilities: inner.capabilities,

@@ -7,7 +7,7 @@ import type { Ledger } from '../ledger/ledger.js';
 import { uniqueName } from '../names/unique-name.js';
 import { waitFor } from '../wait/wait-for.js';
 import type { Condition } from '../wait/wait-for.js';
-import type { ResolvedConformanceOptions } from './conformance-options.js';
+import type { ConformanceFeatures, ResolvedConformanceOptions } from './conformance-options.js';
 import { mortalTransport } from './mortal-transport.js';
 import type { MortalTransport } from './mortal-transport.js';
 
@@ -43,11 +43,11 @@ export class ScenarioHarness {
   private readonly topics: string[] = [];
   private readonly mortals = new Map<App, MortalTransport>();
 
-  constructor(readonly options: ResolvedConformanceOptions) {}
-
-  get features(): ResolvedConformanceOptions['features'] {
-    return this.options.features;
-  }
+  constructor(
+    readonly options: ResolvedConformanceOptions,
+    /** What the broker under test can do (from its capabilities). */
+    readonly features: ConformanceFeatures,
+  ) {}
 
   /** A unique name for a handler (and so its group). */
   name(base: string): string {

@@ -127,10 +127,8 @@ const ANY_TRANSPORT = {
     partitions: true,
     consumerGroups: true,
     nativeDelay: true,
-    nativeDeadLetter: false,
     priority: true,
     ttl: true,
-    transactions: false,
     replay: true,
   },
 } as const;

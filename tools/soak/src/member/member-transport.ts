@@ -12,7 +12,7 @@ import type { SettlementLog } from './settlement-log.js';
 export interface MemberTransport extends Transport {
   /**
    * The in-process kill -9: from now on nothing of this member reaches the
-   * broker (no commit, ack, nack, touch; deliveries are dropped), revocations
+   * broker (no commit, ack or nack; deliveries are dropped), revocations
    * resolve at once without draining, and its subscriptions are closed so the
    * broker hands its lanes to the others from the last confirmed commit.
    */
@@ -29,40 +29,31 @@ export function memberTransport(inner: Transport, by: string, log: SettlementLog
 
   const wrapHandle = (handle: LaneHandle): LaneHandle => {
     const lane = laneName(handle.id);
-    const commit = handle.commit?.bind(handle);
-    const settle = handle.settle?.bind(handle);
-    const nack = handle.nack?.bind(handle);
-    const touch = handle.touch?.bind(handle);
-    return {
-      id: handle.id,
-      get committedMetadata() {
-        return handle.committedMetadata;
-      },
-      pause: () => handle.pause(),
-      resume: () => handle.resume(),
-      ...(commit && {
+    const flow = { id: handle.id, pause: () => handle.pause(), resume: () => handle.resume() };
+    if (handle.ackModel === 'offset') {
+      return {
+        ackModel: 'offset',
+        ...flow,
+        get committedMetadata() {
+          return handle.committedMetadata;
+        },
         async commit(next: string, metadata?: string) {
           if (dead) return false;
-          const ok = await commit(next, metadata);
+          const ok = await handle.commit(next, metadata);
           if (ok && !dead) log.record({ t: 'c', by, lane, next });
           return ok;
         },
-      }),
-      ...(settle && {
-        async settle(records: readonly InboundRecord[], outcome: 'ack' | 'term') {
-          if (dead) return;
-          await settle(records, outcome);
-          if (!dead) log.record({ t: 'a', by, lane, offsets: records.map((r) => r.offset) });
-        },
-      }),
-      ...(nack && {
-        nack: (record: InboundRecord, delayMs: number) => (dead ? Promise.resolve() : nack(record, delayMs)),
-      }),
-      ...(touch && {
-        touch: (record: InboundRecord) => {
-          if (!dead) touch(record);
-        },
-      }),
+      };
+    }
+    return {
+      ackModel: 'message',
+      ...flow,
+      async settle(records: readonly InboundRecord[], outcome: 'ack' | 'term') {
+        if (dead) return;
+        await handle.settle(records, outcome);
+        if (!dead) log.record({ t: 'a', by, lane, offsets: records.map((r) => r.offset) });
+      },
+      nack: (record: InboundRecord, delayMs: number) => (dead ? Promise.resolve() : handle.nack(record, delayMs)),
     };
   };
 

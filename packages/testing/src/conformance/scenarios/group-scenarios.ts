@@ -47,7 +47,7 @@ const groupSharing: Scenario = {
     expect(report.lost, formatLedgerReport(report)).toEqual([]);
     expect(report.byHandler.a ?? 0, 'member a handled some messages').toBeGreaterThan(0);
     expect(report.byHandler.b ?? 0, 'member b handled some messages').toBeGreaterThan(0);
-    if (!h.features.rebalanceDuplicates) expect(report.duplicates.count, formatLedgerReport(report)).toBe(0);
+    if (!h.options.rebalanceDuplicates) expect(report.duplicates.count, formatLedgerReport(report)).toBe(0);
   },
 };
 

@@ -1,0 +1,127 @@
+import type { TimerHandle } from '../clock/clock.js';
+import { cappedBackoff } from '../retry/backoff.js';
+import type { OffsetLaneHandle } from '../transport/transport.js';
+import type { LaneContext } from './lane-context.js';
+import type { LaneSettlement, SettlementHost } from './lane-settlement.js';
+import type { Watermark } from './watermark.js';
+
+/**
+ * Offset model: commits the watermark (with the settled offsets above it as
+ * metadata), one commit in flight at a time, at most one per event-loop turn;
+ * a failing commit is retried with backoff and blocks the lane after three
+ * failures.
+ */
+export class OffsetSettlement implements LaneSettlement {
+  private committed: number | undefined;
+  private committedMetadata: string | undefined;
+  private committing = false;
+  /** The commit in flight, awaited by the drain. */
+  private commitDone: Promise<void> = Promise.resolve();
+  /** Timer of a failed commit's next try; cleared by `finish`. */
+  private retryTimer: TimerHandle | undefined;
+  private scheduled = false;
+  /** The drain's final commit is under way: a failure is not tried again later. */
+  private finishing = false;
+  private failures = 0;
+  /** False once the connector said the lane is no longer ours: a zombie must not commit. */
+  private owned = true;
+  private stopped = false;
+  private pending = 0;
+
+  constructor(
+    private readonly lane: OffsetLaneHandle,
+    private readonly ctx: LaneContext,
+    private readonly watermark: Watermark,
+    private readonly host: SettlementHost,
+  ) {}
+
+  get committedOffset(): string | undefined {
+    return this.committed === undefined ? undefined : String(this.committed);
+  }
+
+  get busy(): boolean {
+    return this.committing || this.pending > 0;
+  }
+
+  hold(): void {
+    this.pending++;
+  }
+  release(): void {
+    this.pending--;
+  }
+
+  /** Whatever the outcome, the watermark may have moved. */
+  settled(): void {
+    this.scheduleCommit();
+  }
+
+  async finish(timeoutMs: number): Promise<void> {
+    this.finishing = true;
+    if (this.retryTimer !== undefined) this.ctx.clock.clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    let timer: TimerHandle | undefined;
+    const expired = new Promise<void>((resolve) => {
+      timer = this.ctx.clock.setTimeout(resolve, timeoutMs);
+    });
+    const finalCommit = (async () => {
+      await this.commitDone;
+      await this.commit();
+    })();
+    await Promise.race([finalCommit, expired]);
+    this.ctx.clock.clearTimeout(timer);
+    this.stopped = true;
+  }
+
+  private scheduleCommit(): void {
+    if (this.scheduled || this.committing || this.stopped || !this.owned) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.commit();
+    });
+  }
+
+  /** Commit the watermark if it moved, or if more offsets above a held watermark settled. */
+  private commit(): Promise<void> {
+    if (this.committing || this.stopped || !this.owned || !this.host.hasReceived()) return this.commitDone;
+    const target = this.watermark.value();
+    const metadata = this.watermark.metadata();
+    if (this.committed !== undefined && target <= this.committed && metadata === this.committedMetadata)
+      return this.commitDone;
+    this.committing = true;
+    return (this.commitDone = this.commitNow(target, metadata));
+  }
+
+  private async commitNow(target: number, metadata: string | undefined): Promise<void> {
+    this.host.commitState('committing');
+    try {
+      if (await this.lane.commit(String(target), metadata)) {
+        this.committed = target;
+        this.committedMetadata = metadata;
+      } else this.owned = false;
+      this.failures = 0;
+      this.host.unblock('commit');
+    } catch (err) {
+      this.failures++;
+      if (this.failures >= 3) this.host.block('commit', err);
+      this.ctx.logger.warn('commit failed; retrying', {
+        handler: this.ctx.handler.name,
+        topic: this.host.ref.topic,
+        partition: this.host.ref.partition,
+        error: err,
+      });
+      if (!this.finishing) {
+        this.retryTimer = this.ctx.clock.setTimeout(() => {
+          this.retryTimer = undefined;
+          this.scheduleCommit();
+        }, cappedBackoff(this.failures));
+      }
+    } finally {
+      this.committing = false;
+      this.host.commitState('idle');
+    }
+    if (this.committed !== undefined && this.failures === 0 && this.watermark.value() > this.committed)
+      this.scheduleCommit();
+    this.host.checkIdle();
+  }
+}
