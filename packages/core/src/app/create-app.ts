@@ -21,7 +21,7 @@ import { encodeOutbound } from './encode-outbound.js';
 import { envDefaults } from './env-defaults.js';
 import { FinishedLanes } from './finished-lanes.js';
 import { redact } from '../redact/redact.js';
-import { validateAppOptions } from './validate-app-options.js';
+import { validateAppOptions, validateDeadLetterTopics } from './validate-app-options.js';
 
 const laneKey = (handler: string, id: LaneId): string => `${handler}\u0000${id.topic}\u0000${id.partition}`;
 
@@ -40,6 +40,7 @@ export function createApp(options: AppOptions): App {
   const random = options.random ?? Math.random;
   const logger = fromEnvironment.logger;
   const dlqSuffix = fromEnvironment.dlqSuffix;
+  validateDeadLetterTopics(handlers, dlqSuffix);
   const maxBufferedBytes = options.maxBufferedBytes ?? 16 * 2 ** 20;
   const executor = options.executor;
   const events = new Emitter<AppEvents>((event, error) => logger.error('event listener threw', { event, error }));

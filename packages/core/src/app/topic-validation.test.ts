@@ -21,3 +21,39 @@ describe('topic names at the API boundary', () => {
     expect(() => defineHandler({ name: 'h', topic: 'has space', handle() {} })).toThrow(/option "topic"/);
   });
 });
+
+describe('dead-letter topic names', () => {
+  const handle = async (): Promise<void> => undefined;
+
+  it('refuses a handler whose default dead-letter topic would be too long, naming the fix', () => {
+    const topic = 't'.repeat(247); // valid; "+ .dlq" is 251 bytes
+    const h = defineHandler({ name: 'long', topic, handle });
+    expect(() => createApp({ transport: createLaneTransport(), handlers: [h] })).toThrow(ConfigError);
+    expect(() => createApp({ transport: createLaneTransport(), handlers: [h] })).toThrow(
+      /handler "long": its dead-letter topic .* is not a valid topic name: .*249.*shorten the topic, choose a shorter dlqSuffix, or set deadLetter.topic/,
+    );
+  });
+
+  it('accepts the same topic with a short explicit dead-letter topic, or with dead-lettering off', () => {
+    const topic = 't'.repeat(247);
+    expect(() =>
+      createApp({
+        transport: createLaneTransport(),
+        handlers: [defineHandler({ name: 'a', topic, deadLetter: { topic: 'long.dlq' }, handle })],
+      }),
+    ).not.toThrow();
+    expect(() =>
+      createApp({
+        transport: createLaneTransport(),
+        handlers: [defineHandler({ name: 'b', topic, deadLetter: false, handle })],
+      }),
+    ).not.toThrow();
+  });
+
+  it('refuses a dlqSuffix that makes an invalid name', () => {
+    const h = defineHandler({ name: 'c', topic: 'orders', handle });
+    expect(() => createApp({ transport: createLaneTransport(), handlers: [h], dlqSuffix: '/dead' })).toThrow(
+      /handler "c": its dead-letter topic "orders" \+ "\/dead" is not a valid topic name/,
+    );
+  });
+});

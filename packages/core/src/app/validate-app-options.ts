@@ -1,5 +1,7 @@
 import { ConfigError } from '../errors/partita-error.js';
 import type { AppOptions } from './app-types.js';
+import type { HandlerDefinition } from '../handler/handler.js';
+import { validateTopicName } from '../topic/topic-name.js';
 
 const TRANSPORT_METHODS = ['connect', 'publish', 'subscribe', 'health', 'close'] as const;
 
@@ -70,5 +72,29 @@ export function validateAppOptions(options: AppOptions): void {
   }
   if (options.dlqSuffix !== undefined && (typeof options.dlqSuffix !== 'string' || options.dlqSuffix === '')) {
     throw new ConfigError('createApp: option "dlqSuffix" must be a non-empty string such as ".dlq"');
+  }
+}
+
+/**
+ * Every handler's dead-letter topic must be a valid topic name: a default one
+ * (`<topic><dlqSuffix>`) of a topic near the 249-byte limit would not be, and
+ * the first poison message could then never be dead-lettered.
+ */
+export function validateDeadLetterTopics(handlers: readonly HandlerDefinition[], dlqSuffix: string): void {
+  for (const h of handlers) {
+    if (h.deadLetter === false) continue;
+    const explicit = h.deadLetter.topic !== undefined;
+    const topic = h.deadLetter.topic ?? `${h.topic}${dlqSuffix}`;
+    try {
+      validateTopicName(topic);
+    } catch (err) {
+      const fix = explicit
+        ? 'choose another deadLetter.topic'
+        : `shorten the topic, choose a shorter dlqSuffix, or set deadLetter.topic`;
+      throw new ConfigError(
+        `handler "${h.name}": its dead-letter topic ${explicit ? '(option "deadLetter.topic")' : `"${h.topic}" + "${dlqSuffix}"`} is not a valid topic name: ${(err as Error).message}; ${fix}`,
+        { cause: err },
+      );
+    }
   }
 }
