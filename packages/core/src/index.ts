@@ -25,7 +25,7 @@ export { optionError, shownOption } from './options/option-error.js';
 export type { RedactOptions } from './redact/redact.js';
 export { FINISHED_LANES_PER_HANDLER } from './app/finished-lanes.js';
 export type { Codec } from './codec/codec.js';
-export { systemClock, createVirtualClock } from './clock/clock.js';
+export { systemClock, createVirtualClock, TurnQueue } from './clock/clock.js';
 export type { Clock, VirtualClock, TimerHandle } from './clock/clock.js';
 export type {
   Transport,
@@ -77,6 +77,14 @@ export { createConsoleLogger } from './logger/console-logger.js';
 export { redactingLogger } from './logger/redacting-logger.js';
 export type { LogLevel } from './logger/console-logger.js';
 export { laneMachine } from './partition/lane-machine.js';
+export type {
+  BlockReason,
+  LaneEvent,
+  LaneMachineContext,
+  LaneOrdering,
+  LaneStateValue,
+  PauseReason,
+} from './partition/lane-machine.js';
 export { messageLifecycleMachine } from './partition/message-lifecycle.js';
 export { logging } from './middleware/logging.js';
 export { recovery } from './middleware/recovery.js';

@@ -23,16 +23,26 @@ describe('inspect()', () => {
     await waitFor(() => app.inspect().lanes[0]?.inFlight === 1, { description: 'in flight' });
     const lane = app.inspect().lanes[0]!;
     expect(lane.machine).toEqual({
-      running: { fetch: 'fetching', commit: expect.stringMatching(/^(idle|committing)$/) },
+      life: 'running',
+      flow: 'open',
+      health: 'ok',
+      fetch: 'fetching',
+      commit: expect.stringMatching(/^(idle|committing)$/),
     });
+    const context = { ordering: 'key', pauseReason: undefined, blockedBy: [] };
     expect(
       laneMachine
-        .resolveState({ value: lane.machine as never, context: {} })
-        .matches({ running: { fetch: 'fetching' } }),
+        .resolveState({ value: lane.machine as never, context })
+        .matches({ life: 'running', fetch: 'fetching' }),
     ).toBe(true);
     release();
     await app.stop();
-    expect(app.inspect().lanes[0]!.machine).toBe('stopped');
+    expect(app.inspect().lanes[0]!.machine).toMatchObject({
+      life: 'stopped',
+      flow: 'open',
+      health: 'ok',
+      fetch: 'waiting',
+    });
     await broker.close();
   });
 });

@@ -5,6 +5,7 @@ import type { Executor } from '../executor/executor.js';
 import type { HandlerDefinition, Logger } from '../handler/handler.js';
 import type { Message, PublishMessage } from '../message/message.js';
 import type { Middleware } from '../middleware/middleware.js';
+import type { LaneStateValue, PauseReason } from '../partition/lane-machine.js';
 import type { HealthReport, Transport } from '../transport/transport.js';
 
 export interface AppOptions {
@@ -39,14 +40,19 @@ export interface LaneSnapshot {
   readonly group: string;
   readonly topic: string;
   readonly partition: number;
-  /** Lane machine state, e.g. `running.fetching`, `paused`, `blocked`, `draining`, `stopped`. */
+  /**
+   * The lane machine's state in one word: `draining` or `stopped` once the
+   * lane leaves `life.running`; else `blocked`, `paused`, or `running.<fetch>`
+   * (`running.fetching`, `running.waiting`, `running.backingOff`).
+   */
   readonly state: string;
   /**
-   * The lane machine's full state value, every region included (an xstate
-   * state value: `'paused'`, or `{ running: { fetch: 'fetching', commit: 'idle' } }`),
-   * so a dashboard can draw `laneMachine` with the current state lit.
+   * The lane machine's full state value, one state per region (`life`, `flow`,
+   * `health`, `fetch`, `commit`), e.g. `{ life: 'running', flow: 'paused',
+   * health: 'blocked', fetch: 'fetching', commit: 'idle' }`, so a dashboard can
+   * draw `laneMachine` with the current state lit.
    */
-  readonly machine: unknown;
+  readonly machine: LaneStateValue;
   readonly inFlight: number;
   readonly buffered: number;
   /** Offset model: next offset to consume (committed watermark). Message model: undefined. */
@@ -99,9 +105,17 @@ export interface AppEvents {
   };
   'lane.assigned': { lane: LaneRef };
   'lane.revoked': { lane: LaneRef };
-  'lane.paused': { lane: LaneRef; reason: string };
+  /** The lane's flow paused (backpressure). */
+  'lane.paused': { lane: LaneRef; reason: PauseReason };
   'lane.resumed': { lane: LaneRef };
-  'lane.state-changed': { lane: LaneRef; from: string; to: string; fromValue: unknown; toValue: unknown };
+  /** The lane machine moved in any region: `from`/`to` in one word (as `LaneSnapshot.state` without the fetch detail), and the full values. */
+  'lane.state-changed': {
+    lane: LaneRef;
+    from: string;
+    to: string;
+    fromValue: LaneStateValue;
+    toValue: LaneStateValue;
+  };
   'worker.error': { handler: string; error: unknown };
   error: { error: unknown; where: string };
 }

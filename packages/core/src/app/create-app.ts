@@ -174,8 +174,8 @@ export function createApp(options: AppOptions): App {
       })),
     );
     const reasons = [...t.reasons];
-    for (const a of snap)
-      if (a.isBlocked) reasons.push(`lane ${a.ref.topic}[${a.ref.partition}] of ${a.ref.handler} is blocked`);
+    for (const l of lanesSnap)
+      if (l.machine.health === 'blocked') reasons.push(`lane ${l.topic}[${l.partition}] of ${l.handler} is blocked`);
     const executorStats = executor?.stats();
     if (executorStats && executorStats.state !== undefined && executorStats.state !== 'running')
       reasons.push(`executor is ${String(executorStats.state)}`);

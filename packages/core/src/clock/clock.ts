@@ -9,6 +9,12 @@ export interface Clock {
   now(): number;
   setTimeout(fn: () => void, ms: number): TimerHandle;
   clearTimeout(handle: TimerHandle): void;
+  /**
+   * Run `fn` once on the next event-loop turn, after the I/O of this one
+   * (`setImmediate`). Partita coalesces per-turn work through it (ack batches,
+   * commits, the turn clock); see {@link TurnQueue}.
+   */
+  queueTurn(fn: () => void): void;
 }
 
 /** The longest delay one Node timer can hold; longer ones fire after 1 ms. */
@@ -46,20 +52,31 @@ export const systemClock: Clock = {
     if (handle instanceof LongTimer) clearTimeout(handle.timer);
     else if (handle !== NEVER) clearTimeout(handle as NodeJS.Timeout);
   },
+  queueTurn(fn) {
+    setImmediate(fn);
+  },
 };
 
-/** A manually advanced clock for tests: timers fire only in `advance`/`runAll`. */
+/**
+ * A manually advanced clock for tests: timers fire only in `advance`. Turns
+ * are not time: `queueTurn` work runs on the next event-loop turn, so code
+ * that waits for a turn needs no `advance` (and `advance` lets queued turns
+ * run between the timers it fires). `turns()` counts the turns queued so far.
+ */
 export interface VirtualClock extends Clock {
   /** Move time forward by `ms`, firing due timers in order (awaiting microtasks between them). */
   advance(ms: number): Promise<void>;
   /** Number of pending timers. */
   pending(): number;
+  /** Number of `queueTurn` calls so far. */
+  turns(): number;
 }
 
 /** Create a `VirtualClock` starting at `startMs` (default 0). */
 export function createVirtualClock(startMs = 0): VirtualClock {
   let now = startMs;
   let seq = 0;
+  let turns = 0;
   const timers = new Map<number, { at: number; fn: () => void; seq: number }>();
   const flush = async (): Promise<void> => {
     for (let i = 0; i < 20; i++) await new Promise<void>((r) => setImmediate(r));
@@ -75,7 +92,12 @@ export function createVirtualClock(startMs = 0): VirtualClock {
     clearTimeout(handle) {
       timers.delete(handle as number);
     },
+    queueTurn(fn) {
+      turns++;
+      setImmediate(fn);
+    },
     pending: () => timers.size,
+    turns: () => turns,
     async advance(ms) {
       const target = now + ms;
       await flush();
@@ -95,4 +117,34 @@ export function createVirtualClock(startMs = 0): VirtualClock {
       await flush();
     },
   };
+}
+
+/**
+ * Per-turn coalescing on a clock: `request()` any number of times within one
+ * event-loop turn and `run` is called once, on the next turn. The one helper
+ * for "do this once per turn" work (ack batches, commits, the turn clock).
+ */
+export class TurnQueue {
+  private queued = false;
+  private readonly fire = (): void => {
+    this.queued = false;
+    this.run();
+  };
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly run: () => void,
+  ) {}
+
+  /** Ask for `run` on the next turn; a request while one is queued is folded into it. */
+  request(): void {
+    if (this.queued) return;
+    this.queued = true;
+    this.clock.queueTurn(this.fire);
+  }
+
+  /** Whether a run is queued and has not happened yet. */
+  get pending(): boolean {
+    return this.queued;
+  }
 }

@@ -1,20 +1,19 @@
 import type { MetricsSnapshot } from '../app/app-types.js';
+import { LaneCounters } from './lane-counters.js';
 
 /** Upper bounds (ms) of the handler duration histogram; the last bucket is +Inf. */
 export const DURATION_BOUNDS_MS = [1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000] as const;
 
-/** Cheap counters and a fixed-bucket histogram (DESIGN §10); exporters read `snapshot()`. */
+/**
+ * The app's metrics (DESIGN §10); exporters read `snapshot()`. Message counts
+ * are the sum of the lanes' own counters (each attached while the lane lives,
+ * folded into `past` when it finishes); `published` and the duration
+ * histogram are the app's own.
+ */
 export class Metrics {
-  consumed = 0;
   published = 0;
-  succeeded = 0;
-  failed = 0;
-  retried = 0;
-  /** Delayed retries whose hand-off to the broker failed (they were retried in place instead). */
-  retryHandoffFailures = 0;
-  deadLettered = 0;
-  inFlight = 0;
-  readonly deadLetteredByReason: Record<string, number> = {};
+  private readonly lanes = new Set<LaneCounters>();
+  private readonly past = new LaneCounters();
   private readonly buckets = new Array<number>(DURATION_BOUNDS_MS.length + 1).fill(0);
 
   observeDuration(ms: number): void {
@@ -23,22 +22,30 @@ export class Metrics {
     this.buckets[i]!++;
   }
 
-  countDeadLetter(reason: string): void {
-    this.deadLettered++;
-    this.deadLetteredByReason[reason] = (this.deadLetteredByReason[reason] ?? 0) + 1;
+  /** Count a lane's counters in the app's metrics from now on. */
+  attach(counters: LaneCounters): void {
+    this.lanes.add(counters);
+  }
+
+  /** The lane finished: keep its totals, forget the lane. */
+  detach(counters: LaneCounters): void {
+    if (this.lanes.delete(counters)) this.past.add(counters);
   }
 
   snapshot(): MetricsSnapshot {
+    const t = new LaneCounters();
+    t.add(this.past);
+    for (const c of this.lanes) t.add(c);
     return {
-      consumed: this.consumed,
+      consumed: t.received,
       published: this.published,
-      succeeded: this.succeeded,
-      failed: this.failed,
-      retried: this.retried,
-      retryHandoffFailures: this.retryHandoffFailures,
-      deadLettered: this.deadLettered,
-      deadLetteredByReason: { ...this.deadLetteredByReason },
-      inFlight: this.inFlight,
+      succeeded: t.succeeded,
+      failed: t.failed,
+      retried: t.retried,
+      retryHandoffFailures: t.retryHandoffFailures,
+      deadLettered: t.deadLettered,
+      deadLetteredByReason: t.deadLetteredByReason,
+      inFlight: t.inFlight,
       durationMs: { bounds: [...DURATION_BOUNDS_MS], counts: [...this.buckets] },
     };
   }

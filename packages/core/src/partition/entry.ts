@@ -1,4 +1,3 @@
-import type { TimerHandle } from '../clock/clock.js';
 import type { InboundRecord } from '../transport/transport.js';
 
 /** Per-message bookkeeping inside a partition actor (a plain object, no actor per message). */
@@ -13,7 +12,6 @@ export class Entry {
   deadline = 0;
   /** The running attempt's context (inline handlers): the timeout and the drain abort its signal. */
   attemptCtx: { abort(reason: unknown): void } | undefined = undefined;
-  timer: TimerHandle | undefined = undefined;
   /** The next entry waiting behind this one for the same key (an intrusive queue: no allocation per key). */
   nextSameKey: Entry | undefined = undefined;
 

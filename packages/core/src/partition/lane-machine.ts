@@ -1,67 +1,167 @@
-import { createMachine } from 'xstate';
+import { and, assign, not, setup, stateIn } from 'xstate';
+
+/** Why a lane is blocked: which broker operation keeps failing (retried with backoff, never skipped). */
+export type BlockReason = 'dead-letter' | 'commit';
+
+/** Why a lane's flow is paused (backpressure). */
+export type PauseReason = 'buffered messages' | 'buffered bytes' | 'executor queue full';
+
+/** How a lane orders its messages (the handler's `ordering`). */
+export type LaneOrdering = 'key' | 'partition' | 'none';
+
+export interface LaneMachineContext {
+  readonly ordering: LaneOrdering;
+  /** Why `flow` is `paused`; undefined while `open`. */
+  readonly pauseReason: PauseReason | undefined;
+  /** What `health` is `blocked` by (empty while `ok`); it becomes `ok` when the last one clears. */
+  readonly blockedBy: readonly BlockReason[];
+}
+
+export type LaneEvent =
+  | { readonly type: 'RECORDS' }
+  | { readonly type: 'IDLE' }
+  | { readonly type: 'BACK_OFF' }
+  | { readonly type: 'RETRY_DUE' }
+  | { readonly type: 'COMMIT' }
+  | { readonly type: 'COMMITTED' }
+  | { readonly type: 'PAUSE'; readonly reason: PauseReason }
+  | { readonly type: 'RESUME' }
+  | { readonly type: 'BLOCK'; readonly reason: BlockReason }
+  | { readonly type: 'UNBLOCK'; readonly reason: BlockReason }
+  | { readonly type: 'DRAIN' }
+  | { readonly type: 'DRAINED' };
+
+/** The state value of a lane: one state per region (what `inspect()` shows as `machine`). */
+export interface LaneStateValue {
+  readonly life: 'running' | 'draining' | 'stopped';
+  readonly flow: 'open' | 'paused';
+  readonly health: 'ok' | 'blocked';
+  readonly fetch: 'waiting' | 'fetching' | 'backingOff';
+  readonly commit: 'idle' | 'committing';
+}
 
 /**
- * The mode of one partition lane (DESIGN §4). The actor drives it once per
- * batch and on the failure path, never per message.
+ * The mode of one partition lane: five parallel regions whose snapshot is the
+ * only record of the lane's mode (docs/architecture.md, "What the lane machine
+ * owns"). The partition actor drives it once per delivered batch, per commit
+ * and on the failure path, never per message.
  *
- * - `running.fetch`: `waiting` (nothing to do), `fetching` (records to
- *   process), `backingOff` (partition ordering: the head waits for its retry).
- * - `running.commit`: `idle` / `committing`.
- * - `paused`: backpressure (buffer, in-flight or executor queue full).
- * - `blocked`: a dead-letter publish or a commit keeps failing; retried, never skipped.
- * - `draining` → `stopped`: on stop or revocation.
+ * - `life`: `running` → `draining` (stop or revocation; the broker is paused,
+ *   no new work starts) → `stopped`.
+ * - `flow`: `open` / `paused` (backpressure: the window or the executor queue
+ *   is full). It resumes only while the lane is running and not blocked.
+ * - `health`: `ok` / `blocked` by one or more {@link BlockReason}s; a
+ *   lane can be paused and blocked at once.
+ * - `fetch`: `waiting` (nothing to do), `fetching` (work in the lane),
+ *   `backingOff` (partition ordering: the head waits for its retry, so the
+ *   whole lane does). New work starts only while running.
+ * - `commit`: `idle` / `committing` (one commit at a time), also while draining.
+ *
+ * The actions `pauseBroker` and `resumeBroker` are the lane handle's
+ * `pause()`/`resume()`, provided by the actor (`laneMachine.provide`).
  */
-export const laneMachine = createMachine({
+export const laneMachine = setup({
+  types: {
+    context: {} as LaneMachineContext,
+    events: {} as LaneEvent,
+    input: {} as { ordering: LaneOrdering },
+  },
+  actions: {
+    pauseBroker: () => undefined,
+    resumeBroker: () => undefined,
+  },
+  guards: {
+    partitionOrdered: ({ context }) => context.ordering === 'partition',
+    lastBlock: ({ context, event }) =>
+      event.type === 'UNBLOCK' && context.blockedBy.length === 1 && context.blockedBy[0] === event.reason,
+  },
+}).createMachine({
   id: 'lane',
-  initial: 'starting',
+  type: 'parallel',
+  context: ({ input }) => ({ ordering: input.ordering, pauseReason: undefined, blockedBy: [] }),
   states: {
-    starting: { on: { STARTED: 'running' } },
-    running: {
-      type: 'parallel',
-      on: { PAUSE: 'paused', BLOCK: 'blocked', DRAIN: 'draining' },
+    life: {
+      initial: 'running',
       states: {
-        fetch: {
-          initial: 'waiting',
-          states: {
-            waiting: { on: { RECORDS: 'fetching' } },
-            fetching: { on: { IDLE: 'waiting', BACK_OFF: 'backingOff' } },
-            backingOff: { on: { RETRY_DUE: 'fetching' } },
+        running: { on: { DRAIN: { target: 'draining', actions: 'pauseBroker' } } },
+        draining: { on: { DRAINED: 'stopped' } },
+        stopped: {},
+      },
+    },
+    flow: {
+      initial: 'open',
+      states: {
+        open: {
+          on: {
+            PAUSE: {
+              guard: stateIn({ life: 'running' }),
+              target: 'paused',
+              actions: ['pauseBroker', assign({ pauseReason: ({ event }) => event.reason })],
+            },
           },
         },
-        commit: {
-          initial: 'idle',
-          states: {
-            idle: { on: { COMMIT: 'committing' } },
-            committing: { on: { COMMITTED: 'idle' } },
+        paused: {
+          on: {
+            RESUME: {
+              guard: and([stateIn({ life: 'running' }), stateIn({ health: 'ok' })]),
+              target: 'open',
+              actions: ['resumeBroker', assign({ pauseReason: undefined })],
+            },
           },
         },
       },
     },
-    paused: { on: { RESUME: 'running', BLOCK: 'blocked', DRAIN: 'draining' } },
-    blocked: { on: { UNBLOCK: 'running', DRAIN: 'draining' } },
-    draining: { on: { DRAINED: 'stopped' } },
-    stopped: { type: 'final' },
+    health: {
+      initial: 'ok',
+      states: {
+        ok: {
+          on: {
+            BLOCK: {
+              guard: not(stateIn({ life: 'stopped' })),
+              target: 'blocked',
+              actions: assign({ blockedBy: ({ event }) => [event.reason] }),
+            },
+          },
+        },
+        blocked: {
+          on: {
+            BLOCK: {
+              actions: assign({
+                blockedBy: ({ context, event }) =>
+                  context.blockedBy.includes(event.reason) ? context.blockedBy : [...context.blockedBy, event.reason],
+              }),
+            },
+            UNBLOCK: [
+              { guard: 'lastBlock', target: 'ok', actions: assign({ blockedBy: [] }) },
+              {
+                actions: assign({
+                  blockedBy: ({ context, event }) => context.blockedBy.filter((r) => r !== event.reason),
+                }),
+              },
+            ],
+          },
+        },
+      },
+    },
+    fetch: {
+      initial: 'waiting',
+      states: {
+        waiting: { on: { RECORDS: { guard: stateIn({ life: 'running' }), target: 'fetching' } } },
+        fetching: { on: { IDLE: 'waiting', BACK_OFF: { guard: 'partitionOrdered', target: 'backingOff' } } },
+        backingOff: { on: { RETRY_DUE: 'fetching' } },
+      },
+    },
+    commit: {
+      initial: 'idle',
+      states: {
+        idle: { on: { COMMIT: 'committing' } },
+        committing: { on: { COMMITTED: 'idle' } },
+      },
+    },
   },
 });
 
-export type LaneEvent =
-  | 'STARTED'
-  | 'RECORDS'
-  | 'IDLE'
-  | 'BACK_OFF'
-  | 'RETRY_DUE'
-  | 'COMMIT'
-  | 'COMMITTED'
-  | 'PAUSE'
-  | 'RESUME'
-  | 'BLOCK'
-  | 'UNBLOCK'
-  | 'DRAIN'
-  | 'DRAINED';
-
-/** Region-level view of a state value: `running`, `fetch.waiting`, `commit.idle`. */
+/** Region-level view of a state value: `life.running`, `fetch.waiting`, `commit.idle`, ... */
 export function regionStates(value: unknown): string[] {
-  if (typeof value === 'string') return [value];
-  const [top, regions] = Object.entries(value as Record<string, Record<string, string>>)[0]!;
-  return [top, ...Object.entries(regions).map(([r, v]) => `${r}.${v}`)];
+  return Object.entries(value as Record<string, string>).map(([region, state]) => `${region}.${state}`);
 }

@@ -1,6 +1,7 @@
 import type { InboundRecord, MessageLaneHandle } from '../transport/transport.js';
 import type { LaneContext } from './lane-context.js';
-import type { LaneSettlement, SettlementHost } from './lane-settlement.js';
+import { TurnQueue, type TimerHandle } from '../clock/clock.js';
+import type { LaneSettlement } from './lane-settlement.js';
 
 /**
  * Message model: acknowledges each settled message, batched per turn;
@@ -10,42 +11,35 @@ import type { LaneSettlement, SettlementHost } from './lane-settlement.js';
 export class MessageSettlement implements LaneSettlement {
   readonly committedOffset = undefined;
   private acks: InboundRecord[] = [];
-  private acksScheduled = false;
-  private pending = 0;
+  /** The next turn's ack batch. */
+  private readonly ackTurn: TurnQueue;
+  /** Settle calls under way, awaited by the drain. */
+  private readonly settling = new Set<Promise<void>>();
 
   constructor(
     private readonly lane: MessageLaneHandle,
     private readonly ctx: LaneContext,
-    private readonly host: SettlementHost,
-  ) {}
-
-  get busy(): boolean {
-    return this.pending > 0;
-  }
-
-  hold(): void {
-    this.pending++;
-  }
-  release(): void {
-    this.pending--;
+  ) {
+    this.ackTurn = new TurnQueue(ctx.clock, () => this.flushAcks());
   }
 
   settled(record: InboundRecord, outcome: 'ack' | 'term'): void {
     if (outcome === 'term') return this.settleNow([record], 'term');
     this.acks.push(record);
-    if (!this.acksScheduled) {
-      this.acksScheduled = true;
-      setImmediate(() => this.flushAcks());
-    }
+    this.ackTurn.request();
   }
 
-  finish(): Promise<void> {
+  async finish(timeoutMs: number): Promise<void> {
     this.flushAcks();
-    return Promise.resolve();
+    let timer: TimerHandle | undefined;
+    const expired = new Promise<void>((resolve) => {
+      timer = this.ctx.clock.setTimeout(resolve, timeoutMs);
+    });
+    await Promise.race([Promise.all(this.settling), expired]);
+    this.ctx.clock.clearTimeout(timer);
   }
 
   private flushAcks(): void {
-    this.acksScheduled = false;
     if (this.acks.length === 0) return;
     const batch = this.acks;
     this.acks = [];
@@ -53,24 +47,21 @@ export class MessageSettlement implements LaneSettlement {
   }
 
   private settleNow(records: InboundRecord[], outcome: 'ack' | 'term'): void {
-    this.pending++;
-    this.lane.settle(records, outcome).then(
+    const call = this.lane.settle(records, outcome).then(
       () => {
-        this.pending--;
-        this.host.unblock('settle');
-        this.host.checkIdle();
+        this.settling.delete(call);
       },
       (err: unknown) => {
-        this.pending--;
+        this.settling.delete(call);
         this.ctx.logger.warn('settle failed; the broker will redeliver', {
           handler: this.ctx.handler.name,
           count: records.length,
           error: err,
         });
         if (this.ctx.events.has('error'))
-          this.ctx.events.emit('error', { error: err, where: `settle ${this.host.ref.topic}` });
-        this.host.checkIdle();
+          this.ctx.events.emit('error', { error: err, where: `settle ${this.lane.id.topic}` });
       },
     );
+    this.settling.add(call);
   }
 }

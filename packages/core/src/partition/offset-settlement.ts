@@ -1,15 +1,18 @@
-import type { TimerHandle } from '../clock/clock.js';
+import { TurnQueue, type TimerHandle } from '../clock/clock.js';
 import { cappedBackoff } from '../retry/backoff.js';
 import type { OffsetLaneHandle } from '../transport/transport.js';
 import type { LaneContext } from './lane-context.js';
-import type { LaneSettlement, SettlementHost } from './lane-settlement.js';
+import type { LaneMode } from './lane-mode.js';
+import type { LaneReport } from './lane-report.js';
+import type { LaneSettlement } from './lane-settlement.js';
 import type { Watermark } from './watermark.js';
 
 /**
  * Offset model: commits the watermark (with the settled offsets above it as
  * metadata), one commit in flight at a time, at most one per event-loop turn;
- * a failing commit is retried with backoff and blocks the lane after three
- * failures.
+ * a failing commit is retried with backoff and blocks the lane (`health`
+ * blocked by `commit`) after three failures. Each commit is the machine's
+ * `commit` region going `committing` and back.
  */
 export class OffsetSettlement implements LaneSettlement {
   private committed: number | undefined;
@@ -19,35 +22,27 @@ export class OffsetSettlement implements LaneSettlement {
   private commitDone: Promise<void> = Promise.resolve();
   /** Timer of a failed commit's next try; cleared by `finish`. */
   private retryTimer: TimerHandle | undefined;
-  private scheduled = false;
+  /** The next turn's commit (at most one per turn). */
+  private readonly commitTurn: TurnQueue;
   /** The drain's final commit is under way: a failure is not tried again later. */
   private finishing = false;
   private failures = 0;
   /** False once the connector said the lane is no longer ours: a zombie must not commit. */
   private owned = true;
   private stopped = false;
-  private pending = 0;
 
   constructor(
     private readonly lane: OffsetLaneHandle,
     private readonly ctx: LaneContext,
     private readonly watermark: Watermark,
-    private readonly host: SettlementHost,
-  ) {}
+    private readonly mode: LaneMode,
+    private readonly report: LaneReport,
+  ) {
+    this.commitTurn = new TurnQueue(ctx.clock, () => void this.commit());
+  }
 
   get committedOffset(): string | undefined {
     return this.committed === undefined ? undefined : String(this.committed);
-  }
-
-  get busy(): boolean {
-    return this.committing || this.pending > 0;
-  }
-
-  hold(): void {
-    this.pending++;
-  }
-  release(): void {
-    this.pending--;
   }
 
   /** Whatever the outcome, the watermark may have moved. */
@@ -73,17 +68,13 @@ export class OffsetSettlement implements LaneSettlement {
   }
 
   private scheduleCommit(): void {
-    if (this.scheduled || this.committing || this.stopped || !this.owned) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      void this.commit();
-    });
+    if (this.committing || this.stopped || !this.owned) return;
+    this.commitTurn.request();
   }
 
   /** Commit the watermark if it moved, or if more offsets above a held watermark settled. */
   private commit(): Promise<void> {
-    if (this.committing || this.stopped || !this.owned || !this.host.hasReceived()) return this.commitDone;
+    if (this.committing || this.stopped || !this.owned || this.report.counters.received === 0) return this.commitDone;
     const target = this.watermark.value();
     const metadata = this.watermark.metadata();
     if (this.committed !== undefined && target <= this.committed && metadata === this.committedMetadata)
@@ -93,21 +84,21 @@ export class OffsetSettlement implements LaneSettlement {
   }
 
   private async commitNow(target: number, metadata: string | undefined): Promise<void> {
-    this.host.commitState('committing');
+    this.mode.send({ type: 'COMMIT' });
     try {
       if (await this.lane.commit(String(target), metadata)) {
         this.committed = target;
         this.committedMetadata = metadata;
       } else this.owned = false;
       this.failures = 0;
-      this.host.unblock('commit');
+      this.mode.unblock('commit');
     } catch (err) {
       this.failures++;
-      if (this.failures >= 3) this.host.block('commit', err);
+      if (this.failures >= 3 && this.mode.block('commit')) this.report.blocked('commit', err);
       this.ctx.logger.warn('commit failed; retrying', {
         handler: this.ctx.handler.name,
-        topic: this.host.ref.topic,
-        partition: this.host.ref.partition,
+        topic: this.lane.id.topic,
+        partition: this.lane.id.partition,
         error: err,
       });
       if (!this.finishing) {
@@ -118,10 +109,9 @@ export class OffsetSettlement implements LaneSettlement {
       }
     } finally {
       this.committing = false;
-      this.host.commitState('idle');
+      this.mode.send({ type: 'COMMITTED' });
     }
     if (this.committed !== undefined && this.failures === 0 && this.watermark.value() > this.committed)
       this.scheduleCommit();
-    this.host.checkIdle();
   }
 }

@@ -1,4 +1,4 @@
-import type { Clock } from '../clock/clock.js';
+import { TurnQueue, type Clock } from '../clock/clock.js';
 
 /**
  * Coarse time for hot paths: one clock read per event-loop turn instead of
@@ -9,17 +9,19 @@ import type { Clock } from '../clock/clock.js';
 export class TurnClock {
   private cached = 0;
   private fresh = false;
-  private readonly expire = (): void => {
-    this.fresh = false;
-  };
+  private readonly expire: TurnQueue;
 
-  constructor(private readonly clock: Clock) {}
+  constructor(private readonly clock: Clock) {
+    this.expire = new TurnQueue(clock, () => {
+      this.fresh = false;
+    });
+  }
 
   now(): number {
     if (!this.fresh) {
       this.cached = this.clock.now();
       this.fresh = true;
-      setImmediate(this.expire);
+      this.expire.request();
     }
     return this.cached;
   }

@@ -1,16 +1,12 @@
 import type { ExecutorMessage, ExecutorOutcome, SerializedError } from '../executor/executor.js';
 import type { OutboundRecord } from '../transport/transport.js';
 import { checkFeatures } from '../app/encode-outbound.js';
+import type { LaneRef } from '../app/app-types.js';
 import type { Entry } from './entry.js';
 import type { LaneContext } from './lane-context.js';
 
-/** The part of a partition actor that worker dispatch drives. */
-export interface WorkerLane {
-  readonly ref: { readonly topic: string; readonly partition: number };
-  takeForWorker(): Entry | undefined;
-  complete(entry: Entry, gen: number, ok: boolean, err: unknown): void;
-  pump(): void;
-}
+/** How one attempt ended. */
+export type AttemptOutcome = { readonly ok: true } | { readonly ok: false; readonly error: unknown };
 
 /** Rebuild an Error from an outcome that crossed the thread boundary. */
 export function reviveError(e: SerializedError): Error {
@@ -23,19 +19,21 @@ export function reviveError(e: SerializedError): Error {
 }
 
 /**
- * Ships batches of a lane's ready entries to the executor. Under key
- * ordering a key has at most one entry in flight, so a batch never holds two
- * messages of one key and order per key holds across threads.
+ * Runs batches of a lane's ready entries on the executor and returns their
+ * outcomes. Under key ordering a key has at most one entry in flight, so a
+ * batch never holds two messages of one key and order per key holds across
+ * threads.
  */
 export class WorkerDispatch {
   private listening: (() => void) | undefined;
   private abandoned = false;
-
   private readonly codecModule: string | undefined;
 
   constructor(
-    private readonly lane: WorkerLane,
+    private readonly ref: LaneRef,
     private readonly ctx: LaneContext,
+    /** Called once the executor has room again after `room` found it saturated. */
+    private readonly onCapacity: () => void,
   ) {
     const m = ctx.codec.workerModule;
     this.codecModule = m === undefined ? undefined : String(m);
@@ -45,108 +43,89 @@ export class WorkerDispatch {
     return this.ctx.executor!.saturated;
   }
 
-  dispatch(capacity: number): void {
+  /**
+   * How many entries the next batch may hold, given `capacity` free slots:
+   * 0 while the executor is saturated (`onCapacity` is called when it has
+   * room again).
+   */
+  room(capacity: number): number {
     const executor = this.ctx.executor!;
-    const handler = this.ctx.handler;
-    while (capacity > 0) {
-      if (executor.saturated) {
-        this.listening ??= executor.onCapacity(() => {
-          this.listening?.();
-          this.listening = undefined;
-          this.lane.pump();
-        });
-        return;
-      }
-      const size = Math.min(capacity, Math.max(1, executor.batchSize(handler.name)));
-      const entries: Entry[] = [];
-      const messages: ExecutorMessage[] = [];
-      while (entries.length < size) {
-        const entry = this.lane.takeForWorker();
-        if (entry === undefined) break;
-        entries.push(entry);
-        const rec = entry.rec;
-        messages.push({
-          id: `${this.lane.ref.topic}/${this.lane.ref.partition}/${rec.offset}`,
-          topic: this.lane.ref.topic,
-          key: rec.key,
-          value: rec.value,
-          headers: rec.headers,
-          partition: this.lane.ref.partition,
-          offset: rec.offset,
-          timestamp: rec.timestamp,
-          attempt: entry.attempt,
-        });
-      }
-      if (entries.length === 0) return;
-      capacity -= entries.length;
-      const gens = entries.map((e) => e.gen);
-      const trace = entries[0]!.rec.headers.traceparent;
-      executor
-        .run({
-          handler: handler.name,
-          worker: handler.worker!,
-          timeoutMs: handler.timeoutMs,
-          contentType: this.ctx.codec.contentType,
-          messages,
-          ...(trace ? { trace: { traceparent: trace } } : {}),
-          ...(this.codecModule !== undefined ? { codecModule: this.codecModule } : {}),
-        })
-        .then(
-          (outcomes: readonly ExecutorOutcome[]) => {
-            if (this.abandoned) return;
-            const publishing: number[] = [];
-            entries.forEach((entry, i) => {
-              const o = outcomes[i];
-              if (o === undefined)
-                this.lane.complete(entry, gens[i]!, false, new Error('executor returned no outcome for this message'));
-              else if (!o.ok) this.lane.complete(entry, gens[i]!, false, reviveError(o.error));
-              else if (o.published !== undefined && o.published.length > 0) publishing.push(i);
-              else this.lane.complete(entry, gens[i]!, true, undefined);
-            });
-            if (publishing.length > 0)
-              this.publishThenComplete(
-                publishing.map((i) => ({
-                  entry: entries[i]!,
-                  gen: gens[i]!,
-                  records: (outcomes[i] as { published: readonly OutboundRecord[] }).published,
-                })),
-              );
-          },
-          (err: unknown) => {
-            if (this.abandoned) return;
-            if (this.ctx.events.has('worker.error'))
-              this.ctx.events.emit('worker.error', { handler: handler.name, error: err });
-            entries.forEach((entry, i) => this.lane.complete(entry, gens[i]!, false, err));
-          },
-        );
+    if (capacity <= 0) return 0;
+    if (executor.saturated) {
+      this.listening ??= executor.onCapacity(() => {
+        this.listening?.();
+        this.listening = undefined;
+        this.onCapacity();
+      });
+      return 0;
     }
+    return Math.min(capacity, Math.max(1, executor.batchSize(this.ctx.handler.name)));
   }
 
   /**
-   * Messages whose attempts published records: one publish for the whole
-   * task, and only once the broker confirmed it do they succeed; a failed
-   * publish fails each of them (retry or dead-letter as configured).
+   * Run the attempts of `entries` (dispatched by the caller) as one task. The
+   * outcomes come in entry order; a message whose attempt published records
+   * succeeds only once the broker confirmed them (one publish for the task).
+   * Undefined once the drain abandoned the lane's outcomes.
    */
-  private publishThenComplete(
-    done: readonly { entry: Entry; gen: number; records: readonly OutboundRecord[] }[],
-  ): void {
-    const records = done.flatMap((d) => d.records);
+  async run(entries: readonly Entry[]): Promise<readonly AttemptOutcome[] | undefined> {
+    const handler = this.ctx.handler;
+    const messages: ExecutorMessage[] = entries.map((entry) => {
+      const rec = entry.rec;
+      return {
+        id: `${this.ref.topic}/${this.ref.partition}/${rec.offset}`,
+        topic: this.ref.topic,
+        key: rec.key,
+        value: rec.value,
+        headers: rec.headers,
+        partition: this.ref.partition,
+        offset: rec.offset,
+        timestamp: rec.timestamp,
+        attempt: entry.attempt,
+      };
+    });
+    const trace = entries[0]!.rec.headers.traceparent;
+    let outcomes: readonly ExecutorOutcome[];
+    try {
+      outcomes = await this.ctx.executor!.run({
+        handler: handler.name,
+        worker: handler.worker!,
+        timeoutMs: handler.timeoutMs,
+        contentType: this.ctx.codec.contentType,
+        messages,
+        ...(trace ? { trace: { traceparent: trace } } : {}),
+        ...(this.codecModule !== undefined ? { codecModule: this.codecModule } : {}),
+      });
+    } catch (error) {
+      if (this.abandoned) return undefined;
+      if (this.ctx.events.has('worker.error')) this.ctx.events.emit('worker.error', { handler: handler.name, error });
+      return entries.map(() => ({ ok: false, error }));
+    }
+    if (this.abandoned) return undefined;
+    const published = outcomes.flatMap((o) => (o?.ok && o.published !== undefined ? o.published : []));
+    const publishError = published.length > 0 ? await this.publish(published) : undefined;
+    if (this.abandoned) return undefined;
+    return entries.map((_, i): AttemptOutcome => {
+      const o = outcomes[i];
+      if (o === undefined) return { ok: false, error: new Error('executor returned no outcome for this message') };
+      if (!o.ok) return { ok: false, error: reviveError(o.error) };
+      if (publishError !== undefined && o.published !== undefined && o.published.length > 0)
+        return { ok: false, error: publishError.error };
+      return { ok: true };
+    });
+  }
+
+  /** Publish what the task's attempts produced; the error, if the transport refused it. */
+  private async publish(records: readonly OutboundRecord[]): Promise<{ error: unknown } | undefined> {
     try {
       // Workers encode without knowing the transport: what it lacks is refused here, as inline publishes are.
       for (const r of records) checkFeatures(r, this.ctx.transport);
-    } catch (err) {
-      for (const d of done) this.lane.complete(d.entry, d.gen, false, err);
-      return;
+      await this.ctx.transport.publish(records);
+      this.ctx.metrics.published += records.length;
+      return undefined;
+    } catch (error) {
+      return { error };
     }
-    this.ctx.transport.publish(records).then(
-      () => {
-        this.ctx.metrics.published += records.length;
-        for (const d of done) this.lane.complete(d.entry, d.gen, true, undefined);
-      },
-      (err: unknown) => {
-        for (const d of done) this.lane.complete(d.entry, d.gen, false, err);
-      },
-    );
   }
 
   /** Drain deadline passed: ignore outcomes still to come. */

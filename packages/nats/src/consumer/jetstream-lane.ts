@@ -1,6 +1,14 @@
 import type { Consumer, ConsumerMessages, FetchOptions, JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { Clock, InboundRecord, MessageLaneHandle, LaneId, LaneSink, TimerHandle } from '@partita/core';
+import {
+  cappedBackoff,
+  type Clock,
+  type InboundRecord,
+  type MessageLaneHandle,
+  type LaneId,
+  type LaneSink,
+  type TimerHandle,
+} from '@partita/core';
 import { mapNatsError } from '../errors/map-nats-error.js';
 import { fromNatsHeaders } from '../headers/record-headers.js';
 import type { HandbackLedger } from './handback-ledger.js';
@@ -256,7 +264,7 @@ export class JetStreamLane implements MessageLaneHandle {
         this.requested -= credit - state.received;
         failures++;
         this.lastError = err instanceof Error ? err.message : String(err);
-        const backoff = Math.min(5000, 100 * 2 ** Math.min(failures, 6));
+        const backoff = cappedBackoff(failures, 5000);
         await new Promise<void>((resolve) => {
           this.wake = resolve;
           this.cfg.clock.setTimeout(() => this.poke(), backoff);
