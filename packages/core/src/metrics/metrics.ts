@@ -5,7 +5,7 @@ import { LaneCounters } from './lane-counters.js';
 export const DURATION_BOUNDS_MS = [1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000] as const;
 
 /**
- * The app's metrics (DESIGN §10); exporters read `snapshot()`. Message counts
+ * The app's metrics (docs/architecture.md, "What the lane machine owns"); exporters read `snapshot()`. Message counts
  * are the sum of the lanes' own counters (each attached while the lane lives,
  * folded into `past` when it finishes); `published` and the duration
  * histogram are the app's own.
