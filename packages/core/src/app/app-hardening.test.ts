@@ -117,3 +117,28 @@ describe('finished lane snapshots', () => {
     }
   });
 });
+
+describe('option errors', () => {
+  it('name the option, what it must be and what was given, in one shape (optionError)', async () => {
+    const transport = createLaneTransport();
+    const bad = (options: Record<string, unknown>) => () =>
+      createApp({ transport, logger: silent, env: {}, ...options } as never);
+    expect(bad({ clock: { now: () => 0 } })).toThrow(ConfigError);
+    expect(bad({ clock: { now: () => 0 } })).toThrow(
+      'createApp: option "clock" must be a Clock with now(), setTimeout(), clearTimeout(), queueTurn()',
+    );
+    expect(bad({ random: 4 })).toThrow(
+      'createApp: option "random" must be a function returning a number in [0, 1), got "number"',
+    );
+    expect(bad({ maxBufferedBytes: -1 })).toThrow(
+      'createApp: option "maxBufferedBytes" must be a positive integer, got -1',
+    );
+    expect(() => defineHandler({ name: 'h', topic: 't', maxInFlight: 0, handle })).toThrow(
+      'handler "h": option "maxInFlight" must be a positive integer, got 0',
+    );
+    const app = createApp({ transport, logger: silent, env: {} });
+    await expect(app.stop({ drainTimeoutMs: -5 })).rejects.toThrow(
+      'stop: option "drainTimeoutMs" must be a number ≥ 0, got -5',
+    );
+  });
+});

@@ -21,6 +21,7 @@ import { encodeOutbound } from './encode-outbound.js';
 import { envDefaults } from './env-defaults.js';
 import { FinishedLanes } from './finished-lanes.js';
 import { redact } from '../redact/redact.js';
+import { optionError } from '../options/option-error.js';
 import { validateAppOptions, validateDeadLetterTopics } from './validate-app-options.js';
 
 const laneKey = (handler: string, id: LaneId): string => `${handler}\u0000${id.topic}\u0000${id.partition}`;
@@ -139,7 +140,7 @@ export function createApp(options: AppOptions): App {
     (stopping ??= (async () => {
       const timeout = stopOptions.drainTimeoutMs ?? 10_000;
       if (typeof timeout !== 'number' || !(timeout >= 0))
-        throw new RangeError(`stop: option "drainTimeoutMs" must be a number ≥ 0 (got ${String(timeout)})`);
+        throw optionError('stop', 'drainTimeoutMs', 'a number ≥ 0', timeout);
       drainTimeoutMs = timeout;
       if (starting) await starting.catch(() => undefined);
       if (state === 'stopped') return;

@@ -1,9 +1,11 @@
 import { ConfigError } from '../errors/partita-error.js';
+import { optionError } from '../options/option-error.js';
 import type { AppOptions } from './app-types.js';
 import type { HandlerDefinition } from '../handler/handler.js';
 import { validateTopicName } from '../topic/topic-name.js';
 
 const TRANSPORT_METHODS = ['connect', 'publish', 'subscribe', 'health', 'close'] as const;
+const CLOCK_METHODS = ['now', 'setTimeout', 'clearTimeout', 'queueTurn'] as const;
 
 /** Check `createApp` options; each problem is a `ConfigError` naming the option and the expected form. */
 export function validateAppOptions(options: AppOptions): void {
@@ -66,13 +68,18 @@ export function validateAppOptions(options: AppOptions): void {
     options.maxBufferedBytes !== undefined &&
     !(Number.isInteger(options.maxBufferedBytes) && options.maxBufferedBytes > 0)
   ) {
-    throw new ConfigError(
-      `createApp: option "maxBufferedBytes" must be a positive integer (got ${String(options.maxBufferedBytes)})`,
-    );
+    throw optionError('createApp', 'maxBufferedBytes', 'a positive integer', options.maxBufferedBytes);
   }
   if (options.dlqSuffix !== undefined && (typeof options.dlqSuffix !== 'string' || options.dlqSuffix === '')) {
-    throw new ConfigError('createApp: option "dlqSuffix" must be a non-empty string such as ".dlq"');
+    throw optionError('createApp', 'dlqSuffix', 'a non-empty string such as ".dlq"', options.dlqSuffix);
   }
+  if (options.clock !== undefined) {
+    const c = options.clock as unknown as Record<string, unknown> | null;
+    if (!c || CLOCK_METHODS.some((m) => typeof c[m] !== 'function'))
+      throw optionError('createApp', 'clock', `a Clock with ${CLOCK_METHODS.map((m) => `${m}()`).join(', ')}`);
+  }
+  if (options.random !== undefined && typeof options.random !== 'function')
+    throw optionError('createApp', 'random', 'a function returning a number in [0, 1)', typeof options.random);
 }
 
 /**

@@ -1,15 +1,14 @@
 import { pathToFileURL } from 'node:url';
 import { isAbsolute } from 'node:path';
 import { ConfigError, isRetryable } from '../errors/partita-error.js';
+import { optionError } from '../options/option-error.js';
 import { validateTopicName } from '../topic/topic-name.js';
 import type { DefaultableOption, HandlerDefinition, HandlerOptions } from './handler.js';
 
 const ORDERINGS = ['key', 'partition', 'none'] as const;
 
 function fail(name: string, option: string, expected: string, got: unknown): never {
-  throw new ConfigError(
-    `handler "${name}": option "${option}" must be ${expected} (got ${JSON.stringify(got) ?? String(got)})`,
-  );
+  throw optionError(`handler "${name}"`, option, expected, got);
 }
 
 function positiveInt(name: string, option: string, v: unknown, dflt: number): number {
@@ -42,7 +41,7 @@ export function defineHandler<T = unknown>(options: HandlerOptions<T>): HandlerD
     throw new ConfigError('defineHandler(options): options must be an object');
   const { name, topic } = options;
   if (typeof name !== 'string' || name.trim() === '')
-    throw new ConfigError('defineHandler: option "name" must be a non-empty string');
+    throw optionError('defineHandler', 'name', 'a non-empty string', name);
   if (typeof topic !== 'string' || topic.trim() === '') fail(name, 'topic', 'a non-empty string', topic);
   try {
     validateTopicName(topic);
