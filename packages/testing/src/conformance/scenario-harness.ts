@@ -212,7 +212,7 @@ export class ScenarioHarness {
     const stops = await Promise.allSettled(this.apps.map(({ app }) => app.stop({ drainTimeoutMs })));
     stops.forEach((r, i) => {
       if (r.status === 'rejected')
-        this.logger(this.apps[i].label).error('cleanup: stop failed', { error: String(r.reason) });
+        this.logger(this.apps[i]?.label ?? `app ${i}`).error('cleanup: stop failed', { error: String(r.reason) });
     });
     await Promise.allSettled(this.transports.map((t) => t.close()));
     await Promise.allSettled(this.proxies.map((p) => p.close()));

@@ -63,7 +63,8 @@ export interface FaultProxy {
 interface Link {
   readonly client: Socket;
   readonly upstream: Socket;
-  readonly pipes: readonly FaultPipe[];
+  /** Client → upstream, upstream → client. */
+  readonly pipes: readonly [FaultPipe, FaultPipe];
 }
 
 function validate(options: FaultProxyOptions): void {
