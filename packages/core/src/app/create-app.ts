@@ -2,7 +2,7 @@ import { systemClock } from '../clock/clock.js';
 import { jsonCodec } from '../codec/codec.js';
 import { ClosedError, ConfigError } from '../errors/partita-error.js';
 import { Emitter } from '../events/emitter.js';
-import type { HandlerDefinition } from '../handler/handler.js';
+import type { AnyHandlerDefinition } from '../handler/handler.js';
 import type { PublishMessage } from '../message/message.js';
 import { Metrics } from '../metrics/metrics.js';
 import { compose } from '../middleware/middleware.js';
@@ -65,7 +65,7 @@ export function createApp(options: AppOptions): App {
     metrics.published += records.length;
   };
 
-  const sinkFor = (handler: HandlerDefinition<any>): SubscriptionSink => {
+  const sinkFor = (handler: AnyHandlerDefinition): SubscriptionSink => {
     const ctx: LaneContext = {
       handler,
       handle: handler.handle ? compose(options.middleware ?? [], handler.handle as never) : undefined,
@@ -176,9 +176,11 @@ export function createApp(options: AppOptions): App {
     const reasons = [...t.reasons];
     for (const a of snap)
       if (a.isBlocked) reasons.push(`lane ${a.ref.topic}[${a.ref.partition}] of ${a.ref.handler} is blocked`);
+    // `stats()` is a free-form record; an executor that reports a state other than 'running' degrades health.
     const executorStats = executor?.stats();
-    if (executorStats && executorStats.state !== undefined && executorStats.state !== 'running')
-      reasons.push(`executor is ${String(executorStats.state)}`);
+    const executorState = executorStats?.state;
+    if (executorState !== undefined && executorState !== 'running')
+      reasons.push(`executor is ${typeof executorState === 'string' ? executorState : JSON.stringify(executorState)}`);
     const status = t.status === 'down' ? 'down' : reasons.length > 0 ? 'degraded' : 'ok';
     return {
       status,

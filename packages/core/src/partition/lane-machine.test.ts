@@ -40,7 +40,12 @@ function projectedPairs(from: unknown, to: unknown): string[] {
 }
 
 function modelPairs(): Set<string> {
-  const adjacency = getAdjacencyMap(laneMachine, { events: EVENTS as never });
+  // Typed here: @xstate/graph keys its maps by branded strings, which Object.values reads as unknown.
+  type Adjacency = Record<
+    string,
+    { state: { value: unknown }; transitions: Record<string, { state: { value: unknown } }> }
+  >;
+  const adjacency = getAdjacencyMap(laneMachine, { events: EVENTS as never }) as unknown as Adjacency;
   const pairs = new Set<string>();
   for (const { state, transitions } of Object.values(adjacency)) {
     for (const t of Object.values(transitions))
@@ -141,7 +146,7 @@ class LaneMonitor {
             });
             return {
               deliver: (records) => {
-                const [top] = this.state(p);
+                const [top = 'starting'] = this.state(p);
                 this.deliveries[top] = (this.deliveries[top] ?? 0) + records.length;
                 if (top === 'paused' || top === 'draining' || top === 'stopped')
                   this.violations.push(`partition ${p}: ${records.length} record(s) fetched while ${top}`);
@@ -198,7 +203,7 @@ describe('lane machine (model-based)', () => {
     {
       const clock = createVirtualClock();
       const mon = monitor();
-      const transport = createLaneTransport({ now: clock.now });
+      const transport = createLaneTransport({ now: () => clock.now() });
       let n = 0;
       const app = createApp({
         transport: mon.transport(transport),
@@ -239,7 +244,7 @@ describe('lane machine (model-based)', () => {
     {
       const clock = createVirtualClock();
       const mon = monitor();
-      const transport = createLaneTransport({ now: clock.now, batch: 3000 });
+      const transport = createLaneTransport({ now: () => clock.now(), batch: 3000 });
       let open!: () => void;
       const gate = new Promise<void>((r) => (open = r));
       const app = createApp({
@@ -286,7 +291,7 @@ describe('lane machine (model-based)', () => {
     {
       const clock = createVirtualClock();
       const mon = monitor();
-      const transport = createLaneTransport({ now: clock.now });
+      const transport = createLaneTransport({ now: () => clock.now() });
       const app = createApp({
         transport: mon.transport(transport),
         clock,
@@ -352,7 +357,7 @@ describe('lane machine (model-based)', () => {
     {
       const clock = createVirtualClock();
       const mon = monitor();
-      const transport = createLaneTransport({ now: clock.now });
+      const transport = createLaneTransport({ now: () => clock.now() });
       let open!: () => void;
       const gate = new Promise<void>((r) => (open = r));
       const app = createApp({

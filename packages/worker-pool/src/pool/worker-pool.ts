@@ -6,6 +6,7 @@ import {
   type ExecutorOutcome,
   type ExecutorTask,
   type SerializedError,
+  type TimerHandle,
 } from '@partita/core';
 import { ProgressSlab } from '../wire/progress-slab.js';
 import { packTask, type WireEvent, type WireResult } from '../wire/wire-task.js';
@@ -292,12 +293,12 @@ export function workerPool(options: WorkerPoolOptions = {}): WorkerPool {
       closing = (async () => {
         await starting?.catch(() => undefined);
         if (pool) {
-          let timer: unknown;
+          let timer: TimerHandle | undefined;
           const deadline = new Promise<void>((resolve) => {
             timer = o.clock.setTimeout(resolve, drainTimeoutMs);
           });
           await Promise.race([Promise.allSettled([...running]), deadline]);
-          o.clock.clearTimeout(timer);
+          if (timer !== undefined) o.clock.clearTimeout(timer);
           destroyed = true;
           watchdog.stop();
           await pool.destroy();
