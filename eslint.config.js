@@ -53,6 +53,11 @@ export default defineConfig(
       '@typescript-eslint/no-misused-promises': 'error',
       // `_name` marks a binding that is deliberately unused (a parameter a signature
       // requires, a key counted by `for…in`, a property dropped by a rest pattern).
+      // Re-rejecting a caught error (of type unknown) is how a sync throw becomes a rejection.
+      '@typescript-eslint/prefer-promise-reject-errors': ['error', { allowThrowingUnknown: true }],
+      // A `let` assigned once but read first by a closure (a callback that may run before
+      // the assignment) cannot be a const.
+      'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
       '@typescript-eslint/no-unused-vars': [
         'error',
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true },

@@ -35,7 +35,7 @@ import { parseOffset, validateRecord } from './record-validation.js';
 import { createTransaction, type Transaction } from '../transaction/transaction.js';
 import { QueueState, type QueueConsumer, type QueueOptions } from '../queue/queue-consumer.js';
 
-const EMPTY_HEADERS: Headers = Object.freeze({}) as Headers;
+const EMPTY_HEADERS: Headers = Object.freeze({});
 
 export type { DeadLetterAdmin } from '../dead-letter/dead-letter-admin.js';
 
@@ -147,7 +147,7 @@ export class MemoryBroker {
    */
   publish(records: PublishRecord | readonly PublishRecord[]): Promise<void> {
     try {
-      this.publishSync(Array.isArray(records) ? records : [records as PublishRecord]);
+      this.publishSync(Array.isArray(records) ? (records as readonly PublishRecord[]) : [records as PublishRecord]);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -209,7 +209,7 @@ export class MemoryBroker {
     const n = records.length;
     if (n === 0) return;
     const now = this.options.clock.now();
-    const topics: Topic[] = new Array(n);
+    const topics = new Array<Topic>(n);
     const parts = new Int32Array(n);
     const sizes = new Float64Array(n);
     const offsets = new Float64Array(n);
