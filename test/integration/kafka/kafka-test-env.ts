@@ -69,6 +69,7 @@ export function recordingSink(onRevoke?: (id: LaneId) => Promise<void>) {
   const key = (id: LaneId) => `${id.topic}/${id.partition}`;
   const sink: SubscriptionSink = {
     assigned(handle) {
+      if (handle.ackModel !== 'offset') throw new Error(`kafka lanes are offset lanes, got ${handle.ackModel}`);
       const lane: RecordedLane = { handle, records: [], revoked: false };
       lanes.push(lane);
       events.push(`assigned ${key(handle.id)}`);

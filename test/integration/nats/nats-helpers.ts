@@ -96,6 +96,7 @@ export function recordingSink(
       return l;
     },
     assigned(lane) {
+      if (lane.ackModel !== 'message') throw new Error(`JetStream lanes are message lanes, got ${lane.ackModel}`);
       sink.lanes.push(lane);
       return {
         deliver(records) {

@@ -183,8 +183,9 @@ export async function createFaultProxy(options: FaultProxyOptions): Promise<Faul
       resets += n;
       return n;
     },
-    async refuse() {
+    refuse() {
       stopListening();
+      return Promise.resolve();
     },
     async heal() {
       latencyMs = 0;
@@ -213,8 +214,8 @@ export async function createFaultProxy(options: FaultProxyOptions): Promise<Faul
         refusing: !server,
       };
     },
-    async close() {
-      if (closed) return;
+    close() {
+      if (closed) return Promise.resolve();
       closed = true;
       stopListening();
       for (const l of [...links]) {
@@ -223,6 +224,7 @@ export async function createFaultProxy(options: FaultProxyOptions): Promise<Faul
         for (const p of l.pipes) p.dispose();
       }
       links.clear();
+      return Promise.resolve();
     },
   };
 }

@@ -130,6 +130,7 @@ const continuesAfterErrors: Scenario = {
           if (kind) {
             failAttempts.set(m.value.id, Math.max(failAttempts.get(m.value.id) ?? 0, m.attempt));
             if (kind === 'throw') throw new Error('handler failed on purpose');
+            // eslint-disable-next-line @typescript-eslint/only-throw-error -- the case under test: a non-Error thrown
             if (kind === 'string') throw 'not an Error object';
             return Promise.reject(new TypeError('rejected on purpose'));
           }
