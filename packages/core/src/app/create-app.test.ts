@@ -97,7 +97,7 @@ describe('createApp', () => {
     await a.stop();
   });
 
-  it('dead-letters a NonRetryableError at once with the DESIGN §5 headers, value unchanged', async () => {
+  it('dead-letters a NonRetryableError at once with the docs/design.md §5 headers, value unchanged', async () => {
     const transport = createLaneTransport();
     let calls = 0;
     const a = app({

@@ -3,7 +3,7 @@ import type { MetricsSnapshot } from '../app/app-types.js';
 /** Upper bounds (ms) of the handler duration histogram; the last bucket is +Inf. */
 export const DURATION_BOUNDS_MS = [1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000] as const;
 
-/** Cheap counters and a fixed-bucket histogram (DESIGN §10); exporters read `snapshot()`. */
+/** Cheap counters and a fixed-bucket histogram (docs/design.md §10); exporters read `snapshot()`. */
 export class Metrics {
   consumed = 0;
   published = 0;

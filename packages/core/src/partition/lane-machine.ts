@@ -1,7 +1,7 @@
 import { createMachine } from 'xstate';
 
 /**
- * The mode of one partition lane (DESIGN §4). The actor drives it once per
+ * The mode of one partition lane (docs/design.md §4). The actor drives it once per
  * batch and on the failure path, never per message.
  *
  * - `running.fetch`: `waiting` (nothing to do), `fetching` (records to

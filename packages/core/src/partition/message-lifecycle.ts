@@ -4,7 +4,7 @@ import { createMachine } from 'xstate';
  * The life of one message inside a partition actor, declared once as an
  * xstate machine (for docs, model-based tests and the dashboard) and executed
  * through `lifecycleTable`, a transition table derived from it: an actor per
- * message would cost ~45 µs, a table lookup ~0.03 µs (DESIGN §11).
+ * message would cost ~45 µs, a table lookup ~0.03 µs (docs/design.md §11).
  */
 export const messageLifecycleMachine = createMachine({
   id: 'message',

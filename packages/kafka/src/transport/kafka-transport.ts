@@ -29,7 +29,7 @@ export interface KafkaTransport extends Transport {
 }
 
 /**
- * The Kafka connector on kafkajs 2.2.4 (DESIGN §6): offset ack model, one lane
+ * The Kafka connector on kafkajs 2.2.4 (docs/design.md §6): offset ack model, one lane
  * per assigned partition, commit metadata, retry-tier topics for native
  * delay, idempotent producer with acks=all by default. See the README for the
  * options and the lane mapping.
