@@ -12,7 +12,7 @@ const conditions = ['@partita/source', 'module', 'node', 'development|production
 // Matched against paths relative to the coverage root (packages/).
 const coverageFocus = [
   '(^|/)core/src/partition(/|$)',
-  '(^|/)kafka/src/subscription(/|$)',
+  '(^|/)kafka/src/(subscription|commit|intake)(/|$)',
   '(^|/)nats/src/consumer(/|$)',
   '(^|/)memory/src/(transport|group)(/|$)',
 ];

@@ -1,5 +1,5 @@
 /**
- * Dependency rules of DESIGN §2, checked on the sources (imports) and the
+ * Dependency rules of docs/design.md §2, checked on the sources (imports) and the
  * manifests (dependencies) of every package:
  * - core imports only xstate and node builtins;
  * - a connector never imports another connector;

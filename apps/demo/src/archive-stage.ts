@@ -1,9 +1,9 @@
 import { cpus } from 'node:os';
-import { defineHandler, type Executor, type HandlerDefinition } from '@partita/core';
+import { defineHandler, type AnyHandlerDefinition, type Executor } from '@partita/core';
 import { workerPool } from '@partita/worker-pool';
 
 export interface ArchiveStage {
-  readonly handlers: HandlerDefinition<any>[];
+  readonly handlers: AnyHandlerDefinition[];
   readonly executor: Executor | undefined;
   /** Work done per worker thread, for the summary. */
   perThread(): { thread: string; tasks: number; messages: number }[];
@@ -14,7 +14,7 @@ export interface ArchiveStage {
  * for the archive on worker threads (apps/demo/src/workers/archive.worker.ts),
  * keeping the event loop free for billing.
  */
-export async function archiveStage(): Promise<ArchiveStage> {
+export function archiveStage(): ArchiveStage {
   // Two threads even on a 2-core machine, so the summary shows the work spread across threads.
   const threads = Math.max(2, Math.min(4, cpus().length - 1));
   const pool = workerPool({ threads });

@@ -58,7 +58,7 @@ const bill = defineHandler<Order>({
   },
 });
 
-const archive = await archiveStage();
+const archive = archiveStage();
 const app: App = createApp({
   transport: memoryTransport(broker),
   handlers: [validate, bill, ...archive.handlers],

@@ -54,6 +54,7 @@ export type {
   RetryOptions,
   BackoffOptions,
   DeadLetterOptions,
+  AnyHandlerDefinition,
 } from './handler/handler.js';
 export type { Middleware } from './middleware/middleware.js';
 export { compose } from './middleware/middleware.js';

@@ -20,6 +20,7 @@ export default async function behave(msg, ctx) {
       throw 'a string';
     case 'exit':
       process.exit(3);
+    // falls through (never: process.exit does not return)
     case 'loop':
       for (;;) {
         /* blocks the thread */

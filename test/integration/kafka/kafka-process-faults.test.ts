@@ -63,17 +63,17 @@ function startChild(label: string, env: Record<string, string>): Child {
   const closed = new Promise<void>((resolve) => proc.once('close', () => resolve()));
   const child: Child = { proc, out: [], label, closed };
   let buf = '';
-  proc.stdout!.on('data', (d: Buffer) => {
+  proc.stdout.on('data', (d: Buffer) => {
     buf += d.toString();
     const lines = buf.split('\n');
     buf = lines.pop()!;
     child.out.push(...lines);
   });
-  proc.stdout!.on('end', () => {
+  proc.stdout.on('end', () => {
     if (buf) child.out.push(buf);
     buf = '';
   });
-  proc.stderr!.on('data', (d: Buffer) => process.stderr.write(`[${label}] ${d}`));
+  proc.stderr.on('data', (d: Buffer) => process.stderr.write(`[${label}] ${d.toString()}`));
   return child;
 }
 

@@ -69,6 +69,7 @@ export function recordingSink(onRevoke?: (id: LaneId) => Promise<void>) {
   const key = (id: LaneId) => `${id.topic}/${id.partition}`;
   const sink: SubscriptionSink = {
     assigned(handle) {
+      if (handle.ackModel !== 'offset') throw new Error(`kafka lanes are offset lanes, got ${handle.ackModel}`);
       const lane: RecordedLane = { handle, records: [], revoked: false };
       lanes.push(lane);
       events.push(`assigned ${key(handle.id)}`);
@@ -96,7 +97,11 @@ export function recordingSink(onRevoke?: (id: LaneId) => Promise<void>) {
   };
 }
 
-export const text = (v: Uint8Array) => Buffer.from(v).toString('utf8');
+/** A record value as text; a tombstone (null value) fails the test. */
+export const text = (v: Uint8Array | null): string => {
+  if (v === null) throw new Error('expected a value, got a tombstone (null)');
+  return Buffer.from(v).toString('utf8');
+};
 export const bytes = (s: string) => new Uint8Array(Buffer.from(s, 'utf8'));
 
 /** A kafkajs socket factory that sends every broker connection to `proxy` (a single-broker cluster behind a TCP proxy). */

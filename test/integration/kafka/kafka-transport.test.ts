@@ -1,7 +1,7 @@
 // The Kafka transport against its SPI contract, on a real broker, without the runtime.
 import { afterEach, describe, expect, it } from 'vitest';
 import { ClosedError, ConnectionError, TopicNotFoundError } from '@partita/core';
-import type { Subscription, SubscriptionSpec } from '@partita/core';
+import type { SubscriptionSpec } from '@partita/core';
 import type { KafkaTransport } from '@partita/kafka';
 import {
   bytes,
@@ -216,7 +216,7 @@ describe.skipIf(kafkaSkipReason !== undefined)('kafka transport (real broker)', 
       const topic = unique(`sasl-${mechanism}`);
       await t.publish([{ topic, value: bytes('secret-ok'), headers: {} }]);
       const rec = recordingSink();
-      track((await t.subscribe(spec(topic), rec.sink)) as Subscription);
+      track(await t.subscribe(spec(topic), rec.sink));
       await until(() => rec.records(topic).length === 1, `record over ${mechanism}`);
     }
     const bad = track(

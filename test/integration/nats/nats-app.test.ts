@@ -76,7 +76,7 @@ describe.skipIf(!up)('createApp over NATS JetStream', () => {
       const i = await jsm.consumers.info(await jsm.streams.find(t), 'h');
       return i.num_ack_pending === 0 && i.num_pending === 0 ? i : undefined;
     }, 'everything settled');
-    expect(info.num_redelivered).toBe(0);
+    expect(info?.num_redelivered).toBe(0);
     await nc.close();
     const h = await app.health();
     expect(h.status).toBe('ok');
@@ -155,7 +155,7 @@ describe.skipIf(!up)('createApp over NATS JetStream', () => {
     const nc = await connect({ servers: NATS_URL });
     const jsm = await jetstreamManager(nc);
     const info = await jsm.consumers.info(await jsm.streams.find(t), 'slow');
-    expect(info.num_redelivered).toBe(0);
+    expect(info?.num_redelivered).toBe(0);
     expect(started).toBe(1);
     await nc.close();
   });

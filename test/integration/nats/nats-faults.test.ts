@@ -131,7 +131,7 @@ describe.skipIf(!up)('consumer process killed with kill -9 mid-batch', () => {
     const childStarted = new Set<number>();
     const childDone = new Set<number>();
     let buf = '';
-    child.stdout!.on('data', (d: Buffer) => {
+    child.stdout.on('data', (d: Buffer) => {
       buf += d.toString();
       let nl;
       while ((nl = buf.indexOf('\n')) >= 0) {

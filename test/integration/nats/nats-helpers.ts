@@ -96,6 +96,7 @@ export function recordingSink(
       return l;
     },
     assigned(lane) {
+      if (lane.ackModel !== 'message') throw new Error(`JetStream lanes are message lanes, got ${lane.ackModel}`);
       sink.lanes.push(lane);
       return {
         deliver(records) {
@@ -112,4 +113,8 @@ export function recordingSink(
 }
 
 export const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
-export const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
+/** A record value as text; a tombstone (null value) fails the test. */
+export const dec = (b: Uint8Array | null): string => {
+  if (b === null) throw new Error('expected a value, got a tombstone (null)');
+  return new TextDecoder().decode(b);
+};

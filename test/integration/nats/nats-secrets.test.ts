@@ -19,7 +19,7 @@ function capture(): { logger: Logger; text: () => string } {
   const lines: string[] = [];
   const at = (level: string) => (msg: string, fields?: Record<string, unknown>) =>
     void lines.push(
-      JSON.stringify({ level, msg, fields }, (_k, v) =>
+      JSON.stringify({ level, msg, fields }, (_k, v: unknown) =>
         v instanceof Error ? { message: v.message, cause: v.cause } : v,
       ),
     );
@@ -30,12 +30,12 @@ function capture(): { logger: Logger; text: () => string } {
 }
 function errorText(err: unknown): string {
   const parts: string[] = [];
-  for (
-    let e = err as { message?: unknown; cause?: unknown } | undefined, i = 0;
-    e && i < 6;
-    e = e.cause as typeof e, i++
-  )
-    parts.push(String(e.message ?? e));
+  let e: unknown = err;
+  for (let i = 0; e !== undefined && e !== null && i < 6; i++) {
+    const { message, cause } = e as { message?: unknown; cause?: unknown };
+    parts.push(String(message ?? (e as unknown))); // whatever was thrown, as text
+    e = cause;
+  }
   return parts.join(' | ');
 }
 function expectClean(what: string, text: string): void {

@@ -29,7 +29,7 @@ describe('inspect()', () => {
       fetch: 'fetching',
       commit: expect.stringMatching(/^(idle|committing)$/),
     });
-    const context = { ordering: 'key', pauseReason: undefined, blockedBy: [] };
+    const context = { ordering: 'key' as const, pauseReason: undefined, blockedBy: [] };
     expect(
       laneMachine
         .resolveState({ value: lane.machine as never, context })

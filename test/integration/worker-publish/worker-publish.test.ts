@@ -2,7 +2,7 @@
 // if it succeeds and is confirmed before its message settles; any codec runs
 // on the threads; a three-stage pipeline keeps order per key and loses nothing.
 import { describe, expect, it } from 'vitest';
-import { createApp, defineHandler, type App, type Codec, type Message } from '@partita/core';
+import { createApp, defineHandler, type App, type Message } from '@partita/core';
 import { memoryTransport, type MemoryBroker } from '@partita/memory';
 import { msgpackCodec } from '@partita/codec-msgpack';
 import { workerPool } from '@partita/worker-pool';
@@ -121,7 +121,7 @@ describe('ctx.publish in worker handlers', () => {
         transport: memoryTransport(b),
         executor: workerPool({ threads: 1, logger: quiet }),
         logger: quiet,
-        codec: framedJson as Codec,
+        codec: framedJson,
         handlers: [
           defineHandler({ name, topic, worker: WORKER, retry: { maxAttempts: 2, backoff: { initialMs: 10 } } }),
           defineHandler({ name: uniq('sink'), topic: out, handle: (m: Message) => void got.push(m.value) }),

@@ -200,8 +200,14 @@ describe('worker handlers through createApp', () => {
     let settled = 0;
     let maxHeld = 0;
     const inner = memoryTransport(broker, { maxBatch });
+    // The transport is a class: delegate member by member (a spread would drop its methods).
     const transport: typeof inner = {
-      ...inner,
+      name: inner.name,
+      capabilities: inner.capabilities,
+      connect: () => inner.connect(),
+      publish: (records) => inner.publish(records),
+      health: () => inner.health(),
+      close: () => inner.close(),
       subscribe: (spec, sink) =>
         inner.subscribe(spec, {
           revoked: (id) => sink.revoked(id),

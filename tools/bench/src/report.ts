@@ -3,7 +3,7 @@ import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** One measured row of a scenario (DESIGN §12). */
+/** One measured row of a scenario (docs/design.md §12). */
 export interface BenchRow {
   readonly name: string;
   readonly msgsPerSec: number;

@@ -81,7 +81,8 @@ function resolveOptions(options: MsgpackCodecOptions): Readonly<Required<Msgpack
   });
   if (structures.length > 0 && !records)
     throw new ConfigError('msgpackCodec: option "structures" requires "records: true"');
-  const frozen = Object.freeze(structures.map((s) => Object.freeze([...s])));
+  // Validated above: an array of string arrays (Array.isArray typed it any[]).
+  const frozen = Object.freeze((structures as readonly (readonly string[])[]).map((s) => Object.freeze([...s])));
   return Object.freeze({ maxBytes, structures: frozen, records, int64AsType });
 }
 
@@ -125,7 +126,7 @@ export function msgpackCodec(options: MsgpackCodecOptions = {}): MsgpackCodec {
         throw new RangeError(`msgpack payload of ${bytes.byteLength} bytes exceeds maxBytes=${maxBytes}`);
       }
       if (bytes.byteLength === 0) throw new RangeError('msgpack payload is empty');
-      const value = unpackr.unpack(bytes);
+      const value: unknown = unpackr.unpack(bytes);
       if (value === C1) throw new TypeError('msgpack payload holds the reserved byte 0xC1');
       return value;
     },

@@ -122,7 +122,7 @@ describe('option errors', () => {
   it('name the option, what it must be and what was given, in one shape (optionError)', async () => {
     const transport = createLaneTransport();
     const bad = (options: Record<string, unknown>) => () =>
-      createApp({ transport, logger: silent, env: {}, ...options } as never);
+      createApp({ transport, logger: silent, env: {}, ...options });
     expect(bad({ clock: { now: () => 0 } })).toThrow(ConfigError);
     expect(bad({ clock: { now: () => 0 } })).toThrow(
       'createApp: option "clock" must be a Clock with now(), setTimeout(), clearTimeout(), queueTurn()',

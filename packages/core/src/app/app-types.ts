@@ -2,7 +2,7 @@ import type { Clock } from '../clock/clock.js';
 import type { Codec } from '../codec/codec.js';
 import type { Env } from '../config/env-reader.js';
 import type { Executor } from '../executor/executor.js';
-import type { HandlerDefinition, Logger } from '../handler/handler.js';
+import type { AnyHandlerDefinition, Logger } from '../handler/handler.js';
 import type { Message, PublishMessage } from '../message/message.js';
 import type { Middleware } from '../middleware/middleware.js';
 import type { LaneStateValue, PauseReason } from '../partition/lane-machine.js';
@@ -10,7 +10,7 @@ import type { HealthReport, Transport } from '../transport/transport.js';
 
 export interface AppOptions {
   readonly transport: Transport;
-  readonly handlers?: readonly HandlerDefinition<any>[];
+  readonly handlers?: readonly AnyHandlerDefinition[];
   /** @defaultValue jsonCodec */
   readonly codec?: Codec;
   /** Runs worker handlers; required when any handler has `worker`. */

@@ -14,7 +14,8 @@ import {
 import { createLaneTransport } from '../../test-fixtures/lane-transport.js';
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
-const decode = (v: Uint8Array): unknown => jsonCodec.decode(v);
+/** A tombstone (null value) decodes to null. */
+const decode = (v: Uint8Array | null): unknown => (v === null ? null : jsonCodec.decode(v));
 
 async function until(cond: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
   const end = Date.now() + timeoutMs;
@@ -57,7 +58,7 @@ describe('createApp', () => {
 
   it('retries with exact backoff in virtual time, then succeeds', async () => {
     const clock = createVirtualClock(1_000);
-    const transport = createLaneTransport({ now: clock.now });
+    const transport = createLaneTransport({ now: () => clock.now() });
     const attempts: { attempt: number; at: number }[] = [];
     const a = app({
       transport,
@@ -96,7 +97,7 @@ describe('createApp', () => {
     await a.stop();
   });
 
-  it('dead-letters a NonRetryableError at once with the DESIGN §5 headers, value unchanged', async () => {
+  it('dead-letters a NonRetryableError at once with the docs/design.md §5 headers, value unchanged', async () => {
     const transport = createLaneTransport();
     let calls = 0;
     const a = app({
@@ -219,7 +220,7 @@ describe('createApp', () => {
 
   it('a key waits for its failing message while other keys flow; the watermark waits', async () => {
     const clock = createVirtualClock();
-    const transport = createLaneTransport({ now: clock.now });
+    const transport = createLaneTransport({ now: () => clock.now() });
     const done: string[] = [];
     const a = app({
       transport,
@@ -232,7 +233,7 @@ describe('createApp', () => {
           retry: { maxAttempts: 2, backoff: { initialMs: 1000, jitter: 0 } },
           handle: (m, ctx) => {
             if (m.value === 'a1' && ctx.attempt === 1) throw new Error('x');
-            done.push(m.value as string);
+            done.push(m.value);
           },
         }),
       ],
@@ -253,7 +254,7 @@ describe('createApp', () => {
 
   it('blocks the lane while the dead-letter publish keeps failing, never skipping it', async () => {
     const clock = createVirtualClock();
-    const transport = createLaneTransport({ now: clock.now });
+    const transport = createLaneTransport({ now: () => clock.now() });
     const a = app({
       transport,
       clock,

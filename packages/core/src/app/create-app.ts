@@ -2,7 +2,7 @@ import { systemClock } from '../clock/clock.js';
 import { jsonCodec } from '../codec/codec.js';
 import { ClosedError, ConfigError } from '../errors/partita-error.js';
 import { Emitter } from '../events/emitter.js';
-import type { HandlerDefinition } from '../handler/handler.js';
+import type { AnyHandlerDefinition } from '../handler/handler.js';
 import type { PublishMessage } from '../message/message.js';
 import { Metrics } from '../metrics/metrics.js';
 import { compose } from '../middleware/middleware.js';
@@ -66,7 +66,7 @@ export function createApp(options: AppOptions): App {
     metrics.published += records.length;
   };
 
-  const sinkFor = (handler: HandlerDefinition<any>): SubscriptionSink => {
+  const sinkFor = (handler: AnyHandlerDefinition): SubscriptionSink => {
     const ctx: LaneContext = {
       handler,
       handle: handler.handle ? compose(options.middleware ?? [], handler.handle as never) : undefined,
@@ -178,8 +178,9 @@ export function createApp(options: AppOptions): App {
     for (const l of lanesSnap)
       if (l.machine.health === 'blocked') reasons.push(`lane ${l.topic}[${l.partition}] of ${l.handler} is blocked`);
     const executorStats = executor?.stats();
-    if (executorStats && executorStats.state !== undefined && executorStats.state !== 'running')
-      reasons.push(`executor is ${String(executorStats.state)}`);
+    const executorState = executorStats?.state;
+    if (executorState !== undefined && executorState !== 'running')
+      reasons.push(`executor is ${typeof executorState === 'string' ? executorState : JSON.stringify(executorState)}`);
     const status = t.status === 'down' ? 'down' : reasons.length > 0 ? 'degraded' : 'ok';
     return {
       status,

@@ -7,7 +7,6 @@ import {
   isRetryable,
   type Codec,
   type Message,
-  type PublishMessage,
 } from '../index.js';
 import { createLaneTransport } from '../../test-fixtures/lane-transport.js';
 
@@ -177,7 +176,7 @@ describe('publish refuses features the transport lacks', () => {
       const transport = createLaneTransport();
       const app = createApp({ transport, logger: silent, env: {} });
       await app.start();
-      const err = await rejection(app.publish({ topic: 't', value: 1, ...extra } as PublishMessage));
+      const err = await rejection(app.publish({ topic: 't', value: 1, ...extra }));
       expect(err).toBeInstanceOf(UnsupportedFeatureError);
       expect((err as UnsupportedFeatureError).feature).toBe(feature);
       expect(err.message).toContain(`"${feature}"`);

@@ -44,7 +44,7 @@ function findUnencodable(value: unknown, json: boolean): [string, string] | unde
     const o = v as object;
     const isArray = Array.isArray(o);
     if (!isArray) {
-      const proto = Object.getPrototypeOf(o);
+      const proto: unknown = Object.getPrototypeOf(o);
       if (proto !== Object.prototype && proto !== null) return undefined;
     }
     if (ancestors.includes(o)) return { keys: [], what: 'a circular reference' };

@@ -65,7 +65,7 @@ describe('createApp applies the PARTITA_* environment (explicit option > env > d
   it('PARTITA_RETRY_INITIAL_MS and PARTITA_RETRY_MAX_MS replace the default backoff, not an explicit one', async () => {
     const run = async (env: Record<string, string>, backoff: Record<string, number>): Promise<number[]> => {
       const clock = createVirtualClock(0);
-      const transport = createLaneTransport({ now: clock.now });
+      const transport = createLaneTransport({ now: () => clock.now() });
       const at: number[] = [];
       const app = createApp({
         transport,

@@ -1,13 +1,13 @@
 import { fromEnv } from '../config/from-env.js';
 import type { Env } from '../config/env-reader.js';
-import type { HandlerDefinition, Logger } from '../handler/handler.js';
+import type { AnyHandlerDefinition, Logger } from '../handler/handler.js';
 import { createConsoleLogger } from '../logger/console-logger.js';
 import { redactingLogger } from '../logger/redacting-logger.js';
 import type { AppOptions } from './app-types.js';
 
 /** What `createApp` takes from the environment when an option is not given. */
 export interface EnvDefaults {
-  readonly handlers: readonly HandlerDefinition<any>[];
+  readonly handlers: readonly AnyHandlerDefinition[];
   readonly dlqSuffix: string;
   readonly logger: Logger;
 }

@@ -1,11 +1,14 @@
 import { ConfigError } from '../errors/partita-error.js';
 import { optionError } from '../options/option-error.js';
 import type { AppOptions } from './app-types.js';
-import type { HandlerDefinition } from '../handler/handler.js';
+import type { AnyHandlerDefinition } from '../handler/handler.js';
 import { validateTopicName } from '../topic/topic-name.js';
 
 const TRANSPORT_METHODS = ['connect', 'publish', 'subscribe', 'health', 'close'] as const;
 const CLOCK_METHODS = ['now', 'setTimeout', 'clearTimeout', 'queueTurn'] as const;
+
+/** `Array.isArray` without its narrowing of a readonly array to `any[]`. */
+const isList = (v: unknown): v is readonly unknown[] => Array.isArray(v);
 
 /** Check `createApp` options; each problem is a `ConfigError` naming the option and the expected form. */
 export function validateAppOptions(options: AppOptions): void {
@@ -28,7 +31,7 @@ export function validateAppOptions(options: AppOptions): void {
     throw new ConfigError('createApp: option "transport" must have capabilities.ackModel "offset" or "message"');
   }
   const handlers = options.handlers ?? [];
-  if (!Array.isArray(handlers))
+  if (!isList(handlers))
     throw new ConfigError('createApp: option "handlers" must be an array of defineHandler(...) results');
   const names = new Set<string>();
   for (const [i, h] of handlers.entries()) {
@@ -87,7 +90,7 @@ export function validateAppOptions(options: AppOptions): void {
  * (`<topic><dlqSuffix>`) of a topic near the 249-byte limit would not be, and
  * the first poison message could then never be dead-lettered.
  */
-export function validateDeadLetterTopics(handlers: readonly HandlerDefinition[], dlqSuffix: string): void {
+export function validateDeadLetterTopics(handlers: readonly AnyHandlerDefinition[], dlqSuffix: string): void {
   for (const h of handlers) {
     if (h.deadLetter === false) continue;
     const explicit = h.deadLetter.topic !== undefined;

@@ -1,5 +1,9 @@
-/** Opaque timer handle returned by `Clock.setTimeout`. */
-export type TimerHandle = unknown;
+/**
+ * Opaque timer handle returned by `Clock.setTimeout`: only that clock's
+ * `clearTimeout` reads it. Never `undefined`, so `TimerHandle | undefined`
+ * can say "no timer armed".
+ */
+export type TimerHandle = object | number;
 
 /**
  * Time source for every delay partita schedules (retry backoff, timeouts,

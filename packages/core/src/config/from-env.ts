@@ -7,7 +7,7 @@ export const TRANSPORT_NAMES = ['memory', 'kafka', 'nats', 'rabbitmq', 'redis', 
 export const PLANNED_TRANSPORTS: readonly TransportName[] = ['rabbitmq', 'redis', 'sqs'];
 export type TransportName = (typeof TRANSPORT_NAMES)[number];
 
-/** Settings read from `PARTITA_*` variables (DESIGN §9); connector variables are read by the connectors. */
+/** Settings read from `PARTITA_*` variables (docs/design.md §9); connector variables are read by the connectors. */
 export interface EnvConfig {
   /** `PARTITA_TRANSPORT`. @defaultValue 'memory' */
   readonly transport: TransportName;

@@ -7,7 +7,7 @@ const MAX_STACK_BYTES = 4096;
 /** The highest `trim` level of {@link deadLetterRecord}. */
 export const MAX_DEAD_LETTER_TRIM = 3;
 
-/** Header names of a dead-lettered copy (DESIGN §5). */
+/** Header names of a dead-lettered copy (docs/design.md §5). */
 export const DLQ_HEADERS = {
   topic: 'partita-original-topic',
   partition: 'partita-original-partition',

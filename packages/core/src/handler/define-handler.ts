@@ -130,7 +130,7 @@ export function defineHandler<T = unknown>(options: HandlerOptions<T>): HandlerD
         ] as const
       )
         .filter(([, given]) => given === undefined)
-        .map(([option]) => option as DefaultableOption),
+        .map(([option]): DefaultableOption => option),
     ),
   });
 }

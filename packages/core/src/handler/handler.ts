@@ -20,7 +20,8 @@ export interface HandlerContext {
   publish(messages: PublishMessage | readonly PublishMessage[]): Promise<void>;
 }
 
-export type HandleFn<T = unknown> = (msg: Message<T>, ctx: HandlerContext) => unknown | Promise<unknown>;
+/** Handles one message; may return a promise, which is awaited. The result is otherwise ignored. */
+export type HandleFn<T = unknown> = (msg: Message<T>, ctx: HandlerContext) => unknown;
 
 /** Backoff between blocking retries: `initialMs * multiplier^(attempt-1)`, capped, with ± jitter. */
 export interface BackoffOptions {
@@ -102,6 +103,13 @@ export interface HandlerDefinition<T = unknown> {
    */
   readonly defaulted?: readonly DefaultableOption[];
 }
+
+/**
+ * A handler definition of any message type, as an app holds its handlers:
+ * `HandlerDefinition<T>` is assignable to it for every `T`, since `T` appears
+ * only in the parameter of `handle`.
+ */
+export type AnyHandlerDefinition = HandlerDefinition<never>;
 
 /** Handler options whose default an environment variable can replace. */
 export type DefaultableOption = 'retry.maxAttempts' | 'retry.backoff.initialMs' | 'retry.backoff.maxMs';

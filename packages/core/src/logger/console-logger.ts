@@ -15,7 +15,7 @@ export function createConsoleLogger(options: { readonly level?: LogLevel; readon
     if (ORDER[level] < min) return;
     const line = JSON.stringify(
       { time: new Date().toISOString(), level, ...(options.name ? { name: options.name } : {}), msg, ...fields },
-      (_k, v) => (v instanceof Error ? { name: v.name, message: v.message } : v),
+      (_k, v: unknown) => (v instanceof Error ? { name: v.name, message: v.message } : v),
     );
     process.stderr.write(line + '\n');
   };

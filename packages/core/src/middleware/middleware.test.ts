@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { compose, logging, recovery, type HandlerContext, type Message } from '../index.js';
+import { assert, describe, expect, it } from 'vitest';
+import { compose, logging, recovery, type HandlerContext, type Message, type Middleware } from '../index.js';
 
 const ctx = (lines: unknown[][]): HandlerContext => ({
   signal: new AbortController().signal,
@@ -29,23 +29,27 @@ const msg = {
 describe('middleware', () => {
   it('compose applies the first middleware outermost', async () => {
     const order: string[] = [];
-    const mw = (name: string) => (next: any) => async (m: any, c: any) => {
-      order.push(`>${name}`);
-      await next(m, c);
-      order.push(`<${name}`);
-    };
+    const mw =
+      (name: string): Middleware =>
+      (next) =>
+      async (m, c) => {
+        order.push(`>${name}`);
+        await next(m, c);
+        order.push(`<${name}`);
+      };
     await compose([mw('a'), mw('b')], async () => void order.push('handler'))(msg, ctx([]));
     expect(order).toEqual(['>a', '>b', 'handler', '<b', '<a']);
   });
 
   it('recovery turns a thrown string into an Error with the original as cause', async () => {
     const fn = compose([recovery()], () => {
+      // eslint-disable-next-line @typescript-eslint/only-throw-error -- the case under test: a non-Error thrown
       throw 'nope';
     });
     const err = await Promise.resolve()
       .then(() => fn(msg, ctx([])))
-      .catch((e) => e);
-    expect(err).toBeInstanceOf(Error);
+      .catch((e: unknown) => e);
+    assert.instanceOf(err, Error);
     expect(err.message).toBe('handler threw a non-Error value: nope');
     expect(err.cause).toBe('nope');
   });

@@ -2,14 +2,14 @@ import type { Clock } from '../clock/clock.js';
 import type { Codec } from '../codec/codec.js';
 import type { Emitter } from '../events/emitter.js';
 import type { Executor } from '../executor/executor.js';
-import type { HandleFn, HandlerContext, HandlerDefinition, Logger } from '../handler/handler.js';
+import type { AnyHandlerDefinition, HandleFn, HandlerContext, Logger } from '../handler/handler.js';
 import type { AppEvents } from '../app/app-types.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Transport } from '../transport/transport.js';
 
 /** Everything a partition actor needs from its app, injected (no globals). */
 export interface LaneContext {
-  readonly handler: HandlerDefinition<any>;
+  readonly handler: AnyHandlerDefinition;
   /** The handler wrapped in the app's middleware (event-loop handlers only). */
   readonly handle: HandleFn | undefined;
   readonly codec: Codec;

@@ -45,7 +45,11 @@ function projectedPairs(from: unknown, to: unknown): string[] {
 function modelPairs(): Set<string> {
   const adjacency = getAdjacencyMap(laneMachine, MODEL as never);
   const pairs = new Set<string>();
-  for (const { state, transitions } of Object.values(adjacency)) {
+  interface Node {
+    readonly state: { readonly value: unknown };
+  }
+  const nodes = Object.values(adjacency) as unknown as (Node & { readonly transitions: Record<string, Node> })[];
+  for (const { state, transitions } of nodes) {
     for (const t of Object.values(transitions))
       for (const p of projectedPairs(state.value, t.state.value)) pairs.add(p);
   }
@@ -86,7 +90,7 @@ class LaneMonitor {
 
   watch(app: App): void {
     app.on('lane.state-changed', (e) => {
-      const v = e.toValue as LaneStateValue;
+      const v = e.toValue;
       if (v.flow === 'paused' && v.health === 'blocked') this.pausedAndBlocked = true;
       this.states.set(e.lane.partition, v);
     });
@@ -229,7 +233,7 @@ describe('lane machine (model-based)', () => {
     {
       const clock = createVirtualClock();
       const mon = monitor();
-      const transport = createLaneTransport({ now: clock.now });
+      const transport = createLaneTransport({ now: () => clock.now() });
       let n = 0;
       const app = createApp({
         transport: mon.transport(transport),
@@ -270,7 +274,7 @@ describe('lane machine (model-based)', () => {
     {
       const clock = createVirtualClock();
       const mon = monitor();
-      const transport = createLaneTransport({ now: clock.now, batch: 3000 });
+      const transport = createLaneTransport({ now: () => clock.now(), batch: 3000 });
       let open!: () => void;
       const gate = new Promise<void>((r) => (open = r));
       const app = createApp({
@@ -317,7 +321,7 @@ describe('lane machine (model-based)', () => {
     {
       const clock = createVirtualClock();
       const mon = monitor();
-      const transport = createLaneTransport({ now: clock.now });
+      const transport = createLaneTransport({ now: () => clock.now() });
       const app = createApp({
         transport: mon.transport(transport),
         clock,
@@ -383,7 +387,7 @@ describe('lane machine (model-based)', () => {
     {
       const clock = createVirtualClock();
       const mon = monitor();
-      const transport = createLaneTransport({ now: clock.now });
+      const transport = createLaneTransport({ now: () => clock.now() });
       let open!: () => void;
       const gate = new Promise<void>((r) => (open = r));
       const app = createApp({

@@ -35,7 +35,7 @@ export class LaneMode {
       }),
       { input: { ordering } },
     );
-    this.value = this.actor.getSnapshot().value as LaneStateValue;
+    this.value = this.actor.getSnapshot().value;
     this.actor.subscribe((snap) => {
       const to = snap.value as LaneStateValue;
       const from = this.value;

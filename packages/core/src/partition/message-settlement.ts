@@ -36,7 +36,7 @@ export class MessageSettlement implements LaneSettlement {
       timer = this.ctx.clock.setTimeout(resolve, timeoutMs);
     });
     await Promise.race([Promise.all(this.settling), expired]);
-    this.ctx.clock.clearTimeout(timer);
+    if (timer !== undefined) this.ctx.clock.clearTimeout(timer);
   }
 
   private flushAcks(): void {

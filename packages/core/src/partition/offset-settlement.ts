@@ -63,7 +63,7 @@ export class OffsetSettlement implements LaneSettlement {
       await this.commit();
     })();
     await Promise.race([finalCommit, expired]);
-    this.ctx.clock.clearTimeout(timer);
+    if (timer !== undefined) this.ctx.clock.clearTimeout(timer);
     this.stopped = true;
   }
 

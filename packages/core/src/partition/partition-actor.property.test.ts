@@ -215,7 +215,7 @@ describe('partition actor properties', () => {
             }),
             { minLength: 1, maxLength: 60 },
           ),
-          faults: fc.record({
+          faults: fc.record<Faults>({
             commitFailures: fc.integer({ min: 0, max: 4 }),
             dlqFailures: fc.integer({ min: 0, max: 3 }),
             restartAfter: fc.option(fc.integer({ min: 0, max: 30 }), { nil: null }),
@@ -224,7 +224,7 @@ describe('partition actor properties', () => {
         }),
         async ({ partitions, ordering, maxInFlight, maxAttempts, plans, faults }) => {
           const clock = createVirtualClock();
-          const base = createLaneTransport({ partitions, now: clock.now, batch: 7 });
+          const base = createLaneTransport({ partitions, now: () => clock.now(), batch: 7 });
           const settled = new Map<number, Set<number>>();
           const committed = new Map<number, Committed>();
           const violations: string[] = [];

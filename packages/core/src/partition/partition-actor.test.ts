@@ -78,7 +78,7 @@ describe('partition actor, message model', () => {
 
   it('a refused nack falls back to an in-place retry after the delay: event, metric and warning', async () => {
     const clock = createVirtualClock();
-    const transport = createLaneTransport({ ackModel: 'message', nativeDelay: true, now: clock.now });
+    const transport = createLaneTransport({ ackModel: 'message', nativeDelay: true, now: () => clock.now() });
     const logger = capture();
     const attempts: number[] = [];
     const handoffs: number[] = [];
@@ -152,8 +152,9 @@ describe('partition actor, offset model', () => {
 
   it('each in-flight message times out at its own deadline, not at the first one', async () => {
     const clock = createVirtualClock();
-    const transport = createLaneTransport({ now: clock.now });
+    const transport = createLaneTransport({ now: () => clock.now() });
     const timedOut: number[] = [];
+    let secondPublish: Promise<void> | undefined;
     const app = createApp({
       transport,
       clock,
@@ -168,7 +169,10 @@ describe('partition actor, offset model', () => {
           handle: (m, ctx) =>
             new Promise<void>((resolve) => {
               ctx.signal.addEventListener('abort', () => resolve());
-              if (m.value === 0) clock.setTimeout(() => app.publish({ topic: 't', value: 1 }), 60);
+              if (m.value === 0)
+                clock.setTimeout(() => {
+                  secondPublish = app.publish({ topic: 't', value: 1 });
+                }, 60);
             }),
         }),
       ],
@@ -178,6 +182,7 @@ describe('partition actor, offset model', () => {
     await app.publish({ topic: 't', value: 0 });
     await until(() => app.inspect().lanes[0]?.inFlight === 1, 'the first in flight');
     await clock.advance(60);
+    await secondPublish;
     await until(() => app.inspect().lanes[0]?.inFlight === 2, 'the second in flight');
     await clock.advance(40);
     await until(() => timedOut.length === 1, 'the first timeout');

@@ -66,7 +66,7 @@ describe('redact', () => {
   it('survives cycles and leaves non-strings alone', () => {
     const o: Record<string, unknown> = { a: 'u:p@h' };
     o.self = o;
-    const out = redact(o) as Record<string, unknown>;
+    const out = redact(o);
     expect(out.a).toBe('[redacted]@h');
     expect(out.self).toBe(out);
     expect(redact(5)).toBe(5);

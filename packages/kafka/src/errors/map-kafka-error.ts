@@ -47,8 +47,7 @@ const TOO_LARGE_TEXT =
 function innermost(err: KafkaJsLikeError): KafkaJsLikeError {
   let e = err;
   for (let i = 0; i < 5; i++) {
-    const next = (e.originalError ?? e.cause ?? (e as { errors?: KafkaJsLikeError[] }).errors?.[0]) as
-      KafkaJsLikeError | undefined;
+    const next = e.originalError ?? e.cause ?? (e as { errors?: KafkaJsLikeError[] }).errors?.[0];
     if (!next || typeof next !== 'object') break;
     e = next;
   }

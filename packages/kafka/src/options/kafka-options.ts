@@ -155,7 +155,7 @@ export function resolveKafkaOptions(options: KafkaTransportOptions): ResolvedKaf
   if (dlqSuffix !== false && (typeof dlqSuffix !== 'string' || dlqSuffix === ''))
     throw new ConfigError('kafkaTransport: option "dlqSuffix" must be a non-empty string or false');
   return {
-    brokers: [...brokers],
+    brokers: [...options.brokers],
     clientId: options.clientId ?? 'partita',
     ssl: options.ssl ?? false,
     sasl,

@@ -9,6 +9,7 @@ function stallingClock(): Clock & { set(ms: number): void } {
     now: () => now,
     setTimeout: () => 0,
     clearTimeout: () => {},
+    queueTurn: (fn) => setImmediate(fn),
     set: (ms) => {
       now = ms;
     },

@@ -38,10 +38,10 @@ export function kafkaErrorType(err: unknown): string | undefined {
  * before timers after a stop). `onStall` runs synchronously on detection.
  */
 export class GenerationGuard {
-  #confirmed = false;
-  #sessionLost = false;
-  #last: number;
-  #ticker: TimerHandle | undefined;
+  private isConfirmed = false;
+  private sessionLost = false;
+  private last: number;
+  private ticker: TimerHandle | undefined;
 
   constructor(
     private readonly clock: Clock,
@@ -49,45 +49,45 @@ export class GenerationGuard {
     private readonly tickMs: number,
     private readonly onStall: (stalledMs: number) => void,
   ) {
-    this.#last = clock.now();
+    this.last = clock.now();
   }
 
   get confirmed(): boolean {
-    return this.#confirmed;
+    return this.isConfirmed;
   }
 
   /** Starts the ticker (idempotent). */
   start(): void {
-    if (this.#ticker !== undefined) return;
+    if (this.ticker !== undefined) return;
     const tick = (): void => {
       this.sample();
-      this.#ticker = this.clock.setTimeout(tick, this.tickMs);
+      this.ticker = this.clock.setTimeout(tick, this.tickMs);
     };
-    this.#last = this.clock.now();
-    this.#ticker = this.clock.setTimeout(tick, this.tickMs);
+    this.last = this.clock.now();
+    this.ticker = this.clock.setTimeout(tick, this.tickMs);
   }
 
   stop(): void {
-    if (this.#ticker !== undefined) this.clock.clearTimeout(this.#ticker);
-    this.#ticker = undefined;
+    if (this.ticker !== undefined) this.clock.clearTimeout(this.ticker);
+    this.ticker = undefined;
   }
 
   /** Returns true when the process stalled past the session timeout since the previous sample. */
   sample(): boolean {
     const now = this.clock.now();
-    const gap = now - this.#last;
-    this.#last = now;
+    const gap = now - this.last;
+    this.last = now;
     if (gap <= this.sessionTimeoutMs) return false;
-    this.#confirmed = false;
-    this.#sessionLost = true;
+    this.isConfirmed = false;
+    this.sessionLost = true;
     this.onStall(gap);
     return true;
   }
 
   /** The broker refused a request with `type` (a `GROUP_CHANGE` code), or kafkajs announced a rebalance. */
   refused(type: string): void {
-    this.#confirmed = false;
-    if (SESSION_LOST.has(type)) this.#sessionLost = true;
+    this.isConfirmed = false;
+    if (SESSION_LOST.has(type)) this.sessionLost = true;
   }
 
   /**
@@ -97,9 +97,9 @@ export class GenerationGuard {
    */
   joined(): boolean {
     this.sample();
-    const lost = this.#sessionLost;
-    this.#sessionLost = false;
-    this.#confirmed = true;
+    const lost = this.sessionLost;
+    this.sessionLost = false;
+    this.isConfirmed = true;
     return lost;
   }
 }

@@ -29,7 +29,7 @@ export interface KafkaTransport extends Transport {
 }
 
 /**
- * The Kafka connector on kafkajs 2.2.4 (DESIGN §6): offset ack model, one lane
+ * The Kafka connector on kafkajs 2.2.4 (docs/design.md §6): offset ack model, one lane
  * per assigned partition, commit metadata, retry-tier topics for native
  * delay, idempotent producer with acks=all by default. See the README for the
  * options and the lane mapping.
@@ -42,14 +42,14 @@ export function kafkaTransport(options: KafkaTransportOptions): KafkaTransport {
 class KafkaTransportImpl implements KafkaTransport {
   readonly name = 'kafka';
   readonly capabilities: TransportCapabilities;
-  readonly #kafka: KafkaClient;
-  readonly #topics: TopicProvisioner;
-  readonly #subscriptions = new Set<KafkaSubscription>();
-  #producer: Producer | undefined;
-  #admin: Admin | undefined;
-  #connecting: Promise<void> | undefined;
-  #adminConnecting: Promise<Admin> | undefined;
-  #closing: Promise<void> | undefined;
+  private readonly kafka: KafkaClient;
+  private readonly provisioner: TopicProvisioner;
+  private readonly subscriptions = new Set<KafkaSubscription>();
+  private producer: Producer | undefined;
+  private adminClient: Admin | undefined;
+  private connecting: Promise<void> | undefined;
+  private adminConnecting: Promise<Admin> | undefined;
+  private closing: Promise<void> | undefined;
 
   constructor(private readonly opts: ResolvedKafkaOptions) {
     this.capabilities = {
@@ -62,7 +62,7 @@ class KafkaTransportImpl implements KafkaTransport {
       replay: true,
     };
     const log = opts.logger;
-    this.#kafka = new Kafka({
+    this.kafka = new Kafka({
       clientId: opts.clientId,
       brokers: [...opts.brokers],
       ssl: opts.ssl as never,
@@ -86,7 +86,7 @@ class KafkaTransportImpl implements KafkaTransport {
           else log.warn(redact(`kafkajs: ${message}`, secrets), redact(fields, secrets));
         },
     });
-    this.#topics = new TopicProvisioner(() => this.admin(), {
+    this.provisioner = new TopicProvisioner(() => this.admin(), {
       provision: opts.provisionTopics,
       partitions: opts.partitions,
       replicationFactor: opts.replicationFactor,
@@ -94,9 +94,9 @@ class KafkaTransportImpl implements KafkaTransport {
   }
 
   connect(): Promise<void> {
-    if (this.#closing) return Promise.reject(new ClosedError('the kafka transport is closed'));
-    this.#connecting ??= (async () => {
-      const producer = this.#kafka.producer({
+    if (this.closing) return Promise.reject(new ClosedError('the kafka transport is closed'));
+    this.connecting ??= (async () => {
+      const producer = this.kafka.producer({
         idempotent: this.opts.idempotent,
         maxInFlightRequests: this.opts.idempotent ? 1 : 5,
         allowAutoTopicCreation: false,
@@ -104,44 +104,44 @@ class KafkaTransportImpl implements KafkaTransport {
       try {
         await producer.connect();
       } catch (err) {
-        this.#connecting = undefined;
+        this.connecting = undefined;
         throw mapKafkaError(err, 'connect');
       }
-      this.#producer = producer;
+      this.producer = producer;
     })();
-    return this.#connecting;
+    return this.connecting;
   }
 
   admin(): Promise<Admin> {
-    if (this.#closing) return Promise.reject(new ClosedError('the kafka transport is closed'));
-    this.#adminConnecting ??= (async () => {
-      const admin = this.#kafka.admin();
+    if (this.closing) return Promise.reject(new ClosedError('the kafka transport is closed'));
+    this.adminConnecting ??= (async () => {
+      const admin = this.kafka.admin();
       try {
         await admin.connect();
       } catch (err) {
-        this.#adminConnecting = undefined;
+        this.adminConnecting = undefined;
         throw mapKafkaError(err, 'admin connect');
       }
-      this.#admin = admin;
+      this.adminClient = admin;
       return admin;
     })();
-    return this.#adminConnecting;
+    return this.adminConnecting;
   }
 
   async publish(records: readonly OutboundRecord[]): Promise<void> {
-    if (this.#closing) throw new ClosedError('the kafka transport is closed');
+    if (this.closing) throw new ClosedError('the kafka transport is closed');
     if (records.length === 0) return;
     await this.connect();
     const byTopic = new Map<string, KafkaMessage[]>();
     const now = this.opts.clock.now();
     for (const r of records) {
       const delayed = r.delayMs !== undefined && r.delayMs > 0 && this.capabilities.nativeDelay;
-      const topic = delayed ? retryTopicName(r.topic, tierFor(r.delayMs!, this.opts.retryTiersMs)) : r.topic;
+      const topic = delayed ? retryTopicName(r.topic, tierFor(r.delayMs, this.opts.retryTiersMs)) : r.topic;
       const headers: Record<string, string | Buffer> = { ...r.headers };
       // The byte form of a key or header (an inbound record's, copied by the runtime) wins over its string form.
       const rawHeaders = r.raw?.headers;
       if (rawHeaders) for (const name of Object.keys(rawHeaders)) headers[name] = toBuffer(rawHeaders[name]!);
-      if (delayed) headers[DELIVER_AT_HEADER] = String(now + r.delayMs!);
+      if (delayed) headers[DELIVER_AT_HEADER] = String(now + r.delayMs);
       // A null value is a tombstone: Kafka's record with no value at all.
       const value = r.value === null ? null : toBuffer(r.value);
       const key = r.raw?.key !== undefined ? toBuffer(r.raw.key) : (r.key ?? null);
@@ -152,29 +152,29 @@ class KafkaTransportImpl implements KafkaTransport {
       list.push(msg);
     }
     const topics = [...byTopic.keys()];
-    await this.#topics.ensure(topics);
-    if (this.#closing) throw new ClosedError('the kafka transport is closed');
+    await this.provisioner.ensure(topics);
+    if (this.closing) throw new ClosedError('the kafka transport is closed');
     try {
-      await this.#producer!.sendBatch({
+      await this.producer!.sendBatch({
         acks: this.opts.acks,
         topicMessages: topics.map((topic) => ({ topic, messages: byTopic.get(topic)! })),
       });
     } catch (err) {
-      if (this.#closing) throw new ClosedError('the kafka transport closed during publish', { cause: err });
+      if (this.closing) throw new ClosedError('the kafka transport closed during publish', { cause: err });
       const mapped = mapKafkaError(err, `publish to ${topics.join(', ')}`, topics[0]);
-      if (mapped.code === 'ERR_TOPIC_NOT_FOUND') for (const t of topics) this.#topics.forget(t);
+      if (mapped.code === 'ERR_TOPIC_NOT_FOUND') for (const t of topics) this.provisioner.forget(t);
       throw mapped;
     }
   }
 
   async subscribe(spec: SubscriptionSpec, sink: SubscriptionSink): Promise<Subscription> {
-    if (this.#closing) throw new ClosedError('the kafka transport is closed');
+    if (this.closing) throw new ClosedError('the kafka transport is closed');
     const tiers = this.capabilities.nativeDelay ? retryTopics(spec.topic, this.opts.retryTiersMs) : [];
     const provisioned = [spec.topic, ...tiers, ...(this.opts.dlqSuffix ? [spec.topic + this.opts.dlqSuffix] : [])];
     if (this.opts.provisionTopics) {
-      await this.#topics.ensure(provisioned);
+      await this.provisioner.ensure(provisioned);
     } else {
-      await this.#topics.ensure([spec.topic]);
+      await this.provisioner.ensure([spec.topic]);
     }
     let tierTopics = tiers;
     if (!this.opts.provisionTopics && tiers.length > 0) {
@@ -182,31 +182,27 @@ class KafkaTransportImpl implements KafkaTransport {
       tierTopics = tiers.filter((t) => existing.has(t));
     }
     const sub = new KafkaSubscription(
-      this.#kafka,
+      this.kafka,
       () => this.admin(),
       spec,
       sink,
       this.opts,
       [spec.topic, ...tierTopics],
       tierTopics,
+      (s) => this.subscriptions.delete(s),
     );
     await sub.start();
-    this.#subscriptions.add(sub);
-    return {
-      close: async () => {
-        await sub.close();
-        this.#subscriptions.delete(sub);
-      },
-    };
+    this.subscriptions.add(sub);
+    return sub;
   }
 
   /** Health with secrets (the SASL password, credentials in any quoted error) redacted. */
   async health(): Promise<HealthReport> {
-    return redact(await this.#health(), { secrets: [this.opts.sasl?.password] });
+    return redact(await this.healthReport(), { secrets: [this.opts.sasl?.password] });
   }
 
-  async #health(): Promise<HealthReport> {
-    if (this.#closing) return { status: 'down', reasons: ['the kafka transport is closed'] };
+  private async healthReport(): Promise<HealthReport> {
+    if (this.closing) return { status: 'down', reasons: ['the kafka transport is closed'] };
     const reasons: string[] = [];
     let admin: Admin;
     let brokers: number;
@@ -220,7 +216,7 @@ class KafkaTransportImpl implements KafkaTransport {
       };
     }
     const lanes: Record<string, unknown>[] = [];
-    for (const sub of this.#subscriptions) {
+    for (const sub of this.subscriptions) {
       if (sub.crashed) reasons.push(`consumer crashed: ${String((sub.crashed as Error)?.message ?? sub.crashed)}`);
       const owned = sub.lanes();
       const byTopic = new Map<string, (typeof owned)[number][]>();
@@ -244,15 +240,15 @@ class KafkaTransportImpl implements KafkaTransport {
   }
 
   close(): Promise<void> {
-    this.#closing ??= (async () => {
-      await Promise.all([...this.#subscriptions].map((s) => s.close().catch(() => {})));
-      this.#subscriptions.clear();
-      await this.#connecting?.catch(() => {});
-      await this.#producer?.disconnect().catch(() => {});
-      await this.#adminConnecting?.catch(() => {});
-      await this.#admin?.disconnect().catch(() => {});
+    this.closing ??= (async () => {
+      await Promise.all([...this.subscriptions].map((s) => s.close().catch(() => {})));
+      this.subscriptions.clear();
+      await this.connecting?.catch(() => {});
+      await this.producer?.disconnect().catch(() => {});
+      await this.adminConnecting?.catch(() => {});
+      await this.adminClient?.disconnect().catch(() => {});
     })();
-    return this.#closing;
+    return this.closing;
   }
 }
 

@@ -86,7 +86,7 @@ describe('limits', () => {
     const b = createMemoryBroker({ maxMessages: 100 });
     const t = memoryTransport(b);
     const got: string[] = [];
-    let handle: import('@partita/core').LaneHandle | undefined;
+    let handle: import('@partita/core').OffsetLaneHandle | undefined;
     // The consumer commits only while `consuming`: before that it is as slow as a consumer can be.
     let consuming = false;
     let delivered = 0;
@@ -95,6 +95,7 @@ describe('limits', () => {
       { group: 'g', topic: 's', handler: 'h', maxInFlight: 10, timeoutMs: 1000, maxAttempts: 1, startFrom: 'earliest' },
       {
         assigned(h) {
+          if (h.ackModel !== 'offset') throw new Error('memory lanes are offset lanes');
           handle = h;
           return {
             deliver(recs) {

@@ -44,7 +44,8 @@ export interface SeekRequest {
   readonly topic: string;
   /** @defaultValue every partition */
   readonly partition?: number;
-  readonly offset?: number | string | 'earliest' | 'latest';
+  /** An offset (a number or its decimal string), or `'earliest'` / `'latest'`. */
+  readonly offset?: number | string;
   readonly timestamp?: number;
 }
 

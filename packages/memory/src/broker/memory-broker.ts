@@ -1,9 +1,6 @@
 import {
-  BackpressureError,
   ClosedError,
   DLQ_HEADERS,
-  MessageRejectedError,
-  MessageTooLargeError,
   TopicNotFoundError,
   optionError,
   validateTopicName,
@@ -14,9 +11,8 @@ import { createDeadLetterAdmin, type DeadLetterAdmin } from '../dead-letter/dead
 import { DeadLetterStore } from '../dead-letter/dead-letter-store.js';
 import type { DurableStore } from '../durable/durable-store.js';
 import { GroupCoordinator, type CommittedOffset } from '../group/group-coordinator.js';
-import { partitionForKey } from '../log/key-hash.js';
 import type { Partition, PartitionHooks } from '../log/partition.js';
-import { heldBytes, recordBytes, type StagedRecord, type StoredRecord, type Usage } from '../log/stored-record.js';
+import type { StoredRecord, Usage } from '../log/stored-record.js';
 import { Topic } from '../log/topic.js';
 import { ValueArena } from '../log/value-arena.js';
 import {
@@ -31,11 +27,10 @@ import {
 } from '../options/broker-options.js';
 import type { BrokerStats, CommitRequest, FetchRequest, PublishRecord, SeekRequest } from './broker-types.js';
 import { brokerHealth, brokerStats } from './broker-stats.js';
-import { parseOffset, validateRecord } from './record-validation.js';
+import { parseOffset } from './record-validation.js';
 import { createTransaction, type Transaction } from '../transaction/transaction.js';
 import { QueueState, type QueueConsumer, type QueueOptions } from '../queue/queue-consumer.js';
-
-const EMPTY_HEADERS: Headers = Object.freeze({}) as Headers;
+import { RecordAppender } from '../publish/record-appender.js';
 
 export type { DeadLetterAdmin } from '../dead-letter/dead-letter-admin.js';
 
@@ -52,6 +47,7 @@ export class MemoryBroker {
   /** @internal */ readonly positions = new Map<string, number>();
   /** @internal */ durable: DurableStore | undefined;
   private readonly hooks: PartitionHooks;
+  private readonly appender = new RecordAppender(this);
   private readonly queues = new Map<string, QueueState>();
   private closed = false;
   private closing: Promise<void> | undefined;
@@ -147,7 +143,7 @@ export class MemoryBroker {
    */
   publish(records: PublishRecord | readonly PublishRecord[]): Promise<void> {
     try {
-      this.publishSync(Array.isArray(records) ? records : [records as PublishRecord]);
+      this.publishSync(Array.isArray(records) ? (records as readonly PublishRecord[]) : [records as PublishRecord]);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -206,126 +202,7 @@ export class MemoryBroker {
   /** @internal Synchronous, atomic part of `publish`. */
   publishSync(records: readonly PublishRecord[]): void {
     this.assertOpen();
-    const n = records.length;
-    if (n === 0) return;
-    const now = this.options.clock.now();
-    const topics: Topic[] = new Array(n);
-    const parts = new Int32Array(n);
-    const sizes = new Float64Array(n);
-    const offsets = new Float64Array(n);
-    let lastName: string | undefined;
-    let last: Topic | undefined;
-    let batchBytes = 0;
-    const perTopic = new Map<Topic, { bytes: number; messages: number }>();
-    let acc = { bytes: 0, messages: 0 };
-    for (let i = 0; i < n; i++) {
-      const r = records[i]!;
-      validateRecord(r, i);
-      let t: Topic;
-      if (r.topic === lastName) t = last!;
-      else {
-        t = last = this.topic((lastName = r.topic));
-        const existing = perTopic.get(t);
-        if (existing) acc = existing;
-        else perTopic.set(t, (acc = { bytes: 0, messages: 0 }));
-      }
-      topics[i] = t;
-      const count = t.partitions.length;
-      let p: number;
-      if (r.partition !== undefined) {
-        if (r.partition >= count)
-          throw new RangeError(
-            `records[${i}].partition must be an integer in [0, ${count - 1}] for topic "${t.name}", got ${r.partition}`,
-          );
-        p = r.partition;
-      } else if (r.key !== undefined) p = count === 1 ? 0 : partitionForKey(r.key, count);
-      else p = t.rr++ % count;
-      parts[i] = p;
-      const headers = r.headers ?? EMPTY_HEADERS;
-      const payload = recordBytes(r.key, r.value, headers);
-      if (payload > t.options.maxMessageBytes) {
-        throw new MessageTooLargeError(
-          `records[${i}] is ${payload} bytes (key + value + headers), above maxMessageBytes ${t.options.maxMessageBytes} of topic "${t.name}"`,
-          { maxBytes: t.options.maxMessageBytes },
-        );
-      }
-      if (r.value === null && this.durable)
-        throw new MessageRejectedError(`records[${i}]: durable mode does not store tombstones (value: null) yet`);
-      const size = heldBytes(payload, headers);
-      sizes[i] = size;
-      batchBytes += size;
-      acc.bytes += size;
-      acc.messages++;
-    }
-    this.checkLimits(perTopic, batchBytes, n);
-    const touched: Partition[] = [];
-    const durable = this.durable;
-    for (let i = 0; i < n; i++) {
-      const r = records[i]!;
-      const t = topics[i]!;
-      const part = t.partitions[parts[i]!]!;
-      if (part.touchedFrom < 0) {
-        part.touchedFrom = part.end;
-        touched.push(part);
-      }
-      const priority = r.priority ?? 0;
-      const delay = r.delayMs;
-      const dueAt =
-        r.deliverAt === undefined ? (delay ? now + delay : 0) : Math.max(delay ? now + delay : 0, r.deliverAt);
-      const expiresAt = r.ttlMs !== undefined ? now + r.ttlMs : 0;
-      const headers = r.headers ?? EMPTY_HEADERS;
-      const value = r.value;
-      if (part.canAppendNow(priority, dueAt, now)) {
-        if (durable) {
-          offsets[i] = part.end + part.pendingIdx.length;
-          part.pendingIdx.push(i);
-        } else {
-          offsets[i] = part.end;
-          part.appendNow(r.key, value, headers, expiresAt, sizes[i]!, priority, now);
-        }
-      } else {
-        offsets[i] = -1;
-        const staged: StagedRecord = {
-          key: r.key,
-          value,
-          headers,
-          priority,
-          expiresAt,
-          dueAt,
-          bytes: sizes[i]!,
-          publishedAt: now,
-          stageId: 0,
-        };
-        this.durable?.staged(part, staged);
-        part.stage(staged);
-      }
-    }
-    this.published += n;
-    for (const [t, u] of perTopic) {
-      t.usage.bytes += u.bytes;
-      t.usage.messages += u.messages;
-      t.published += u.messages;
-    }
-    this.usage.bytes += batchBytes;
-    this.usage.messages += n;
-    try {
-      if (durable)
-        for (const part of touched) if (part.pendingIdx.length > 0) this.writeThrough(part, records, sizes, now);
-    } finally {
-      for (const part of touched) {
-        const from = part.touchedFrom;
-        part.touchedFrom = -1;
-        part.pendingIdx.length = 0;
-        part.commitAppended(from);
-      }
-    }
-    for (const t of perTopic.keys()) {
-      if (isDeadLetterTopic(t.name, this.options)) {
-        this.indexDeadLetters(records, topics, parts, offsets, now);
-        break;
-      }
-    }
-    for (const part of touched) part.retain();
+    this.appender.append(records);
   }
 
   /** @internal Apply every topic's retention (age moves on without publishes; reads apply it too). */
@@ -385,101 +262,6 @@ export class MemoryBroker {
       this.options.onWarning(
         `could not dead-letter a record of "${topic}" (${reason}) to "${dlq}": ${err instanceof Error ? err.message : String(err)}`,
       );
-    }
-  }
-
-  /** Durable fast path: write the partition's share of the batch straight to disk; it takes no memory. */
-  private writeThrough(part: Partition, records: readonly PublishRecord[], sizes: Float64Array, now: number): void {
-    const idx = part.pendingIdx;
-    part.pendingIdx = [];
-    const ts = part.stamp(now);
-    this.durable!.appendPublished(part, records, idx, part.end, ts, now);
-    part.appendWritten(idx.length, ts);
-    let bytes = 0;
-    for (const i of idx) bytes += sizes[i]!;
-    const t = this.topicMap.get(part.topic)!;
-    t.usage.bytes -= bytes;
-    t.usage.messages -= idx.length;
-    this.usage.bytes -= bytes;
-    this.usage.messages -= idx.length;
-  }
-
-  /** Index the records just appended to dead-letter topics by position (records still staged, i.e. delayed, are not indexed). */
-  private indexDeadLetters(
-    records: readonly PublishRecord[],
-    topics: Topic[],
-    parts: Int32Array,
-    offsets: Float64Array,
-    now: number,
-  ): void {
-    const suffix = this.options.deadLetterSuffix;
-    for (let i = 0; i < records.length; i++) {
-      const t = topics[i]!;
-      if (!isDeadLetterTopic(t.name, this.options) || offsets[i]! < 0) continue;
-      const h = records[i]!.headers ?? EMPTY_HEADERS;
-      const original = h[DLQ_HEADERS.topic] ?? t.name.slice(0, -suffix.length);
-      const reason = h[DLQ_HEADERS.reason] ?? h[DLQ_HEADERS.errorName] ?? 'unknown';
-      this.deadLetterStore.add({
-        topic: original,
-        reason,
-        partition: h[DLQ_HEADERS.partition] !== undefined ? Number(h[DLQ_HEADERS.partition]) : parts[i],
-        offset: h[DLQ_HEADERS.offset],
-        deadLetteredAt: now,
-        deadLetterTopic: t.name,
-        deadLetterPartition: parts[i]!,
-        deadLetterOffset: offsets[i]!,
-      });
-      const origin = this.topicMap.get(original);
-      if (origin) origin.deadLettered++;
-    }
-  }
-
-  private checkLimits(
-    perTopic: Map<Topic, { bytes: number; messages: number }>,
-    bytes: number,
-    messages: number,
-  ): void {
-    for (const [t, u] of perTopic) {
-      const o = t.options;
-      if (t.usage.bytes + u.bytes > o.maxBytes || t.usage.messages + u.messages > o.maxMessages) {
-        this.reclaim(t);
-        if (t.usage.bytes + u.bytes > o.maxBytes)
-          throw new BackpressureError(
-            `topic "${t.name}" is full: ${t.usage.bytes} + ${u.bytes} bytes exceeds maxBytes ${o.maxBytes}; consume and commit, or raise the limit`,
-          );
-        if (t.usage.messages + u.messages > o.maxMessages)
-          throw new BackpressureError(
-            `topic "${t.name}" is full: ${t.usage.messages} + ${u.messages} records exceeds maxMessages ${o.maxMessages}; consume and commit, or raise the limit`,
-          );
-      }
-    }
-    const g = this.options;
-    if (this.usage.bytes + bytes > g.maxBytes || this.usage.messages + messages > g.maxMessages) {
-      for (const t of this.topicMap.values()) this.reclaim(t);
-      if (this.usage.bytes + bytes > g.maxBytes)
-        throw new BackpressureError(
-          `broker is full: ${this.usage.bytes} + ${bytes} bytes exceeds maxBytes ${g.maxBytes}; consume and commit, or raise the limit`,
-        );
-      if (this.usage.messages + messages > g.maxMessages)
-        throw new BackpressureError(
-          `broker is full: ${this.usage.messages} + ${messages} records exceeds maxMessages ${g.maxMessages}; consume and commit, or raise the limit`,
-        );
-    }
-  }
-
-  /** Drop records every known group of the topic has committed past (never unconsumed ones); durable mode first releases memory of records on disk. */
-  private reclaim(t: Topic): void {
-    // durable mode: records in memory are also on disk, so memory can always be released
-    if (this.durable) {
-      for (const p of t.partitions) p.dropHot(p.end);
-      return; // on disk, records leave only through retention
-    }
-    const groups = this.coordinator.groupsOf(t.name);
-    if (groups.length === 0) return;
-    for (const p of t.partitions) {
-      let low = Infinity;
-      for (const g of groups) low = Math.min(low, this.coordinator.committed(g, t.name, p.index)?.offset ?? p.base);
-      if (low > p.base) p.trimTo(low);
     }
   }
 

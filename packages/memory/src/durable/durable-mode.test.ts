@@ -157,7 +157,7 @@ describe('durable mode', () => {
     expect(logs.length).toBeGreaterThan(2);
     const victim = join(segDir(dir, 't'), logs[1]!);
     const buf = readFileSync(victim);
-    buf[buf.length - 2] ^= 0xff;
+    buf.writeUInt8(buf.readUInt8(buf.length - 2) ^ 0xff, buf.length - 2);
     writeFileSync(victim, buf);
     for (let attempt = 0; attempt < 2; attempt++) {
       const warnings: string[] = [];
@@ -181,7 +181,7 @@ describe('durable mode', () => {
       .sort();
     const victim = join(segDir(dir, 't'), logs[0]!);
     const buf = readFileSync(victim);
-    buf[buf.length - 2] ^= 0xff;
+    buf.writeUInt8(buf.readUInt8(buf.length - 2) ^ 0xff, buf.length - 2);
     writeFileSync(victim, buf);
     unlinkSync(join(dir, 'clean'));
     const warnings: string[] = [];
@@ -218,7 +218,7 @@ describe('durable mode', () => {
       expect(written.every((hex) => hex.length > 0)).toBe(true);
       // verifyChecksums always scans every segment and rewrites its indexes from the scan
       b = createMemoryBroker({ dataDir: dir, clock, verifyChecksums: 'always' });
-      expect(b.health().details.durable).toMatchObject({ recovery: { cleanShutdown: true, truncatedBytes: 0 } });
+      expect(b.health().details?.durable).toMatchObject({ recovery: { cleanShutdown: true, truncatedBytes: 0 } });
       await b.close();
       expect(files.map((f) => readFileSync(join(segDir(dir, 't'), f)).toString('hex'))).toEqual(written);
       b = createMemoryBroker({ dataDir: dir, clock });

@@ -9,7 +9,7 @@ import type { Headers } from '@partita/core';
  * a torn write loses (or keeps) a whole publish batch of a partition.
  */
 export const FRAME_HEADER = 8;
-const EMPTY: Headers = Object.freeze({}) as Headers;
+const EMPTY: Headers = Object.freeze({});
 const FIXED = 4 + 8 + 8 + 8 + 4 + 4 + 4;
 /** Frames larger than this are treated as corruption on read. */
 export const MAX_FRAME = 1024 * 2 ** 20;
@@ -147,7 +147,7 @@ function writeRecord(
 export function encodeEntries(
   entries: readonly EncodableEntry[],
   positions?: number[],
-  alloc: (size: number) => Buffer = Buffer.allocUnsafe,
+  alloc: (size: number) => Buffer = (size) => Buffer.allocUnsafe(size),
 ): Buffer {
   const n = entries.length;
   beginMeasure(n);

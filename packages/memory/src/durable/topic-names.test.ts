@@ -80,7 +80,9 @@ describe('durable mode: topic names', () => {
     }
     // nothing about a refused name reached the disk, and every earlier record is back
     expect(
-      JSON.parse(readFileSync(join(dir, 'topics.json'), 'utf8')).topics.map((t: { name: string }) => t.name),
+      (JSON.parse(readFileSync(join(dir, 'topics.json'), 'utf8')) as { topics: { name: string }[] }).topics.map(
+        (t) => t.name,
+      ),
     ).toEqual(['before']);
     b = createMemoryBroker({ dataDir: dir });
     expect(b.topics()).toEqual([{ name: 'before', partitions: 1 }]);

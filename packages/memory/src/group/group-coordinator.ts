@@ -197,9 +197,10 @@ export class GroupCoordinator {
         const t = target[p];
         if (t && !t.left && !m.owners[p]) {
           m.owners[p] = t;
-          m.epochs[p] = (m.epochs[p] ?? 0) + 1;
+          const epoch = (m.epochs[p] ?? 0) + 1;
+          m.epochs[p] = epoch;
           try {
-            t.callbacks.assign(p, m.epochs[p]);
+            t.callbacks.assign(p, epoch);
           } catch (err) {
             this.onError(err, 'assign');
           }

@@ -7,7 +7,7 @@ const CHUNK_BYTES = 2 ** 20;
 const LARGE_BYTES = CHUNK_BYTES / 4;
 /** Empty chunks kept for reuse. */
 const SPARE_CHUNKS = 4;
-const EMPTY_HEADERS: Headers = Object.freeze({}) as Headers;
+const EMPTY_HEADERS: Headers = Object.freeze({});
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 

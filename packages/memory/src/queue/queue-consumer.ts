@@ -85,7 +85,7 @@ export class QueueState implements QueueConsumer {
     this.committed = topic.partitions.map((p) => coordinator.committed(group, topic.name, p.index)?.offset ?? p.base);
     this.cursors = [...this.committed];
     this.acked = topic.partitions.map(() => new Set());
-    this.byOffset = topic.partitions.map(() => new Map());
+    this.byOffset = topic.partitions.map(() => new Map<number, number>());
   }
 
   get inFlight(): number {

@@ -1,4 +1,4 @@
-import type { InboundRecord, LaneHandle, LaneId, SubscriptionSink } from '@partita/core';
+import type { InboundRecord, LaneId, OffsetLaneHandle, SubscriptionSink } from '@partita/core';
 
 /** Poll `cond` until true or the deadline passes (no fixed sleeps). */
 export async function waitFor(cond: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
@@ -10,7 +10,7 @@ export async function waitFor(cond: () => boolean, what: string, timeoutMs = 20_
 }
 
 export interface RecordedLane {
-  handle: LaneHandle;
+  handle: OffsetLaneHandle;
   records: InboundRecord[];
   batches: number[];
   revoked: boolean;
@@ -28,6 +28,7 @@ export function recordingSink(
   const current = (p: number): RecordedLane | undefined => lanes.find((l) => l.handle.id.partition === p && !l.revoked);
   const sink: SubscriptionSink = {
     assigned(handle) {
+      if (handle.ackModel !== 'offset') throw new Error(`memory lanes are offset lanes, got ${handle.ackModel}`);
       const lane: RecordedLane = { handle, records: [], batches: [], revoked: false };
       lanes.push(lane);
       events.push(`assigned:${handle.id.partition}`);

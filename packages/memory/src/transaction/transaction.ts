@@ -35,7 +35,7 @@ export function createTransaction(publish: (records: readonly PublishRecord[]) =
     },
     publish(records) {
       assertOpen();
-      const list = Array.isArray(records) ? records : [records as PublishRecord];
+      const list = Array.isArray(records) ? (records as readonly PublishRecord[]) : [records as PublishRecord];
       list.forEach((r, i) => validateRecord(r, buffered.length + i));
       buffered.push(...list);
     },

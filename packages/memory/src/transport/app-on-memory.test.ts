@@ -1,4 +1,12 @@
-import { createApp, defineHandler, NonRetryableError, type App, type Logger, type Message } from '@partita/core';
+import {
+  createApp,
+  defineHandler,
+  NonRetryableError,
+  type App,
+  type Logger,
+  type Message,
+  type Transport,
+} from '@partita/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMemoryBroker } from '../broker/create-memory-broker.js';
 import type { MemoryBroker } from '../broker/memory-broker.js';
@@ -144,10 +152,15 @@ describe('createApp on memoryTransport (end to end)', () => {
     const topic = uniq('refused');
     const inner = memoryTransport(broker);
     const refusal = new Error('delayed publish refused');
-    const transport = {
-      ...inner,
-      publish: (rs: Parameters<typeof inner.publish>[0]) =>
-        rs.some((r) => r.delayMs !== undefined) ? Promise.reject(refusal) : inner.publish(rs),
+    // The transport is a class: delegate member by member (a spread would drop its methods).
+    const transport: Transport = {
+      name: inner.name,
+      capabilities: inner.capabilities,
+      connect: () => inner.connect(),
+      subscribe: (spec, sink) => inner.subscribe(spec, sink),
+      health: () => inner.health(),
+      close: () => inner.close(),
+      publish: (rs) => (rs.some((r) => r.delayMs !== undefined) ? Promise.reject(refusal) : inner.publish(rs)),
     };
     const warnings: string[] = [];
     const attempts: number[] = [];

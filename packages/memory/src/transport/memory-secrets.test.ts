@@ -13,7 +13,7 @@ function capture(): { logger: Logger; text: () => string } {
   const lines: string[] = [];
   const at = (level: string) => (msg: string, fields?: Record<string, unknown>) =>
     void lines.push(
-      JSON.stringify({ level, msg, fields }, (_k, v) =>
+      JSON.stringify({ level, msg, fields }, (_k, v: unknown) =>
         v instanceof Error ? { message: v.message, cause: v.cause } : v,
       ),
     );
@@ -27,12 +27,12 @@ const expectClean = (what: string, text: string): void => {
 };
 const errorText = (err: unknown): string => {
   const parts: string[] = [];
-  for (
-    let e = err as { message?: unknown; cause?: unknown } | undefined, i = 0;
-    e && i < 5;
-    e = e.cause as typeof e, i++
-  )
-    parts.push(String(e.message ?? e));
+  let e: unknown = err;
+  for (let i = 0; e !== undefined && e !== null && i < 5; i++) {
+    const { message, cause } = e as { message?: unknown; cause?: unknown };
+    parts.push(String(message ?? (e as unknown))); // whatever was thrown, as text
+    e = cause;
+  }
   return parts.join(' | ');
 };
 
@@ -71,7 +71,7 @@ describe('memory: no secret reaches errors, health, inspect or logs', () => {
           topic: 'sec-t',
           retry: { maxAttempts: 1 },
           handle: (m) => {
-            handled.push(m.value as number);
+            handled.push(m.value);
             if (m.value === 1) throw new Error(`upstream nats://alice:${PASS}@10.0.0.1:4222 refused token=${TOKEN}`);
           },
         }),

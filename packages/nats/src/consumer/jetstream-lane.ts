@@ -137,18 +137,19 @@ export class JetStreamLane implements MessageLaneHandle {
     if (this.cfg.confirmAcks || outcome === 'term') await this.flushAcks();
   }
 
-  async nack(record: InboundRecord, delayMs: number): Promise<void> {
+  nack(record: InboundRecord, delayMs: number): Promise<void> {
     const t = this.unsettled.get(record.offset);
-    if (!t) return;
+    if (!t) return Promise.resolve();
     this.unsettled.delete(record.offset);
     // A delayed retry after a handler run: the redelivery's count is the next attempt (not a hand-back).
     try {
       t.msg.nak(Math.max(0, Math.round(delayMs)));
     } catch (err) {
-      throw mapNatsError(err, `nak on "${this.id.topic}"`);
+      return Promise.reject(mapNatsError(err, `nak on "${this.id.topic}"`));
     } finally {
       this.poke();
     }
+    return Promise.resolve();
   }
 
   /** Stop pulling and close open pull requests. Records already delivered stay settleable. */
@@ -169,9 +170,9 @@ export class JetStreamLane implements MessageLaneHandle {
     this.unsettled.clear();
     // Counts first (in parallel), then the NAKs in delivery order: the server redelivers in NAK order,
     // which keeps per-key order for the next member.
-    await Promise.all(
-      held.map((t) => this.cfg.handbacks?.add(this.cfg.stream, this.cfg.durable, t.msg.seq, t.handbacks)),
-    );
+    const ledger = this.cfg.handbacks;
+    if (ledger)
+      await Promise.all(held.map((t) => ledger.add(this.cfg.stream, this.cfg.durable, t.msg.seq, t.handbacks)));
     const delay = this.handBackDelay();
     for (const t of held) {
       try {

@@ -43,7 +43,7 @@ export function toNatsHeaders(r: OutboundRecord, now: number): MsgHdrs | undefin
   const h = natsHeaders();
   for (const n of names) h.set(n, encodeHeaderValue(r.headers[n]!));
   if (r.key !== undefined) h.set(KEY_HEADER, r.key);
-  if (delayed) h.set(NOT_BEFORE_HEADER, String(now + r.delayMs!));
+  if (delayed) h.set(NOT_BEFORE_HEADER, String(now + r.delayMs));
   if (tombstone) h.set(TOMBSTONE_HEADER, '1');
   return h;
 }

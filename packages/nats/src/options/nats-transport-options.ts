@@ -207,7 +207,7 @@ export function resolveNatsOptions(o: NatsTransportOptions = {}): ResolvedNatsOp
   const ackWaitMs = o.ackWaitMs === undefined ? undefined : int('ackWaitMs', o.ackWaitMs, 0, 100);
   const maxDeliver = o.maxDeliver === undefined ? undefined : int('maxDeliver', o.maxDeliver, 0, 1, true);
   return {
-    servers: servers.map((s) => s.trim()),
+    servers: (servers as readonly string[]).map((s) => s.trim()),
     mode: oneOf('mode', o.mode, ['jetstream', 'core'], 'jetstream'),
     name: o.name ?? 'partita',
     token,

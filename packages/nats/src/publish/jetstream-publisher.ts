@@ -53,7 +53,8 @@ export class JetStreamPublisher {
 
   private async pipeline(records: readonly OutboundRecord[]): Promise<void> {
     let next = 0;
-    let failure: unknown;
+    // Written by the workers below: typed here, since flow analysis does not see those writes.
+    let failure = undefined as Error | undefined;
     const worker = async (): Promise<void> => {
       while (failure === undefined && next < records.length) {
         const r = records[next++]!;

@@ -26,6 +26,7 @@ import {
   type ResolvedNatsOptions,
 } from '../options/nats-transport-options.js';
 import { JetStreamPublisher } from '../publish/jetstream-publisher.js';
+import { NatsSubscription } from './nats-subscription.js';
 import { assertTopic, StreamProvisioner } from '../stream/stream-provisioner.js';
 
 const JETSTREAM_CAPABILITIES: TransportCapabilities = Object.freeze({
@@ -56,14 +57,6 @@ interface Connected {
   readonly handbacks: HandbackLedger | undefined;
 }
 
-interface LiveSub {
-  readonly lane: JetStreamLane | CoreLane;
-  readonly spec: SubscriptionSpec;
-  readonly stream: string | undefined;
-  readonly durable: string | undefined;
-  close(): Promise<void>;
-}
-
 /**
  * NATS connector. JetStream mode (default) is at-least-once: a stream per
  * topic, a durable pull consumer per group, explicit acks. Core mode is
@@ -74,7 +67,7 @@ class NatsTransport implements Transport {
   readonly capabilities: TransportCapabilities;
   private connecting: Promise<Connected> | undefined;
   private closing: Promise<void> | undefined;
-  private readonly subs = new Set<LiveSub>();
+  private readonly subs = new Set<NatsSubscription>();
   private readonly clock: Clock;
 
   constructor(
@@ -178,27 +171,9 @@ class NatsTransport implements Transport {
       lane = new CoreLane(c.conn.nc, id, this.o.coreBufferLimit, this.clock);
     }
     lane.start(sink.assigned(lane));
-    let closed: Promise<void> | undefined;
-    const live: LiveSub = {
-      lane,
-      spec,
-      stream,
-      durable,
-      close: () => {
-        closed ??= (async () => {
-          await lane.stopPulling();
-          try {
-            await sink.revoked(id);
-          } finally {
-            await lane.release();
-            this.subs.delete(live);
-          }
-        })();
-        return closed;
-      },
-    };
-    this.subs.add(live);
-    return { close: live.close };
+    const sub = new NatsSubscription(lane, spec, stream, durable, sink, (s) => this.subs.delete(s));
+    this.subs.add(sub);
+    return sub;
   }
 
   /** Health with every secret of the options redacted (reasons may quote client errors). */

@@ -94,7 +94,9 @@ export interface ResolvedConformanceOptions extends Required<Omit<ConformanceOpt
 function positive(name: string, v: unknown, dflt: number): number {
   if (v === undefined) return dflt;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
-    throw new RangeError(`conformanceSuite: options.${name} must be a positive integer, got ${String(v)}`);
+    throw new RangeError(
+      `conformanceSuite: options.${name} must be a positive integer, got ${typeof v === 'number' ? v : JSON.stringify(v)}`,
+    );
   }
   return v;
 }
@@ -135,7 +137,7 @@ export function resolveConformanceOptions(options: ConformanceOptions): Resolved
       throw new TypeError('conformanceSuite: options.proxyTarget must be { host: string, port: 1..65535 }');
     }
   }
-  const noop = async (): Promise<void> => undefined;
+  const noop = (): Promise<void> => Promise.resolve();
   return {
     name: options.name,
     createTransport: options.createTransport,

@@ -1,5 +1,5 @@
 import { createApp } from '@partita/core';
-import type { App, HandlerDefinition, Logger, PublishMessage, Transport } from '@partita/core';
+import type { AnyHandlerDefinition, App, Logger, PublishMessage, Transport } from '@partita/core';
 import { createFaultProxy } from '../fault-proxy/fault-proxy.js';
 import type { FaultProxy } from '../fault-proxy/fault-proxy.js';
 import { createLedger } from '../ledger/ledger.js';
@@ -91,7 +91,7 @@ export class ScenarioHarness {
   /** Create and start an app on its own transport; stopped at cleanup. */
   async app(
     label: string,
-    handlers: readonly HandlerDefinition<any>[],
+    handlers: readonly AnyHandlerDefinition[],
     extra: { proxy?: FaultProxy; transport?: Transport; killable?: boolean } = {},
   ): Promise<App> {
     const inner = extra.transport ?? (await this.transport(label, extra.proxy));
@@ -212,7 +212,7 @@ export class ScenarioHarness {
     const stops = await Promise.allSettled(this.apps.map(({ app }) => app.stop({ drainTimeoutMs })));
     stops.forEach((r, i) => {
       if (r.status === 'rejected')
-        this.logger(this.apps[i].label).error('cleanup: stop failed', { error: String(r.reason) });
+        this.logger(this.apps[i]?.label ?? `app ${i}`).error('cleanup: stop failed', { error: String(r.reason) });
     });
     await Promise.allSettled(this.transports.map((t) => t.close()));
     await Promise.allSettled(this.proxies.map((p) => p.close()));
@@ -233,7 +233,7 @@ export class ScenarioHarness {
 
 function safeJson(v: unknown): string {
   try {
-    return JSON.stringify(v, (_k, x) => (x instanceof Error ? `${x.name}: ${x.message}` : x));
+    return JSON.stringify(v, (_k, x: unknown) => (x instanceof Error ? `${x.name}: ${x.message}` : x));
   } catch {
     return String(v);
   }

@@ -49,8 +49,7 @@ export class FaultPipe {
   pump(): void {
     if (this.conditions.holding() || this.waitingDrain || this.dst.destroyed) return;
     const clock = this.conditions.clock;
-    while (this.queue.length > 0) {
-      const head = this.queue[0];
+    for (let head = this.queue[0]; head !== undefined; head = this.queue[0]) {
       const wait = head.due - clock.now();
       if (wait > 0) {
         if (this.timer === undefined) {

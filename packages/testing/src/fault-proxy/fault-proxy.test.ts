@@ -137,7 +137,7 @@ describe('createFaultProxy', () => {
     const c = await connect(proxy.port);
     await waitFor(() => echo.serverSockets.length === 1, opts);
     proxy.blackhole();
-    echo.serverSockets[0].write('from-server');
+    echo.serverSockets[0]!.write('from-server');
     await waitFor(() => proxy.stats().bytesQueued === 'from-server'.length, opts);
     expect(c.data).toBe('');
     await proxy.heal();

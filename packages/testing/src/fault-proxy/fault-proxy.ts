@@ -63,7 +63,8 @@ export interface FaultProxy {
 interface Link {
   readonly client: Socket;
   readonly upstream: Socket;
-  readonly pipes: readonly FaultPipe[];
+  /** Client → upstream, upstream → client. */
+  readonly pipes: readonly [FaultPipe, FaultPipe];
 }
 
 function validate(options: FaultProxyOptions): void {
@@ -182,8 +183,9 @@ export async function createFaultProxy(options: FaultProxyOptions): Promise<Faul
       resets += n;
       return n;
     },
-    async refuse() {
+    refuse() {
       stopListening();
+      return Promise.resolve();
     },
     async heal() {
       latencyMs = 0;
@@ -212,8 +214,8 @@ export async function createFaultProxy(options: FaultProxyOptions): Promise<Faul
         refusing: !server,
       };
     },
-    async close() {
-      if (closed) return;
+    close() {
+      if (closed) return Promise.resolve();
       closed = true;
       stopListening();
       for (const l of [...links]) {
@@ -222,6 +224,7 @@ export async function createFaultProxy(options: FaultProxyOptions): Promise<Faul
         for (const p of l.pipes) p.dispose();
       }
       links.clear();
+      return Promise.resolve();
     },
   };
 }

@@ -113,7 +113,7 @@ export function analyzeLedger(events: readonly LedgerEvent[], malformedLines = 0
     if (pub.key === null) continue;
     if (!redelivery) {
       let keys = memberHighest.get(e.by);
-      if (!keys) memberHighest.set(e.by, (keys = new Map()));
+      if (!keys) memberHighest.set(e.by, (keys = new Map<string, { id: string; seq: number }>()));
       const mine = keys.get(pub.key);
       if (mine && mine.seq > pub.seq)
         memberOrderViolations.push({ by: e.by, key: pub.key, id: e.id, seq: pub.seq, after: mine });

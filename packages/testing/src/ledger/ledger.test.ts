@@ -181,7 +181,7 @@ describe('createLedger (file-backed)', () => {
     expect(r).toMatchObject({ published: 3, handled: 3, lost: [], byHandler: { child: 2, parent: 1 } });
     const lines = readFileSync(file, 'utf8').trim().split('\n');
     expect(lines).toHaveLength(6);
-    expect(JSON.parse(lines[0])).toMatchObject({ t: 'p', id: 'p1', key: 'k' });
+    expect(JSON.parse(lines[0]!)).toMatchObject({ t: 'p', id: 'p1', key: 'k' });
     ledger.close();
   });
 

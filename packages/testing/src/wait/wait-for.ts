@@ -49,7 +49,7 @@ export async function waitFor<T>(condition: Condition<T>, options: WaitForOption
   const deadline = clock.now() + timeoutMs;
   for (;;) {
     const value = await condition();
-    if (value) return value as T;
+    if (value) return value;
     const left = deadline - clock.now();
     if (left <= 0) break;
     await new Promise<void>((resolve) => clock.setTimeout(resolve, Math.min(intervalMs, left)));

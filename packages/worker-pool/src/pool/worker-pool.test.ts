@@ -52,7 +52,7 @@ function task(messages: ExecutorMessage[], over: Partial<ExecutorTask> = {}): Ex
 }
 const failed = (
   o: ExecutorOutcome | undefined,
-): { name: string; message: string; retryable: boolean; code?: string } => {
+): { name: string; message: string; retryable: boolean; code?: string; stack?: string } => {
   if (!o || o.ok) throw new Error(`expected a failed outcome, got ${JSON.stringify(o)}`);
   return o.error;
 };

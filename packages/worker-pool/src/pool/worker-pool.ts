@@ -6,6 +6,7 @@ import {
   type ExecutorOutcome,
   type ExecutorTask,
   type SerializedError,
+  type TimerHandle,
 } from '@partita/core';
 import { ProgressSlab } from '../wire/progress-slab.js';
 import { packTask, type WireEvent, type WireResult } from '../wire/wire-task.js';
@@ -104,8 +105,8 @@ export function workerPool(options: WorkerPoolOptions = {}): WorkerPool {
     if (event === null || typeof event !== 'object' || !('partita' in event)) return;
     if (event.partita === 'failure') inflight.get(event.token)?.failures.set(event.index, event.error);
     else if (event.partita === 'log') {
-      const log = o.logger[event.level] ?? o.logger.info;
-      log.call(o.logger, event.msg, { ...event.fields, handler: event.handler, threadId: event.threadId });
+      const level = typeof o.logger[event.level] === 'function' ? event.level : 'info';
+      o.logger[level](event.msg, { ...event.fields, handler: event.handler, threadId: event.threadId });
     }
   };
 
@@ -242,7 +243,10 @@ export function workerPool(options: WorkerPoolOptions = {}): WorkerPool {
       running.add(p);
       try {
         const outcomes = await p;
-        for (const out of outcomes) out.ok ? counts.succeeded++ : counts.failed++;
+        for (const out of outcomes) {
+          if (out.ok) counts.succeeded++;
+          else counts.failed++;
+        }
         return outcomes;
       } finally {
         running.delete(p);
@@ -292,12 +296,12 @@ export function workerPool(options: WorkerPoolOptions = {}): WorkerPool {
       closing = (async () => {
         await starting?.catch(() => undefined);
         if (pool) {
-          let timer: unknown;
+          let timer: TimerHandle | undefined;
           const deadline = new Promise<void>((resolve) => {
             timer = o.clock.setTimeout(resolve, drainTimeoutMs);
           });
           await Promise.race([Promise.allSettled([...running]), deadline]);
-          o.clock.clearTimeout(timer);
+          if (timer !== undefined) o.clock.clearTimeout(timer);
           destroyed = true;
           watchdog.stop();
           await pool.destroy();

@@ -1,6 +1,6 @@
 import type { SerializedError } from '@partita/core';
 
-/** Longest stack kept on a serialized error (DESIGN §5: ≤ 4 KiB). */
+/** Longest stack kept on a serialized error (docs/design.md §5: ≤ 4 KiB). */
 const MAX_STACK = 4096;
 const FINAL_NAMES = new Set([
   'NonRetryableError',

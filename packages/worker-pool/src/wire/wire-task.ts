@@ -99,7 +99,7 @@ function valuesOffset(count: number): number {
 /** From this size on the task buffer is transferred rather than copied. */
 export const TRANSFER_MIN_BYTES = 64 * 1024;
 
-const NO_TRANSFER: readonly ArrayBuffer[] = Object.freeze([]) as readonly ArrayBuffer[];
+const NO_TRANSFER: readonly ArrayBuffer[] = Object.freeze([]);
 
 /** Pack an executor task for a worker, with its progress slot. The returned `transfer` list must be passed to the thread. */
 export function packTask(
@@ -171,7 +171,7 @@ export function packTask(
   return { wire, transfer: total >= TRANSFER_MIN_BYTES ? [data] : NO_TRANSFER };
 }
 
-const NO_HEADERS: Headers = Object.freeze({}) as Headers;
+const NO_HEADERS: Headers = Object.freeze({});
 
 /** The numbers of a wire task (worker side): `NUMBERS_PER_MESSAGE` per message. */
 export function wireNumbers(wire: WireTask): Float64Array {

@@ -126,7 +126,7 @@ async function settleWithin(
   try {
     await Promise.race([settled, expired]);
   } finally {
-    systemClock.clearTimeout(timer);
+    if (timer !== undefined) systemClock.clearTimeout(timer);
   }
 }
 

@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { parentPort } from 'node:worker_threads';
 import {
   ClosedError,
@@ -106,7 +107,7 @@ export function workerLogger(handler: string, threadId: number): Logger {
         try {
           text = JSON.stringify(fields);
         } catch {
-          text = String(fields);
+          text = inspect(fields); // circular or BigInt fields: still readable
         }
         parentPort?.postMessage({ ...event, fields: { fields: text } });
       }

@@ -91,11 +91,12 @@ async function kafkajsRun(
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      eachBatch: async ({ batch, resolveOffset }) => {
+      eachBatch: async (payload) => {
+        const { batch } = payload;
         for (const m of batch.messages) {
           handleValue(jsonCodec.decode(m.value!));
           tick();
-          resolveOffset(m.offset);
+          payload.resolveOffset(m.offset);
         }
         await consumer.commitOffsets([
           { topic, partition: batch.partition, offset: String(BigInt(batch.lastOffset()) + 1n) },

@@ -15,12 +15,12 @@ export const kafkaConnector: SoakConnector = {
   rebalanceDuplicates: true,
   keyOrderAcrossMembers: true,
   handler: { maxInFlight: 32, timeoutMs: 5_000 },
-  async open(_names, env) {
+  open(_names, env) {
     const brokers = (env[KAFKA_BROKERS_ENV] ?? DEFAULT_BROKERS)
       .split(',')
       .map((b) => b.trim())
       .filter((b) => b !== '');
-    return {
+    return Promise.resolve({
       env: { [KAFKA_BROKERS_ENV]: brokers.join(',') },
       transport: (clientId) =>
         kafkaTransport({
@@ -34,6 +34,6 @@ export const kafkaConnector: SoakConnector = {
           maxWaitTimeMs: 100,
         }),
       async close() {},
-    };
+    });
   },
 };

@@ -8,12 +8,12 @@ export const memoryConnector: SoakConnector = {
   rebalanceDuplicates: false,
   keyOrderAcrossMembers: true,
   handler: { maxInFlight: 32, timeoutMs: 5_000 },
-  async open() {
+  open() {
     const broker = createMemoryBroker({ defaultPartitions: 8 });
-    return {
+    return Promise.resolve({
       env: {},
       transport: () => memoryTransport(broker, { onError: () => {} }),
       close: () => broker.close(),
-    };
+    });
   },
 };

@@ -19,12 +19,12 @@ export const natsConnector: SoakConnector = {
   rebalanceDuplicates: false,
   keyOrderAcrossMembers: false,
   handler: { maxInFlight: 32, timeoutMs: 2_000 },
-  async open(names, env) {
+  open(names, env) {
     const servers = (env[NATS_SERVERS_ENV] ?? DEFAULT_SERVERS)
       .split(',')
       .map((s) => s.trim())
       .filter((s) => s !== '');
-    return {
+    return Promise.resolve({
       env: { [NATS_SERVERS_ENV]: servers.join(',') },
       transport: (name) => natsTransport({ servers, name, maxDeliver: -1, reconnectTimeWaitMs: 200 }),
       async close() {
@@ -37,6 +37,6 @@ export const natsConnector: SoakConnector = {
           await nc.close();
         }
       },
-    };
+    });
   },
 };

@@ -18,8 +18,8 @@ createInterface({ input: process.stdin }).on('line', (line) => {
   if (verb === 'spawn' && n) {
     const proc = spawn(process.execPath, [script], { stdio: ['pipe', 'pipe', 'inherit'] });
     members.set(n, proc);
-    proc.stdin!.on('error', () => {}); // a killed member's pipe
-    proc.stdout!.setEncoding('utf8').on('data', (d: string) => {
+    proc.stdin.on('error', () => {}); // a killed member's pipe
+    proc.stdout.setEncoding('utf8').on('data', (d: string) => {
       if (d.includes('warm')) say(`warm ${n}`);
       if (d.includes('ready')) say(`ready ${n}`);
     });

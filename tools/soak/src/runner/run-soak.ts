@@ -103,7 +103,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   };
 
   let drained = false;
-  let drainMs = 0;
+  let drainMs: number;
   try {
     await producer.connect();
     await processes?.warmUp(o.minMembers + 1);

@@ -1,4 +1,4 @@
-import { expect } from 'vitest';
+import { assert, expect } from 'vitest';
 import { defineHandler, NonRetryableError } from '@partita/core';
 import type { AppEvents, Message, PublishMessage } from '@partita/core';
 import { formatLedgerReport } from '../../ledger/ledger-report.js';
@@ -88,6 +88,8 @@ const poisonToDeadLetter: Scenario = {
     const original = failedOriginals[0];
     const dead = deadLetters[0];
     expect(failedOriginals, 'a non-retryable error is not retried').toHaveLength(1);
+    assert.isDefined(original, 'the failed original');
+    assert.isDefined(dead, 'the dead-letter copy');
     expect(dead.value).toEqual(poison);
     expect(dead.headers['x-origin'], 'original headers are kept').toBe('conformance');
     expect(dead.headers).toMatchObject({
@@ -128,6 +130,7 @@ const continuesAfterErrors: Scenario = {
           if (kind) {
             failAttempts.set(m.value.id, Math.max(failAttempts.get(m.value.id) ?? 0, m.attempt));
             if (kind === 'throw') throw new Error('handler failed on purpose');
+            // eslint-disable-next-line @typescript-eslint/only-throw-error -- the case under test: a non-Error thrown
             if (kind === 'string') throw 'not an Error object';
             return Promise.reject(new TypeError('rejected on purpose'));
           }
@@ -227,7 +230,8 @@ const delayedRetry: Scenario = {
       ['delayed', RETRY_DELAY_MS],
     ]);
     for (const attempt of [1, 2]) {
-      const waited = startedAt[attempt + 1] - failedAt[attempt];
+      // A missing timestamp gives NaN, which fails the bound below.
+      const waited = (startedAt[attempt + 1] ?? NaN) - (failedAt[attempt] ?? NaN);
       expect(
         waited,
         `attempt ${attempt + 1} came ${waited} ms after attempt ${attempt} failed, before its ${RETRY_DELAY_MS} ms delay`,

@@ -1,0 +1,121 @@
+import type { Consumer } from 'kafkajs';
+import { ConnectionError } from '@partita/core';
+import { mapKafkaError } from '../errors/map-kafka-error.js';
+import type { ResolvedKafkaOptions } from '../options/kafka-options.js';
+import { GROUP_CHANGE, kafkaErrorType, type GenerationGuard } from '../subscription/generation-guard.js';
+import { laneKey, type KafkaLane } from '../subscription/kafka-lane.js';
+
+/** What the committer reads of the subscription it commits for. */
+export interface CommitterHost {
+  /** kafkajs' runner is running (joined since its last crash). */
+  readonly running: boolean;
+  /** The error of the runner's last crash: the cause of a commit that cannot be sent. */
+  readonly lastCrash: unknown;
+  /** False once `lane` was dropped by a `close` in progress. */
+  isCurrent(lane: KafkaLane): boolean;
+  /** The broker refused a commit of `lane` with a `GROUP_CHANGE` code: the lane is lost. */
+  refused(lane: KafkaLane, type: string): void;
+}
+
+/**
+ * Commits lane watermarks for one kafkajs consumer, guarded against zombies
+ * (see `GenerationGuard`): a commit is sent only while the generation is
+ * confirmed, otherwise it waits for the next join (`joined()`) and commits
+ * only if the lane survived it. A commit the broker refused for generation or
+ * membership reasons is never retried: the host loses the lane. kafkajs
+ * resolves `commitOffsets` without sending anything while its runner is
+ * stopped; the `COMMIT_OFFSETS` events (`sent()`) tell which commits went out.
+ */
+export class LaneCommitter {
+  /** Counter of confirmed commits per lane key. */
+  private readonly sentSeq = new Map<string, number>();
+  private seq = 0;
+  private joinWaiters: (() => void)[] = [];
+
+  constructor(
+    private readonly consumer: Consumer,
+    private readonly guard: GenerationGuard,
+    private readonly options: ResolvedKafkaOptions,
+    private readonly host: CommitterHost,
+  ) {}
+
+  /** kafkajs' `COMMIT_OFFSETS` event: these partitions' offsets were sent. */
+  sent(topics: readonly { topic: string; partitions: readonly { partition: number | string }[] }[]): void {
+    const seq = ++this.seq;
+    for (const t of topics) for (const p of t.partitions) this.sentSeq.set(laneKey(t.topic, Number(p.partition)), seq);
+  }
+
+  /** The consumer joined its group (or the subscription closes): wake the commits waiting for it. */
+  joined(): void {
+    for (const w of this.joinWaiters.splice(0)) w();
+  }
+
+  async commit(lane: KafkaLane, nextOffset: string, metadata: string | undefined): Promise<boolean> {
+    let md: string | null = metadata ?? null;
+    if (md !== null && Buffer.byteLength(md) > this.options.maxCommitMetadataBytes) {
+      this.options.logger?.warn('commit metadata too large; committing the watermark without it', {
+        lane: lane.id,
+        bytes: Buffer.byteLength(md),
+      });
+      md = null;
+    }
+    for (let attempt = 0; ; attempt++) {
+      // Sampling here catches a stall before anything else runs after a SIGCONT (I/O callbacks precede timers).
+      this.guard.sample();
+      if (!lane.owned || !this.host.isCurrent(lane)) return false;
+      if (!this.host.running || !this.guard.confirmed) {
+        // No commit while the generation is unconfirmed: wait for the join, then commit only if the lane survived it.
+        if (attempt >= 3)
+          throw new ConnectionError(
+            `kafka commit for ${lane.kafkaTopic}/${lane.partition} failed: the consumer is not in the group`,
+            { cause: this.host.lastCrash },
+          );
+        await this.nextJoin(this.host.running ? this.options.rebalanceTimeoutMs : this.options.sessionTimeoutMs);
+        continue;
+      }
+      const before = this.seq;
+      try {
+        await this.consumer.commitOffsets([
+          { topic: lane.kafkaTopic, partition: lane.partition, offset: nextOffset, metadata: md },
+        ]);
+      } catch (err) {
+        this.guard.sample();
+        const type = kafkaErrorType(err) ?? '';
+        if (GROUP_CHANGE.has(type)) {
+          // Refused for generation/membership: never retried (a retry could land under a later generation and
+          // move the group's offset back). The lane is lost; a new lane takes over if the partition comes back.
+          this.host.refused(lane, type);
+          return false;
+        }
+        if (!lane.owned) return false;
+        throw mapKafkaError(err, `commit ${lane.kafkaTopic}/${lane.partition}`);
+      }
+      // A stall while the commit was in flight: the answer may predate the stall, but the lane is a zombie now.
+      if (this.guard.sample() || !lane.owned) return false;
+      if ((this.sentSeq.get(lane.key) ?? 0) <= before) {
+        // kafkajs skipped the commit (its runner is not running: crash, restart, rejoin): nothing was sent.
+        // Retry once it joined again, if the lane is still owned then.
+        if (attempt >= 3)
+          throw new ConnectionError(
+            `kafka commit for ${lane.kafkaTopic}/${lane.partition} was not sent: the consumer is not running`,
+          );
+        await this.nextJoin(this.options.sessionTimeoutMs);
+        continue;
+      }
+      lane.committed = nextOffset;
+      return true;
+    }
+  }
+
+  /** Resolves at the next join, or after `timeoutMs`. */
+  private nextJoin(timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        this.options.clock.clearTimeout(timer);
+        resolve();
+      };
+      const timer = this.options.clock.setTimeout(done, timeoutMs);
+      this.joinWaiters.push(done);
+    });
+  }
+}
