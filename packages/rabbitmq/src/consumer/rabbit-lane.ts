@@ -1,0 +1,114 @@
+import type { Channel, ConsumeMessage } from 'amqplib';
+import type { InboundRecord, LaneHandle, LaneId, LaneSink } from '@partita/core';
+
+/** Publishes the delayed copy of a record (the partition consumer's retry path). */
+export type DelayedCopy = (record: InboundRecord, delayMs: number) => Promise<void>;
+
+/**
+ * One lane: the tenure of this member as the single active consumer of one
+ * partition queue, on one channel. A reconnect or a hand-over ends the lane
+ * and a new one is assigned.
+ *
+ * Contract: records reach the sink in delivery order, batched per event-loop
+ * turn. `settle` acks on the channel the record came from, never on another
+ * one: once that channel closed (`detach`), settling is a no-op and the broker
+ * redelivers the record (a duplicate, never a loss; delivery tags of a dead
+ * channel are meaningless on a new one). `nack(record, delay)` publishes a
+ * confirmed delayed copy and then acks the original.
+ */
+export class RabbitLane implements LaneHandle {
+  readonly ackModel = 'message' as const;
+  private sink: LaneSink | undefined;
+  private readonly tracked = new Map<string, ConsumeMessage>();
+  private outbox: InboundRecord[] = [];
+  private paused = false;
+  private stopped = false;
+  private attached = true;
+  private flushScheduled = false;
+  delivered = 0;
+
+  constructor(
+    readonly id: LaneId,
+    private readonly channel: Channel,
+    readonly generation: number,
+    private readonly delayedCopy: DelayedCopy,
+  ) {}
+
+  get unsettledCount(): number {
+    return this.tracked.size;
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  start(sink: LaneSink): void {
+    this.sink = sink;
+    this.flush();
+  }
+
+  /** A delivery from this lane's channel. */
+  push(record: InboundRecord, msg: ConsumeMessage): void {
+    this.tracked.set(record.offset, msg);
+    this.outbox.push(record);
+    this.delivered++;
+    if (!this.flushScheduled && !this.paused && !this.stopped && this.sink) {
+      this.flushScheduled = true;
+      setImmediate(() => {
+        this.flushScheduled = false;
+        this.flush();
+      });
+    }
+  }
+
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.flush();
+  }
+
+  /** No more records reach the runtime (revocation began); settling still works while the channel lives. */
+  stop(): void {
+    this.stopped = true;
+    this.outbox = [];
+  }
+
+  /** The channel closed: nothing is acked any more (the broker has returned every unacked record). */
+  detach(): void {
+    this.attached = false;
+    this.stop();
+    this.tracked.clear();
+  }
+
+  async settle(records: readonly InboundRecord[], _outcome: 'ack' | 'term'): Promise<void> {
+    // Both outcomes ack: `term` means the runtime's dead-letter copy is confirmed, so the broker must not
+    // dead-letter or redeliver the original.
+    for (const r of records) {
+      const msg = this.tracked.get(r.offset);
+      if (!msg) continue;
+      this.tracked.delete(r.offset);
+      if (!this.attached) continue;
+      try {
+        this.channel.ack(msg);
+      } catch {
+        this.attached = false; // channel closing: the broker redelivers
+      }
+    }
+  }
+
+  async nack(record: InboundRecord, delayMs: number): Promise<void> {
+    if (!this.tracked.has(record.offset)) return;
+    await this.delayedCopy(record, delayMs);
+    await this.settle([record], 'ack');
+  }
+
+  private flush(): void {
+    if (this.paused || this.stopped || !this.sink || this.outbox.length === 0) return;
+    const batch = this.outbox;
+    this.outbox = [];
+    this.sink.deliver(batch);
+  }
+}
