@@ -82,7 +82,10 @@ export class GroupMember {
     this.presence = this.conn.manager.createChannel({
       name: queue,
       setup: async (ch: Channel) => {
+        // A wrapper closed while its channel was still opening must not leave a member counted.
+        if (this.closed) return void (await ch.close().catch(() => undefined));
         await ch.consume(queue, () => undefined, { noAck: true });
+        if (this.closed) await ch.close().catch(() => undefined);
       },
     });
     this.presence.on('error', () => undefined);

@@ -32,6 +32,8 @@ export interface PartitionConsumerConfig {
  */
 export class PartitionConsumer {
   private wrapper: ChannelWrapper | undefined;
+  /** Identifies the current wrapper: a wrapper closed while its channel was still opening must not consume. */
+  private wrapperToken: object | undefined;
   private channel: Channel | undefined;
   private generation = 0;
   private lane: RabbitLane | undefined;
@@ -70,10 +72,12 @@ export class PartitionConsumer {
   }
 
   start(): void {
+    const token = {};
+    this.wrapperToken = token;
     this.wrapper = this.conn.manager.createChannel({
       name: this.cfg.queue,
       confirm: false,
-      setup: (ch: Channel) => this.setup(ch),
+      setup: (ch: Channel) => this.setup(ch, token),
     });
     this.wrapper.on('error', (err: Error) => {
       this.lastError = err.message;
@@ -92,9 +96,7 @@ export class PartitionConsumer {
     this.state = 'releasing';
     try {
       await this.revoke();
-      const w = this.wrapper;
-      this.wrapper = undefined;
-      await w?.close().catch(() => undefined);
+      await this.closeWrapper();
       if (this.state === 'releasing') {
         this.cfg.probe();
         this.lastProbeAt = Date.now();
@@ -111,18 +113,32 @@ export class PartitionConsumer {
     this.state = 'closed';
     await this.revoke();
     await this.revoking;
+    await this.closeWrapper();
+  }
+
+  private async closeWrapper(): Promise<void> {
     const w = this.wrapper;
     this.wrapper = undefined;
+    this.wrapperToken = undefined;
     await w?.close().catch(() => undefined);
   }
 
-  private async setup(ch: Channel): Promise<void> {
+  private async setup(ch: Channel, token: object): Promise<void> {
+    // amqp-connection-manager may still open a channel for a wrapper closed meanwhile: close it, never consume.
+    if (token !== this.wrapperToken) {
+      await ch.close().catch(() => undefined);
+      return;
+    }
     const generation = ++this.generation;
     this.channel = ch;
     this.lastError = undefined;
     ch.on('close', () => this.onChannelClose(ch));
     await ch.prefetch(this.cfg.prefetch);
     await ch.consume(this.cfg.queue, (m) => this.onMessage(m, ch, generation), { noAck: false });
+    if (token !== this.wrapperToken) {
+      await ch.close().catch(() => undefined);
+      return;
+    }
     this.cfg.probe();
     this.lastProbeAt = Date.now();
   }
