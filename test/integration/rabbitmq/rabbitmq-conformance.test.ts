@@ -22,8 +22,6 @@ conformanceSuite({
         publishTimeoutMs: 10_000,
       }),
     ),
-  // Partition queues exist only once a group subscribed: a new group cannot read what came before it.
-  features: { replay: false },
   available: async () => (await rabbitAvailable()) || 'RabbitMQ unreachable',
   proxyTarget: RABBITMQ_TARGET,
   bulkMessages: 5000,

@@ -1,5 +1,5 @@
 import type { Channel, ConsumeMessage } from 'amqplib';
-import type { InboundRecord, LaneHandle, LaneId, LaneSink } from '@partita/core';
+import type { InboundRecord, LaneId, LaneSink, MessageLaneHandle } from '@partita/core';
 
 /** Publishes the delayed copy of a record (the partition consumer's retry path). */
 export type DelayedCopy = (record: InboundRecord, delayMs: number) => Promise<void>;
@@ -16,7 +16,7 @@ export type DelayedCopy = (record: InboundRecord, delayMs: number) => Promise<vo
  * channel are meaningless on a new one). `nack(record, delay)` publishes a
  * confirmed delayed copy and then acks the original.
  */
-export class RabbitLane implements LaneHandle {
+export class RabbitLane implements MessageLaneHandle {
   readonly ackModel = 'message' as const;
   private sink: LaneSink | undefined;
   private readonly tracked = new Map<string, ConsumeMessage>();

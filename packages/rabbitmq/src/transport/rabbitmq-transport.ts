@@ -33,10 +33,8 @@ const CAPABILITIES: TransportCapabilities = Object.freeze({
   partitions: true,
   consumerGroups: true,
   nativeDelay: true,
-  nativeDeadLetter: true,
   priority: false,
   ttl: false,
-  transactions: false,
   replay: false,
 });
 
