@@ -186,7 +186,13 @@ class RabbitMqTransport implements Transport {
       reasons.push(`disconnected from RabbitMQ; reconnecting${c.conn.lastError ? ` (${c.conn.lastError})` : ''}`);
     const subscriptions: Record<string, unknown>[] = [];
     for (const m of this.members) {
-      const parts = c.conn.disconnected ? [] : await m.health();
+      // A blackholed connection answers nothing until its heartbeat gives up: health does not wait for it.
+      const parts = c.conn.disconnected
+        ? []
+        : await withDeadline(m.health(), this.o.connectTimeoutMs).catch((err: unknown) => {
+            reasons.push(`subscription "${m.spec.topic}": ${(err as Error).message}`);
+            return [];
+          });
       for (const p of parts) if (p.error !== undefined) reasons.push(`partition queue "${p.queue}": ${p.error}`);
       subscriptions.push({
         group: m.spec.group,
@@ -210,6 +216,14 @@ class RabbitMqTransport implements Transport {
     })();
     return this.closing;
   }
+}
+
+function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`RabbitMQ did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, deadline]).finally(() => clearTimeout(timer));
 }
 
 /**
