@@ -14,6 +14,7 @@ export interface GroupMemberConfig {
   readonly clock: Clock;
   readonly rebalanceIntervalMs: number;
   readonly probeIntervalMs: number;
+  readonly confirmAcks: boolean;
   readonly delayedCopy: (topic: string, group: string, partition: number) => DelayedCopy;
   readonly probe: (queue: string) => void;
 }
@@ -65,6 +66,7 @@ export class GroupMember {
           id: { group: spec.group, topic: spec.topic, partition: p },
           queue,
           prefetch: Math.max(1, spec.maxInFlight),
+          confirmAcks: cfg.confirmAcks,
           sink: cfg.sink,
           delayedCopy: cfg.delayedCopy(spec.topic, spec.group, p),
           probe: () => cfg.probe(queue),

@@ -10,6 +10,8 @@ export interface PartitionConsumerConfig {
   readonly id: LaneId;
   readonly queue: string;
   readonly prefetch: number;
+  /** Settle resolves after a round trip on the channel (see `RabbitLane.settle`). */
+  readonly confirmAcks: boolean;
   readonly sink: SubscriptionSink;
   readonly delayedCopy: DelayedCopy;
   /** Ask the queue who its active consumer is (a probe: whoever receives it is). */
@@ -162,7 +164,7 @@ export class PartitionConsumer {
       return;
     }
     if (this.lane && this.lane.generation === generation) {
-      this.lane.push(fromAmqp(m, `${generation}.${m.fields.deliveryTag}`), m);
+      this.lane.push(fromAmqp(m, String(m.fields.deliveryTag)), m);
       return;
     }
     this.pending.push({ msg: m, generation });
@@ -172,11 +174,17 @@ export class PartitionConsumer {
   /** Assign a lane for the current channel once no earlier lane of this partition is still draining. */
   private assign(generation: number): void {
     if (this.revoking || this.state !== 'consuming' || !this.channel || generation !== this.generation) return;
-    const lane = new RabbitLane(this.cfg.id, this.channel, generation, this.cfg.delayedCopy);
+    const lane = new RabbitLane(
+      this.cfg.id,
+      this.channel,
+      generation,
+      this.cfg.delayedCopy,
+      this.cfg.confirmAcks ? { prefetch: this.cfg.prefetch } : undefined,
+    );
     this.lane = lane;
     const pending = this.pending.filter((p) => p.generation === generation);
     this.pending = [];
-    for (const p of pending) lane.push(fromAmqp(p.msg, `${generation}.${p.msg.fields.deliveryTag}`), p.msg);
+    for (const p of pending) lane.push(fromAmqp(p.msg, String(p.msg.fields.deliveryTag)), p.msg);
     lane.start(this.cfg.sink.assigned(lane));
   }
 

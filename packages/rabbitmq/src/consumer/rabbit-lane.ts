@@ -1,5 +1,5 @@
 import type { Channel, ConsumeMessage } from 'amqplib';
-import type { InboundRecord, LaneId, LaneSink, MessageLaneHandle } from '@partita/core';
+import { ClosedError, type InboundRecord, type LaneId, type LaneSink, type MessageLaneHandle } from '@partita/core';
 
 /** Publishes the delayed copy of a record (the partition consumer's retry path). */
 export type DelayedCopy = (record: InboundRecord, delayMs: number) => Promise<void>;
@@ -25,6 +25,7 @@ export class RabbitLane implements MessageLaneHandle {
   private stopped = false;
   private attached = true;
   private flushScheduled = false;
+  private confirming: Promise<void> | undefined;
   delivered = 0;
 
   constructor(
@@ -32,6 +33,8 @@ export class RabbitLane implements MessageLaneHandle {
     private readonly channel: Channel,
     readonly generation: number,
     private readonly delayedCopy: DelayedCopy,
+    /** Wait for a round trip on the channel after acks (see `confirmAcks`); the prefetch it re-sends. */
+    private readonly confirmAcks: { readonly prefetch: number } | undefined,
   ) {}
 
   get unsettledCount(): number {
@@ -83,20 +86,52 @@ export class RabbitLane implements MessageLaneHandle {
     this.tracked.clear();
   }
 
+  /**
+   * Ack the records on their channel. Both outcomes ack: `term` means the
+   * runtime's dead-letter copy is confirmed, so the broker must neither
+   * dead-letter nor redeliver the original. With `confirmAcks`, resolves after
+   * a round trip on the channel (the broker has read the acks: it processes a
+   * channel's frames in order). Rejects with `ClosedError` when the channel is
+   * gone: the broker returned those records and redelivers them.
+   */
   async settle(records: readonly InboundRecord[], _outcome: 'ack' | 'term'): Promise<void> {
-    // Both outcomes ack: `term` means the runtime's dead-letter copy is confirmed, so the broker must not
-    // dead-letter or redeliver the original.
+    let lost = 0;
     for (const r of records) {
       const msg = this.tracked.get(r.offset);
       if (!msg) continue;
       this.tracked.delete(r.offset);
-      if (!this.attached) continue;
+      if (!this.attached) {
+        lost++;
+        continue;
+      }
       try {
         this.channel.ack(msg);
       } catch {
-        this.attached = false; // channel closing: the broker redelivers
+        this.attached = false;
+        lost++;
       }
     }
+    if (lost > 0)
+      throw new ClosedError(
+        `ack on "${this.id.topic}" partition ${this.id.partition}: the channel closed; the broker redelivers ${lost} record(s)`,
+      );
+    if (this.confirmAcks) await this.confirm(this.confirmAcks.prefetch);
+  }
+
+  /** One shared round trip (a `basic.qos` re-sending the same prefetch) confirms every ack written before it. */
+  private confirm(prefetch: number): Promise<void> {
+    this.confirming ??= new Promise<void>((resolve) => queueMicrotask(resolve))
+      .then(() => {
+        this.confirming = undefined;
+        return this.channel.prefetch(prefetch);
+      })
+      .then(
+        () => undefined,
+        (err: unknown) => {
+          throw new ClosedError(`confirm acks on "${this.id.topic}": the channel closed`, { cause: err });
+        },
+      );
+    return this.confirming;
   }
 
   async nack(record: InboundRecord, delayMs: number): Promise<void> {

@@ -76,6 +76,12 @@ export interface RabbitMqTransportOptions {
   readonly rebalanceIntervalMs?: number;
   /** How often a member probes partitions it waits on, to learn it became their active consumer. @defaultValue 5000 */
   readonly probeIntervalMs?: number;
+  /**
+   * `settle` resolves only after a round trip on the consumer's channel, so
+   * the broker has read the acks (AMQP does not confirm acks); one round trip
+   * per batch. @defaultValue true
+   */
+  readonly confirmAcks?: boolean;
   /** @defaultValue systemClock */
   readonly clock?: Clock;
 }
@@ -101,6 +107,7 @@ export interface ResolvedRabbitMqOptions {
   readonly publishTimeoutMs: number;
   readonly rebalanceIntervalMs: number;
   readonly probeIntervalMs: number;
+  readonly confirmAcks: boolean;
 }
 
 /** The secrets in RabbitMQ options, for `redact`: user info of every URL, and its password alone. */
@@ -166,7 +173,8 @@ export function resolveRabbitMqOptions(o: RabbitMqTransportOptions = {}): Resolv
   for (const [t, n] of Object.entries(topicPartitions)) int(`topicPartitions.${t}`, n, 1, 1, 1024);
   if (o.tls !== undefined && (o.tls === null || typeof o.tls !== 'object'))
     throw optionError(OWNER, 'tls', '{ caFile?, certFile?, keyFile?, rejectUnauthorized? }', o.tls);
-  if (o.declare !== undefined && typeof o.declare !== 'boolean') throw optionError(OWNER, 'declare', 'a boolean', o.declare);
+  for (const flag of ['declare', 'confirmAcks'] as const)
+    if (o[flag] !== undefined && typeof o[flag] !== 'boolean') throw optionError(OWNER, flag, 'a boolean', o[flag]);
   const names = o.names ?? {};
   return {
     urls: urls.map((u) => u.trim()),
@@ -192,6 +200,7 @@ export function resolveRabbitMqOptions(o: RabbitMqTransportOptions = {}): Resolv
     publishTimeoutMs: int('publishTimeoutMs', o.publishTimeoutMs, 10_000, 1),
     rebalanceIntervalMs: int('rebalanceIntervalMs', o.rebalanceIntervalMs, 1000, 10),
     probeIntervalMs: int('probeIntervalMs', o.probeIntervalMs, 5000, 10),
+    confirmAcks: o.confirmAcks ?? true,
   };
 }
 

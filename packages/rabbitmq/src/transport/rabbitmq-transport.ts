@@ -26,6 +26,7 @@ import {
   type ResolvedRabbitMqOptions,
 } from '../options/rabbitmq-transport-options.js';
 import { ConfirmPublisher } from '../publish/confirm-publisher.js';
+import { deliveryLimitFor } from '../topology/provision-rabbitmq.js';
 import { Topology } from '../topology/topology.js';
 
 const CAPABILITIES: TransportCapabilities = Object.freeze({
@@ -37,9 +38,6 @@ const CAPABILITIES: TransportCapabilities = Object.freeze({
   ttl: false,
   replay: false,
 });
-
-/** Quorum delivery limit above the runtime's attempts: hand-backs at stop or revocation also count. */
-const DELIVERY_LIMIT_MARGIN = 20;
 
 /** Exchange and queue names derive from topics and may be 255 bytes: topics keep room for the suffixes. */
 const TOPIC_RULES = { broker: 'RabbitMQ', maxBytes: 200 } as const;
@@ -111,7 +109,7 @@ class RabbitMqTransport implements Transport {
     this.assertOpen('subscribe');
     validateTopicName(spec.topic, TOPIC_RULES);
     const c = await this.connected();
-    const deliveryLimit = this.o.deliveryLimit ?? spec.maxAttempts + DELIVERY_LIMIT_MARGIN;
+    const deliveryLimit = deliveryLimitFor(this.o.deliveryLimit, spec.maxAttempts);
     await c.topology.ensureGroup(spec.topic, spec.group, deliveryLimit);
     this.assertOpen('subscribe');
     const member = new GroupMember(c.conn, {
@@ -121,6 +119,7 @@ class RabbitMqTransport implements Transport {
       clock: this.clock,
       rebalanceIntervalMs: this.o.rebalanceIntervalMs,
       probeIntervalMs: this.o.probeIntervalMs,
+      confirmAcks: this.o.confirmAcks,
       delayedCopy: (topic, group, partition) => this.delayedCopy(c, topic, group, partition),
       probe: (queue) => c.publisher.probe(queue, this.memberId),
     });
