@@ -129,8 +129,14 @@ describe.skipIf(!up)('RabbitMQ network faults through the fault proxy', () => {
 
     // (b) Blackhole: no byte passes; heartbeats time out on both sides, then heal.
     const assignedBefore = assigned.length;
+    const revokedBeforeBlackhole = revoked.length;
     p.blackhole();
     await waitFor(async () => (await statusOf()) !== 'ok', { ...WAIT, description: 'health to leave ok' });
+    // The client gives the silent connection up after two missed heartbeats: its lanes are revoked.
+    await waitFor(() => revoked.length >= revokedBeforeBlackhole + PARTITIONS, {
+      ...WAIT,
+      description: 'the lanes to be revoked once the heartbeat gave the connection up',
+    });
     const during = published() + 30;
     await waitFor(() => published() >= during, { ...WAIT, description: 'messages published during the blackhole' });
     await p.heal();

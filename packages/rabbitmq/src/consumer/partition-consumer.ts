@@ -179,7 +179,7 @@ export class PartitionConsumer {
       this.channel,
       generation,
       this.cfg.delayedCopy,
-      this.cfg.confirmAcks ? { prefetch: this.cfg.prefetch } : undefined,
+      this.cfg.confirmAcks,
     );
     this.lane = lane;
     const pending = this.pending.filter((p) => p.generation === generation);

@@ -33,8 +33,8 @@ export class RabbitLane implements MessageLaneHandle {
     private readonly channel: Channel,
     readonly generation: number,
     private readonly delayedCopy: DelayedCopy,
-    /** Wait for a round trip on the channel after acks (see `confirmAcks`); the prefetch it re-sends. */
-    private readonly confirmAcks: { readonly prefetch: number } | undefined,
+    /** Wait for a round trip on the channel after acks (see `confirmAcks`). */
+    private readonly confirmAcks: boolean,
   ) {}
 
   get unsettledCount(): number {
@@ -87,7 +87,9 @@ export class RabbitLane implements MessageLaneHandle {
   }
 
   /**
-   * Ack the records on their channel. Both outcomes ack: `term` means the
+   * Ack the records on their channel (the oldest unsettled ones in one
+   * `multiple` ack: every record this lane holds came before any delivery
+   * the lane does not track, so it covers only them). Both outcomes ack: `term` means the
    * runtime's dead-letter copy is confirmed, so the broker must neither
    * dead-letter nor redeliver the original. With `confirmAcks`, resolves after
    * a round trip on the channel (the broker has read the acks: it processes a
@@ -95,35 +97,50 @@ export class RabbitLane implements MessageLaneHandle {
    * gone: the broker returned those records and redelivers them.
    */
   async settle(records: readonly InboundRecord[], _outcome: 'ack' | 'term'): Promise<void> {
-    let lost = 0;
-    for (const r of records) {
-      const msg = this.tracked.get(r.offset);
-      if (!msg) continue;
-      this.tracked.delete(r.offset);
-      if (!this.attached) {
-        lost++;
-        continue;
+    const settled = new Set<string>();
+    for (const r of records) if (this.tracked.has(r.offset)) settled.add(r.offset);
+    if (settled.size === 0) return;
+    if (!this.attached) return this.lose(settled);
+    try {
+      // The oldest unsettled records (delivery order) that are all settled now go in one `multiple` ack.
+      let upTo: ConsumeMessage | undefined;
+      for (const [offset, msg] of this.tracked) {
+        if (!settled.has(offset)) break;
+        upTo = msg;
+        settled.delete(offset);
+        this.tracked.delete(offset);
       }
-      try {
-        this.channel.ack(msg);
-      } catch {
-        this.attached = false;
-        lost++;
+      if (upTo) this.channel.ack(upTo, true);
+      for (const offset of settled) {
+        this.channel.ack(this.tracked.get(offset)!);
+        this.tracked.delete(offset);
       }
+    } catch {
+      this.attached = false;
+      return this.lose(settled);
     }
-    if (lost > 0)
-      throw new ClosedError(
-        `ack on "${this.id.topic}" partition ${this.id.partition}: the channel closed; the broker redelivers ${lost} record(s)`,
-      );
-    if (this.confirmAcks) await this.confirm(this.confirmAcks.prefetch);
+    if (this.confirmAcks) await this.confirm();
   }
 
-  /** One shared round trip (a `basic.qos` re-sending the same prefetch) confirms every ack written before it. */
-  private confirm(prefetch: number): Promise<void> {
+  /** The channel is gone: the broker returned these records and redelivers them. */
+  private lose(offsets: Set<string>): never {
+    for (const o of offsets) this.tracked.delete(o);
+    throw new ClosedError(
+      `ack on "${this.id.topic}" partition ${this.id.partition}: the channel closed; the broker redelivers ${offsets.size} record(s)`,
+    );
+  }
+
+  /**
+   * One shared round trip confirms every ack written before it: a passive
+   * declaration of `amq.direct` (exists in every vhost; answered by the
+   * channel itself, so it is cheap, unlike a `basic.qos`, which quorum queues
+   * turn into credit updates).
+   */
+  private confirm(): Promise<void> {
     this.confirming ??= new Promise<void>((resolve) => queueMicrotask(resolve))
       .then(() => {
         this.confirming = undefined;
-        return this.channel.prefetch(prefetch);
+        return this.channel.checkExchange('amq.direct');
       })
       .then(
         () => undefined,
