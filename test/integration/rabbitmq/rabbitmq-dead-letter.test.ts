@@ -79,7 +79,7 @@ describe.skipIf(!up)('RabbitMQ dead letters and refused publishes', () => {
     await ch.close();
   });
 
-  it("the broker dead-letters a message returned more often than x-delivery-limit, after exactly limit + 1 deliveries, with x-death", async () => {
+  it('the broker dead-letters a message returned more often than x-delivery-limit, after exactly limit + 1 deliveries, with x-death', async () => {
     const topic = uniqueName('rmq-limit');
     const group = uniqueName('limit');
     const deliveryLimit = 2;

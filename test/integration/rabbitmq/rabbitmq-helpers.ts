@@ -57,7 +57,8 @@ export class RabbitNames {
     const conn = await amqp.connect(RABBITMQ_URL);
     try {
       const all = new Set<string>();
-      for (const t of topics) for (const d of [t, `${t}${this.dlqSuffix}`, `${t}${this.dlqSuffix}${this.dlqSuffix}`]) all.add(d);
+      for (const t of topics)
+        for (const d of [t, `${t}${this.dlqSuffix}`, `${t}${this.dlqSuffix}${this.dlqSuffix}`]) all.add(d);
       for (const t of all) {
         const queues = [`${t}.unrouted`, `${t}${this.dlqSuffix}`];
         for (const g of this.groups.get(t) ?? []) {
@@ -75,7 +76,10 @@ export class RabbitNames {
 }
 
 /** Run `fn` on a fresh channel (a channel error closes only that channel); errors are ignored. */
-export async function withChannel<T>(conn: amqp.ChannelModel, fn: (ch: amqp.Channel) => Promise<T>): Promise<T | undefined> {
+export async function withChannel<T>(
+  conn: amqp.ChannelModel,
+  fn: (ch: amqp.Channel) => Promise<T>,
+): Promise<T | undefined> {
   const ch = await conn.createChannel();
   ch.on('error', () => undefined);
   try {

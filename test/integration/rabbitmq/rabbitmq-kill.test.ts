@@ -25,10 +25,14 @@ afterAll(async () => {
 
 describe.skipIf(!up)('RabbitMQ: consumer process killed with kill -9 mid-batch', () => {
   it('redelivers its unacked messages to the surviving member; no loss', async () => {
-    execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-b', 'packages/rabbitmq'], {
-      cwd: root,
-      stdio: 'inherit',
-    });
+    execFileSync(
+      process.execPath,
+      [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-b', 'packages/rabbitmq'],
+      {
+        cwd: root,
+        stdio: 'inherit',
+      },
+    );
     const topic = uniqueName('rmq-kill');
     const group = uniqueName('workers');
     names.topics.add(topic);
@@ -54,7 +58,14 @@ describe.skipIf(!up)('RabbitMQ: consumer process killed with kill -9 mid-batch',
 
     const child = spawn(
       process.execPath,
-      [join(import.meta.dirname, 'fixtures', 'consumer-child.mjs'), RABBITMQ_URL, topic, group, String(finishBelow), String(PARTITIONS)],
+      [
+        join(import.meta.dirname, 'fixtures', 'consumer-child.mjs'),
+        RABBITMQ_URL,
+        topic,
+        group,
+        String(finishBelow),
+        String(PARTITIONS),
+      ],
       { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
     );
     const started = new Set<number>();

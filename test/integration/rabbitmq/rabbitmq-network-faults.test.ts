@@ -1,6 +1,13 @@
 import { createApp, defineHandler, type App, type Transport } from '@partita/core';
 import { rabbitmqTransport } from '@partita/rabbitmq';
-import { createFaultProxy, createLedger, formatLedgerReport, uniqueName, waitFor, type FaultProxy } from '@partita/testing';
+import {
+  createFaultProxy,
+  createLedger,
+  formatLedgerReport,
+  uniqueName,
+  waitFor,
+  type FaultProxy,
+} from '@partita/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RABBITMQ_TARGET, RABBITMQ_URL, rabbitAvailable, RabbitNames } from './rabbitmq-helpers.js';
 
@@ -73,7 +80,9 @@ describe.skipIf(!up)('RabbitMQ network faults through the fault proxy', () => {
     });
 
     // The publisher is connected directly.
-    publisher = names.track(rabbitmqTransport({ url: RABBITMQ_URL, name: 'netfault-publisher', partitions: PARTITIONS }));
+    publisher = names.track(
+      rabbitmqTransport({ url: RABBITMQ_URL, name: 'netfault-publisher', partitions: PARTITIONS }),
+    );
     const pub = publisher;
     let next = 0;
     const publishBatch = async (): Promise<void> => {

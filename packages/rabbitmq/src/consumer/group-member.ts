@@ -70,6 +70,7 @@ export class GroupMember {
           sink: cfg.sink,
           delayedCopy: cfg.delayedCopy(spec.topic, spec.group, p),
           probe: () => cfg.probe(queue),
+          now: () => cfg.clock.now(),
         }),
       );
     }
@@ -135,7 +136,7 @@ export class GroupMember {
     if (this.closed || this.checking || this.conn.disconnected) return;
     this.checking = true;
     try {
-      const now = Date.now();
+      const now = this.cfg.clock.now();
       for (const c of this.consumers) {
         if (!c.active && !c.busy && c.channelOpen && now - c.lastProbeAt >= this.cfg.probeIntervalMs) {
           c.lastProbeAt = now;
@@ -166,7 +167,9 @@ export class GroupMember {
     return this.conn.withChannel(async (ch) => {
       const out: { depth: number; consumers: number }[] = [];
       for (const c of this.consumers) {
-        const q = await ch.checkQueue(this.cfg.topology.queueFor(this.cfg.spec.topic, this.cfg.spec.group, c.partition));
+        const q = await ch.checkQueue(
+          this.cfg.topology.queueFor(this.cfg.spec.topic, this.cfg.spec.group, c.partition),
+        );
         out.push({ depth: q.messageCount, consumers: q.consumerCount });
       }
       return out;

@@ -16,6 +16,8 @@ export interface PartitionConsumerConfig {
   readonly delayedCopy: DelayedCopy;
   /** Ask the queue who its active consumer is (a probe: whoever receives it is). */
   readonly probe: () => void;
+  /** The injected clock's time (probe bookkeeping). */
+  readonly now: () => number;
 }
 
 /**
@@ -101,7 +103,7 @@ export class PartitionConsumer {
       await this.closeWrapper();
       if (this.state === 'releasing') {
         this.cfg.probe();
-        this.lastProbeAt = Date.now();
+        this.lastProbeAt = this.cfg.now();
         this.start();
       }
     } finally {
@@ -142,7 +144,7 @@ export class PartitionConsumer {
       return;
     }
     this.cfg.probe();
-    this.lastProbeAt = Date.now();
+    this.lastProbeAt = this.cfg.now();
   }
 
   private onMessage(m: ConsumeMessage | null, ch: Channel, generation: number): void {
@@ -174,13 +176,7 @@ export class PartitionConsumer {
   /** Assign a lane for the current channel once no earlier lane of this partition is still draining. */
   private assign(generation: number): void {
     if (this.revoking || this.state !== 'consuming' || !this.channel || generation !== this.generation) return;
-    const lane = new RabbitLane(
-      this.cfg.id,
-      this.channel,
-      generation,
-      this.cfg.delayedCopy,
-      this.cfg.confirmAcks,
-    );
+    const lane = new RabbitLane(this.cfg.id, this.channel, generation, this.cfg.delayedCopy, this.cfg.confirmAcks);
     this.lane = lane;
     const pending = this.pending.filter((p) => p.generation === generation);
     this.pending = [];

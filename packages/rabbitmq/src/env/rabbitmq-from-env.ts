@@ -13,7 +13,10 @@ import { rabbitmqTransport } from '../transport/rabbitmq-transport.js';
  * `PARTITA_DLQ_SUFFIX`.
  * A bad value is a `ConfigError` naming the variable; credentials are never echoed.
  */
-export function rabbitmqFromEnv(env: Env = process.env, overrides: RabbitMqTransportOptions = {}): RabbitMqTransportOptions {
+export function rabbitmqFromEnv(
+  env: Env = process.env,
+  overrides: RabbitMqTransportOptions = {},
+): RabbitMqTransportOptions {
   const r = envReader(env);
   const out: { -readonly [K in keyof RabbitMqTransportOptions]: RabbitMqTransportOptions[K] } = {};
   const urls = r.string('PARTITA_RABBITMQ_URL');

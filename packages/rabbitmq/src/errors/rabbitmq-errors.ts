@@ -65,7 +65,6 @@ export function mapAmqpError(err: unknown, what: string, topic?: string): Partit
     return new ConnectionError(`${what}: not authorized by RabbitMQ: ${msg}`, { cause: err });
   if (/Channel closed|Connection closed|IllegalOperationError|channel ended/i.test(msg))
     return new ClosedError(`${what}: the RabbitMQ channel closed`, { cause: err });
-  if (/nack/i.test(msg))
-    return new PublishRefusedError(`${what}: refused by RabbitMQ (nack): ${msg}`, { cause: err });
+  if (/nack/i.test(msg)) return new PublishRefusedError(`${what}: refused by RabbitMQ (nack): ${msg}`, { cause: err });
   return new ConnectionError(`${what}: ${msg}`, { cause: err });
 }

@@ -111,8 +111,7 @@ async function cleanup(topic: string, groups: string[]): Promise<void> {
     await fn(ch).catch(() => undefined);
     await ch.close().catch(() => undefined);
   };
-  for (const q of [`${topic}.unrouted`, `${topic}.dlq`, `${topic}.dlq.unrouted`])
-    await drop((ch) => ch.deleteQueue(q));
+  for (const q of [`${topic}.unrouted`, `${topic}.dlq`, `${topic}.dlq.unrouted`]) await drop((ch) => ch.deleteQueue(q));
   for (const g of groups) {
     await drop((ch) => ch.deleteQueue(`${topic}.${g}.0`));
     await drop((ch) => ch.deleteQueue(`${topic}.${g}.members`));
