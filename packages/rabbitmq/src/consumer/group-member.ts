@@ -101,6 +101,11 @@ export class GroupMember {
     return this.consumers.filter((c) => c.active).map((c) => c.partition);
   }
 
+  /** The group's size (members holding a consumer on its presence queue). */
+  members(): Promise<number> {
+    return this.memberCount();
+  }
+
   /** Per partition: lane state, and the queue's depth and consumer count when the broker answers. */
   async health(): Promise<PartitionHealth[]> {
     const counts = await this.queueCounts().catch((err: unknown) => (err instanceof Error ? err.message : String(err)));

@@ -1,12 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import type { ChannelWrapper } from 'amqp-connection-manager';
 import type { ConfirmChannel, Message } from 'amqplib';
-import { partitionForKey, TimeoutError, type Clock, type OutboundRecord } from '@partita/core';
+import { partitionForKey, TimeoutError, type Clock, type OutboundRecord, type TimerHandle } from '@partita/core';
 import type { RabbitConnection } from '../connection/rabbit-connection.js';
 import { mapAmqpError, UnroutableError } from '../errors/rabbitmq-errors.js';
 import { PROBE_HEADER, toAmqp, WAIT_HEADER } from '../headers/amqp-record.js';
 import type { ResolvedRabbitMqOptions } from '../options/rabbitmq-transport-options.js';
 import { delayTierFor, type Topology } from '../topology/topology.js';
+
+/** Pause before publishing again after the channel closed under a record. */
+const RETRY_PAUSE_MS = 50;
 
 /**
  * Publishes with publisher confirms on one channel kept by
@@ -16,8 +19,8 @@ import { delayTierFor, type Topology } from '../topology/topology.js';
  * confirm within `publishTimeoutMs` with `TimeoutError`.
  *
  * Records in flight when the connection is cut are published again on the
- * new connection by amqp-connection-manager (a duplicate at worst, never a
- * silent loss), or rejected at the timeout.
+ * next channel (a duplicate at worst, never a silent loss), or rejected once
+ * `publishTimeoutMs` passed since the publish began.
  */
 export class ConfirmPublisher {
   private readonly wrapper: ChannelWrapper;
@@ -25,6 +28,7 @@ export class ConfirmPublisher {
   private readonly returned = new Map<string, string>();
   private readonly idPrefix = randomBytes(6).toString('base64url');
   private seq = 0;
+  private closed = false;
   private roundRobin = 0;
 
   constructor(
@@ -93,7 +97,22 @@ export class ConfirmPublisher {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     await this.wrapper.close().catch(() => undefined);
+  }
+
+  /** Until the wrapper has a channel again (or the deadline passed). */
+  private async waitForChannel(deadline: number): Promise<void> {
+    // A short pause first: right after the close the wrapper may still hold the dead channel.
+    await new Promise<void>((resolve) => this.clock.setTimeout(resolve, RETRY_PAUSE_MS));
+    let timer: TimerHandle | undefined;
+    await Promise.race([
+      this.wrapper.waitForConnect().catch(() => undefined),
+      new Promise<void>((resolve) => {
+        timer = this.clock.setTimeout(resolve, Math.max(1, deadline - this.clock.now()));
+      }),
+    ]);
+    if (timer !== undefined) this.clock.clearTimeout(timer);
   }
 
   private async send(
@@ -107,14 +126,27 @@ export class ConfirmPublisher {
   ): Promise<void> {
     if (ready) await ready;
     const messageId = `${this.idPrefix}.${this.seq++}`;
+    const deadline = this.clock.now() + this.o.publishTimeoutMs;
     try {
-      await this.wrapper.publish(exchange, routingKey, content, {
-        persistent: true,
-        mandatory: true,
-        headers,
-        messageId,
-        timestamp: Math.floor(now / 1000),
-      });
+      for (;;) {
+        try {
+          await this.wrapper.publish(exchange, routingKey, content, {
+            persistent: true,
+            mandatory: true,
+            headers,
+            messageId,
+            timestamp: Math.floor(now / 1000),
+            timeout: Math.max(1, deadline - this.clock.now()),
+          });
+          break;
+        } catch (err) {
+          // The channel closed with the record unconfirmed (connection lost): publish it again on the next
+          // channel, within the same deadline. A duplicate at worst; never dropped silently.
+          if (this.closed || !(err instanceof Error) || err.message !== 'channel closed') throw err;
+          if (this.clock.now() >= deadline) throw new Error('timeout', { cause: err });
+          await this.waitForChannel(deadline);
+        }
+      }
     } catch (err) {
       this.returned.delete(messageId);
       if (err instanceof Error && err.message === 'timeout')

@@ -17,7 +17,7 @@ import {
 } from '@partita/core';
 import { randomBytes } from 'node:crypto';
 import { RabbitConnection, redactUrls } from '../connection/rabbit-connection.js';
-import { GroupMember } from '../consumer/group-member.js';
+import { GroupMember, type PartitionHealth } from '../consumer/group-member.js';
 import type { DelayedCopy } from '../consumer/rabbit-lane.js';
 import {
   rabbitSecrets,
@@ -186,16 +186,19 @@ class RabbitMqTransport implements Transport {
     const subscriptions: Record<string, unknown>[] = [];
     for (const m of this.members) {
       // A blackholed connection answers nothing until its heartbeat gives up: health does not wait for it.
-      const parts = c.conn.disconnected
-        ? []
-        : await withDeadline(m.health(), this.o.connectTimeoutMs).catch((err: unknown) => {
-            reasons.push(`subscription "${m.spec.topic}": ${(err as Error).message}`);
-            return [];
-          });
+      const [parts, members] = c.conn.disconnected
+        ? [[], undefined]
+        : await withDeadline(Promise.all([m.health(), m.members()]), this.o.connectTimeoutMs).catch(
+            (err: unknown): [PartitionHealth[], undefined] => {
+              reasons.push(`subscription "${m.spec.topic}": ${(err as Error).message}`);
+              return [[], undefined];
+            },
+          );
       for (const p of parts) if (p.error !== undefined) reasons.push(`partition queue "${p.queue}": ${p.error}`);
       subscriptions.push({
         group: m.spec.group,
         topic: m.spec.topic,
+        members,
         activePartitions: m.activePartitions(),
         partitions: parts,
       });

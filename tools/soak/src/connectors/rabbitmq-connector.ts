@@ -39,6 +39,9 @@ export const rabbitmqConnector: SoakConnector = {
           rebalanceIntervalMs: 250,
           probeIntervalMs: 1000,
           reconnectTimeMs: 200,
+          // The shared machine's broker can stall a quorum write for seconds under load; a producer
+          // publish that times out ends the soak, so wait longer than the default 10 s.
+          publishTimeoutMs: 60_000,
         }),
       async close() {
         // Delete what the run created (AMQP cannot list queues: the names are known).
