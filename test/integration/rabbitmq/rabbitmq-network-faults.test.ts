@@ -165,4 +165,63 @@ describe.skipIf(!up)('RabbitMQ network faults through the fault proxy', () => {
     expect(report.handled).toBe(report.published);
     expect(report.published).toBe(next);
   }, 240_000);
+
+  it('a publish in flight when its connection is cut is published again on the next connection: it resolves and nothing is lost', async () => {
+    const topic = uniqueName('rmq-pubcut');
+    const ledger = createLedger();
+    const cutProxy = await createFaultProxy({ target: RABBITMQ_TARGET });
+    const consumer = createApp({
+      transport: names.track(rabbitmqTransport({ url: RABBITMQ_URL, name: 'pubcut-consumer' })),
+      logger: quiet,
+      handlers: [
+        defineHandler<{ id: number }>({
+          name: uniqueName('pubcut'),
+          topic,
+          ordering: 'none',
+          handle: (msg) => ledger.recordHandled({ id: String(msg.value.id), by: 'consumer' }),
+        }),
+      ],
+    });
+    const pub = names.track(
+      rabbitmqTransport({
+        url: `amqp://guest:guest@127.0.0.1:${cutProxy.port}`,
+        name: 'pubcut-publisher',
+        reconnectTimeMs: 100,
+        publishTimeoutMs: 30_000,
+      }),
+    );
+    try {
+      await consumer.start();
+      await waitFor(() => consumer.inspect().lanes.some((l) => l.state !== 'stopped'), {
+        ...WAIT,
+        description: 'the consumer lane',
+      });
+      // A first record declares the topic (a declaration cut off would reject the publish: retryable).
+      await pub.publish([{ topic, value: new TextEncoder().encode(JSON.stringify({ id: -1 })), headers: {} }]);
+      const total = 300;
+      ledger.recordPublished(Array.from({ length: total }, (_, id) => ({ id: String(id) })));
+      // Latency keeps the confirms in flight; the reset cuts the connection under them.
+      cutProxy.latency(300);
+      const accepted = cutProxy.stats().accepted;
+      const publishing = pub.publish(
+        Array.from({ length: total }, (_, id) => ({
+          topic,
+          value: new TextEncoder().encode(JSON.stringify({ id })),
+          headers: {},
+        })),
+      );
+      await waitFor(() => cutProxy.stats().bytesQueued > 0, { ...WAIT, description: 'records on their way' });
+      expect(cutProxy.reset()).toBeGreaterThan(0);
+      await cutProxy.heal();
+      await publishing; // resolves: the records in flight were published again after the reconnect
+      expect(cutProxy.stats().accepted).toBeGreaterThan(accepted);
+      const report = await ledger.waitForAllHandled({ expected: total, ...WAIT });
+      console.log(`rabbitmq publish across a cut: ${formatLedgerReport(report)}`);
+      expect(report.lost).toEqual([]);
+    } finally {
+      await consumer.stop({ drainTimeoutMs: 2000 }).catch(() => undefined);
+      await pub.close().catch(() => undefined);
+      await cutProxy.close().catch(() => undefined);
+    }
+  }, 120_000);
 });

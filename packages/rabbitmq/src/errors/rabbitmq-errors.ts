@@ -63,7 +63,9 @@ export function mapAmqpError(err: unknown, what: string, topic?: string): Partit
   }
   if (code === 403 || /ACCESS_REFUSED|ACCESS-REFUSED/.test(msg))
     return new ConnectionError(`${what}: not authorized by RabbitMQ: ${msg}`, { cause: err });
-  if (/Channel closed|Connection closed|IllegalOperationError|channel ended/i.test(msg))
+  if (/channel ended|connection closed|socket|ECONNRESET|heartbeat/i.test(msg))
+    return new ConnectionError(`${what}: the connection to RabbitMQ broke: ${msg}`, { cause: err });
+  if (/Channel closed|IllegalOperationError/i.test(msg))
     return new ClosedError(`${what}: the RabbitMQ channel closed`, { cause: err });
   if (/nack/i.test(msg)) return new PublishRefusedError(`${what}: refused by RabbitMQ (nack): ${msg}`, { cause: err });
   return new ConnectionError(`${what}: ${msg}`, { cause: err });

@@ -1,26 +1,36 @@
 import { randomBytes } from 'node:crypto';
 import type { ChannelWrapper } from 'amqp-connection-manager';
 import type { ConfirmChannel, Message } from 'amqplib';
-import { partitionForKey, TimeoutError, type Clock, type OutboundRecord, type TimerHandle } from '@partita/core';
+import { ClosedError, partitionForKey, TimeoutError, type Clock, type OutboundRecord } from '@partita/core';
 import type { RabbitConnection } from '../connection/rabbit-connection.js';
 import { mapAmqpError, UnroutableError } from '../errors/rabbitmq-errors.js';
 import { PROBE_HEADER, toAmqp, WAIT_HEADER } from '../headers/amqp-record.js';
 import type { ResolvedRabbitMqOptions } from '../options/rabbitmq-transport-options.js';
 import { delayTierFor, type Topology } from '../topology/topology.js';
 
-/** Pause before publishing again after the channel closed under a record. */
-const RETRY_PAUSE_MS = 50;
+/** One record ready for the wire. */
+interface Pending {
+  readonly exchange: string;
+  readonly routingKey: string;
+  readonly content: Buffer;
+  readonly headers: Record<string, string>;
+  readonly topic: string;
+  readonly messageId: string;
+}
 
 /**
  * Publishes with publisher confirms on one channel kept by
- * amqp-connection-manager. A publish resolves only when the broker confirmed
- * every record; a `nack` rejects with `PublishRefusedError`, a record no
- * queue is bound for (returned under `mandatory`) with `UnroutableError`, no
- * confirm within `publishTimeoutMs` with `TimeoutError`.
+ * amqp-connection-manager (which re-opens it after a reconnect). A publish
+ * resolves only when the broker confirmed every record; a `nack` rejects
+ * with `PublishRefusedError`, a record no queue is bound for (returned under
+ * `mandatory`) with `UnroutableError`, no confirm within `publishTimeoutMs`
+ * with `TimeoutError`.
  *
- * Records in flight when the connection is cut are published again on the
- * next channel (a duplicate at worst, never a silent loss), or rejected once
- * `publishTimeoutMs` passed since the publish began.
+ * Records are written on the raw channel in call order. When the channel
+ * closes under unconfirmed records (connection lost), the broker confirmed a
+ * prefix of them at most; the rest are published again, in their order, on
+ * the next channel (duplicates at worst, never a silent loss, and per-key
+ * order kept), until `publishTimeoutMs` after the call began.
  */
 export class ConfirmPublisher {
   private readonly wrapper: ChannelWrapper;
@@ -28,8 +38,12 @@ export class ConfirmPublisher {
   private readonly returned = new Map<string, string>();
   private readonly idPrefix = randomBytes(6).toString('base64url');
   private seq = 0;
-  private closed = false;
   private roundRobin = 0;
+  private closed = false;
+  private channel: ConfirmChannel | undefined;
+  private waiters: ((ch: ConfirmChannel) => void)[] = [];
+  /** Records waiting for a channel (published once one is open). */
+  private waiting = 0;
 
   constructor(
     conn: RabbitConnection,
@@ -40,29 +54,36 @@ export class ConfirmPublisher {
     this.wrapper = conn.manager.createChannel({
       name: 'partita-publisher',
       confirm: true,
-      publishTimeout: o.publishTimeoutMs,
       setup: async (ch: ConfirmChannel) => {
         ch.on('return', (m: Message) => {
           const id = m.properties.messageId as string | undefined;
           if (id !== undefined) this.returned.set(id, m.fields.routingKey);
         });
+        ch.on('close', () => {
+          if (this.channel === ch) this.channel = undefined;
+        });
+        this.channel = ch;
+        const waiters = this.waiters;
+        this.waiters = [];
+        for (const w of waiters) w(ch);
       },
     });
     this.wrapper.on('error', () => undefined);
   }
 
-  /** Records waiting to be sent (queued while disconnected). */
+  /** Records waiting for a channel (while disconnected). */
   get queued(): number {
-    return this.wrapper.queueLength();
+    return this.waiting;
   }
 
-  /** Publish every record; resolves once all are confirmed, rejects with the first failure (after all settled). */
+  /** Publish every record; resolves once all are confirmed, rejects with the first failure. */
   async publish(records: readonly OutboundRecord[]): Promise<void> {
+    const deadline = this.clock.now() + this.o.publishTimeoutMs;
     const topics = new Set(records.map((r) => r.topic));
     await Promise.all([...topics].map((t) => this.topology.ensureTopic(t)));
     const now = this.clock.now();
     const waits = new Map<string, Promise<void>>();
-    const sends: Promise<void>[] = [];
+    const todo: Pending[] = [];
     for (const r of records) {
       const n = this.topology.partitionsOf(r.topic);
       const p =
@@ -73,27 +94,40 @@ export class ConfirmPublisher {
             : this.roundRobin++ % n;
       const { content, headers } = toAmqp(r);
       let exchange = this.topology.exchangeFor(r.topic);
-      let ready: Promise<void> | undefined;
       if (r.delayMs !== undefined && r.delayMs > 0) {
         const tier = delayTierFor(r.delayMs);
         headers[WAIT_HEADER] = String(tier);
         exchange = this.topology.waitExchangeFor(r.topic);
         const key = `${r.topic}\u0000${tier}`;
-        ready = waits.get(key) ?? this.topology.ensureWait(r.topic, tier, now);
-        waits.set(key, ready);
+        if (!waits.has(key)) waits.set(key, this.topology.ensureWait(r.topic, tier, now));
       }
-      sends.push(this.send(exchange, String(p), content, headers, r.topic, now, ready));
+      todo.push({
+        exchange,
+        routingKey: String(p),
+        content: Buffer.from(content.buffer, content.byteOffset, content.byteLength),
+        headers,
+        topic: r.topic,
+        messageId: `${this.idPrefix}.${this.seq++}`,
+      });
     }
-    const results = await Promise.allSettled(sends);
-    const failed = results.find((x): x is PromiseRejectedResult => x.status === 'rejected');
-    if (failed) throw failed.reason;
+    await Promise.all(waits.values());
+    await this.sendAll(todo, now, deadline);
   }
 
   /** Put a probe into a queue (default exchange); its result does not matter. */
   probe(queue: string, member: string): void {
-    this.wrapper
-      .sendToQueue(queue, Buffer.alloc(0), { headers: { [PROBE_HEADER]: member }, persistent: false })
-      .catch(() => undefined);
+    const ch = this.channel;
+    if (!ch) return;
+    try {
+      ch.sendToQueue(
+        queue,
+        Buffer.alloc(0),
+        { headers: { [PROBE_HEADER]: member }, persistent: false },
+        () => undefined,
+      );
+    } catch {
+      /* channel closing: the next probe goes out later */
+    }
   }
 
   async close(): Promise<void> {
@@ -101,71 +135,106 @@ export class ConfirmPublisher {
     await this.wrapper.close().catch(() => undefined);
   }
 
-  /** Until the wrapper has a channel again (or the deadline passed). */
-  private async waitForChannel(deadline: number): Promise<void> {
-    // A short pause first: right after the close the wrapper may still hold the dead channel.
-    await new Promise<void>((resolve) => this.clock.setTimeout(resolve, RETRY_PAUSE_MS));
-    let timer: TimerHandle | undefined;
-    await Promise.race([
-      this.wrapper.waitForConnect().catch(() => undefined),
-      new Promise<void>((resolve) => {
-        timer = this.clock.setTimeout(resolve, Math.max(1, deadline - this.clock.now()));
-      }),
-    ]);
-    if (timer !== undefined) this.clock.clearTimeout(timer);
+  private async sendAll(all: readonly Pending[], now: number, deadline: number): Promise<void> {
+    let todo = all;
+    try {
+      while (todo.length > 0) {
+        const ch = await this.nextChannel(todo.length, deadline, todo[0]!.topic);
+        const results = await this.withDeadline(
+          Promise.allSettled(todo.map((m) => this.write(ch, m, now))),
+          deadline,
+          todo[0]!.topic,
+        );
+        const retry: Pending[] = [];
+        for (let i = 0; i < todo.length; i++) {
+          const r = results[i]!;
+          if (r.status === 'fulfilled') continue;
+          if (this.closed || !isChannelClosed(r.reason)) throw this.mapFailure(r.reason, todo[i]!);
+          retry.push(todo[i]!);
+        }
+        todo = retry;
+      }
+    } finally {
+      for (const m of all) if (todo.includes(m)) this.returned.delete(m.messageId);
+    }
+    for (const m of all) {
+      if (this.returned.delete(m.messageId))
+        throw new UnroutableError(
+          `publish to "${m.topic}": no queue is bound for partition ${m.routingKey} of exchange "${m.exchange}": ` +
+            'no consumer group has subscribed to this topic yet, or publishers and consumers disagree on its partition count',
+        );
+    }
   }
 
-  private async send(
-    exchange: string,
-    routingKey: string,
-    content: Buffer,
-    headers: Record<string, string>,
-    topic: string,
-    now: number,
-    ready: Promise<void> | undefined,
-  ): Promise<void> {
-    if (ready) await ready;
-    const messageId = `${this.idPrefix}.${this.seq++}`;
-    const deadline = this.clock.now() + this.o.publishTimeoutMs;
-    try {
-      for (;;) {
-        try {
-          await this.wrapper.publish(exchange, routingKey, content, {
+  private write(ch: ConfirmChannel, m: Pending, now: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      try {
+        ch.publish(
+          m.exchange,
+          m.routingKey,
+          m.content,
+          {
             persistent: true,
             mandatory: true,
-            headers,
-            messageId,
+            headers: m.headers,
+            messageId: m.messageId,
             timestamp: Math.floor(now / 1000),
-            timeout: Math.max(1, deadline - this.clock.now()),
-          });
-          break;
-        } catch (err) {
-          // The channel closed with the record unconfirmed (connection lost): publish it again on the next
-          // channel, within the same deadline. A duplicate at worst; never dropped silently.
-          if (this.closed || !(err instanceof Error) || err.message !== 'channel closed') throw err;
-          if (this.clock.now() >= deadline) throw new Error('timeout', { cause: err });
-          await this.waitForChannel(deadline);
-        }
+          },
+          (err: unknown) => (err ? reject(err) : resolve()),
+        );
+      } catch (err) {
+        reject(err);
       }
-    } catch (err) {
-      this.returned.delete(messageId);
-      if (err instanceof Error && err.message === 'timeout')
-        throw new TimeoutError(
-          `publish to "${topic}": RabbitMQ did not confirm within ${this.o.publishTimeoutMs} ms (publishTimeoutMs)`,
-          { cause: err },
-        );
-      if (err instanceof Error && /nack/i.test(err.message))
-        throw mapAmqpError(
-          err,
-          `publish to "${topic}" (partition ${routingKey}): a queue is over its length limit (x-overflow reject-publish) or could not store it`,
-        );
-      throw mapAmqpError(err, `publish to "${topic}"`, topic);
-    }
-    if (this.returned.delete(messageId)) {
-      throw new UnroutableError(
-        `publish to "${topic}": no queue is bound for partition ${routingKey} of exchange "${exchange}": ` +
-          'no consumer group has subscribed to this topic yet, or publishers and consumers disagree on its partition count',
+    });
+  }
+
+  /** The open channel, or the next one amqp-connection-manager opens (until the deadline). */
+  private async nextChannel(count: number, deadline: number, topic: string): Promise<ConfirmChannel> {
+    if (this.closed) throw new ClosedError(`publish to "${topic}": the RabbitMQ transport is closed`);
+    if (this.channel) return this.channel;
+    this.waiting += count;
+    try {
+      return await this.withDeadline(
+        new Promise<ConfirmChannel>((resolve) => this.waiters.push(resolve)),
+        deadline,
+        topic,
       );
+    } finally {
+      this.waiting -= count;
     }
   }
+
+  private withDeadline<T>(p: Promise<T>, deadline: number, topic: string): Promise<T> {
+    let timer: ReturnType<Clock['setTimeout']> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = this.clock.setTimeout(
+        () =>
+          reject(
+            new TimeoutError(
+              `publish to "${topic}": RabbitMQ did not confirm within ${this.o.publishTimeoutMs} ms (publishTimeoutMs)`,
+            ),
+          ),
+        Math.max(1, deadline - this.clock.now()),
+      );
+    });
+    return Promise.race([p, late]).finally(() => {
+      if (timer !== undefined) this.clock.clearTimeout(timer);
+    });
+  }
+
+  private mapFailure(err: unknown, m: Pending): Error {
+    if (err instanceof Error && /nack/i.test(err.message))
+      return mapAmqpError(
+        err,
+        `publish to "${m.topic}" (partition ${m.routingKey}): a queue is over its length limit (x-overflow reject-publish) or could not store it`,
+      );
+    return mapAmqpError(err, `publish to "${m.topic}"`, m.topic);
+  }
+}
+
+/** amqplib's answer for a record whose channel closed before its confirm. */
+function isChannelClosed(err: unknown): boolean {
+  return (
+    err instanceof Error && /channel closed|Channel closed|IllegalOperationError/i.test(`${err.name} ${err.message}`)
+  );
 }
