@@ -14,6 +14,7 @@ const coverageFocus = [
   '(^|/)core/src/partition(/|$)',
   '(^|/)kafka/src/(subscription|commit|intake)(/|$)',
   '(^|/)nats/src/consumer(/|$)',
+  '(^|/)rabbitmq/src/consumer(/|$)',
   '(^|/)memory/src/(transport|group)(/|$)',
 ];
 const focusedTextReporter = fileURLToPath(new URL('./test/reporters/focused-text-reporter.cjs', import.meta.url));

@@ -15,6 +15,7 @@ export {
   isRetryable,
 } from './errors/partita-error.js';
 export { validateTopicName, TOPIC_NAME_MAX_BYTES, type TopicNameRules } from './topic/topic-name.js';
+export { partitionForKey } from './topic/partition-for-key.js';
 export type { Message, PublishMessage, Headers } from './message/message.js';
 export { jsonCodec, decodeWith } from './codec/codec.js';
 export { EncodeError } from './codec/encode-error.js';

@@ -1,7 +1,7 @@
 import { ConfigError } from '../errors/partita-error.js';
 import type { Transport } from '../transport/transport.js';
 import type { Env } from './env-reader.js';
-import { fromEnv, PLANNED_TRANSPORTS } from './from-env.js';
+import { fromEnv, PLANNED_TRANSPORTS, TRANSPORT_NAMES } from './from-env.js';
 import { redact } from '../redact/redact.js';
 
 /** What a connector package exports so `transportFromEnv` can build it. */
@@ -13,7 +13,7 @@ export interface ConnectorModule {
  * Build the transport named by `PARTITA_TRANSPORT` (default `memory`) by
  * loading `@partita/<name>` dynamically; core itself imports no connector.
  * A missing package is a `ConfigError` that names the `npm install` to run,
- * or, for a connector not released yet (rabbitmq, redis, sqs), says so.
+ * or, for a connector not released yet (`PLANNED_TRANSPORTS`), says so.
  */
 export async function transportFromEnv(
   env: Env = process.env,
@@ -33,7 +33,7 @@ export async function transportFromEnv(
     if (missing && PLANNED_TRANSPORTS.includes(name)) {
       throw new ConfigError(
         `PARTITA_TRANSPORT=${name}: the ${name} connector (${pkg}) does not exist yet; it is planned, not released. ` +
-          'Use memory, kafka or nats for now.',
+          `Use ${TRANSPORT_NAMES.filter((n) => !PLANNED_TRANSPORTS.includes(n)).join(', ')} for now.`,
         { cause: err },
       );
     }

@@ -8,7 +8,7 @@ import {
 import type { MemoryBroker } from '../broker/memory-broker.js';
 import type { PublishRecord } from '../broker/broker-types.js';
 import { validateRecord } from '../broker/record-validation.js';
-import { partitionForKey } from '../log/key-hash.js';
+import { partitionForKey } from '@partita/core';
 import type { Partition } from '../log/partition.js';
 import { heldBytes, recordBytes, type StagedRecord } from '../log/stored-record.js';
 import type { Topic } from '../log/topic.js';
