@@ -17,6 +17,7 @@ const coverageFocus = [
   '(^|/)core/src/partition(/|$)',
   '(^|/)kafka/src/subscription(/|$)',
   '(^|/)nats/src/consumer(/|$)',
+  '(^|/)sqs/src/consumer(/|$)',
   '(^|/)memory/src/(transport|group)(/|$)',
 ];
 const focusedTextReporter = fileURLToPath(new URL('./test/reporters/focused-text-reporter.cjs', import.meta.url));

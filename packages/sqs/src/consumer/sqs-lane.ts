@@ -326,12 +326,16 @@ export class SqsLane implements MessageLaneHandle {
     await Promise.all(sends);
   }
 
-  /** Every third of the visibility timeout, extend the messages held for more than a third of it. */
+  /**
+   * Every quarter of the visibility timeout, extend every message held for
+   * more than a second since its last extension, so a busy event loop (a late
+   * tick) still extends well before the timeout runs out.
+   */
   private scheduleHeartbeat(): void {
-    const every = Math.max(250, Math.floor((this.cfg.visibilitySeconds * 1000) / 3));
+    const every = Math.max(250, Math.floor((this.cfg.visibilitySeconds * 1000) / 4));
     this.heartbeat = this.cfg.clock.setTimeout(() => {
       const now = this.cfg.clock.now();
-      const due = [...this.held.values()].filter((h) => now - h.extendedAt >= every);
+      const due = [...this.held.values()].filter((h) => now - h.extendedAt >= 1000);
       for (const h of due) h.extendedAt = now;
       void this.changeVisibility(
         due.map((h) => h.receipt),

@@ -42,7 +42,7 @@ describe('sqsFromEnv and options', () => {
   it('derives the visibility timeout from the handler timeout', () => {
     const o = resolveSqsOptions({});
     expect(visibilityFor(o, 30_000)).toBe(30);
-    expect(visibilityFor(o, 1_500)).toBe(5);
+    expect(visibilityFor(o, 1_500)).toBe(10);
     expect(visibilityFor(o, 12_300)).toBe(13);
     expect(visibilityFor(o, Infinity)).toBe(30);
     expect(visibilityFor(resolveSqsOptions({ visibilityTimeoutSeconds: 7 }), 30_000)).toBe(7);

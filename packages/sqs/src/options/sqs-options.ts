@@ -24,7 +24,7 @@ export interface SqsTransportOptions {
   readonly waitTimeSeconds?: number;
   /** Receives in flight per lane (each takes up to 10 messages). @defaultValue ceil(maxInFlight / 10), at most 10 */
   readonly maxReceives?: number;
-  /** Visibility timeout of received messages, 1–43,200 s. @defaultValue ceil(timeoutMs / 1000), at least 5, 30 for an infinite timeout */
+  /** Visibility timeout of received messages, 1–43,200 s. @defaultValue ceil(timeoutMs / 1000), at least 10, 30 for an infinite timeout */
   readonly visibilityTimeoutSeconds?: number;
   /** How long the list of a topic's group queues is reused by `publish`, in ms. @defaultValue 2_000 */
   readonly queueCacheMs?: number;
@@ -114,5 +114,5 @@ export function sqsSecrets(o: Pick<ResolvedSqsOptions, 'credentials'>): string[]
 export function visibilityFor(o: Pick<ResolvedSqsOptions, 'visibilityTimeoutSeconds'>, timeoutMs: number): number {
   if (o.visibilityTimeoutSeconds !== undefined) return o.visibilityTimeoutSeconds;
   if (!Number.isFinite(timeoutMs)) return 30;
-  return Math.min(43_200, Math.max(5, Math.ceil(timeoutMs / 1000)));
+  return Math.min(43_200, Math.max(10, Math.ceil(timeoutMs / 1000)));
 }

@@ -137,6 +137,23 @@ export class SqsTransport implements Transport {
     return { close: live.close };
   }
 
+  /**
+   * Create the queue of (topic, group) now, as `subscribe` would, so it
+   * receives what is published from now on, before any member runs (SQS
+   * keeps messages per group queue: a publish reaches the groups whose queue
+   * exists). `ordering` picks FIFO or standard as for a handler.
+   */
+  async createGroupQueue(
+    topic: string,
+    group: string,
+    options: { readonly ordering?: 'key' | 'partition' | 'none'; readonly maxAttempts?: number } = {},
+  ): Promise<string> {
+    this.assertOpen('createGroupQueue');
+    const fifo = (options.ordering ?? 'key') !== 'none';
+    const maxReceiveCount = Math.min(MAX_RECEIVE_COUNT, (options.maxAttempts ?? 5) + this.o.redriveMargin);
+    return (await this.queues.ensureGroupQueue(topic, group, fifo, maxReceiveCount)).name;
+  }
+
   /** Health with the lanes' queue attributes (visible, in flight, delayed); secrets redacted. */
   async health(): Promise<HealthReport> {
     return redact(await this.rawHealth(), { secrets: [...this.secrets] });
