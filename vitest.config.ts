@@ -4,6 +4,9 @@ import { defineConfig } from 'vitest/config';
 // Workspace packages resolve to their TypeScript sources in tests (the
 // `@partita/source` export condition); plain Node (workers, the demo) uses dist.
 const conditions = ['@partita/source', 'module', 'node', 'development|production'];
+// Tests run in Node, so Node's conditions (not the bundler-only `module`, which
+// points the AWS SDK at extensionless ES modules Node cannot load).
+const nodeConditions = conditions.filter((c) => c !== 'module');
 
 // `vitest run --coverage` (what `npm test` runs) prints a v8 coverage summary of
 // every package, and the per-file table (with uncovered lines) of the code the
@@ -15,13 +18,14 @@ const coverageFocus = [
   '(^|/)kafka/src/(subscription|commit|intake)(/|$)',
   '(^|/)nats/src/consumer(/|$)',
   '(^|/)rabbitmq/src/consumer(/|$)',
+  '(^|/)sqs/src/consumer(/|$)',
   '(^|/)memory/src/(transport|group)(/|$)',
 ];
 const focusedTextReporter = fileURLToPath(new URL('./test/reporters/focused-text-reporter.cjs', import.meta.url));
 
 export default defineConfig({
   resolve: { conditions },
-  ssr: { resolve: { conditions } },
+  ssr: { resolve: { conditions: nodeConditions } },
   test: {
     testTimeout: 60_000,
     hookTimeout: 180_000,

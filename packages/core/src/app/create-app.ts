@@ -121,6 +121,7 @@ export function createApp(options: AppOptions): App {
                 timeoutMs: handler.timeoutMs,
                 maxAttempts: handler.retry.maxAttempts,
                 startFrom: handler.startFrom,
+                ordering: handler.ordering,
               },
               sinkFor(handler),
             ),

@@ -96,6 +96,12 @@ export interface SubscriptionSpec {
   readonly maxAttempts: number;
   /** Where a new group starts: `earliest` (default) or `latest`. */
   readonly startFrom: 'earliest' | 'latest';
+  /**
+   * The handler's ordering. Brokers that keep per-key order themselves pick
+   * their storage by it (SQS: a FIFO queue for `key` and `partition`, a
+   * standard queue for `none`); absent means `key`, the handler default.
+   */
+  readonly ordering?: 'key' | 'partition' | 'none';
 }
 
 /**

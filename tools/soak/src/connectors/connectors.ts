@@ -3,6 +3,7 @@ import { kafkaConnector } from './kafka-connector.js';
 import { memoryConnector } from './memory-connector.js';
 import { natsConnector } from './nats-connector.js';
 import { rabbitmqConnector } from './rabbitmq-connector.js';
+import { sqsConnector } from './sqs-connector.js';
 import type { SoakConnector } from './soak-connector.js';
 
 /** Every connector the soak knows, by name. A new connector adds one line here. */
@@ -11,6 +12,7 @@ export const soakConnectors: Readonly<Record<string, SoakConnector>> = {
   kafka: kafkaConnector,
   nats: natsConnector,
   rabbitmq: rabbitmqConnector,
+  sqs: sqsConnector,
 };
 
 /** The connector called `name`, or a `ConfigError` listing the known ones. */
