@@ -77,6 +77,7 @@ export { createConsoleLogger } from './logger/console-logger.js';
 export { redactingLogger } from './logger/redacting-logger.js';
 export type { LogLevel } from './logger/console-logger.js';
 export { laneMachine } from './partition/lane-machine.js';
+export { partitionForKey } from './partition/partition-for-key.js';
 export { messageLifecycleMachine } from './partition/message-lifecycle.js';
 export { logging } from './middleware/logging.js';
 export { recovery } from './middleware/recovery.js';

@@ -16,7 +16,7 @@ export type { MemoryBrokerOptions, TopicOptions } from './options/broker-options
 export type { StoredRecord } from './log/stored-record.js';
 export type { CommittedOffset } from './group/group-coordinator.js';
 export type { DeadLetter, DeadLetterFilter, DeadLetterStats } from './dead-letter/dead-letter-store.js';
-export { partitionForKey } from './log/key-hash.js';
+export { partitionForKey } from '@partita/core';
 export { memoryTransport } from './transport/memory-transport.js';
 export type { MemoryTransportOptions } from './transport/memory-transport.js';
 export type { Transaction } from './transaction/transaction.js';

@@ -6,6 +6,7 @@ import {
   MessageTooLargeError,
   TopicNotFoundError,
   optionError,
+  partitionForKey,
   validateTopicName,
   type Headers,
   type HealthReport,
@@ -14,7 +15,6 @@ import { createDeadLetterAdmin, type DeadLetterAdmin } from '../dead-letter/dead
 import { DeadLetterStore } from '../dead-letter/dead-letter-store.js';
 import type { DurableStore } from '../durable/durable-store.js';
 import { GroupCoordinator, type CommittedOffset } from '../group/group-coordinator.js';
-import { partitionForKey } from '../log/key-hash.js';
 import type { Partition, PartitionHooks } from '../log/partition.js';
 import { heldBytes, recordBytes, type StagedRecord, type StoredRecord, type Usage } from '../log/stored-record.js';
 import { Topic } from '../log/topic.js';

@@ -2,7 +2,7 @@ import { createVirtualClock } from '@partita/core';
 import { describe, expect, it } from 'vitest';
 import { createMemoryBroker } from '../broker/create-memory-broker.js';
 import { dec, enc } from '../testing-support/recording-sink.test-support.js';
-import { partitionForKey } from './key-hash.js';
+import { partitionForKey } from '@partita/core';
 
 const values = (recs: readonly { value: Uint8Array | null }[]): string[] => recs.map((r) => dec(r.value));
 

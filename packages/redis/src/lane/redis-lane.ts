@@ -1,0 +1,375 @@
+import type { Redis } from 'ioredis';
+import {
+  DLQ_HEADERS,
+  RETRY_HEADERS,
+  type Clock,
+  type InboundRecord,
+  type LaneHandle,
+  type LaneId,
+  type LaneSink,
+} from '@partita/core';
+import { mapRedisError } from '../errors/map-redis-error.js';
+import { fromFields, toFields } from '../record/record-fields.js';
+import type { ScriptRunner } from '../scripts/script-runner.js';
+
+/** Settings of one lane (one owned partition). */
+export interface RedisLaneConfig {
+  readonly id: LaneId;
+  readonly stream: string;
+  readonly delayed: string;
+  readonly delayedData: string;
+  readonly consumer: string;
+  readonly maxInFlight: number;
+  readonly blockMs: number;
+  readonly claimTimeoutMs: number;
+  readonly maxLen: number;
+  readonly clock: Clock;
+}
+
+type Entry = [id: Buffer, fields: Buffer[] | null];
+
+/** A delivered, unsettled entry: its delivery count, and its value (to recognise its dead-letter copy). */
+interface Held {
+  readonly count: number;
+  readonly value: Uint8Array | null;
+}
+
+/** How often a lane trims its stream and sweeps for entries stuck on other consumers, at most. */
+const TRIM_EVERY_MS = 1000;
+const MOVE_LIMIT = 200;
+
+/**
+ * One owned partition of a topic for one group. Reads in stream order: first
+ * the partition's pending entries (claimed with `XAUTOCLAIM` from whoever
+ * held them, so a new owner replays what the previous one left unsettled),
+ * then new entries with a blocking `XREADGROUP`, never more than
+ * `maxInFlight` unsettled. Settles with `XACK`; `nack` moves the entry to the
+ * partition's delayed set and acks it in one script; due entries come back at
+ * the end of the stream, with the next attempt and the failing group in
+ * their headers (only that group handles them).
+ *
+ * Attempts: an entry's `deliveryCount` is its pending-list delivery count.
+ * Entries the lane hands back unhandled at revocation get their count
+ * lowered by one first, so a hand-back is not counted as an attempt.
+ *
+ * Contract: after `stopReading()` nothing more is delivered; `settle`/`nack`
+ * of a record the lane no longer tracks are ignored.
+ */
+export class RedisLane implements LaneHandle {
+  readonly id: LaneId;
+  private sink: LaneSink | undefined;
+  private readonly unsettled = new Map<string, Held>();
+  private paused = false;
+  private stopped = false;
+  private wake: (() => void) | undefined;
+  private loop: Promise<void> | undefined;
+  private nextDueAt = 0;
+  private lastTrim = 0;
+  private lastSweep = 0;
+  /** Last read failure, for health; cleared by a successful read. */
+  lastError: string | undefined;
+  delivered = 0;
+
+  constructor(
+    private readonly reader: Redis,
+    private readonly cmd: Redis,
+    private readonly scripts: ScriptRunner,
+    private readonly cfg: RedisLaneConfig,
+  ) {
+    this.id = cfg.id;
+  }
+
+  get unsettledCount(): number {
+    return this.unsettled.size;
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  /**
+   * The id of the unsettled entry whose value is `value` (the same bytes
+   * object the runtime was given), or whose id is `offset` for a tombstone:
+   * how the transport recognises a dead-letter copy of one of this lane's
+   * entries, to acknowledge the entry in the same step as the copy.
+   */
+  heldEntry(value: Uint8Array | null, offset: string | undefined): string | undefined {
+    if (value === null) return offset !== undefined && this.unsettled.get(offset)?.value === null ? offset : undefined;
+    for (const [id, h] of this.unsettled) if (h.value === value) return id;
+    return undefined;
+  }
+
+  /** The entry was acknowledged elsewhere (with its dead-letter copy): forget it. */
+  forget(offset: string): void {
+    if (this.unsettled.delete(offset)) this.poke();
+  }
+
+  start(sink: LaneSink): void {
+    this.sink = sink;
+    this.loop = this.run();
+  }
+
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.poke();
+  }
+
+  async settle(records: readonly InboundRecord[], _outcome: 'ack' | 'term'): Promise<void> {
+    const ids: string[] = [];
+    for (const r of records) if (this.unsettled.has(r.offset)) ids.push(r.offset);
+    if (ids.length === 0) return;
+    try {
+      await this.cmd.xack(this.cfg.stream, this.id.group, ...ids);
+    } catch (err) {
+      throw mapRedisError(err, `XACK on "${this.id.topic}" partition ${this.id.partition}`);
+    }
+    for (const id of ids) this.unsettled.delete(id);
+    this.poke();
+  }
+
+  async nack(record: InboundRecord, delayMs: number): Promise<void> {
+    if (!this.unsettled.has(record.offset)) return;
+    const attempt = Number(record.headers[RETRY_HEADERS.attempt]) || record.deliveryCount || 1;
+    const headers: Record<string, string> = { ...record.headers };
+    if (headers[DLQ_HEADERS.topic] === undefined) {
+      headers[DLQ_HEADERS.topic] = this.id.topic;
+      headers[DLQ_HEADERS.partition] = String(this.id.partition);
+      headers[DLQ_HEADERS.offset] = record.offset;
+      if (record.key !== undefined) headers[DLQ_HEADERS.key] = record.key;
+    }
+    headers[RETRY_HEADERS.attempt] = String(attempt + 1);
+    headers[RETRY_HEADERS.targetGroup] = this.id.group;
+    const fields = toFields({ key: record.key, value: record.value, headers });
+    let due: number;
+    try {
+      due = Number(
+        await this.scripts.delay(
+          [this.cfg.stream, this.cfg.delayed, this.cfg.delayedData],
+          [this.id.group, record.offset, String(Math.max(0, Math.round(delayMs))), uid(), ...fields],
+        ),
+      );
+    } catch (err) {
+      throw mapRedisError(err, `delayed retry on "${this.id.topic}" partition ${this.id.partition}`);
+    }
+    this.unsettled.delete(record.offset);
+    // Server time may differ from ours: wake soon after the local equivalent of the delay.
+    const at = this.cfg.clock.now() + Math.max(0, delayMs);
+    if (this.nextDueAt === 0 || at < this.nextDueAt) this.nextDueAt = at;
+    void due;
+    this.poke();
+  }
+
+  /** Stop reading (the blocking read is cut by the caller closing the reader). Records delivered stay settleable. */
+  async stopReading(): Promise<void> {
+    this.stopped = true;
+    this.poke();
+    this.reader.disconnect();
+    await this.loop?.catch(() => undefined);
+  }
+
+  /**
+   * After revocation: hand back what the runtime left unsettled. Their
+   * delivery count is lowered by one (`XCLAIM … RETRYCOUNT`), so the next
+   * owner's claim does not count the hand-back as an attempt.
+   */
+  async handBack(): Promise<void> {
+    const byCount = new Map<number, string[]>();
+    for (const [id, { count }] of this.unsettled) {
+      const list = byCount.get(count) ?? [];
+      list.push(id);
+      byCount.set(count, list);
+    }
+    this.unsettled.clear();
+    await Promise.all(
+      [...byCount].map(([count, ids]) =>
+        this.cmd
+          .call(
+            'XCLAIM',
+            this.cfg.stream,
+            this.id.group,
+            this.cfg.consumer,
+            '0',
+            ...ids,
+            'RETRYCOUNT',
+            String(Math.max(0, count - 1)),
+            'JUSTID',
+          )
+          .catch(() => undefined),
+      ),
+    );
+  }
+
+  private poke(): void {
+    const w = this.wake;
+    this.wake = undefined;
+    w?.();
+  }
+
+  private sleep(ms: number | undefined): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.wake = resolve;
+      if (ms !== undefined) this.cfg.clock.setTimeout(() => this.poke(), ms);
+    });
+  }
+
+  private credit(): number {
+    return this.paused ? 0 : this.cfg.maxInFlight - this.unsettled.size;
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    let recovering = true;
+    let cursor = '0-0';
+    while (!this.stopped) {
+      try {
+        await this.housekeeping();
+        const credit = this.credit();
+        if (credit <= 0) {
+          await this.sleep(undefined);
+          continue;
+        }
+        if (recovering) {
+          const next = await this.claimPending(cursor, credit);
+          if (next === '0-0') recovering = false;
+          cursor = next;
+        } else {
+          await this.readNew(credit);
+        }
+        failures = 0;
+        this.lastError = undefined;
+      } catch (err) {
+        if (this.stopped) break;
+        failures++;
+        this.lastError = err instanceof Error ? err.message : String(err);
+        await this.sleep(Math.min(2000, 50 * 2 ** Math.min(failures, 6)));
+      }
+    }
+  }
+
+  /** Replay pending entries from `cursor` (claimed to this consumer); returns the next cursor, `0-0` when done. */
+  private async claimPending(cursor: string, count: number): Promise<string> {
+    const { stream, consumer } = this.cfg;
+    const res = (await this.reader.callBuffer(
+      'XAUTOCLAIM',
+      stream,
+      this.id.group,
+      consumer,
+      '0',
+      cursor,
+      'COUNT',
+      String(count),
+    )) as [Buffer, Entry[], Buffer[]?];
+    const next = res[0].toString();
+    const entries = res[1].filter((e) => e[1] !== null);
+    if (entries.length > 0) {
+      const counts = await this.countsOf(entries[0]![0].toString(), entries.at(-1)![0].toString(), entries.length);
+      this.deliver(entries, (id) => counts.get(id) ?? 1);
+    }
+    return next;
+  }
+
+  /** Delivery counts of this consumer's pending entries between two ids. */
+  private async countsOf(first: string, last: string, count: number): Promise<Map<string, number>> {
+    const rows = (await this.cmd.call(
+      'XPENDING',
+      this.cfg.stream,
+      this.id.group,
+      first,
+      last,
+      String(count),
+      this.cfg.consumer,
+    )) as [string, string, number, number][];
+    return new Map(rows.map((r) => [r[0], Number(r[3])]));
+  }
+
+  private async readNew(count: number): Promise<void> {
+    const wait = this.nextDueAt > 0 ? Math.max(10, this.nextDueAt - this.cfg.clock.now()) : this.cfg.blockMs;
+    const res = (await this.reader.callBuffer(
+      'XREADGROUP',
+      'GROUP',
+      this.id.group,
+      this.cfg.consumer,
+      'COUNT',
+      String(count),
+      'BLOCK',
+      String(Math.min(this.cfg.blockMs, wait)),
+      'STREAMS',
+      this.cfg.stream,
+      '>',
+    )) as [Buffer, Entry[]][] | null;
+    if (res === null || this.stopped) return;
+    this.deliver(res[0]![1], () => 1);
+  }
+
+  private deliver(entries: readonly Entry[], countOf: (id: string) => number): void {
+    const batch: InboundRecord[] = [];
+    for (const [idBuf, fields] of entries) {
+      if (fields === null) continue;
+      const id = idBuf.toString();
+      if (this.unsettled.has(id)) continue;
+      const record = fromFields(id, fields, countOf(id));
+      this.unsettled.set(id, { count: record.deliveryCount ?? 1, value: record.value });
+      batch.push(record);
+    }
+    this.delivered += batch.length;
+    if (batch.length > 0 && !this.stopped) this.sink?.deliver(batch);
+  }
+
+  /** Due delayed entries back into the stream; trimming; claims of entries stuck on other consumers. */
+  private async housekeeping(): Promise<void> {
+    const now = this.cfg.clock.now();
+    if (now - this.lastTrim >= TRIM_EVERY_MS) {
+      this.lastTrim = now;
+      await this.scripts.trim([this.cfg.stream], [String(this.cfg.maxLen)]);
+      // Entries a previous owner delayed, or delayed publishes: look for due ones now and then.
+      if (this.nextDueAt === 0) this.nextDueAt = now;
+    }
+    if (this.nextDueAt > 0 && now >= this.nextDueAt) {
+      const [, nextDue, serverNow] = (await this.scripts.moveDue(
+        [this.cfg.stream, this.cfg.delayed, this.cfg.delayedData],
+        [String(MOVE_LIMIT)],
+      )) as [number, number, number];
+      this.nextDueAt = nextDue < 0 ? 0 : now + Math.max(0, nextDue - serverNow);
+    }
+    if (now - this.lastSweep >= this.cfg.claimTimeoutMs / 2) {
+      this.lastSweep = now;
+      await this.sweepStuck();
+    }
+  }
+
+  /** Claim entries idle past the claim timeout on other consumers (an owner that lapsed). */
+  private async sweepStuck(): Promise<void> {
+    const rows = (await this.cmd.call(
+      'XPENDING',
+      this.cfg.stream,
+      this.id.group,
+      'IDLE',
+      String(this.cfg.claimTimeoutMs),
+      '-',
+      '+',
+      '100',
+    )) as [string, string, number, number][];
+    const ids = rows.filter((r) => r[1] !== this.cfg.consumer).map((r) => r[0]);
+    if (ids.length === 0) return;
+    const counts = new Map(rows.map((r) => [r[0], Number(r[3]) + 1]));
+    const claimed = (await this.cmd.callBuffer(
+      'XCLAIM',
+      this.cfg.stream,
+      this.id.group,
+      this.cfg.consumer,
+      String(this.cfg.claimTimeoutMs),
+      ...ids,
+    )) as Entry[];
+    this.deliver(claimed, (id) => counts.get(id) ?? 1);
+  }
+}
+
+let seq = 0;
+function uid(): string {
+  seq = (seq + 1) % Number.MAX_SAFE_INTEGER;
+  return `${process.pid.toString(36)}.${Date.now().toString(36)}.${seq.toString(36)}.${Math.random().toString(36).slice(2, 8)}`;
+}
