@@ -14,7 +14,8 @@ const available = await redisAvailable();
 if (available !== true && brokersRequired()) throw new Error(`Redis is required: ${available}`);
 if (available !== true) console.warn(`skipping Redis process-fault tests: ${available}`);
 if (!hasRedisServer()) {
-  if (brokersRequired()) throw new Error(`the redis-server binary (${REDIS_SERVER_BIN}) is required for the crash test`);
+  if (brokersRequired())
+    throw new Error(`the redis-server binary (${REDIS_SERVER_BIN}) is required for the crash test`);
   console.warn(`skipping the Redis server crash test: no ${REDIS_SERVER_BIN}`);
 }
 const here = dirname(fileURLToPath(import.meta.url));
@@ -108,87 +109,106 @@ describe.skipIf(available !== true)('Redis member killed with kill -9 mid-batch'
   });
 });
 
-describe.skipIf(available !== true || !hasRedisServer())('Redis server killed with kill -9 and restarted (AOF everysec)', () => {
-  it('loses confirmed messages only within the fsync window before the kill', async () => {
-    const server = await RedisServerProcess.start();
-    try {
-      const topic = 'crash';
-      const handled = new Set<number>();
-      const confirmedAt = new Map<number, number>();
-      const app = createApp({
-        transport: redisTransport({ url: server.url, partitions: 2, leaseMs: 1500, commandTimeoutMs: 2000, connectTimeoutMs: 1000 }),
-        logger: quiet,
-        handlers: [
-          defineHandler<{ id: number }>({
-            name: 'crash',
-            topic,
-            ordering: 'key',
-            handle(m) {
-              handled.add(m.value.id);
-            },
+describe.skipIf(available !== true || !hasRedisServer())(
+  'Redis server killed with kill -9 and restarted (AOF everysec)',
+  () => {
+    it('loses confirmed messages only within the fsync window before the kill', async () => {
+      const server = await RedisServerProcess.start();
+      try {
+        const topic = 'crash';
+        const handled = new Set<number>();
+        const confirmedAt = new Map<number, number>();
+        const app = createApp({
+          transport: redisTransport({
+            url: server.url,
+            partitions: 2,
+            leaseMs: 1500,
+            commandTimeoutMs: 2000,
+            connectTimeoutMs: 1000,
           }),
-        ],
-      });
-      apps.push(app);
-      await app.start();
-      const total = 1000;
-      let killedAt = 0;
-      let restarted: Promise<void> | undefined;
-      for (let i = 0; i < total; i += 20) {
-        const batch = Array.from({ length: 20 }, (_, j) => ({ topic, key: `k${(i + j) % 16}`, value: { id: i + j } }));
-        if (killedAt === 0 && i >= 400) {
-          await server.kill9();
-          killedAt = Date.now();
-          await waitFor(async () => (await app.health()).status !== 'ok', {
-            ...WAIT,
-            description: 'health to leave ok while the server is down',
-          });
-          restarted = server.spawn();
+          logger: quiet,
+          handlers: [
+            defineHandler<{ id: number }>({
+              name: 'crash',
+              topic,
+              ordering: 'key',
+              handle(m) {
+                handled.add(m.value.id);
+              },
+            }),
+          ],
+        });
+        apps.push(app);
+        await app.start();
+        const total = 1000;
+        let killedAt = 0;
+        let restarted: Promise<void> | undefined;
+        for (let i = 0; i < total; i += 20) {
+          const batch = Array.from({ length: 20 }, (_, j) => ({
+            topic,
+            key: `k${(i + j) % 16}`,
+            value: { id: i + j },
+          }));
+          if (killedAt === 0 && i >= 400) {
+            await server.kill9();
+            killedAt = Date.now();
+            await waitFor(async () => (await app.health()).status !== 'ok', {
+              ...WAIT,
+              description: 'health to leave ok while the server is down',
+            });
+            restarted = server.spawn();
+          }
+          // Publish until confirmed; failures while the server is down are expected.
+          await waitFor(
+            async () => {
+              try {
+                await app.publish(batch);
+                return true;
+              } catch {
+                return false;
+              }
+            },
+            { ...WAIT, description: `batch ${i} confirmed` },
+          );
+          const now = Date.now();
+          for (const m of batch) confirmedAt.set(m.value.id, now);
         }
-        // Publish until confirmed; failures while the server is down are expected.
+        await restarted;
+        // Every message confirmed after the restart, and every one the AOF kept, is handled.
+        const after = [...confirmedAt].filter(([, at]) => at > killedAt).map(([id]) => id);
+        await waitFor(() => after.every((id) => handled.has(id)), {
+          ...WAIT,
+          description: 'every message confirmed after the restart handled',
+        });
+        // Everything the restarted server still has is handled: both partitions owned, no lag, nothing pending.
         await waitFor(
           async () => {
-            try {
-              await app.publish(batch);
-              return true;
-            } catch {
-              return false;
-            }
+            const h = await app.health();
+            const subs = ((h.details?.transport as { subscriptions?: unknown[] } | undefined)?.subscriptions ?? []) as {
+              owned: number[];
+              lanes: { lag: number; pending: number }[];
+            }[];
+            return (
+              h.status === 'ok' &&
+              subs.length === 1 &&
+              subs[0]!.owned.length === 2 &&
+              subs[0]!.lanes.every((l) => l.lag === 0 && l.pending === 0)
+            );
           },
-          { ...WAIT, description: `batch ${i} confirmed` },
+          { ...WAIT, description: 'both partitions consumed to the end (lag 0, nothing pending)' },
         );
-        const now = Date.now();
-        for (const m of batch) confirmedAt.set(m.value.id, now);
+        const lost = [...confirmedAt].filter(([id]) => !handled.has(id));
+        const window = 2000; // everysec: up to about one second of writes, plus the second the fsync itself may take
+        const outside = lost.filter(([, at]) => at < killedAt - window);
+        console.log(
+          `redis server crash: ${lost.length} of ${total} confirmed messages lost, all confirmed within ${window} ms before the kill -9 (AOF appendfsync everysec: the server's own fsync window); outside the window: ${outside.length}`,
+        );
+        expect(outside.map(([id]) => id)).toEqual([]);
+        expect(after.every((id) => handled.has(id))).toBe(true);
+        await app.stop({ drainTimeoutMs: 2000 });
+      } finally {
+        await server.stop();
       }
-      await restarted;
-      // Every message confirmed after the restart, and every one the AOF kept, is handled.
-      const after = [...confirmedAt].filter(([, at]) => at > killedAt).map(([id]) => id);
-      await waitFor(() => after.every((id) => handled.has(id)), { ...WAIT, description: 'every message confirmed after the restart handled' });
-      // Everything the restarted server still has is handled: both partitions owned, no lag, nothing pending.
-      await waitFor(
-        async () => {
-          const h = await app.health();
-          const subs = ((h.details?.transport as { subscriptions?: unknown[] } | undefined)?.subscriptions ?? []) as { owned: number[]; lanes: { lag: number; pending: number }[] }[];
-          return (
-            h.status === 'ok' &&
-            subs.length === 1 &&
-            subs[0]!.owned.length === 2 &&
-            subs[0]!.lanes.every((l) => l.lag === 0 && l.pending === 0)
-          );
-        },
-        { ...WAIT, description: 'both partitions consumed to the end (lag 0, nothing pending)' },
-      );
-      const lost = [...confirmedAt].filter(([id]) => !handled.has(id));
-      const window = 2000; // everysec: up to about one second of writes, plus the second the fsync itself may take
-      const outside = lost.filter(([, at]) => at < killedAt - window);
-      console.log(
-        `redis server crash: ${lost.length} of ${total} confirmed messages lost, all confirmed within ${window} ms before the kill -9 (AOF appendfsync everysec: the server's own fsync window); outside the window: ${outside.length}`,
-      );
-      expect(outside.map(([id]) => id)).toEqual([]);
-      expect(after.every((id) => handled.has(id))).toBe(true);
-      await app.stop({ drainTimeoutMs: 2000 });
-    } finally {
-      await server.stop();
-    }
-  });
-});
+    });
+  },
+);

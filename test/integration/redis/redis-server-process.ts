@@ -64,11 +64,14 @@ export class RedisServerProcess {
       { stdio: 'ignore' },
     );
     this.child = child;
-    await waitFor(async () => child.exitCode === null && (await tcpReachable({ host: '127.0.0.1', port: this.port })) === true, {
-      timeoutMs: 30_000,
-      intervalMs: 25,
-      description: `redis-server on ${this.port}`,
-    });
+    await waitFor(
+      async () => child.exitCode === null && (await tcpReachable({ host: '127.0.0.1', port: this.port })) === true,
+      {
+        timeoutMs: 30_000,
+        intervalMs: 25,
+        description: `redis-server on ${this.port}`,
+      },
+    );
   }
 
   /** kill -9, then wait until the process is gone. */

@@ -106,6 +106,8 @@ export class RedisLane implements LaneHandle {
 
   start(sink: LaneSink): void {
     this.sink = sink;
+    // The first sweep waits: recovery replays every pending entry in order first.
+    this.lastSweep = this.cfg.clock.now();
     this.loop = this.run();
   }
 
@@ -209,7 +211,9 @@ export class RedisLane implements LaneHandle {
     w?.();
   }
 
+  /** Wait for a poke (or `ms`); returns at once once stopped, so a stop never waits on a sleeping loop. */
   private sleep(ms: number | undefined): Promise<void> {
+    if (this.stopped) return Promise.resolve();
     return new Promise<void>((resolve) => {
       this.wake = resolve;
       if (ms !== undefined) this.cfg.clock.setTimeout(() => this.poke(), ms);
@@ -227,6 +231,7 @@ export class RedisLane implements LaneHandle {
     while (!this.stopped) {
       try {
         await this.housekeeping();
+        if (this.stopped) break;
         const credit = this.credit();
         if (credit <= 0) {
           await this.sleep(undefined);
@@ -341,7 +346,11 @@ export class RedisLane implements LaneHandle {
     }
   }
 
-  /** Claim entries idle past the claim timeout on other consumers (an owner that lapsed). */
+  /**
+   * Claim entries idle past the claim timeout that no lane is working on: on
+   * other consumers (an owner that lapsed), or on this consumer but not held
+   * by this lane (delivered to a read whose reply never arrived).
+   */
   private async sweepStuck(): Promise<void> {
     const rows = (await this.cmd.call(
       'XPENDING',
@@ -353,7 +362,8 @@ export class RedisLane implements LaneHandle {
       '+',
       '100',
     )) as [string, string, number, number][];
-    const ids = rows.filter((r) => r[1] !== this.cfg.consumer).map((r) => r[0]);
+    // Another consumer's, or ours but not held by this lane (a read whose reply was lost, e.g. on a dropped connection).
+    const ids = rows.filter((r) => r[1] !== this.cfg.consumer || !this.unsettled.has(r[0])).map((r) => r[0]);
     if (ids.length === 0) return;
     const counts = new Map(rows.map((r) => [r[0], Number(r[3]) + 1]));
     const claimed = (await this.cmd.callBuffer(
