@@ -4,7 +4,7 @@ import {
   RETRY_HEADERS,
   type Clock,
   type InboundRecord,
-  type LaneHandle,
+  type MessageLaneHandle,
   type LaneId,
   type LaneSink,
 } from '@partita/core';
@@ -55,7 +55,8 @@ const MOVE_LIMIT = 200;
  * Contract: after `stopReading()` nothing more is delivered; `settle`/`nack`
  * of a record the lane no longer tracks are ignored.
  */
-export class RedisLane implements LaneHandle {
+export class RedisLane implements MessageLaneHandle {
+  readonly ackModel = 'message' as const;
   readonly id: LaneId;
   private sink: LaneSink | undefined;
   private readonly unsettled = new Map<string, Held>();

@@ -35,10 +35,8 @@ const CAPABILITIES: TransportCapabilities = Object.freeze({
   partitions: true,
   consumerGroups: true,
   nativeDelay: true,
-  nativeDeadLetter: false,
   priority: false,
   ttl: false,
-  transactions: false,
   replay: true,
 });
 
