@@ -84,12 +84,15 @@ describe('transportFromEnv', () => {
     e.code = 'ERR_MODULE_NOT_FOUND';
     throw e;
   };
-  it('names the package to install when a released connector is missing', async () => {
-    await expect(transportFromEnv({ PARTITA_TRANSPORT: 'kafka' }, missing('@partita/kafka'))).rejects.toThrow(
-      'npm install @partita/kafka',
-    );
-  });
-  it.each(['rabbitmq', 'redis', 'sqs'])('says plainly that the %s connector does not exist yet', async (name) => {
+  it.each(['kafka', 'redis'])(
+    'names the package to install when the released %s connector is missing',
+    async (name) => {
+      await expect(transportFromEnv({ PARTITA_TRANSPORT: name }, missing(`@partita/${name}`))).rejects.toThrow(
+        `npm install @partita/${name}`,
+      );
+    },
+  );
+  it.each(['rabbitmq', 'sqs'])('says plainly that the %s connector does not exist yet', async (name) => {
     const err = await transportFromEnv({ PARTITA_TRANSPORT: name }, missing(`@partita/${name}`)).catch((e: Error) => e);
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as Error).message).toContain(`the ${name} connector (@partita/${name}) does not exist yet`);

@@ -13,7 +13,7 @@ export interface ConnectorModule {
  * Build the transport named by `PARTITA_TRANSPORT` (default `memory`) by
  * loading `@partita/<name>` dynamically; core itself imports no connector.
  * A missing package is a `ConfigError` that names the `npm install` to run,
- * or, for a connector not released yet (rabbitmq, redis, sqs), says so.
+ * or, for a connector not released yet (rabbitmq, sqs), says so.
  */
 export async function transportFromEnv(
   env: Env = process.env,
@@ -33,7 +33,7 @@ export async function transportFromEnv(
     if (missing && PLANNED_TRANSPORTS.includes(name)) {
       throw new ConfigError(
         `PARTITA_TRANSPORT=${name}: the ${name} connector (${pkg}) does not exist yet; it is planned, not released. ` +
-          'Use memory, kafka or nats for now.',
+          'Use memory, kafka, nats or redis for now.',
         { cause: err },
       );
     }
