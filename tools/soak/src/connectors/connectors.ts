@@ -2,6 +2,7 @@ import { ConfigError } from '@partita/core';
 import { kafkaConnector } from './kafka-connector.js';
 import { memoryConnector } from './memory-connector.js';
 import { natsConnector } from './nats-connector.js';
+import { redisConnector } from './redis-connector.js';
 import type { SoakConnector } from './soak-connector.js';
 
 /** Every connector the soak knows, by name. A new connector adds one line here. */
@@ -9,6 +10,7 @@ export const soakConnectors: Readonly<Record<string, SoakConnector>> = {
   memory: memoryConnector,
   kafka: kafkaConnector,
   nats: natsConnector,
+  redis: redisConnector,
 };
 
 /** The connector called `name`, or a `ConfigError` listing the known ones. */

@@ -36,11 +36,12 @@ export function accountDuplicates(
   settlements: readonly SettlementEvent[],
   killed: ReadonlySet<string>,
 ): DuplicateAccount {
-  const where = new Map<string, { lane: string; offset: bigint }>();
+  // Offsets are strings: integers for offset brokers, broker ids for others (Redis `<ms>-<seq>`).
+  const where = new Map<string, { lane: string; offset: string }>();
   const commits = new Map<string, { at: number; next: bigint }[]>();
   const acked = new Map<string, number>();
   for (const e of settlements) {
-    if (e.t === 'h') where.set(e.by + SEP + e.id, { lane: e.lane, offset: BigInt(e.offset) });
+    if (e.t === 'h') where.set(e.by + SEP + e.id, { lane: e.lane, offset: e.offset });
     else if (e.t === 'c') {
       const k = e.by + SEP + e.lane;
       let list = commits.get(k);
@@ -54,7 +55,9 @@ export function accountDuplicates(
     if (!w) return false; // killed between its ledger line and this one: unsettled
     const ackAt = acked.get(by + SEP + w.lane + SEP + w.offset);
     if (ackAt !== undefined && ackAt <= asOf) return true;
-    return (commits.get(by + SEP + w.lane) ?? []).some((c) => c.at <= asOf && c.next > w.offset);
+    if (!/^\d+$/.test(w.offset)) return false; // commits are offset-model only
+    const offset = BigInt(w.offset);
+    return (commits.get(by + SEP + w.lane) ?? []).some((c) => c.at <= asOf && c.next > offset);
   };
 
   const handlers = new Map<string, string[]>();
