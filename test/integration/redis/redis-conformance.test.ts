@@ -15,6 +15,8 @@ conformanceSuite({
       // Several partitions, so group members own distinct lanes.
       partitions: 4,
       leaseMs: 2000,
+      // Entries whose read reply a cut connection lost come back after it.
+      claimTimeoutMs: 5000,
       commandTimeoutMs: 3000,
     }),
   available: redisAvailable,

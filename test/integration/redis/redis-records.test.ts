@@ -192,6 +192,29 @@ describe.skipIf(available !== true)('Redis records, dead letters and retention',
     expect(seen.at(-1)?.key).toBe('delayed');
   });
 
+  it('claims again, after claimTimeoutMs, an entry delivered to its consumer whose reply never reached the lane', async () => {
+    const topic = 'lost-reply';
+    const got: string[] = [];
+    const app = createApp({
+      transport: transport({ consumerName: 'lost-reply-member', claimTimeoutMs: 1000 }),
+      logger: quiet,
+      handlers: [defineHandler<string>({ name: 'lost-reply', topic, handle: (m) => void got.push(m.value) })],
+    });
+    apps.push(app);
+    await app.start();
+    await waitFor(() => app.inspect().lanes.some((l) => l.state !== 'stopped'), { ...WAIT, description: 'the lane' });
+    // What a reply lost on a cut connection leaves behind: the entry is pending on this member's
+    // consumer, but its lane never saw it. (MULTI: the lane's own blocked read cannot take it first.)
+    const stream = keys.stream(topic, 0);
+    await redis
+      .multi()
+      .xadd(stream, '*', 'v', '"lost"')
+      .xreadgroup('GROUP', 'lost-reply', 'lost-reply-member', 'COUNT', 10, 'STREAMS', stream, '>')
+      .exec();
+    await waitFor(() => got.includes('lost'), { ...WAIT, description: 'the entry claimed and handled' });
+    await waitFor(async () => (await pendingOf(stream, 'lost-reply')) === 0, { ...WAIT, description: 'its ack' });
+  });
+
   it('reports connection, owned partitions, lag and pending in health, with the password redacted', async () => {
     const t = redisTransport({ url: 'redis://:s3cr3t-pw@127.0.0.1:1/0', connectTimeoutMs: 200 });
     transports.push(t);

@@ -37,6 +37,8 @@ interface Held {
 /** How often a lane trims its stream and sweeps for entries stuck on other consumers, at most. */
 const TRIM_EVERY_MS = 1000;
 const MOVE_LIMIT = 200;
+/** Reads pipelined on a lane's reading connection. */
+const MAX_READS = 2;
 
 /**
  * One owned partition of a topic for one group. Reads in stream order: first
@@ -64,6 +66,10 @@ export class RedisLane implements MessageLaneHandle {
   private stopped = false;
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
+  /** Reads in flight on the reading connection, and the entries they asked for. */
+  private reads = 0;
+  private requested = 0;
+  private readError: unknown;
   private nextDueAt = 0;
   private lastTrim = 0;
   private lastSweep = 0;
@@ -123,15 +129,17 @@ export class RedisLane implements MessageLaneHandle {
 
   async settle(records: readonly InboundRecord[], _outcome: 'ack' | 'term'): Promise<void> {
     const ids: string[] = [];
-    for (const r of records) if (this.unsettled.has(r.offset)) ids.push(r.offset);
+    for (const r of records) if (this.unsettled.delete(r.offset)) ids.push(r.offset);
     if (ids.length === 0) return;
+    // The window frees at once, so reads overlap the ack's round trip. An ack that fails leaves the
+    // entries pending on this consumer but no longer held: the sweep claims them again after the
+    // claim timeout (at-least-once).
+    this.poke();
     try {
       await this.cmd.xack(this.cfg.stream, this.id.group, ...ids);
     } catch (err) {
       throw mapRedisError(err, `XACK on "${this.id.topic}" partition ${this.id.partition}`);
     }
-    for (const id of ids) this.unsettled.delete(id);
-    this.poke();
   }
 
   async nack(record: InboundRecord, delayMs: number): Promise<void> {
@@ -229,24 +237,33 @@ export class RedisLane implements MessageLaneHandle {
     let failures = 0;
     let recovering = true;
     let cursor = '0-0';
+    const threshold = Math.max(1, Math.floor(this.cfg.maxInFlight / 4));
     while (!this.stopped) {
       try {
         await this.housekeeping();
         if (this.stopped) break;
-        const credit = this.credit();
-        if (credit <= 0) {
-          await this.sleep(undefined);
-          continue;
-        }
+        const failed = this.readError;
+        this.readError = undefined;
+        if (failed !== undefined) throw failed;
         if (recovering) {
+          const credit = this.credit();
+          if (credit <= 0) {
+            await this.sleep(undefined);
+            continue;
+          }
           const next = await this.claimPending(cursor, credit);
           if (next === '0-0') recovering = false;
           cursor = next;
         } else {
-          await this.readNew(credit);
+          const credit = this.credit() - this.requested;
+          if (this.reads < MAX_READS && credit > 0 && (credit >= threshold || this.reads === 0)) {
+            this.startRead(credit);
+            if (this.reads < MAX_READS) continue;
+          }
+          await this.sleep(undefined);
         }
         failures = 0;
-        this.lastError = undefined;
+        if (this.reads === 0 || !recovering) this.lastError = undefined;
       } catch (err) {
         if (this.stopped) break;
         failures++;
@@ -292,23 +309,46 @@ export class RedisLane implements MessageLaneHandle {
     return new Map(rows.map((r) => [r[0], Number(r[3])]));
   }
 
-  private async readNew(count: number): Promise<void> {
+  /**
+   * Read new entries without waiting: up to {@link MAX_READS} reads are
+   * pipelined on the reading connection, so the next batch is on its way
+   * while the runtime handles this one. Replies come in order, so the lane
+   * delivers in stream order.
+   */
+  private startRead(count: number): void {
     const wait = this.nextDueAt > 0 ? Math.max(10, this.nextDueAt - this.cfg.clock.now()) : this.cfg.blockMs;
-    const res = (await this.reader.callBuffer(
-      'XREADGROUP',
-      'GROUP',
-      this.id.group,
-      this.cfg.consumer,
-      'COUNT',
-      String(count),
-      'BLOCK',
-      String(Math.min(this.cfg.blockMs, wait)),
-      'STREAMS',
-      this.cfg.stream,
-      '>',
-    )) as [Buffer, Entry[]][] | null;
-    if (res === null || this.stopped) return;
-    this.deliver(res[0]![1], () => 1);
+    this.reads++;
+    this.requested += count;
+    const done = (): void => {
+      this.reads--;
+      this.requested -= count;
+      this.poke();
+    };
+    this.reader
+      .callBuffer(
+        'XREADGROUP',
+        'GROUP',
+        this.id.group,
+        this.cfg.consumer,
+        'COUNT',
+        String(count),
+        'BLOCK',
+        String(Math.min(this.cfg.blockMs, wait)),
+        'STREAMS',
+        this.cfg.stream,
+        '>',
+      )
+      .then(
+        (res) => {
+          const streams = res as [Buffer, Entry[]][] | null;
+          if (streams !== null && !this.stopped) this.deliver(streams[0]![1], () => 1);
+          done();
+        },
+        (err: unknown) => {
+          if (!this.stopped) this.readError = err;
+          done();
+        },
+      );
   }
 
   private deliver(entries: readonly Entry[], countOf: (id: string) => number): void {
@@ -367,8 +407,9 @@ export class RedisLane implements MessageLaneHandle {
     const ids = rows.filter((r) => r[1] !== this.cfg.consumer || !this.unsettled.has(r[0])).map((r) => r[0]);
     if (ids.length === 0) return;
     const counts = new Map(rows.map((r) => [r[0], Number(r[3]) + 1]));
-    const claimed = (await this.cmd.callBuffer(
-      'XCLAIM',
+    // xclaimBuffer, not callBuffer: ioredis 5 garbles callBuffer on an auto-pipelined connection.
+    const cmd = this.cmd as unknown as { xclaimBuffer(...args: string[]): Promise<unknown> };
+    const claimed = (await cmd.xclaimBuffer(
       this.cfg.stream,
       this.id.group,
       this.cfg.consumer,
