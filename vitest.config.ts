@@ -14,6 +14,7 @@ const coverageFocus = [
   '(^|/)core/src/partition(/|$)',
   '(^|/)kafka/src/subscription(/|$)',
   '(^|/)nats/src/consumer(/|$)',
+  '(^|/)redis/src/(lane|lease)(/|$)',
   '(^|/)memory/src/(transport|group)(/|$)',
 ];
 const focusedTextReporter = fileURLToPath(new URL('./test/reporters/focused-text-reporter.cjs', import.meta.url));

@@ -238,6 +238,7 @@ export class RedisLane implements MessageLaneHandle {
     let recovering = true;
     let cursor = '0-0';
     const threshold = Math.max(1, Math.floor(this.cfg.maxInFlight / 4));
+    const perRead = Math.max(1, Math.ceil(this.cfg.maxInFlight / MAX_READS));
     while (!this.stopped) {
       try {
         await this.housekeeping();
@@ -255,7 +256,8 @@ export class RedisLane implements MessageLaneHandle {
           if (next === '0-0') recovering = false;
           cursor = next;
         } else {
-          const credit = this.credit() - this.requested;
+          // Each read asks for at most half the window, so a second read is on its way while the first is handled.
+          const credit = Math.min(this.credit() - this.requested, perRead);
           if (this.reads < MAX_READS && credit > 0 && (credit >= threshold || this.reads === 0)) {
             this.startRead(credit);
             if (this.reads < MAX_READS) continue;

@@ -209,10 +209,12 @@ export async function run(args: string[]): Promise<void> {
       const pa = best(pas);
       rows.push({ ...pa, name: 'partita' }, { ...io, name: 'ioredis' });
       ratios['partita/ioredis'] = pa.msgsPerSec / io.msgsPerSec;
-      const bull = await bullmq(n, 1024);
-      log(`bullmq ${Math.round(bull.msgsPerSec)} msg/s`);
-      rows.push({ ...bull, name: 'bullmq' });
-      ratios['partita/bullmq'] = pa.msgsPerSec / bull.msgsPerSec;
+      if (which !== 'throughput') {
+        const bull = await bullmq(n, 1024);
+        log(`bullmq ${Math.round(bull.msgsPerSec)} msg/s`);
+        rows.push({ ...bull, name: 'bullmq' });
+        ratios['partita/bullmq'] = pa.msgsPerSec / bull.msgsPerSec;
+      }
     }
     if (!which || which === 'keyed-io') {
       const n = nArg ?? 5000;
