@@ -54,6 +54,10 @@ const MAX_READS = 2;
  * Entries the lane hands back unhandled at revocation get their count
  * lowered by one first, so a hand-back is not counted as an attempt.
  *
+ * A read that fails (its connection dropped, its reply maybe lost) sends
+ * the lane back to replaying the pending list before it reads new entries,
+ * so entries a lost reply left pending come first.
+ *
  * Contract: after `stopReading()` nothing more is delivered; `settle`/`nack`
  * of a record the lane no longer tracks are ignored.
  */
@@ -268,6 +272,11 @@ export class RedisLane implements MessageLaneHandle {
         if (this.reads === 0 || !recovering) this.lastError = undefined;
       } catch (err) {
         if (this.stopped) break;
+        // A read that failed may have been served with its reply lost (a dropped connection): its entries are
+        // pending on this consumer, unseen. Replay the pending list again before reading new entries, so they
+        // come first and key order holds.
+        recovering = true;
+        cursor = '0-0';
         failures++;
         this.lastError = err instanceof Error ? err.message : String(err);
         await this.sleep(Math.min(2000, 50 * 2 ** Math.min(failures, 6)));

@@ -275,7 +275,10 @@ class RedisTransport implements Transport {
   }
 
   private makeLane(c: Connected, spec: SubscriptionSpec, p: number): RedisLane {
-    const reader = this.client(`partita:${this.o.consumerName}:${spec.topic}:${p}`, { extraTimeoutMs: this.o.blockMs });
+    const reader = this.client(`partita:${this.o.consumerName}:${spec.topic}:${p}`, {
+      extraTimeoutMs: this.o.blockMs,
+      resend: false,
+    });
     this.readers.add(reader);
     reader.once('end', () => this.readers.delete(reader));
     const lane = new RedisLane(reader, c.cmd, c.scripts, {
