@@ -10,12 +10,14 @@ import {
 } from '@partita/core';
 import { mapRedisError } from '../errors/map-redis-error.js';
 import { fromFields, toFields } from '../record/record-fields.js';
-import type { ScriptRunner } from '../scripts/script-runner.js';
+import { ScriptRunner } from '../scripts/script-runner.js';
 
 /** Settings of one lane (one owned partition). */
 export interface RedisLaneConfig {
   readonly id: LaneId;
   readonly stream: string;
+  /** The partition's lease key: reads are fenced by it. */
+  readonly lease: string;
   readonly delayed: string;
   readonly delayedData: string;
   readonly consumer: string;
@@ -74,6 +76,9 @@ export class RedisLane implements MessageLaneHandle {
   private reads = 0;
   private requested = 0;
   private readError: unknown;
+  /** After a read found the lease gone: no read before this time. */
+  private fencedUntil = 0;
+  private readonly readerScripts: ScriptRunner;
   private nextDueAt = 0;
   private lastTrim = 0;
   private lastSweep = 0;
@@ -88,6 +93,7 @@ export class RedisLane implements MessageLaneHandle {
     private readonly cfg: RedisLaneConfig,
   ) {
     this.id = cfg.id;
+    this.readerScripts = new ScriptRunner(reader);
   }
 
   get unsettledCount(): number {
@@ -262,11 +268,12 @@ export class RedisLane implements MessageLaneHandle {
         } else {
           // Each read asks for at most half the window, so a second read is on its way while the first is handled.
           const credit = Math.min(this.credit() - this.requested, perRead);
-          if (this.reads < MAX_READS && credit > 0 && (credit >= threshold || this.reads === 0)) {
+          const fenced = this.fencedUntil > this.cfg.clock.now();
+          if (!fenced && this.reads < MAX_READS && credit > 0 && (credit >= threshold || this.reads === 0)) {
             this.startRead(credit);
             if (this.reads < MAX_READS) continue;
           }
-          await this.sleep(undefined);
+          await this.sleep(fenced ? this.cfg.blockMs : undefined);
         }
         failures = 0;
         if (this.reads === 0 || !recovering) this.lastError = undefined;
@@ -327,7 +334,6 @@ export class RedisLane implements MessageLaneHandle {
    * delivers in stream order.
    */
   private startRead(count: number): void {
-    const wait = this.nextDueAt > 0 ? Math.max(10, this.nextDueAt - this.cfg.clock.now()) : this.cfg.blockMs;
     this.reads++;
     this.requested += count;
     const done = (): void => {
@@ -335,31 +341,39 @@ export class RedisLane implements MessageLaneHandle {
       this.requested -= count;
       this.poke();
     };
-    this.reader
-      .callBuffer(
-        'XREADGROUP',
-        'GROUP',
-        this.id.group,
-        this.cfg.consumer,
-        'COUNT',
-        String(count),
-        'BLOCK',
-        String(Math.min(this.cfg.blockMs, wait)),
-        'STREAMS',
-        this.cfg.stream,
-        '>',
-      )
-      .then(
-        (res) => {
-          const streams = res as [Buffer, Entry[]][] | null;
-          if (streams !== null && !this.stopped) this.deliver(streams[0]![1], () => 1);
-          done();
-        },
-        (err: unknown) => {
-          if (!this.stopped) this.readError = err;
-          done();
-        },
-      );
+    const failed = (err: unknown): void => {
+      if (!this.stopped) this.readError = err;
+      done();
+    };
+    this.readerScripts
+      .read([this.cfg.stream, this.cfg.lease], [this.id.group, this.cfg.consumer, String(count)])
+      .then((res) => {
+        const [kind, body] = res as [Buffer, unknown];
+        const what = kind.toString();
+        if (what === 'entries') {
+          if (!this.stopped) this.deliver(body as Entry[], () => 1);
+          return done();
+        }
+        if (what === 'lost') {
+          // The lease is gone (the heartbeat will revoke this lane): read nothing until then.
+          this.fencedUntil = this.cfg.clock.now() + this.cfg.blockMs;
+          return done();
+        }
+        // Nothing new: wait for an entry after the last one, without taking it (plain XREAD has no side effects).
+        const wait = this.nextDueAt > 0 ? Math.max(10, this.nextDueAt - this.cfg.clock.now()) : this.cfg.blockMs;
+        this.reader
+          .call(
+            'XREAD',
+            'COUNT',
+            '1',
+            'BLOCK',
+            String(Math.min(this.cfg.blockMs, wait)),
+            'STREAMS',
+            this.cfg.stream,
+            (body as Buffer).toString(),
+          )
+          .then(done, failed);
+      }, failed);
   }
 
   private deliver(entries: readonly Entry[], countOf: (id: string) => number): void {

@@ -119,6 +119,23 @@ for p = 0, #KEYS - 2 do
 end
 return { held, release, members }`;
 
+/**
+ * A fenced read: new entries for this consumer only while it holds the
+ * partition's lease, so a member whose lease lapsed (a stall, a cut) cannot
+ * take entries the new owner will not see. Non-blocking (scripts cannot
+ * block): when there is nothing new it returns the stream's last id, and the
+ * lane waits with a plain `XREAD BLOCK` from it (no side effects).
+ * KEYS: stream, lease. ARGV: group, consumer, count.
+ * Returns { 'lost' }, { 'idle', lastId } or { 'entries', entries }.
+ */
+export const READ_SCRIPT = `
+if redis.call('GET', KEYS[2]) ~= ARGV[2] then return { 'lost' } end
+local res = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', ARGV[3], 'STREAMS', KEYS[1], '>')
+if res then return { 'entries', res[1][2] } end
+local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+if last[1] then return { 'idle', last[1][1] } end
+return { 'idle', '0-0' }`;
+
 /** Give up a lease if still held. KEYS: lease. ARGV: me. Returns 1 when released. */
 export const RELEASE_SCRIPT = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end

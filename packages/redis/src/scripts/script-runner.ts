@@ -5,6 +5,7 @@ import {
   HEARTBEAT_SCRIPT,
   LEAVE_SCRIPT,
   MOVE_DUE_SCRIPT,
+  READ_SCRIPT,
   RELEASE_SCRIPT,
   TRIM_SCRIPT,
 } from './lua-scripts.js';
@@ -19,6 +20,7 @@ const SCRIPTS = {
   partitaTrim: TRIM_SCRIPT,
   partitaHeartbeat: HEARTBEAT_SCRIPT,
   partitaRelease: RELEASE_SCRIPT,
+  partitaRead: READ_SCRIPT,
   partitaLeave: LEAVE_SCRIPT,
 } as const;
 
@@ -31,9 +33,14 @@ export class ScriptRunner {
     for (const [name, lua] of Object.entries(SCRIPTS)) redis.defineCommand(name, { lua });
   }
 
-  private run(name: keyof typeof SCRIPTS, keys: readonly string[], args: readonly Arg[]): Promise<unknown> {
+  private run(name: string, keys: readonly string[], args: readonly Arg[]): Promise<unknown> {
     const fn = (this.redis as unknown as Record<string, Run>)[name]!;
     return fn.call(this.redis, keys.length, ...keys, ...args);
+  }
+
+  /** The fenced read (`READ_SCRIPT`), replies as Buffers. */
+  read(keys: readonly string[], args: readonly Arg[]): Promise<unknown> {
+    return this.run('partitaReadBuffer', keys, args);
   }
 
   delay(keys: readonly string[], args: readonly Arg[]): Promise<unknown> {

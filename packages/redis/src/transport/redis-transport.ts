@@ -284,6 +284,7 @@ class RedisTransport implements Transport {
     const lane = new RedisLane(reader, c.cmd, c.scripts, {
       id: { group: spec.group, topic: spec.topic, partition: p },
       stream: this.keys.stream(spec.topic, p),
+      lease: this.keys.lease(spec.topic, spec.group, p),
       delayed: this.keys.delayed(spec.topic, p),
       delayedData: this.keys.delayedData(spec.topic, p),
       consumer: this.o.consumerName,
