@@ -11,6 +11,7 @@ import {
 import { mapRedisError } from '../errors/map-redis-error.js';
 import { fromFields, toFields } from '../record/record-fields.js';
 import { ScriptRunner } from '../scripts/script-runner.js';
+import { PendingEntries, type Entry } from './pending-entries.js';
 
 /** Settings of one lane (one owned partition). */
 export interface RedisLaneConfig {
@@ -27,8 +28,6 @@ export interface RedisLaneConfig {
   readonly maxLen: number;
   readonly clock: Clock;
 }
-
-type Entry = [id: Buffer, fields: Buffer[] | null];
 
 /** A delivered, unsettled entry: its delivery count, and its value (to recognise its dead-letter copy). */
 interface Held {
@@ -79,6 +78,7 @@ export class RedisLane implements MessageLaneHandle {
   /** After a read found the lease gone: no read before this time. */
   private fencedUntil = 0;
   private readonly readerScripts: ScriptRunner;
+  private readonly pending: PendingEntries;
   private nextDueAt = 0;
   private lastTrim = 0;
   private lastSweep = 0;
@@ -94,6 +94,7 @@ export class RedisLane implements MessageLaneHandle {
   ) {
     this.id = cfg.id;
     this.readerScripts = new ScriptRunner(reader);
+    this.pending = new PendingEntries(reader, cmd, cfg.stream, cfg.id.group, cfg.consumer, cfg.claimTimeoutMs);
   }
 
   get unsettledCount(): number {
@@ -198,30 +199,10 @@ export class RedisLane implements MessageLaneHandle {
    * owner's claim does not count the hand-back as an attempt.
    */
   async handBack(): Promise<void> {
-    const byCount = new Map<number, string[]>();
-    for (const [id, { count }] of this.unsettled) {
-      const list = byCount.get(count) ?? [];
-      list.push(id);
-      byCount.set(count, list);
-    }
+    const counts = new Map<string, number>();
+    for (const [id, { count }] of this.unsettled) counts.set(id, count);
     this.unsettled.clear();
-    await Promise.all(
-      [...byCount].map(([count, ids]) =>
-        this.cmd
-          .call(
-            'XCLAIM',
-            this.cfg.stream,
-            this.id.group,
-            this.cfg.consumer,
-            '0',
-            ...ids,
-            'RETRYCOUNT',
-            String(Math.max(0, count - 1)),
-            'JUSTID',
-          )
-          .catch(() => undefined),
-      ),
-    );
+    await this.pending.handBack(counts);
   }
 
   private poke(): void {
@@ -262,9 +243,10 @@ export class RedisLane implements MessageLaneHandle {
             await this.sleep(undefined);
             continue;
           }
-          const next = await this.claimPending(cursor, credit);
-          if (next === '0-0') recovering = false;
-          cursor = next;
+          const claimed = await this.pending.claim(cursor, credit);
+          this.deliver(claimed.entries, (id) => claimed.counts.get(id) ?? 1);
+          if (claimed.next === '0-0') recovering = false;
+          cursor = claimed.next;
         } else {
           // Each read asks for at most half the window, so a second read is on its way while the first is handled.
           const credit = Math.min(this.credit() - this.requested, perRead);
@@ -289,42 +271,6 @@ export class RedisLane implements MessageLaneHandle {
         await this.sleep(Math.min(2000, 50 * 2 ** Math.min(failures, 6)));
       }
     }
-  }
-
-  /** Replay pending entries from `cursor` (claimed to this consumer); returns the next cursor, `0-0` when done. */
-  private async claimPending(cursor: string, count: number): Promise<string> {
-    const { stream, consumer } = this.cfg;
-    const res = (await this.reader.callBuffer(
-      'XAUTOCLAIM',
-      stream,
-      this.id.group,
-      consumer,
-      '0',
-      cursor,
-      'COUNT',
-      String(count),
-    )) as [Buffer, Entry[], Buffer[]?];
-    const next = res[0].toString();
-    const entries = res[1].filter((e) => e[1] !== null);
-    if (entries.length > 0) {
-      const counts = await this.countsOf(entries[0]![0].toString(), entries.at(-1)![0].toString(), entries.length);
-      this.deliver(entries, (id) => counts.get(id) ?? 1);
-    }
-    return next;
-  }
-
-  /** Delivery counts of this consumer's pending entries between two ids. */
-  private async countsOf(first: string, last: string, count: number): Promise<Map<string, number>> {
-    const rows = (await this.cmd.call(
-      'XPENDING',
-      this.cfg.stream,
-      this.id.group,
-      first,
-      last,
-      String(count),
-      this.cfg.consumer,
-    )) as [string, string, number, number][];
-    return new Map(rows.map((r) => [r[0], Number(r[3])]));
   }
 
   /**
@@ -418,30 +364,8 @@ export class RedisLane implements MessageLaneHandle {
    * by this lane (delivered to a read whose reply never arrived).
    */
   private async sweepStuck(): Promise<void> {
-    const rows = (await this.cmd.call(
-      'XPENDING',
-      this.cfg.stream,
-      this.id.group,
-      'IDLE',
-      String(this.cfg.claimTimeoutMs),
-      '-',
-      '+',
-      '100',
-    )) as [string, string, number, number][];
-    // Another consumer's, or ours but not held by this lane (a read whose reply was lost, e.g. on a dropped connection).
-    const ids = rows.filter((r) => r[1] !== this.cfg.consumer || !this.unsettled.has(r[0])).map((r) => r[0]);
-    if (ids.length === 0) return;
-    const counts = new Map(rows.map((r) => [r[0], Number(r[3]) + 1]));
-    // xclaimBuffer, not callBuffer: ioredis 5 garbles callBuffer on an auto-pipelined connection.
-    const cmd = this.cmd as unknown as { xclaimBuffer(...args: string[]): Promise<unknown> };
-    const claimed = (await cmd.xclaimBuffer(
-      this.cfg.stream,
-      this.id.group,
-      this.cfg.consumer,
-      String(this.cfg.claimTimeoutMs),
-      ...ids,
-    )) as Entry[];
-    this.deliver(claimed, (id) => counts.get(id) ?? 1);
+    const { entries, counts } = await this.pending.claimStuck((id) => this.unsettled.has(id));
+    this.deliver(entries, (id) => counts.get(id) ?? 1);
   }
 }
 
