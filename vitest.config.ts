@@ -19,6 +19,7 @@ const coverageFocus = [
   '(^|/)nats/src/consumer(/|$)',
   '(^|/)rabbitmq/src/consumer(/|$)',
   '(^|/)sqs/src/consumer(/|$)',
+  '(^|/)redis/src/(lane|lease)(/|$)',
   '(^|/)memory/src/(transport|group)(/|$)',
 ];
 const focusedTextReporter = fileURLToPath(new URL('./test/reporters/focused-text-reporter.cjs', import.meta.url));

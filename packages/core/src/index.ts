@@ -90,7 +90,7 @@ export type {
 export { messageLifecycleMachine } from './partition/message-lifecycle.js';
 export { logging } from './middleware/logging.js';
 export { recovery } from './middleware/recovery.js';
-export { fromEnv, TRANSPORT_NAMES, PLANNED_TRANSPORTS } from './config/from-env.js';
+export { fromEnv, TRANSPORT_NAMES } from './config/from-env.js';
 export type { EnvConfig, TransportName } from './config/from-env.js';
 export { transportFromEnv } from './config/transport-from-env.js';
 export type { ConnectorModule } from './config/transport-from-env.js';

@@ -3,8 +3,6 @@ import type { LogLevel } from '../logger/console-logger.js';
 import { envError, envReader, type Env } from './env-reader.js';
 
 export const TRANSPORT_NAMES = ['memory', 'kafka', 'nats', 'rabbitmq', 'redis', 'sqs'] as const;
-/** Names accepted by `PARTITA_TRANSPORT` whose connector package is planned but not released yet. */
-export const PLANNED_TRANSPORTS: readonly TransportName[] = ['redis'];
 export type TransportName = (typeof TRANSPORT_NAMES)[number];
 
 /** Settings read from `PARTITA_*` variables (docs/design.md §9); connector variables are read by the connectors. */

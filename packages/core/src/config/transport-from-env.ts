@@ -1,7 +1,7 @@
 import { ConfigError } from '../errors/partita-error.js';
 import type { Transport } from '../transport/transport.js';
 import type { Env } from './env-reader.js';
-import { fromEnv, PLANNED_TRANSPORTS, TRANSPORT_NAMES } from './from-env.js';
+import { fromEnv } from './from-env.js';
 import { redact } from '../redact/redact.js';
 
 /** What a connector package exports so `transportFromEnv` can build it. */
@@ -12,8 +12,7 @@ export interface ConnectorModule {
 /**
  * Build the transport named by `PARTITA_TRANSPORT` (default `memory`) by
  * loading `@partita/<name>` dynamically; core itself imports no connector.
- * A missing package is a `ConfigError` that names the `npm install` to run,
- * or, for a connector not released yet (`PLANNED_TRANSPORTS`), says so.
+ * A missing package is a `ConfigError` that names the `npm install` to run.
  */
 export async function transportFromEnv(
   env: Env = process.env,
@@ -30,13 +29,6 @@ export async function transportFromEnv(
       code === 'ERR_MODULE_NOT_FOUND' ||
       code === 'MODULE_NOT_FOUND' ||
       /Cannot find (package|module)/.test(String((err as Error)?.message));
-    if (missing && PLANNED_TRANSPORTS.includes(name)) {
-      throw new ConfigError(
-        `PARTITA_TRANSPORT=${name}: the ${name} connector (${pkg}) does not exist yet; it is planned, not released. ` +
-          `Use ${TRANSPORT_NAMES.filter((n) => !PLANNED_TRANSPORTS.includes(n)).join(', ')} for now.`,
-        { cause: err },
-      );
-    }
     if (missing) {
       throw new ConfigError(
         `PARTITA_TRANSPORT=${name} needs the package ${pkg}, which is not installed: run \`npm install ${pkg}\``,

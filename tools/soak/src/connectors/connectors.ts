@@ -4,6 +4,7 @@ import { memoryConnector } from './memory-connector.js';
 import { natsConnector } from './nats-connector.js';
 import { rabbitmqConnector } from './rabbitmq-connector.js';
 import { sqsConnector } from './sqs-connector.js';
+import { redisConnector } from './redis-connector.js';
 import type { SoakConnector } from './soak-connector.js';
 
 /** Every connector the soak knows, by name. A new connector adds one line here. */
@@ -13,6 +14,7 @@ export const soakConnectors: Readonly<Record<string, SoakConnector>> = {
   nats: natsConnector,
   rabbitmq: rabbitmqConnector,
   sqs: sqsConnector,
+  redis: redisConnector,
 };
 
 /** The connector called `name`, or a `ConfigError` listing the known ones. */

@@ -56,4 +56,17 @@ describe('accountDuplicates', () => {
       killedWindows: { m1: 1 },
     });
   });
+
+  it('matches acks of broker ids that are not integers (Redis entry ids)', () => {
+    const ledger = [p('a'), h('a', 'm1', 1), h('a', 'm2', 10)];
+    const settlements: SettlementEvent[] = [
+      { t: 'h', by: 'm1', id: 'a', lane: 't/0', offset: '1796107927821-0', at: 1 },
+      { t: 'a', by: 'm1', lane: 't/0', offsets: ['1796107927821-0'], at: 2 },
+    ];
+    expect(accountDuplicates(ledger, settlements, new Set(['m1']))).toMatchObject({
+      duplicates: 1,
+      unexplained: ['a'],
+    });
+    expect(accountDuplicates(ledger, settlements.slice(0, 1), new Set(['m1'])).withinKilledWindow).toBe(1);
+  });
 });

@@ -56,10 +56,9 @@ export function accountDuplicates(
     if (!w) return false; // killed between its ledger line and this one: unsettled
     const ackAt = acked.get(by + SEP + w.lane + SEP + w.offset);
     if (ackAt !== undefined && ackAt <= asOf) return true;
-    const laneCommits = commits.get(by + SEP + w.lane);
-    if (!laneCommits) return false;
+    if (!/^\d+$/.test(w.offset)) return false; // commits are offset-model only
     const offset = BigInt(w.offset);
-    return laneCommits.some((c) => c.at <= asOf && c.next > offset);
+    return (commits.get(by + SEP + w.lane) ?? []).some((c) => c.at <= asOf && c.next > offset);
   };
 
   const handlers = new Map<string, string[]>();

@@ -1,0 +1,21 @@
+import { ConfigError, InvalidTopicError } from '@partita/core';
+import { describe, expect, it } from 'vitest';
+import { assertRedisGroup, assertRedisTopic, RedisKeys } from './redis-keys.js';
+
+describe('RedisKeys', () => {
+  it('puts a partition stream and its delayed set under one hash tag, a group under another', () => {
+    const k = new RedisKeys('p:');
+    expect(k.stream('orders', 3)).toBe('p:{orders:3}');
+    expect(k.delayed('orders', 3)).toBe('p:{orders:3}:delayed');
+    expect(k.delayedData('orders', 3)).toBe('p:{orders:3}:delayed-data');
+    expect(k.lease('orders', 'billing', 1)).toBe('p:{orders|billing}:lease:1');
+    expect(k.members('orders', 'billing')).toBe('p:{orders|billing}:members');
+  });
+
+  it('refuses topic and group names that would break the hash tags', () => {
+    expect(() => assertRedisTopic('a{b}')).toThrow(InvalidTopicError);
+    expect(() => assertRedisTopic('a|b')).toThrow(/partita uses in Redis key names/);
+    expect(() => assertRedisTopic('orders.eu')).not.toThrow();
+    expect(() => assertRedisGroup('g{1}')).toThrow(ConfigError);
+  });
+});

@@ -1,0 +1,56 @@
+import { ConfigError, validateTopicName } from '@partita/core';
+
+/**
+ * Key names of one prefix. Cluster-safe: the keys a script touches share a
+ * hash tag: `{<topic>:<partition>}` for a partition's stream and its delayed
+ * set, `{<topic>|<group>}` for a group's leases and members.
+ */
+export class RedisKeys {
+  constructor(readonly prefix: string) {}
+
+  /** The stream of one partition. */
+  stream(topic: string, partition: number): string {
+    return `${this.prefix}{${topic}:${partition}}`;
+  }
+
+  /** Delayed entries of one partition (sorted set of ids by due time) and their fields (hash). */
+  delayed(topic: string, partition: number): string {
+    return `${this.prefix}{${topic}:${partition}}:delayed`;
+  }
+
+  delayedData(topic: string, partition: number): string {
+    return `${this.prefix}{${topic}:${partition}}:delayed-data`;
+  }
+
+  /** The topic's partition count. */
+  meta(topic: string): string {
+    return `${this.prefix}{${topic}}:meta`;
+  }
+
+  /** Live members of a group on a topic (sorted set: consumer name by lease expiry). */
+  members(topic: string, group: string): string {
+    return `${this.prefix}{${topic}|${group}}:members`;
+  }
+
+  /** The lease of one partition: the owner's consumer name, expiring unless renewed. */
+  lease(topic: string, group: string, partition: number): string {
+    return `${this.prefix}{${topic}|${group}}:lease:${partition}`;
+  }
+}
+
+/** Topic names Redis can key: the shared rules, and no braces (they would break the hash tags). */
+export function assertRedisTopic(topic: unknown): asserts topic is string {
+  validateTopicName(topic, {
+    broker: 'Redis',
+    check: (name) =>
+      /[{}|]/.test(name) ? 'it contains "{", "}" or "|", which partita uses in Redis key names' : undefined,
+  });
+}
+
+/** Group names Redis can key (no braces, no "|"). */
+export function assertRedisGroup(group: string): void {
+  if (/[{}|\s]/.test(group))
+    throw new ConfigError(
+      `Redis consumer group names may not contain braces, "|" or whitespace, got ${JSON.stringify(group)}`,
+    );
+}

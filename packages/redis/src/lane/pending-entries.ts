@@ -1,0 +1,120 @@
+import type { Redis } from 'ioredis';
+
+/** A stream entry as ioredis returns it with Buffer replies; `fields` is null for a deleted entry. */
+export type Entry = [id: Buffer, fields: Buffer[] | null];
+
+/** Entries claimed for this consumer, with their delivery counts (the attempt each delivery is). */
+export interface Claimed {
+  readonly entries: Entry[];
+  readonly counts: Map<string, number>;
+}
+
+type PendingRow = [id: string, consumer: string, idleMs: number, deliveries: number];
+
+/**
+ * The pending-entry list of one partition for one group, as a lane uses it:
+ * replay (claim everything pending, in id order), the sweep for entries stuck
+ * on nobody, and the hand-back at revocation.
+ */
+export class PendingEntries {
+  constructor(
+    private readonly reader: Redis,
+    private readonly cmd: Redis,
+    private readonly stream: string,
+    private readonly group: string,
+    private readonly consumer: string,
+    private readonly claimTimeoutMs: number,
+  ) {}
+
+  /**
+   * Claim up to `count` pending entries from `cursor` (`XAUTOCLAIM`, min idle
+   * 0: whoever held them) for this consumer; `next` is `0-0` when the list is
+   * done. Counts are read back after the claim (which counted it).
+   */
+  async claim(cursor: string, count: number): Promise<Claimed & { readonly next: string }> {
+    const res = (await this.reader.callBuffer(
+      'XAUTOCLAIM',
+      this.stream,
+      this.group,
+      this.consumer,
+      '0',
+      cursor,
+      'COUNT',
+      String(count),
+    )) as [Buffer, Entry[], Buffer[]?];
+    const next = res[0].toString();
+    const entries = res[1].filter((e) => e[1] !== null);
+    if (entries.length === 0) return { next, entries, counts: new Map() };
+    const rows = (await this.cmd.call(
+      'XPENDING',
+      this.stream,
+      this.group,
+      entries[0]![0].toString(),
+      entries.at(-1)![0].toString(),
+      String(entries.length),
+      this.consumer,
+    )) as PendingRow[];
+    return { next, entries, counts: new Map(rows.map((r) => [r[0], Number(r[3])])) };
+  }
+
+  /**
+   * Claim entries idle past the claim timeout that no lane works on: another
+   * consumer's, or this consumer's when `held` says the lane does not hold it.
+   */
+  async claimStuck(held: (id: string) => boolean): Promise<Claimed> {
+    const rows = (await this.cmd.call(
+      'XPENDING',
+      this.stream,
+      this.group,
+      'IDLE',
+      String(this.claimTimeoutMs),
+      '-',
+      '+',
+      '100',
+    )) as PendingRow[];
+    const ids = rows.filter((r) => r[1] !== this.consumer || !held(r[0])).map((r) => r[0]);
+    if (ids.length === 0) return { entries: [], counts: new Map() };
+    const counts = new Map(rows.map((r) => [r[0], Number(r[3]) + 1]));
+    // xclaimBuffer, not callBuffer: ioredis 5 garbles callBuffer on an auto-pipelined connection.
+    const cmd = this.cmd as unknown as { xclaimBuffer(...args: string[]): Promise<unknown> };
+    const entries = (await cmd.xclaimBuffer(
+      this.stream,
+      this.group,
+      this.consumer,
+      String(this.claimTimeoutMs),
+      ...ids,
+    )) as Entry[];
+    return { entries, counts };
+  }
+
+  /**
+   * Hand entries back unhandled: lower each one's delivery count by one
+   * (`XCLAIM … RETRYCOUNT n-1 JUSTID`), so the next owner's claim does not
+   * count the hand-back as an attempt. Best effort.
+   */
+  async handBack(counts: ReadonlyMap<string, number>): Promise<void> {
+    const byCount = new Map<number, string[]>();
+    for (const [id, count] of counts) {
+      const list = byCount.get(count) ?? [];
+      list.push(id);
+      byCount.set(count, list);
+    }
+    await Promise.all(
+      [...byCount].map(([count, ids]) =>
+        this.cmd
+          .call(
+            'XCLAIM',
+            this.stream,
+            this.group,
+            this.consumer,
+            '0',
+            ...ids,
+            'RETRYCOUNT',
+            String(Math.max(0, count - 1)),
+            'JUSTID',
+          )
+          .catch(() => undefined),
+      ),
+    );
+  }
+}

@@ -1,0 +1,376 @@
+import type { Redis } from 'ioredis';
+import {
+  DLQ_HEADERS,
+  RETRY_HEADERS,
+  type Clock,
+  type InboundRecord,
+  type MessageLaneHandle,
+  type LaneId,
+  type LaneSink,
+} from '@partita/core';
+import { mapRedisError } from '../errors/map-redis-error.js';
+import { fromFields, toFields } from '../record/record-fields.js';
+import { ScriptRunner } from '../scripts/script-runner.js';
+import { PendingEntries, type Entry } from './pending-entries.js';
+
+/** Settings of one lane (one owned partition). */
+export interface RedisLaneConfig {
+  readonly id: LaneId;
+  readonly stream: string;
+  /** The partition's lease key: reads are fenced by it. */
+  readonly lease: string;
+  readonly delayed: string;
+  readonly delayedData: string;
+  readonly consumer: string;
+  readonly maxInFlight: number;
+  readonly blockMs: number;
+  readonly claimTimeoutMs: number;
+  readonly maxLen: number;
+  readonly clock: Clock;
+}
+
+/** A delivered, unsettled entry: its delivery count, and its value (to recognise its dead-letter copy). */
+interface Held {
+  readonly count: number;
+  readonly value: Uint8Array | null;
+}
+
+/** How often a lane trims its stream and sweeps for entries stuck on other consumers, at most. */
+const TRIM_EVERY_MS = 1000;
+const MOVE_LIMIT = 200;
+/** Reads pipelined on a lane's reading connection. */
+const MAX_READS = 2;
+
+/**
+ * One owned partition of a topic for one group. Reads in stream order: first
+ * the partition's pending entries (claimed with `XAUTOCLAIM` from whoever
+ * held them, so a new owner replays what the previous one left unsettled),
+ * then new entries with a blocking `XREADGROUP`, never more than
+ * `maxInFlight` unsettled. Settles with `XACK`; `nack` moves the entry to the
+ * partition's delayed set and acks it in one script; due entries come back at
+ * the end of the stream, with the next attempt and the failing group in
+ * their headers (only that group handles them).
+ *
+ * Attempts: an entry's `deliveryCount` is its pending-list delivery count.
+ * Entries the lane hands back unhandled at revocation get their count
+ * lowered by one first, so a hand-back is not counted as an attempt.
+ *
+ * A read that fails (its connection dropped, its reply maybe lost) sends
+ * the lane back to replaying the pending list before it reads new entries,
+ * so entries a lost reply left pending come first.
+ *
+ * Contract: after `stopReading()` nothing more is delivered; `settle`/`nack`
+ * of a record the lane no longer tracks are ignored.
+ */
+export class RedisLane implements MessageLaneHandle {
+  readonly ackModel = 'message' as const;
+  readonly id: LaneId;
+  private sink: LaneSink | undefined;
+  private readonly unsettled = new Map<string, Held>();
+  private paused = false;
+  private stopped = false;
+  private wake: (() => void) | undefined;
+  private loop: Promise<void> | undefined;
+  /** Reads in flight on the reading connection, and the entries they asked for. */
+  private reads = 0;
+  private requested = 0;
+  private readError: Error | undefined;
+  /** After a read found the lease gone: no read before this time. */
+  private fencedUntil = 0;
+  private readonly readerScripts: ScriptRunner;
+  private readonly pending: PendingEntries;
+  private nextDueAt = 0;
+  private lastTrim = 0;
+  private lastSweep = 0;
+  /** Last read failure, for health; cleared by a successful read. */
+  lastError: string | undefined;
+  delivered = 0;
+
+  constructor(
+    private readonly reader: Redis,
+    private readonly cmd: Redis,
+    private readonly scripts: ScriptRunner,
+    private readonly cfg: RedisLaneConfig,
+  ) {
+    this.id = cfg.id;
+    this.readerScripts = new ScriptRunner(reader);
+    this.pending = new PendingEntries(reader, cmd, cfg.stream, cfg.id.group, cfg.consumer, cfg.claimTimeoutMs);
+  }
+
+  get unsettledCount(): number {
+    return this.unsettled.size;
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  /**
+   * The id of the unsettled entry whose value is `value` (the same bytes
+   * object the runtime was given), or whose id is `offset` for a tombstone:
+   * how the transport recognises a dead-letter copy of one of this lane's
+   * entries, to acknowledge the entry in the same step as the copy.
+   */
+  heldEntry(value: Uint8Array | null, offset: string | undefined): string | undefined {
+    if (value === null) return offset !== undefined && this.unsettled.get(offset)?.value === null ? offset : undefined;
+    for (const [id, h] of this.unsettled) if (h.value === value) return id;
+    return undefined;
+  }
+
+  /** The entry was acknowledged elsewhere (with its dead-letter copy): forget it. */
+  forget(offset: string): void {
+    if (this.unsettled.delete(offset)) this.poke();
+  }
+
+  start(sink: LaneSink): void {
+    this.sink = sink;
+    // The first sweep waits: recovery replays every pending entry in order first.
+    this.lastSweep = this.cfg.clock.now();
+    this.loop = this.run();
+  }
+
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.poke();
+  }
+
+  async settle(records: readonly InboundRecord[], _outcome: 'ack' | 'term'): Promise<void> {
+    const ids: string[] = [];
+    for (const r of records) if (this.unsettled.delete(r.offset)) ids.push(r.offset);
+    if (ids.length === 0) return;
+    // The window frees at once, so reads overlap the ack's round trip. An ack that fails leaves the
+    // entries pending on this consumer but no longer held: the sweep claims them again after the
+    // claim timeout (at-least-once).
+    this.poke();
+    try {
+      await this.cmd.xack(this.cfg.stream, this.id.group, ...ids);
+    } catch (err) {
+      throw mapRedisError(err, `XACK on "${this.id.topic}" partition ${this.id.partition}`);
+    }
+  }
+
+  async nack(record: InboundRecord, delayMs: number): Promise<void> {
+    if (!this.unsettled.has(record.offset)) return;
+    const attempt = Number(record.headers[RETRY_HEADERS.attempt]) || record.deliveryCount || 1;
+    const headers: Record<string, string> = { ...record.headers };
+    if (headers[DLQ_HEADERS.topic] === undefined) {
+      headers[DLQ_HEADERS.topic] = this.id.topic;
+      headers[DLQ_HEADERS.partition] = String(this.id.partition);
+      headers[DLQ_HEADERS.offset] = record.offset;
+      if (record.key !== undefined) headers[DLQ_HEADERS.key] = record.key;
+    }
+    headers[RETRY_HEADERS.attempt] = String(attempt + 1);
+    headers[RETRY_HEADERS.targetGroup] = this.id.group;
+    const fields = toFields({ key: record.key, value: record.value, headers });
+    let due: number;
+    try {
+      due = Number(
+        await this.scripts.delay(
+          [this.cfg.stream, this.cfg.delayed, this.cfg.delayedData],
+          [this.id.group, record.offset, String(Math.max(0, Math.round(delayMs))), uid(), ...fields],
+        ),
+      );
+    } catch (err) {
+      throw mapRedisError(err, `delayed retry on "${this.id.topic}" partition ${this.id.partition}`);
+    }
+    this.unsettled.delete(record.offset);
+    // Server time may differ from ours: wake soon after the local equivalent of the delay.
+    const at = this.cfg.clock.now() + Math.max(0, delayMs);
+    if (this.nextDueAt === 0 || at < this.nextDueAt) this.nextDueAt = at;
+    void due;
+    this.poke();
+  }
+
+  /** Stop reading (the blocking read is cut by the caller closing the reader). Records delivered stay settleable. */
+  async stopReading(): Promise<void> {
+    this.stopped = true;
+    this.poke();
+    this.reader.disconnect();
+    await this.loop?.catch(() => undefined);
+  }
+
+  /**
+   * After revocation: hand back what the runtime left unsettled. Their
+   * delivery count is lowered by one (`XCLAIM … RETRYCOUNT`), so the next
+   * owner's claim does not count the hand-back as an attempt.
+   */
+  async handBack(): Promise<void> {
+    const counts = new Map<string, number>();
+    for (const [id, { count }] of this.unsettled) counts.set(id, count);
+    this.unsettled.clear();
+    await this.pending.handBack(counts);
+  }
+
+  private poke(): void {
+    const w = this.wake;
+    this.wake = undefined;
+    w?.();
+  }
+
+  /** Wait for a poke (or `ms`); returns at once once stopped, so a stop never waits on a sleeping loop. */
+  private sleep(ms: number | undefined): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      this.wake = resolve;
+      if (ms !== undefined) this.cfg.clock.setTimeout(() => this.poke(), ms);
+    });
+  }
+
+  private credit(): number {
+    return this.paused ? 0 : this.cfg.maxInFlight - this.unsettled.size;
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    let recovering = true;
+    let cursor = '0-0';
+    const threshold = Math.max(1, Math.floor(this.cfg.maxInFlight / 4));
+    const perRead = Math.max(1, Math.ceil(this.cfg.maxInFlight / MAX_READS));
+    while (!this.stopped) {
+      try {
+        await this.housekeeping();
+        if (this.stopped) break;
+        const failed = this.readError;
+        this.readError = undefined;
+        if (failed !== undefined) throw failed;
+        if (recovering) {
+          const credit = this.credit();
+          if (credit <= 0) {
+            await this.sleep(undefined);
+            continue;
+          }
+          const claimed = await this.pending.claim(cursor, credit);
+          this.deliver(claimed.entries, (id) => claimed.counts.get(id) ?? 1);
+          if (claimed.next === '0-0') recovering = false;
+          cursor = claimed.next;
+        } else {
+          // Each read asks for at most half the window, so a second read is on its way while the first is handled.
+          const credit = Math.min(this.credit() - this.requested, perRead);
+          const fenced = this.fencedUntil > this.cfg.clock.now();
+          if (!fenced && this.reads < MAX_READS && credit > 0 && (credit >= threshold || this.reads === 0)) {
+            this.startRead(credit);
+            if (this.reads < MAX_READS) continue;
+          }
+          await this.sleep(fenced ? this.cfg.blockMs : undefined);
+        }
+        failures = 0;
+        if (this.reads === 0 || !recovering) this.lastError = undefined;
+      } catch (err) {
+        if (this.stopped) break;
+        // A read that failed may have been served with its reply lost (a dropped connection): its entries are
+        // pending on this consumer, unseen. Replay the pending list again before reading new entries, so they
+        // come first and key order holds.
+        recovering = true;
+        cursor = '0-0';
+        failures++;
+        this.lastError = err instanceof Error ? err.message : String(err);
+        await this.sleep(Math.min(2000, 50 * 2 ** Math.min(failures, 6)));
+      }
+    }
+  }
+
+  /**
+   * Read new entries without waiting: up to {@link MAX_READS} reads are
+   * pipelined on the reading connection, so the next batch is on its way
+   * while the runtime handles this one. Replies come in order, so the lane
+   * delivers in stream order.
+   */
+  private startRead(count: number): void {
+    this.reads++;
+    this.requested += count;
+    const done = (): void => {
+      this.reads--;
+      this.requested -= count;
+      this.poke();
+    };
+    const failed = (err: unknown): void => {
+      if (!this.stopped) this.readError = err instanceof Error ? err : new Error('read failed', { cause: err });
+      done();
+    };
+    this.readerScripts
+      .read([this.cfg.stream, this.cfg.lease], [this.id.group, this.cfg.consumer, String(count)])
+      .then((res) => {
+        const [kind, body] = res as [Buffer, unknown];
+        const what = kind.toString();
+        if (what === 'entries') {
+          if (!this.stopped) this.deliver(body as Entry[], () => 1);
+          return done();
+        }
+        if (what === 'lost') {
+          // The lease is gone (the heartbeat will revoke this lane): read nothing until then.
+          this.fencedUntil = this.cfg.clock.now() + this.cfg.blockMs;
+          return done();
+        }
+        // Nothing new: wait for an entry after the last one, without taking it (plain XREAD has no side effects).
+        const wait = this.nextDueAt > 0 ? Math.max(10, this.nextDueAt - this.cfg.clock.now()) : this.cfg.blockMs;
+        this.reader
+          .call(
+            'XREAD',
+            'COUNT',
+            '1',
+            'BLOCK',
+            String(Math.min(this.cfg.blockMs, wait)),
+            'STREAMS',
+            this.cfg.stream,
+            (body as Buffer).toString(),
+          )
+          .then(done, failed);
+      }, failed);
+  }
+
+  private deliver(entries: readonly Entry[], countOf: (id: string) => number): void {
+    const batch: InboundRecord[] = [];
+    for (const [idBuf, fields] of entries) {
+      if (fields === null) continue;
+      const id = idBuf.toString();
+      if (this.unsettled.has(id)) continue;
+      const record = fromFields(id, fields, countOf(id));
+      this.unsettled.set(id, { count: record.deliveryCount ?? 1, value: record.value });
+      batch.push(record);
+    }
+    this.delivered += batch.length;
+    if (batch.length > 0 && !this.stopped) this.sink?.deliver(batch);
+  }
+
+  /** Due delayed entries back into the stream; trimming; claims of entries stuck on other consumers. */
+  private async housekeeping(): Promise<void> {
+    const now = this.cfg.clock.now();
+    if (now - this.lastTrim >= TRIM_EVERY_MS) {
+      this.lastTrim = now;
+      await this.scripts.trim([this.cfg.stream], [String(this.cfg.maxLen)]);
+      // Entries a previous owner delayed, or delayed publishes: look for due ones now and then.
+      if (this.nextDueAt === 0) this.nextDueAt = now;
+    }
+    if (this.nextDueAt > 0 && now >= this.nextDueAt) {
+      const [, nextDue, serverNow] = (await this.scripts.moveDue(
+        [this.cfg.stream, this.cfg.delayed, this.cfg.delayedData],
+        [String(MOVE_LIMIT)],
+      )) as [number, number, number];
+      this.nextDueAt = nextDue < 0 ? 0 : now + Math.max(0, nextDue - serverNow);
+    }
+    if (now - this.lastSweep >= this.cfg.claimTimeoutMs / 2) {
+      this.lastSweep = now;
+      await this.sweepStuck();
+    }
+  }
+
+  /**
+   * Claim entries idle past the claim timeout that no lane is working on: on
+   * other consumers (an owner that lapsed), or on this consumer but not held
+   * by this lane (delivered to a read whose reply never arrived).
+   */
+  private async sweepStuck(): Promise<void> {
+    const { entries, counts } = await this.pending.claimStuck((id) => this.unsettled.has(id));
+    this.deliver(entries, (id) => counts.get(id) ?? 1);
+  }
+}
+
+let seq = 0;
+function uid(): string {
+  seq = (seq + 1) % Number.MAX_SAFE_INTEGER;
+  return `${process.pid.toString(36)}.${Date.now().toString(36)}.${seq.toString(36)}.${Math.random().toString(36).slice(2, 8)}`;
+}

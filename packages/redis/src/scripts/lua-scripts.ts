@@ -1,0 +1,145 @@
+/**
+ * Lua scripts the connector runs, each atomic on the server. Every key a
+ * script touches is passed in KEYS and shares one hash tag (see RedisKeys),
+ * except the dead-letter step, which spans the source and dead-letter streams.
+ * Time is the server's (`TIME`), so members' clocks never disagree.
+ */
+
+const NOW = `local t = redis.call('TIME'); local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
+
+/**
+ * Delay an entry: store its fields under a fresh id in the partition's delayed
+ * set, due at now + delay, and (when an entry id is given) acknowledge the
+ * original in the same step, so it is acked only once its delayed copy exists.
+ * KEYS: stream, delayed, delayedData. ARGV: group, entryId ('' = none), delayMs, uid, field, value, ...
+ * Returns the due time (server ms).
+ */
+export const DELAY_SCRIPT = `${NOW}
+local fields = {}
+for i = 5, #ARGV do fields[#fields + 1] = ARGV[i] end
+redis.call('HSET', KEYS[3], ARGV[4], cmsgpack.pack(fields))
+local due = now + tonumber(ARGV[3])
+redis.call('ZADD', KEYS[2], due, ARGV[4])
+if ARGV[2] ~= '' then redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) end
+return due`;
+
+/**
+ * Move due delayed entries back into the stream (new entries at its end).
+ * KEYS: stream, delayed, delayedData. ARGV: limit.
+ * Returns { moved, next due time or -1, now }.
+ */
+export const MOVE_DUE_SCRIPT = `${NOW}
+local due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, tonumber(ARGV[1]))
+for _, uid in ipairs(due) do
+  local d = redis.call('HGET', KEYS[3], uid)
+  if d then redis.call('XADD', KEYS[1], '*', unpack(cmsgpack.unpack(d))) end
+  redis.call('HDEL', KEYS[3], uid)
+  redis.call('ZREM', KEYS[2], uid)
+end
+local nxt = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+local nextDue = -1
+if nxt[2] then nextDue = tonumber(nxt[2]) end
+return { #due, nextDue, now }`;
+
+/**
+ * Append a dead letter, bound the dead-letter stream by count and age and,
+ * when a source entry is given, acknowledge it in the same step.
+ * KEYS: dlqStream, sourceStream. ARGV: maxLen, maxAgeMs, group ('' = no ack), entryId, field, value, ...
+ * Returns the new entry id.
+ */
+export const DEAD_LETTER_SCRIPT = `${NOW}
+local fields = {}
+for i = 5, #ARGV do fields[#fields + 1] = ARGV[i] end
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', unpack(fields))
+redis.call('XTRIM', KEYS[1], 'MINID', '~', tostring(now - tonumber(ARGV[2])))
+if ARGV[3] ~= '' then redis.call('XACK', KEYS[2], ARGV[3], ARGV[4]) end
+return id`;
+
+/**
+ * Trim a partition stream that grew past maxLen down to the lowest entry some
+ * group still needs (its oldest pending entry, or the entry after its last
+ * delivered one): entries every group acknowledged go, nothing else does.
+ * A stream no group reads is trimmed to maxLen.
+ * KEYS: stream. ARGV: maxLen. Returns the number of entries removed.
+ */
+export const TRIM_SCRIPT = `
+local len = redis.call('XLEN', KEYS[1])
+if len <= tonumber(ARGV[1]) then return 0 end
+local function split(id)
+  local d = string.find(id, '-', 1, true)
+  return tonumber(string.sub(id, 1, d - 1)), tonumber(string.sub(id, d + 1))
+end
+local function less(a, b)
+  local am, as = split(a)
+  local bm, bs = split(b)
+  return am < bm or (am == bm and as < bs)
+end
+local groups = redis.call('XINFO', 'GROUPS', KEYS[1])
+if #groups == 0 then return redis.call('XTRIM', KEYS[1], 'MAXLEN', '~', ARGV[1]) end
+local safe = nil
+for _, g in ipairs(groups) do
+  local name, pending, last
+  for i = 1, #g, 2 do
+    if g[i] == 'name' then name = g[i + 1] elseif g[i] == 'pending' then pending = g[i + 1] elseif g[i] == 'last-delivered-id' then last = g[i + 1] end
+  end
+  local need = last
+  if pending > 0 then need = redis.call('XPENDING', KEYS[1], name)[2] end
+  if safe == nil or less(need, safe) then safe = need end
+end
+return redis.call('XTRIM', KEYS[1], 'MINID', '~', safe)`;
+
+/**
+ * One heartbeat of a group member: renew membership, drop expired members,
+ * renew the leases it holds and take the free ones the fair split gives it.
+ * The split: live members sorted by name; partition p goes to member p mod n.
+ * KEYS: members, lease 0 .. lease N-1. ARGV: me, leaseMs.
+ * Returns { held (renewed or taken now), toRelease (held, but another member's share), live member names }.
+ */
+export const HEARTBEAT_SCRIPT = `${NOW}
+local me, ttl = ARGV[1], tonumber(ARGV[2])
+redis.call('ZADD', KEYS[1], now + ttl, me)
+redis.call('PEXPIRE', KEYS[1], ttl * 4)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local members = redis.call('ZRANGE', KEYS[1], 0, -1)
+table.sort(members)
+local n = #members
+local held, release = {}, {}
+for p = 0, #KEYS - 2 do
+  local key = KEYS[p + 2]
+  local target = members[(p % n) + 1]
+  local owner = redis.call('GET', key)
+  if owner == me then
+    redis.call('PEXPIRE', key, ttl)
+    held[#held + 1] = p
+    if target ~= me then release[#release + 1] = p end
+  elseif not owner and target == me then
+    redis.call('SET', key, me, 'PX', ttl)
+    held[#held + 1] = p
+  end
+end
+return { held, release, members }`;
+
+/**
+ * A fenced read: new entries for this consumer only while it holds the
+ * partition's lease, so a member whose lease lapsed (a stall, a cut) cannot
+ * take entries the new owner will not see. Non-blocking (scripts cannot
+ * block): when there is nothing new it returns the stream's last id, and the
+ * lane waits with a plain `XREAD BLOCK` from it (no side effects).
+ * KEYS: stream, lease. ARGV: group, consumer, count.
+ * Returns { 'lost' }, { 'idle', lastId } or { 'entries', entries }.
+ */
+export const READ_SCRIPT = `
+if redis.call('GET', KEYS[2]) ~= ARGV[2] then return { 'lost' } end
+local res = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', ARGV[3], 'STREAMS', KEYS[1], '>')
+if res then return { 'entries', res[1][2] } end
+local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+if last[1] then return { 'idle', last[1][1] } end
+return { 'idle', '0-0' }`;
+
+/** Give up a lease if still held. KEYS: lease. ARGV: me. Returns 1 when released. */
+export const RELEASE_SCRIPT = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
+
+/** Leave the group's member set. KEYS: members. ARGV: me. */
+export const LEAVE_SCRIPT = `return redis.call('ZREM', KEYS[1], ARGV[1])`;

@@ -1,0 +1,385 @@
+import type { Redis } from 'ioredis';
+import {
+  ClosedError,
+  ConfigError,
+  DLQ_HEADERS,
+  optionError,
+  partitionForKey,
+  redact,
+  systemClock,
+  type Clock,
+  type HealthReport,
+  type OutboundRecord,
+  type Subscription,
+  type SubscriptionSink,
+  type SubscriptionSpec,
+  type Transport,
+  type TransportCapabilities,
+} from '@partita/core';
+import { mapRedisError } from '../errors/map-redis-error.js';
+import { assertRedisGroup, assertRedisTopic, RedisKeys } from '../keys/redis-keys.js';
+import { RedisLane } from '../lane/redis-lane.js';
+import { GroupMembership } from '../lease/group-membership.js';
+import {
+  redisSecrets,
+  resolveRedisOptions,
+  type RedisTransportOptions,
+  type ResolvedRedisOptions,
+} from '../options/redis-options.js';
+import { toFields } from '../record/record-fields.js';
+import { ScriptRunner } from '../scripts/script-runner.js';
+import { createRedisClient } from './redis-connection.js';
+
+const CAPABILITIES: TransportCapabilities = Object.freeze({
+  ackModel: 'message',
+  partitions: true,
+  consumerGroups: true,
+  nativeDelay: true,
+  priority: false,
+  ttl: false,
+  replay: true,
+});
+
+interface Connected {
+  readonly cmd: Redis;
+  readonly scripts: ScriptRunner;
+}
+
+/**
+ * Redis Streams connector (message model). A topic is `partitions` streams;
+ * a consumer group per handler group; the members of a group split the
+ * partitions through leases in Redis, one lane per owned partition, so order
+ * per key holds across the whole group. See the package README.
+ */
+class RedisTransport implements Transport {
+  readonly name = 'redis';
+  readonly capabilities = CAPABILITIES;
+  private readonly keys: RedisKeys;
+  private readonly clock: Clock;
+  private readonly secrets: string[];
+  private connecting: Promise<Connected> | undefined;
+  private closing: Promise<void> | undefined;
+  private readonly memberships = new Set<GroupMembership>();
+  private readonly lanes = new Set<RedisLane>();
+  private readonly readers = new Set<Redis>();
+  private readonly partitionCounts = new Map<string, Promise<number>>();
+  private roundRobin = 0;
+  private lastError: string | undefined;
+
+  constructor(
+    private readonly o: ResolvedRedisOptions,
+    clock: Clock | undefined,
+  ) {
+    this.keys = new RedisKeys(o.keyPrefix);
+    this.clock = clock ?? systemClock;
+    this.secrets = redisSecrets({ url: o.url, password: o.password });
+  }
+
+  private assertOpen(what: string): void {
+    if (this.closing !== undefined) throw new ClosedError(`${what}: the Redis transport is closed`);
+  }
+
+  private client(name: string, extra?: Parameters<typeof createRedisClient>[2]): Redis {
+    const c = createRedisClient(this.o, name, extra);
+    c.on('error', (err: unknown) => {
+      this.lastError = redact(err instanceof Error ? err.message : String(err), { secrets: this.secrets });
+    });
+    return c;
+  }
+
+  async connect(): Promise<void> {
+    await this.connected();
+  }
+
+  private connected(): Promise<Connected> {
+    this.assertOpen('connect');
+    if (!this.connecting) {
+      this.connecting = (async (): Promise<Connected> => {
+        const cmd = this.client(`partita:${this.o.consumerName}`, { autoPipelining: true });
+        try {
+          await cmd.connect();
+        } catch (err) {
+          cmd.disconnect();
+          throw this.mapError(err, 'connect');
+        }
+        return { cmd, scripts: new ScriptRunner(cmd) };
+      })();
+      this.connecting.catch(() => {
+        this.connecting = undefined;
+      });
+    }
+    return this.connecting;
+  }
+
+  /** An error with every secret of the options redacted from its message. */
+  private mapError(err: unknown, what: string): Error {
+    const e = mapRedisError(err, what);
+    e.message = redact(e.message, { secrets: this.secrets });
+    return e;
+  }
+
+  /** The partition count of a topic: recorded in Redis on first use, the same for every member. */
+  private partitionsOf(c: Connected, topic: string): Promise<number> {
+    let p = this.partitionCounts.get(topic);
+    if (!p) {
+      p = (async () => {
+        const key = this.keys.meta(topic);
+        await c.cmd.hsetnx(key, 'partitions', String(this.o.partitions));
+        const stored = Number(await c.cmd.hget(key, 'partitions'));
+        if (stored !== this.o.partitions && this.o.partitionsGiven) {
+          throw optionError(
+            'redisTransport',
+            'partitions',
+            `${stored} for topic "${topic}", which was created with ${stored} partitions (repartitioning is not supported)`,
+            this.o.partitions,
+          );
+        }
+        return stored;
+      })();
+      this.partitionCounts.set(topic, p);
+      p.catch(() => this.partitionCounts.delete(topic));
+    }
+    return p;
+  }
+
+  async publish(records: readonly OutboundRecord[]): Promise<void> {
+    this.assertOpen('publish');
+    if (records.length === 0) return;
+    const c = await this.connected();
+    this.assertOpen('publish');
+    const sends: Promise<unknown>[] = [];
+    for (const r of records) {
+      assertRedisTopic(r.topic);
+      const n = await this.partitionsOf(c, r.topic).catch((err: unknown) => {
+        throw err instanceof ConfigError ? err : this.mapError(err, `partitions of "${r.topic}"`);
+      });
+      const p = this.partitionOf(r, n);
+      const fields = toFields(r);
+      const stream = this.keys.stream(r.topic, p);
+      if (r.topic.endsWith(this.o.dlqSuffix)) {
+        const source = this.heldSource(r);
+        sends.push(
+          c.scripts
+            .deadLetter(
+              [stream, source?.stream ?? stream],
+              [
+                String(this.o.deadLetterMaxLen),
+                String(this.o.deadLetterMaxAgeMs),
+                source?.group ?? '',
+                source?.id ?? '',
+                ...fields,
+              ],
+            )
+            .then(() => source?.lane.forget(source.id)),
+        );
+      } else if (r.delayMs !== undefined && r.delayMs > 0) {
+        sends.push(
+          c.scripts.delay(
+            [stream, this.keys.delayed(r.topic, p), this.keys.delayedData(r.topic, p)],
+            [
+              '',
+              '',
+              String(Math.round(r.delayMs)),
+              `${this.o.consumerName}.${Date.now()}.${this.roundRobin++}`,
+              ...fields,
+            ],
+          ),
+        );
+      } else {
+        sends.push(c.cmd.xadd(stream, '*', ...fields));
+      }
+    }
+    const results = await Promise.allSettled(sends);
+    const failed = results.find((x): x is PromiseRejectedResult => x.status === 'rejected');
+    if (failed) {
+      if (this.closing) throw new ClosedError('publish: the Redis transport is closed', { cause: failed.reason });
+      throw this.mapError(failed.reason, `publish to "${records[0]!.topic}"`);
+    }
+  }
+
+  private partitionOf(r: OutboundRecord, n: number): number {
+    if (r.partition !== undefined) {
+      if (!Number.isInteger(r.partition) || r.partition < 0 || r.partition >= n)
+        throw new ConfigError(`publish: partition ${r.partition} of topic "${r.topic}" does not exist (it has ${n})`);
+      return r.partition;
+    }
+    if (n === 1) return 0;
+    if (r.key !== undefined) return partitionForKey(r.key, n);
+    this.roundRobin = (this.roundRobin + 1) % n;
+    return this.roundRobin;
+  }
+
+  /**
+   * The lane entry a dead-letter copy was made from, when this transport
+   * holds it: same group and topic, and the very value bytes the runtime was
+   * given. Then the copy and the entry's ack are one script.
+   */
+  private heldSource(r: OutboundRecord): { lane: RedisLane; stream: string; group: string; id: string } | undefined {
+    const group = r.headers[DLQ_HEADERS.group];
+    const topic = r.headers[DLQ_HEADERS.topic];
+    if (group === undefined || topic === undefined) return undefined;
+    for (const lane of this.lanes) {
+      if (lane.id.group !== group || lane.id.topic !== topic) continue;
+      const id = lane.heldEntry(r.value, r.headers[DLQ_HEADERS.offset]);
+      if (id !== undefined) return { lane, stream: this.keys.stream(topic, lane.id.partition), group, id };
+    }
+    return undefined;
+  }
+
+  async subscribe(spec: SubscriptionSpec, sink: SubscriptionSink): Promise<Subscription> {
+    this.assertOpen('subscribe');
+    assertRedisTopic(spec.topic);
+    assertRedisGroup(spec.group);
+    const c = await this.connected();
+    const partitions = await this.partitionsOf(c, spec.topic);
+    const start = spec.startFrom === 'latest' ? '$' : '0';
+    try {
+      await Promise.all(
+        Array.from({ length: partitions }, (_, p) =>
+          c.cmd
+            .xgroup('CREATE', this.keys.stream(spec.topic, p), spec.group, start, 'MKSTREAM')
+            .catch((err: unknown) => {
+              if (!/BUSYGROUP/.test(String((err as Error)?.message))) throw err;
+            }),
+        ),
+      );
+    } catch (err) {
+      throw this.mapError(err, `create group "${spec.group}" on "${spec.topic}"`);
+    }
+    this.assertOpen('subscribe');
+    const membership = new GroupMembership({
+      spec,
+      sink,
+      partitions,
+      consumer: this.o.consumerName,
+      leaseMs: this.o.leaseMs,
+      clock: this.clock,
+      keys: this.keys,
+      cmd: c.cmd,
+      scripts: c.scripts,
+      makeLane: (p) => this.makeLane(c, spec, p),
+      onLaneGone: (lane) => this.lanes.delete(lane),
+      onError: (what, err) => {
+        this.lastError = `${what}: ${redact(err instanceof Error ? err.message : String(err), { secrets: this.secrets })}`;
+      },
+    });
+    this.memberships.add(membership);
+    await membership.start();
+    let closed: Promise<void> | undefined;
+    return {
+      close: () => {
+        closed ??= membership.close().finally(() => this.memberships.delete(membership));
+        return closed;
+      },
+    };
+  }
+
+  private makeLane(c: Connected, spec: SubscriptionSpec, p: number): RedisLane {
+    const reader = this.client(`partita:${this.o.consumerName}:${spec.topic}:${p}`, {
+      extraTimeoutMs: this.o.blockMs,
+      resend: false,
+    });
+    this.readers.add(reader);
+    reader.once('end', () => this.readers.delete(reader));
+    const lane = new RedisLane(reader, c.cmd, c.scripts, {
+      id: { group: spec.group, topic: spec.topic, partition: p },
+      stream: this.keys.stream(spec.topic, p),
+      lease: this.keys.lease(spec.topic, spec.group, p),
+      delayed: this.keys.delayed(spec.topic, p),
+      delayedData: this.keys.delayedData(spec.topic, p),
+      consumer: this.o.consumerName,
+      maxInFlight: spec.maxInFlight,
+      blockMs: this.o.blockMs,
+      claimTimeoutMs: this.o.claimTimeoutMs,
+      maxLen: this.o.maxLen,
+      clock: this.clock,
+    });
+    this.lanes.add(lane);
+    return lane;
+  }
+
+  /** Connection, owned partitions, lag and pending per lane; secrets redacted. */
+  async health(): Promise<HealthReport> {
+    return redact(await this.rawHealth(), { secrets: this.secrets });
+  }
+
+  private async rawHealth(): Promise<HealthReport> {
+    const details: Record<string, unknown> = {
+      url: this.o.url,
+      consumer: this.o.consumerName,
+      keyPrefix: this.o.keyPrefix,
+    };
+    if (this.closing) return { status: 'down', reasons: ['transport closed'], details };
+    let c: Connected;
+    try {
+      c = await this.connected();
+    } catch (err) {
+      return { status: 'down', reasons: [`cannot connect: ${(err as Error).message}`], details };
+    }
+    const reasons: string[] = [];
+    if (c.cmd.status !== 'ready') reasons.push(`connection ${c.cmd.status}; reconnecting`);
+    if (this.lastError) details.lastError = this.lastError;
+    const groups: Record<string, unknown>[] = [];
+    for (const m of this.memberships) {
+      const lanes: Record<string, unknown>[] = [];
+      for (const lane of m.lanes) {
+        const row: Record<string, unknown> = {
+          partition: lane.id.partition,
+          paused: lane.isPaused,
+          unsettled: lane.unsettledCount,
+          delivered: lane.delivered,
+        };
+        if (lane.lastError)
+          reasons.push(`reads of "${lane.id.topic}" partition ${lane.id.partition} failing: ${lane.lastError}`);
+        if (c.cmd.status === 'ready') {
+          try {
+            const info = await this.groupInfo(c, this.keys.stream(lane.id.topic, lane.id.partition), lane.id.group);
+            row.lag = info.lag;
+            row.pending = info.pending;
+          } catch (err) {
+            reasons.push(`group info of "${lane.id.topic}" failed: ${(err as Error).message}`);
+          }
+        }
+        lanes.push(row);
+      }
+      groups.push({ group: m.spec.group, topic: m.spec.topic, owned: m.partitions, members: m.members.length, lanes });
+    }
+    details.subscriptions = groups;
+    return { status: reasons.length > 0 ? 'degraded' : 'ok', reasons, details };
+  }
+
+  /** Redis 7 `XINFO GROUPS`: entries not yet delivered to the group (`lag`) and delivered but unacknowledged (`pending`). */
+  private async groupInfo(
+    c: Connected,
+    stream: string,
+    group: string,
+  ): Promise<{ lag: number | null; pending: number }> {
+    const rows = (await c.cmd.call('XINFO', 'GROUPS', stream)) as unknown[][];
+    for (const row of rows) {
+      const info = new Map<string, unknown>();
+      for (let i = 0; i + 1 < row.length; i += 2) info.set(String(row[i]), row[i + 1]);
+      if (info.get('name') !== group) continue;
+      const lag = info.get('lag');
+      return { lag: lag === null || lag === undefined ? null : Number(lag), pending: Number(info.get('pending')) };
+    }
+    return { lag: null, pending: 0 };
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await Promise.allSettled([...this.memberships].map((m) => m.close()));
+      for (const r of this.readers) r.disconnect();
+      const c = await this.connecting?.catch(() => undefined);
+      await c?.cmd.quit().catch(() => c.cmd.disconnect());
+    })();
+    return this.closing;
+  }
+}
+
+/**
+ * Create a Redis Streams transport. Connects lazily (or on `connect()`);
+ * options are validated here, so a bad option throws at once.
+ */
+export function redisTransport(options: RedisTransportOptions = {}): Transport {
+  return new RedisTransport(resolveRedisOptions(options), options.clock);
+}
