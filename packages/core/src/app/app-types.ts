@@ -7,6 +7,7 @@ import type { Message, PublishMessage } from '../message/message.js';
 import type { Middleware } from '../middleware/middleware.js';
 import type { LaneStateValue, PauseReason } from '../partition/lane-machine.js';
 import type { HealthReport, Transport } from '../transport/transport.js';
+import type { StopOnSignalsOptions } from './stop-on-signals.js';
 
 export interface AppOptions {
   readonly transport: Transport;
@@ -85,7 +86,12 @@ export interface MetricsSnapshot {
   readonly deadLetteredByReason: Readonly<Record<string, number>>;
   readonly inFlight: number;
   /** Handler duration histogram: upper bounds in ms and counts (last bucket +Inf). */
-  readonly durationMs: { readonly bounds: readonly number[]; readonly counts: readonly number[] };
+  readonly durationMs: {
+    readonly bounds: readonly number[];
+    readonly counts: readonly number[];
+    /** Sum of every observed duration, ms (a histogram's `_sum`). */
+    readonly sumMs: number;
+  };
 }
 
 export type DeadLetterReason = 'decode' | 'non-retryable' | 'max-retries' | 'timeout';
@@ -138,5 +144,12 @@ export interface App {
   publish(messages: PublishMessage | readonly PublishMessage[]): Promise<void>;
   inspect(): AppSnapshot;
   health(): Promise<HealthReport & { readonly lanes: readonly LaneSnapshot[] }>;
+  /**
+   * Stop on SIGTERM/SIGINT (see `StopOnSignalsOptions`): `inspect().state`
+   * turns `stopping` at once (readiness false), lanes drain, final commits are
+   * made, the process exits 0; a second signal exits at once (130) with an
+   * error log line. Returns a function that removes the listeners.
+   */
+  stopOnSignals(options?: StopOnSignalsOptions): () => void;
   on<E extends keyof AppEvents>(event: E, listener: (payload: AppEvents[E]) => void): () => void;
 }

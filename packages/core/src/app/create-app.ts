@@ -23,6 +23,7 @@ import { FinishedLanes } from './finished-lanes.js';
 import { redact } from '../redact/redact.js';
 import { optionError } from '../options/option-error.js';
 import { validateAppOptions, validateDeadLetterTopics } from './validate-app-options.js';
+import { installSignalHandlers } from './stop-on-signals.js';
 
 const laneKey = (handler: string, id: LaneId): string => `${handler}\u0000${id.topic}\u0000${id.partition}`;
 
@@ -52,6 +53,8 @@ export function createApp(options: AppOptions): App {
   let starting: Promise<void> | undefined;
   let stopping: Promise<void> | undefined;
   let drainTimeoutMs = 10_000;
+  /** Set synchronously by `stop()`/a signal: readiness is false from that moment, before anything awaits. */
+  let stopRequested = false;
 
   const encode = (m: PublishMessage): OutboundRecord => encodeOutbound(m, codec, transport);
 
@@ -138,6 +141,7 @@ export function createApp(options: AppOptions): App {
 
   const stop = (stopOptions: StopOptions = {}): Promise<void> =>
     (stopping ??= (async () => {
+      stopRequested = true;
       const timeout = stopOptions.drainTimeoutMs ?? 10_000;
       if (typeof timeout !== 'number' || !(timeout >= 0))
         throw optionError('stop', 'drainTimeoutMs', 'a number ≥ 0', timeout);
@@ -157,7 +161,7 @@ export function createApp(options: AppOptions): App {
     })());
 
   const inspect = (): AppSnapshot => ({
-    state,
+    state: stopRequested && (state === 'running' || state === 'starting') ? 'stopping' : state,
     lanes: [...[...lanes.values()].map((a) => a.snapshot()), ...(state === 'stopped' ? finished : [])],
     metrics: metrics.snapshot(),
     ...(executor ? { executor: executor.stats() } : {}),
@@ -166,7 +170,8 @@ export function createApp(options: AppOptions): App {
   const health: App['health'] = async () => {
     const snap = [...lanes.values()];
     const lanesSnap = snap.map((a) => a.snapshot());
-    if (state !== 'running') return { status: 'down', reasons: [`app is ${state}`], lanes: lanesSnap };
+    if (state !== 'running' || stopRequested)
+      return { status: 'down', reasons: [`app is ${stopRequested ? 'stopping' : state}`], lanes: lanesSnap };
     // Connectors redact their own secrets; this pass catches credentials in any text they pass through.
     const t: HealthReport = redact(
       await transport.health().catch((err: unknown) => ({
@@ -198,5 +203,16 @@ export function createApp(options: AppOptions): App {
     );
   }
 
-  return { start, stop, publish, inspect, health, on: (event, listener) => events.on(event, listener) };
+  const stopOnSignals: App['stopOnSignals'] = (signalOptions) =>
+    installSignalHandlers({ stop, markStopping: () => (stopRequested = true) }, logger, signalOptions);
+
+  return {
+    start,
+    stop,
+    publish,
+    inspect,
+    health,
+    stopOnSignals,
+    on: (event, listener) => events.on(event, listener),
+  };
 }

@@ -121,6 +121,20 @@ export function memoryTransport(broker: MemoryBroker, options: MemoryTransportOp
     if (broker.isClosed) throw new ClosedError('the memory broker is closed');
   };
 
+  /** Lanes this transport owns, for the broker lag of each in `health().details.lanes`. */
+  const owned = new Map<Lane, LaneId>();
+  /** Records of each owned lane past its group's committed offset (the broker's lag). */
+  function ownedLag(): { group: string; topic: string; partition: number; lag: number }[] {
+    const groups = broker.stats().groups;
+    const rows: { group: string; topic: string; partition: number; lag: number }[] = [];
+    for (const id of owned.values()) {
+      const g = groups.find((x) => x.group === id.group && x.topic === id.topic);
+      const p = g?.partitions.find((x) => x.partition === id.partition);
+      if (p) rows.push({ group: id.group, topic: id.topic, partition: id.partition, lag: p.lag });
+    }
+    return rows;
+  }
+
   async function subscribe(spec: SubscriptionSpec, sink: SubscriptionSink): Promise<Subscription> {
     assertOpen();
     if (!spec || typeof spec.group !== 'string' || spec.group === '')
@@ -138,6 +152,7 @@ export function memoryTransport(broker: MemoryBroker, options: MemoryTransportOp
         const id: LaneId = { group: spec.group, topic: spec.topic, partition };
         const lane = new Lane(id, broker, part, start, maxBatch, onError);
         lanes.set(partition, lane);
+        owned.set(lane, id);
         const handle: OffsetLaneHandle = {
           ackModel: 'offset',
           id,
@@ -163,6 +178,7 @@ export function memoryTransport(broker: MemoryBroker, options: MemoryTransportOp
           await sink.revoked(lane.id);
         } finally {
           lanes.delete(partition);
+          owned.delete(lane);
         }
       },
     });
@@ -197,7 +213,8 @@ export function memoryTransport(broker: MemoryBroker, options: MemoryTransportOp
     subscribe,
     async health(): Promise<HealthReport> {
       if (closed) return { status: 'down', reasons: ['transport closed'] };
-      return broker.health();
+      const report = broker.health();
+      return owned.size === 0 ? report : { ...report, details: { ...report.details, lanes: ownedLag() } };
     },
     close() {
       closing ??= (async () => {
