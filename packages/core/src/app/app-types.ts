@@ -6,6 +6,7 @@ import type { HandlerDefinition, Logger } from '../handler/handler.js';
 import type { Message, PublishMessage } from '../message/message.js';
 import type { Middleware } from '../middleware/middleware.js';
 import type { LaneStateValue, PauseReason } from '../partition/lane-machine.js';
+import type { Instrumentation } from '../instrumentation/instrumentation.js';
 import type { HealthReport, Transport } from '../transport/transport.js';
 import type { StopOnSignalsOptions } from './stop-on-signals.js';
 
@@ -17,6 +18,11 @@ export interface AppOptions {
   /** Runs worker handlers; required when any handler has `worker`. */
   readonly executor?: Executor;
   readonly middleware?: readonly Middleware[];
+  /**
+   * Tracers, metrics, APM agents: publish and attempt hooks (see
+   * `Instrumentation`), e.g. `otelInstrumentation()` of `@partita/opentelemetry`.
+   */
+  readonly instrumentation?: readonly Instrumentation[];
   /** @defaultValue a console logger at level `info` */
   readonly logger?: Logger;
   /** @defaultValue systemClock */

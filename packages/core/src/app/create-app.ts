@@ -24,6 +24,10 @@ import { redact } from '../redact/redact.js';
 import { optionError } from '../options/option-error.js';
 import { validateAppOptions, validateDeadLetterTopics } from './validate-app-options.js';
 import { installSignalHandlers } from './stop-on-signals.js';
+import { InstrumentedTransport } from '../instrumentation/instrumented-transport.js';
+import { combineAttemptHooks } from '../instrumentation/instrumentation.js';
+import { attemptMiddleware } from '../instrumentation/attempt-middleware.js';
+import { checkInstrumentation } from '../instrumentation/check-instrumentation.js';
 
 const laneKey = (handler: string, id: LaneId): string => `${handler}\u0000${id.topic}\u0000${id.partition}`;
 
@@ -35,7 +39,14 @@ const laneKey = (handler: string, id: LaneId): string => `${handler}\u0000${id.t
 export function createApp(options: AppOptions): App {
   validateAppOptions(options);
   const fromEnvironment = envDefaults(options, options.env ?? process.env);
-  const transport = options.transport;
+  const instrumentation = checkInstrumentation(options.instrumentation);
+  const transport = instrumentation.some((i) => i.publish)
+    ? new InstrumentedTransport(options.transport, instrumentation)
+    : options.transport;
+  const attemptHook = combineAttemptHooks(instrumentation);
+  const middleware = attemptHook
+    ? [attemptMiddleware(attemptHook, transport.name), ...(options.middleware ?? [])]
+    : (options.middleware ?? []);
   const handlers = fromEnvironment.handlers;
   const codec = options.codec ?? jsonCodec;
   const clock = options.clock ?? systemClock;
@@ -72,7 +83,8 @@ export function createApp(options: AppOptions): App {
   const sinkFor = (handler: HandlerDefinition<any>): SubscriptionSink => {
     const ctx: LaneContext = {
       handler,
-      handle: handler.handle ? compose(options.middleware ?? [], handler.handle as never) : undefined,
+      handle: handler.handle ? compose(middleware, handler.handle as never) : undefined,
+      attemptHook,
       codec,
       clock,
       random,

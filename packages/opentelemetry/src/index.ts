@@ -1,0 +1,5 @@
+export { otelInstrumentation } from './tracing/otel-instrumentation.js';
+export type { OtelInstrumentationOptions } from './tracing/otel-instrumentation.js';
+export { workerTracing } from './tracing/worker-tracing.js';
+export type { TracedWorkerContext, TracedWorkerHandler } from './tracing/worker-tracing.js';
+export { ATTR as MESSAGING_ATTRIBUTES } from './tracing/attributes.js';
