@@ -3,3 +3,5 @@ export type { OtelInstrumentationOptions } from './tracing/otel-instrumentation.
 export { workerTracing } from './tracing/worker-tracing.js';
 export type { TracedWorkerContext, TracedWorkerHandler } from './tracing/worker-tracing.js';
 export { ATTR as MESSAGING_ATTRIBUTES } from './tracing/attributes.js';
+export { otelMetrics } from './metrics/otel-metrics.js';
+export type { OtelMetrics, OtelMetricsOptions } from './metrics/otel-metrics.js';
