@@ -77,6 +77,8 @@ export { DLQ_HEADERS } from './dead-letter/dead-letter-record.js';
 export { RETRY_HEADERS } from './retry/retry-headers.js';
 export { createConsoleLogger } from './logger/console-logger.js';
 export { redactingLogger } from './logger/redacting-logger.js';
+export { pinoLogger, isPinoLike } from './logger/pino-logger.js';
+export type { PinoLike } from './logger/pino-logger.js';
 export type { LogLevel } from './logger/console-logger.js';
 export { laneMachine } from './partition/lane-machine.js';
 export type {

@@ -9,6 +9,7 @@ import type { LaneStateValue, PauseReason } from '../partition/lane-machine.js';
 import type { Instrumentation } from '../instrumentation/instrumentation.js';
 import type { HealthReport, Transport } from '../transport/transport.js';
 import type { StopOnSignalsOptions } from './stop-on-signals.js';
+import type { PinoLike } from '../logger/pino-logger.js';
 
 export interface AppOptions {
   readonly transport: Transport;
@@ -23,8 +24,11 @@ export interface AppOptions {
    * `Instrumentation`), e.g. `otelInstrumentation()` of `@partita/opentelemetry`.
    */
   readonly instrumentation?: readonly Instrumentation[];
-  /** @defaultValue a console logger at level `info` */
-  readonly logger?: Logger;
+  /**
+   * A `Logger`, or a pino instance as it is (its `(obj, msg)` calls get every field).
+   * @defaultValue a console logger at level `info` (`PARTITA_LOG_LEVEL`)
+   */
+  readonly logger?: Logger | PinoLike;
   /** @defaultValue systemClock */
   readonly clock?: Clock;
   /** Random source in [0, 1) for backoff jitter. @defaultValue Math.random */

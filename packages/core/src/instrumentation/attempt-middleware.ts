@@ -3,8 +3,10 @@ import type { AttemptInfo, AttemptScope } from './instrumentation.js';
 
 /**
  * The attempt hook for event-loop handlers: outermost middleware; the rest of
- * the chain runs inside the scope's `run`, the scope ends with the attempt
- * (or when `ctx.signal` aborts it: timeout, drain deadline).
+ * the chain runs inside the scope's `run`, and the scope ends when the handler
+ * returns or settles. An attempt past its deadline ends when its handler gives
+ * up (handlers are to honour `ctx.signal`); one that never settles leaves its
+ * scope open (no per-message abort listener: it would cost every attempt).
  */
 export function attemptMiddleware(hook: (info: AttemptInfo) => AttemptScope | undefined, system: string): Middleware {
   return (next) => (msg, ctx) => {
@@ -22,34 +24,25 @@ export function attemptMiddleware(hook: (info: AttemptInfo) => AttemptScope | un
       worker: false,
     });
     if (scope === undefined) return next(msg, ctx);
-    let ended = false;
-    const end = (error?: unknown): void => {
-      if (ended) return;
-      ended = true;
-      ctx.signal.removeEventListener('abort', onAbort);
-      scope.end(error);
-    };
-    const onAbort = (): void => end(ctx.signal.reason ?? new Error('attempt aborted'));
-    ctx.signal.addEventListener('abort', onAbort);
     let result: unknown;
     try {
       result = scope.run(() => next(msg, ctx));
     } catch (err) {
-      end(err);
+      scope.end(err);
       throw err;
     }
     if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function')
       return (result as Promise<unknown>).then(
         (v) => {
-          end();
+          scope.end();
           return v;
         },
         (err: unknown) => {
-          end(err);
+          scope.end(err);
           throw err;
         },
       );
-    end();
+    scope.end();
     return result;
   };
 }

@@ -45,6 +45,8 @@ export function otelMetrics(options: OtelMetricsOptions = {}): OtelMetrics {
     advice: { explicitBucketBoundaries: DURATION_BOUNDARIES },
   });
 
+  /** One attribute object per system/topic/group (bounded), not one per message. */
+  const attrsByLane = new Map<string, Attributes>();
   return {
     publish(records, send, system) {
       const byTopic = new Map<string, number>();
@@ -62,19 +64,29 @@ export function otelMetrics(options: OtelMetricsOptions = {}): OtelMetrics {
       );
     },
     attempt(info: AttemptInfo): AttemptScope {
-      const attrs: Attributes = {
-        [ATTR.system]: info.system,
-        [ATTR.destination]: info.topic,
-        [ATTR.group]: info.group,
-        [ATTR.operationName]: 'process',
-      };
+      const key = `${info.system}\u0000${info.topic}\u0000${info.group}`;
+      let attrs = attrsByLane.get(key);
+      if (attrs === undefined)
+        attrsByLane.set(
+          key,
+          (attrs = {
+            [ATTR.system]: info.system,
+            [ATTR.destination]: info.topic,
+            [ATTR.group]: info.group,
+            [ATTR.operationName]: 'process',
+          }),
+        );
       if (info.attempt === 1) consumed.add(1, attrs);
       const started = performance.now();
+      const laneAttrs = attrs;
       return {
         run: NOOP_SCOPE_RUN,
         end(error?: unknown) {
           const seconds = (performance.now() - started) / 1000;
-          duration.record(seconds, error === undefined ? attrs : { ...attrs, [ATTR.errorType]: errorType(error) });
+          duration.record(
+            seconds,
+            error === undefined ? laneAttrs : { ...laneAttrs, [ATTR.errorType]: errorType(error) },
+          );
         },
       };
     },
