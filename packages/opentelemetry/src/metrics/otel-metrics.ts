@@ -31,61 +31,68 @@ const NOOP_SCOPE_RUN = <T>(fn: () => T): T => fn();
  */
 export function otelMetrics(options: OtelMetricsOptions = {}): OtelMetrics {
   const meter: Meter = (options.meterProvider ?? metrics.getMeterProvider()).getMeter('@partita/opentelemetry');
-  const sent = meter.createCounter('messaging.client.sent.messages', {
-    description: 'Messages a producer attempted to send (error.type set when the broker refused them).',
-    unit: '{message}',
-  });
-  const consumed = meter.createCounter('messaging.client.consumed.messages', {
-    description: 'Messages delivered to handlers (first attempts).',
-    unit: '{message}',
-  });
   const duration = meter.createHistogram('messaging.process.duration', {
     description: 'Duration of a handler attempt.',
     unit: 's',
     advice: { explicitBucketBoundaries: DURATION_BOUNDARIES },
   });
+  // Counters are counted here in plain numbers per (bounded) attribute set and
+  // reported at collection: a synchronous `add` per message would hash its attributes every time.
+  const sent = new Map<string, Tally>();
+  const consumed = new Map<string, Tally>();
+  const sentCounter = meter.createObservableCounter('messaging.client.sent.messages', {
+    description: 'Messages a producer attempted to send (error.type set when the broker refused them).',
+    unit: '{message}',
+  });
+  const consumedCounter = meter.createObservableCounter('messaging.client.consumed.messages', {
+    description: 'Messages delivered to handlers (first attempts).',
+    unit: '{message}',
+  });
+  sentCounter.addCallback((r) => {
+    for (const t of sent.values()) r.observe(t.n, t.attrs);
+  });
+  consumedCounter.addCallback((r) => {
+    for (const t of consumed.values()) r.observe(t.n, t.attrs);
+  });
+  const tally = (map: Map<string, Tally>, key: string, attrs: () => Attributes): Tally => {
+    let t = map.get(key);
+    if (t === undefined) map.set(key, (t = { n: 0, attrs: attrs() }));
+    return t;
+  };
 
-  /** One attribute object per system/topic/group (bounded), not one per message. */
-  const attrsByLane = new Map<string, Attributes>();
   return {
     publish(records, send, system) {
-      const byTopic = new Map<string, number>();
-      for (const r of records) byTopic.set(r.topic, (byTopic.get(r.topic) ?? 0) + 1);
-      const count = (extra: Attributes): void => {
-        for (const [topic, n] of byTopic)
-          sent.add(n, { [ATTR.system]: system, [ATTR.destination]: topic, [ATTR.operationName]: 'send', ...extra });
-      };
       return send(records).then(
-        () => count({}),
+        () => {
+          for (const r of records) tally(sent, `${system}\u0000${r.topic}`, () => sendAttrs(system, r.topic)).n++;
+        },
         (err: unknown) => {
-          count({ [ATTR.errorType]: errorType(err) });
+          const type = errorType(err);
+          for (const r of records)
+            tally(sent, `${system}\u0000${r.topic}\u0000${type}`, () => ({
+              ...sendAttrs(system, r.topic),
+              [ATTR.errorType]: type,
+            })).n++;
           throw err;
         },
       );
     },
     attempt(info: AttemptInfo): AttemptScope {
-      const key = `${info.system}\u0000${info.topic}\u0000${info.group}`;
-      let attrs = attrsByLane.get(key);
-      if (attrs === undefined)
-        attrsByLane.set(
-          key,
-          (attrs = {
-            [ATTR.system]: info.system,
-            [ATTR.destination]: info.topic,
-            [ATTR.group]: info.group,
-            [ATTR.operationName]: 'process',
-          }),
-        );
-      if (info.attempt === 1) consumed.add(1, attrs);
+      const lane = tally(consumed, `${info.system}\u0000${info.topic}\u0000${info.group}`, () => ({
+        [ATTR.system]: info.system,
+        [ATTR.destination]: info.topic,
+        [ATTR.group]: info.group,
+        [ATTR.operationName]: 'process',
+      }));
+      if (info.attempt === 1) lane.n++;
       const started = performance.now();
-      const laneAttrs = attrs;
       return {
         run: NOOP_SCOPE_RUN,
         end(error?: unknown) {
           const seconds = (performance.now() - started) / 1000;
           duration.record(
             seconds,
-            error === undefined ? laneAttrs : { ...laneAttrs, [ATTR.errorType]: errorType(error) },
+            error === undefined ? lane.attrs : { ...lane.attrs, [ATTR.errorType]: errorType(error) },
           );
         },
       };
@@ -93,6 +100,17 @@ export function otelMetrics(options: OtelMetricsOptions = {}): OtelMetrics {
     observe: (app) => observeApp(meter, app, options.eventLoopDelay ?? true),
   };
 }
+
+interface Tally {
+  n: number;
+  readonly attrs: Attributes;
+}
+
+const sendAttrs = (system: string, topic: string): Attributes => ({
+  [ATTR.system]: system,
+  [ATTR.destination]: topic,
+  [ATTR.operationName]: 'send',
+});
 
 /** The observable instruments; one batch callback reads the app once per collection. */
 function observeApp(meter: Meter, app: App, eventLoop: boolean): () => void {
