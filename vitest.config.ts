@@ -67,6 +67,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
+          exclude: ['**/node_modules/**', ...otelTests],
           globalSetup: ['test/integration/global-setup.ts'],
           testTimeout: 180_000,
         },
