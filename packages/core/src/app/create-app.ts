@@ -153,10 +153,10 @@ export function createApp(options: AppOptions): App {
 
   const stop = (stopOptions: StopOptions = {}): Promise<void> =>
     (stopping ??= (async () => {
-      stopRequested = true;
       const timeout = stopOptions.drainTimeoutMs ?? 10_000;
       if (typeof timeout !== 'number' || !(timeout >= 0))
         throw optionError('stop', 'drainTimeoutMs', 'a number ≥ 0', timeout);
+      stopRequested = true;
       drainTimeoutMs = timeout;
       if (starting) await starting.catch(() => undefined);
       if (state === 'stopped') return;
