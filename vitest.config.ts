@@ -22,6 +22,11 @@ const coverageFocus = [
   '(^|/)redis/src/(lane|lease)(/|$)',
   '(^|/)memory/src/(transport|group)(/|$)',
 ];
+// @opentelemetry/* packages map the 'module' condition to bundler builds (extensionless imports
+// Node cannot load, and Vitest hands its conditions to Node): their tests run in a project without it.
+const otelConditions = conditions.filter((c) => c !== 'module');
+const otelTests = ['packages/opentelemetry/src/**/*.test.ts', 'test/integration/opentelemetry/**/*.test.ts'];
+
 const focusedTextReporter = fileURLToPath(new URL('./test/reporters/focused-text-reporter.cjs', import.meta.url));
 
 export default defineConfig({
@@ -48,6 +53,19 @@ export default defineConfig({
             'tools/*/src/**/*.test.ts',
             'test/workspace/**/*.test.ts',
           ],
+          exclude: ['**/node_modules/**', ...otelTests],
+        },
+      },
+      {
+        // Not `extends: true`: Vite concatenates arrays, so the root's conditions would come back.
+        resolve: { conditions: otelConditions },
+        ssr: { resolve: { conditions: otelConditions } },
+        test: {
+          name: 'otel',
+          hookTimeout: 180_000,
+          include: otelTests,
+          globalSetup: ['test/integration/global-setup.ts'],
+          testTimeout: 180_000,
         },
       },
       {
@@ -55,6 +73,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
+          exclude: ['**/node_modules/**', ...otelTests],
           globalSetup: ['test/integration/global-setup.ts'],
           testTimeout: 180_000,
         },

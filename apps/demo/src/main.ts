@@ -8,7 +8,10 @@
  * Poison orders end in the dead-letter topic (invalid data, a payload that
  * does not decode); a flaky payment gateway fails some charges, which succeed
  * on retry. A live progress line runs; a summary table closes the run.
- * Ctrl-C drains in-flight work and exits cleanly.
+ * While it runs it serves /healthz, /readyz, /metrics and /api/inspect
+ * (@partita/http; `DEMO_PORT`, default 9464) and prints the URL;
+ * `npm start -- --serve` keeps the app and the endpoints up after the summary.
+ * Ctrl-C (SIGINT) or SIGTERM drains in-flight work and exits 0 (`app.stopOnSignals`).
  */
 import {
   NonRetryableError as NonRetryable,
@@ -19,6 +22,7 @@ import {
   type App,
 } from '@partita/core';
 import { createMemoryBroker, memoryTransport } from '@partita/memory';
+import { serve, type ServedApp } from '@partita/http';
 import { orderStream, type Order } from './orders.js';
 import { archiveStage } from './archive-stage.js';
 import { printSummary, progressLine } from './report.js';
@@ -67,14 +71,16 @@ const app: App = createApp({
   logger,
 });
 
-let stopping = false;
+const keepServing = process.argv.includes('--serve');
+let ticker: NodeJS.Timeout | undefined;
+let publishedCount = 0;
+let malformedCount = 0;
 const started = Date.now();
-async function shutdown(reason: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
+let summarized = false;
+function summary(reason: string): void {
   clearInterval(ticker);
   process.stderr.write('\n');
-  await app.stop({ drainTimeoutMs: 10_000 });
+  summarized = true;
   printSummary({
     app,
     broker,
@@ -84,11 +90,34 @@ async function shutdown(reason: string): Promise<void> {
     reason,
     archive: archive.perThread(),
   });
-  await broker.close();
-  process.exit(0);
 }
-process.once('SIGINT', () => void shutdown('interrupted (Ctrl-C): drained and stopped'));
-process.once('SIGTERM', () => void shutdown('terminated (SIGTERM): drained and stopped'));
+const SIGNAL_REASON: Record<string, string> = {
+  SIGINT: 'interrupted (Ctrl-C): drained and stopped',
+  SIGTERM: 'terminated (SIGTERM): drained and stopped',
+};
+app.stopOnSignals({
+  drainTimeoutMs: 10_000,
+  async onStopped(signal) {
+    if (!summarized) summary(SIGNAL_REASON[signal] ?? `${signal}: drained and stopped`);
+    else console.log(`partita demo: ${signal}: drained and stopped`);
+    await server.close();
+    await broker.close();
+  },
+});
+const stopping = (): boolean => app.inspect().state !== 'running';
+
+/** Serve the probes on DEMO_PORT (default 9464); a port in use falls back to a free one. */
+async function endpoints(): Promise<ServedApp> {
+  const port = Number(process.env.DEMO_PORT ?? 9464);
+  try {
+    return await serve(app, { port });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+    return serve(app, { port: 0 });
+  }
+}
+const server = await endpoints();
+console.log(`partita demo: endpoints at ${server.url} (/healthz /readyz /metrics /api/inspect)`);
 
 /** Messages of handler `h` that are settled: handled or dead-lettered. */
 function settled(h: string): number {
@@ -99,13 +128,11 @@ function settled(h: string): number {
 }
 
 await app.start();
-const ticker = setInterval(() => progressLine(app, publishedCount, ORDERS, started), 250);
-let publishedCount = 0;
-let malformedCount = 0;
+ticker = setInterval(() => progressLine(app, publishedCount, ORDERS, started), 250);
 for (const batch of orderStream(ORDERS, 500)) {
   // A polite producer: stay at most ~5,000 orders ahead of validation, and let the event loop breathe.
-  while (!stopping && publishedCount - settled('validate') > 5_000) await new Promise((r) => setTimeout(r, 5));
-  if (stopping) break;
+  while (!stopping() && publishedCount - settled('validate') > 5_000) await new Promise((r) => setTimeout(r, 5));
+  if (stopping()) break;
   await app.publish(batch.valid);
   // A payload that is not JSON at all: the runtime dead-letters it with reason `decode`.
   if (batch.garbage) await broker.publish({ topic: 'orders', key: batch.garbage.key, value: batch.garbage.bytes });
@@ -125,5 +152,16 @@ const done = (): boolean => {
     archive.handlers.every((h) => settled(h.name) >= validated)
   );
 };
-while (!stopping && !done()) await new Promise((r) => setTimeout(r, 50));
-await shutdown('completed');
+while (!stopping() && !done()) await new Promise((r) => setTimeout(r, 50));
+if (!stopping()) {
+  if (keepServing) {
+    summary('completed');
+    console.log(`partita demo: still serving ${server.url}/metrics; Ctrl-C to stop`);
+  } else {
+    await app.stop({ drainTimeoutMs: 10_000 });
+    summary('completed');
+    await server.close();
+    await broker.close();
+    process.exit(0);
+  }
+}

@@ -72,11 +72,15 @@ export type {
 } from './app/app-types.js';
 export { defineHandler } from './handler/define-handler.js';
 export { createApp } from './app/create-app.js';
+export type { StopOnSignalsOptions } from './app/stop-on-signals.js';
+export type { Instrumentation, AttemptInfo, AttemptScope } from './instrumentation/instrumentation.js';
 export { backoffDelay, cappedBackoff } from './retry/backoff.js';
 export { DLQ_HEADERS } from './dead-letter/dead-letter-record.js';
 export { RETRY_HEADERS } from './retry/retry-headers.js';
 export { createConsoleLogger } from './logger/console-logger.js';
 export { redactingLogger } from './logger/redacting-logger.js';
+export { pinoLogger, isPinoLike } from './logger/pino-logger.js';
+export type { PinoLike } from './logger/pino-logger.js';
 export type { LogLevel } from './logger/console-logger.js';
 export { laneMachine } from './partition/lane-machine.js';
 export type {

@@ -6,7 +6,10 @@ import type { AnyHandlerDefinition, Logger } from '../handler/handler.js';
 import type { Message, PublishMessage } from '../message/message.js';
 import type { Middleware } from '../middleware/middleware.js';
 import type { LaneStateValue, PauseReason } from '../partition/lane-machine.js';
+import type { Instrumentation } from '../instrumentation/instrumentation.js';
 import type { HealthReport, Transport } from '../transport/transport.js';
+import type { StopOnSignalsOptions } from './stop-on-signals.js';
+import type { PinoLike } from '../logger/pino-logger.js';
 
 export interface AppOptions {
   readonly transport: Transport;
@@ -16,8 +19,16 @@ export interface AppOptions {
   /** Runs worker handlers; required when any handler has `worker`. */
   readonly executor?: Executor;
   readonly middleware?: readonly Middleware[];
-  /** @defaultValue a console logger at level `info` */
-  readonly logger?: Logger;
+  /**
+   * Tracers, metrics, APM agents: publish and attempt hooks (see
+   * `Instrumentation`), e.g. `otelInstrumentation()` of `@partita/opentelemetry`.
+   */
+  readonly instrumentation?: readonly Instrumentation[];
+  /**
+   * A `Logger`, or a pino instance as it is (its `(obj, msg)` calls get every field).
+   * @defaultValue a console logger at level `info` (`PARTITA_LOG_LEVEL`)
+   */
+  readonly logger?: Logger | PinoLike;
   /** @defaultValue systemClock */
   readonly clock?: Clock;
   /** Random source in [0, 1) for backoff jitter. @defaultValue Math.random */
@@ -85,7 +96,12 @@ export interface MetricsSnapshot {
   readonly deadLetteredByReason: Readonly<Record<string, number>>;
   readonly inFlight: number;
   /** Handler duration histogram: upper bounds in ms and counts (last bucket +Inf). */
-  readonly durationMs: { readonly bounds: readonly number[]; readonly counts: readonly number[] };
+  readonly durationMs: {
+    readonly bounds: readonly number[];
+    readonly counts: readonly number[];
+    /** Sum of every observed duration, ms (a histogram's `_sum`). */
+    readonly sumMs: number;
+  };
 }
 
 export type DeadLetterReason = 'decode' | 'non-retryable' | 'max-retries' | 'timeout';
@@ -138,5 +154,12 @@ export interface App {
   publish(messages: PublishMessage | readonly PublishMessage[]): Promise<void>;
   inspect(): AppSnapshot;
   health(): Promise<HealthReport & { readonly lanes: readonly LaneSnapshot[] }>;
+  /**
+   * Stop on SIGTERM/SIGINT (see `StopOnSignalsOptions`): `inspect().state`
+   * turns `stopping` at once (readiness false), lanes drain, final commits are
+   * made, the process exits 0; a second signal exits at once (130) with an
+   * error log line. Returns a function that removes the listeners.
+   */
+  stopOnSignals(options?: StopOnSignalsOptions): () => void;
   on<E extends keyof AppEvents>(event: E, listener: (payload: AppEvents[E]) => void): () => void;
 }

@@ -23,6 +23,11 @@ import { FinishedLanes } from './finished-lanes.js';
 import { redact } from '../redact/redact.js';
 import { optionError } from '../options/option-error.js';
 import { validateAppOptions, validateDeadLetterTopics } from './validate-app-options.js';
+import { installSignalHandlers } from './stop-on-signals.js';
+import { InstrumentedTransport } from '../instrumentation/instrumented-transport.js';
+import { combineAttemptHooks } from '../instrumentation/instrumentation.js';
+import { attemptMiddleware } from '../instrumentation/attempt-middleware.js';
+import { checkInstrumentation } from '../instrumentation/check-instrumentation.js';
 
 const laneKey = (handler: string, id: LaneId): string => `${handler}\u0000${id.topic}\u0000${id.partition}`;
 
@@ -34,7 +39,14 @@ const laneKey = (handler: string, id: LaneId): string => `${handler}\u0000${id.t
 export function createApp(options: AppOptions): App {
   validateAppOptions(options);
   const fromEnvironment = envDefaults(options, options.env ?? process.env);
-  const transport = options.transport;
+  const instrumentation = checkInstrumentation(options.instrumentation);
+  const transport = instrumentation.some((i) => i.publish !== undefined)
+    ? new InstrumentedTransport(options.transport, instrumentation)
+    : options.transport;
+  const attemptHook = combineAttemptHooks(instrumentation);
+  const middleware = attemptHook
+    ? [attemptMiddleware(attemptHook, transport.name), ...(options.middleware ?? [])]
+    : (options.middleware ?? []);
   const handlers = fromEnvironment.handlers;
   const codec = options.codec ?? jsonCodec;
   const clock = options.clock ?? systemClock;
@@ -52,6 +64,8 @@ export function createApp(options: AppOptions): App {
   let starting: Promise<void> | undefined;
   let stopping: Promise<void> | undefined;
   let drainTimeoutMs = 10_000;
+  /** Set synchronously by `stop()`/a signal: readiness is false from that moment, before anything awaits. */
+  let stopRequested = false;
 
   const encode = (m: PublishMessage): OutboundRecord => encodeOutbound(m, codec, transport);
 
@@ -69,7 +83,8 @@ export function createApp(options: AppOptions): App {
   const sinkFor = (handler: AnyHandlerDefinition): SubscriptionSink => {
     const ctx: LaneContext = {
       handler,
-      handle: handler.handle ? compose(options.middleware ?? [], handler.handle as never) : undefined,
+      handle: handler.handle ? compose(middleware, handler.handle as never) : undefined,
+      attemptHook,
       codec,
       clock,
       random,
@@ -142,6 +157,7 @@ export function createApp(options: AppOptions): App {
       const timeout = stopOptions.drainTimeoutMs ?? 10_000;
       if (typeof timeout !== 'number' || !(timeout >= 0))
         throw optionError('stop', 'drainTimeoutMs', 'a number ≥ 0', timeout);
+      stopRequested = true;
       drainTimeoutMs = timeout;
       if (starting) await starting.catch(() => undefined);
       if (state === 'stopped') return;
@@ -158,7 +174,7 @@ export function createApp(options: AppOptions): App {
     })());
 
   const inspect = (): AppSnapshot => ({
-    state,
+    state: stopRequested && (state === 'running' || state === 'starting') ? 'stopping' : state,
     lanes: [...[...lanes.values()].map((a) => a.snapshot()), ...(state === 'stopped' ? finished : [])],
     metrics: metrics.snapshot(),
     ...(executor ? { executor: executor.stats() } : {}),
@@ -167,7 +183,8 @@ export function createApp(options: AppOptions): App {
   const health: App['health'] = async () => {
     const snap = [...lanes.values()];
     const lanesSnap = snap.map((a) => a.snapshot());
-    if (state !== 'running') return { status: 'down', reasons: [`app is ${state}`], lanes: lanesSnap };
+    if (state !== 'running' || stopRequested)
+      return { status: 'down', reasons: [`app is ${stopRequested ? 'stopping' : state}`], lanes: lanesSnap };
     // Connectors redact their own secrets; this pass catches credentials in any text they pass through.
     const t: HealthReport = redact(
       await transport.health().catch((err: unknown) => ({
@@ -200,5 +217,16 @@ export function createApp(options: AppOptions): App {
     );
   }
 
-  return { start, stop, publish, inspect, health, on: (event, listener) => events.on(event, listener) };
+  const stopOnSignals: App['stopOnSignals'] = (signalOptions) =>
+    installSignalHandlers({ stop, markStopping: () => (stopRequested = true) }, logger, signalOptions);
+
+  return {
+    start,
+    stop,
+    publish,
+    inspect,
+    health,
+    stopOnSignals,
+    on: (event, listener) => events.on(event, listener),
+  };
 }

@@ -16,7 +16,10 @@ export class Metrics {
   private readonly past = new LaneCounters();
   private readonly buckets = new Array<number>(DURATION_BOUNDS_MS.length + 1).fill(0);
 
+  private durationSumMs = 0;
+
   observeDuration(ms: number): void {
+    this.durationSumMs += ms;
     let i = 0;
     while (i < DURATION_BOUNDS_MS.length && ms > DURATION_BOUNDS_MS[i]!) i++;
     this.buckets[i]!++;
@@ -46,7 +49,7 @@ export class Metrics {
       deadLettered: t.deadLettered,
       deadLetteredByReason: t.deadLetteredByReason,
       inFlight: t.inFlight,
-      durationMs: { bounds: [...DURATION_BOUNDS_MS], counts: [...this.buckets] },
+      durationMs: { bounds: [...DURATION_BOUNDS_MS], counts: [...this.buckets], sumMs: this.durationSumMs },
     };
   }
 }

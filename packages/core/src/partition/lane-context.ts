@@ -6,6 +6,7 @@ import type { AnyHandlerDefinition, HandleFn, HandlerContext, Logger } from '../
 import type { AppEvents } from '../app/app-types.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Transport } from '../transport/transport.js';
+import type { AttemptInfo, AttemptScope } from '../instrumentation/instrumentation.js';
 
 /** Everything a partition actor needs from its app, injected (no globals). */
 export interface LaneContext {
@@ -25,4 +26,6 @@ export interface LaneContext {
   readonly maxBufferedBytes: number;
   readonly maxBufferedMessages: number;
   readonly publish: HandlerContext['publish'];
+  /** Instrumentation's attempt hook, for worker attempts (event-loop ones see it as middleware in `handle`). */
+  readonly attemptHook?: ((info: AttemptInfo) => AttemptScope | undefined) | undefined;
 }

@@ -2,6 +2,7 @@ import type { ExecutorMessage, ExecutorOutcome, SerializedError } from '../execu
 import type { OutboundRecord } from '../transport/transport.js';
 import { checkFeatures } from '../app/encode-outbound.js';
 import type { LaneRef } from '../app/app-types.js';
+import type { AttemptScope } from '../instrumentation/instrumentation.js';
 import type { Entry } from './entry.js';
 import type { LaneContext } from './lane-context.js';
 
@@ -69,15 +70,31 @@ export class WorkerDispatch {
    * Undefined once the drain abandoned the lane's outcomes.
    */
   async run(entries: readonly Entry[]): Promise<readonly AttemptOutcome[] | undefined> {
+    if (this.ctx.attemptHook === undefined) return this.runTask(entries, undefined);
+    // Instrumentation: a scope per attempt; its `carry` headers ride with the message to the thread.
+    const scopes = entries.map((entry) => this.attemptScope(entry));
+    const outcomes = await this.runTask(entries, scopes);
+    scopes.forEach((scope, i) => {
+      const o = outcomes?.[i];
+      scope?.end(o === undefined ? new Error('drain deadline passed') : o.ok ? undefined : o.error);
+    });
+    return outcomes;
+  }
+
+  private async runTask(
+    entries: readonly Entry[],
+    scopes: readonly (AttemptScope | undefined)[] | undefined,
+  ): Promise<readonly AttemptOutcome[] | undefined> {
     const handler = this.ctx.handler;
-    const messages: ExecutorMessage[] = entries.map((entry) => {
+    const messages: ExecutorMessage[] = entries.map((entry, i) => {
       const rec = entry.rec;
+      const carry = scopes?.[i]?.carry;
       return {
         id: `${this.ref.topic}/${this.ref.partition}/${rec.offset}`,
         topic: this.ref.topic,
         key: rec.key,
         value: rec.value,
-        headers: rec.headers,
+        headers: carry ? { ...rec.headers, ...carry } : rec.headers,
         partition: this.ref.partition,
         offset: rec.offset,
         timestamp: rec.timestamp,
@@ -112,6 +129,24 @@ export class WorkerDispatch {
       if (publishError !== undefined && o.published !== undefined && o.published.length > 0)
         return { ok: false, error: publishError.error };
       return { ok: true };
+    });
+  }
+
+  /** The instrumentation's scope of a worker attempt. */
+  private attemptScope(entry: Entry): AttemptScope | undefined {
+    const rec = entry.rec;
+    return this.ctx.attemptHook!({
+      system: this.ctx.transport.name,
+      handler: this.ctx.handler.name,
+      group: this.ref.group,
+      topic: this.ref.topic,
+      partition: this.ref.partition,
+      offset: rec.offset,
+      id: `${this.ref.topic}/${this.ref.partition}/${rec.offset}`,
+      key: rec.key,
+      headers: rec.headers,
+      attempt: entry.attempt,
+      worker: true,
     });
   }
 

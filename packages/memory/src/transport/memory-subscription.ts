@@ -1,4 +1,4 @@
-import type { Subscription, SubscriptionSink, SubscriptionSpec } from '@partita/core';
+import type { LaneId, Subscription, SubscriptionSink, SubscriptionSpec } from '@partita/core';
 import type { MemoryBroker } from '../broker/memory-broker.js';
 import type { GroupMember } from '../group/group-coordinator.js';
 import type { Topic } from '../log/topic.js';
@@ -29,6 +29,11 @@ export class MemorySubscription implements Subscription, MemoryLaneOwner {
       revoke: (partition) => this.revoke(partition),
     });
     broker.coordinator.onError = onError;
+  }
+
+  /** The lanes this member owns now. */
+  get ownedLanes(): readonly LaneId[] {
+    return [...this.lanes.values()].map((l) => l.id);
   }
 
   get member(): GroupMember | undefined {

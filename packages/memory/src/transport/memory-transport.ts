@@ -34,7 +34,7 @@ const CAPABILITIES: TransportCapabilities = Object.freeze({
 export class MemoryTransport implements Transport {
   readonly name = 'memory';
   readonly capabilities = CAPABILITIES;
-  private readonly subscriptions = new Set<Subscription>();
+  private readonly subscriptions = new Set<MemorySubscription>();
   private closed = false;
   private closing: Promise<void> | undefined;
 
@@ -70,7 +70,25 @@ export class MemoryTransport implements Transport {
 
   health(): Promise<HealthReport> {
     if (this.closed) return Promise.resolve({ status: 'down', reasons: ['transport closed'] });
-    return Promise.resolve().then(() => this.broker.health());
+    return Promise.resolve().then(() => {
+      const report = this.broker.health();
+      const lanes = this.ownedLag();
+      return lanes.length === 0 ? report : { ...report, details: { ...report.details, lanes } };
+    });
+  }
+
+  /** Records of each lane this transport owns past its group's committed offset (the broker's lag). */
+  private ownedLag(): { group: string; topic: string; partition: number; lag: number }[] {
+    const owned = [...this.subscriptions].flatMap((s) => s.ownedLanes);
+    if (owned.length === 0) return [];
+    const groups = this.broker.stats().groups;
+    const rows: { group: string; topic: string; partition: number; lag: number }[] = [];
+    for (const id of owned) {
+      const g = groups.find((x) => x.group === id.group && x.topic === id.topic);
+      const p = g?.partitions.find((x) => x.partition === id.partition);
+      if (p) rows.push({ group: id.group, topic: id.topic, partition: id.partition, lag: p.lag });
+    }
+    return rows;
   }
 
   close(): Promise<void> {

@@ -1,3 +1,5 @@
+import { isAbsolute } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { availableParallelism } from 'node:os';
 import { ConfigError, optionError, systemClock, type Clock, type Logger } from '@partita/core';
 import type { MsgpackCodecOptions } from '@partita/codec-msgpack';
@@ -50,6 +52,15 @@ export interface WorkerPoolOptions {
    * @defaultValue 'async'
    */
   readonly atomics?: 'async' | 'sync';
+  /**
+   * A module (URL or absolute path) every thread imports once before its
+   * first handler: register a tracer provider, an APM agent, globals. When
+   * its default export is a function it wraps every worker handler:
+   * `(handler) => (msg, ctx) => ...` (for example `workerTracing()` of
+   * `@partita/opentelemetry`, which makes the runtime's process span the
+   * handler's active parent).
+   */
+  readonly setup?: URL | string;
   /** Receives worker logs (`ctx.logger`) and pool errors. @defaultValue console at level info */
   readonly logger?: Logger;
   /** Drives the timeout watchdog and the drain deadline. @defaultValue systemClock */
@@ -66,6 +77,8 @@ export interface ResolvedPoolOptions {
   readonly timeoutGraceMs: number;
   readonly msgpack: MsgpackCodecOptions | undefined;
   readonly atomics: 'async' | 'sync';
+  /** Absolute file URL string of the setup module. */
+  readonly setup: string | undefined;
   readonly logger: Logger;
   readonly clock: Clock;
 }
@@ -96,6 +109,14 @@ function defaultThreads(env: NodeJS.ProcessEnv): number {
     return n;
   }
   return Math.max(1, availableParallelism() - 1);
+}
+
+function setupUrl(setup: unknown): string | undefined {
+  if (setup === undefined) return undefined;
+  if (setup instanceof URL) return setup.href;
+  if (typeof setup === 'string' && setup.startsWith('file:')) return setup;
+  if (typeof setup === 'string' && isAbsolute(setup)) return pathToFileURL(setup).href;
+  throw optionError('workerPool', 'setup', "a URL (new URL('./setup.js', import.meta.url)) or an absolute path", setup);
 }
 
 /** Validate options at the boundary and fill in defaults. */
@@ -143,6 +164,7 @@ export function resolvePoolOptions(
     timeoutGraceMs,
     atomics,
     msgpack: options.msgpack,
+    setup: setupUrl(options.setup),
     logger: options.logger ?? consoleLogger('info'),
     clock: options.clock ?? systemClock,
   };

@@ -127,7 +127,7 @@ export function workerPool(options: WorkerPoolOptions = {}): WorkerPool {
       maxQueue: Infinity,
       atomics: o.atomics,
       execArgv: workerExecArgv(),
-      workerData: { msgpack: o.msgpack },
+      workerData: { msgpack: o.msgpack, setup: o.setup },
       // Piscina's own timing histograms cost every task; the pool measures handler time itself.
       recordTiming: false,
     });

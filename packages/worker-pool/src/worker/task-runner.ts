@@ -38,6 +38,20 @@ import { WorkerContext, workerLogger, type WorkerHandler } from './worker-contex
 const yieldTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 const codecFor = codecRegistry((workerData as { msgpack?: never } | undefined)?.msgpack);
 const modules = new Map<string, Promise<WorkerHandler>>();
+const setupUrl = (workerData as { setup?: string } | undefined)?.setup;
+let setupWrapper: Promise<((handler: WorkerHandler) => WorkerHandler) | undefined> | undefined;
+
+/** The pool's `setup` module, imported once per thread; its default export, when a function, wraps every handler. */
+function loadSetup(): Promise<((handler: WorkerHandler) => WorkerHandler) | undefined> {
+  if (setupUrl === undefined) return Promise.resolve(undefined);
+  if (!setupWrapper) {
+    setupWrapper = import(setupUrl).then((mod: { default?: unknown }) =>
+      typeof mod.default === 'function' ? (mod.default as (handler: WorkerHandler) => WorkerHandler) : undefined,
+    );
+    setupWrapper.catch(() => (setupWrapper = undefined));
+  }
+  return setupWrapper;
+}
 const codecModules = new Map<string, Promise<Codec>>();
 
 /** The app's codec from its module (`Codec.workerModule`): the default export, a codec object. */
@@ -74,11 +88,15 @@ async function taskCodec(wire: WireTask): Promise<Codec | undefined> {
 function loadHandler(url: string): Promise<WorkerHandler> {
   let p = modules.get(url);
   if (!p) {
-    p = import(url).then((mod: { default?: unknown }) => {
+    p = Promise.all([loadSetup(), import(url)]).then(([wrap, mod]: [unknown, { default?: unknown }]) => {
       const fn = mod.default;
       if (typeof fn !== 'function')
         throw new TypeError(`worker module ${url} has no default export function (msg, ctx) => result`);
-      return fn as WorkerHandler;
+      if (typeof wrap !== 'function') return fn as WorkerHandler;
+      const wrapped = (wrap as (h: WorkerHandler) => unknown)(fn as WorkerHandler);
+      if (typeof wrapped !== 'function')
+        throw new TypeError(`setup module ${setupUrl}: its default export must return a handler function`);
+      return wrapped as WorkerHandler;
     });
     // A failed load is retried on the next task rather than cached forever.
     p.catch(() => modules.delete(url));

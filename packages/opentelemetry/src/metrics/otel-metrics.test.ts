@@ -1,0 +1,128 @@
+import { AggregationTemporality, MeterProvider, MetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { createApp, createConsoleLogger, defineHandler, NonRetryableError } from '@partita/core';
+import { createMemoryBroker, memoryTransport } from '@partita/memory';
+import { afterEach, describe, expect, it } from 'vitest';
+import { otelMetrics } from '../index.js';
+
+/** A reader the test collects from on demand. */
+class OnDemandReader extends MetricReader {
+  constructor() {
+    super({ aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE });
+  }
+  protected override onForceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+  protected override onShutdown(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+interface Point {
+  attributes: Record<string, unknown>;
+  value: unknown;
+}
+async function points(reader: OnDemandReader): Promise<Map<string, Point[]>> {
+  const { resourceMetrics } = (await reader.collect()) as { resourceMetrics: ResourceMetrics };
+  const out = new Map<string, Point[]>();
+  for (const scope of resourceMetrics.scopeMetrics)
+    for (const m of scope.metrics)
+      out.set(
+        m.descriptor.name,
+        m.dataPoints.map((p) => ({ attributes: p.attributes, value: p.value })),
+      );
+  return out;
+}
+const sum = (ps: Point[] | undefined): number => (ps ?? []).reduce((n, p) => n + Number(p.value), 0);
+
+const cleanup: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const c of cleanup.splice(0).reverse()) await c();
+});
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('otelMetrics', () => {
+  it('counts sent and consumed messages, records durations, observes lag, in-flight and dead letters by reason', async () => {
+    const reader = new OnDemandReader();
+    const provider = new MeterProvider({ readers: [reader] });
+    const telemetry = otelMetrics({ meterProvider: provider });
+    const broker = createMemoryBroker({ defaultPartitions: 2 });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const app = createApp({
+      transport: memoryTransport(broker),
+      logger: createConsoleLogger({ level: 'silent' }),
+      instrumentation: [telemetry],
+      handlers: [
+        defineHandler<{ n: number }>({
+          name: 'm',
+          topic: 'metered',
+          async handle(msg) {
+            await gate;
+            if (msg.value.n % 5 === 0) throw new NonRetryableError('bad');
+          },
+        }),
+      ],
+    });
+    const unobserve = telemetry.observe(app);
+    cleanup.push(
+      () => provider.shutdown(),
+      () => broker.close(),
+      () => app.stop({ drainTimeoutMs: 1000 }),
+      async () => unobserve(),
+    );
+    await app.start();
+    await app.publish(Array.from({ length: 20 }, (_, n) => ({ topic: 'metered', key: `k${n}`, value: { n } })));
+
+    const backlog = await until('lag and in-flight observed', async () => {
+      const p = await points(reader);
+      return sum(p.get('messaging.partita.consumer.lag')) === 20 && sum(p.get('partita.messages.in_flight')) > 0
+        ? p
+        : undefined;
+    });
+    expect(sum(backlog.get('messaging.client.sent.messages'))).toBe(20);
+    expect(backlog.get('messaging.client.sent.messages')![0]!.attributes).toEqual({
+      'messaging.system': 'memory',
+      'messaging.destination.name': 'metered',
+      'messaging.operation.name': 'send',
+    });
+    for (const p of backlog.get('messaging.partita.consumer.lag')!)
+      expect(Object.keys(p.attributes).sort()).toEqual([
+        'messaging.consumer.group.name',
+        'messaging.destination.name',
+        'messaging.destination.partition.id',
+      ]);
+
+    release();
+    const after = await until('all settled', async () => {
+      const p = await points(reader);
+      return sum(p.get('messaging.partita.consumer.lag')) === 0 &&
+        sum(p.get('partita.messages.dead_lettered')) === 4 &&
+        sum(p.get('messaging.client.sent.messages')) === 24
+        ? p
+        : undefined;
+    });
+    expect(sum(after.get('messaging.client.consumed.messages'))).toBe(20);
+    expect(after.get('partita.messages.dead_lettered')![0]!.attributes).toEqual({ reason: 'non-retryable' });
+    const hist = after.get('messaging.process.duration')!;
+    const counts = hist.map((p) => ({
+      error: p.attributes['error.type'],
+      count: (p.value as { count: number }).count,
+    }));
+    expect(counts.find((c) => c.error === undefined)?.count).toBe(16);
+    expect(counts.find((c) => c.error === 'NonRetryableError')?.count).toBe(4);
+    expect(after.get('partita.lane.state')!.map((p) => p.attributes['partita.lane.state'])).toEqual([
+      'running',
+      'running',
+    ]);
+    expect(after.has('nodejs.eventloop.delay.p99')).toBe(true);
+  });
+});

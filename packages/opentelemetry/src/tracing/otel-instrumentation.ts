@@ -1,0 +1,153 @@
+import {
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  context,
+  propagation,
+  trace,
+  type Context,
+  type Span,
+  type TextMapPropagator,
+  type Tracer,
+  type TracerProvider,
+} from '@opentelemetry/api';
+import type { AttemptInfo, AttemptScope, Headers, Instrumentation, OutboundRecord } from '@partita/core';
+import { ATTR, errorType } from './attributes.js';
+
+/** Options of `otelInstrumentation`. */
+export interface OtelInstrumentationOptions {
+  /** @defaultValue the global tracer provider (`trace.getTracerProvider()`) */
+  readonly tracerProvider?: TracerProvider;
+  /** Injects and extracts the context in message headers. @defaultValue the global propagator (`propagation`) */
+  readonly propagator?: TextMapPropagator;
+}
+
+const TRACER_NAME = '@partita/opentelemetry';
+
+/**
+ * Tracing for a partita app, following the OpenTelemetry messaging semantic
+ * conventions (see packages/opentelemetry/README.md):
+ * - a `send {topic}` PRODUCER span per publish (one per `transport.publish`
+ *   batch), its context injected into every record's headers
+ *   (`traceparent`/`tracestate` with the W3C propagator);
+ * - a `process {topic}` CONSUMER span per handler attempt, child of the
+ *   context in the record's headers, active while the handler runs (so the
+ *   handler's own spans and publishes are its children), and carried to a
+ *   worker thread in the message's headers (see `workerTracing`).
+ * A publish with no active span (a retry copy, a dead-letter copy, a worker's
+ * records) continues the trace in the record's own headers.
+ */
+export function otelInstrumentation(options: OtelInstrumentationOptions = {}): Instrumentation {
+  let tracer: Tracer | undefined;
+  const tracerOf = (): Tracer =>
+    (tracer ??= (options.tracerProvider ?? trace.getTracerProvider()).getTracer(TRACER_NAME));
+  const propagator = options.propagator;
+  const inject = (ctx: Context, carrier: Headers): void =>
+    propagator ? propagator.inject(ctx, carrier, defaultSetter) : propagation.inject(ctx, carrier);
+  const extract = (headers: Readonly<Headers>): Context =>
+    propagator ? propagator.extract(ROOT_CONTEXT, headers, defaultGetter) : propagation.extract(ROOT_CONTEXT, headers);
+
+  return {
+    publish(records, send, system) {
+      const active = context.active();
+      let parent = active;
+      if (trace.getSpan(active) === undefined) {
+        const carried = records.find((r) => r.headers.traceparent !== undefined);
+        if (carried) parent = extract(carried.headers);
+      }
+      const topic = records.length > 0 && records.every((r) => r.topic === records[0]!.topic) ? records[0]!.topic : '';
+      const span = tracerOf().startSpan(
+        topic ? `send ${topic}` : 'send',
+        {
+          kind: SpanKind.PRODUCER,
+          attributes: {
+            [ATTR.system]: system,
+            [ATTR.operationType]: 'send',
+            [ATTR.operationName]: 'send',
+            ...(topic ? { [ATTR.destination]: topic } : {}),
+            ...(records.length > 1 ? { [ATTR.batchCount]: records.length } : {}),
+          },
+        },
+        parent,
+      );
+      const carrier: Headers = {};
+      inject(trace.setSpan(parent, span), carrier);
+      const out: readonly OutboundRecord[] =
+        Object.keys(carrier).length === 0
+          ? records
+          : records.map((r) => ({ ...r, headers: { ...r.headers, ...carrier } }));
+      let sent: Promise<void>;
+      try {
+        sent = send(out);
+      } catch (err) {
+        fail(span, err);
+        throw err;
+      }
+      return sent.then(
+        () => span.end(),
+        (err: unknown) => {
+          fail(span, err);
+          throw err;
+        },
+      );
+    },
+
+    attempt(info: AttemptInfo): AttemptScope {
+      const parent = extract(info.headers);
+      const span = tracerOf().startSpan(
+        `process ${info.topic}`,
+        {
+          kind: SpanKind.CONSUMER,
+          attributes: {
+            [ATTR.system]: info.system,
+            [ATTR.operationType]: 'process',
+            [ATTR.operationName]: 'process',
+            [ATTR.destination]: info.topic,
+            [ATTR.group]: info.group,
+            [ATTR.partition]: String(info.partition),
+            [ATTR.messageId]: info.id,
+            ...(info.system === 'kafka' ? { [ATTR.kafkaOffset]: Number(info.offset) } : { [ATTR.offset]: info.offset }),
+            [ATTR.handler]: info.handler,
+            [ATTR.attempt]: info.attempt,
+          },
+        },
+        parent,
+      );
+      const active = trace.setSpan(parent, span);
+      let carry: Headers | undefined;
+      if (info.worker) {
+        carry = {};
+        inject(active, carry);
+      }
+      let ended = false;
+      return {
+        run: (fn) => context.with(active, fn),
+        carry,
+        end(error?: unknown) {
+          if (ended) return;
+          ended = true;
+          if (error !== undefined) fail(span, error);
+          else span.end();
+        },
+      };
+    },
+  };
+}
+
+/** Mark a span failed (`error.type`, status, exception event) and end it. */
+function fail(span: Span, error: unknown): void {
+  span.setAttribute(ATTR.errorType, errorType(error));
+  span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error)?.message ?? String(error) });
+  if (error instanceof Error) span.recordException(error);
+  span.end();
+}
+
+const defaultSetter = {
+  set(carrier: Headers, key: string, value: string): void {
+    carrier[key] = value;
+  },
+};
+const defaultGetter = {
+  keys: (carrier: Readonly<Headers>): string[] => Object.keys(carrier),
+  get: (carrier: Readonly<Headers>, key: string): string | undefined => carrier[key],
+};

@@ -1,0 +1,154 @@
+/**
+ * `npm run bench -- telemetry [count]`
+ *
+ * The `embedded` throughput workload (count small messages, default 500,000,
+ * 4 partitions, no-op handler, key ordering, memory transport) four ways:
+ * - off: no instrumentation;
+ * - metrics: `otelMetrics()` on an SDK MeterProvider (counters, duration
+ *   histogram) plus its observable instruments registered;
+ * - traces-unsampled: `otelInstrumentation()` with an SDK tracer provider whose
+ *   sampler samples nothing (spans are non-recording, context still propagates);
+ * - traces-sampled: 100 % sampling, spans batched to an exporter that drops them.
+ * Rounds interleave the variants; the best of each is kept.
+ * Targets: metrics/off ≥ 0.9, traces-unsampled/off ≥ 0.9; traces-sampled/off reported.
+ */
+import { context, propagation, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
+import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  BasicTracerProvider,
+  BatchSpanProcessor,
+  type SpanExporter,
+} from '@opentelemetry/sdk-trace-base';
+import { createApp, defineHandler, jsonCodec, type Instrumentation } from '@partita/core';
+import { createMemoryBroker, memoryTransport, type MemoryBroker } from '@partita/memory';
+import { otelInstrumentation, otelMetrics } from '@partita/opentelemetry';
+import { rssMb, writeReport, type BenchRow } from '../report.js';
+
+const silent = { debug() {}, info() {}, warn() {}, error() {} };
+type Variant = 'off' | 'metrics' | 'traces-unsampled' | 'traces-sampled';
+const VARIANTS: readonly Variant[] = ['off', 'metrics', 'traces-unsampled', 'traces-sampled'];
+
+class IdleReader extends MetricReader {
+  protected override onForceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+  protected override onShutdown(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+const dropping: SpanExporter = { export: (_spans, done) => done({ code: 0 }), shutdown: () => Promise.resolve() };
+
+async function fill(broker: MemoryBroker, topic: string, count: number): Promise<void> {
+  for (let i = 0; i < count; i += 10_000) {
+    const records = [];
+    for (let j = i; j < Math.min(count, i + 10_000); j++)
+      records.push({
+        topic,
+        key: `k-${j % 1000}`,
+        value: jsonCodec.encode({ i: j, amount: j % 100 }),
+        headers: { 'content-type': 'application/json' },
+      });
+    await broker.publish(records);
+  }
+}
+
+/** Install the variant's SDK globally; returns the app instrumentation and a teardown. */
+function install(variant: Variant): {
+  instrumentation: Instrumentation[];
+  observe?: ReturnType<typeof otelMetrics>;
+  teardown: () => Promise<void>;
+} {
+  trace.disable();
+  context.disable();
+  propagation.disable();
+  if (variant === 'off') return { instrumentation: [], teardown: async () => {} };
+  if (variant === 'metrics') {
+    const provider = new MeterProvider({ readers: [new IdleReader()] });
+    const m = otelMetrics({ meterProvider: provider });
+    return { instrumentation: [m], observe: m, teardown: () => provider.shutdown() };
+  }
+  const provider = new BasicTracerProvider({
+    sampler: variant === 'traces-sampled' ? new AlwaysOnSampler() : new AlwaysOffSampler(),
+    spanProcessors: [new BatchSpanProcessor(dropping, { maxQueueSize: 65_536, maxExportBatchSize: 4096 })],
+  });
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  trace.setGlobalTracerProvider(provider);
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  return { instrumentation: [otelInstrumentation()], teardown: () => provider.shutdown() };
+}
+
+/** One run on a topic of its own, filled first (the broker frees what every group of a topic committed past). */
+async function runOnce(
+  broker: MemoryBroker,
+  topic: string,
+  count: number,
+  variant: Variant,
+  group: string,
+): Promise<number> {
+  await fill(broker, topic, count);
+  let handled = 0;
+  const setup = install(variant);
+  const app = createApp({
+    transport: memoryTransport(broker),
+    logger: silent,
+    instrumentation: setup.instrumentation,
+    handlers: [
+      defineHandler({
+        name: group,
+        topic,
+        ordering: 'key',
+        handle: () => {
+          handled++;
+          return Promise.resolve();
+        },
+      }),
+    ],
+  });
+  const unobserve = setup.observe?.observe(app);
+  const start = performance.now();
+  await app.start();
+  while (handled < count) await new Promise((r) => setImmediate(r));
+  const secs = (performance.now() - start) / 1000;
+  await app.stop();
+  unobserve?.();
+  await setup.teardown();
+  console.log(`${variant} (${group}): ${Math.round(count / secs)} msg/s`);
+  return count / secs;
+}
+
+export async function run(args: string[]): Promise<void> {
+  const count = Number(args[0] ?? 500_000);
+  const rounds = Number(args[1] ?? 3);
+  const broker = createMemoryBroker({ defaultPartitions: 4, maxBytes: 2 ** 31 });
+  for (const v of VARIANTS) await runOnce(broker, `warm-${v}`, 50_000, v, `warm-${v}`);
+  const best: Record<Variant, number> = { off: 0, metrics: 0, 'traces-unsampled': 0, 'traces-sampled': 0 };
+  for (let round = 0; round < rounds; round++)
+    for (const v of round % 2 === 0 ? VARIANTS : [...VARIANTS].reverse())
+      best[v] = Math.max(best[v], await runOnce(broker, `bench-${v}-${round}`, count, v, `${v}-${round}`));
+  await broker.close();
+  const rows: BenchRow[] = VARIANTS.map((v) => ({
+    name: v,
+    msgsPerSec: Math.round(best[v]),
+    p50Ms: null,
+    p99Ms: null,
+    rssMb: rssMb(),
+    messages: count,
+    partitions: 4,
+    ordering: 'key',
+    rounds,
+  }));
+  writeReport({
+    scenario: 'telemetry',
+    results: rows,
+    ratios: {
+      'metrics/off': best.metrics / best.off,
+      'traces-unsampled/off': best['traces-unsampled'] / best.off,
+      'traces-sampled/off': best['traces-sampled'] / best.off,
+    },
+    targets: { 'metrics/off': '≥ 0.9', 'traces-unsampled/off': '≥ 0.9', 'traces-sampled/off': 'reported' },
+  });
+}
