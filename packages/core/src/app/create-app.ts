@@ -22,7 +22,7 @@ import { envDefaults } from './env-defaults.js';
 import { FinishedLanes } from './finished-lanes.js';
 import { redact } from '../redact/redact.js';
 import { optionError } from '../options/option-error.js';
-import { validateAppOptions, validateDeadLetterTopics } from './validate-app-options.js';
+import { deadLetterTopicOf, validateAppOptions, validateDeadLetterTopics } from './validate-app-options.js';
 import { installSignalHandlers } from './stop-on-signals.js';
 import { InstrumentedTransport } from '../instrumentation/instrumented-transport.js';
 import { combineAttemptHooks } from '../instrumentation/instrumentation.js';
@@ -93,7 +93,7 @@ export function createApp(options: AppOptions): App {
       logger,
       events,
       metrics,
-      dlqTopic: handler.deadLetter === false ? null : (handler.deadLetter.topic ?? `${handler.topic}${dlqSuffix}`),
+      dlqTopic: deadLetterTopicOf(handler, dlqSuffix),
       maxBufferedBytes,
       maxBufferedMessages: Math.max(2048, handler.maxInFlight * 8),
       publish,

@@ -90,11 +90,16 @@ export function validateAppOptions(options: AppOptions): void {
  * (`<topic><dlqSuffix>`) of a topic near the 249-byte limit would not be, and
  * the first poison message could then never be dead-lettered.
  */
+/** The topic a handler's dead letters go to: its explicit `deadLetter.topic`, else `<topic><dlqSuffix>`; `null` when off. */
+export function deadLetterTopicOf(h: AnyHandlerDefinition, dlqSuffix: string): string | null {
+  return h.deadLetter === false ? null : (h.deadLetter.topic ?? `${h.topic}${dlqSuffix}`);
+}
+
 export function validateDeadLetterTopics(handlers: readonly AnyHandlerDefinition[], dlqSuffix: string): void {
   for (const h of handlers) {
-    if (h.deadLetter === false) continue;
-    const explicit = h.deadLetter.topic !== undefined;
-    const topic = h.deadLetter.topic ?? `${h.topic}${dlqSuffix}`;
+    const topic = deadLetterTopicOf(h, dlqSuffix);
+    if (topic === null) continue;
+    const explicit = h.deadLetter !== false && h.deadLetter.topic !== undefined;
     try {
       validateTopicName(topic);
     } catch (err) {
