@@ -44,6 +44,22 @@ export type {
   HealthReport,
   RawFields,
 } from './transport/transport.js';
+export { hasAdmin } from './transport/transport-admin.js';
+export { redriveDeadLetters, redriveCopy, matchesDeadLetter, recordId } from './redrive/redrive-dead-letters.js';
+export type {
+  DeadLetterFilter,
+  RedriveOptions,
+  RedrivePlanItem,
+  RedriveReport,
+} from './redrive/redrive-dead-letters.js';
+export type {
+  AdminTransport,
+  BrowsedRecord,
+  GroupLag,
+  ReadOptions,
+  TopicInfo,
+  TransportAdmin,
+} from './transport/transport-admin.js';
 export type { Executor, ExecutorTask, ExecutorMessage, ExecutorOutcome, SerializedError } from './executor/executor.js';
 export type {
   HandlerOptions,
