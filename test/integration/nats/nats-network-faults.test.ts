@@ -1,7 +1,8 @@
 import { createApp, defineHandler, type App, type Transport } from '@partita/core';
 import { natsTransport } from '@partita/nats';
-import { createFaultProxy, createLedger, formatLedgerReport, waitFor, type FaultProxy } from '@partita/testing';
+import { createFaultProxy, createLedger, waitFor, type FaultProxy } from '@partita/testing';
 import { afterAll, describe, expect, it } from 'vitest';
+import { startFaultDrill } from '../support/fault-drill.js';
 import { deleteStreamsFor, NATS_URL, natsAvailable, uniq } from './nats-helpers.js';
 
 // Issue 7, "network faults through the fault proxy": an app consumes through a
@@ -81,52 +82,19 @@ describe.skipIf(!up)('NATS network faults through the fault proxy', () => {
 
     // Continuous publishing in the background (paced so the stream stays small; this is
     // a producer's rhythm, not a wait: every wait below polls a condition).
-    let publishing = true;
-    let publishError: unknown;
-    const loop = (async () => {
-      while (publishing) {
-        try {
-          await publishBatch();
-        } catch (err) {
-          publishError = err;
-        }
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    })();
-    stopPublishing = async () => {
-      publishing = false;
-      await loop;
-    };
-
-    const published = (): number => ledger.report().published;
-    const statusOf = async (): Promise<string> => (await a.health()).status;
-    const allHandled = async (what: string): Promise<void> => {
-      // Publish more after the fault, then wait until every id published so far was handled.
-      const target = published() + 50;
-      await waitFor(() => published() >= target, { ...WAIT, description: `50 more messages published after ${what}` });
-      await ledger.waitForAllHandled({ expected: published(), ...WAIT });
-    };
+    const drill = startFaultDrill({ app: a, ledger, publishBatch, wait: WAIT });
+    stopPublishing = () => drill.stop();
 
     await ledger.waitForAllHandled({ expected: 50, ...WAIT });
-    expect(await statusOf()).toBe('ok');
+    expect((await a.health()).status).toBe('ok');
 
     // (a) Blackhole: the connection stays up but no byte passes either way.
     p.blackhole();
-    await waitFor(async () => (await statusOf()) !== 'ok', {
-      ...WAIT,
-      description: 'health to leave ok while blackholed',
-    });
-    const duringBlackhole = published() + 30;
-    await waitFor(() => published() >= duringBlackhole, {
-      ...WAIT,
-      description: 'messages published during the blackhole',
-    });
+    await drill.health(false, 'health to leave ok while blackholed');
+    await drill.publishedMore(30, 'messages published during the blackhole');
     await p.heal();
-    await waitFor(async () => (await statusOf()) === 'ok', {
-      ...WAIT,
-      description: 'health back to ok after the blackhole',
-    });
-    await allHandled('the blackhole');
+    await drill.health(true, 'health back to ok after the blackhole');
+    await drill.allHandled('the blackhole');
 
     // (b) Reset: every connection is cut with RST; the client reconnects through the proxy.
     const accepted = p.stats().accepted;
@@ -136,39 +104,22 @@ describe.skipIf(!up)('NATS network faults through the fault proxy', () => {
       ...WAIT,
       description: 'the client to reconnect after the reset',
     });
-    await waitFor(async () => (await statusOf()) === 'ok', {
-      ...WAIT,
-      description: 'health back to ok after the reset',
-    });
-    await allHandled('the reset');
+    await drill.health(true, 'health back to ok after the reset');
+    await drill.allHandled('the reset');
 
     // (c) Refuse: the listener is closed. refuse() leaves current connections alone, so
     // they are also cut (refuse + reset keeps everything cut) and reconnects get ECONNREFUSED.
     await p.refuse();
     const cut = p.stats().accepted;
     p.reset();
-    await waitFor(async () => (await statusOf()) !== 'ok', {
-      ...WAIT,
-      description: 'health to leave ok while connections are refused',
-    });
-    const duringRefuse = published() + 30;
-    await waitFor(() => published() >= duringRefuse, { ...WAIT, description: 'messages published while refused' });
+    await drill.health(false, 'health to leave ok while connections are refused');
+    await drill.publishedMore(30, 'messages published while refused');
     expect(p.stats().accepted).toBe(cut); // nothing got through while refusing
     await p.heal();
     await waitFor(() => p.stats().accepted > cut, { ...WAIT, description: 'the client to reconnect after heal' });
-    await waitFor(async () => (await statusOf()) === 'ok', {
-      ...WAIT,
-      description: 'health back to ok after refusing',
-    });
-    await allHandled('refused connections');
+    await drill.health(true, 'health back to ok after refusing');
+    await drill.allHandled('refused connections');
 
-    await stopPublishing();
-    const report = await ledger.waitForAllHandled({ expected: published(), ...WAIT });
-    console.log(`nats network faults: ${formatLedgerReport(report)}`);
-    expect(publishError).toBeUndefined();
-    expect(report.lost).toEqual([]);
-    expect(report.unexpected).toEqual([]);
-    expect(report.handled).toBe(report.published);
-    expect(report.published).toBe(next);
+    await drill.finish('nats network faults');
   }, 120_000);
 });

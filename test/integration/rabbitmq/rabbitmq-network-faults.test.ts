@@ -9,6 +9,7 @@ import {
   type FaultProxy,
 } from '@partita/testing';
 import { afterAll, describe, expect, it } from 'vitest';
+import { startFaultDrill } from '../support/fault-drill.js';
 import { RABBITMQ_TARGET, RABBITMQ_URL, rabbitAvailable, RabbitNames } from './rabbitmq-helpers.js';
 
 // Issue 15: the consumer's connection is cut through the fault proxy while
@@ -97,32 +98,11 @@ describe.skipIf(!up)('RabbitMQ network faults through the fault proxy', () => {
       );
       ledger.recordPublished(ids.map((id) => ({ id: String(id), key: `k${id % 10}` })));
     };
-    let publishing = true;
-    let publishError: unknown;
-    const loop = (async () => {
-      while (publishing) {
-        try {
-          await publishBatch();
-        } catch (err) {
-          publishError = err;
-        }
-        await new Promise((r) => setTimeout(r, 20)); // a producer's rhythm, not a wait
-      }
-    })();
-    stopPublishing = async () => {
-      publishing = false;
-      await loop;
-    };
-    const published = (): number => ledger.report().published;
-    const statusOf = async (): Promise<string> => (await a.health()).status;
-    const allHandled = async (what: string): Promise<void> => {
-      const target = published() + 50;
-      await waitFor(() => published() >= target, { ...WAIT, description: `50 more messages published after ${what}` });
-      await ledger.waitForAllHandled({ expected: published(), ...WAIT });
-    };
+    const drill = startFaultDrill({ app: a, ledger, publishBatch, wait: WAIT });
+    stopPublishing = () => drill.stop();
 
     await ledger.waitForAllHandled({ expected: 50, ...WAIT });
-    expect(await statusOf()).toBe('ok');
+    expect((await a.health()).status).toBe('ok');
 
     // (a) Reset: RST on every connection; the client reconnects through the proxy.
     const accepted = p.stats().accepted;
@@ -133,37 +113,29 @@ describe.skipIf(!up)('RabbitMQ network faults through the fault proxy', () => {
       ...WAIT,
       description: 'the lanes of the dead channels to be revoked',
     });
-    await waitFor(async () => (await statusOf()) === 'ok', { ...WAIT, description: 'health ok after the reset' });
-    await allHandled('the reset');
+    await drill.health(true, 'health ok after the reset');
+    await drill.allHandled('the reset');
 
     // (b) Blackhole: no byte passes; heartbeats time out on both sides, then heal.
     const assignedBefore = assigned.length;
     const revokedBeforeBlackhole = revoked.length;
     p.blackhole();
-    await waitFor(async () => (await statusOf()) !== 'ok', { ...WAIT, description: 'health to leave ok' });
+    await drill.health(false, 'health to leave ok');
     // The client gives the silent connection up after two missed heartbeats: its lanes are revoked.
     await waitFor(() => revoked.length >= revokedBeforeBlackhole + PARTITIONS, {
       ...WAIT,
       description: 'the lanes to be revoked once the heartbeat gave the connection up',
     });
-    const during = published() + 30;
-    await waitFor(() => published() >= during, { ...WAIT, description: 'messages published during the blackhole' });
+    await drill.publishedMore(30, 'messages published during the blackhole');
     await p.heal();
-    await waitFor(async () => (await statusOf()) === 'ok', { ...WAIT, description: 'health ok after the blackhole' });
+    await drill.health(true, 'health ok after the blackhole');
     await waitFor(() => assigned.length >= assignedBefore + 1, {
       ...WAIT,
       description: 'lanes assigned again after the blackhole',
     });
-    await allHandled('the blackhole');
+    await drill.allHandled('the blackhole');
 
-    await stopPublishing();
-    const report = await ledger.waitForAllHandled({ expected: published(), ...WAIT });
-    console.log(`rabbitmq network faults: ${formatLedgerReport(report)}`);
-    expect(publishError).toBeUndefined();
-    expect(report.lost).toEqual([]);
-    expect(report.unexpected).toEqual([]);
-    expect(report.handled).toBe(report.published);
-    expect(report.published).toBe(next);
+    await drill.finish('rabbitmq network faults');
   }, 240_000);
 
   it('a publish in flight when its connection is cut is published again on the next connection: it resolves and nothing is lost', async () => {

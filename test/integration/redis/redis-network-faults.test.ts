@@ -1,14 +1,8 @@
 import { createApp, defineHandler, type App, type Transport } from '@partita/core';
 import { redisTransport } from '@partita/redis';
-import {
-  brokersRequired,
-  createFaultProxy,
-  createLedger,
-  formatLedgerReport,
-  waitFor,
-  type FaultProxy,
-} from '@partita/testing';
+import { brokersRequired, createFaultProxy, createLedger, waitFor, type FaultProxy } from '@partita/testing';
 import { afterAll, describe, expect, it } from 'vitest';
+import { startFaultDrill } from '../support/fault-drill.js';
 import { deletePrefix, REDIS_TARGET, REDIS_URL, redisAvailable, uniquePrefix } from './redis-helpers.js';
 
 // An app consumes through a TCP fault proxy in front of the machine's Redis
@@ -88,44 +82,16 @@ describe.skipIf(available !== true)('Redis network faults through the fault prox
     await a.start();
 
     // Continuous publishing in the background, paced like a producer (every wait below polls a condition).
-    let publishing = true;
-    let publishError: unknown;
-    const loop = (async () => {
-      while (publishing) {
-        try {
-          await publishBatch();
-        } catch (err) {
-          publishError = err;
-        }
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    })();
-    stopPublishing = async () => {
-      publishing = false;
-      await loop;
-    };
-    const published = (): number => ledger.report().published;
-    const statusOf = async (): Promise<string> => (await a.health()).status;
-    const allHandled = async (what: string): Promise<void> => {
-      const target = published() + 50;
-      await waitFor(() => published() >= target, { ...WAIT, description: `50 more messages published after ${what}` });
-      await ledger.waitForAllHandled({ expected: published(), ...WAIT });
-    };
+    const drill = startFaultDrill({ app: a, ledger, publishBatch, wait: WAIT });
+    stopPublishing = () => drill.stop();
 
     await ledger.waitForAllHandled({ expected: 50, ...WAIT });
-    await waitFor(async () => (await statusOf()) === 'ok', { ...WAIT, description: 'health ok at the start' });
+    await drill.health(true, 'health ok at the start');
 
     // (a) Blackhole, longer than the lease: the app's leases lapse; it takes its partitions back after heal.
     p.blackhole();
-    await waitFor(async () => (await statusOf()) !== 'ok', {
-      ...WAIT,
-      description: 'health to leave ok while blackholed',
-    });
-    const duringBlackhole = published() + 100;
-    await waitFor(() => published() >= duringBlackhole, {
-      ...WAIT,
-      description: 'messages published during the blackhole',
-    });
+    await drill.health(false, 'health to leave ok while blackholed');
+    await drill.publishedMore(100, 'messages published during the blackhole');
     // The app cannot renew its leases: after one lease it stops its lanes itself (another member could own them).
     const running = (): number => a.inspect().lanes.filter((l) => l.state !== 'stopped').length;
     await waitFor(() => running() === 0, {
@@ -133,12 +99,9 @@ describe.skipIf(available !== true)('Redis network faults through the fault prox
       description: 'the app to give up its lanes once its leases lapsed',
     });
     await p.heal();
-    await waitFor(async () => (await statusOf()) === 'ok', {
-      ...WAIT,
-      description: 'health back to ok after the blackhole',
-    });
+    await drill.health(true, 'health back to ok after the blackhole');
     await waitFor(() => running() === 2, { ...WAIT, description: 'the app to take its two partitions back' });
-    await allHandled('the blackhole');
+    await drill.allHandled('the blackhole');
 
     // (b) Reset: every connection is cut with RST; the client reconnects through the proxy.
     const accepted = p.stats().accepted;
@@ -147,36 +110,21 @@ describe.skipIf(available !== true)('Redis network faults through the fault prox
       ...WAIT,
       description: 'the client to reconnect after the reset',
     });
-    await allHandled('the reset');
+    await drill.allHandled('the reset');
 
     // (c) Refuse: the listener is closed and current connections are cut; reconnects get ECONNREFUSED.
     await p.refuse();
     const cut = p.stats().accepted;
     p.reset();
-    await waitFor(async () => (await statusOf()) !== 'ok', {
-      ...WAIT,
-      description: 'health to leave ok while refused',
-    });
-    const duringRefuse = published() + 30;
-    await waitFor(() => published() >= duringRefuse, { ...WAIT, description: 'messages published while refused' });
+    await drill.health(false, 'health to leave ok while refused');
+    await drill.publishedMore(30, 'messages published while refused');
     expect(p.stats().accepted).toBe(cut);
     await p.heal();
     await waitFor(() => p.stats().accepted > cut, { ...WAIT, description: 'the client to reconnect after heal' });
-    await waitFor(async () => (await statusOf()) === 'ok', {
-      ...WAIT,
-      description: 'health back to ok after refusing',
-    });
-    await allHandled('refused connections');
+    await drill.health(true, 'health back to ok after refusing');
+    await drill.allHandled('refused connections');
 
-    await stopPublishing();
-    const report = await ledger.waitForAllHandled({ expected: published(), ...WAIT });
-    console.log(`redis network faults: ${formatLedgerReport(report)}`);
-    expect(publishError).toBeUndefined();
-    expect(report.lost).toEqual([]);
     // Entries a cut read's lost reply left pending are replayed before new ones: key order holds.
-    expect(report.orderViolations, formatLedgerReport(report)).toEqual([]);
-    expect(report.unexpected).toEqual([]);
-    expect(report.handled).toBe(report.published);
-    expect(report.published).toBe(next);
+    await drill.finish('redis network faults', { keyOrder: true });
   }, 180_000);
 });
