@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, inject, it } from 'vitest';
 import { brokersRequired, REQUIRE_BROKERS_ENV, tcpReachable } from '@partita/testing';
 import { deletePrefix } from '../redis/redis-helpers.js';
 
@@ -105,25 +105,25 @@ describe.concurrent('the demo on every connector (PARTITA_TRANSPORT)', () => {
       const { code, stdout, stderr } = await runDemo(env).finally(() =>
         c.transport === 'redis' ? deletePrefix(prefix, REDIS) : undefined,
       );
-      expect(code, `exit code; stderr:\n${stderr}\nstdout:\n${stdout}`).toBe(0);
+      ctx.expect(code, `exit code; stderr:\n${stderr}\nstdout:\n${stdout}`).toBe(0);
       const name = c.transport === 'memory' ? 'the embedded broker (memory)' : c.transport;
-      expect(stdout).toContain(`partita demo: running on ${name}`);
-      expect(stdout).toContain(`partita demo: completed on ${name} after`);
+      ctx.expect(stdout).toContain(`partita demo: running on ${name}`);
+      ctx.expect(stdout).toContain(`partita demo: completed on ${name} after`);
       // ORDERS orders in one batch of 500: no malformed payload (one per 10 batches).
       const published = ORDERS;
       const [inValidate, validated, poison, missing] = accounting(stdout, 'validate');
-      expect(inValidate).toBe(published);
-      expect(validated! + poison!).toBe(published);
-      expect(poison).toBe(Math.floor(ORDERS / POISON_EVERY));
-      expect(missing).toBe(0);
+      ctx.expect(inValidate).toBe(published);
+      ctx.expect(validated! + poison!).toBe(published);
+      ctx.expect(poison).toBe(Math.floor(ORDERS / POISON_EVERY));
+      ctx.expect(missing).toBe(0);
       for (const h of ['bill', 'archive']) {
         const [received, handled, deadLettered, gone] = accounting(stdout, h);
-        expect(received).toBe(validated);
-        expect(handled).toBe(validated);
-        expect(deadLettered).toBe(0);
-        expect(gone).toBe(0);
+        ctx.expect(received).toBe(validated);
+        ctx.expect(handled).toBe(validated);
+        ctx.expect(deadLettered).toBe(0);
+        ctx.expect(gone).toBe(0);
       }
-      expect(stdout).toContain('nothing lost: every message handled or dead-lettered');
+      ctx.expect(stdout).toContain('nothing lost: every message handled or dead-lettered');
     }, 180_000);
   }
 });
