@@ -27,6 +27,8 @@ const coverageFocus = [
 const otelConditions = conditions.filter((c) => c !== 'module');
 const otelTests = ['packages/opentelemetry/src/**/*.test.ts', 'test/integration/opentelemetry/**/*.test.ts'];
 
+// Examples that need a real broker (Kafka through the global setup, Redis) run with the integration tests.
+const brokerExamples = ['examples/migrate-*/src/**/*.test.ts'];
 const focusedTextReporter = fileURLToPath(new URL('./test/reporters/focused-text-reporter.cjs', import.meta.url));
 
 export default defineConfig({
@@ -51,9 +53,10 @@ export default defineConfig({
             'packages/*/src/**/*.test.ts',
             'apps/*/src/**/*.test.ts',
             'tools/*/src/**/*.test.ts',
+            'examples/*/src/**/*.test.ts',
             'test/workspace/**/*.test.ts',
           ],
-          exclude: ['**/node_modules/**', ...otelTests],
+          exclude: ['**/node_modules/**', ...otelTests, ...brokerExamples],
         },
       },
       {
@@ -72,7 +75,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'integration',
-          include: ['test/integration/**/*.test.ts'],
+          include: ['test/integration/**/*.test.ts', ...brokerExamples],
           exclude: ['**/node_modules/**', ...otelTests],
           globalSetup: ['test/integration/global-setup.ts'],
           testTimeout: 180_000,

@@ -1,6 +1,7 @@
 import { cpus } from 'node:os';
 import { defineHandler, type AnyHandlerDefinition, type Executor } from '@partita/core';
 import { workerPool } from '@partita/worker-pool';
+import { groupOf, topics } from './topics.js';
 
 export interface ArchiveStage {
   readonly handlers: AnyHandlerDefinition[];
@@ -20,7 +21,8 @@ export function archiveStage(): ArchiveStage {
   const pool = workerPool({ threads });
   const handler = defineHandler({
     name: 'archive',
-    topic: 'orders.validated',
+    ...groupOf('archive'),
+    topic: topics.validated,
     ordering: 'key',
     maxInFlight: 256,
     worker: new URL('./workers/archive.worker.js', import.meta.url),

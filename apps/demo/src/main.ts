@@ -8,6 +8,9 @@
  * Poison orders end in the dead-letter topic (invalid data, a payload that
  * does not decode); a flaky payment gateway fails some charges, which succeed
  * on retry. A live progress line runs; a summary table closes the run.
+ * It runs on the embedded broker; `PARTITA_TRANSPORT=kafka|nats|rabbitmq|redis|sqs`
+ * (with that broker's `PARTITA_*` variables) runs the same pipeline there,
+ * through core's `transportFromEnv()`; `DEMO_TOPIC_PREFIX` names the run's topics.
  * While it runs it serves /healthz, /readyz, /metrics and /api/inspect
  * (@partita/http; `DEMO_PORT`, default 9464) and prints the URL;
  * `npm start -- --serve` keeps the app and the endpoints up after the summary.
@@ -18,7 +21,9 @@ import {
   createApp,
   createConsoleLogger,
   defineHandler,
+  fromEnv,
   recovery,
+  transportFromEnv,
   type App,
 } from '@partita/core';
 import { createMemoryBroker, memoryTransport } from '@partita/memory';
@@ -26,16 +31,24 @@ import { serve, type ServedApp } from '@partita/http';
 import { orderStream, type Order } from './orders.js';
 import { archiveStage } from './archive-stage.js';
 import { printSummary, progressLine } from './report.js';
+import { groupOf, topics } from './topics.js';
 
 const ORDERS = Number(process.env.DEMO_ORDERS ?? 10_000);
-const broker = createMemoryBroker({ defaultPartitions: 4 });
+/** Every n-th order is poison (a negative total), dead-lettered by validation. */
+const POISON_EVERY = Number(process.env.DEMO_POISON_EVERY ?? 997);
+// The embedded broker is the demo's own (4 partitions, its dead letters shown in the summary);
+// any other PARTITA_TRANSPORT is built by core from the connector's environment variables.
+const broker = fromEnv().transport === 'memory' ? createMemoryBroker({ defaultPartitions: 4 }) : undefined;
+const transport = broker ? memoryTransport(broker) : await transportFromEnv();
+const brokerName = broker ? 'the embedded broker (memory)' : transport.name;
 const logger = createConsoleLogger({ level: (process.env.PARTITA_LOG_LEVEL as 'info' | undefined) ?? 'error' });
 const chargedBy = new Map<string, number>();
 let gatewayCalls = 0;
 
 const validate = defineHandler<Order>({
   name: 'validate',
-  topic: 'orders',
+  ...groupOf('validate'),
+  topic: topics.orders,
   ordering: 'key',
   maxInFlight: 64,
   retry: { maxAttempts: 3, backoff: { initialMs: 20, maxMs: 200 } },
@@ -43,13 +56,14 @@ const validate = defineHandler<Order>({
     const order = msg.value;
     if (!order.customer || !(order.total > 0))
       throw new NonRetryable(`order ${order.id}: total must be positive and customer set`);
-    await ctx.publish({ topic: 'orders.validated', key: msg.key, value: { ...order, validatedAt: Date.now() } });
+    await ctx.publish({ topic: topics.validated, key: msg.key, value: { ...order, validatedAt: Date.now() } });
   },
 });
 
 const bill = defineHandler<Order>({
   name: 'bill',
-  topic: 'orders.validated',
+  ...groupOf('bill'),
+  topic: topics.validated,
   ordering: 'key',
   maxInFlight: 128,
   retry: { maxAttempts: 5, backoff: { initialMs: 10, multiplier: 2, maxMs: 200, jitter: 0.2 } },
@@ -64,7 +78,7 @@ const bill = defineHandler<Order>({
 
 const archive = archiveStage();
 const app: App = createApp({
-  transport: memoryTransport(broker),
+  transport,
   handlers: [validate, bill, ...archive.handlers],
   ...(archive.executor ? { executor: archive.executor } : {}),
   middleware: [recovery()],
@@ -84,6 +98,7 @@ function summary(reason: string): void {
   printSummary({
     app,
     broker,
+    brokerName,
     published: publishedCount,
     malformed: malformedCount,
     elapsedMs: Date.now() - started,
@@ -101,7 +116,7 @@ app.stopOnSignals({
     if (!summarized) summary(SIGNAL_REASON[signal] ?? `${signal}: drained and stopped`);
     else console.log(`partita demo: ${signal}: drained and stopped`);
     await server.close();
-    await broker.close();
+    await broker?.close();
   },
 });
 const stopping = (): boolean => app.inspect().state !== 'running';
@@ -117,6 +132,7 @@ async function endpoints(): Promise<ServedApp> {
   }
 }
 const server = await endpoints();
+console.log(`partita demo: running on ${brokerName}`);
 console.log(`partita demo: endpoints at ${server.url} (/healthz /readyz /metrics /api/inspect)`);
 
 /** Messages of handler `h` that are settled: handled or dead-lettered. */
@@ -129,13 +145,16 @@ function settled(h: string): number {
 
 await app.start();
 ticker = setInterval(() => progressLine(app, publishedCount, ORDERS, started), 250);
-for (const batch of orderStream(ORDERS, 500)) {
+for (const batch of orderStream(ORDERS, 500, POISON_EVERY)) {
   // A polite producer: stay at most ~5,000 orders ahead of validation, and let the event loop breathe.
   while (!stopping() && publishedCount - settled('validate') > 5_000) await new Promise((r) => setTimeout(r, 5));
   if (stopping()) break;
   await app.publish(batch.valid);
   // A payload that is not JSON at all: the runtime dead-letters it with reason `decode`.
-  if (batch.garbage) await broker.publish({ topic: 'orders', key: batch.garbage.key, value: batch.garbage.bytes });
+  if (batch.garbage)
+    await transport.publish([
+      { topic: topics.orders, key: batch.garbage.key, value: batch.garbage.bytes, headers: {} },
+    ]);
   publishedCount += batch.valid.length + (batch.garbage ? 1 : 0);
   malformedCount += batch.garbage ? 1 : 0;
 }
@@ -161,7 +180,7 @@ if (!stopping()) {
     await app.stop({ drainTimeoutMs: 10_000 });
     summary('completed');
     await server.close();
-    await broker.close();
+    await broker?.close();
     process.exit(0);
   }
 }

@@ -1,4 +1,5 @@
 import type { PublishMessage } from '@partita/core';
+import { topics } from './topics.js';
 
 export interface Order {
   readonly id: number;
@@ -27,10 +28,10 @@ export interface OrderBatch {
 }
 
 /**
- * `count` orders from 500 customers in batches; every 997th order is poison
+ * `count` orders from 500 customers in batches; every `poisonEvery`th order is poison
  * (negative total), and each batch of 10 carries one undecodable payload.
  */
-export function* orderStream(count: number, batchSize: number): Generator<OrderBatch> {
+export function* orderStream(count: number, batchSize: number, poisonEvery = 997): Generator<OrderBatch> {
   const random = seeded(42);
   let id = 1;
   let batchNo = 0;
@@ -43,9 +44,10 @@ export function* orderStream(count: number, batchSize: number): Generator<OrderB
         qty: 1 + Math.floor(random() * 3),
         price: Math.round(random() * 9000) / 100,
       }));
-      const total = id % 997 === 0 ? -1 : Math.round(items.reduce((s, it) => s + it.qty * it.price, 0) * 100) / 100;
+      const total =
+        id % poisonEvery === 0 ? -1 : Math.round(items.reduce((s, it) => s + it.qty * it.price, 0) * 100) / 100;
       valid.push({
-        topic: 'orders',
+        topic: topics.orders,
         key: customer,
         value: { id, customer, total, items, note: 'leave at the door'.repeat(1 + (id % 4)) },
         headers: { source: id % 3 === 0 ? 'mobile' : 'web' },

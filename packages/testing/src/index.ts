@@ -9,8 +9,4 @@ export type { FaultProxy, FaultProxyOptions, FaultProxyStats } from './fault-pro
 export { uniqueName } from './names/unique-name.js';
 export { tcpReachable, brokersRequired, REQUIRE_BROKERS_ENV } from './availability/broker-availability.js';
 export type { TcpReachableOptions } from './availability/broker-availability.js';
-export { conformanceSuite, conformanceScenarios, runConformanceScenario } from './conformance/conformance-suite.js';
-export { featuresOf } from './conformance/conformance-options.js';
-export type { ConformanceOptions, ConformanceFeatures, TransportContext } from './conformance/conformance-options.js';
-export type { Scenario } from './conformance/scenario.js';
-export type { ScenarioHarness, KitValue, CapturedLog } from './conformance/scenario-harness.js';
+// The conformance kit (needs Vitest) is the separate entry point `@partita/testing/vitest`.

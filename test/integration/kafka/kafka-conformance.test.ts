@@ -1,5 +1,5 @@
 // The connector conformance kit (@partita/testing) on a real Kafka broker.
-import { conformanceSuite } from '@partita/testing';
+import { conformanceSuite } from '@partita/testing/vitest';
 import { brokers, kafkaSkipReason, testTransport, viaProxy } from './kafka-test-env.js';
 
 const [host, port] = (brokers[0] ?? '127.0.0.1:19092').split(':');

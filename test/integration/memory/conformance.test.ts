@@ -10,7 +10,7 @@ import type {
   Transport,
 } from '@partita/core';
 import { createMemoryBroker, memoryTransport } from '@partita/memory';
-import { conformanceScenarios, conformanceSuite, runConformanceScenario } from '@partita/testing';
+import { conformanceScenarios, conformanceSuite, runConformanceScenario } from '@partita/testing/vitest';
 
 // One in-process broker shared by every app of the suite, as several
 // processes would share a real broker; each app gets its own transport.

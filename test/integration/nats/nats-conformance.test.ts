@@ -1,4 +1,5 @@
-import { conformanceSuite, tcpReachable } from '@partita/testing';
+import { tcpReachable } from '@partita/testing';
+import { conformanceSuite } from '@partita/testing/vitest';
 import { natsTransport } from '@partita/nats';
 import { deleteStreamsFor, NATS_URL } from './nats-helpers.js';
 

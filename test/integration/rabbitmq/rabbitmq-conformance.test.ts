@@ -1,4 +1,4 @@
-import { conformanceSuite } from '@partita/testing';
+import { conformanceSuite } from '@partita/testing/vitest';
 import { rabbitmqTransport } from '@partita/rabbitmq';
 import { afterAll } from 'vitest';
 import { RABBITMQ_TARGET, RABBITMQ_URL, rabbitAvailable, RabbitNames } from './rabbitmq-helpers.js';

@@ -1,5 +1,5 @@
 import { afterAll } from 'vitest';
-import { conformanceSuite } from '@partita/testing';
+import { conformanceSuite } from '@partita/testing/vitest';
 import { redisTransport } from '@partita/redis';
 import { deletePrefix, REDIS_TARGET, REDIS_URL, redisAvailable, uniquePrefix } from './redis-helpers.js';
 

@@ -1,4 +1,4 @@
-import { conformanceSuite } from '@partita/testing';
+import { conformanceSuite } from '@partita/testing/vitest';
 import { deleteQueuesOf, testTransport } from './sqs-helpers.js';
 import { endpoint, sqsSkipReason } from './sqs-test-env.js';
 
