@@ -64,8 +64,9 @@ export function startFaultDrill(args: {
     published,
     stop,
     publishedMore,
-    health: (ok, description) =>
-      waitFor(async () => ((await app.health()).status === 'ok') === ok, { ...wait, description }),
+    async health(ok, description) {
+      await waitFor(async () => ((await app.health()).status === 'ok') === ok, { ...wait, description });
+    },
     async allHandled(after) {
       await publishedMore(50, `50 more messages published after ${after}`);
       await ledger.waitForAllHandled({ expected: published(), ...wait });
