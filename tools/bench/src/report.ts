@@ -23,7 +23,9 @@ export interface BenchReport {
   readonly skipped?: Readonly<Record<string, string>>;
 }
 
-const resultsDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'results');
+/** `BENCH_RESULTS_DIR` redirects the JSON (the smoke tests write to a temporary directory). */
+const resultsDir = (): string =>
+  process.env.BENCH_RESULTS_DIR ?? join(dirname(fileURLToPath(import.meta.url)), '..', 'results');
 
 export function machine(): BenchReport['machine'] {
   return {
@@ -57,8 +59,8 @@ export function writeReport(report: Omit<BenchReport, 'machine'>): BenchReport {
     ...(report.targets ? { targets: report.targets } : {}),
     ...(report.skipped && Object.keys(report.skipped).length > 0 ? { skipped: report.skipped } : {}),
   };
-  mkdirSync(resultsDir, { recursive: true });
-  writeFileSync(join(resultsDir, `${report.scenario}.json`), JSON.stringify(full, null, 2) + '\n');
+  mkdirSync(resultsDir(), { recursive: true });
+  writeFileSync(join(resultsDir(), `${report.scenario}.json`), JSON.stringify(full, null, 2) + '\n');
   console.log(
     `\nscenario ${report.scenario} on ${full.machine.cpus} × ${full.machine.cpuModel}, node ${full.machine.node}`,
   );
