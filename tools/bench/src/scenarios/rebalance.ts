@@ -1,12 +1,12 @@
 /**
- * `npm run bench -- rebalance [memory kafka nats] [--rate 600]`: how long a
+ * `npm run bench -- rebalance [memory kafka nats] [--rate 600] [--settle-ms 4000]`: how long a
  * group takes to move partitions when a member goes.
  *
  * A group of 3 members on a 12-partition topic (NATS: one stream, one
  * durable the members share; JetStream has no partitions), key-ordered
  * handler of 2 ms per record, while the runner publishes `--rate` records per
  * second spread over the partitions, each stamped with the wall clock. Once
- * steady: one member stops gracefully (`app.stop()`, a child process gets
+ * steady (and `--settle-ms` more): one member stops gracefully (`app.stop()`, a child process gets
  * SIGTERM); a fourth joins (back to 3; the join is measured too); once steady
  * again one is killed (`kill -9` of its child process; on the embedded broker,
  * whose members share this process, the soak's in-process kill: nothing of
@@ -94,7 +94,7 @@ interface Measured {
   readonly recovered: boolean;
 }
 
-async function scenario(rig: RebalanceRig, rate: number): Promise<Measured[]> {
+async function scenario(rig: RebalanceRig, rate: number, settleMs: number): Promise<Measured[]> {
   const obs = new RebalanceObserver();
   const members = new Map<string, Member>();
   let next = 1;
@@ -110,7 +110,7 @@ async function scenario(rig: RebalanceRig, rate: number): Promise<Measured[]> {
   try {
     for (let i = 0; i < 3; i++) await spawn();
     await steady('3 members');
-    await sleep(4_000);
+    await sleep(settleMs);
     // The departures: the member owning the most lanes goes.
     const busiest = (): string => [...members.keys()].sort((a, b) => obs.lanesOf(b).length - obs.lanesOf(a).length)[0]!;
     const depart = async (event: 'graceful' | 'kill', deadlineMs: number): Promise<void> => {
@@ -131,10 +131,11 @@ async function scenario(rig: RebalanceRig, rate: number): Promise<Measured[]> {
     const at = wallNow();
     const joined = await spawn();
     await steady('after the join');
+    await until('the records around the join', () => obs.recovered(at, obs.lanesOf(joined), undefined, joined), 60_000);
     const joinFigures = obs.figures(at, obs.lanesOf(joined), undefined, joined);
     say(`${rig.name} join: first delivery after ${joinFigures.resumeMs} ms`);
     out.push({ event: 'join', member: joined, figures: joinFigures, recovered: true });
-    await sleep(4_000);
+    await sleep(settleMs);
     await depart('kill', 180_000);
   } finally {
     await pub.stop();
@@ -148,7 +149,10 @@ export async function run(args: string[]): Promise<void> {
   const i = args.indexOf('--rate');
   const rate = i >= 0 ? Number(args[i + 1]) : 600;
   if (!(rate > 0)) throw new Error(`--rate must be a positive number of records per second, got ${args[i + 1]}`);
-  const named = args.filter((a, j) => !a.startsWith('--') && args[j - 1] !== '--rate');
+  const s = args.indexOf('--settle-ms');
+  const settleMs = s >= 0 ? Number(args[s + 1]) : 4_000;
+  if (!(settleMs >= 0)) throw new Error(`--settle-ms must be a number of ms ≥ 0, got ${args[s + 1]}`);
+  const named = args.filter((a, j) => !a.startsWith('--') && args[j - 1] !== '--rate' && args[j - 1] !== '--settle-ms');
   const unknown = named.filter((a) => !(a in rigs));
   if (unknown.length > 0)
     throw new Error(`unknown broker(s) ${unknown.join(', ')}; known: ${Object.keys(rigs).join(', ')}`);
@@ -165,7 +169,7 @@ export async function run(args: string[]): Promise<void> {
       say(`${name}: skipped (${skipped[name]})`);
       continue;
     }
-    for (const m of await scenario(rig, rate)) {
+    for (const m of await scenario(rig, rate, settleMs)) {
       const f = m.figures;
       results.push({
         name: `${name}-${m.event}`,
