@@ -159,7 +159,7 @@ async function platformaticRun(brokers: string[], topic: string, count: number):
   await Promise.all(commits);
   const secs = (performance.now() - t0) / 1000;
   await stream.close();
-  await consumer.close(true);
+  await consumer.close();
   return count / secs;
 }
 
