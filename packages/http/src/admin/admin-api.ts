@@ -65,7 +65,12 @@ export function createAdminApi(
           fail(new HttpError(405, 'MethodNotAllowed', `${String(req.method)} ${path}: use GET`), {
             allow: 'GET, HEAD',
           });
-        else assets!.send(path, req, res, SECURITY_HEADERS);
+        else
+          try {
+            assets!.send(path, req, res, SECURITY_HEADERS);
+          } catch (err) {
+            fail(err);
+          }
         return true;
       }
       const matches = find(path);
