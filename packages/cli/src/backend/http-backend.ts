@@ -14,8 +14,9 @@ interface RecordJson {
   readonly value: string | null;
 }
 
-/** The admin API's request body limit is 1 MiB: publish in chunks well under it. */
+/** The admin API takes bodies up to 1 MiB and 1000 records: publish in chunks under both. */
 const MAX_BODY = 512 * 1024;
+const MAX_RECORDS = 1000;
 
 export interface HttpBackendOptions {
   /** The app's admin endpoint, e.g. `http://127.0.0.1:9464`. */
@@ -113,7 +114,7 @@ export function httpBackend(options: HttpBackendOptions): Backend {
           valueBase64: Buffer.from(r.value).toString('base64'),
         };
         const bytes = JSON.stringify(item).length + 1;
-        if (size + bytes > MAX_BODY) await flush();
+        if (size + bytes > MAX_BODY || chunk.length >= MAX_RECORDS) await flush();
         chunk.push(item);
         size += bytes;
       }

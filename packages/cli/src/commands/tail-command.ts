@@ -100,6 +100,7 @@ async function followTopic(
       cursor.set(p, { ...c, end: undefined });
     }
   }
+  ctx.out.note(`following ${topic}${only !== undefined ? ` partition ${only}` : ''} (Ctrl-C to stop)`);
   while (!ctx.signal.aborted) {
     const ends = (await info()).ends;
     for (const p of partitions) {
