@@ -166,7 +166,9 @@ export async function deadLetterScenario(
     // Records ever published to the topic: the partitions' ends (the topic's, else a group's).
     const published = async (): Promise<number> => {
       const info = (await target.transport.admin.topics()).find((t) => t.name === topic);
-      const ends = info?.ends ?? (await target.transport.admin.lag(groups.audit)).filter((l) => l.topic === topic).map((l) => l.end);
+      const ends =
+        info?.ends ??
+        (await target.transport.admin.lag(groups.audit)).filter((l) => l.topic === topic).map((l) => l.end);
       const n = ends.reduce((sum: number, e) => sum + Number(e), 0);
       expect(Number.isFinite(n)).toBe(true);
       return n;
