@@ -1,4 +1,5 @@
 import { hasAdmin, transportFromEnv, type Transport } from '@partita/core';
+import { CliError } from '../../cli/cli-error.js';
 import { cliVersion, installedVersion } from '../../cli/package-version.js';
 import type { Connection } from '../../cli/resolve-connection.js';
 import { withTimeout } from '../../cli/with-timeout.js';
@@ -60,7 +61,7 @@ export async function checkBroker(c: TransportConnection, timeoutMs: number, add
       await withTimeout(transport.connect(), timeoutMs, c.transport, fix);
     } catch (err) {
       const message = (err as Error).message;
-      if (AUTH.test(message))
+      if (!(err instanceof CliError) && AUTH.test(message))
         add({
           name: 'credentials',
           status: 'fail',
