@@ -204,6 +204,7 @@ describe('worker handlers through createApp', () => {
     const transport: typeof inner = {
       name: inner.name,
       capabilities: inner.capabilities,
+      admin: inner.admin,
       connect: () => inner.connect(),
       publish: (records) => inner.publish(records),
       health: () => inner.health(),
