@@ -103,8 +103,7 @@ describe('published packages', () => {
         seen.set(path, res.status);
         for (const m of text.matchAll(/(?:src|href)="(\/[^"]+)"|from '\.\/([^']+)'/g)) queue.push(m[1] ?? '/dashboard/' + m[2]);
       }
-      console.log([...seen].map(([p, s]) => p + ' ' + s).sort().join('
-'));
+      console.log([...seen].map(([p, s]) => p + ' ' + s).sort().join('\n'));
       await server.close();
     `;
     await writeFile(join(project, 'dashboard.mjs'), script);

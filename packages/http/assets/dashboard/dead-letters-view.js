@@ -42,7 +42,10 @@ export class DeadLettersView {
     });
     $('dl-topic').addEventListener('change', () => void this.search());
     $('dl-all').addEventListener('change', (e) => {
-      for (const r of this.records) e.target.checked ? this.selected.add(r.id) : this.selected.delete(r.id);
+      for (const r of this.records) {
+        if (e.target.checked) this.selected.add(r.id);
+        else this.selected.delete(r.id);
+      }
       this.renderRecords();
     });
     $('dl-redrive').addEventListener('click', () => void this.redriveDryRun());
@@ -121,7 +124,8 @@ export class DeadLettersView {
       const box = h('input', { type: 'checkbox', checked: this.selected.has(r.id), 'aria-label': `select ${r.id}` });
       box.addEventListener('click', (e) => e.stopPropagation());
       box.addEventListener('change', () => {
-        box.checked ? this.selected.add(r.id) : this.selected.delete(r.id);
+        if (box.checked) this.selected.add(r.id);
+        else this.selected.delete(r.id);
         this.updateButtons();
       });
       const hd = r.headers;

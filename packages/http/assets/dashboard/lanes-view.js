@@ -164,7 +164,7 @@ export class LanesView {
       topic: c(),
       partition: n(),
       state: h('td', { 'data-testid': 'lane-state' }),
-      machine: h('td', { class: 'machine' }),
+      machine: h('td'),
       inFlight: n(),
       buffered: n(),
       committed: n(),
@@ -182,6 +182,8 @@ export class LanesView {
     cells.topic.textContent = lane.topic;
     cells.partition.textContent = String(lane.partition);
     const pills = new Map();
+    const machine = h('div', { class: 'machine' });
+    cells.machine.append(machine);
     for (const region of this.regions) {
       const group = h('div', { class: 'region', title: region.name }, h('span', { class: 'region-name' }, region.name));
       for (const st of region.states) {
@@ -190,7 +192,7 @@ export class LanesView {
         pills.set(`${region.name}.${st.name}`, pill);
         group.append(pill);
       }
-      cells.machine.append(group);
+      machine.append(group);
     }
     const tr = h(
       'tr',

@@ -67,7 +67,7 @@ export function createAdminApi(
           });
         else
           try {
-            assets!.send(path, req, res, SECURITY_HEADERS);
+            assets.send(path, req, res, SECURITY_HEADERS);
           } catch (err) {
             fail(err);
           }

@@ -22,7 +22,7 @@ function optionalString(field: string, v: unknown): string | undefined {
 /** A time as ms since the epoch, from a number or an ISO-8601 text. */
 function time(field: string, v: unknown): number | undefined {
   if (v === undefined) return undefined;
-  const ms = typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : Date.parse(String(v));
+  const ms = typeof v === 'number' ? v : typeof v !== 'string' ? NaN : /^\d+$/.test(v) ? Number(v) : Date.parse(v);
   if (!Number.isFinite(ms))
     throw badRequest(`"${field}" must be a time: ms since the epoch or ISO 8601 (got ${JSON.stringify(v)})`);
   return ms;
@@ -47,7 +47,7 @@ export function deadLetterFilter(prefix: string, get: (field: string) => unknown
     const v = time(`${prefix}${f}`, get(f));
     if (v !== undefined) out[f] = v;
   }
-  return out as DeadLetterFilter;
+  return out;
 }
 
 /** `GET /api/topics/:topic/records` query: where to read and which dead letters to keep. */

@@ -58,7 +58,7 @@ export function adminRoutes(app: App, admin: ResolvedAdmin): AdminRoute[] {
     }
     return health.value;
   };
-  const selector = async (input: RouteInput): Promise<LaneSelector> => (await input.body()) as LaneSelector;
+  const selector = (input: RouteInput): Promise<LaneSelector> => input.body();
 
   return [
     {

@@ -206,7 +206,7 @@ describe('admin API: write operations are protected', () => {
       headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
       body: new Blob([JSON.stringify(big)]).stream(),
       duplex: 'half',
-    } as RequestInit);
+    });
     expect(chunked.status).toBe(413);
     expect(
       a.broker
