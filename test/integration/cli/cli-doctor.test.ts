@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createApp } from '@partita/core';
+import { createApp, createConsoleLogger, defineHandler } from '@partita/core';
 import { serve } from '@partita/http';
 import { createMemoryBroker, memoryTransport } from '@partita/memory';
 import { brokers, kafkaSkipReason, saslBrokers, saslCredentials } from '../kafka/kafka-test-env.js';
@@ -79,11 +79,17 @@ describe('partita doctor', () => {
     const token = 'doctor-test-token-0123456789';
     const broker = createMemoryBroker();
     const transport = memoryTransport(broker);
-    const app = createApp({ transport, handlers: [] });
+    const app = createApp({
+      transport,
+      logger: createConsoleLogger({ level: 'silent' }),
+      handlers: [defineHandler({ name: 'h', topic: 'doctor-t', handle: () => {} })],
+    });
     const server = await serve(app, { port: 0, admin: { transport, token } });
+    await app.start();
     try {
       const good = await cli(['doctor', '--url', server.url], { env: { PARTITA_ADMIN_TOKEN: token } });
-      expect(good.stdout).toMatch(/✓ app +state created, transport memory/);
+      expect(good.stdout).toMatch(/✓ app +state running, transport memory/);
+      expect(good.stdout).toMatch(/✓ health +ok/);
       expect(good.stdout).toMatch(/✓ token +accepted for writes/);
       expect(good.code).toBe(0);
       const bad = await cli(['doctor', '--url', server.url], {
@@ -94,9 +100,11 @@ describe('partita doctor', () => {
       const none = await cli(['doctor', '--url', server.url]);
       expect(none.stdout).toMatch(/! token +no admin token/);
       expect(none.code).toBe(0);
-      expect(await transport.admin.topics()).toEqual([]);
+      // The token probe changed nothing: no topic but the handler's.
+      expect((await transport.admin.topics()).map((t) => t.name)).toEqual(['doctor-t']);
     } finally {
       await server.close();
+      await app.stop();
       await broker.close();
     }
   });

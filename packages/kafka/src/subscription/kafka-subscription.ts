@@ -247,7 +247,7 @@ export class KafkaSubscription implements Subscription, CommitterHost, IntakeHos
       if (!lane.owned) continue;
       const committed = metadata.get(lane.key);
       if (committed && committed.offset !== '-1') lane.committed = committed.offset;
-      else if (committed && this.spec.startFrom !== 'latest') fresh.push(lane);
+      else if (this.spec.startFrom !== 'latest') fresh.push(lane);
       const handle = new KafkaLaneHandle(lane, committed?.metadata ?? undefined, this.control, this.committer);
       lane.handle = handle;
       lane.sink = this.sink.assigned(handle);
@@ -269,13 +269,27 @@ export class KafkaSubscription implements Subscription, CommitterHost, IntakeHos
   private async commitStart(lanes: readonly KafkaLane[]): Promise<void> {
     try {
       const admin = await this.admin();
+      const topics = [...new Set(lanes.map((l) => l.kafkaTopic))];
+      // Read again (also when the read at assignment failed): only a partition with no offset at all gets one.
+      let offsets: Awaited<ReturnType<Admin['fetchOffsets']>> | undefined;
+      for (let attempt = 0; offsets === undefined; attempt++) {
+        try {
+          offsets = await admin.fetchOffsets({ groupId: this.spec.group, topics });
+        } catch (err) {
+          if (attempt >= 2) throw err;
+          await new Promise<void>((resolve) => this.options.clock.setTimeout(resolve, 200 * (attempt + 1)));
+        }
+      }
+      const none = new Set<string>();
+      for (const t of offsets)
+        for (const p of t.partitions) if (p.offset === '-1') none.add(laneKey(t.topic, p.partition));
       const low = new Map<string, string>();
-      for (const topic of new Set(lanes.map((l) => l.kafkaTopic)))
+      for (const topic of topics)
         for (const o of await admin.fetchTopicOffsets(topic)) low.set(laneKey(topic, o.partition), o.low);
       await Promise.all(
         lanes.map(async (lane) => {
           const offset = low.get(lane.key);
-          if (offset !== undefined && lane.committed === undefined)
+          if (offset !== undefined && none.has(lane.key) && lane.committed === undefined)
             await this.committer.commit(lane, offset, undefined);
         }),
       );
