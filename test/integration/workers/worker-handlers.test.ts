@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createApp, defineHandler, type App, type AppOptions, type HandlerOptions, type Logger } from '@partita/core';
+import { createConsoleLogger, createApp, defineHandler, type App, type AppOptions, type HandlerOptions, type Logger } from '@partita/core';
 import { createMemoryBroker, memoryTransport, type MemoryBroker } from '@partita/memory';
 import { msgpackCodec } from '@partita/codec-msgpack';
 import { workerPool, type WorkerPool, type WorkerPoolOptions } from '@partita/worker-pool';
@@ -8,7 +8,7 @@ import { waitFor } from '@partita/testing';
 // Worker handlers end to end: createApp + memory transport + worker pool.
 // The worker entry runs from dist: build first (npx tsc -b packages/worker-pool).
 const WORKER = new URL('./fixtures/orders.worker.mjs', import.meta.url);
-const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+const silent: Logger = createConsoleLogger({ level: 'silent' });
 
 interface Handled {
   key?: string;

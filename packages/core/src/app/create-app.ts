@@ -56,7 +56,9 @@ export function createApp(options: AppOptions): App {
   validateDeadLetterTopics(handlers, dlqSuffix);
   const maxBufferedBytes = options.maxBufferedBytes ?? 16 * 2 ** 20;
   const executor = options.executor;
-  const events = new Emitter<AppEvents>((event, error) => logger.error('event listener threw', { event, error }));
+  options.transport.attach?.({ logger });
+  executor?.attach?.({ logger });
+  const events = new Emitter<AppEvents>((event, err) => logger.error({ event, err }, 'event listener threw'));
   const metrics = new Metrics();
   const lanes = new Map<string, PartitionActor>();
   const subscriptions: Subscription[] = [];
@@ -100,7 +102,9 @@ export function createApp(options: AppOptions): App {
     };
     return {
       assigned(lane: LaneHandle) {
-        const actor = new PartitionActor(lane, ctx);
+        const { group, topic, partition } = lane.id;
+        const laneLogger = logger.child({ handler: handler.name, group, topic, partition });
+        const actor = new PartitionActor(lane, { ...ctx, logger: laneLogger });
         lanes.set(laneKey(handler.name, lane.id), actor);
         if (events.has('lane.assigned')) events.emit('lane.assigned', { lane: actor.ref });
         return actor;
@@ -169,8 +173,7 @@ export function createApp(options: AppOptions): App {
       await executor?.close(Math.max(0, deadline - clock.now()));
       await transport.close();
       state = 'stopped';
-      for (const r of results)
-        if (r.status === 'rejected') logger.warn('subscription close failed', { error: r.reason });
+      for (const r of results) if (r.status === 'rejected') logger.warn({ err: r.reason }, 'subscription close failed');
     })());
 
   const inspect = (): AppSnapshot => ({

@@ -9,11 +9,12 @@ import {
   laneMachine,
   type App,
   type Transport,
+  createConsoleLogger,
 } from '../index.js';
 import { createLaneTransport } from '../../test-fixtures/lane-transport.js';
 import { regionStates, type LaneEvent, type LaneStateValue } from './lane-machine.js';
 
-const silent = { debug() {}, info() {}, warn() {}, error() {} };
+const silent = createConsoleLogger({ level: 'silent' });
 const EVENTS: LaneEvent[] = [
   { type: 'RECORDS' },
   { type: 'IDLE' },

@@ -6,6 +6,7 @@ import {
   type Logger,
   type Message,
   type Transport,
+  createConsoleLogger,
 } from '@partita/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMemoryBroker } from '../broker/create-memory-broker.js';
@@ -14,7 +15,7 @@ import { waitFor } from '../testing-support/recording-sink.test-support.js';
 import { memoryTransport } from './memory-transport.js';
 
 const DELAY_MS = 300;
-const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+const quiet: Logger = createConsoleLogger({ level: 'silent' });
 const uniq = (p: string): string => `${p}-${Math.random().toString(36).slice(2, 8)}`;
 const apps: App[] = [];
 const brokers: MemoryBroker[] = [];

@@ -79,6 +79,7 @@ export function memberTransport(inner: Transport, by: string, log: SettlementLog
     get dead() {
       return dead;
     },
+    attach: (context) => inner.attach?.(context),
     connect: () => inner.connect(),
     publish: (records) => inner.publish(records),
     async subscribe(spec: SubscriptionSpec, sink: SubscriptionSink) {
