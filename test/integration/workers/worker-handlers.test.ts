@@ -3,7 +3,7 @@ import { createConsoleLogger, createApp, defineHandler, type App, type AppOption
 import { createMemoryBroker, memoryTransport, type MemoryBroker } from '@partita/memory';
 import { msgpackCodec } from '@partita/codec-msgpack';
 import { workerPool, type WorkerPool, type WorkerPoolOptions } from '@partita/worker-pool';
-import { waitFor } from '@partita/testing';
+import { recordingLogger, waitFor, type RecordingLogger } from '@partita/testing';
 
 // Worker handlers end to end: createApp + memory transport + worker pool.
 // The worker entry runs from dist: build first (npx tsc -b packages/worker-pool).
@@ -20,15 +20,12 @@ interface Handled {
   offset: string;
   partition: number;
 }
-function handledLog(): Logger & { handled: Handled[] } {
-  const handled: Handled[] = [];
-  return {
-    ...silent,
-    handled,
-    info: (msg, fields) => {
-      if (msg === 'handled') handled.push(fields as unknown as Handled);
-    },
-  };
+/** A logger whose `handled` lists the fields of the worker's "handled" lines. */
+function handledLog(): RecordingLogger & { readonly handled: Handled[] } {
+  const log = recordingLogger({ level: 'info' });
+  return Object.defineProperty(log, 'handled', {
+    get: () => log.records.filter((r) => r.msg === 'handled').map((r) => r.fields as unknown as Handled),
+  }) as RecordingLogger & { readonly handled: Handled[] };
 }
 
 const until = (cond: () => boolean, what: string, ms = 90_000): Promise<boolean> =>

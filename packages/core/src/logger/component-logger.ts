@@ -18,6 +18,7 @@ export interface AttachContext {
  * attaches before anything connects.
  */
 export class ComponentLogger {
+  #base: Logger;
   #logger: Logger;
   #attached: boolean;
 
@@ -27,21 +28,25 @@ export class ComponentLogger {
     private readonly secrets: RedactOptions = {},
   ) {
     this.#attached = own !== undefined;
-    this.#logger = this.wrap(own ?? defaultLogger());
+    this.#base = redactingLogger(own ?? defaultLogger(), secrets);
+    this.#logger = this.#base.child({ component });
   }
 
+  /** The component's lines: `{ component }` on each. */
   get logger(): Logger {
     return this.#logger;
+  }
+
+  /** The same logger without the `component` binding, for lines that belong to the app (a worker handler's). */
+  get base(): Logger {
+    return this.#base;
   }
 
   /** Take the app's logger, unless the component has its own or an app attached first. */
   attach(context: AttachContext): void {
     if (this.#attached || context?.logger === undefined) return;
     this.#attached = true;
-    this.#logger = this.wrap(context.logger);
-  }
-
-  private wrap(base: Logger): Logger {
-    return redactingLogger(base.child({ component: this.component }), this.secrets);
+    this.#base = redactingLogger(context.logger, this.secrets);
+    this.#logger = this.#base.child({ component: this.component });
   }
 }

@@ -19,12 +19,12 @@ export function traceIdOf(headers: Headers | undefined): string | undefined {
 }
 
 /** What a per-message log line carries. */
-export interface MessageLogFields {
+export type MessageLogFields = {
   readonly offset: string;
   readonly attempt: number;
   readonly keyHash?: string;
   readonly traceId?: string;
-}
+};
 
 /**
  * The fields of a log line about one message: its offset and attempt, the

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   ClosedError,
   ConfigError,
+  createConsoleLogger,
   jsonCodec,
   type ExecutorMessage,
   type ExecutorOutcome,
@@ -21,14 +22,14 @@ interface LogRecord {
   msg: string;
   fields: Record<string, unknown> | undefined;
 }
+/** The default logger, its lines parsed into `records`. */
 function captureLogger(): Logger & { records: LogRecord[] } {
   const records: LogRecord[] = [];
-  const at =
-    (level: string) =>
-    (msg: string, fields?: Record<string, unknown>): void => {
-      records.push({ level, msg, fields });
-    };
-  return { records, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+  const write = (line: string): void => {
+    const { level, msg, time: _time, ...fields } = JSON.parse(line) as LogRecord & { time: string };
+    records.push({ level, msg, fields });
+  };
+  return Object.assign(createConsoleLogger({ level: 'trace', destination: { write } }), { records });
 }
 
 let offset = 0;
