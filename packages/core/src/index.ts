@@ -93,7 +93,7 @@ export { backoffDelay, cappedBackoff } from './retry/backoff.js';
 export { DLQ_HEADERS } from './dead-letter/dead-letter-record.js';
 export { RETRY_HEADERS } from './retry/retry-headers.js';
 export type { Logger, LogFn, LogLevel, LogMethod } from './logger/logger.js';
-export { LOG_LEVELS, LOG_LEVEL_NAMES, isLevelEnabled } from './logger/logger.js';
+export { LOG_LEVELS, LOG_LEVEL_NAMES, checkLogger, isLevelEnabled } from './logger/logger.js';
 export { createConsoleLogger } from './logger/console-logger.js';
 export type { ConsoleLogger, ConsoleLoggerOptions, LogDestination } from './logger/console-logger.js';
 export { defaultLogger } from './logger/default-logger.js';

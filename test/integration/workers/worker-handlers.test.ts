@@ -1,5 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createConsoleLogger, createApp, defineHandler, type App, type AppOptions, type HandlerOptions, type Logger } from '@partita/core';
+import {
+  createConsoleLogger,
+  createApp,
+  defineHandler,
+  type App,
+  type AppOptions,
+  type HandlerOptions,
+  type Logger,
+} from '@partita/core';
 import { createMemoryBroker, memoryTransport, type MemoryBroker } from '@partita/memory';
 import { msgpackCodec } from '@partita/codec-msgpack';
 import { workerPool, type WorkerPool, type WorkerPoolOptions } from '@partita/worker-pool';

@@ -1,6 +1,6 @@
 import type { RedactOptions } from '../redact/redact.js';
 import { defaultLogger } from './default-logger.js';
-import type { Logger } from './logger.js';
+import { checkLogger, type Logger } from './logger.js';
 import { redactingLogger } from './redacting-logger.js';
 
 /** What an app hands the transport and the executor it runs on (`Transport.attach`, `Executor.attach`). */
@@ -22,11 +22,14 @@ export class ComponentLogger {
   #logger: Logger;
   #attached: boolean;
 
+  /** `owner` names the factory in the `ConfigError` of a bad `own` logger (`kafkaTransport`). */
   constructor(
+    owner: string,
     private readonly component: string,
     own: Logger | undefined,
     private readonly secrets: RedactOptions = {},
   ) {
+    if (own !== undefined) checkLogger(owner, own);
     this.#attached = own !== undefined;
     this.#base = redactingLogger(own ?? defaultLogger(), secrets);
     this.#logger = this.#base.child({ component });

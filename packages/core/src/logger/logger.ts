@@ -1,3 +1,5 @@
+import { optionError } from '../options/option-error.js';
+
 /**
  * One log method in pino's shape: `(obj, msg?)` with the fields first, or
  * `(msg)` alone. An `Error` as `obj` is logged under `err` (pino's
@@ -55,4 +57,20 @@ export const LOG_LEVEL_NAMES = Object.freeze(Object.keys(LOG_LEVELS) as LogLevel
 export function isLevelEnabled(logger: Pick<Logger, 'level'>, level: LogMethod): boolean {
   const name = logger.level;
   return !Object.hasOwn(LOG_LEVELS, name) || LOG_LEVELS[level] >= LOG_LEVELS[name as LogLevel];
+}
+
+const LOGGER_METHODS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'child'] as const;
+
+/**
+ * Throw the `ConfigError` of a `logger` option that is not a `Logger` in
+ * pino's shape (a `(msg, fields)` logger of partita before 0.2, a `console`).
+ */
+export function checkLogger(owner: string, logger: unknown): void {
+  const l = logger as Record<string, unknown> | null;
+  if (l === null || typeof l !== 'object' || LOGGER_METHODS.some((m) => typeof l[m] !== 'function'))
+    throw optionError(
+      owner,
+      'logger',
+      `a Logger in pino's shape (trace, debug, info, warn, error, fatal taking (obj, msg), child(bindings), level): a pino instance or createConsoleLogger()`,
+    );
 }

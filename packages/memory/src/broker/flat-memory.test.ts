@@ -3,7 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { createConsoleLogger, createApp, createVirtualClock, defineHandler, type App, type Logger } from '@partita/core';
+import {
+  createConsoleLogger,
+  createApp,
+  createVirtualClock,
+  defineHandler,
+  type App,
+  type Logger,
+} from '@partita/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { memoryTransport } from '../transport/memory-transport.js';
 import { dec, enc, waitFor } from '../testing-support/recording-sink.test-support.js';

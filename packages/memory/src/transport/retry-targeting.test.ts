@@ -1,4 +1,12 @@
-import { createConsoleLogger, createApp, defineHandler, NonRetryableError, type App, type Logger, type Message } from '@partita/core';
+import {
+  createConsoleLogger,
+  createApp,
+  defineHandler,
+  NonRetryableError,
+  type App,
+  type Logger,
+  type Message,
+} from '@partita/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMemoryBroker } from '../broker/create-memory-broker.js';
 import type { MemoryBroker } from '../broker/memory-broker.js';

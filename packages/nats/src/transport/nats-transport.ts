@@ -1,8 +1,10 @@
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import {
   ClosedError,
+  ComponentLogger,
   redact,
   systemClock,
+  type AttachContext,
   type Clock,
   type HealthReport,
   type OutboundRecord,
@@ -73,9 +75,14 @@ class NatsTransport implements Transport {
   constructor(
     private readonly o: ResolvedNatsOptions,
     clock: Clock | undefined,
+    private readonly logs: ComponentLogger,
   ) {
     this.capabilities = o.mode === 'core' ? CORE_CAPABILITIES : JETSTREAM_CAPABILITIES;
     this.clock = clock ?? systemClock;
+  }
+
+  attach(context: AttachContext): void {
+    this.logs.attach(context);
   }
 
   async connect(): Promise<void> {
@@ -86,7 +93,7 @@ class NatsTransport implements Transport {
     assertOpen(this.closing !== undefined, 'connect');
     if (!this.connecting) {
       this.connecting = (async (): Promise<Connected> => {
-        const conn = await openConnection(this.o);
+        const conn = await openConnection(this.o, this.logs.logger);
         if (this.o.mode === 'core')
           return {
             conn,
@@ -243,5 +250,6 @@ class NatsTransport implements Transport {
  */
 export function natsTransport(options: NatsTransportOptions = {}): Transport {
   const resolved = resolveNatsOptions(options);
-  return new NatsTransport(resolved, options.clock);
+  const logs = new ComponentLogger('natsTransport', 'nats', options.logger, { secrets: natsSecrets(resolved) });
+  return new NatsTransport(resolved, options.clock, logs);
 }

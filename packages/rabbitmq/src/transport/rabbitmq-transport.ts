@@ -1,10 +1,12 @@
 import {
   ClosedError,
+  ComponentLogger,
   DLQ_HEADERS,
   RETRY_HEADERS,
   redact,
   systemClock,
   validateTopicName,
+  type AttachContext,
   type Clock,
   type HealthReport,
   type InboundRecord,
@@ -65,7 +67,12 @@ class RabbitMqTransport implements Transport {
   constructor(
     private readonly o: ResolvedRabbitMqOptions,
     private readonly clock: Clock,
+    private readonly logs: ComponentLogger,
   ) {}
+
+  attach(context: AttachContext): void {
+    this.logs.attach(context);
+  }
 
   async connect(): Promise<void> {
     await this.connected();
@@ -79,7 +86,7 @@ class RabbitMqTransport implements Transport {
     this.assertOpen('connect');
     if (!this.connecting) {
       this.connecting = (async () => {
-        const conn = new RabbitConnection(this.o);
+        const conn = new RabbitConnection(this.o, this.logs.logger);
         try {
           await conn.ready();
         } catch (err) {
@@ -233,5 +240,9 @@ function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
  * are validated here, so a bad option throws at once.
  */
 export function rabbitmqTransport(options: RabbitMqTransportOptions = {}): Transport {
-  return new RabbitMqTransport(resolveRabbitMqOptions(options), options.clock ?? systemClock);
+  const resolved = resolveRabbitMqOptions(options);
+  const logs = new ComponentLogger('rabbitmqTransport', 'rabbitmq', options.logger, {
+    secrets: rabbitSecrets(resolved),
+  });
+  return new RabbitMqTransport(resolved, options.clock ?? systemClock, logs);
 }

@@ -1,12 +1,14 @@
 import type { Redis } from 'ioredis';
 import {
   ClosedError,
+  ComponentLogger,
   ConfigError,
   DLQ_HEADERS,
   optionError,
   partitionForKey,
   redact,
   systemClock,
+  type AttachContext,
   type Clock,
   type HealthReport,
   type OutboundRecord,
@@ -28,6 +30,7 @@ import {
 } from '../options/redis-options.js';
 import { toFields } from '../record/record-fields.js';
 import { ScriptRunner } from '../scripts/script-runner.js';
+import { logConnectionEvents } from './connection-events.js';
 import { createRedisClient } from './redis-connection.js';
 
 const CAPABILITIES: TransportCapabilities = Object.freeze({
@@ -69,10 +72,15 @@ class RedisTransport implements Transport {
   constructor(
     private readonly o: ResolvedRedisOptions,
     clock: Clock | undefined,
+    private readonly logs: ComponentLogger,
   ) {
     this.keys = new RedisKeys(o.keyPrefix);
     this.clock = clock ?? systemClock;
     this.secrets = redisSecrets({ url: o.url, password: o.password });
+  }
+
+  attach(context: AttachContext): void {
+    this.logs.attach(context);
   }
 
   private assertOpen(what: string): void {
@@ -81,6 +89,7 @@ class RedisTransport implements Transport {
 
   private client(name: string, extra?: Parameters<typeof createRedisClient>[2]): Redis {
     const c = createRedisClient(this.o, name, extra);
+    logConnectionEvents(c, this.logs.logger.child({ client: name }), () => this.closing !== undefined);
     c.on('error', (err: unknown) => {
       this.lastError = redact(err instanceof Error ? err.message : String(err), { secrets: this.secrets });
     });
@@ -261,6 +270,7 @@ class RedisTransport implements Transport {
       onLaneGone: (lane) => this.lanes.delete(lane),
       onError: (what, err) => {
         this.lastError = `${what}: ${redact(err instanceof Error ? err.message : String(err), { secrets: this.secrets })}`;
+        this.logs.logger.warn({ group: spec.group, topic: spec.topic, err }, `${what} failed`);
       },
     });
     this.memberships.add(membership);
@@ -381,5 +391,9 @@ class RedisTransport implements Transport {
  * options are validated here, so a bad option throws at once.
  */
 export function redisTransport(options: RedisTransportOptions = {}): Transport {
-  return new RedisTransport(resolveRedisOptions(options), options.clock);
+  const resolved = resolveRedisOptions(options);
+  const logs = new ComponentLogger('redisTransport', 'redis', options.logger, {
+    secrets: redisSecrets({ url: resolved.url, password: resolved.password }),
+  });
+  return new RedisTransport(resolved, options.clock, logs);
 }

@@ -1,8 +1,10 @@
 import { GetQueueAttributesCommand, SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
 import {
   ClosedError,
+  ComponentLogger,
   redact,
   systemClock,
+  type AttachContext,
   type Clock,
   type HealthReport,
   type OutboundRecord,
@@ -63,6 +65,7 @@ export class SqsTransport implements Transport {
   constructor(
     private readonly o: ResolvedSqsOptions,
     private readonly clock: Clock,
+    private readonly logs: ComponentLogger,
   ) {
     this.secrets = sqsSecrets(o);
     this.ownsClient = o.client === undefined;
@@ -75,6 +78,10 @@ export class SqsTransport implements Transport {
       clock,
     });
     this.publisher = new SqsPublisher(this.client, this.queues, o.publishConcurrency, this.secrets);
+  }
+
+  attach(context: AttachContext): void {
+    this.logs.attach(context);
   }
 
   private assertOpen(what: string): void {
@@ -118,6 +125,7 @@ export class SqsTransport implements Transport {
       maxReceiveCount,
       secrets: this.secrets,
       clock: this.clock,
+      log: this.logs.logger.child({ group: spec.group, topic: spec.topic }),
     });
     lane.start(sink.assigned(lane));
     let closed: Promise<void> | undefined;
@@ -230,5 +238,7 @@ function clientConfig(o: ResolvedSqsOptions): SQSClientConfig {
  * `ConfigError` at once); nothing is sent before `publish` or `subscribe`.
  */
 export function sqsTransport(options: SqsTransportOptions = {}): SqsTransport {
-  return new SqsTransport(resolveSqsOptions(options), options.clock ?? systemClock);
+  const resolved = resolveSqsOptions(options);
+  const logs = new ComponentLogger('sqsTransport', 'sqs', options.logger, { secrets: sqsSecrets(resolved) });
+  return new SqsTransport(resolved, options.clock ?? systemClock, logs);
 }

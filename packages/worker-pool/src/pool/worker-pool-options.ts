@@ -168,7 +168,7 @@ export function resolvePoolOptions(
     atomics,
     msgpack: options.msgpack,
     setup: setupUrl(options.setup),
-    logs: new ComponentLogger('worker-pool', options.logger),
+    logs: new ComponentLogger('workerPool', 'worker-pool', options.logger),
     clock: options.clock ?? systemClock,
   };
 }
