@@ -164,12 +164,16 @@ describe('createApp on memoryTransport (end to end)', () => {
       publish: (rs) => (rs.some((r) => r.delayMs !== undefined) ? Promise.reject(refusal) : inner.publish(rs)),
     };
     const warnings: string[] = [];
+    const collect = (line: string): void => {
+      const { level, msg } = JSON.parse(line) as { level: string; msg: string };
+      if (level === 'warn') warnings.push(msg);
+    };
     const attempts: number[] = [];
     let failedAt = 0;
     let retriedAt = 0;
     const app = createApp({
       transport,
-      logger: { ...quiet, warn: (msg: string) => void warnings.push(msg) },
+      logger: createConsoleLogger({ level: 'warn', destination: { write: collect } }),
       handlers: [
         defineHandler<{ n: number }>({
           name: 'refused',
