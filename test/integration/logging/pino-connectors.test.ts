@@ -1,0 +1,82 @@
+// Issue 16 "Logs": a pino instance passed to createApp receives the
+// connectors' lines with their fields: NATS status events (a reconnect forced
+// through the fault proxy) and kafkajs' own log entries (through the log
+// creator), each with `component`.
+import { afterAll, describe, expect, it } from 'vitest';
+import { createApp, defineHandler, type App } from '@partita/core';
+import { natsTransport } from '@partita/nats';
+import { createFaultProxy, waitFor, type FaultProxy } from '@partita/testing';
+import { deleteStreamsFor, NATS_URL, natsAvailable, uniq } from '../nats/nats-helpers.js';
+import { kafkaSkipReason, testTransport, unique } from '../kafka/kafka-test-env.js';
+import { pinoCapture, PINO, type PinoLine } from './pino-capture.js';
+
+const natsUp = await natsAvailable();
+const apps: App[] = [];
+const proxies: FaultProxy[] = [];
+const streams: string[] = [];
+afterAll(async () => {
+  for (const app of apps) await app.stop({ drainTimeoutMs: 2000 }).catch(() => undefined);
+  for (const p of proxies) await p.close().catch(() => undefined);
+  if (natsUp) await deleteStreamsFor(streams);
+});
+const WAIT = { timeoutMs: 60_000, intervalMs: 50 };
+
+describe.skipIf(!natsUp)('NATS through a pino instance given to createApp', () => {
+  it('logs the disconnect and the reconnect, with the server, as component nats', async () => {
+    const { logger, lines } = pinoCapture();
+    const url = new URL(NATS_URL);
+    const proxy = await createFaultProxy({ target: { host: url.hostname, port: Number(url.port || 4222) } });
+    proxies.push(proxy);
+    const topic = uniq('pt.logs');
+    streams.push(topic);
+    const app = createApp({
+      transport: natsTransport({
+        servers: [`nats://127.0.0.1:${proxy.port}`],
+        name: 'logs-app',
+        reconnectTimeWaitMs: 100,
+        connectTimeoutMs: 2000,
+        pullExpiresMs: 1000,
+      }),
+      logger,
+      handlers: [defineHandler({ name: uniq('logs'), topic, handle: () => undefined })],
+    });
+    apps.push(app);
+    await app.start();
+    const nats = (msg: string) => (l: PinoLine) => l.component === 'nats' && l.msg === msg;
+    expect(lines.some(nats('disconnected from NATS; reconnecting'))).toBe(false);
+    expect(proxy.reset()).toBeGreaterThan(0);
+    await waitFor(() => lines.some(nats('reconnected to NATS')), { ...WAIT, description: 'the reconnect line' });
+    expect(lines.find(nats('disconnected from NATS; reconnecting'))).toMatchObject({
+      level: PINO.warn,
+      server: expect.stringContaining(String(proxy.port)),
+    });
+    expect(lines.find(nats('reconnected to NATS'))).toMatchObject({
+      level: PINO.info,
+      server: expect.stringContaining(String(proxy.port)),
+    });
+  });
+});
+
+describe.skipIf(kafkaSkipReason !== undefined)('Kafka through a pino instance given to createApp', () => {
+  it("gets kafkajs' entries through the log creator, at kafkajs' level with its fields, as component kafka", async () => {
+    const { logger, lines } = pinoCapture();
+    logger.level = 'info';
+    const group = unique('logs-group');
+    const app = createApp({
+      transport: testTransport({ clientId: 'partita-logs' }),
+      logger,
+      handlers: [defineHandler({ name: 'logs', group, topic: unique('logs-topic'), handle: () => undefined })],
+    });
+    apps.push(app);
+    await app.start();
+    const joined = (l: PinoLine): boolean => l.component === 'kafka' && l.groupId === group && l.kafkajs !== undefined;
+    await waitFor(() => lines.some(joined), { ...WAIT, description: 'a kafkajs line about the group' });
+    expect(lines.find(joined)).toMatchObject({
+      level: PINO.info,
+      msg: expect.stringMatching(/^kafkajs: /),
+      kafkajs: expect.any(String),
+    });
+    // Below the logger's level kafkajs builds no entry (its logLevel follows the logger's).
+    expect(lines.some((l) => l.component === 'kafka' && l.level < PINO.info)).toBe(false);
+  });
+});
