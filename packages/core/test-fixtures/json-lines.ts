@@ -6,6 +6,9 @@ export type JsonLine = Record<string, unknown> & { readonly level: string; reado
 /** The default logger writing into `lines` (parsed), for assertions on what was logged. */
 export function jsonLines(level: LogLevel = 'trace'): { logger: ConsoleLogger; lines: JsonLine[] } {
   const lines: JsonLine[] = [];
-  const logger = createConsoleLogger({ level, destination: { write: (l: string) => lines.push(JSON.parse(l)) } });
+  const logger = createConsoleLogger({
+    level,
+    destination: { write: (l: string) => lines.push(JSON.parse(l) as JsonLine) },
+  });
   return { logger, lines };
 }

@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { createApp, createVirtualClock, defineHandler, NonRetryableError, type App, type Logger } from '@partita/core';
+import { createApp, createVirtualClock, defineHandler, NonRetryableError, type App } from '@partita/core';
 import { createMemoryBroker, memoryTransport, type MemoryBroker } from '@partita/memory';
 import { workerPool } from '@partita/worker-pool';
 import { recordingLogger, waitFor } from '@partita/testing';

@@ -173,7 +173,8 @@ export function createApp(options: AppOptions): App {
       await executor?.close(Math.max(0, deadline - clock.now()));
       await transport.close();
       state = 'stopped';
-      for (const r of results) if (r.status === 'rejected') logger.warn({ err: r.reason }, 'subscription close failed');
+      for (const r of results)
+        if (r.status === 'rejected') logger.warn({ err: r.reason as unknown }, 'subscription close failed');
     })());
 
   const inspect = (): AppSnapshot => ({

@@ -55,24 +55,21 @@ export function createConsoleLogger(options: ConsoleLoggerOptions = {}): Console
 function make(out: LogDestination, initial: LogLevel, bindings: Record<string, unknown>): ConsoleLogger {
   let threshold = LOG_LEVELS[initial];
   let level = initial;
-  const write = (at: LogMethod, a: unknown, b: unknown): void => {
+  const write = (at: LogMethod, a: object | string, b: string | undefined): void => {
     if (LOG_LEVELS[at] < threshold) return;
     let fields: object | undefined;
-    let msg: unknown;
+    let msg: string | undefined;
     if (typeof a === 'string') msg = a;
     else {
-      fields = a instanceof Error ? { err: a } : (a as object | undefined);
+      fields = a instanceof Error ? { err: a } : a;
       msg = b ?? (a instanceof Error ? a.message : undefined);
     }
     const head = { time: new Date().toISOString(), level: at, ...bindings };
     let line: string;
     try {
-      line = JSON.stringify({ ...head, ...fields, ...(msg !== undefined ? { msg: String(msg) } : {}) }, replacer);
+      line = JSON.stringify({ ...head, ...fields, ...(msg !== undefined ? { msg } : {}) }, replacer);
     } catch (err) {
-      line = JSON.stringify(
-        { ...head, msg: String(msg), logError: `fields not serializable: ${String(err)}` },
-        replacer,
-      );
+      line = JSON.stringify({ ...head, msg, logError: `fields not serializable: ${String(err)}` }, replacer);
     }
     try {
       out.write(line + '\n');

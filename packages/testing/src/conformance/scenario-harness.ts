@@ -198,7 +198,7 @@ export class ScenarioHarness {
     const stops = await Promise.allSettled(this.apps.map(({ app }) => app.stop({ drainTimeoutMs })));
     stops.forEach((r, i) => {
       if (r.status === 'rejected')
-        this.logger(this.apps[i]?.label ?? `app ${i}`).error({ err: r.reason }, 'cleanup: stop failed');
+        this.logger(this.apps[i]?.label ?? `app ${i}`).error({ err: r.reason as unknown }, 'cleanup: stop failed');
     });
     await Promise.allSettled(this.transports.map((t) => t.close()));
     await Promise.allSettled(this.proxies.map((p) => p.close()));
