@@ -35,6 +35,7 @@ export class RabbitNames {
     return {
       name: t.name,
       capabilities: t.capabilities,
+      attach: (context) => t.attach?.(context),
       connect: () => t.connect(),
       publish: (records) => {
         for (const r of records) this.topics.add(r.topic);
