@@ -1,7 +1,7 @@
 // Issue 16 "Logs": a pino instance passed to createApp receives the
 // connectors' lines with their fields: NATS status events, RabbitMQ
 // connection events and ioredis connection events (a reconnect forced by a
-// reset in the fault proxy), and kafkajs' own log entries (through the log
+// reset in the fault proxy), SQS receive failures (the proxy refusing), and kafkajs' own log entries (through the log
 // creator), each with `component`.
 import { afterAll, describe, expect, it } from 'vitest';
 import { createApp, defineHandler, type App } from '@partita/core';
@@ -13,6 +13,8 @@ import { deleteStreamsFor, NATS_URL, natsAvailable, uniq } from '../nats/nats-he
 import { kafkaSkipReason, testTransport, unique } from '../kafka/kafka-test-env.js';
 import { RABBITMQ_TARGET, rabbitAvailable, RabbitNames } from '../rabbitmq/rabbitmq-helpers.js';
 import { deletePrefix, REDIS_TARGET, redisAvailable, uniquePrefix } from '../redis/redis-helpers.js';
+import { deleteQueuesOf, testTransport as sqsTestTransport } from '../sqs/sqs-helpers.js';
+import { endpoint as sqsEndpoint, sqsSkipReason, unique as sqsUnique } from '../sqs/sqs-test-env.js';
 import { pinoCapture, PINO, type PinoLine } from './pino-capture.js';
 
 const natsUp = await natsAvailable();
@@ -20,6 +22,7 @@ const rabbitUp = await rabbitAvailable();
 const redisUp = await redisAvailable();
 const rabbitNames = new RabbitNames(1);
 const redisPrefix = uniquePrefix('logs');
+const sqsTopics: string[] = [];
 const apps: App[] = [];
 const proxies: FaultProxy[] = [];
 const streams: string[] = [];
@@ -29,6 +32,7 @@ afterAll(async () => {
   if (natsUp) await deleteStreamsFor(streams);
   if (rabbitUp) await rabbitNames.deleteAll();
   if (redisUp === true) await deletePrefix(redisPrefix);
+  if (sqsSkipReason === undefined) await deleteQueuesOf(sqsTopics);
 });
 const WAIT = { timeoutMs: 60_000, intervalMs: 50 };
 
@@ -151,5 +155,45 @@ describe.skipIf(redisUp !== true)('Redis through a pino instance given to create
       msg: expect.stringMatching(/^(Redis connection error|connection to Redis lost; reconnecting)$/),
     });
     expect(lines.find(redis('reconnected to Redis'))).toMatchObject({ level: PINO.info });
+  });
+});
+
+describe.skipIf(sqsSkipReason !== undefined)('SQS through a pino instance given to createApp', () => {
+  it("logs a lane's failed receives as component sqs, the first at warn, with group, topic and queue", async () => {
+    const { logger, lines, text } = pinoCapture();
+    const at = new URL(sqsEndpoint);
+    const proxy = await createFaultProxy({ target: { host: at.hostname, port: Number(at.port) } });
+    proxies.push(proxy);
+    const topic = sqsUnique('logs');
+    sqsTopics.push(topic);
+    const group = sqsUnique('g');
+    const app = createApp({
+      transport: sqsTestTransport({ waitTimeSeconds: 1 }, `http://127.0.0.1:${proxy.port}`),
+      logger,
+      handlers: [defineHandler({ name: 'logs', group, topic, handle: () => undefined })],
+    });
+    apps.push(app);
+    await app.start();
+    await proxy.refuse();
+    proxy.reset();
+    const failed = (l: PinoLine): boolean => l.component === 'sqs' && l.msg === 'SQS receive failed; polling again';
+    await waitFor(() => lines.some(failed), { ...WAIT, description: 'the failed receive line' });
+    expect(lines.find(failed)).toMatchObject({
+      level: PINO.warn,
+      group,
+      topic,
+      queue: expect.stringContaining(topic),
+      failures: 1,
+      err: { type: 'ConnectionError' },
+    });
+    await waitFor(() => lines.filter(failed).length >= 2, { ...WAIT, description: 'a repeated failure' });
+    expect(
+      lines
+        .filter(failed)
+        .slice(1)
+        .every((l) => l.level === PINO.debug),
+    ).toBe(true);
+    await proxy.heal();
+    expect(text()).not.toContain('partita-test-secret');
   });
 });
