@@ -19,6 +19,7 @@ export type { DeadLetter, DeadLetterFilter, DeadLetterStats } from './dead-lette
 /** Re-exported from `@partita/core`, where the key hash now lives (kept for compatibility). */
 export { partitionForKey } from '@partita/core';
 export { memoryTransport } from './transport/memory-transport.js';
+export type { MemoryAdmin } from './admin/memory-admin.js';
 export type { MemoryTransportOptions } from './transport/memory-transport.js';
 export type { Transaction } from './transaction/transaction.js';
 export type { QueueConsumer, QueueMessage, QueueOptions } from './queue/queue-consumer.js';

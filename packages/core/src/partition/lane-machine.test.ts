@@ -23,6 +23,9 @@ const EVENTS: LaneEvent[] = [
   { type: 'COMMITTED' },
   { type: 'PAUSE', reason: 'buffered messages' },
   { type: 'RESUME' },
+  { type: 'PAUSE', reason: 'operator' },
+  { type: 'OPERATOR_RESUME' },
+  { type: 'OPERATOR_RESUME', pressure: 'buffered bytes' },
   { type: 'BLOCK', reason: 'dead-letter' },
   { type: 'BLOCK', reason: 'commit' },
   { type: 'UNBLOCK', reason: 'dead-letter' },
@@ -209,6 +212,43 @@ describe('lane machine (model-based)', () => {
     expect(run('partition', [{ type: 'RECORDS' }, { type: 'BACK_OFF' }]).value).toMatchObject({ fetch: 'backingOff' });
     expect(run('key', [{ type: 'RECORDS' }, { type: 'BACK_OFF' }]).value).toMatchObject({ fetch: 'fetching' });
     expect(run('key', [{ type: 'DRAIN' }, { type: 'RECORDS' }]).value).toMatchObject({ fetch: 'waiting' });
+  });
+
+  it("guards: only the operator lifts the operator's pause; backpressure and health do not", () => {
+    const run = (events: LaneEvent[]) => {
+      const actor = createActor(laneMachine, { input: { ordering: 'key' } }).start();
+      for (const e of events) actor.send(e);
+      const snap = actor.getSnapshot();
+      return { flow: (snap.value as LaneStateValue).flow, reason: snap.context.pauseReason };
+    };
+    const hold: LaneEvent = { type: 'PAUSE', reason: 'operator' };
+    const pressure: LaneEvent = { type: 'PAUSE', reason: 'buffered messages' };
+    const release: LaneEvent = { type: 'OPERATOR_RESUME' };
+    const block: LaneEvent = { type: 'BLOCK', reason: 'commit' };
+    const unblock: LaneEvent = { type: 'UNBLOCK', reason: 'commit' };
+    const held = { flow: 'paused', reason: 'operator' };
+    expect(run([hold])).toEqual(held);
+    expect(run([hold, { type: 'RESUME' }])).toEqual(held);
+    expect(run([hold, pressure, { type: 'RESUME' }])).toEqual(held);
+    expect(run([pressure, hold, { type: 'RESUME' }]), 'the operator takes over a backpressure pause').toEqual(held);
+    expect(run([hold, block, unblock, { type: 'RESUME' }])).toEqual(held);
+    expect(run([hold, release])).toEqual({ flow: 'open', reason: undefined });
+    expect(run([pressure, release]), 'no operator pause to lift').toEqual({
+      flow: 'paused',
+      reason: 'buffered messages',
+    });
+    expect(run([hold, { type: 'OPERATOR_RESUME', pressure: 'buffered bytes' }]), 'still full').toEqual({
+      flow: 'paused',
+      reason: 'buffered bytes',
+    });
+    expect(run([hold, { type: 'OPERATOR_RESUME', pressure: 'buffered bytes' }, { type: 'RESUME' }])).toEqual({
+      flow: 'open',
+      reason: undefined,
+    });
+    // A blocked lane the operator releases opens like a lane that never paused (it pauses again when full).
+    expect(run([hold, block, release])).toEqual({ flow: 'open', reason: undefined });
+    expect(run([hold, { type: 'DRAIN' }, release])).toEqual(held);
+    expect(run([{ type: 'DRAIN' }, hold])).toEqual({ flow: 'open', reason: undefined });
   });
 
   it('the runtime exercises every transition of the model and keeps the guarantees of each state', async () => {

@@ -27,6 +27,8 @@ export class LaneMode {
   private readonly actor: Actor<typeof laneMachine>;
   /** The machine's whole state value (every region), as `inspect()` shows it. */
   value: LaneStateValue;
+  /** The flow is paused by the operator (`pauseReason` `operator`): the lane starts no new work. */
+  held = false;
 
   constructor(ordering: LaneOrdering, hooks: LaneModeHooks) {
     this.actor = createActor(
@@ -37,6 +39,7 @@ export class LaneMode {
     );
     this.value = this.actor.getSnapshot().value;
     this.actor.subscribe((snap) => {
+      this.held = snap.context.pauseReason === 'operator';
       const to = snap.value as LaneStateValue;
       const from = this.value;
       if (sameValue(from, to)) return;

@@ -110,6 +110,26 @@ export class DeadLetterStore {
     }
   }
 
+  /** Records of a dead-letter partition were purged: drop their entries. */
+  forgetOffsets(deadLetterTopic: string, partition: number, offsets: readonly number[]): void {
+    if (offsets.length === 0) return;
+    const k = laneKey(deadLetterTopic, partition);
+    const lane = this.lanes.get(k);
+    if (!lane) return;
+    const gone = new Set(offsets);
+    const kept: DeadLetterEntry[] = [];
+    for (let i = lane.head; i < lane.entries.length; i++) {
+      const e = lane.entries[i]!;
+      if (gone.has(e.deadLetterOffset)) this.forget(e);
+      else kept.push(e);
+    }
+    if (kept.length === 0) this.lanes.delete(k);
+    else {
+      lane.entries = kept;
+      lane.head = 0;
+    }
+  }
+
   private forget(e: DeadLetterEntry): void {
     if (this.entries.delete(e.id)) this.usage.bytes -= DEAD_LETTER_ENTRY_BYTES;
   }

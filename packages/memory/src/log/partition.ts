@@ -78,6 +78,8 @@ export class Partition {
   arena: ValueArena | undefined;
   /** @internal Publish bookkeeping: end offset before the current batch, -1 outside a batch. */
   touchedFrom = -1;
+  /** Offsets removed by a selective purge but still in the log (behind an older kept record); never delivered or browsed. */
+  private purged: Set<number> | undefined;
 
   constructor(
     readonly topic: string,
@@ -295,20 +297,108 @@ export class Partition {
     if (from < this.hotBase && this.cold) {
       const recs = this.cold.read(from, Math.min(max, this.hotBase - from));
       const next = recs.length > 0 ? from + recs.length : this.hotBase;
-      if (next < this.hotBase || recs.length === max) return { records: this.ttlFilterCold(recs), next };
+      if (next < this.hotBase || recs.length === max)
+        return { records: this.dropPurged(this.ttlFilterCold(recs)), next };
       // reached the in-memory tail: continue there in the same read
       const hot = this.read(next, max - recs.length);
-      return { records: [...this.ttlFilterCold(recs), ...hot.records], next: hot.next };
+      return { records: [...this.dropPurged(this.ttlFilterCold(recs)), ...hot.records], next: hot.next };
     }
     const s = from - this.hotBase + this.head;
     const e = Math.min(s + max, this.records.length);
     let out = this.records.slice(s, e);
     if (this.ttlCount > 0) out = this.dropExpired(out);
+    out = this.dropPurged(out);
     if (this.arena) {
       const a = this.arena;
       out = out.map((r) => a.materialize(r));
     }
     return { records: out, next: from + (e - s) };
+  }
+
+  /**
+   * Up to `max` log records from `position` (clamped to the oldest retained
+   * offset) for an operator's browse: no delivery side effects (staged
+   * records stay staged, expired ones are skipped without being reported),
+   * purged ones skipped. `next` is the position after the scanned range.
+   */
+  browse(position: number, max: number): ReadResult {
+    const out: StoredRecord[] = [];
+    let pos = position < this.base ? this.base : position;
+    const now = this.clock.now();
+    while (out.length < max && pos < this.end) {
+      let chunk: readonly StoredRecord[];
+      if (pos < this.hotBase && this.cold) {
+        chunk = this.cold.read(pos, Math.min(max - out.length, this.hotBase - pos));
+        if (chunk.length === 0) {
+          pos = this.hotBase;
+          continue;
+        }
+      } else {
+        const s = pos - this.hotBase + this.head;
+        chunk = this.records.slice(s, s + max - out.length);
+        if (chunk.length === 0) break;
+      }
+      for (const r of chunk) {
+        const at = pos++;
+        if (r.expired || (r.expiresAt !== 0 && r.expiresAt <= now) || this.purged?.has(at)) continue;
+        out.push(this.arena ? this.arena.materialize(r) : r);
+      }
+    }
+    return { records: out, next: pos };
+  }
+
+  /** Records in the log that a reader can still get (retained minus purged). */
+  get liveCount(): number {
+    return this.end - this.base - (this.purged?.size ?? 0);
+  }
+
+  /** Purged offsets in `[from, end)` (to subtract from a lag). */
+  purgedFrom(from: number): number {
+    if (!this.purged) return 0;
+    let n = 0;
+    for (const o of this.purged) if (o >= from) n++;
+    return n;
+  }
+
+  /**
+   * Remove single records: they are never delivered or browsed again; the log
+   * frees them once no older record is kept. Offsets outside the log or
+   * already purged are ignored. Returns the offsets actually removed.
+   */
+  purgeOffsets(offsets: readonly number[]): number[] {
+    const removed: number[] = [];
+    for (const o of offsets) {
+      if (!Number.isInteger(o) || o < this.base || o >= this.end || this.purged?.has(o)) continue;
+      (this.purged ??= new Set()).add(o);
+      removed.push(o);
+    }
+    let base = this.base;
+    while (this.purged?.has(base)) base++;
+    if (base > this.base) this.trimTo(base);
+    return removed;
+  }
+
+  /** Remove every record: the log (trimmed to its end) and the staged ones. Returns how many a reader could have got. */
+  purgeAll(): number {
+    const n = this.liveCount + this.readyCount + this.delayedCount;
+    const staged = this.staged();
+    for (const rec of staged)
+      for (const u of this.usage) {
+        u.bytes -= rec.bytes;
+        u.messages--;
+      }
+    this.buckets = [];
+    this.readyCount = 0;
+    this.delayed = [];
+    this.delayedHead = 0;
+    if (staged.length > 0) this.hooks.unstaged(this, staged);
+    this.trimTo(this.end);
+    return n;
+  }
+
+  private dropPurged(recs: StoredRecord[]): StoredRecord[] {
+    const purged = this.purged;
+    return purged === undefined ? recs : recs.filter((r) => !purged.has(Number(r.offset)));
   }
 
   private ttlFilterCold(recs: StoredRecord[]): StoredRecord[] {
@@ -341,6 +431,10 @@ export class Partition {
     const n = upTo - this.base;
     this.dropHot(upTo);
     this.base = upTo;
+    if (this.purged) {
+      for (const o of this.purged) if (o < upTo) this.purged.delete(o);
+      if (this.purged.size === 0) this.purged = undefined;
+    }
     this.hooks.trimmed(this, upTo);
     return n;
   }
