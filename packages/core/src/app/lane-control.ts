@@ -33,7 +33,7 @@ export function checkLaneSelector(owner: string, selector: unknown): LaneSelecto
     throw optionError(owner, 'selector.partition', 'an integer ≥ 0', p);
   if (FIELDS.every((f) => s[f] === undefined))
     throw new ConfigError(`${owner}: the selector names no lane; give at least one of ${FIELDS.join(', ')}`);
-  return s as LaneSelector;
+  return s;
 }
 
 /**

@@ -52,10 +52,10 @@ export async function readRanges(
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
     await consumer.run({
       autoCommit: false,
-      eachBatch: async ({ batch }) => {
+      eachBatch: ({ batch }) => {
         const range = wanted.get(batch.partition);
         const list = got.get(batch.partition);
-        if (range === undefined || list === undefined || !open.has(batch.partition)) return;
+        if (range === undefined || list === undefined || !open.has(batch.partition)) return Promise.resolve();
         for (const m of batch.messages) {
           const offset = BigInt(m.offset);
           if (offset < range.start || offset >= range.end) continue;
@@ -78,6 +78,7 @@ export async function readRanges(
           open.delete(batch.partition);
           if (open.size === 0) finish();
         }
+        return Promise.resolve();
       },
     });
     for (const r of ranges) consumer.seek({ topic, partition: r.partition, offset: String(r.start) });

@@ -93,7 +93,7 @@ export class NatsTransportAdmin implements TransportAdmin {
     const get = async (query: MsgRequest | { seq: number; next_by_subj: string }): Promise<StoredMsg | null> => {
       try {
         // next_by_subj (nats-server 2.9+) is sent as is; the client's type only lists seq and last_by_subj.
-        return await jsm.streams.getMessage(stream, query as MsgRequest);
+        return await jsm.streams.getMessage(stream, query);
       } catch (err) {
         throw mapNatsError(err, `read "${topic}" from stream "${stream}"`, topic);
       }
