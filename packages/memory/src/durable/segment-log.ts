@@ -1,6 +1,6 @@
 import { closeSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ColdSource } from '../log/partition.js';
+import type { ColdSource } from '../log/cold-source.js';
 import type { StoredRecord } from '../log/stored-record.js';
 import { encodeBatch, encodeEntries, type PublishedLike } from './record-codec.js';
 import { scanFile, writeAll } from './scan-file.js';
