@@ -2,6 +2,7 @@ import { GetQueueAttributesCommand, SQSClient, type SQSClientConfig } from '@aws
 import {
   ClosedError,
   redact,
+  type AdminTransport,
   systemClock,
   type Clock,
   type HealthReport,
@@ -10,8 +11,10 @@ import {
   type SubscriptionSink,
   type SubscriptionSpec,
   type Transport,
+  type TransportAdmin,
   type TransportCapabilities,
 } from '@partita/core';
+import { SqsAdmin } from '../admin/sqs-admin.js';
 import { SqsLane } from '../consumer/sqs-lane.js';
 import { mapSqsError } from '../errors/map-sqs-error.js';
 import {
@@ -49,9 +52,11 @@ interface LiveSub {
  * `MessageGroupId` = key for ordering `key`/`partition`, standard for `none`.
  * A publish goes to every group queue of the topic. See the package README.
  */
-export class SqsTransport implements Transport {
+export class SqsTransport implements Transport, AdminTransport {
   readonly name = 'sqs';
   readonly capabilities = CAPABILITIES;
+  /** Topics, lag, browse and purge from the queues (see `SqsAdmin`); rejects with `ClosedError` once closed. */
+  readonly admin: TransportAdmin;
   private readonly client: SQSClient;
   private readonly ownsClient: boolean;
   private readonly queues: QueueDirectory;
@@ -75,6 +80,13 @@ export class SqsTransport implements Transport {
       clock,
     });
     this.publisher = new SqsPublisher(this.client, this.queues, o.publishConcurrency, this.secrets);
+    this.admin = new SqsAdmin({
+      client: this.client,
+      prefix: o.queuePrefix,
+      dlqSuffix: o.dlqSuffix,
+      secrets: this.secrets,
+      assertOpen: (what) => this.assertOpen(what),
+    });
   }
 
   private assertOpen(what: string): void {
