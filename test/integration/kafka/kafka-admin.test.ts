@@ -36,7 +36,7 @@ describe.skipIf(kafkaSkipReason !== undefined)('kafka transport.admin', () => {
   it('lists the topic with partitions and depth, and reads it oldest first without moving any group', async () => {
     const { t, topic } = await seeded(3);
     const info = (await t.admin.topics()).find((x) => x.name === topic);
-    expect(info).toEqual({ name: topic, partitions: 2, depth: 6 });
+    expect(info).toEqual({ name: topic, partitions: 2, depth: 6, ends: ['3', '3'] });
     expect((await t.admin.topics()).some((x) => x.name.startsWith('__'))).toBe(false);
 
     const p1 = await t.admin.read(topic, { partition: 1 });
@@ -49,11 +49,13 @@ describe.skipIf(kafkaSkipReason !== undefined)('kafka transport.admin', () => {
     // `from` is inclusive, `limit` bounds the read.
     const tail = await t.admin.read(topic, { partition: 0, from: '1', limit: 1 });
     expect(tail.map(recordId)).toEqual(['0:1']);
-    // `latest` starts at each partition's newest record.
-    expect((await t.admin.read(topic, { from: 'latest' })).map(recordId).sort()).toEqual(['0:2', '1:2']);
+    // `latest` is the end; `ends` is where a tail follows from.
+    expect(await t.admin.read(topic, { from: 'latest' })).toEqual([]);
+    await t.publish([{ topic, partition: 1, key: 'new', value: enc('new'), headers: {} }]);
+    expect((await t.admin.read(topic, { from: info!.ends![1]!, partition: 1 })).map((r) => r.key)).toEqual(['new']);
     // Every partition, at most `limit` in all.
     const all = await t.admin.read(topic, { limit: 100 });
-    expect(all.map(recordId).sort()).toEqual(['0:0', '0:1', '0:2', '1:0', '1:1', '1:2']);
+    expect(all.map(recordId).sort()).toEqual(['0:0', '0:1', '0:2', '1:0', '1:1', '1:2', '1:3']);
     expect(await t.admin.read(topic, { limit: 4 })).toHaveLength(4);
     // Reads join no group that lag() shows.
     expect((await t.admin.lag()).filter((l) => l.topic === topic)).toEqual([]);
@@ -79,7 +81,7 @@ describe.skipIf(kafkaSkipReason !== undefined)('kafka transport.admin', () => {
     await app.start();
     await until(() => seen.length === 4, 'the group handled the seeded records');
     await until(async () => {
-      const lag = await t.admin.lag(group);
+      const lag = (await t.admin.lag(group)).filter((l) => l.topic === topic);
       return lag.length === 2 && lag.every((l) => l.lag === 0 && l.committed === '2' && l.end === '2');
     }, 'lag 0 on both partitions');
     await app.stop(); // closes t
@@ -91,12 +93,12 @@ describe.skipIf(kafkaSkipReason !== undefined)('kafka transport.admin', () => {
       { topic, partition: 0, value: enc('y'), headers: {} },
       { topic, partition: 1, value: enc('z'), headers: {} },
     ]);
-    const lag = await t2.admin.lag(group);
+    const lag = (await t2.admin.lag(group)).filter((l) => l.topic === topic);
     expect(lag.map((l) => [l.group, l.topic, l.partition, l.committed, l.end, l.lag])).toEqual([
       [group, topic, 0, '2', '4', 2],
       [group, topic, 1, '2', '3', 1],
     ]);
-    expect((await t2.admin.lag()).filter((l) => l.group === group)).toHaveLength(2);
+    expect((await t2.admin.lag()).filter((l) => l.group === group && l.topic === topic)).toHaveLength(2);
     expect(await t2.admin.lag(unique('nobody'))).toEqual([]);
   });
 

@@ -48,8 +48,8 @@ describe.skipIf(!up)('nats transport.admin', () => {
     const { t, topic } = await seeded(3);
     const listed = (await t.admin.topics()).filter((x) => x.name.startsWith(topic));
     expect(listed).toEqual([
-      { name: topic, partitions: 1, depth: 3 },
-      { name: `${topic}.dlq`, partitions: 1, depth: 1 },
+      { name: topic, partitions: 1, depth: 3, ends: ['5'] },
+      { name: `${topic}.dlq`, partitions: 1, depth: 1, ends: ['5'] },
     ]);
     const all = await t.admin.read(topic);
     expect(all.map((r) => [r.partition, r.key, dec(r.value), r.headers.n])).toEqual([
@@ -62,7 +62,10 @@ describe.skipIf(!up)('nats transport.admin', () => {
     const second = all[1]!.position;
     expect((await t.admin.read(topic, { from: second, limit: 1 })).map(recordId)).toEqual([`0:${second}`]);
     expect((await t.admin.read(topic, { from: second })).map((r) => r.key)).toEqual(['k1', 'k2']);
-    expect((await t.admin.read(topic, { from: 'latest' })).map((r) => r.key)).toEqual(['k2']);
+    // `latest` is the end; `ends` is where a tail follows from.
+    expect(await t.admin.read(topic, { from: 'latest' })).toEqual([]);
+    await t.publish([{ topic, key: 'new', value: enc('new'), headers: {} }]);
+    expect((await t.admin.read(topic, { from: listed[0]!.ends![0]! })).map((r) => r.key)).toEqual(['new']);
     expect((await t.admin.read(`${topic}.dlq`)).map((r) => dec(r.value))).toEqual(['dead']);
     const nc = await connect({ servers: NATS_URL });
     try {

@@ -14,14 +14,14 @@ import { READ_GROUP_PREFIX, readRanges } from './topic-reader.js';
 /**
  * Kafka's {@link TransportAdmin}, on the kafkajs admin client:
  * - `topics`: every topic but Kafka's internal ones (`__…`), partitions from
- *   the offsets, depth = Σ (high watermark − log start) (records retained).
+ *   the offsets, depth = Σ (high watermark − log start) (records retained),
+ *   ends = the high watermarks.
  * - `lag`: every consumer group (or `group`) with committed offsets: per
  *   partition `end − committed` (records below the log start count as gone).
  *   It counts from the committed watermark, so records settled above it
  *   (out of order) still count until the watermark passes them.
  * - `read`: a short-lived consumer in a throwaway group that never commits
- *   (see {@link readRanges}); `from: 'latest'` starts at each partition's
- *   newest record.
+ *   (see {@link readRanges}); `from: 'latest'` is the end (nothing yet).
  * - `purge`: `deleteRecords` up to the high watermark read first (records
  *   published meanwhile stay); single records only as a prefix of their
  *   partition (Kafka deletes from a partition's start), else a `ConfigError`.
@@ -45,7 +45,8 @@ export class KafkaTransportAdmin implements TransportAdmin {
       names.map(async (name) => {
         const offsets = await this.offsets(admin, name);
         const depth = offsets.reduce((n, o) => n + Number(BigInt(o.high) - BigInt(o.low)), 0);
-        return { name, partitions: offsets.length, depth };
+        const ends = [...offsets].sort((a, b) => a.partition - b.partition).map((o) => o.high);
+        return { name, partitions: offsets.length, depth, ends };
       }),
     );
   }

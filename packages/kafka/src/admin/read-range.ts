@@ -26,9 +26,8 @@ export function readLimit(options: ReadOptions): number {
 
 /**
  * The ranges a read covers, one per wanted partition that has records in it.
- * `from`: `earliest` (the first retained record), `latest` (the newest record of
- * each partition, so a tail shows it and follows from there), or an offset
- * (inclusive; below the retained start it starts there).
+ * `from`: `earliest` (the first retained record), `latest` (the end: nothing
+ * yet), or an offset (inclusive; below the retained start it starts there).
  */
 export function readRanges(
   topic: string,
@@ -51,7 +50,7 @@ export function readRanges(
     const end = BigInt(o.high);
     let start: bigint;
     if (from === 'earliest') start = low;
-    else if (from === 'latest') start = end - 1n;
+    else if (from === 'latest') start = end;
     else start = BigInt(from);
     if (start < low) start = low;
     if (start < end) ranges.push({ partition: o.partition, start, end });

@@ -20,14 +20,15 @@ import { fromNatsHeaders } from '../headers/record-headers.js';
  * sequence.
  * - `topics`: the concrete subjects of every stream (wildcard subjects are
  *   listed by the subjects that hold messages), depth = messages stored for
- *   the subject. Subjects starting with `$` (KV, object store) and the
+ *   the subject, ends = the stream's last sequence + 1. Subjects starting with `$` (KV, object store) and the
  *   hand-back ledger stream are left out.
  * - `lag`: every durable consumer (one per group and topic): `num_pending +
  *   num_ack_pending`; the group is the one recorded in the consumer's
  *   description, else its durable name.
  * - `read`: stream message gets by subject from a sequence (`next_by_subj`),
  *   one request per record: no consumer is created, no delivery state moves.
- *   `from: 'latest'` is the subject's newest record.
+ *   `from: 'latest'` is the end (nothing yet); `topics()` gives the end as
+ *   a sequence (`ends`) to follow from.
  * - `purge`: a subject purge of the topic's stream (other subjects stay), or
  *   single records by sequence (each checked to belong to the topic).
  * Core NATS mode stores nothing: every method throws a `ConfigError`.
@@ -41,19 +42,24 @@ export class NatsTransportAdmin implements TransportAdmin {
   async topics(): Promise<readonly TopicInfo[]> {
     const jsm = await this.jsm('topics');
     const depth = new Map<string, number>();
+    const ends = new Map<string, string>();
     try {
       for await (const s of jsm.streams.list()) {
         if (s.config.name === handbackStreamName(this.streamPrefix)) continue;
         const info = await jsm.streams.info(s.config.name, { subjects_filter: '>' });
+        const end = String(info.state.last_seq + 1);
         for (const subject of s.config.subjects ?? [])
           if (!/[*>]/.test(subject) && !subject.startsWith('$')) depth.set(subject, depth.get(subject) ?? 0);
         for (const [subject, n] of Object.entries(info.state.subjects ?? {}))
           if (!subject.startsWith('$')) depth.set(subject, n);
+        for (const subject of depth.keys()) if (!ends.has(subject)) ends.set(subject, end);
       }
     } catch (err) {
       throw mapNatsError(err, 'list streams');
     }
-    return [...depth.keys()].sort().map((name) => ({ name, partitions: 1, depth: depth.get(name)! }));
+    return [...depth.keys()]
+      .sort()
+      .map((name) => ({ name, partitions: 1, depth: depth.get(name)!, ends: [ends.get(name)!] }));
   }
 
   async lag(group?: string): Promise<readonly GroupLag[]> {
@@ -90,18 +96,15 @@ export class NatsTransportAdmin implements TransportAdmin {
       );
     const jsm = await this.jsm(`read "${topic}"`);
     const stream = await this.streamOf(jsm, topic);
-    const get = async (query: MsgRequest | { seq: number; next_by_subj: string }): Promise<StoredMsg | null> => {
+    const get = async (query: { seq: number; next_by_subj: string }): Promise<StoredMsg | null> => {
       try {
         // next_by_subj (nats-server 2.9+) is sent as is; the client's type only lists seq and last_by_subj.
-        return await jsm.streams.getMessage(stream, query);
+        return await jsm.streams.getMessage(stream, query as unknown as MsgRequest);
       } catch (err) {
         throw mapNatsError(err, `read "${topic}" from stream "${stream}"`, topic);
       }
     };
-    if (from === 'latest') {
-      const last = await get({ last_by_subj: topic });
-      return last ? [browsed(topic, last)] : [];
-    }
+    if (from === 'latest') return [];
     const out: BrowsedRecord[] = [];
     let seq = from === 'earliest' ? 1 : Math.max(1, Number(from));
     while (out.length < limit) {
