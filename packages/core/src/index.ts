@@ -4,6 +4,7 @@ export {
   ClosedError,
   TimeoutError,
   TopicNotFoundError,
+  LaneNotFoundError,
   MessageRejectedError,
   MessageTooLargeError,
   MaxRetriesExceededError,
@@ -84,6 +85,7 @@ export type {
   LaneRef,
   StopOptions,
   DeadLetterReason,
+  LaneSelector,
 } from './app/app-types.js';
 export { defineHandler } from './handler/define-handler.js';
 export { createApp } from './app/create-app.js';
@@ -104,6 +106,7 @@ export { keyHash, messageLogFields, traceIdOf } from './logger/message-log-field
 export type { MessageLogFields } from './logger/message-log-fields.js';
 export { laneMachine } from './partition/lane-machine.js';
 export type {
+  BackpressureReason,
   BlockReason,
   LaneEvent,
   LaneMachineContext,

@@ -53,7 +53,7 @@ describe('stop() and shutdown', () => {
     await stopping;
     expect(endOffset(b, out)).toBe(1);
     expect(endOffset(b, `${topic}.dlq`)).toBe(0);
-    expect(b.deadLetters.stats().total).toBe(0);
+    expect(b.stats().deadLetters.total).toBe(0);
     expect(b.committed({ group, topic, partition: 0 })?.offset).toBe(1);
   });
 
@@ -78,7 +78,7 @@ describe('stop() and shutdown', () => {
     await waitFor(() => app.inspect().lanes[0]?.inFlight === 0, { description: 'task ended' });
     expect(app.inspect().metrics.deadLettered).toBe(0);
     await app.stop({ drainTimeoutMs: 1000 });
-    expect(b.deadLetters.stats().total).toBe(0);
+    expect(b.stats().deadLetters.total).toBe(0);
     expect(b.committed({ group: name, topic, partition: 0 })?.offset ?? 0).toBe(0);
 
     // A new member of the group gets the message again and handles it.

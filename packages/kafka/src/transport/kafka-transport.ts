@@ -7,9 +7,11 @@ import type {
   SubscriptionSink,
   SubscriptionSpec,
   Transport,
+  TransportAdmin,
   TransportCapabilities,
 } from '@partita/core';
 import { ClosedError, redact, type AttachContext } from '@partita/core';
+import { KafkaTransportAdmin } from '../admin/kafka-transport-admin.js';
 import { kafkajsLevel, kafkajsLogCreator } from '../logging/kafkajs-log-creator.js';
 import { mapKafkaError } from '../errors/map-kafka-error.js';
 import {
@@ -23,10 +25,12 @@ import { KafkaSubscription } from '../subscription/kafka-subscription.js';
 
 const { Kafka } = kafkajs;
 
-/** A Kafka `Transport` with access to its kafkajs admin client (for tests and tools). */
+/** A Kafka `Transport` with partita's admin side and access to its kafkajs admin client (for tests and tools). */
 export interface KafkaTransport extends Transport {
+  /** Topics, lag, browsing and purge for the `partita` CLI and the dashboard (see the README, "Admin"). */
+  readonly admin: TransportAdmin;
   /** The kafkajs admin client of this transport (connected on first use). */
-  admin(): Promise<Admin>;
+  kafkaAdmin(): Promise<Admin>;
 }
 
 /**
@@ -43,6 +47,7 @@ export function kafkaTransport(options: KafkaTransportOptions): KafkaTransport {
 class KafkaTransportImpl implements KafkaTransport {
   readonly name = 'kafka';
   readonly capabilities: TransportCapabilities;
+  readonly admin: TransportAdmin;
   private client: KafkaClient | undefined;
   private readonly provisioner: TopicProvisioner;
   private readonly subscriptions = new Set<KafkaSubscription>();
@@ -62,7 +67,11 @@ class KafkaTransportImpl implements KafkaTransport {
       ttl: false,
       replay: true,
     };
-    this.provisioner = new TopicProvisioner(() => this.admin(), {
+    this.admin = new KafkaTransportAdmin(
+      () => this.kafka,
+      () => this.kafkaAdmin(),
+    );
+    this.provisioner = new TopicProvisioner(() => this.kafkaAdmin(), {
       provision: opts.provisionTopics,
       partitions: opts.partitions,
       replicationFactor: opts.replicationFactor,
@@ -116,7 +125,7 @@ class KafkaTransportImpl implements KafkaTransport {
     return this.connecting;
   }
 
-  admin(): Promise<Admin> {
+  kafkaAdmin(): Promise<Admin> {
     if (this.closing) return Promise.reject(new ClosedError('the kafka transport is closed'));
     this.adminConnecting ??= (async () => {
       const admin = this.kafka.admin();
@@ -182,12 +191,12 @@ class KafkaTransportImpl implements KafkaTransport {
     }
     let tierTopics = tiers;
     if (!this.opts.provisionTopics && tiers.length > 0) {
-      const existing = new Set(await (await this.admin()).listTopics());
+      const existing = new Set(await (await this.kafkaAdmin()).listTopics());
       tierTopics = tiers.filter((t) => existing.has(t));
     }
     const sub = new KafkaSubscription(
       this.kafka,
-      () => this.admin(),
+      () => this.kafkaAdmin(),
       spec,
       sink,
       this.opts,
@@ -211,7 +220,7 @@ class KafkaTransportImpl implements KafkaTransport {
     let admin: Admin;
     let brokers: number;
     try {
-      admin = await this.admin();
+      admin = await this.kafkaAdmin();
       brokers = (await admin.describeCluster()).brokers.length;
     } catch (err) {
       return {

@@ -1,6 +1,7 @@
 import {
   ClosedError,
   ComponentLogger,
+  type AdminTransport,
   ConfigError,
   type AttachContext,
   type Logger,
@@ -10,8 +11,10 @@ import {
   type SubscriptionSink,
   type SubscriptionSpec,
   type Transport,
+  type TransportAdmin,
   type TransportCapabilities,
 } from '@partita/core';
+import { MemoryAdmin } from '../admin/memory-admin.js';
 import type { MemoryBroker } from '../broker/memory-broker.js';
 import { MemorySubscription } from './memory-subscription.js';
 
@@ -40,9 +43,11 @@ const CAPABILITIES: TransportCapabilities = Object.freeze({
 });
 
 /** The `Transport` of `memoryTransport`: see there. */
-export class MemoryTransport implements Transport {
+export class MemoryTransport implements Transport, AdminTransport {
   readonly name = 'memory';
   readonly capabilities = CAPABILITIES;
+  /** Topics, lag, browse and purge of the broker (see `MemoryAdmin`); throws `ClosedError` once the transport is closed. */
+  readonly admin: TransportAdmin;
   private readonly subscriptions = new Set<MemorySubscription>();
   private closed = false;
   private closing: Promise<void> | undefined;
@@ -56,6 +61,7 @@ export class MemoryTransport implements Transport {
   ) {
     this.onError =
       onError ?? ((err, where) => this.logs.logger.error({ err, where }, `memory transport: ${where} failed`));
+    this.admin = new MemoryAdmin(broker, () => this.assertOpen());
   }
 
   attach(context: AttachContext): void {
@@ -127,9 +133,14 @@ export class MemoryTransport implements Transport {
  * A core `Transport` over a `MemoryBroker`. Each `subscribe` joins the
  * group as a new member; the group's partitions are split round-robin among
  * members (of every transport sharing the broker). Close the transport before
- * the broker; the broker may outlive it.
+ * the broker; the broker may outlive it. `transport.admin` is the operator's
+ * side (topics, lag, browse, purge) that `redriveDeadLetters`, the CLI and the
+ * dashboard use.
  */
-export function memoryTransport(broker: MemoryBroker, options: MemoryTransportOptions = {}): Transport {
+export function memoryTransport(
+  broker: MemoryBroker,
+  options: MemoryTransportOptions = {},
+): Transport & AdminTransport {
   if (!broker || typeof broker.publish !== 'function' || !('coordinator' in broker))
     throw new ConfigError('memoryTransport(broker): broker must come from createMemoryBroker()');
   if (options === null || typeof options !== 'object')

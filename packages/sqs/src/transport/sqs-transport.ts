@@ -3,6 +3,7 @@ import {
   ClosedError,
   ComponentLogger,
   redact,
+  type AdminTransport,
   systemClock,
   type AttachContext,
   type Clock,
@@ -12,8 +13,10 @@ import {
   type SubscriptionSink,
   type SubscriptionSpec,
   type Transport,
+  type TransportAdmin,
   type TransportCapabilities,
 } from '@partita/core';
+import { SqsAdmin } from '../admin/sqs-admin.js';
 import { SqsLane } from '../consumer/sqs-lane.js';
 import { mapSqsError } from '../errors/map-sqs-error.js';
 import {
@@ -51,9 +54,11 @@ interface LiveSub {
  * `MessageGroupId` = key for ordering `key`/`partition`, standard for `none`.
  * A publish goes to every group queue of the topic. See the package README.
  */
-export class SqsTransport implements Transport {
+export class SqsTransport implements Transport, AdminTransport {
   readonly name = 'sqs';
   readonly capabilities = CAPABILITIES;
+  /** Topics, lag, browse and purge from the queues (see `SqsAdmin`); rejects with `ClosedError` once closed. */
+  readonly admin: TransportAdmin;
   private readonly client: SQSClient;
   private readonly ownsClient: boolean;
   private readonly queues: QueueDirectory;
@@ -78,6 +83,13 @@ export class SqsTransport implements Transport {
       clock,
     });
     this.publisher = new SqsPublisher(this.client, this.queues, o.publishConcurrency, this.secrets);
+    this.admin = new SqsAdmin({
+      client: this.client,
+      prefix: o.queuePrefix,
+      dlqSuffix: o.dlqSuffix,
+      secrets: this.secrets,
+      assertOpen: (what) => this.assertOpen(what),
+    });
   }
 
   attach(context: AttachContext): void {
