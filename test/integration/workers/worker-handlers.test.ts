@@ -212,7 +212,6 @@ describe('worker handlers through createApp', () => {
     const transport: Transport = {
       name: inner.name,
       capabilities: inner.capabilities,
-      admin: inner.admin,
       connect: () => inner.connect(),
       publish: (records) => inner.publish(records),
       health: () => inner.health(),
