@@ -4,6 +4,7 @@ export {
   ClosedError,
   TimeoutError,
   TopicNotFoundError,
+  LaneNotFoundError,
   MessageRejectedError,
   MessageTooLargeError,
   MaxRetriesExceededError,
@@ -85,6 +86,7 @@ export type {
   LaneRef,
   StopOptions,
   DeadLetterReason,
+  LaneSelector,
 } from './app/app-types.js';
 export { defineHandler } from './handler/define-handler.js';
 export { createApp } from './app/create-app.js';
@@ -100,6 +102,7 @@ export type { PinoLike } from './logger/pino-logger.js';
 export type { LogLevel } from './logger/console-logger.js';
 export { laneMachine } from './partition/lane-machine.js';
 export type {
+  BackpressureReason,
   BlockReason,
   LaneEvent,
   LaneMachineContext,

@@ -168,7 +168,7 @@ describe.skipIf(kafkaSkipReason !== undefined)('kafka broker and network faults'
     const lane = first.inspect().lanes.find((l) => l.topic === topic);
     expect(lane?.committed ?? '0').toBe('0');
     await until(async () => {
-      const [c] = await (await t1.admin()).fetchOffsets({ groupId: group, topics: [topic] });
+      const [c] = await (await t1.kafkaAdmin()).fetchOffsets({ groupId: group, topics: [topic] });
       return c!.partitions[0]!.metadata;
     }, 'commit metadata recording the settled offsets above the watermark');
     await first.stop({ drainTimeoutMs: 1_000 });

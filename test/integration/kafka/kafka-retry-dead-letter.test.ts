@@ -57,7 +57,7 @@ describe.skipIf(kafkaSkipReason !== undefined)('kafka delayed retry and dead let
     await app.publish(ids.map((id, i) => ({ topic, key: `k${i % 5}`, value: { id } })));
     await until(() => ids.every((id) => byA.get(id) === 2), 'A handled every message twice');
     // B settles A's retry copies unhandled: wait until B's group committed every tier partition to its end
-    const admin = await transport.admin();
+    const admin = await transport.kafkaAdmin();
     const tiers = [`${topic}.retry.500ms`, `${topic}.retry.2s`];
     await until(async () => {
       for (const tier of tiers) {
@@ -83,7 +83,7 @@ describe.skipIf(kafkaSkipReason !== undefined)('kafka delayed retry and dead let
     const topic = unique('toolarge');
     const transport = testTransport({ partitions: 1, retryTiersMs: [] });
     closing.push(transport);
-    const admin = await transport.admin();
+    const admin = await transport.kafkaAdmin();
     await admin.createTopics({
       waitForLeaders: true,
       topics: [
@@ -113,7 +113,7 @@ describe.skipIf(kafkaSkipReason !== undefined)('kafka delayed retry and dead let
     const payloadBytes = Buffer.byteLength(value);
     const transport = testTransport({ partitions: 1, retryTiersMs: [] });
     closing.push(transport);
-    const admin = await transport.admin();
+    const admin = await transport.kafkaAdmin();
     // room for the payload, the origin headers and the short partita headers; not for the stack (4 KiB) nor the message (1 KiB)
     await admin.createTopics({
       waitForLeaders: true,

@@ -1,5 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createApp, defineHandler, type App, type AppOptions, type HandlerOptions, type Logger } from '@partita/core';
+import {
+  createApp,
+  defineHandler,
+  type App,
+  type AppOptions,
+  type HandlerOptions,
+  type Logger,
+  type Transport,
+} from '@partita/core';
 import { createMemoryBroker, memoryTransport, type MemoryBroker } from '@partita/memory';
 import { msgpackCodec } from '@partita/codec-msgpack';
 import { workerPool, type WorkerPool, type WorkerPoolOptions } from '@partita/worker-pool';
@@ -201,10 +209,9 @@ describe('worker handlers through createApp', () => {
     let maxHeld = 0;
     const inner = memoryTransport(broker, { maxBatch });
     // The transport is a class: delegate member by member (a spread would drop its methods).
-    const transport: typeof inner = {
+    const transport: Transport = {
       name: inner.name,
       capabilities: inner.capabilities,
-      admin: inner.admin,
       connect: () => inner.connect(),
       publish: (records) => inner.publish(records),
       health: () => inner.health(),

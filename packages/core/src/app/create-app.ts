@@ -20,6 +20,7 @@ import type { App, AppEvents, AppOptions, AppSnapshot, StopOptions } from './app
 import { encodeOutbound } from './encode-outbound.js';
 import { envDefaults } from './env-defaults.js';
 import { FinishedLanes } from './finished-lanes.js';
+import { LaneControl } from './lane-control.js';
 import { redact } from '../redact/redact.js';
 import { optionError } from '../options/option-error.js';
 import { deadLetterTopicOf, validateAppOptions, validateDeadLetterTopics } from './validate-app-options.js';
@@ -59,6 +60,7 @@ export function createApp(options: AppOptions): App {
   const events = new Emitter<AppEvents>((event, error) => logger.error('event listener threw', { event, error }));
   const metrics = new Metrics();
   const lanes = new Map<string, PartitionActor>();
+  const laneControl = new LaneControl(() => lanes.values());
   const subscriptions: Subscription[] = [];
   let state: AppSnapshot['state'] = 'created';
   let starting: Promise<void> | undefined;
@@ -102,6 +104,7 @@ export function createApp(options: AppOptions): App {
       assigned(lane: LaneHandle) {
         const actor = new PartitionActor(lane, ctx);
         lanes.set(laneKey(handler.name, lane.id), actor);
+        laneControl.assigned(actor);
         if (events.has('lane.assigned')) events.emit('lane.assigned', { lane: actor.ref });
         return actor;
       },
@@ -225,6 +228,8 @@ export function createApp(options: AppOptions): App {
     stop,
     publish,
     inspect,
+    pauseLane: (selector) => laneControl.pause(selector),
+    resumeLane: (selector) => laneControl.resume(selector),
     health,
     stopOnSignals,
     on: (event, listener) => events.on(event, listener),

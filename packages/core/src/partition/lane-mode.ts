@@ -17,6 +17,23 @@ export interface LaneModeHooks {
   changed(from: LaneStateValue, to: LaneStateValue, context: LaneMachineContext): void;
 }
 
+/** The hooks of each running lane machine, found by the actor that runs the action. */
+const hooksOf = new WeakMap<object, LaneModeHooks>();
+
+/**
+ * The lane machine with its broker actions, provided once: `provide()` builds
+ * a new machine (every state node and transition again), which cost ~0.5–1 ms
+ * per lane on the 2-core machine, so a topic of 1,024 partitions spent a
+ * second creating machines (bench `scale`, decision 48). The actions find the
+ * lane's hooks through the actor running them.
+ */
+const providedLaneMachine = laneMachine.provide({
+  actions: {
+    pauseBroker: ({ self }) => hooksOf.get(self)?.pauseBroker(),
+    resumeBroker: ({ self }) => hooksOf.get(self)?.resumeBroker(),
+  },
+});
+
 /**
  * The running lane machine of one partition actor. Its snapshot is the only
  * record of the lane's mode; the getters below are a cache of it, refreshed
@@ -24,19 +41,18 @@ export interface LaneModeHooks {
  * `getSnapshot()` is not free.
  */
 export class LaneMode {
-  private readonly actor: Actor<typeof laneMachine>;
+  private readonly actor: Actor<typeof providedLaneMachine>;
   /** The machine's whole state value (every region), as `inspect()` shows it. */
   value: LaneStateValue;
+  /** The flow is paused by the operator (`pauseReason` `operator`): the lane starts no new work. */
+  held = false;
 
   constructor(ordering: LaneOrdering, hooks: LaneModeHooks) {
-    this.actor = createActor(
-      laneMachine.provide({
-        actions: { pauseBroker: () => hooks.pauseBroker(), resumeBroker: () => hooks.resumeBroker() },
-      }),
-      { input: { ordering } },
-    );
+    this.actor = createActor(providedLaneMachine, { input: { ordering } });
+    hooksOf.set(this.actor, hooks);
     this.value = this.actor.getSnapshot().value;
     this.actor.subscribe((snap) => {
+      this.held = snap.context.pauseReason === 'operator';
       const to = snap.value as LaneStateValue;
       const from = this.value;
       if (sameValue(from, to)) return;

@@ -3,7 +3,7 @@ import { LaneCounters } from '../metrics/lane-counters.js';
 import type { Entry } from './entry.js';
 import { InboundMessage } from './inbound-message.js';
 import type { LaneContext } from './lane-context.js';
-import type { BlockReason, LaneMachineContext, LaneStateValue } from './lane-machine.js';
+import type { BlockReason, LaneMachineContext, LaneStateValue, PauseReason } from './lane-machine.js';
 import { laneStateName } from './lane-mode.js';
 
 /**
@@ -109,6 +109,7 @@ export class LaneReport {
   /** The lane as `inspect()` shows it: its machine's state value and its counters. */
   snapshot(
     machine: LaneStateValue,
+    pauseReason: PauseReason | undefined,
     lane: { buffered: number; committed: string | undefined; lag: number },
   ): LaneSnapshot {
     const c = this.counters;
@@ -116,6 +117,7 @@ export class LaneReport {
       ...this.ref,
       state: laneStateName(machine, true),
       machine,
+      ...(pauseReason !== undefined ? { pauseReason } : {}),
       inFlight: c.inFlight,
       ...lane,
       received: c.received,

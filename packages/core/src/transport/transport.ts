@@ -73,6 +73,13 @@ export interface InboundRecord {
   readonly timestamp: number;
   /** How many times the broker has delivered this record (1 = first), when it knows. */
   readonly deliveryCount?: number;
+  /**
+   * The broker delivered this record before (to this member or another),
+   * whether or not a handler ran: a record handed back unhandled by a stopping
+   * member comes back with `deliveryCount` 1 but `redelivered` true, so it may
+   * arrive after later records of its key. Set by brokers that tell.
+   */
+  readonly redelivered?: boolean;
 }
 
 /** Identifies a lane: one (group, topic, partition). Partition is 0 for partitionless brokers. */

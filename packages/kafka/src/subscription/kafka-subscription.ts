@@ -150,6 +150,7 @@ export class KafkaSubscription implements Subscription, CommitterHost, IntakeHos
       // Drain with the consumer still in the group, so final commits land.
       await Promise.all(
         lanes.map(async (l) => {
+          await l.initialCommit; // never rejects
           await this.revokeOne(l);
           this.disown(l);
         }),
@@ -223,6 +224,7 @@ export class KafkaSubscription implements Subscription, CommitterHost, IntakeHos
       held: false,
       holdTimer: undefined,
       committed: undefined,
+      initialCommit: undefined,
     };
   }
 
@@ -240,13 +242,53 @@ export class KafkaSubscription implements Subscription, CommitterHost, IntakeHos
         error: String(err),
       });
     }
+    const fresh: KafkaLane[] = [];
     for (const lane of gained) {
       if (!lane.owned) continue;
       const committed = metadata.get(lane.key);
       if (committed && committed.offset !== '-1') lane.committed = committed.offset;
+      else if (committed && this.spec.startFrom !== 'latest') fresh.push(lane);
       const handle = new KafkaLaneHandle(lane, committed?.metadata ?? undefined, this.control, this.committer);
       lane.handle = handle;
       lane.sink = this.sink.assigned(handle);
+    }
+    if (fresh.length > 0) {
+      // Not awaited: a commit may wait for the next join, and this runs inside the join barrier.
+      const started = this.commitStart(fresh);
+      for (const lane of fresh) lane.initialCommit = started;
+    }
+  }
+
+  /**
+   * Commit the log start offset for partitions the group has no offset for
+   * (a new group starting from the earliest record, where kafkajs starts), so
+   * the group and its backlog show in `admin.lag()` before its first record
+   * is settled (a group stuck on its very first record shows too). Best
+   * effort: on failure the group shows once it commits.
+   */
+  private async commitStart(lanes: readonly KafkaLane[]): Promise<void> {
+    try {
+      const admin = await this.admin();
+      const low = new Map<string, string>();
+      for (const topic of new Set(lanes.map((l) => l.kafkaTopic)))
+        for (const o of await admin.fetchTopicOffsets(topic)) low.set(laneKey(topic, o.partition), o.low);
+      await Promise.all(
+        lanes.map(async (lane) => {
+          const offset = low.get(lane.key);
+          if (offset !== undefined && lane.committed === undefined)
+            await this.committer.commit(lane, offset, undefined);
+        }),
+      );
+    } catch (err) {
+      this.options.logger?.warn(
+        'could not commit the start offsets of new lanes; lag shows them after their first commit',
+        {
+          group: this.spec.group,
+          error: String(err),
+        },
+      );
+    } finally {
+      for (const lane of lanes) lane.initialCommit = undefined;
     }
   }
 

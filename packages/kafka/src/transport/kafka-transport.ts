@@ -7,9 +7,11 @@ import type {
   SubscriptionSink,
   SubscriptionSpec,
   Transport,
+  TransportAdmin,
   TransportCapabilities,
 } from '@partita/core';
 import { ClosedError, redact } from '@partita/core';
+import { KafkaTransportAdmin } from '../admin/kafka-transport-admin.js';
 import { mapKafkaError } from '../errors/map-kafka-error.js';
 import {
   resolveKafkaOptions,
@@ -22,10 +24,12 @@ import { KafkaSubscription } from '../subscription/kafka-subscription.js';
 
 const { Kafka, logLevel } = kafkajs;
 
-/** A Kafka `Transport` with access to its kafkajs admin client (for tests and tools). */
+/** A Kafka `Transport` with partita's admin side and access to its kafkajs admin client (for tests and tools). */
 export interface KafkaTransport extends Transport {
+  /** Topics, lag, browsing and purge for the `partita` CLI and the dashboard (see the README, "Admin"). */
+  readonly admin: TransportAdmin;
   /** The kafkajs admin client of this transport (connected on first use). */
-  admin(): Promise<Admin>;
+  kafkaAdmin(): Promise<Admin>;
 }
 
 /**
@@ -42,6 +46,7 @@ export function kafkaTransport(options: KafkaTransportOptions): KafkaTransport {
 class KafkaTransportImpl implements KafkaTransport {
   readonly name = 'kafka';
   readonly capabilities: TransportCapabilities;
+  readonly admin: TransportAdmin;
   private readonly kafka: KafkaClient;
   private readonly provisioner: TopicProvisioner;
   private readonly subscriptions = new Set<KafkaSubscription>();
@@ -86,7 +91,8 @@ class KafkaTransportImpl implements KafkaTransport {
           else log.warn(redact(`kafkajs: ${message}`, secrets), redact(fields, secrets));
         },
     });
-    this.provisioner = new TopicProvisioner(() => this.admin(), {
+    this.admin = new KafkaTransportAdmin(this.kafka, () => this.kafkaAdmin());
+    this.provisioner = new TopicProvisioner(() => this.kafkaAdmin(), {
       provision: opts.provisionTopics,
       partitions: opts.partitions,
       replicationFactor: opts.replicationFactor,
@@ -112,7 +118,7 @@ class KafkaTransportImpl implements KafkaTransport {
     return this.connecting;
   }
 
-  admin(): Promise<Admin> {
+  kafkaAdmin(): Promise<Admin> {
     if (this.closing) return Promise.reject(new ClosedError('the kafka transport is closed'));
     this.adminConnecting ??= (async () => {
       const admin = this.kafka.admin();
@@ -178,12 +184,12 @@ class KafkaTransportImpl implements KafkaTransport {
     }
     let tierTopics = tiers;
     if (!this.opts.provisionTopics && tiers.length > 0) {
-      const existing = new Set(await (await this.admin()).listTopics());
+      const existing = new Set(await (await this.kafkaAdmin()).listTopics());
       tierTopics = tiers.filter((t) => existing.has(t));
     }
     const sub = new KafkaSubscription(
       this.kafka,
-      () => this.admin(),
+      () => this.kafkaAdmin(),
       spec,
       sink,
       this.opts,
@@ -207,7 +213,7 @@ class KafkaTransportImpl implements KafkaTransport {
     let admin: Admin;
     let brokers: number;
     try {
-      admin = await this.admin();
+      admin = await this.kafkaAdmin();
       brokers = (await admin.describeCluster()).brokers.length;
     } catch (err) {
       return {

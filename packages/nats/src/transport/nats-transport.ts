@@ -10,8 +10,10 @@ import {
   type SubscriptionSink,
   type SubscriptionSpec,
   type Transport,
+  type TransportAdmin,
   type TransportCapabilities,
 } from '@partita/core';
+import { NatsTransportAdmin } from '../admin/nats-transport-admin.js';
 import { assertOpen, openConnection, redactServers, type ConnectionState } from '../connection/nats-connection.js';
 import { CoreLane } from '../consumer/core-lane.js';
 import { ensureDurable } from '../consumer/durable-consumer.js';
@@ -57,14 +59,21 @@ interface Connected {
   readonly handbacks: HandbackLedger | undefined;
 }
 
+/** A NATS transport with partita's admin side. */
+export interface NatsTransport extends Transport {
+  /** Topics (subjects), lag, browsing and purge for the `partita` CLI and the dashboard (README, "Admin"). */
+  readonly admin: TransportAdmin;
+}
+
 /**
  * NATS connector. JetStream mode (default) is at-least-once: a stream per
  * topic, a durable pull consumer per group, explicit acks. Core mode is
  * fire-and-forget (at-most-once) over queue subscriptions.
  */
-class NatsTransport implements Transport {
+class NatsTransportImpl implements NatsTransport {
   readonly name = 'nats';
   readonly capabilities: TransportCapabilities;
+  readonly admin: TransportAdmin;
   private connecting: Promise<Connected> | undefined;
   private closing: Promise<void> | undefined;
   private readonly subs = new Set<NatsSubscription>();
@@ -76,6 +85,7 @@ class NatsTransport implements Transport {
   ) {
     this.capabilities = o.mode === 'core' ? CORE_CAPABILITIES : JETSTREAM_CAPABILITIES;
     this.clock = clock ?? systemClock;
+    this.admin = new NatsTransportAdmin(async () => (await this.connected()).jsm, o.streamPrefix);
   }
 
   async connect(): Promise<void> {
@@ -241,7 +251,7 @@ class NatsTransport implements Transport {
  * Create a NATS transport. Connects lazily (or on `connect()`); options are
  * validated here, so a bad option throws at once.
  */
-export function natsTransport(options: NatsTransportOptions = {}): Transport {
+export function natsTransport(options: NatsTransportOptions = {}): NatsTransport {
   const resolved = resolveNatsOptions(options);
-  return new NatsTransport(resolved, options.clock);
+  return new NatsTransportImpl(resolved, options.clock);
 }

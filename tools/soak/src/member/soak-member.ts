@@ -53,7 +53,8 @@ export async function startSoakMember(session: ConnectorSession, config: SoakMem
         async handle(msg) {
           if (config.handlerDelayMs > 0) await sleep(config.handlerDelayMs);
           if (transport.dead) return;
-          ledger.recordHandled({ id: msg.value.id, key: msg.key, by: config.label, attempt: msg.attempt });
+          const redelivered = transport.takeRedelivered(msg);
+          ledger.recordHandled({ id: msg.value.id, key: msg.key, by: config.label, attempt: msg.attempt, redelivered });
           settlements.record({
             t: 'h',
             by: config.label,
