@@ -5,6 +5,7 @@ import {
   resolveRabbitMqOptions,
   type RabbitMqTransportOptions,
 } from '../options/rabbitmq-transport-options.js';
+import { registryQueue, TopologyRegistry } from '../admin/topology-registry.js';
 import { Topology } from './topology.js';
 
 /** Quorum delivery limit above the runtime's attempts: hand-backs at stop or revocation also count. */
@@ -40,7 +41,7 @@ export async function provisionRabbitMq(
   const conn = new RabbitConnection(o, logs.logger);
   try {
     await conn.ready();
-    const topology = new Topology(conn, o);
+    const topology = new Topology(conn, o, o.declare ? new TopologyRegistry(conn, registryQueue(o)) : undefined);
     for (const d of declarations) {
       validateTopicName(d.topic, { broker: 'RabbitMQ', maxBytes: 200 });
       await topology.ensureTopic(d.topic);

@@ -39,8 +39,9 @@ export interface Backlog {
 }
 
 /**
- * Subscribe a group to a fresh topic and stop it (so it exists on every
- * broker: queue brokers keep a queue per group), then publish `n` records
+ * Subscribe a group to a fresh topic (waiting until it owns every partition
+ * `topics()` reports) and stop it, so it exists on every broker (queue
+ * brokers keep a queue per group); then publish `n` records
  * through the admin transport: even ones with key `k`, odd ones with keys of
  * their own, each with header `x-kit: admin`.
  */
@@ -50,10 +51,13 @@ export async function backlog(h: ScenarioHarness, base: string, n: number): Prom
   const group = h.name(`${base}-group`);
   const handled: string[] = [];
   const handler = defineHandler<KitValue>({ name: group, topic, handle: (m) => void handled.push(m.value.id) });
+  const admin = await adminTransport(h, 'admin');
   const first = await h.app('group', [handler]);
   await h.lanes(first);
+  // the only member owns every partition: wait for all of them, so the broker settled its subscription
+  const partitions = (await admin.admin.topics()).find((t) => t.name === topic)?.partitions ?? 1;
+  await h.lanes(first, partitions);
   await first.stop({ drainTimeoutMs: h.options.drainTimeoutMs });
-  const admin = await adminTransport(h, 'admin');
   const publisher = await h.app('publisher', [], { transport: admin });
   const ids = Array.from({ length: n }, (_, i) => `${base}-${i}`);
   const key = (i: number): string => (i % 2 === 0 ? 'k' : `o-${i}`);

@@ -11,9 +11,15 @@ const topicsScenario: Scenario = {
   name: 'topics() lists a topic with its partitions and depth',
   async run(h) {
     const b = await backlog(h, 'adm-topics', 6);
+    let last: unknown;
     const info = await h.waitFor(
-      async () => (await b.admin.admin.topics()).find((t) => t.name === b.topic && t.depth === 6),
+      async () => {
+        const topics = await b.admin.admin.topics();
+        last = topics.find((t) => t.name === b.topic) ?? topics.map((t) => t.name);
+        return topics.find((t) => t.name === b.topic && t.depth === 6);
+      },
       `topics() to list "${b.topic}" with depth 6`,
+      () => `last: ${JSON.stringify(last)}`,
     );
     expect(info.partitions).toBeGreaterThanOrEqual(1);
     const all = await b.admin.admin.read(b.topic);
