@@ -115,6 +115,24 @@ describe('published packages', () => {
     expect(lines.filter((l) => !l.endsWith(' 200'))).toEqual([]);
   }, 60_000);
 
+  it('the partita bin runs from the tarball, and its config API builds a transport', async () => {
+    const bin = join(project, 'node_modules/.bin/partita');
+    const { stdout: version } = await run(bin, ['--version'], { cwd: project });
+    expect(version.trim()).toBe('0.1.0');
+    const { stdout: help } = await run(bin, ['dlq', 'redrive', '--help'], { cwd: project });
+    expect(help).toContain('Usage: partita dlq redrive <topic>');
+    await writeFile(join(project, 'partita.config.yaml'), 'transport: memory\nmemory: { partitions: "${P:-3}" }\n');
+    const script = [
+      "import { createTransportFromConfig, loadConfig } from '@partita/cli';",
+      'const t = await createTransportFromConfig(await loadConfig());',
+      'console.log(t.name, typeof t.admin.topics);',
+      'await t.close();',
+    ].join('\n');
+    await writeFile(join(project, 'cli-config.mjs'), script);
+    const { stdout } = await run(process.execPath, ['cli-config.mjs'], { cwd: project });
+    expect(stdout.trim()).toBe('memory function');
+  }, 60_000);
+
   it('one copy of core; the ledger and fault proxy import without Vitest', async () => {
     const script = [
       "import { createLedger, createFaultProxy } from '@partita/testing';",

@@ -45,7 +45,7 @@ export function cli(
       (err, stdout, stderr) => {
         const code =
           err === null ? 0 : typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1;
-        if (code === -1) reject(err);
+        if (code === -1) reject(err instanceof Error ? err : new Error('the CLI did not exit'));
         else resolve({ code, stdout, stderr });
       },
     );
@@ -153,7 +153,10 @@ export async function deadLetterScenario(
       'partita-dead-letter-reason': 'non-retryable',
     });
     const id = listed.records[0]!.id;
-    expect(JSON.parse((await run(['dlq', 'ls', dlq, '--reason', 'timeout', '--json'])).stdout).matched).toBe(0);
+    expect(
+      (JSON.parse((await run(['dlq', 'ls', dlq, '--reason', 'timeout', '--json'])).stdout) as { matched: number })
+        .matched,
+    ).toBe(0);
     const table = await run(['dlq', 'ls', dlq]);
     expect(table.stdout).toMatch(new RegExp(`^${id} .* ${groups.billing} +non-retryable +NonRetryableError +k2 `, 'm'));
 

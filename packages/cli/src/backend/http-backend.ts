@@ -88,7 +88,10 @@ export function httpBackend(options: HttpBackendOptions): Backend {
       if (o.from !== undefined) q.set('from', o.from);
       if (o.partition !== undefined) q.set('partition', String(o.partition));
       if (o.limit !== undefined) q.set('limit', String(o.limit));
-      const { records } = await call<{ records: RecordJson[] }>('GET', `api/topics/${enc(topic)}/records?${q}`);
+      const { records } = await call<{ records: RecordJson[] }>(
+        'GET',
+        `api/topics/${enc(topic)}/records?${q.toString()}`,
+      );
       return records.map(fromJson);
     },
     async publish(topic: string, records: readonly RecordToPublish[]) {

@@ -135,7 +135,7 @@ describe('partita through a running app (memory broker)', () => {
     });
     expect(produced).toMatchObject({ code: 0, stdout: 'published 2 records to raw\n' });
     const topics = await runIn(['topics', '--url', server.url, '--json'], { env });
-    expect(JSON.parse(topics.stdout).topics).toContainEqual(
+    expect((JSON.parse(topics.stdout) as { topics: unknown[] }).topics).toContainEqual(
       expect.objectContaining({ name: 'raw', partitions: 2, depth: 2 }),
     );
     const tail = await runIn(['tail', 'raw', '--url', server.url, '--json']);

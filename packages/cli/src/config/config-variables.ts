@@ -44,7 +44,7 @@ export function sectionVariables(section: SectionName, body: unknown, file: stri
       const name = prefix + snake(key);
       const where = `${file} (${path}${key})`;
       if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
-        walk(value, `${name}_`, `${path}${key}.`);
+        walk(value as object, `${name}_`, `${path}${key}.`);
         continue;
       }
       if (!known.includes(name))

@@ -12,7 +12,7 @@ export function interpolate(text: string, env: Env, where: string): string {
     const m = /^([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?$/s.exec(body ?? '');
     if (!m)
       throw new ConfigError(
-        `${where}: "\${${body ?? ''}}" is not a variable reference; write \${NAME} or \${NAME:-default} (\$\${ for a literal \${)`,
+        `${where}: "\${${body ?? ''}}" is not a variable reference; write \${NAME} or \${NAME:-default} ($\${ for a literal \${)`,
       );
     const value = env[m[1]!];
     if (value !== undefined && value !== '') return value;

@@ -1,4 +1,4 @@
-import type { JetStreamManager, MsgRequest, StoredMsg } from '@nats-io/jetstream';
+import type { JetStreamManager, StoredMsg } from '@nats-io/jetstream';
 import {
   ConfigError,
   TopicNotFoundError,
@@ -99,7 +99,7 @@ export class NatsTransportAdmin implements TransportAdmin {
     const get = async (query: { seq: number; next_by_subj: string }): Promise<StoredMsg | null> => {
       try {
         // next_by_subj (nats-server 2.9+) is sent as is; the client's type only lists seq and last_by_subj.
-        return await jsm.streams.getMessage(stream, query as unknown as MsgRequest);
+        return await jsm.streams.getMessage(stream, query);
       } catch (err) {
         throw mapNatsError(err, `read "${topic}" from stream "${stream}"`, topic);
       }

@@ -1,4 +1,5 @@
 import { hasAdmin, transportFromEnv, type Transport } from '@partita/core';
+import { CliError } from '../../cli/cli-error.js';
 import { connectorLogger } from '../../cli/connector-logger.js';
 import { cliVersion, installedVersion } from '../../cli/package-version.js';
 import type { Connection } from '../../cli/resolve-connection.js';
@@ -62,7 +63,7 @@ export async function checkBroker(c: TransportConnection, timeoutMs: number, add
       await withTimeout(transport.connect(), timeoutMs, c.transport, fix);
     } catch (err) {
       const message = (err as Error).message;
-      if (AUTH.test(message))
+      if (!(err instanceof CliError) && AUTH.test(message))
         add({
           name: 'credentials',
           status: 'fail',
