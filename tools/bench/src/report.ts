@@ -24,7 +24,7 @@ export interface BenchReport {
 }
 
 /** `BENCH_RESULTS_DIR` redirects the JSON (the smoke tests write to a temporary directory). */
-const resultsDir = (): string =>
+export const resultsDir = (): string =>
   process.env.BENCH_RESULTS_DIR ?? join(dirname(fileURLToPath(import.meta.url)), '..', 'results');
 
 export function machine(): BenchReport['machine'] {

@@ -20,4 +20,36 @@ describe('LaneMode', () => {
     expect([a.paused, b.paused, b.running]).toEqual([false, true, false]);
     expect(b.pauseReason).toBe('buffered bytes');
   });
+
+  it('takes an event sent from a change hook after the transition under way, as an actor mailbox does', () => {
+    const seen: string[] = [];
+    const lane: LaneMode = new LaneMode('key', {
+      pauseBroker: () => seen.push('pauseBroker'),
+      resumeBroker: () => seen.push('resumeBroker'),
+      changed: (from, to) => {
+        seen.push(`${from.flow}->${to.flow} ${from.health}->${to.health}`);
+        if (to.flow === 'paused' && to.health === 'ok') lane.send({ type: 'RESUME' });
+      },
+    });
+    lane.send({ type: 'PAUSE', reason: 'buffered messages' });
+    expect(seen).toEqual(['pauseBroker', 'open->paused ok->ok', 'resumeBroker', 'paused->open ok->ok']);
+    expect(lane.paused).toBe(false);
+  });
+
+  it('keeps guards per lane although transitions are shared: a blocked lane does not resume, another one does', () => {
+    const hooks = { pauseBroker: () => undefined, resumeBroker: () => undefined, changed: () => undefined };
+    const blocked = new LaneMode('key', hooks);
+    const free = new LaneMode('key', hooks);
+    for (const lane of [blocked, free]) lane.send({ type: 'PAUSE', reason: 'buffered bytes' });
+    blocked.send({ type: 'BLOCK', reason: 'commit' });
+    for (const lane of [blocked, free]) lane.send({ type: 'RESUME' });
+    expect([blocked.paused, blocked.blocked, blocked.blockedBy]).toEqual([true, true, ['commit']]);
+    expect([free.paused, free.blocked]).toEqual([false, false]);
+    blocked.send({ type: 'UNBLOCK', reason: 'commit' });
+    blocked.send({ type: 'RESUME' });
+    expect(blocked.paused).toBe(false);
+    blocked.stop();
+    blocked.send({ type: 'PAUSE', reason: 'buffered bytes' });
+    expect(blocked.paused).toBe(false);
+  });
 });

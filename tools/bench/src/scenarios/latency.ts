@@ -17,6 +17,7 @@
  * broker), so only the consuming side differs. Goals: embedded partita p50
  * ≤ 1 ms and p99 ≤ 5 ms; every connector's p99 ≤ 1.2 × its raw loop's.
  */
+import { writeBarChart } from '../charts/bar-chart.js';
 import { rssMb, writeReport, type BenchRow } from '../report.js';
 import { fixedRate, measureMax, percentiles } from '../latency/load-driver.js';
 import type { LatencyTarget } from '../latency/latency-target.js';
@@ -112,6 +113,15 @@ export async function run(args: string[]): Promise<void> {
   }
   const targets: Record<string, string> = { 'embedded-partita': 'p50 ≤ 1 ms, p99 ≤ 5 ms' };
   for (const name of Object.keys(factories)) if (name !== 'embedded') targets[`${name}-p99/raw-p99`] = '≤ 1.2';
+  const groups = Object.keys(factories).flatMap((name) =>
+    (['p50Ms', 'p99Ms'] as const).map((p) => ({
+      label: `${name} ${p.slice(0, 3)}`,
+      values: ['raw', 'partita'].map(
+        (side) => (results.find((r) => r.name === `${name}-${side}`)?.[p] as number) ?? null,
+      ),
+    })),
+  );
+  writeBarChart('latency.svg', 'publish → handler-start', 'ms', ['raw client loop', 'partita'], groups, true);
   writeReport({
     scenario: 'latency',
     results,
