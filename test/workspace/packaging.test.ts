@@ -86,11 +86,11 @@ describe('published packages', () => {
 
   it('@partita/http serves its dashboard from the installed package: the page and every module it imports', async () => {
     const script = String.raw`
-      import { createApp } from '@partita/core';
+      import { createConsoleLogger, createApp } from '@partita/core';
       import { createMemoryBroker, memoryTransport } from '@partita/memory';
       import { serve } from '@partita/http';
       const transport = memoryTransport(createMemoryBroker());
-      const logger = { debug() {}, info() {}, warn() {}, error() {} };
+      const logger = createConsoleLogger({ level: 'silent' });
       const app = createApp({ transport, handlers: [], logger });
       const server = await serve(app, { port: 0, admin: { transport, token: 'packaging-test-token-0123' } });
       const seen = new Map();

@@ -12,11 +12,12 @@ import {
   type AdminTransport,
   type App,
   type Transport,
+  createConsoleLogger,
 } from '@partita/core';
 import { waitFor } from '@partita/testing';
 
 const MAIN = fileURLToPath(new URL('../../../packages/cli/dist/main.js', import.meta.url));
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+const quiet = createConsoleLogger({ level: 'silent' });
 
 export interface CliRun {
   readonly code: number;

@@ -9,7 +9,15 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NonRetryableError, createApp, defineHandler, type App, type Logger, type Message } from '@partita/core';
+import {
+  createConsoleLogger,
+  NonRetryableError,
+  createApp,
+  defineHandler,
+  type App,
+  type Logger,
+  type Message,
+} from '@partita/core';
 import { serve, type ServedApp } from '@partita/http';
 import { createMemoryBroker, memoryTransport, type MemoryBroker } from '@partita/memory';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -18,7 +26,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const CHROMIUM = process.env.PARTITA_CHROMIUM ?? '/usr/bin/chromium';
 const TOKEN = 'browser-test-token-0123456789';
 const OUT_DIR = fileURLToPath(new URL('../../../test-results/dashboard/', import.meta.url));
-const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+const quiet: Logger = createConsoleLogger({ level: 'silent' });
 
 async function until(what: string, cond: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
   const deadline = Date.now() + ms;

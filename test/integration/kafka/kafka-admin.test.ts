@@ -1,10 +1,18 @@
 // Kafka's TransportAdmin on a real broker: topics, reads that move no group,
 // lag from committed offsets, purge of a whole topic or a partition's prefix.
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigError, createApp, defineHandler, recordId, TopicNotFoundError, type App } from '@partita/core';
+import {
+  createConsoleLogger,
+  ConfigError,
+  createApp,
+  defineHandler,
+  recordId,
+  TopicNotFoundError,
+  type App,
+} from '@partita/core';
 import { kafkaSkipReason, testTransport, unique, until } from './kafka-test-env.js';
 
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+const quiet = createConsoleLogger({ level: 'silent' });
 const enc = (s: string) => new TextEncoder().encode(JSON.stringify(s));
 const dec = (v: Uint8Array | null) => (v === null ? null : (JSON.parse(new TextDecoder().decode(v)) as string));
 

@@ -2,12 +2,19 @@
 // a retry copy reaches only the group that failed it, and a dead-letter copy
 // that the broker refuses as too large is trimmed until it fits.
 import { afterEach, describe, expect, it } from 'vitest';
-import { createApp, defineHandler, DLQ_HEADERS, MessageTooLargeError, NonRetryableError } from '@partita/core';
+import {
+  createConsoleLogger,
+  createApp,
+  defineHandler,
+  DLQ_HEADERS,
+  MessageTooLargeError,
+  NonRetryableError,
+} from '@partita/core';
 import type { App } from '@partita/core';
 import { headerText, rawReader } from './kafka-raw-client.js';
 import { kafkaSkipReason, testTransport, unique, until } from './kafka-test-env.js';
 
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+const quiet = createConsoleLogger({ level: 'silent' });
 type V = { id: string; pad?: string };
 
 describe.skipIf(kafkaSkipReason !== undefined)('kafka delayed retry and dead letters', () => {

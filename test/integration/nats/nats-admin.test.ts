@@ -2,14 +2,22 @@
 // reads that create no consumer, lag per durable consumer, subject purge.
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { ConfigError, createApp, defineHandler, recordId, TopicNotFoundError, type App } from '@partita/core';
+import {
+  createConsoleLogger,
+  ConfigError,
+  createApp,
+  defineHandler,
+  recordId,
+  TopicNotFoundError,
+  type App,
+} from '@partita/core';
 import { natsTransport, type NatsTransport } from '@partita/nats';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { deleteStreamsFor, NATS_URL, natsAvailable, uniq, waitFor } from './nats-helpers.js';
 
 const up = await natsAvailable();
 const topics: string[] = [];
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+const quiet = createConsoleLogger({ level: 'silent' });
 const enc = (s: string) => new TextEncoder().encode(JSON.stringify(s));
 const dec = (v: Uint8Array | null) => (v === null ? null : (JSON.parse(new TextDecoder().decode(v)) as string));
 

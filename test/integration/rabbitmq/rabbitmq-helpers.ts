@@ -38,6 +38,7 @@ export class RabbitNames {
       ...('admin' in t ? { admin: t.admin } : {}),
       name: t.name,
       capabilities: t.capabilities,
+      attach: (context) => t.attach?.(context),
       connect: () => t.connect(),
       publish: (records) => {
         for (const r of records) this.topics.add(r.topic);

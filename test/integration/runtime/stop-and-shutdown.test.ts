@@ -4,10 +4,10 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { createApp, createVirtualClock, defineHandler, NonRetryableError, type App, type Logger } from '@partita/core';
+import { createApp, createVirtualClock, defineHandler, NonRetryableError, type App } from '@partita/core';
 import { createMemoryBroker, memoryTransport, type MemoryBroker } from '@partita/memory';
 import { workerPool } from '@partita/worker-pool';
-import { waitFor } from '@partita/testing';
+import { recordingLogger, waitFor } from '@partita/testing';
 import { afterThisTest, memoryBroker, quiet, stoppedAfterTest, uniq } from '../support/app-harness.js';
 import { faultyTransport, type Faults } from './fault-transport.js';
 
@@ -126,12 +126,8 @@ describe('stop() and shutdown', () => {
     const topic = uniq('t');
     const faults: Faults = {};
     let attempts = 0;
-    const warnings: string[] = [];
-    const logger: Logger = {
-      ...quiet,
-      warn: (msg: string) => warnings.push(msg),
-      error: (msg: string) => warnings.push(msg),
-    };
+    const logger = recordingLogger({ level: 'warn' });
+    const warned = (text: string): boolean => logger.records.some((r) => r.msg?.includes(text) ?? false);
     const app = createApp({
       transport: faultyTransport(memoryTransport(b), faults),
       clock: appClock,
@@ -158,8 +154,8 @@ describe('stop() and shutdown', () => {
     await app.publish({ topic, key: 'k', value: 1 });
     const waiting = {
       backoff: () => retryScheduled,
-      'dead-letter': () => warnings.some((w) => w.includes('blocked')),
-      commit: () => warnings.some((w) => w.includes('commit failed')),
+      'dead-letter': () => warned('blocked'),
+      commit: () => warned('commit failed'),
     }[mode];
     await waitFor(() => attempts === 1 && waiting(), { description: `waiting on ${mode}` });
     // A drain shorter than any retry delay: a timer left behind is still pending when stop() resolved.

@@ -19,9 +19,13 @@ export interface BenchReport {
   readonly results: readonly BenchRow[];
   readonly ratios: Readonly<Record<string, number>>;
   readonly targets?: Readonly<Record<string, string>>;
+  /** Parts of the scenario that did not run, with the reason (e.g. a broker not reachable). */
+  readonly skipped?: Readonly<Record<string, string>>;
 }
 
-const resultsDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'results');
+/** `BENCH_RESULTS_DIR` redirects the JSON (the smoke tests write to a temporary directory). */
+export const resultsDir = (): string =>
+  process.env.BENCH_RESULTS_DIR ?? join(dirname(fileURLToPath(import.meta.url)), '..', 'results');
 
 export function machine(): BenchReport['machine'] {
   return {
@@ -53,14 +57,16 @@ export function writeReport(report: Omit<BenchReport, 'machine'>): BenchReport {
     results: report.results,
     ratios: report.ratios,
     ...(report.targets ? { targets: report.targets } : {}),
+    ...(report.skipped && Object.keys(report.skipped).length > 0 ? { skipped: report.skipped } : {}),
   };
-  mkdirSync(resultsDir, { recursive: true });
-  writeFileSync(join(resultsDir, `${report.scenario}.json`), JSON.stringify(full, null, 2) + '\n');
+  mkdirSync(resultsDir(), { recursive: true });
+  writeFileSync(join(resultsDir(), `${report.scenario}.json`), JSON.stringify(full, null, 2) + '\n');
   console.log(
     `\nscenario ${report.scenario} on ${full.machine.cpus} × ${full.machine.cpuModel}, node ${full.machine.node}`,
   );
   console.table(report.results.map((r) => ({ ...r, msgsPerSec: Math.round(r.msgsPerSec) })));
   for (const [k, v] of Object.entries(report.ratios))
     console.log(`ratio ${k} = ${v.toFixed(3)}${report.targets?.[k] ? `  (target ${report.targets[k]})` : ''}`);
+  for (const [k, v] of Object.entries(full.skipped ?? {})) console.log(`skipped ${k}: ${v}`);
   return full;
 }

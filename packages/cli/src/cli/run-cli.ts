@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { PartitaError, transportFromEnv, type Env } from '@partita/core';
+import { connectorLogger } from './connector-logger.js';
 import type { Backend } from '../backend/backend.js';
 import { httpBackend } from '../backend/http-backend.js';
 import { transportBackend } from '../backend/transport-backend.js';
@@ -192,6 +193,7 @@ function withoutCommandWords(positionals: readonly string[], words: readonly str
 async function openBackend(c: Connection, timeoutMs: number): Promise<Backend> {
   if (c.kind === 'http') return httpBackend({ url: c.url, ...(c.token !== undefined ? { token: c.token } : {}) });
   const transport = await transportFromEnv(c.variables, (s) => import(s));
+  transport.attach?.({ logger: connectorLogger(c.variables) });
   try {
     await withTimeout(
       transport.connect(),

@@ -2,14 +2,14 @@ import type { Clock } from '../clock/clock.js';
 import type { Codec } from '../codec/codec.js';
 import type { Env } from '../config/env-reader.js';
 import type { Executor } from '../executor/executor.js';
-import type { AnyHandlerDefinition, Logger } from '../handler/handler.js';
+import type { AnyHandlerDefinition } from '../handler/handler.js';
+import type { Logger } from '../logger/logger.js';
 import type { Message, PublishMessage } from '../message/message.js';
 import type { Middleware } from '../middleware/middleware.js';
 import type { LaneStateValue, PauseReason } from '../partition/lane-machine.js';
 import type { Instrumentation } from '../instrumentation/instrumentation.js';
 import type { HealthReport, Transport } from '../transport/transport.js';
 import type { StopOnSignalsOptions } from './stop-on-signals.js';
-import type { PinoLike } from '../logger/pino-logger.js';
 
 export interface AppOptions {
   readonly transport: Transport;
@@ -25,10 +25,14 @@ export interface AppOptions {
    */
   readonly instrumentation?: readonly Instrumentation[];
   /**
-   * A `Logger`, or a pino instance as it is (its `(obj, msg)` calls get every field).
-   * @defaultValue a console logger at level `info` (`PARTITA_LOG_LEVEL`)
+   * The one logger of the app, in pino's shape: a pino instance as it is, or
+   * any `Logger`. Every line goes through `redact` first. The app hands it to
+   * its transport and executor (`attach`), gives each lane a child with
+   * `handler`, `group`, `topic`, `partition`, and each attempt a child with
+   * the message's `offset`, `attempt`, `keyHash` and `traceId` (`ctx.logger`).
+   * @defaultValue `defaultLogger()`: JSON lines on stderr at `PARTITA_LOG_LEVEL` (default `info`)
    */
-  readonly logger?: Logger | PinoLike;
+  readonly logger?: Logger;
   /** @defaultValue systemClock */
   readonly clock?: Clock;
   /** Random source in [0, 1) for backoff jitter. @defaultValue Math.random */

@@ -1,3 +1,4 @@
+import type { AttachContext } from '../logger/component-logger.js';
 import type { Headers } from '../message/message.js';
 
 /**
@@ -73,6 +74,13 @@ export interface InboundRecord {
   readonly timestamp: number;
   /** How many times the broker has delivered this record (1 = first), when it knows. */
   readonly deliveryCount?: number;
+  /**
+   * The broker delivered this record before (to this member or another),
+   * whether or not a handler ran: a record handed back unhandled by a stopping
+   * member comes back with `deliveryCount` 1 but `redelivered` true, so it may
+   * arrive after later records of its key. Set by brokers that tell.
+   */
+  readonly redelivered?: boolean;
 }
 
 /** Identifies a lane: one (group, topic, partition). Partition is 0 for partitionless brokers. */
@@ -200,10 +208,16 @@ export interface HealthReport {
  *   while the runtime holds them unless the broker's own timeout expires.
  * - `close` closes every subscription first (draining lanes), then the
  *   connection. It is idempotent and concurrent calls share one close.
+ * - `attach`, when present, is called by `createApp` before anything else:
+ *   the connector logs to the app's logger from then on (see
+ *   `ComponentLogger`, which implements the rule: the connector's own
+ *   `logger` option wins, else the first app attached, else `defaultLogger()`).
  */
 export interface Transport {
   readonly name: string;
   readonly capabilities: TransportCapabilities;
+  /** Receive the app's logger (optional; see above). Must not throw. */
+  attach?(context: AttachContext): void;
   connect(): Promise<void>;
   publish(records: readonly OutboundRecord[]): Promise<void>;
   subscribe(spec: SubscriptionSpec, sink: SubscriptionSink): Promise<Subscription>;

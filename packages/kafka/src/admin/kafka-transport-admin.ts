@@ -28,7 +28,8 @@ import { READ_GROUP_PREFIX, readRanges } from './topic-reader.js';
  */
 export class KafkaTransportAdmin implements TransportAdmin {
   constructor(
-    private readonly kafka: KafkaClient,
+    /** The transport's kafkajs client, read when needed (it is made on first use). */
+    private readonly kafka: () => KafkaClient,
     private readonly admin: () => Promise<Admin>,
     private readonly readTimeoutMs = 30_000,
   ) {}
@@ -102,7 +103,7 @@ export class KafkaTransportAdmin implements TransportAdmin {
     const limit = readLimit(options);
     const admin = await this.admin();
     const ranges = rangesOf(topic, await this.offsets(admin, topic), options);
-    return readRanges(this.kafka, topic, ranges, limit, this.readTimeoutMs, async (groupId) => {
+    return readRanges(this.kafka(), topic, ranges, limit, this.readTimeoutMs, async (groupId) => {
       await admin.deleteGroups([groupId]);
     });
   }

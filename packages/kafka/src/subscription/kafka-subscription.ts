@@ -71,7 +71,7 @@ export class KafkaSubscription implements Subscription, CommitterHost, IntakeHos
       maxWaitTimeInMs: options.maxWaitTimeMs,
       allowAutoTopicCreation: false,
     });
-    this.control = new ConsumerControl(this.consumer, options.logger);
+    this.control = new ConsumerControl(this.consumer, options.logs.logger.child({ group: spec.group }));
     this.committer = new LaneCommitter(this.consumer, this.guard, options, this);
     this.intake = new BatchIntake(options, this.guard, this.control, this);
     const ev = this.consumer.events;
@@ -81,11 +81,10 @@ export class KafkaSubscription implements Subscription, CommitterHost, IntakeHos
     this.consumer.on(ev.CRASH, ({ payload }) => {
       this.runnerRunning = false;
       this.crashError = payload.error;
-      options.logger?.warn('kafka consumer crashed', {
-        group: spec.group,
-        restart: payload.restart,
-        error: payload.error?.message,
-      });
+      options.logs.logger.warn(
+        { group: spec.group, restart: payload.restart, err: payload.error },
+        payload.restart ? 'kafka consumer crashed; kafkajs restarts it' : 'kafka consumer crashed',
+      );
       if (!payload.restart) {
         this.guard.stop();
         this.revokeAll('consumer crashed without restart');
@@ -238,9 +237,10 @@ export class KafkaSubscription implements Subscription, CommitterHost, IntakeHos
         for (const p of t.partitions) metadata.set(laneKey(t.topic, p.partition), p);
       }
     } catch (err) {
-      this.options.logger?.warn('could not read committed offsets metadata; lanes start without it', {
-        error: String(err),
-      });
+      this.options.logs.logger.warn(
+        { group: this.spec.group, err },
+        'could not read committed offsets metadata; lanes start without it',
+      );
     }
     const fresh: KafkaLane[] = [];
     for (const lane of gained) {
@@ -294,12 +294,9 @@ export class KafkaSubscription implements Subscription, CommitterHost, IntakeHos
         }),
       );
     } catch (err) {
-      this.options.logger?.warn(
+      this.options.logs.logger.warn(
+        { group: this.spec.group, err },
         'could not commit the start offsets of new lanes; lag shows them after their first commit',
-        {
-          group: this.spec.group,
-          error: String(err),
-        },
       );
     } finally {
       for (const lane of lanes) lane.initialCommit = undefined;
@@ -352,7 +349,7 @@ export class KafkaSubscription implements Subscription, CommitterHost, IntakeHos
     for (const l of lanes) this.disown(l);
     if (this.closing) return; // close() revokes them
     this.laneMap.clear();
-    this.options.logger?.warn(`revoking every lane: ${reason}`, { group: this.spec.group });
+    this.options.logs.logger.warn({ group: this.spec.group }, `revoking every lane: ${reason}`);
     this.revoke(lanes);
   }
 
@@ -372,6 +369,6 @@ export class KafkaSubscription implements Subscription, CommitterHost, IntakeHos
     if (l.sink)
       await this.sink
         .revoked(l.id)
-        .catch((err: unknown) => this.options.logger?.error('revoke failed', { lane: l.id, error: String(err) }));
+        .catch((err: unknown) => this.options.logs.logger.error({ ...l.id, err }, 'revoke failed'));
   }
 }

@@ -10,8 +10,9 @@ import type {
   TransportAdmin,
   TransportCapabilities,
 } from '@partita/core';
-import { ClosedError, redact } from '@partita/core';
+import { ClosedError, redact, type AttachContext } from '@partita/core';
 import { KafkaTransportAdmin } from '../admin/kafka-transport-admin.js';
+import { kafkajsLevel, kafkajsLogCreator } from '../logging/kafkajs-log-creator.js';
 import { mapKafkaError } from '../errors/map-kafka-error.js';
 import {
   resolveKafkaOptions,
@@ -22,7 +23,7 @@ import { DELIVER_AT_HEADER, retryTopicName, retryTopics, tierFor } from '../topi
 import { TopicProvisioner } from '../topics/topic-provisioner.js';
 import { KafkaSubscription } from '../subscription/kafka-subscription.js';
 
-const { Kafka, logLevel } = kafkajs;
+const { Kafka } = kafkajs;
 
 /** A Kafka `Transport` with partita's admin side and access to its kafkajs admin client (for tests and tools). */
 export interface KafkaTransport extends Transport {
@@ -47,7 +48,7 @@ class KafkaTransportImpl implements KafkaTransport {
   readonly name = 'kafka';
   readonly capabilities: TransportCapabilities;
   readonly admin: TransportAdmin;
-  private readonly kafka: KafkaClient;
+  private client: KafkaClient | undefined;
   private readonly provisioner: TopicProvisioner;
   private readonly subscriptions = new Set<KafkaSubscription>();
   private producer: Producer | undefined;
@@ -66,8 +67,28 @@ class KafkaTransportImpl implements KafkaTransport {
       ttl: false,
       replay: true,
     };
-    const log = opts.logger;
-    this.kafka = new Kafka({
+    this.admin = new KafkaTransportAdmin(
+      () => this.kafka,
+      () => this.kafkaAdmin(),
+    );
+    this.provisioner = new TopicProvisioner(() => this.kafkaAdmin(), {
+      provision: opts.provisionTopics,
+      partitions: opts.partitions,
+      replicationFactor: opts.replicationFactor,
+    });
+  }
+
+  attach(context: AttachContext): void {
+    this.opts.logs.attach(context);
+  }
+
+  /**
+   * The kafkajs client, made on first use (after `attach`), so kafkajs logs
+   * at the level of the logger in use then.
+   */
+  private get kafka(): KafkaClient {
+    const opts = this.opts;
+    return (this.client ??= new Kafka({
       clientId: opts.clientId,
       brokers: [...opts.brokers],
       ssl: opts.ssl as never,
@@ -80,23 +101,9 @@ class KafkaTransportImpl implements KafkaTransport {
         initialRetryTime: opts.retry.initialRetryTimeMs,
         maxRetryTime: opts.retry.maxRetryTimeMs,
       },
-      logLevel: log ? logLevel.WARN : logLevel.NOTHING,
-      logCreator:
-        () =>
-        ({ level, log: entry }) => {
-          if (!log) return;
-          const { message, ...fields } = entry as { message: string } & Record<string, unknown>;
-          const secrets = { secrets: [opts.sasl?.password] };
-          if (level <= logLevel.ERROR) log.error(redact(`kafkajs: ${message}`, secrets), redact(fields, secrets));
-          else log.warn(redact(`kafkajs: ${message}`, secrets), redact(fields, secrets));
-        },
-    });
-    this.admin = new KafkaTransportAdmin(this.kafka, () => this.kafkaAdmin());
-    this.provisioner = new TopicProvisioner(() => this.kafkaAdmin(), {
-      provision: opts.provisionTopics,
-      partitions: opts.partitions,
-      replicationFactor: opts.replicationFactor,
-    });
+      logLevel: kafkajsLevel(opts.logs.logger.level),
+      logCreator: kafkajsLogCreator(() => opts.logs.logger),
+    }));
   }
 
   connect(): Promise<void> {

@@ -9,6 +9,7 @@ import {
   type TransportAdmin,
 } from '@partita/core';
 import type { MemoryBroker } from '../broker/memory-broker.js';
+import { browsePartition } from '../log/browse-partition.js';
 import type { Partition } from '../log/partition.js';
 import type { Topic } from '../log/topic.js';
 
@@ -83,7 +84,7 @@ export class MemoryAdmin implements TransportAdmin {
       const out: BrowsedRecord[] = [];
       for (const p of parts) {
         const start = from === 'earliest' ? p.base : from === 'latest' ? p.end : Number(from);
-        for (const r of p.browse(start, limit).records)
+        for (const r of browsePartition(p, this.broker.options.clock, start, limit).records)
           out.push({
             topic,
             partition: p.index,

@@ -3,14 +3,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { createApp, createVirtualClock, defineHandler, redriveDeadLetters, type App, type Logger } from '@partita/core';
+import {
+  createConsoleLogger,
+  createApp,
+  createVirtualClock,
+  defineHandler,
+  redriveDeadLetters,
+  type App,
+  type Logger,
+} from '@partita/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { memoryTransport } from '../transport/memory-transport.js';
 import { dec, enc, waitFor } from '../testing-support/recording-sink.test-support.js';
 import { createMemoryBroker } from './create-memory-broker.js';
 import type { MemoryBroker } from './memory-broker.js';
 
-const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+const quiet: Logger = createConsoleLogger({ level: 'silent' });
 const uniq = (p: string): string => `${p}-${Math.random().toString(36).slice(2, 8)}`;
 const DAY = 24 * 3600_000;
 const apps: App[] = [];

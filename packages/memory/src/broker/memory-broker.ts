@@ -10,7 +10,8 @@ import {
 import { DeadLetterStore } from '../dead-letter/dead-letter-store.js';
 import type { DurableStore } from '../durable/durable-store.js';
 import { GroupCoordinator, type CommittedOffset } from '../group/group-coordinator.js';
-import type { Partition, PartitionHooks } from '../log/partition.js';
+import type { Partition } from '../log/partition.js';
+import type { PartitionHooks } from '../log/partition-hooks.js';
 import type { StoredRecord, Usage } from '../log/stored-record.js';
 import { Topic } from '../log/topic.js';
 import { ValueArena } from '../log/value-arena.js';

@@ -6,6 +6,7 @@ import {
   type Logger,
   type Message,
   type Transport,
+  createConsoleLogger,
 } from '@partita/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMemoryBroker } from '../broker/create-memory-broker.js';
@@ -14,7 +15,7 @@ import { waitFor } from '../testing-support/recording-sink.test-support.js';
 import { memoryTransport } from './memory-transport.js';
 
 const DELAY_MS = 300;
-const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+const quiet: Logger = createConsoleLogger({ level: 'silent' });
 const uniq = (p: string): string => `${p}-${Math.random().toString(36).slice(2, 8)}`;
 const apps: App[] = [];
 const brokers: MemoryBroker[] = [];
@@ -163,12 +164,16 @@ describe('createApp on memoryTransport (end to end)', () => {
       publish: (rs) => (rs.some((r) => r.delayMs !== undefined) ? Promise.reject(refusal) : inner.publish(rs)),
     };
     const warnings: string[] = [];
+    const collect = (line: string): void => {
+      const { level, msg } = JSON.parse(line) as { level: string; msg: string };
+      if (level === 'warn') warnings.push(msg);
+    };
     const attempts: number[] = [];
     let failedAt = 0;
     let retriedAt = 0;
     const app = createApp({
       transport,
-      logger: { ...quiet, warn: (msg: string) => void warnings.push(msg) },
+      logger: createConsoleLogger({ level: 'warn', destination: { write: collect } }),
       handlers: [
         defineHandler<{ n: number }>({
           name: 'refused',

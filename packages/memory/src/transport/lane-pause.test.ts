@@ -7,6 +7,7 @@ import {
   type LaneSnapshot,
   type Logger,
   type Message,
+  createConsoleLogger,
 } from '@partita/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMemoryBroker } from '../broker/create-memory-broker.js';
@@ -14,7 +15,7 @@ import type { MemoryBroker } from '../broker/memory-broker.js';
 import { waitFor } from '../testing-support/recording-sink.test-support.js';
 import { memoryTransport } from './memory-transport.js';
 
-const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+const quiet: Logger = createConsoleLogger({ level: 'silent' });
 const uniq = (p: string): string => `${p}-${Math.random().toString(36).slice(2, 8)}`;
 const apps: App[] = [];
 const brokers: MemoryBroker[] = [];

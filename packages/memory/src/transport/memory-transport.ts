@@ -1,7 +1,10 @@
 import {
   ClosedError,
+  ComponentLogger,
   type AdminTransport,
   ConfigError,
+  type AttachContext,
+  type Logger,
   type HealthReport,
   type OutboundRecord,
   type Subscription,
@@ -19,7 +22,13 @@ import { MemorySubscription } from './memory-subscription.js';
 export interface MemoryTransportOptions {
   /** Most records per `deliver` call. @defaultValue 1000 */
   readonly maxBatch?: number;
-  /** Receives errors thrown by a lane sink or a revocation. @defaultValue console.error */
+  /**
+   * Receives the transport's lines (errors thrown by a lane sink or a
+   * revocation) with `component: 'memory'`.
+   * @defaultValue the logger of the app it runs for (`attach`), else `defaultLogger()`
+   */
+  readonly logger?: Logger;
+  /** Receives errors thrown by a lane sink or a revocation instead of `logger`. @defaultValue `logger.error` */
   readonly onError?: (err: unknown, where: string) => void;
 }
 
@@ -42,13 +51,21 @@ export class MemoryTransport implements Transport, AdminTransport {
   private readonly subscriptions = new Set<MemorySubscription>();
   private closed = false;
   private closing: Promise<void> | undefined;
+  private readonly onError: (err: unknown, where: string) => void;
 
   constructor(
     private readonly broker: MemoryBroker,
     private readonly maxBatch: number,
-    private readonly onError: (err: unknown, where: string) => void,
+    private readonly logs: ComponentLogger,
+    onError: ((err: unknown, where: string) => void) | undefined,
   ) {
+    this.onError =
+      onError ?? ((err, where) => this.logs.logger.error({ err, where }, `memory transport: ${where} failed`));
     this.admin = new MemoryAdmin(broker, () => this.assertOpen());
+  }
+
+  attach(context: AttachContext): void {
+    this.logs.attach(context);
   }
 
   connect(): Promise<void> {
@@ -131,7 +148,8 @@ export function memoryTransport(
   const maxBatch = options.maxBatch ?? 1000;
   if (!Number.isInteger(maxBatch) || maxBatch < 1)
     throw new ConfigError(`option "maxBatch" must be a positive integer, got ${String(maxBatch)}`);
-  const onError =
-    options.onError ?? ((err: unknown, where: string) => console.error(`[partita/memory] ${where} failed`, err));
-  return new MemoryTransport(broker, maxBatch, onError);
+  if (options.onError !== undefined && typeof options.onError !== 'function')
+    throw new ConfigError('memoryTransport: option "onError" must be a function (err, where) => void');
+  const logs = new ComponentLogger('memoryTransport', 'memory', options.logger);
+  return new MemoryTransport(broker, maxBatch, logs, options.onError);
 }

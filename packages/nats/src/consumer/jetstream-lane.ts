@@ -336,6 +336,7 @@ export class JetStreamLane implements MessageLaneHandle {
       value: tombstone ? null : m.data,
       timestamp: Math.floor(m.info.timestampNanos / 1e6),
       deliveryCount: this.attemptOf(m.info.deliveryCount, handbacks),
+      redelivered: m.info.deliveryCount > 1,
     });
     if (!this.flushScheduled) {
       this.flushScheduled = true;

@@ -1,8 +1,10 @@
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import {
   ClosedError,
+  ComponentLogger,
   redact,
   systemClock,
+  type AttachContext,
   type Clock,
   type HealthReport,
   type OutboundRecord,
@@ -82,10 +84,15 @@ class NatsTransportImpl implements NatsTransport {
   constructor(
     private readonly o: ResolvedNatsOptions,
     clock: Clock | undefined,
+    private readonly logs: ComponentLogger,
   ) {
     this.capabilities = o.mode === 'core' ? CORE_CAPABILITIES : JETSTREAM_CAPABILITIES;
     this.clock = clock ?? systemClock;
     this.admin = new NatsTransportAdmin(async () => (await this.connected()).jsm, o.streamPrefix);
+  }
+
+  attach(context: AttachContext): void {
+    this.logs.attach(context);
   }
 
   async connect(): Promise<void> {
@@ -96,7 +103,7 @@ class NatsTransportImpl implements NatsTransport {
     assertOpen(this.closing !== undefined, 'connect');
     if (!this.connecting) {
       this.connecting = (async (): Promise<Connected> => {
-        const conn = await openConnection(this.o);
+        const conn = await openConnection(this.o, this.logs.logger);
         if (this.o.mode === 'core')
           return {
             conn,
@@ -253,5 +260,6 @@ class NatsTransportImpl implements NatsTransport {
  */
 export function natsTransport(options: NatsTransportOptions = {}): NatsTransport {
   const resolved = resolveNatsOptions(options);
-  return new NatsTransportImpl(resolved, options.clock);
+  const logs = new ComponentLogger('natsTransport', 'nats', options.logger, { secrets: natsSecrets(resolved) });
+  return new NatsTransportImpl(resolved, options.clock, logs);
 }

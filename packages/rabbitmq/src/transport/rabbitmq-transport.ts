@@ -1,11 +1,13 @@
 import {
   ClosedError,
+  ComponentLogger,
   DLQ_HEADERS,
   type AdminTransport,
   RETRY_HEADERS,
   redact,
   systemClock,
   validateTopicName,
+  type AttachContext,
   type Clock,
   type HealthReport,
   type InboundRecord,
@@ -74,6 +76,7 @@ class RabbitMqTransport implements Transport, AdminTransport {
   constructor(
     private readonly o: ResolvedRabbitMqOptions,
     private readonly clock: Clock,
+    private readonly logs: ComponentLogger,
   ) {
     this.admin = new RabbitAdmin({
       connected: () => this.connected(),
@@ -89,6 +92,10 @@ class RabbitMqTransport implements Transport, AdminTransport {
     });
   }
 
+  attach(context: AttachContext): void {
+    this.logs.attach(context);
+  }
+
   async connect(): Promise<void> {
     await this.connected();
   }
@@ -101,7 +108,7 @@ class RabbitMqTransport implements Transport, AdminTransport {
     this.assertOpen('connect');
     if (!this.connecting) {
       this.connecting = (async () => {
-        const conn = new RabbitConnection(this.o);
+        const conn = new RabbitConnection(this.o, this.logs.logger);
         try {
           await conn.ready();
         } catch (err) {
@@ -259,5 +266,9 @@ function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
  * are validated here, so a bad option throws at once.
  */
 export function rabbitmqTransport(options: RabbitMqTransportOptions = {}): Transport & AdminTransport {
-  return new RabbitMqTransport(resolveRabbitMqOptions(options), options.clock ?? systemClock);
+  const resolved = resolveRabbitMqOptions(options);
+  const logs = new ComponentLogger('rabbitmqTransport', 'rabbitmq', options.logger, {
+    secrets: rabbitSecrets(resolved),
+  });
+  return new RabbitMqTransport(resolved, options.clock ?? systemClock, logs);
 }

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import {
   ClosedError,
+  ComponentLogger,
   ConfigError,
   type AdminTransport,
   DLQ_HEADERS,
@@ -8,6 +9,7 @@ import {
   partitionForKey,
   redact,
   systemClock,
+  type AttachContext,
   type Clock,
   type HealthReport,
   type OutboundRecord,
@@ -31,6 +33,7 @@ import {
 } from '../options/redis-options.js';
 import { toFields } from '../record/record-fields.js';
 import { ScriptRunner } from '../scripts/script-runner.js';
+import { logConnectionEvents } from './connection-events.js';
 import { createRedisClient } from './redis-connection.js';
 
 const CAPABILITIES: TransportCapabilities = Object.freeze({
@@ -74,6 +77,7 @@ class RedisTransport implements Transport, AdminTransport {
   constructor(
     private readonly o: ResolvedRedisOptions,
     clock: Clock | undefined,
+    private readonly logs: ComponentLogger,
   ) {
     this.keys = new RedisKeys(o.keyPrefix);
     this.clock = clock ?? systemClock;
@@ -85,12 +89,17 @@ class RedisTransport implements Transport, AdminTransport {
     });
   }
 
+  attach(context: AttachContext): void {
+    this.logs.attach(context);
+  }
+
   private assertOpen(what: string): void {
     if (this.closing !== undefined) throw new ClosedError(`${what}: the Redis transport is closed`);
   }
 
   private client(name: string, extra?: Parameters<typeof createRedisClient>[2]): Redis {
     const c = createRedisClient(this.o, name, extra);
+    logConnectionEvents(c, this.logs.logger.child({ client: name }), () => this.closing !== undefined);
     c.on('error', (err: unknown) => {
       this.lastError = redact(err instanceof Error ? err.message : String(err), { secrets: this.secrets });
     });
@@ -271,6 +280,7 @@ class RedisTransport implements Transport, AdminTransport {
       onLaneGone: (lane) => this.lanes.delete(lane),
       onError: (what, err) => {
         this.lastError = `${what}: ${redact(err instanceof Error ? err.message : String(err), { secrets: this.secrets })}`;
+        this.logs.logger.warn({ group: spec.group, topic: spec.topic, err }, `${what} failed`);
       },
     });
     this.memberships.add(membership);
@@ -375,5 +385,9 @@ class RedisTransport implements Transport, AdminTransport {
  * options are validated here, so a bad option throws at once.
  */
 export function redisTransport(options: RedisTransportOptions = {}): Transport & AdminTransport {
-  return new RedisTransport(resolveRedisOptions(options), options.clock);
+  const resolved = resolveRedisOptions(options);
+  const logs = new ComponentLogger('redisTransport', 'redis', options.logger, {
+    secrets: redisSecrets({ url: resolved.url, password: resolved.password }),
+  });
+  return new RedisTransport(resolved, options.clock, logs);
 }

@@ -1,9 +1,11 @@
 import { GetQueueAttributesCommand, SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
 import {
   ClosedError,
+  ComponentLogger,
   redact,
   type AdminTransport,
   systemClock,
+  type AttachContext,
   type Clock,
   type HealthReport,
   type OutboundRecord,
@@ -68,6 +70,7 @@ export class SqsTransport implements Transport, AdminTransport {
   constructor(
     private readonly o: ResolvedSqsOptions,
     private readonly clock: Clock,
+    private readonly logs: ComponentLogger,
   ) {
     this.secrets = sqsSecrets(o);
     this.ownsClient = o.client === undefined;
@@ -87,6 +90,10 @@ export class SqsTransport implements Transport, AdminTransport {
       secrets: this.secrets,
       assertOpen: (what) => this.assertOpen(what),
     });
+  }
+
+  attach(context: AttachContext): void {
+    this.logs.attach(context);
   }
 
   private assertOpen(what: string): void {
@@ -130,6 +137,7 @@ export class SqsTransport implements Transport, AdminTransport {
       maxReceiveCount,
       secrets: this.secrets,
       clock: this.clock,
+      log: this.logs.logger.child({ group: spec.group, topic: spec.topic }),
     });
     lane.start(sink.assigned(lane));
     let closed: Promise<void> | undefined;
@@ -242,5 +250,7 @@ function clientConfig(o: ResolvedSqsOptions): SQSClientConfig {
  * `ConfigError` at once); nothing is sent before `publish` or `subscribe`.
  */
 export function sqsTransport(options: SqsTransportOptions = {}): SqsTransport {
-  return new SqsTransport(resolveSqsOptions(options), options.clock ?? systemClock);
+  const resolved = resolveSqsOptions(options);
+  const logs = new ComponentLogger('sqsTransport', 'sqs', options.logger, { secrets: sqsSecrets(resolved) });
+  return new SqsTransport(resolved, options.clock ?? systemClock, logs);
 }

@@ -9,6 +9,8 @@ export type LedgerEvent =
       readonly at: number;
       /** Delivery attempt, present only above 1 (a redelivery). */
       readonly a?: number;
+      /** 1 when the broker redelivered the record although its attempt is 1 (a hand-back). */
+      readonly r?: 1;
     };
 
 /**
@@ -48,12 +50,12 @@ export interface LedgerReport {
   readonly orderViolations: readonly OrderViolation[];
   /**
    * Per-key order violations within each member's tenure: among the first
-   * deliveries (attempt 1) that member handled, and that were the id's first
-   * handling anywhere. Holds where key order across members does not (NATS
+   * deliveries (attempt 1, not redelivered by the broker) that member
+   * handled, and that were the id's first handling anywhere. Holds where key order across members does not (NATS
    * spreads a key over a group's members).
    */
   readonly memberOrderViolations: readonly MemberOrderViolation[];
-  /** Handlings recorded with an attempt above 1 (redeliveries). */
+  /** Handlings recorded with an attempt above 1 or as redelivered (redeliveries). */
   readonly redeliveredHandlings: number;
   /** Handled ids that were never published (another test's traffic, or a corrupted id). */
   readonly unexpected: readonly string[];
@@ -104,7 +106,7 @@ export function analyzeLedger(events: readonly LedgerEvent[], malformedLines = 0
     }
     const seen = handledCount.get(e.id) ?? 0;
     handledCount.set(e.id, seen + 1);
-    const redelivery = (e.a ?? 1) > 1;
+    const redelivery = (e.a ?? 1) > 1 || e.r === 1;
     if (redelivery) redeliveredHandlings++;
     if (seen > 0) {
       duplicateCount++;

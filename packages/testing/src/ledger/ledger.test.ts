@@ -96,6 +96,25 @@ describe('createLedger (in memory)', () => {
     expect(r.lost).toEqual([]);
   });
 
+  it('leaves records the broker redelivered at attempt 1 (hand-backs) out of the member order check', () => {
+    const ledger = createLedger();
+    ledger.recordPublished(['m0', 'm1', 'm2'].map((id) => ({ id, key: 'k' })));
+    // a stopped with m0 buffered and handed it back unhandled; b handled m1, m2, then got m0 as attempt 1
+    ledger.recordHandled({ id: 'm1', by: 'b' });
+    ledger.recordHandled({ id: 'm2', by: 'b' });
+    ledger.recordHandled({ id: 'm0', by: 'b', redelivered: true });
+    let r = ledger.report();
+    expect(r.memberOrderViolations).toEqual([]);
+    expect(r.redeliveredHandlings).toBe(1);
+    // without the flag the same handlings are a violation
+    const plain = createLedger();
+    plain.recordPublished(['m0', 'm1'].map((id) => ({ id, key: 'k' })));
+    plain.recordHandled({ id: 'm1', by: 'b' });
+    plain.recordHandled({ id: 'm0', by: 'b' });
+    r = plain.report();
+    expect(r.memberOrderViolations).toHaveLength(1);
+  });
+
   it('counts redeliveries after a crash as duplicates, not order violations', () => {
     const ledger = createLedger();
     ledger.recordPublished(['m0', 'm1', 'm2', 'm3'].map((id) => ({ id, key: 'k' })));

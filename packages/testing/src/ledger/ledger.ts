@@ -39,6 +39,13 @@ export interface HandledEntry {
    * @defaultValue 1
    */
   readonly attempt?: number;
+  /**
+   * The broker delivered the record before (`InboundRecord.redelivered`),
+   * e.g. handed back unhandled by a stopping member, although `attempt` is 1:
+   * the per-member order check leaves it out like a later attempt.
+   * @defaultValue false
+   */
+  readonly redelivered?: boolean;
 }
 
 /** Options of {@link Ledger.waitForAllHandled}. */
@@ -164,7 +171,8 @@ export function createLedger(options: LedgerOptions = {}): Ledger {
         by: entry.by ?? 'default',
         at: clock.now(),
       };
-      append([entry.attempt !== undefined && entry.attempt > 1 ? { ...event, a: entry.attempt } : event]);
+      const attempt = entry.attempt !== undefined && entry.attempt > 1 ? { a: entry.attempt } : {};
+      append([{ ...event, ...attempt, ...(entry.redelivered === true ? { r: 1 as const } : {}) }]);
     },
     report,
     handledCount(id) {

@@ -7,24 +7,21 @@
  *   the decoded value (JSON, the same codec), as the embedded scenario does: a
  *   kafkajs user who wants the payload parses it too. Three rounds, alternating
  *   sides, each a fresh group on the same data; medians reported.
- *   Target partita/kafkajs ≥ 0.9.
+ *   Target partita/kafkajs ≥ 0.9. Row `platformatic`: a plain consumer loop
+ *   on @platformatic/kafka (the client that may become a second one for the
+ *   connector: kafkajs has had no release since 2023) over the same data, in
+ *   the same rounds; ratio partita/platformatic, no target yet.
  * - keyed-io: 10,000 messages, 1 partition, 100 keys, handler awaits 5 ms;
  *   partita `ordering: 'key'` vs kafkajs eachMessage. Target key/eachMessage ≥ 10.
  */
 import kafkajs from 'kafkajs';
-import { createApp, defineHandler, jsonCodec } from '@partita/core';
+import { Consumer, MessagesStreamModes } from '@platformatic/kafka';
+import { createApp, createConsoleLogger, defineHandler, jsonCodec } from '@partita/core';
 import { kafkaTransport } from '@partita/kafka';
 import { rssMb, writeReport, type BenchRow } from '../report.js';
 
 const { Kafka, logLevel } = kafkajs;
-const quiet = {
-  debug() {},
-  info() {},
-  warn() {},
-  error(m: string, f?: unknown) {
-    console.error(m, f);
-  },
-};
+const quiet = createConsoleLogger({ level: 'error' });
 const tag = () => `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
 
 async function broker(): Promise<{ brokers: string[]; stop(): Promise<void> }> {
@@ -118,6 +115,47 @@ async function kafkajsRun(
   return count / secs;
 }
 
+/**
+ * @platformatic/kafka baseline: the consumer's message stream, each value
+ * decoded and handed to the no-op handler, offsets committed (manual, one
+ * commit of every partition's next offset per 1,000 messages and at the end,
+ * like kafkajs eachBatch commits per batch). Fetch wait as on the other sides.
+ */
+async function platformaticRun(brokers: string[], topic: string, count: number): Promise<number> {
+  const consumer = new Consumer({
+    groupId: `bench-platformatic-${tag()}`,
+    clientId: 'bench-platformatic',
+    bootstrapBrokers: brokers,
+    maxWaitTime: 100,
+    autocommit: false,
+  });
+  const stream = await consumer.consume({ topics: [topic], mode: MessagesStreamModes.EARLIEST, autocommit: false });
+  let seen = 0;
+  let t0 = 0;
+  const next = new Map<number, { offset: bigint; leaderEpoch: number }>();
+  const commits: Promise<void>[] = [];
+  const commit = (): void => {
+    const offsets = [...next].map(([partition, o]) => ({ topic, partition, ...o }));
+    next.clear();
+    if (offsets.length > 0) commits.push(consumer.commit({ offsets }));
+  };
+  await new Promise<void>((resolve, reject) => {
+    stream.on('error', reject);
+    stream.on('data', (m: { value: Buffer; partition: number; offset: bigint; metadata: unknown }) => {
+      if (seen === 0) t0 = performance.now();
+      handleValue(jsonCodec.decode(m.value));
+      next.set(m.partition, { offset: m.offset + 1n, leaderEpoch: -1 });
+      if (++seen % 1000 === 0 || seen === count) commit();
+      if (seen === count) resolve();
+    });
+  });
+  await Promise.all(commits);
+  const secs = (performance.now() - t0) / 1000;
+  await stream.close();
+  await consumer.close(true);
+  return count / secs;
+}
+
 async function partitaRun(
   brokers: string[],
   topic: string,
@@ -201,16 +239,21 @@ export async function run(args: string[]): Promise<void> {
       await fill(kafka.brokers, topic, 4, n(200_000), 1024, undefined);
       const bases: number[] = [];
       const ourss: number[] = [];
+      const plats: number[] = [];
       for (let round = 0; round < 3; round++) {
         say(`round ${round + 1}: kafkajs eachBatch`);
         bases.push(await kafkajsRun(kafka.brokers, topic, n(200_000), 'eachBatch', 0));
         say(`round ${round + 1}: partita`);
         ourss.push(await partitaRun(kafka.brokers, topic, n(200_000), 'none', 0, 2048));
+        say(`round ${round + 1}: @platformatic/kafka`);
+        plats.push(await platformaticRun(kafka.brokers, topic, n(200_000)));
       }
       const ours = median(ourss);
       const base = median(bases);
-      results.push(row('partita', ours, ourss), row('kafkajs', base, bases));
+      const plat = median(plats);
+      results.push(row('partita', ours, ourss), row('kafkajs', base, bases), row('platformatic', plat, plats));
       ratios['partita/kafkajs'] = ours / base;
+      ratios['partita/platformatic'] = ours / plat;
       void sink;
     }
     if (which === 'all' || which === 'keyed-io') {
@@ -228,7 +271,7 @@ export async function run(args: string[]): Promise<void> {
       scenario: 'kafka',
       results,
       ratios,
-      targets: { 'partita/kafkajs': '>= 0.9', 'key/eachMessage': '>= 10' },
+      targets: { 'partita/kafkajs': '>= 0.9', 'partita/platformatic': 'none yet', 'key/eachMessage': '>= 10' },
     });
   } finally {
     await kafka.stop();

@@ -43,12 +43,13 @@ import {
   type ExecutorMessage,
   type HandlerOptions,
   type Logger,
+  createConsoleLogger,
 } from '@partita/core';
 import { createMemoryBroker, memoryTransport } from '@partita/memory';
 import { workerPool } from '@partita/worker-pool';
 import { percentile, rssMb, writeReport, type BenchRow } from '../report.js';
 
-const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+const silent: Logger = createConsoleLogger({ level: 'silent' });
 
 /** The CPU work: `rounds` iterations of an integer hash; returns a checksum so it cannot be optimised away. */
 const WORK_SOURCE = `function work(seed, rounds) {
@@ -58,9 +59,9 @@ const WORK_SOURCE = `function work(seed, rounds) {
 }`;
 // eslint-disable-next-line @typescript-eslint/no-implied-eval
 const makeWork = new Function(`${WORK_SOURCE}; return work;`) as () => (seed: number, rounds: number) => number;
-const work = makeWork();
+export const work = makeWork();
 
-function calibrate(targetMs: number): number {
+export function calibrate(targetMs: number): number {
   // Warm up until optimised, or the figure is the interpreter's.
   const warm = performance.now() + 300;
   for (let i = 0; performance.now() < warm; i++) work(i, 10_000);
@@ -77,7 +78,7 @@ function calibrate(targetMs: number): number {
 /** Bytes of the result each pipeline message publishes. */
 const RESULT_BYTES = 10 * 1024;
 
-function writeWorkerModules(dir: string, rounds: number): { cpu: URL; noop: URL; pipeline: URL } {
+export function writeWorkerModules(dir: string, rounds: number): { cpu: URL; noop: URL; pipeline: URL } {
   const cpu = join(dir, 'cpu.worker.mjs');
   const noop = join(dir, 'noop.worker.mjs');
   const pipeline = join(dir, 'pipeline.worker.mjs');
@@ -94,7 +95,7 @@ function writeWorkerModules(dir: string, rounds: number): { cpu: URL; noop: URL;
 /** Event-loop delay sampling interval while a row runs (see the file comment). */
 const LAG_RESOLUTION_MS = 10;
 
-interface RunResult {
+export interface RunResult {
   row: BenchRow;
   loopLagP99Ms: number;
 }
@@ -104,12 +105,12 @@ interface RunResult {
  * kept for every round of a row, as a consumer is kept running: a round
  * publishes `count` messages in one batch and times until all succeeded.
  */
-interface Rig {
+export interface Rig {
   round(count: number): Promise<RunResult>;
   close(): Promise<void>;
 }
 
-async function createRig(
+export async function createRig(
   name: string,
   handler: Omit<HandlerOptions, 'name' | 'topic'>,
   threads: number | null,

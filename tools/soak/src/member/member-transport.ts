@@ -18,6 +18,11 @@ export interface MemberTransport extends Transport {
    */
   kill(): Promise<void>;
   readonly dead: boolean;
+  /**
+   * Whether the broker delivered this record before (`InboundRecord.redelivered`,
+   * e.g. handed back by a stopping member); forgets it once asked.
+   */
+  takeRedelivered(msg: { topic: string; partition: number; offset: string }): boolean;
 }
 
 export const laneName = (id: { topic: string; partition: number }): string => `${id.topic}/${id.partition}`;
@@ -26,6 +31,7 @@ export const laneName = (id: { topic: string; partition: number }): string => `$
 export function memberTransport(inner: Transport, by: string, log: SettlementLog): MemberTransport {
   let dead = false;
   const subscriptions: Subscription[] = [];
+  const redelivered = new Set<string>();
 
   const wrapHandle = (handle: LaneHandle): LaneHandle => {
     const lane = laneName(handle.id);
@@ -60,9 +66,12 @@ export function memberTransport(inner: Transport, by: string, log: SettlementLog
   const wrapSink = (sink: SubscriptionSink): SubscriptionSink => ({
     assigned(handle) {
       const laneSink = sink.assigned(wrapHandle(handle));
+      const lane = laneName(handle.id);
       return {
         deliver: (records) => {
-          if (!dead) laneSink.deliver(records);
+          if (dead) return;
+          for (const r of records) if (r.redelivered === true) redelivered.add(`${lane}@${r.offset}`);
+          laneSink.deliver(records);
         },
       };
     },
@@ -78,6 +87,10 @@ export function memberTransport(inner: Transport, by: string, log: SettlementLog
     },
     get dead() {
       return dead;
+    },
+    attach: (context) => inner.attach?.(context),
+    takeRedelivered(msg) {
+      return redelivered.delete(`${laneName(msg)}@${msg.offset}`);
     },
     connect: () => inner.connect(),
     publish: (records) => inner.publish(records),

@@ -1,5 +1,6 @@
 import { hasAdmin, transportFromEnv, type Transport } from '@partita/core';
 import { CliError } from '../../cli/cli-error.js';
+import { connectorLogger } from '../../cli/connector-logger.js';
 import { cliVersion, installedVersion } from '../../cli/package-version.js';
 import type { Connection } from '../../cli/resolve-connection.js';
 import { withTimeout } from '../../cli/with-timeout.js';
@@ -45,6 +46,7 @@ export async function checkBroker(c: TransportConnection, timeoutMs: number, add
   let transport: Transport;
   try {
     transport = await transportFromEnv(c.variables, (s) => import(s));
+    transport.attach?.({ logger: connectorLogger(c.variables) });
   } catch (err) {
     add({
       name: 'options',
