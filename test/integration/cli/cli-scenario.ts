@@ -219,7 +219,9 @@ export async function deadLetterScenario(
     };
     expect(lag.lag.length).toBeGreaterThan(0);
     expect(lag.lag.every((l) => l.lag === 0)).toBe(true);
-    const topics = JSON.parse((await run(['topics', '--json'])).stdout) as { topics: { name: string }[] };
+    const topicsRun = await run(['topics', '--json']);
+    expect(topicsRun.stderr, 'nothing but the result on a successful run').toBe('');
+    const topics = JSON.parse(topicsRun.stdout) as { topics: { name: string }[] };
     expect(topics.topics.map((t) => t.name)).toEqual(expect.arrayContaining([topic, dlq]));
 
     // purge: refused without --yes off a terminal, then done
