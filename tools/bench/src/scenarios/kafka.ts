@@ -152,7 +152,8 @@ async function platformaticRun(brokers: string[], topic: string, count: number):
   await Promise.all(commits);
   const secs = (performance.now() - t0) / 1000;
   await stream.close();
-  await consumer.close(true);
+  // Without a callback close() returns a promise; TypeScript picks the callback overload (typed void) for `true`.
+  await new Promise<void>((resolve, reject) => consumer.close(true, (err) => (err ? reject(err) : resolve())));
   return count / secs;
 }
 
