@@ -47,7 +47,9 @@ export function writeBarChart(
         parts.push(
           `<rect x="${left}" y="${y}" width="${w.toFixed(1)}" height="${bar - 2}" fill="${COLORS[i % COLORS.length]}"/>`,
         );
-        parts.push(`<text x="${left + w + 4}" y="${y + bar - 4}" font-size="10">${+v.toPrecision(3)}</text>`);
+        parts.push(
+          `<text x="${(left + w + 4).toFixed(1)}" y="${y + bar - 4}" font-size="10">${+v.toPrecision(3)}</text>`,
+        );
       }
       y += bar;
     });

@@ -181,7 +181,7 @@ async function workers(n: (x: number) => number, rows: BenchRow[], ratios: Recor
   }
 }
 
-/** `scale.svg` (msg/s of the lanes, keys and workers rows) and `scale-payload.svg` (MiB/s per payload size). */
+/** `scale.svg` (msg/s of the lanes and keys rows), `scale-workers.svg` and `scale-payload.svg` (MiB/s per payload size). */
 export function writeScaleCharts(rows: readonly BenchRow[]): void {
   const msgs = (name: string) => rows.find((r) => r.name === name)?.msgsPerSec ?? null;
   const curve = (names: string[]) =>
@@ -199,10 +199,14 @@ export function writeScaleCharts(rows: readonly BenchRow[]): void {
     'partita on the embedded broker as the work grows',
     'msg/s',
     ['partita'],
-    [
-      ...curve(['lanes-4', 'lanes-64', 'lanes-1024', 'keys-1k', 'keys-10k', 'keys-100k', 'keys-1m']),
-      ...curve(['workers-main', 'workers-1', 'workers-2']),
-    ],
+    [...curve(['lanes-4', 'lanes-64', 'lanes-1024', 'keys-1k', 'keys-10k', 'keys-100k', 'keys-1m'])],
+  );
+  writeBarChart(
+    'scale-workers.svg',
+    'CPU-bound handler (~1 ms): main thread, 1 and 2 worker threads',
+    'msg/s',
+    ['partita'],
+    curve(['workers-main', 'workers-1', 'workers-2']),
   );
   writeBarChart('scale-payload.svg', 'payload size', 'MiB/s', ['raw loop', 'partita'], payloadGroups);
 }
