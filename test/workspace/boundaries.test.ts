@@ -4,7 +4,8 @@
  * - core imports only xstate and node builtins;
  * - a connector never imports another connector;
  * - testing depends on core only (vitest as a peer);
- * - each package has one public entry, src/index.ts.
+ * - each package has one public entry, src/index.ts;
+ * - no file in a package's src (tests included) is over 400 lines (issue 13).
  */
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { builtinModules } from 'node:module';
@@ -13,7 +14,8 @@ import { describe, expect, it } from 'vitest';
 
 const root = join(import.meta.dirname, '..', '..');
 const packagesDir = join(root, 'packages');
-const CONNECTORS = ['memory', 'kafka', 'nats', 'rabbitmq', 'redis'];
+const CONNECTORS = ['memory', 'kafka', 'nats', 'rabbitmq', 'redis', 'sqs'];
+const MAX_LINES = 400;
 const packages = readdirSync(packagesDir).filter((d) => existsSync(join(packagesDir, d, 'package.json')));
 
 function sourceFiles(dir: string): string[] {
@@ -21,7 +23,7 @@ function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {
     const p = join(dir, f);
     if (statSync(p).isDirectory()) return sourceFiles(p);
-    return /\.(ts|mts|js|mjs)$/.test(f) && !/\.test\.ts$/.test(f) ? [p] : [];
+    return /\.(ts|mts|js|mjs)$/.test(f) && !/\.test(-support)?\.ts$/.test(f) ? [p] : [];
   });
 }
 
@@ -62,6 +64,20 @@ describe('package boundaries', () => {
     const bad = Object.keys(manifest.dependencies ?? {}).filter((d) => !allowed(pkg, d));
     expect(bad).toEqual([]);
     expect(existsSync(join(packagesDir, pkg, 'src', 'index.ts'))).toBe(true);
+  });
+
+  it.each(packages)(`%s has no source or test file over ${MAX_LINES} lines`, (pkg) => {
+    const all = (dir: string): string[] =>
+      readdirSync(dir).flatMap((f) => {
+        const p = join(dir, f);
+        if (statSync(p).isDirectory()) return all(p);
+        return /\.(ts|mts)$/.test(f) ? [p] : [];
+      });
+    const long = all(join(packagesDir, pkg, 'src'))
+      .map((f) => ({ f: f.slice(root.length + 1), lines: readFileSync(f, 'utf8').split('\n').length - 1 }))
+      .filter((x) => x.lines > MAX_LINES)
+      .map((x) => `${x.f}: ${x.lines} lines (split it by concept)`);
+    expect(long).toEqual([]);
   });
 
   it('the rule itself rejects a core import of a broker SDK and a connector importing another', () => {

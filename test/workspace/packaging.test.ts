@@ -84,6 +84,55 @@ describe('published packages', () => {
     expect(stdout).toContain('dead-lettered c-7: non-retryable');
   }, 90_000);
 
+  it('@partita/http serves its dashboard from the installed package: the page and every module it imports', async () => {
+    const script = String.raw`
+      import { createConsoleLogger, createApp } from '@partita/core';
+      import { createMemoryBroker, memoryTransport } from '@partita/memory';
+      import { serve } from '@partita/http';
+      const transport = memoryTransport(createMemoryBroker());
+      const logger = createConsoleLogger({ level: 'silent' });
+      const app = createApp({ transport, handlers: [], logger });
+      const server = await serve(app, { port: 0, admin: { transport, token: 'packaging-test-token-0123' } });
+      const seen = new Map();
+      const queue = ['/'];
+      while (queue.length > 0) {
+        const path = queue.shift();
+        if (seen.has(path)) continue;
+        const res = await fetch(server.url + path);
+        const text = await res.text();
+        seen.set(path, res.status);
+        for (const m of text.matchAll(/(?:src|href)="(\/[^"]+)"|from '\.\/([^']+)'/g)) queue.push(m[1] ?? '/dashboard/' + m[2]);
+      }
+      console.log([...seen].map(([p, s]) => p + ' ' + s).sort().join('\n'));
+      await server.close();
+    `;
+    await writeFile(join(project, 'dashboard.mjs'), script);
+    const { stdout } = await run(process.execPath, ['dashboard.mjs'], { cwd: project, timeout: 60_000 });
+    const lines = stdout.trim().split('\n');
+    expect(lines).toContain('/ 200');
+    expect(lines).toContain('/dashboard/dashboard.js 200');
+    expect(lines).toContain('/dashboard/lanes-view.js 200');
+    expect(lines.filter((l) => !l.endsWith(' 200'))).toEqual([]);
+  }, 60_000);
+
+  it('the partita bin runs from the tarball, and its config API builds a transport', async () => {
+    const bin = join(project, 'node_modules/.bin/partita');
+    const { stdout: version } = await run(bin, ['--version'], { cwd: project });
+    expect(version.trim()).toBe('0.1.0');
+    const { stdout: help } = await run(bin, ['dlq', 'redrive', '--help'], { cwd: project });
+    expect(help).toContain('Usage: partita dlq redrive <topic>');
+    await writeFile(join(project, 'partita.config.yaml'), 'transport: memory\nmemory: { partitions: "${P:-3}" }\n');
+    const script = [
+      "import { createTransportFromConfig, loadConfig } from '@partita/cli';",
+      'const t = await createTransportFromConfig(await loadConfig());',
+      'console.log(t.name, typeof t.admin.topics);',
+      'await t.close();',
+    ].join('\n');
+    await writeFile(join(project, 'cli-config.mjs'), script);
+    const { stdout } = await run(process.execPath, ['cli-config.mjs'], { cwd: project });
+    expect(stdout.trim()).toBe('memory function');
+  }, 60_000);
+
   it('one copy of core; the ledger and fault proxy import without Vitest', async () => {
     const script = [
       "import { createLedger, createFaultProxy } from '@partita/testing';",

@@ -11,8 +11,11 @@
  * It runs on the embedded broker; `PARTITA_TRANSPORT=kafka|nats|rabbitmq|redis|sqs`
  * (with that broker's `PARTITA_*` variables) runs the same pipeline there,
  * through core's `transportFromEnv()`; `DEMO_TOPIC_PREFIX` names the run's topics.
- * While it runs it serves /healthz, /readyz, /metrics and /api/inspect
- * (@partita/http; `DEMO_PORT`, default 9464) and prints the URL;
+ * While it runs it serves /healthz, /readyz, /metrics, the admin API and the
+ * live dashboard at / (@partita/http; `DEMO_PORT`, default 9464, on
+ * 127.0.0.1) and prints the URL; pausing lanes, redriving and purging from
+ * the dashboard need `PARTITA_ADMIN_TOKEN` (at least 16 characters), which
+ * the demo never prints; without it the dashboard is read-only.
  * `npm start -- --serve` keeps the app and the endpoints up after the summary.
  * Ctrl-C (SIGINT) or SIGTERM drains in-flight work and exits 0 (`app.stopOnSignals`).
  */
@@ -121,19 +124,28 @@ app.stopOnSignals({
 });
 const stopping = (): boolean => app.inspect().state !== 'running';
 
-/** Serve the probes on DEMO_PORT (default 9464); a port in use falls back to a free one. */
+/** Serve the probes, the admin API and the dashboard on DEMO_PORT (default 9464); a port in use falls back to a free one. */
 async function endpoints(): Promise<ServedApp> {
   const port = Number(process.env.DEMO_PORT ?? 9464);
+  // The token comes from PARTITA_ADMIN_TOKEN (serve's default); without it every write is refused.
+  const admin = { transport };
   try {
-    return await serve(app, { port });
+    return await serve(app, { port, admin });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
-    return serve(app, { port: 0 });
+    return serve(app, { port: 0, admin });
   }
 }
 const server = await endpoints();
 console.log(`partita demo: running on ${brokerName}`);
 console.log(`partita demo: endpoints at ${server.url} (/healthz /readyz /metrics /api/inspect)`);
+console.log(
+  `partita demo: dashboard at ${server.url}/ (${
+    process.env.PARTITA_ADMIN_TOKEN
+      ? 'enter PARTITA_ADMIN_TOKEN in the page to pause lanes, redrive or purge'
+      : 'read-only: set PARTITA_ADMIN_TOKEN to pause lanes, redrive or purge from it'
+  }; \`npm start -- --serve\` keeps it up after the run)`,
+);
 
 /** Messages of handler `h` that are settled: handled or dead-lettered. */
 function settled(h: string): number {

@@ -41,7 +41,7 @@ export function printSummary(s: Summary): void {
   console.log('dead-lettered by reason:');
   console.table(Object.keys(m.deadLetteredByReason).length ? m.deadLetteredByReason : { none: 0 });
   if (s.broker) {
-    const dlq = s.broker.deadLetters.stats();
+    const dlq = s.broker.stats().deadLetters;
     console.log('dead-letter topics (broker view):');
     console.table(
       Object.entries(dlq.byTopic).flatMap(([topic, t]) =>

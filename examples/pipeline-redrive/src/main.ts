@@ -9,7 +9,7 @@
  * redriven to the `convert` group only: every payment ends up converted once.
  * `npm start` in this folder.
  */
-import { createApp, createConsoleLogger, defineHandler, NonRetryableError } from '@partita/core';
+import { createApp, createConsoleLogger, defineHandler, NonRetryableError, redriveDeadLetters } from '@partita/core';
 import { createMemoryBroker, memoryTransport } from '@partita/memory';
 
 interface Payment {
@@ -36,8 +36,9 @@ async function rateOf(currency: string): Promise<number> {
 }
 
 const broker = createMemoryBroker({ defaultPartitions: 2 });
+const transport = memoryTransport(broker);
 const app = createApp({
-  transport: memoryTransport(broker),
+  transport,
   logger: createConsoleLogger({ level: 'error' }),
   handlers: [
     defineHandler<Payment>({
@@ -75,20 +76,26 @@ async function until(what: string, cond: () => boolean): Promise<void> {
 const settled = (): number => app.inspect().metrics.succeeded + app.inspect().metrics.deadLettered;
 await until('every payment settled', () => settled() >= PAYMENTS);
 const first = app.inspect().metrics;
-const dlq = broker.deadLetters.stats();
+const dlq = broker.stats().deadLetters;
 console.log(
   `1) ${PAYMENTS} payments: ${first.succeeded} converted, ${first.retried} retries, ${first.deadLettered} dead-lettered`,
 );
 console.log(`   dead letters by reason: ${JSON.stringify(dlq.byTopic['payments']?.byReason ?? {})}`);
 
-// The rate service learns CHF; redrive the dead letters to the group that failed them.
+// The rate service learns CHF; redrive the dead letters to the group that failed them
+// (a dry run first says what would happen), then purge what was redriven.
 rates.set('CHF', 1.04);
-const redriven = await broker.deadLetters.redrive({ topic: 'payments' });
-console.log(`2) CHF rate added; redrove ${redriven} dead letters to group "convert"`);
+const plan = await redriveDeadLetters(transport, { topic: 'payments.dlq', dryRun: true });
+const { redriven } = await redriveDeadLetters(transport, { topic: 'payments.dlq', ids: plan.plan.map((p) => p.id) });
+console.log(`2) CHF rate added; redrove ${redriven} dead letters to group "${Object.keys(plan.byGroup).join(', ')}"`);
 await until('the redriven payments converted', () => count('payments.eur') >= PAYMENTS);
+await transport.admin.purge(
+  'payments.dlq',
+  plan.plan.map((p) => p.id),
+);
 await app.stop({ drainTimeoutMs: 10_000 });
 
 console.log(
-  `3) payments.eur holds ${count('payments.eur')} conversions for ${PAYMENTS} payments; dead letters left: ${broker.deadLetters.stats().total}`,
+  `3) payments.eur holds ${count('payments.eur')} conversions for ${PAYMENTS} payments; dead letters left: ${broker.stats().deadLetters.total}`,
 );
 await broker.close();

@@ -35,7 +35,7 @@ while (settled() < 2 && Date.now() < deadline) await new Promise((r) => setTimeo
 await app.stop({ drainTimeoutMs: 10_000 });
 
 const invoices = broker.stats().topics.find((t) => t.name === 'invoices')?.published ?? 0;
-const dlq = broker.deadLetters.list({ topic: 'orders' });
+const dlq = await memoryTransport(broker).admin.read('orders.dlq'); // browse the dead-letter topic: nothing is consumed
 console.log(`invoices published: ${invoices}`);
-for (const d of dlq) console.log(`dead-lettered ${d.key}: ${d.reason}`);
+for (const d of dlq) console.log(`dead-lettered ${d.key}: ${d.headers['partita-dead-letter-reason']}`);
 await broker.close();

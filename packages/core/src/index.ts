@@ -4,6 +4,7 @@ export {
   ClosedError,
   TimeoutError,
   TopicNotFoundError,
+  LaneNotFoundError,
   MessageRejectedError,
   MessageTooLargeError,
   MaxRetriesExceededError,
@@ -67,7 +68,6 @@ export type {
   DefaultableOption,
   HandlerContext,
   HandleFn,
-  Logger,
   RetryOptions,
   BackoffOptions,
   DeadLetterOptions,
@@ -85,6 +85,7 @@ export type {
   LaneRef,
   StopOptions,
   DeadLetterReason,
+  LaneSelector,
 } from './app/app-types.js';
 export { defineHandler } from './handler/define-handler.js';
 export { createApp } from './app/create-app.js';
@@ -93,13 +94,19 @@ export type { Instrumentation, AttemptInfo, AttemptScope } from './instrumentati
 export { backoffDelay, cappedBackoff } from './retry/backoff.js';
 export { DLQ_HEADERS } from './dead-letter/dead-letter-record.js';
 export { RETRY_HEADERS } from './retry/retry-headers.js';
+export type { Logger, LogFn, LogLevel, LogMethod } from './logger/logger.js';
+export { LOG_LEVELS, LOG_LEVEL_NAMES, checkLogger, isLevelEnabled } from './logger/logger.js';
 export { createConsoleLogger } from './logger/console-logger.js';
+export type { ConsoleLogger, ConsoleLoggerOptions, LogDestination } from './logger/console-logger.js';
+export { defaultLogger } from './logger/default-logger.js';
 export { redactingLogger } from './logger/redacting-logger.js';
-export { pinoLogger, isPinoLike } from './logger/pino-logger.js';
-export type { PinoLike } from './logger/pino-logger.js';
-export type { LogLevel } from './logger/console-logger.js';
+export { ComponentLogger } from './logger/component-logger.js';
+export type { AttachContext } from './logger/component-logger.js';
+export { keyHash, messageLogFields, traceIdOf } from './logger/message-log-fields.js';
+export type { MessageLogFields } from './logger/message-log-fields.js';
 export { laneMachine } from './partition/lane-machine.js';
 export type {
+  BackpressureReason,
   BlockReason,
   LaneEvent,
   LaneMachineContext,

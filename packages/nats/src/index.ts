@@ -1,4 +1,5 @@
 export { natsTransport } from './transport/nats-transport.js';
+export type { NatsTransport } from './transport/nats-transport.js';
 export { natsFromEnv, transportFromEnv } from './env/nats-from-env.js';
 export { resolveNatsOptions } from './options/nats-transport-options.js';
 export type { NatsTransportOptions, NatsTlsOptions, ResolvedNatsOptions } from './options/nats-transport-options.js';

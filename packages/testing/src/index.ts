@@ -7,6 +7,8 @@ export type { WaitForOptions, Condition } from './wait/wait-for.js';
 export { createFaultProxy } from './fault-proxy/fault-proxy.js';
 export type { FaultProxy, FaultProxyOptions, FaultProxyStats } from './fault-proxy/fault-proxy.js';
 export { uniqueName } from './names/unique-name.js';
+export { recordingLogger } from './logs/recording-logger.js';
+export type { LogRecord, RecordingLogger, RecordingLoggerOptions } from './logs/recording-logger.js';
 export { tcpReachable, brokersRequired, REQUIRE_BROKERS_ENV } from './availability/broker-availability.js';
 export type { TcpReachableOptions } from './availability/broker-availability.js';
 // The conformance kit (needs Vitest) is the separate entry point `@partita/testing/vitest`.

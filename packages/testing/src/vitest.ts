@@ -5,4 +5,7 @@ export { conformanceSuite, conformanceScenarios, runConformanceScenario } from '
 export { featuresOf } from './conformance/conformance-options.js';
 export type { ConformanceOptions, ConformanceFeatures, TransportContext } from './conformance/conformance-options.js';
 export type { Scenario } from './conformance/scenario.js';
-export type { ScenarioHarness, KitValue, CapturedLog } from './conformance/scenario-harness.js';
+export type { ScenarioHarness, KitValue } from './conformance/scenario-harness.js';
+export { adminConformance, runAdminScenario } from './admin-conformance/admin-conformance.js';
+export type { AdminConformanceOptions, AdminTransportFactory } from './admin-conformance/admin-conformance.js';
+export { adminScenarios } from './admin-conformance/admin-scenarios.js';

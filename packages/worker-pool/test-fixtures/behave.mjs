@@ -38,25 +38,28 @@ export default async function behave(msg, ctx) {
       await new Promise((r) => setTimeout(r, v.ms));
       return v;
     case 'hang':
-      ctx.signal.addEventListener('abort', () => ctx.logger.info('aborted', { reason: ctx.signal.reason?.name }));
+      ctx.signal.addEventListener('abort', () => ctx.logger.info({ reason: ctx.signal.reason?.name }, 'aborted'));
       return new Promise(() => {});
     case 'report':
-      ctx.logger.info('report', {
-        value: v,
-        id: msg.id,
-        topic: msg.topic,
-        key: msg.key,
-        headers: msg.headers,
-        partition: msg.partition,
-        offset: msg.offset,
-        timestamp: msg.timestamp,
-        attempt: msg.attempt,
-        ctxAttempt: ctx.attempt,
-        handler: ctx.handler,
-        trace: ctx.trace,
-        aborted: ctx.signal.aborted,
-        threadId: ctx.threadId,
-      });
+      ctx.logger.info(
+        {
+          value: v,
+          id: msg.id,
+          topic: msg.topic,
+          key: msg.key,
+          headers: msg.headers,
+          partition: msg.partition,
+          offset: msg.offset,
+          timestamp: msg.timestamp,
+          attempt: msg.attempt,
+          ctxAttempt: ctx.attempt,
+          handler: ctx.handler,
+          trace: ctx.trace,
+          aborted: ctx.signal.aborted,
+          threadId: ctx.threadId,
+        },
+        'report',
+      );
       return v;
     default:
       return undefined;

@@ -1,12 +1,12 @@
 // /metrics on a real Kafka: partita_consumer_lag is the broker's lag (high
 // watermark − committed offset), so it shows a real backlog and returns to 0.
-import { createApp, defineHandler, type App, type Logger } from '@partita/core';
+import { createConsoleLogger, createApp, defineHandler, type App, type Logger } from '@partita/core';
 import { serve, type ServedApp } from '@partita/http';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { afterEach, describe, expect, it } from 'vitest';
 import { kafkaSkipReason, testTransport, unique, until } from '../kafka/kafka-test-env.js';
 
-const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+const quiet: Logger = createConsoleLogger({ level: 'silent' });
 interface Family {
   name: string;
   metrics: { value?: string; labels?: Record<string, string> }[];

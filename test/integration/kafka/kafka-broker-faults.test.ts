@@ -3,14 +3,14 @@
 // fault proxy, and a restart with a parked key (commit metadata).
 import { createServer } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createApp, defineHandler } from '@partita/core';
+import { createConsoleLogger, createApp, defineHandler } from '@partita/core';
 import type { App } from '@partita/core';
 import { createFaultProxy, createLedger, formatLedgerReport } from '@partita/testing';
 import type { Ledger } from '@partita/testing';
 import { startKafka, type KafkaHandle } from '../../../tools/kafka/kafka.mjs';
 import { brokers, kafkaSkipReason, required, testTransport, unique, until, viaProxy } from './kafka-test-env.js';
 
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+const quiet = createConsoleLogger({ level: 'silent' });
 type V = { id: string };
 
 function handler(topic: string, ledger: Ledger, extra: Partial<Parameters<typeof defineHandler<V>>[0]> = {}) {
@@ -168,7 +168,7 @@ describe.skipIf(kafkaSkipReason !== undefined)('kafka broker and network faults'
     const lane = first.inspect().lanes.find((l) => l.topic === topic);
     expect(lane?.committed ?? '0').toBe('0');
     await until(async () => {
-      const [c] = await (await t1.admin()).fetchOffsets({ groupId: group, topics: [topic] });
+      const [c] = await (await t1.kafkaAdmin()).fetchOffsets({ groupId: group, topics: [topic] });
       return c!.partitions[0]!.metadata;
     }, 'commit metadata recording the settled offsets above the watermark');
     await first.stop({ drainTimeoutMs: 1_000 });

@@ -191,7 +191,7 @@ describe.skipIf(kafkaSkipReason !== undefined)('kafka consumer process faults', 
       );
       const report = await ledger.waitForAllHandled({ timeoutMs: 180_000, expected: 401 });
       expect(report.lost, formatLedgerReport(report)).toEqual([]);
-      const admin = await publisher.admin();
+      const admin = await publisher.kafkaAdmin();
       const ends = await admin.fetchTopicOffsets(topic);
       const committedAll = async () => {
         const [c] = await admin.fetchOffsets({ groupId: group, topics: [topic] });

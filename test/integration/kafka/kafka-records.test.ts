@@ -4,12 +4,12 @@
 // retried and dead-lettered as tombstones. Read back with a plain kafkajs
 // consumer, so what a non-partita client sees is what is checked.
 import { afterEach, describe, expect, it } from 'vitest';
-import { createApp, defineHandler, DLQ_HEADERS, RETRY_HEADERS } from '@partita/core';
+import { createConsoleLogger, createApp, defineHandler, DLQ_HEADERS, RETRY_HEADERS } from '@partita/core';
 import type { App } from '@partita/core';
 import { headerBytes, headerText, rawProducer, rawReader, type RawRecord } from './kafka-raw-client.js';
 import { kafkaSkipReason, testTransport, unique, until } from './kafka-test-env.js';
 
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+const quiet = createConsoleLogger({ level: 'silent' });
 /** Not valid UTF-8 (a lone continuation byte, an overlong form, an invalid lead byte), with a NUL. */
 const BINARY_KEY = Buffer.from([0x80, 0x00, 0xc0, 0xaf, 0xff, 0x6b]);
 const BINARY_HEADER = Buffer.from([0xfe, 0xed, 0xc3, 0x28, 0x00, 0xa0]);

@@ -2,12 +2,19 @@
 // a retry copy reaches only the group that failed it, and a dead-letter copy
 // that the broker refuses as too large is trimmed until it fits.
 import { afterEach, describe, expect, it } from 'vitest';
-import { createApp, defineHandler, DLQ_HEADERS, MessageTooLargeError, NonRetryableError } from '@partita/core';
+import {
+  createConsoleLogger,
+  createApp,
+  defineHandler,
+  DLQ_HEADERS,
+  MessageTooLargeError,
+  NonRetryableError,
+} from '@partita/core';
 import type { App } from '@partita/core';
 import { headerText, rawReader } from './kafka-raw-client.js';
 import { kafkaSkipReason, testTransport, unique, until } from './kafka-test-env.js';
 
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+const quiet = createConsoleLogger({ level: 'silent' });
 type V = { id: string; pad?: string };
 
 describe.skipIf(kafkaSkipReason !== undefined)('kafka delayed retry and dead letters', () => {
@@ -57,7 +64,7 @@ describe.skipIf(kafkaSkipReason !== undefined)('kafka delayed retry and dead let
     await app.publish(ids.map((id, i) => ({ topic, key: `k${i % 5}`, value: { id } })));
     await until(() => ids.every((id) => byA.get(id) === 2), 'A handled every message twice');
     // B settles A's retry copies unhandled: wait until B's group committed every tier partition to its end
-    const admin = await transport.admin();
+    const admin = await transport.kafkaAdmin();
     const tiers = [`${topic}.retry.500ms`, `${topic}.retry.2s`];
     await until(async () => {
       for (const tier of tiers) {
@@ -83,7 +90,7 @@ describe.skipIf(kafkaSkipReason !== undefined)('kafka delayed retry and dead let
     const topic = unique('toolarge');
     const transport = testTransport({ partitions: 1, retryTiersMs: [] });
     closing.push(transport);
-    const admin = await transport.admin();
+    const admin = await transport.kafkaAdmin();
     await admin.createTopics({
       waitForLeaders: true,
       topics: [
@@ -113,7 +120,7 @@ describe.skipIf(kafkaSkipReason !== undefined)('kafka delayed retry and dead let
     const payloadBytes = Buffer.byteLength(value);
     const transport = testTransport({ partitions: 1, retryTiersMs: [] });
     closing.push(transport);
-    const admin = await transport.admin();
+    const admin = await transport.kafkaAdmin();
     // room for the payload, the origin headers and the short partita headers; not for the stack (4 KiB) nor the message (1 KiB)
     await admin.createTopics({
       waitForLeaders: true,

@@ -3,6 +3,7 @@
 // or log line: options, env, connection failures, auth failures, a running app.
 import { ConfigError, createApp, defineHandler, logging, transportFromEnv, type App, type Logger } from '@partita/core';
 import { kafkaTransport, type KafkaTransport } from '@partita/kafka';
+import { recordingLogger } from '@partita/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { kafkaSkipReason, saslBrokers, saslCredentials, testTransport, unique, until } from './kafka-test-env.js';
 
@@ -11,18 +12,12 @@ const SECRETS = [PASS, 'S3cret'];
 const open: { close(): Promise<void> }[] = [];
 const apps: App[] = [];
 
+/** Every line at every level, as text with errors' messages and causes (what a pino err serializer writes). */
 function capture(): { logger: Logger; text: () => string } {
-  const lines: string[] = [];
-  const at = (level: string) => (msg: string, fields?: Record<string, unknown>) =>
-    void lines.push(
-      JSON.stringify({ level, msg, fields }, (_k, v: unknown) =>
-        v instanceof Error ? { message: v.message, cause: v.cause } : v,
-      ),
-    );
-  return {
-    logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') },
-    text: () => lines.join('\n'),
-  };
+  const logger = recordingLogger();
+  const json = (v: unknown): string =>
+    JSON.stringify(v, (_k, x: unknown) => (x instanceof Error ? { message: x.message, cause: x.cause } : x));
+  return { logger, text: () => logger.records.map(json).join('\n') };
 }
 function errorText(err: unknown): string {
   const parts: string[] = [];

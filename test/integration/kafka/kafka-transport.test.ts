@@ -162,7 +162,7 @@ describe.skipIf(kafkaSkipReason !== undefined)('kafka transport (real broker)', 
     const t = track(testTransport({ partitions: 3 }));
     const topic = unique('pv');
     track(await t.subscribe(spec(topic), recordingSink().sink));
-    const admin = await t.admin();
+    const admin = await t.kafkaAdmin();
     const meta = await admin.fetchTopicMetadata({
       topics: [topic, `${topic}.dlq`, `${topic}.retry.500ms`, `${topic}.retry.2s`],
     });

@@ -1,11 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createApp, defineHandler, type Logger, type Message } from '@partita/core';
+import { createConsoleLogger, createApp, defineHandler, type Logger, type Message } from '@partita/core';
 import { createMemoryBroker, memoryTransport } from '@partita/memory';
 import { afterAll, describe, expect, it } from 'vitest';
 
-const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+const quiet: Logger = createConsoleLogger({ level: 'silent' });
 const dirs: string[] = [];
 afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });

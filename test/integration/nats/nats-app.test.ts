@@ -1,6 +1,13 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { createApp, defineHandler, NonRetryableError, type App, type Message } from '@partita/core';
+import {
+  createConsoleLogger,
+  createApp,
+  defineHandler,
+  NonRetryableError,
+  type App,
+  type Message,
+} from '@partita/core';
 import { natsTransport } from '@partita/nats';
 import { afterAll, describe, expect, it } from 'vitest';
 import { deleteStreamsFor, NATS_URL, natsAvailable, uniq, waitFor } from './nats-helpers.js';
@@ -8,7 +15,7 @@ import { deleteStreamsFor, NATS_URL, natsAvailable, uniq, waitFor } from './nats
 const up = await natsAvailable();
 const topics: string[] = [];
 const apps: App[] = [];
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+const quiet = createConsoleLogger({ level: 'silent' });
 
 function topic(): string {
   const t = uniq('pt.app');

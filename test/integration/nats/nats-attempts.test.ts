@@ -1,4 +1,4 @@
-import { createApp, defineHandler, type App, type Message } from '@partita/core';
+import { createConsoleLogger, createApp, defineHandler, type App, type Message } from '@partita/core';
 import { natsTransport } from '@partita/nats';
 import { afterAll, describe, expect, it } from 'vitest';
 import { deleteStreamsFor, enc, NATS_URL, natsAvailable, uniq, waitFor } from './nats-helpers.js';
@@ -11,7 +11,7 @@ import { deleteStreamsFor, enc, NATS_URL, natsAvailable, uniq, waitFor } from '.
 const up = await natsAvailable();
 const topics: string[] = [];
 const apps: App[] = [];
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+const quiet = createConsoleLogger({ level: 'silent' });
 
 function topic(): string {
   const t = uniq('pt.attempts');

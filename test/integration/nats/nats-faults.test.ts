@@ -1,7 +1,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createApp, defineHandler, type App } from '@partita/core';
+import { createConsoleLogger, createApp, defineHandler, type App } from '@partita/core';
 import { natsTransport } from '@partita/nats';
 import { afterAll, describe, expect, it } from 'vitest';
 import { deleteStreamsFor, NATS_URL, natsAvailable, requireOrSkip, uniq, waitFor } from './nats-helpers.js';
@@ -16,7 +16,7 @@ const hasBinary = requireOrSkip(
 );
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..', '..');
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+const quiet = createConsoleLogger({ level: 'silent' });
 const apps: App[] = [];
 const topics: string[] = [];
 

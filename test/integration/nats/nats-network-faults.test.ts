@@ -1,4 +1,4 @@
-import { createApp, defineHandler, type App, type Transport } from '@partita/core';
+import { createConsoleLogger, createApp, defineHandler, type App, type Transport } from '@partita/core';
 import { natsTransport } from '@partita/nats';
 import { createFaultProxy, createLedger, waitFor, type FaultProxy } from '@partita/testing';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -15,7 +15,7 @@ import { deleteStreamsFor, NATS_URL, natsAvailable, uniq } from './nats-helpers.
 const up = await natsAvailable();
 const url = new URL(NATS_URL);
 const target = { host: url.hostname, port: Number(url.port || 4222) };
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+const quiet = createConsoleLogger({ level: 'silent' });
 const WAIT = { timeoutMs: 60_000, intervalMs: 50 };
 
 const topics: string[] = [];

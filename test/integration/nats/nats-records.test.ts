@@ -8,6 +8,7 @@ import {
   type App,
   type Message,
   type Transport,
+  createConsoleLogger,
 } from '@partita/core';
 import { natsTransport } from '@partita/nats';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -21,7 +22,7 @@ const up = await natsAvailable();
 const topics: string[] = [];
 const apps: App[] = [];
 const transports: Transport[] = [];
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+const quiet = createConsoleLogger({ level: 'silent' });
 
 function transport(): Transport {
   const t = natsTransport({ servers: [NATS_URL] });

@@ -3,6 +3,7 @@
 // must not appear in any error, health(), inspect() or log line.
 import { createApp, defineHandler, logging, transportFromEnv, type App, type Logger } from '@partita/core';
 import { natsFromEnv, natsTransport } from '@partita/nats';
+import { recordingLogger } from '@partita/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { deleteStreamsFor, NATS_URL, natsAvailable, uniq, waitFor } from './nats-helpers.js';
 import { freePort } from './nats-server-process.js';
@@ -15,18 +16,12 @@ const hostPort = new URL(NATS_URL).host;
 const topics: string[] = [];
 const apps: App[] = [];
 
+/** Every line at every level, as text with errors' messages and causes (what a pino err serializer writes). */
 function capture(): { logger: Logger; text: () => string } {
-  const lines: string[] = [];
-  const at = (level: string) => (msg: string, fields?: Record<string, unknown>) =>
-    void lines.push(
-      JSON.stringify({ level, msg, fields }, (_k, v: unknown) =>
-        v instanceof Error ? { message: v.message, cause: v.cause } : v,
-      ),
-    );
-  return {
-    logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') },
-    text: () => lines.join('\n'),
-  };
+  const logger = recordingLogger();
+  const json = (v: unknown): string =>
+    JSON.stringify(v, (_k, x: unknown) => (x instanceof Error ? { message: x.message, cause: x.cause } : x));
+  return { logger, text: () => logger.records.map(json).join('\n') };
 }
 function errorText(err: unknown): string {
   const parts: string[] = [];

@@ -1,7 +1,7 @@
 // Traces across real brokers: the `send` span's context travels in the record's
 // headers through Kafka and NATS JetStream, and the `process` span continues it.
 import { SpanKind } from '@opentelemetry/api';
-import { createApp, defineHandler, type App, type Logger, type Transport } from '@partita/core';
+import { createConsoleLogger, createApp, defineHandler, type App, type Logger, type Transport } from '@partita/core';
 import { natsTransport } from '@partita/nats';
 import { otelInstrumentation } from '@partita/opentelemetry';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -11,7 +11,7 @@ import { deleteStreamsFor, NATS_URL, natsAvailable, uniq } from '../nats/nats-he
 
 const otel = installTracing();
 afterAll(() => otel.uninstall());
-const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+const quiet: Logger = createConsoleLogger({ level: 'silent' });
 const apps: App[] = [];
 afterEach(async () => {
   for (const a of apps.splice(0)) await a.stop({ drainTimeoutMs: 5_000 }).catch(() => {});

@@ -1,5 +1,5 @@
 import amqp from 'amqplib';
-import { createApp, DLQ_HEADERS, defineHandler, type App } from '@partita/core';
+import { createConsoleLogger, createApp, DLQ_HEADERS, defineHandler, type App } from '@partita/core';
 import { PublishRefusedError, rabbitmqTransport } from '@partita/rabbitmq';
 import { uniqueName, waitFor } from '@partita/testing';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -17,7 +17,7 @@ import { RABBITMQ_URL, rabbitAvailable, RabbitNames } from './rabbitmq-helpers.j
 
 const up = await rabbitAvailable();
 const names = new RabbitNames(1);
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+const quiet = createConsoleLogger({ level: 'silent' });
 const apps: App[] = [];
 let conn: amqp.ChannelModel | undefined;
 

@@ -1,4 +1,4 @@
-import { createApp, defineHandler, type App, type Transport } from '@partita/core';
+import { createConsoleLogger, createApp, defineHandler, type App, type Transport } from '@partita/core';
 import { rabbitmqTransport } from '@partita/rabbitmq';
 import { createLedger, formatLedgerReport, uniqueName, waitFor } from '@partita/testing';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -14,7 +14,7 @@ import { RABBITMQ_URL, rabbitAvailable, RabbitNames } from './rabbitmq-helpers.j
 const up = await rabbitAvailable();
 const PARTITIONS = 6;
 const names = new RabbitNames(PARTITIONS);
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+const quiet = createConsoleLogger({ level: 'silent' });
 const WAIT = { timeoutMs: 90_000, intervalMs: 50 };
 const apps = new Set<App>();
 let publisher: Transport | undefined;

@@ -1,4 +1,4 @@
-import { createApp, defineHandler, type App } from '@partita/core';
+import { createConsoleLogger, createApp, defineHandler, type App } from '@partita/core';
 import { rabbitmqTransport } from '@partita/rabbitmq';
 import { uniqueName, waitFor } from '@partita/testing';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -9,7 +9,7 @@ import { RABBITMQ_URL, rabbitAvailable, RabbitNames } from './rabbitmq-helpers.j
 
 const up = await rabbitAvailable();
 const names = new RabbitNames(2);
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+const quiet = createConsoleLogger({ level: 'silent' });
 let app: App | undefined;
 
 afterAll(async () => {

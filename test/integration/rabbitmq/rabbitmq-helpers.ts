@@ -28,13 +28,17 @@ export class RabbitNames {
   constructor(
     readonly partitions: number,
     readonly dlqSuffix = '.dlq',
+    /** The transports' `prefix` option. */
+    readonly prefix = '',
   ) {}
 
-  /** A transport that records what it subscribes and publishes. */
-  track(t: Transport): Transport {
+  /** A transport that records what it subscribes and publishes (its `admin`, if any, is kept). */
+  track<T extends Transport>(t: T): T {
     return {
+      ...('admin' in t ? { admin: t.admin } : {}),
       name: t.name,
       capabilities: t.capabilities,
+      attach: (context) => t.attach?.(context),
       connect: () => t.connect(),
       publish: (records) => {
         for (const r of records) this.topics.add(r.topic);
@@ -48,7 +52,7 @@ export class RabbitNames {
       },
       health: () => t.health(),
       close: () => t.close(),
-    };
+    } as T;
   }
 
   /** Delete every queue and exchange recorded (and those derived from them). Best effort. */
@@ -65,9 +69,11 @@ export class RabbitNames {
           for (let p = 0; p < this.partitions; p++) queues.push(`${t}.${g}.${p}`);
         }
         const exchanges = [t, `${t}.unrouted`, `${t}.wait`];
-        for (const q of queues) await withChannel(conn, (ch) => ch.deleteQueue(q));
-        for (const x of exchanges) await withChannel(conn, (ch) => ch.deleteExchange(x));
+        for (const q of queues) await withChannel(conn, (ch) => ch.deleteQueue(`${this.prefix}${q}`));
+        for (const x of exchanges) await withChannel(conn, (ch) => ch.deleteExchange(`${this.prefix}${x}`));
       }
+      // the topology registry of a prefix of its own (see TopologyRegistry)
+      if (this.prefix !== '') await withChannel(conn, (ch) => ch.deleteQueue(`${this.prefix}partita.admin.registry`));
     } finally {
       await conn.close().catch(() => undefined);
     }

@@ -1,6 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { createApp, defineHandler, type App } from '@partita/core';
+import { createConsoleLogger, createApp, defineHandler, type App } from '@partita/core';
 import { rabbitmqTransport } from '@partita/rabbitmq';
 import { uniqueName, waitFor } from '@partita/testing';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -15,7 +15,7 @@ const up = await rabbitAvailable();
 const root = join(import.meta.dirname, '..', '..', '..');
 const PARTITIONS = 2;
 const names = new RabbitNames(PARTITIONS);
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+const quiet = createConsoleLogger({ level: 'silent' });
 const apps: App[] = [];
 
 afterAll(async () => {

@@ -1,4 +1,4 @@
-import { createApp, defineHandler, type App, type Transport } from '@partita/core';
+import { createConsoleLogger, createApp, defineHandler, type App, type Transport } from '@partita/core';
 import { rabbitmqTransport } from '@partita/rabbitmq';
 import {
   createFaultProxy,
@@ -21,7 +21,7 @@ import { RABBITMQ_TARGET, RABBITMQ_URL, rabbitAvailable, RabbitNames } from './r
 const up = await rabbitAvailable();
 const PARTITIONS = 2;
 const names = new RabbitNames(PARTITIONS);
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+const quiet = createConsoleLogger({ level: 'silent' });
 const WAIT = { timeoutMs: 90_000, intervalMs: 50 };
 
 let app: App | undefined;

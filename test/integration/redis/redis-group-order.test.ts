@@ -1,4 +1,4 @@
-import { createApp, defineHandler, type App } from '@partita/core';
+import { createConsoleLogger, createApp, defineHandler, type App } from '@partita/core';
 import { redisTransport } from '@partita/redis';
 import { brokersRequired, createLedger, formatLedgerReport, waitFor } from '@partita/testing';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -6,7 +6,7 @@ import { deletePrefix, REDIS_URL, redisAvailable, uniquePrefix } from './redis-h
 
 const available = await redisAvailable();
 if (available !== true && brokersRequired()) throw new Error(`Redis is required: ${available}`);
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+const quiet = createConsoleLogger({ level: 'silent' });
 const WAIT = { timeoutMs: 120_000, intervalMs: 50 };
 const prefix = uniquePrefix('group-order');
 const apps: App[] = [];

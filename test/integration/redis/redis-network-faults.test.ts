@@ -1,4 +1,4 @@
-import { createApp, defineHandler, type App, type Transport } from '@partita/core';
+import { createConsoleLogger, createApp, defineHandler, type App, type Transport } from '@partita/core';
 import { redisTransport } from '@partita/redis';
 import { brokersRequired, createFaultProxy, createLedger, waitFor, type FaultProxy } from '@partita/testing';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -14,7 +14,7 @@ import { deletePrefix, REDIS_TARGET, REDIS_URL, redisAvailable, uniquePrefix } f
 
 const available = await redisAvailable();
 if (available !== true && brokersRequired()) throw new Error(`Redis is required: ${available}`);
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+const quiet = createConsoleLogger({ level: 'silent' });
 const WAIT = { timeoutMs: 90_000, intervalMs: 50 };
 const prefix = uniquePrefix('netfault');
 let app: App | undefined;

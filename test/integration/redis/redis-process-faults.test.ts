@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createApp, defineHandler, type App } from '@partita/core';
+import { createConsoleLogger, createApp, defineHandler, type App } from '@partita/core';
 import { redisTransport } from '@partita/redis';
 import { brokersRequired, createLedger, formatLedgerReport, waitFor } from '@partita/testing';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -20,7 +20,7 @@ if (!hasRedisServer()) {
 }
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..', '..');
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+const quiet = createConsoleLogger({ level: 'silent' });
 const apps: App[] = [];
 const prefixes: string[] = [];
 const WAIT = { timeoutMs: 120_000, intervalMs: 50 };

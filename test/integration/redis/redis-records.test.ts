@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { createApp, defineHandler, DLQ_HEADERS, type App, type Transport } from '@partita/core';
+import { createConsoleLogger, createApp, defineHandler, DLQ_HEADERS, type App, type Transport } from '@partita/core';
 import { redisTransport, RedisKeys } from '@partita/redis';
 import { brokersRequired, waitFor } from '@partita/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,7 +7,7 @@ import { deletePrefix, REDIS_URL, redisAvailable, uniquePrefix } from './redis-h
 
 const available = await redisAvailable();
 if (available !== true && brokersRequired()) throw new Error(`Redis is required: ${available}`);
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+const quiet = createConsoleLogger({ level: 'silent' });
 const WAIT = { timeoutMs: 60_000, intervalMs: 25 };
 const prefix = uniquePrefix('records');
 const keys = new RedisKeys(prefix);

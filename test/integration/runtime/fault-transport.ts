@@ -15,6 +15,7 @@ export function faultyTransport(inner: Transport, faults: Faults): Transport {
   return {
     name: `${inner.name}+faults`,
     capabilities: inner.capabilities,
+    attach: (context) => inner.attach?.(context),
     connect: () => inner.connect(),
     async publish(records) {
       for (const r of records) {

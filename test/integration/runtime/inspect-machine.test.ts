@@ -1,11 +1,11 @@
 // inspect() reports each lane's whole machine state value (issue 13.8), so a
 // dashboard can draw the lane machine with its current state lit.
 import { describe, expect, it } from 'vitest';
-import { createApp, defineHandler, laneMachine, type Logger } from '@partita/core';
+import { createConsoleLogger, createApp, defineHandler, laneMachine, type Logger } from '@partita/core';
 import { createMemoryBroker, memoryTransport } from '@partita/memory';
 import { waitFor } from '@partita/testing';
 
-const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+const quiet: Logger = createConsoleLogger({ level: 'silent' });
 
 describe('inspect()', () => {
   it('shows every region of each lane machine, and the value resolves to states of laneMachine', async () => {

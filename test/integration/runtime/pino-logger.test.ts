@@ -1,5 +1,5 @@
 // A pino instance passed to createApp as it is receives the runtime's log
-// lines with their fields (pino takes `(obj, msg)`; partita calls `(msg, fields)`).
+// lines with their fields, redacted (partita's Logger is pino's shape).
 import { Writable } from 'node:stream';
 import { createApp, defineHandler } from '@partita/core';
 import { createMemoryBroker, memoryTransport } from '@partita/memory';

@@ -4,10 +4,10 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { createApp, createVirtualClock, defineHandler, NonRetryableError, type App, type Logger } from '@partita/core';
+import { createApp, createVirtualClock, defineHandler, NonRetryableError, type App } from '@partita/core';
 import { createMemoryBroker, memoryTransport, type MemoryBroker } from '@partita/memory';
 import { workerPool } from '@partita/worker-pool';
-import { waitFor } from '@partita/testing';
+import { recordingLogger, waitFor } from '@partita/testing';
 import { afterThisTest, memoryBroker, quiet, stoppedAfterTest, uniq } from '../support/app-harness.js';
 import { faultyTransport, type Faults } from './fault-transport.js';
 
@@ -53,7 +53,7 @@ describe('stop() and shutdown', () => {
     await stopping;
     expect(endOffset(b, out)).toBe(1);
     expect(endOffset(b, `${topic}.dlq`)).toBe(0);
-    expect(b.deadLetters.stats().total).toBe(0);
+    expect(b.stats().deadLetters.total).toBe(0);
     expect(b.committed({ group, topic, partition: 0 })?.offset).toBe(1);
   });
 
@@ -78,7 +78,7 @@ describe('stop() and shutdown', () => {
     await waitFor(() => app.inspect().lanes[0]?.inFlight === 0, { description: 'task ended' });
     expect(app.inspect().metrics.deadLettered).toBe(0);
     await app.stop({ drainTimeoutMs: 1000 });
-    expect(b.deadLetters.stats().total).toBe(0);
+    expect(b.stats().deadLetters.total).toBe(0);
     expect(b.committed({ group: name, topic, partition: 0 })?.offset ?? 0).toBe(0);
 
     // A new member of the group gets the message again and handles it.
@@ -126,12 +126,8 @@ describe('stop() and shutdown', () => {
     const topic = uniq('t');
     const faults: Faults = {};
     let attempts = 0;
-    const warnings: string[] = [];
-    const logger: Logger = {
-      ...quiet,
-      warn: (msg: string) => warnings.push(msg),
-      error: (msg: string) => warnings.push(msg),
-    };
+    const logger = recordingLogger({ level: 'warn' });
+    const warned = (text: string): boolean => logger.records.some((r) => r.msg?.includes(text) ?? false);
     const app = createApp({
       transport: faultyTransport(memoryTransport(b), faults),
       clock: appClock,
@@ -158,8 +154,8 @@ describe('stop() and shutdown', () => {
     await app.publish({ topic, key: 'k', value: 1 });
     const waiting = {
       backoff: () => retryScheduled,
-      'dead-letter': () => warnings.some((w) => w.includes('blocked')),
-      commit: () => warnings.some((w) => w.includes('commit failed')),
+      'dead-letter': () => warned('blocked'),
+      commit: () => warned('commit failed'),
     }[mode];
     await waitFor(() => attempts === 1 && waiting(), { description: `waiting on ${mode}` });
     // A drain shorter than any retry delay: a timer left behind is still pending when stop() resolved.

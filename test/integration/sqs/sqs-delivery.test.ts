@@ -6,14 +6,14 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { createApp, defineHandler, DLQ_HEADERS, type App, type Message } from '@partita/core';
+import { createConsoleLogger, createApp, defineHandler, DLQ_HEADERS, type App, type Message } from '@partita/core';
 import { queueNameFor } from '@partita/sqs';
 import { createLedger, formatLedgerReport, waitFor } from '@partita/testing';
 import { deleteQueuesOf, testTransport } from './sqs-helpers.js';
 import { endpoint, rawClient, sqsSkipReason, unique } from './sqs-test-env.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+const quiet = createConsoleLogger({ level: 'silent' });
 const apps: App[] = [];
 const children: ChildProcess[] = [];
 const topics: string[] = [];

@@ -5,14 +5,14 @@
 // received messages come back when their visibility runs out, deletes sent
 // while it was down fail and those messages are handled again (duplicates).
 import { afterAll, describe, expect, it } from 'vitest';
-import { createApp, defineHandler, type App } from '@partita/core';
+import { createConsoleLogger, createApp, defineHandler, type App } from '@partita/core';
 import { waitFor } from '@partita/testing';
 import { startElasticMQ, type ElasticMQHandle } from '../../../tools/elasticmq/elasticmq.mjs';
 import { testTransport } from './sqs-helpers.js';
 import { sqsControllable, sqsSkipReason, unique } from './sqs-test-env.js';
 
 const PORT = 9335;
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+const quiet = createConsoleLogger({ level: 'silent' });
 let server: ElasticMQHandle | undefined;
 let app: App | undefined;
 

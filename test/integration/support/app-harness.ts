@@ -3,8 +3,9 @@
 import { afterEach } from 'vitest';
 import type { App, Logger } from '@partita/core';
 import { createMemoryBroker, type MemoryBroker } from '@partita/memory';
+import { createConsoleLogger } from '@partita/core';
 
-export const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+export const quiet: Logger = createConsoleLogger({ level: 'silent' });
 
 export const uniq = (prefix: string): string => `${prefix}-${Math.random().toString(36).slice(2, 8)}`;
 

@@ -2,12 +2,12 @@
 // inline validate → worker transform (publishes) → inline sink; order per key
 // and no loss across the thread hop, with retries and a poison message.
 import { afterEach, describe, expect, it } from 'vitest';
-import { createApp, defineHandler, type App, type Logger } from '@partita/core';
+import { createConsoleLogger, createApp, defineHandler, type App, type Logger } from '@partita/core';
 import { workerPool } from '@partita/worker-pool';
 import { kafkaSkipReason, testTransport, unique, until } from '../kafka/kafka-test-env.js';
 
 const WORKER = new URL('./fixtures/publisher.worker.mjs', import.meta.url);
-const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+const quiet: Logger = createConsoleLogger({ level: 'silent' });
 
 describe.skipIf(kafkaSkipReason !== undefined)('worker handlers publishing on Kafka', () => {
   const apps: App[] = [];

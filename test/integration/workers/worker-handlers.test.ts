@@ -1,14 +1,23 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createApp, defineHandler, type App, type AppOptions, type HandlerOptions, type Logger } from '@partita/core';
+import {
+  createConsoleLogger,
+  createApp,
+  defineHandler,
+  type App,
+  type AppOptions,
+  type HandlerOptions,
+  type Logger,
+  type Transport,
+} from '@partita/core';
 import { createMemoryBroker, memoryTransport, type MemoryBroker } from '@partita/memory';
 import { msgpackCodec } from '@partita/codec-msgpack';
 import { workerPool, type WorkerPool, type WorkerPoolOptions } from '@partita/worker-pool';
-import { waitFor } from '@partita/testing';
+import { recordingLogger, waitFor, type RecordingLogger } from '@partita/testing';
 
 // Worker handlers end to end: createApp + memory transport + worker pool.
 // The worker entry runs from dist: build first (npx tsc -b packages/worker-pool).
 const WORKER = new URL('./fixtures/orders.worker.mjs', import.meta.url);
-const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+const silent: Logger = createConsoleLogger({ level: 'silent' });
 
 interface Handled {
   key?: string;
@@ -20,15 +29,12 @@ interface Handled {
   offset: string;
   partition: number;
 }
-function handledLog(): Logger & { handled: Handled[] } {
-  const handled: Handled[] = [];
-  return {
-    ...silent,
-    handled,
-    info: (msg, fields) => {
-      if (msg === 'handled') handled.push(fields as unknown as Handled);
-    },
-  };
+/** A logger whose `handled` lists the fields of the worker's "handled" lines. */
+function handledLog(): RecordingLogger & { readonly handled: Handled[] } {
+  const log = recordingLogger({ level: 'info' });
+  return Object.defineProperty(log, 'handled', {
+    get: () => log.records.filter((r) => r.msg === 'handled').map((r) => r.fields as unknown as Handled),
+  }) as RecordingLogger & { readonly handled: Handled[] };
 }
 
 const until = (cond: () => boolean, what: string, ms = 90_000): Promise<boolean> =>
@@ -201,7 +207,7 @@ describe('worker handlers through createApp', () => {
     let maxHeld = 0;
     const inner = memoryTransport(broker, { maxBatch });
     // The transport is a class: delegate member by member (a spread would drop its methods).
-    const transport: typeof inner = {
+    const transport: Transport = {
       name: inner.name,
       capabilities: inner.capabilities,
       connect: () => inner.connect(),

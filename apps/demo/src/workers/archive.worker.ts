@@ -31,6 +31,6 @@ export default function archive(msg: Message<unknown>, ctx: WorkerHandlerContext
     rawBytes: doc.byteLength,
     deflatedBytes: deflated.byteLength,
   };
-  ctx.logger.debug('archived order', { ...record });
+  ctx.logger.debug({ ...record }, 'archived order');
   return record;
 }

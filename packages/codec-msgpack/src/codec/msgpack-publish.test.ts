@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EncodeError, createApp, type OutboundRecord, type Transport } from '@partita/core';
+import { createConsoleLogger, EncodeError, createApp, type OutboundRecord, type Transport } from '@partita/core';
 import { msgpackCodec } from './msgpack-codec.js';
 
 /** Records what the app hands to the broker; enough to see what publish lets through. */
@@ -51,7 +51,7 @@ describe('publish with the msgpack codec', () => {
     const app = createApp({
       transport,
       codec: msgpackCodec(),
-      logger: { debug() {}, info() {}, warn() {}, error() {} },
+      logger: createConsoleLogger({ level: 'silent' }),
       env: {},
     });
     await app.start();
@@ -69,7 +69,7 @@ describe('publish with the msgpack codec', () => {
   it('still publishes a 64-bit BigInt, binaries and dates', async () => {
     const transport = recordingTransport();
     const codec = msgpackCodec();
-    const app = createApp({ transport, codec, logger: { debug() {}, info() {}, warn() {}, error() {} }, env: {} });
+    const app = createApp({ transport, codec, logger: createConsoleLogger({ level: 'silent' }), env: {} });
     await app.start();
     await app.publish({ topic: 't', value: { n: 10n, bin: new Uint8Array([1, 2]), at: new Date(0) } });
     const back = codec.decode(transport.published[0]!.value!) as { n: unknown; bin: Uint8Array; at: Date };

@@ -10,18 +10,13 @@ import {
   type SubscriptionSink,
   type SubscriptionSpec,
   type Transport,
+  createConsoleLogger,
 } from '../index.js';
 import { createLaneTransport } from '../../test-fixtures/lane-transport.js';
+import { jsonLines } from '../../test-fixtures/json-lines.js';
 
-const silent = { debug() {}, info() {}, warn() {}, error() {} };
+const silent = createConsoleLogger({ level: 'silent' });
 const handle = (): void => undefined;
-
-function capture() {
-  const lines: { level: string; msg: string; fields?: Record<string, unknown> }[] = [];
-  const at = (level: string) => (msg: string, fields?: Record<string, unknown>) =>
-    void lines.push({ level, msg, fields });
-  return { lines, logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') } };
-}
 
 /** A transport that only hands the sink to the test, so it can assign and revoke lanes at will. */
 function sinkTransport() {
@@ -68,7 +63,7 @@ describe('createApp rejects two handlers on one (group, topic)', () => {
 describe('event listeners that throw', () => {
   it('are logged with the event name, and the other listeners still run', async () => {
     const { transport, sinks, lane } = sinkTransport();
-    const { lines, logger } = capture();
+    const { lines, logger } = jsonLines();
     const app = createApp({ transport, logger, env: {}, handlers: [defineHandler({ name: 'h', topic: 't', handle })] });
     const calls: string[] = [];
     const boom = new Error('listener bug');
@@ -81,7 +76,7 @@ describe('event listeners that throw', () => {
     sinks[0]!.sink.assigned(lane({ group: 'h', topic: 't', partition: 0 }));
     expect(calls).toEqual(['first', 'second']);
     const line = lines.find((l) => l.level === 'error' && l.msg === 'event listener threw');
-    expect(line?.fields).toMatchObject({ event: 'lane.assigned', error: boom });
+    expect(line).toMatchObject({ event: 'lane.assigned', err: { name: 'Error', message: 'listener bug' } });
     await app.stop();
   });
 });

@@ -2,14 +2,14 @@ import type { Clock } from '../clock/clock.js';
 import type { Codec } from '../codec/codec.js';
 import type { Env } from '../config/env-reader.js';
 import type { Executor } from '../executor/executor.js';
-import type { AnyHandlerDefinition, Logger } from '../handler/handler.js';
+import type { AnyHandlerDefinition } from '../handler/handler.js';
+import type { Logger } from '../logger/logger.js';
 import type { Message, PublishMessage } from '../message/message.js';
 import type { Middleware } from '../middleware/middleware.js';
 import type { LaneStateValue, PauseReason } from '../partition/lane-machine.js';
 import type { Instrumentation } from '../instrumentation/instrumentation.js';
 import type { HealthReport, Transport } from '../transport/transport.js';
 import type { StopOnSignalsOptions } from './stop-on-signals.js';
-import type { PinoLike } from '../logger/pino-logger.js';
 
 export interface AppOptions {
   readonly transport: Transport;
@@ -25,10 +25,14 @@ export interface AppOptions {
    */
   readonly instrumentation?: readonly Instrumentation[];
   /**
-   * A `Logger`, or a pino instance as it is (its `(obj, msg)` calls get every field).
-   * @defaultValue a console logger at level `info` (`PARTITA_LOG_LEVEL`)
+   * The one logger of the app, in pino's shape: a pino instance as it is, or
+   * any `Logger`. Every line goes through `redact` first. The app hands it to
+   * its transport and executor (`attach`), gives each lane a child with
+   * `handler`, `group`, `topic`, `partition`, and each attempt a child with
+   * the message's `offset`, `attempt`, `keyHash` and `traceId` (`ctx.logger`).
+   * @defaultValue `defaultLogger()`: JSON lines on stderr at `PARTITA_LOG_LEVEL` (default `info`)
    */
-  readonly logger?: Logger | PinoLike;
+  readonly logger?: Logger;
   /** @defaultValue systemClock */
   readonly clock?: Clock;
   /** Random source in [0, 1) for backoff jitter. @defaultValue Math.random */
@@ -64,6 +68,8 @@ export interface LaneSnapshot {
    * draw `laneMachine` with the current state lit.
    */
   readonly machine: LaneStateValue;
+  /** Why the flow is paused (backpressure, or `operator` after `app.pauseLane`); absent while the flow is open. */
+  readonly pauseReason?: PauseReason;
   readonly inFlight: number;
   readonly buffered: number;
   /** Offset model: next offset to consume (committed watermark). Message model: undefined. */
@@ -121,7 +127,7 @@ export interface AppEvents {
   };
   'lane.assigned': { lane: LaneRef };
   'lane.revoked': { lane: LaneRef };
-  /** The lane's flow paused (backpressure). */
+  /** The lane's flow paused (backpressure, or the operator's `app.pauseLane`). */
   'lane.paused': { lane: LaneRef; reason: PauseReason };
   'lane.resumed': { lane: LaneRef };
   /** The lane machine moved in any region: `from`/`to` in one word (as `LaneSnapshot.state` without the fetch detail), and the full values. */
@@ -143,6 +149,17 @@ export interface LaneRef {
   readonly partition: number;
 }
 
+/**
+ * Which lanes `app.pauseLane`/`app.resumeLane` act on: every lane matching
+ * all the fields given (at least one).
+ */
+export interface LaneSelector {
+  readonly handler?: string;
+  readonly group?: string;
+  readonly topic?: string;
+  readonly partition?: number;
+}
+
 export interface StopOptions {
   /** In-flight messages past this are aborted. @defaultValue 10_000 */
   readonly drainTimeoutMs?: number;
@@ -153,6 +170,23 @@ export interface App {
   stop(options?: StopOptions): Promise<void>;
   publish(messages: PublishMessage | readonly PublishMessage[]): Promise<void>;
   inspect(): AppSnapshot;
+  /**
+   * The operator's pause of the lanes `selector` matches: the broker side
+   * pauses, attempts running finish, nothing new starts, nothing is lost.
+   * No backpressure or health change lifts it; only `resumeLane` does, and
+   * it outlasts a reassignment of the lane to this app. Returns the lanes it
+   * applied to (`pauseReason: 'operator'`, `state: 'paused'`). Throws
+   * `ConfigError` for a malformed selector, `LaneNotFoundError` when no
+   * assigned lane matches.
+   */
+  pauseLane(selector: LaneSelector): LaneSnapshot[];
+  /**
+   * Lift the operator's pause of the lanes `selector` matches: each continues
+   * in order where it stopped (still paused by backpressure if its window is
+   * full). Lanes not paused by the operator are left as they are. Returns the
+   * lanes it applied to; throws as `pauseLane`.
+   */
+  resumeLane(selector: LaneSelector): LaneSnapshot[];
   health(): Promise<HealthReport & { readonly lanes: readonly LaneSnapshot[] }>;
   /**
    * Stop on SIGTERM/SIGINT (see `StopOnSignalsOptions`): `inspect().state`

@@ -10,10 +10,11 @@ import {
   jsonCodec,
   type Message,
   type AppOptions,
+  createConsoleLogger,
 } from '../index.js';
 import { createLaneTransport } from '../../test-fixtures/lane-transport.js';
 
-const silent = { debug() {}, info() {}, warn() {}, error() {} };
+const silent = createConsoleLogger({ level: 'silent' });
 /** A tombstone (null value) decodes to null. */
 const decode = (v: Uint8Array | null): unknown => (v === null ? null : jsonCodec.decode(v));
 

@@ -20,6 +20,7 @@ import type { App, AppEvents, AppOptions, AppSnapshot, StopOptions } from './app
 import { encodeOutbound } from './encode-outbound.js';
 import { envDefaults } from './env-defaults.js';
 import { FinishedLanes } from './finished-lanes.js';
+import { LaneControl } from './lane-control.js';
 import { redact } from '../redact/redact.js';
 import { optionError } from '../options/option-error.js';
 import { deadLetterTopicOf, validateAppOptions, validateDeadLetterTopics } from './validate-app-options.js';
@@ -56,9 +57,12 @@ export function createApp(options: AppOptions): App {
   validateDeadLetterTopics(handlers, dlqSuffix);
   const maxBufferedBytes = options.maxBufferedBytes ?? 16 * 2 ** 20;
   const executor = options.executor;
-  const events = new Emitter<AppEvents>((event, error) => logger.error('event listener threw', { event, error }));
+  options.transport.attach?.({ logger });
+  executor?.attach?.({ logger });
+  const events = new Emitter<AppEvents>((event, err) => logger.error({ event, err }, 'event listener threw'));
   const metrics = new Metrics();
   const lanes = new Map<string, PartitionActor>();
+  const laneControl = new LaneControl(() => lanes.values());
   const subscriptions: Subscription[] = [];
   let state: AppSnapshot['state'] = 'created';
   let starting: Promise<void> | undefined;
@@ -100,8 +104,11 @@ export function createApp(options: AppOptions): App {
     };
     return {
       assigned(lane: LaneHandle) {
-        const actor = new PartitionActor(lane, ctx);
+        const { group, topic, partition } = lane.id;
+        const laneLogger = logger.child({ handler: handler.name, group, topic, partition });
+        const actor = new PartitionActor(lane, { ...ctx, logger: laneLogger });
         lanes.set(laneKey(handler.name, lane.id), actor);
+        laneControl.assigned(actor);
         if (events.has('lane.assigned')) events.emit('lane.assigned', { lane: actor.ref });
         return actor;
       },
@@ -170,7 +177,7 @@ export function createApp(options: AppOptions): App {
       await transport.close();
       state = 'stopped';
       for (const r of results)
-        if (r.status === 'rejected') logger.warn('subscription close failed', { error: r.reason });
+        if (r.status === 'rejected') logger.warn({ err: r.reason as unknown }, 'subscription close failed');
     })());
 
   const inspect = (): AppSnapshot => ({
@@ -225,6 +232,8 @@ export function createApp(options: AppOptions): App {
     stop,
     publish,
     inspect,
+    pauseLane: (selector) => laneControl.pause(selector),
+    resumeLane: (selector) => laneControl.resume(selector),
     health,
     stopOnSignals,
     on: (event, listener) => events.on(event, listener),

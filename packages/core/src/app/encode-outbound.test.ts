@@ -7,10 +7,11 @@ import {
   isRetryable,
   type Codec,
   type Message,
+  createConsoleLogger,
 } from '../index.js';
 import { createLaneTransport } from '../../test-fixtures/lane-transport.js';
 
-const silent = { debug() {}, info() {}, warn() {}, error() {} };
+const silent = createConsoleLogger({ level: 'silent' });
 
 /** A codec in the style of msgpack: writes something for anything, so only the pre-check can catch a lost field. */
 const lenientCodec: Codec = {

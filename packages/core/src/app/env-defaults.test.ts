@@ -1,8 +1,15 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ConfigError, createApp, createVirtualClock, defineHandler, type AppOptions } from '../index.js';
+import {
+  createConsoleLogger,
+  ConfigError,
+  createApp,
+  createVirtualClock,
+  defineHandler,
+  type AppOptions,
+} from '../index.js';
 import { createLaneTransport } from '../../test-fixtures/lane-transport.js';
 
-const silent = { debug() {}, info() {}, warn() {}, error() {} };
+const silent = createConsoleLogger({ level: 'silent' });
 
 async function until(cond: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
   const end = Date.now() + timeoutMs;

@@ -1,9 +1,9 @@
 import { fromEnv } from '../config/from-env.js';
 import type { Env } from '../config/env-reader.js';
-import type { AnyHandlerDefinition, Logger } from '../handler/handler.js';
+import type { AnyHandlerDefinition } from '../handler/handler.js';
 import { createConsoleLogger } from '../logger/console-logger.js';
+import type { Logger } from '../logger/logger.js';
 import { redactingLogger } from '../logger/redacting-logger.js';
-import { isPinoLike, pinoLogger } from '../logger/pino-logger.js';
 import type { AppOptions } from './app-types.js';
 
 /** What `createApp` takes from the environment when an option is not given. */
@@ -20,7 +20,6 @@ export interface EnvDefaults {
  *   replace the defaults of handlers that did not set them;
  * - `PARTITA_DLQ_SUFFIX` is the suffix when `dlqSuffix` is not given;
  * - `PARTITA_LOG_LEVEL` is the level of the default logger (ignored with `logger`).
- * A pino instance (`(obj, msg)`) is adapted by `pinoLogger`, so its fields arrive.
  * Either logger is wrapped by `redactingLogger`: secrets never reach it.
  * A bad value is a `ConfigError` naming the variable.
  */
@@ -52,10 +51,6 @@ export function envDefaults(options: AppOptions, env: Env): EnvDefaults {
   return {
     handlers,
     dlqSuffix: options.dlqSuffix ?? config.dlqSuffix,
-    logger: redactingLogger(
-      isPinoLike(options.logger)
-        ? pinoLogger(options.logger)
-        : (options.logger ?? createConsoleLogger({ level: config.logLevel })),
-    ),
+    logger: redactingLogger(options.logger ?? createConsoleLogger({ level: config.logLevel })),
   };
 }

@@ -1,5 +1,5 @@
 import { optionError } from '../options/option-error.js';
-import type { Logger } from '../handler/handler.js';
+import type { Logger } from '../logger/logger.js';
 
 /** Options of `app.stopOnSignals()`. */
 export interface StopOnSignalsOptions {
@@ -47,27 +47,27 @@ export function installSignalHandlers(
   const onSignal = (signal: NodeJS.Signals): void => {
     if (first !== undefined) {
       logger.error(
-        `received ${signal} while stopping after ${first}: forcing exit now; work not yet committed is redelivered after restart`,
         { signal, exitCode: 130 },
+        `received ${signal} while stopping after ${first}: forcing exit now; work not yet committed is redelivered after restart`,
       );
       exit(130);
       return;
     }
     first = signal;
     target.markStopping();
-    logger.info(`received ${signal}: draining (up to ${drainTimeoutMs} ms), then exiting; send it again to force`, {
-      signal,
-      drainTimeoutMs,
-    });
+    logger.info(
+      { signal, drainTimeoutMs },
+      `received ${signal}: draining (up to ${drainTimeoutMs} ms), then exiting; send it again to force`,
+    );
     void (async () => {
       let code = 0;
       try {
         await target.stop({ drainTimeoutMs });
         await options.onStopped?.(signal);
-        logger.info('stopped cleanly after signal', { signal });
-      } catch (error) {
+        logger.info({ signal }, 'stopped cleanly after signal');
+      } catch (err) {
         code = 1;
-        logger.error('stop after signal failed', { signal, error });
+        logger.error({ signal, err }, 'stop after signal failed');
       }
       exit(code);
     })();

@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors/partita-error.js';
+import { checkLogger } from '../logger/logger.js';
 import { optionError } from '../options/option-error.js';
 import type { AppOptions } from './app-types.js';
 import type { AnyHandlerDefinition } from '../handler/handler.js';
@@ -81,6 +82,7 @@ export function validateAppOptions(options: AppOptions): void {
     if (!c || CLOCK_METHODS.some((m) => typeof c[m] !== 'function'))
       throw optionError('createApp', 'clock', `a Clock with ${CLOCK_METHODS.map((m) => `${m}()`).join(', ')}`);
   }
+  if (options.logger !== undefined) checkLogger('createApp', options.logger);
   if (options.random !== undefined && typeof options.random !== 'function')
     throw optionError('createApp', 'random', 'a function returning a number in [0, 1)', typeof options.random);
 }

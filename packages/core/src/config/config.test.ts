@@ -41,7 +41,7 @@ describe('fromEnv', () => {
     [{ PARTITA_WORKER_THREADS: '0' }, /PARTITA_WORKER_THREADS="0"/],
     [
       { PARTITA_LOG_LEVEL: 'loud' },
-      /PARTITA_LOG_LEVEL="loud" is invalid: expected one of debug, info, warn, error, silent/,
+      /PARTITA_LOG_LEVEL="loud" is invalid: expected one of trace, debug, info, warn, error, fatal, silent/,
     ],
     [{ PARTITA_DLQ_SUFFIX: '/x' }, /PARTITA_DLQ_SUFFIX/],
   ])('rejects %o with a ConfigError naming the variable', (env, message) => {

@@ -1,5 +1,5 @@
 import type { RetryOptions } from '../handler/handler.js';
-import type { LogLevel } from '../logger/console-logger.js';
+import { LOG_LEVEL_NAMES, type LogLevel } from '../logger/logger.js';
 import { envError, envReader, type Env } from './env-reader.js';
 
 export const TRANSPORT_NAMES = ['memory', 'kafka', 'nats', 'rabbitmq', 'redis', 'sqs'] as const;
@@ -41,6 +41,6 @@ export function fromEnv(env: Env = process.env): EnvConfig {
     },
     dlqSuffix,
     workerThreads: r.int('PARTITA_WORKER_THREADS', 1, 1024),
-    logLevel: r.oneOf('PARTITA_LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'] as const) ?? 'info',
+    logLevel: r.oneOf('PARTITA_LOG_LEVEL', LOG_LEVEL_NAMES) ?? 'info',
   };
 }

@@ -47,6 +47,13 @@ export class TopicNotFoundError extends PartitaError {
   }
 }
 
+/** No lane of the app matches a lane selector (`app.pauseLane`/`app.resumeLane`). Never retryable. */
+export class LaneNotFoundError extends PartitaError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super('ERR_LANE_NOT_FOUND', message, { ...options, retryable: false });
+  }
+}
+
 /**
  * A topic name breaks a naming rule (see docs/configuration.md "Topic
  * names"). Never retryable: the same name fails the same way every time.

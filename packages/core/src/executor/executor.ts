@@ -1,3 +1,4 @@
+import type { AttachContext } from '../logger/component-logger.js';
 import type { Headers } from '../message/message.js';
 import type { OutboundRecord } from '../transport/transport.js';
 
@@ -33,6 +34,13 @@ export interface ExecutorTask {
   readonly messages: readonly ExecutorMessage[];
   /** Trace context to continue in the worker (W3C `traceparent` etc.). */
   readonly trace?: Headers;
+  /**
+   * The lane's log bindings (`handler`, `group`, `topic`, `partition`): an
+   * executor adds them, with the message's `messageLogFields`, to every line
+   * a handler logs with `ctx.logger`, and sends those lines to the app's
+   * logger (`attach`).
+   */
+  readonly logBindings?: Readonly<Record<string, unknown>>;
 }
 
 /** Outcome per message, in the order of `task.messages`. */
@@ -65,8 +73,12 @@ export interface SerializedError {
  * outcomes); it rejects only when the executor is closed. `saturated` is true
  * while the queue is full; `onCapacity` listeners fire when it drains.
  * `close(drainMs)` waits for running tasks up to `drainMs`, then terminates.
+ * `attach`, when present, is called by `createApp`: the executor logs (its
+ * own lines and its handlers') to the app's logger from then on.
  */
 export interface Executor {
+  /** Receive the app's logger (optional, as `Transport.attach`). Must not throw. */
+  attach?(context: AttachContext): void;
   start(): Promise<void>;
   run(task: ExecutorTask): Promise<readonly ExecutorOutcome[]>;
   readonly saturated: boolean;

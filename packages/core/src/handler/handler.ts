@@ -1,12 +1,5 @@
+import type { Logger } from '../logger/logger.js';
 import type { Message, PublishMessage } from '../message/message.js';
-
-/** A minimal structured logger (pino/console compatible). */
-export interface Logger {
-  debug(msg: string, fields?: Record<string, unknown>): void;
-  info(msg: string, fields?: Record<string, unknown>): void;
-  warn(msg: string, fields?: Record<string, unknown>): void;
-  error(msg: string, fields?: Record<string, unknown>): void;
-}
 
 /** What a handler gets besides the message. */
 export interface HandlerContext {
@@ -15,6 +8,11 @@ export interface HandlerContext {
   readonly attempt: number;
   readonly handler: string;
   readonly group: string;
+  /**
+   * The app's logger as a child for this attempt: the lane's `handler`,
+   * `group`, `topic`, `partition` and the message's `offset`, `attempt`,
+   * `keyHash` (never the key) and `traceId` on every line.
+   */
   readonly logger: Logger;
   /** Publish through the app's transport and codec. */
   publish(messages: PublishMessage | readonly PublishMessage[]): Promise<void>;

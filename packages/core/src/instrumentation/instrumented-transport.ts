@@ -7,6 +7,7 @@ import type {
   Transport,
   TransportCapabilities,
 } from '../transport/transport.js';
+import type { AttachContext } from '../logger/component-logger.js';
 import type { Instrumentation } from './instrumentation.js';
 
 type Send = (records: readonly OutboundRecord[]) => Promise<void>;
@@ -32,6 +33,9 @@ export class InstrumentedTransport implements Transport {
     this.send = send;
   }
 
+  attach(context: AttachContext): void {
+    this.inner.attach?.(context);
+  }
   connect(): Promise<void> {
     return this.inner.connect();
   }

@@ -1,3 +1,4 @@
+import { messageLogFields, type MessageLogFields } from '../logger/message-log-fields.js';
 import type { InboundRecord } from '../transport/transport.js';
 
 /** Per-message bookkeeping inside a partition actor (a plain object, no actor per message). */
@@ -46,5 +47,11 @@ export class Entry {
   }
   set attempt(n: number) {
     this.attemptNum = n;
+  }
+
+  /** The fields of a log line about this message (offset, attempt, key hash, trace id). */
+  logFields(): MessageLogFields {
+    const { offset, key, headers } = this.rec;
+    return messageLogFields({ offset, key, headers, attempt: this.attempt });
   }
 }

@@ -111,12 +111,10 @@ export class FailurePath {
   async deadLetter(entry: Entry, error: unknown, reason: DeadLetterReason): Promise<DeadLetterResult> {
     const topic = this.ctx.dlqTopic;
     if (topic === null) {
-      this.ctx.logger.warn('message dropped after failure (dead-lettering disabled)', {
-        handler: this.ctx.handler.name,
-        topic: this.ref.topic,
-        offset: entry.rec.offset,
-        reason,
-      });
+      this.ctx.logger.warn(
+        { ...entry.logFields(), reason, err: error },
+        'message dropped after failure (dead-lettering disabled)',
+      );
       return { kind: 'confirmed', topic };
     }
     this.pending++;
@@ -140,12 +138,10 @@ export class FailurePath {
         } catch (publishErr) {
           if (isTooLarge(publishErr) && trim < MAX_DEAD_LETTER_TRIM) {
             trim++;
-            this.ctx.logger.warn('dead-letter copy refused as too large; trying again with trimmed partita headers', {
-              handler: this.ctx.handler.name,
-              topic: this.ref.topic,
-              offset: entry.rec.offset,
-              trim,
-            });
+            this.ctx.logger.warn(
+              { ...entry.logFields(), trim },
+              'dead-letter copy refused as too large; trying again with trimmed partita headers',
+            );
             continue;
           }
           if (this.mode.value.life === 'stopped') return { kind: 'cancelled' };

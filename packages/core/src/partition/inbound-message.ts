@@ -1,5 +1,6 @@
 import type { LaneRef } from '../app/app-types.js';
-import type { HandlerContext, Logger } from '../handler/handler.js';
+import type { HandlerContext } from '../handler/handler.js';
+import type { Logger } from '../logger/logger.js';
 import type { Message } from '../message/message.js';
 import type { InboundRecord } from '../transport/transport.js';
 import type { Entry } from './entry.js';
@@ -57,10 +58,11 @@ const NOT_ABORTED: unique symbol = Symbol('not aborted');
 export class HandlerCtx implements HandlerContext {
   private ac: AbortController | undefined;
   private abortedWith: unknown = NOT_ABORTED;
+  private log: Logger | undefined;
   readonly attempt: number;
   constructor(
     private readonly owner: { readonly ref: LaneRef },
-    entry: Entry,
+    private readonly entry: Entry,
     private readonly ctx: LaneContext,
   ) {
     this.attempt = entry.attempt;
@@ -84,8 +86,9 @@ export class HandlerCtx implements HandlerContext {
   get group(): string {
     return this.owner.ref.group;
   }
+  /** The lane's logger with this message's fields, made on first read (most handlers never log). */
   get logger(): Logger {
-    return this.ctx.logger;
+    return (this.log ??= this.ctx.logger.child({ ...this.entry.logFields(), attempt: this.attempt }));
   }
   publish(messages: Parameters<HandlerContext['publish']>[0]): Promise<void> {
     return this.ctx.publish(messages);

@@ -5,7 +5,7 @@ import type { InboundRecord } from '../transport/transport.js';
 import { RETRY_HEADERS } from '../retry/retry-headers.js';
 import { Entry } from './entry.js';
 import { KeyScheduler } from './key-scheduler.js';
-import type { LaneOrdering, PauseReason } from './lane-machine.js';
+import type { BackpressureReason, LaneOrdering } from './lane-machine.js';
 import { E, S, nextState } from './message-lifecycle.js';
 import { Watermark } from './watermark.js';
 
@@ -74,7 +74,7 @@ export class LaneEntries {
    * bytes, and the executor's queue: why to pause (at the limits), `under`
    * (at half of both, where a paused lane resumes), or undefined (between).
    */
-  pressure(maxEntries: number, maxBytes: number, executorFull: boolean): PauseReason | 'under' | undefined {
+  pressure(maxEntries: number, maxBytes: number, executorFull: boolean): BackpressureReason | 'under' | undefined {
     const held = this.watermark.length;
     const bytes = this.watermark.bytes;
     if (executorFull) return 'executor queue full';

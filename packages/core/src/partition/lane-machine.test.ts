@@ -1,164 +1,20 @@
-import { getAdjacencyMap, getShortestPaths } from '@xstate/graph';
+import { getShortestPaths } from '@xstate/graph';
 import { createActor } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import {
+  createConsoleLogger,
   NonRetryableError,
   createApp,
   createVirtualClock,
   defineHandler,
   laneMachine,
   type App,
-  type Transport,
 } from '../index.js';
 import { createLaneTransport } from '../../test-fixtures/lane-transport.js';
+import { LaneMonitor, MODEL, modelPairs, projectedPairs, until } from './lane-monitor.test-support.js';
 import { regionStates, type LaneEvent, type LaneStateValue } from './lane-machine.js';
 
-const silent = { debug() {}, info() {}, warn() {}, error() {} };
-const EVENTS: LaneEvent[] = [
-  { type: 'RECORDS' },
-  { type: 'IDLE' },
-  { type: 'BACK_OFF' },
-  { type: 'RETRY_DUE' },
-  { type: 'COMMIT' },
-  { type: 'COMMITTED' },
-  { type: 'PAUSE', reason: 'buffered messages' },
-  { type: 'RESUME' },
-  { type: 'BLOCK', reason: 'dead-letter' },
-  { type: 'BLOCK', reason: 'commit' },
-  { type: 'UNBLOCK', reason: 'dead-letter' },
-  { type: 'UNBLOCK', reason: 'commit' },
-  { type: 'DRAIN' },
-  { type: 'DRAINED' },
-];
-/** The model under partition ordering, where every transition is possible (BACK_OFF needs it). */
-const MODEL = { events: EVENTS, input: { ordering: 'partition' as const } };
-
-/** (from → to) pairs per region for one state change: `flow.open→flow.paused`, `fetch.waiting→fetch.fetching`. */
-function projectedPairs(from: unknown, to: unknown): string[] {
-  const a = regionStates(from);
-  const b = regionStates(to);
-  const pairs: string[] = [];
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) pairs.push(`${a[i]}→${b[i]}`);
-  return pairs;
-}
-
-function modelPairs(): Set<string> {
-  const adjacency = getAdjacencyMap(laneMachine, MODEL as never);
-  const pairs = new Set<string>();
-  interface Node {
-    readonly state: { readonly value: unknown };
-  }
-  const nodes = Object.values(adjacency) as unknown as (Node & { readonly transitions: Record<string, Node> })[];
-  for (const { state, transitions } of nodes) {
-    for (const t of Object.values(transitions))
-      for (const p of projectedPairs(state.value, t.state.value)) pairs.add(p);
-  }
-  return pairs;
-}
-
-async function until(cond: () => boolean, what: string): Promise<void> {
-  const end = Date.now() + 20_000;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
-
-const INITIAL: LaneStateValue = { life: 'running', flow: 'open', health: 'ok', fetch: 'waiting', commit: 'idle' };
-
-/**
- * Watches what the runtime does to the transport and the handler in each lane
- * state (from `lane.state-changed`), and records every breach of a state's
- * guarantees:
- * - a lane whose `flow` is `paused`, or whose `life` is `draining` or `stopped`, fetches
- *   nothing (no delivery reaches it);
- * - handlers start only in `life.running` + `fetch.fetching` (paused or blocked or not): never
- *   while `fetch.waiting` (nothing to do), `fetch.backingOff` (partition ordering: the head
- *   waits for its retry), `life.draining` (takes no new work) or `life.stopped`;
- * - a `health.blocked` lane commits nothing past the entry it is stuck on;
- * - one commit at a time (`commit.committing`), none once `life.stopped`.
- */
-class LaneMonitor {
-  readonly violations: string[] = [];
-  readonly deliveries: Record<string, number> = {};
-  private readonly states = new Map<number, LaneStateValue>();
-  /** Offsets whose dead-letter publish is failing (the entries a blocked lane is stuck on). */
-  readonly stuck = new Set<number>();
-  /** Whether a lane was seen paused and blocked at once. */
-  pausedAndBlocked = false;
-  private committing = 0;
-
-  watch(app: App): void {
-    app.on('lane.state-changed', (e) => {
-      const v = e.toValue;
-      if (v.flow === 'paused' && v.health === 'blocked') this.pausedAndBlocked = true;
-      this.states.set(e.lane.partition, v);
-    });
-  }
-
-  private state(partition: number): LaneStateValue {
-    return this.states.get(partition) ?? INITIAL;
-  }
-
-  private label(partition: number): string {
-    return regionStates(this.state(partition)).join('+');
-  }
-
-  /** The handler started a message: allowed only where the lane dispatches. */
-  started(partition: number, offset: string): void {
-    const s = this.state(partition);
-    if (s.life !== 'running' || s.fetch !== 'fetching')
-      this.violations.push(`partition ${partition}: handler started offset ${offset} in ${this.label(partition)}`);
-  }
-
-  transport(inner: Transport): Transport {
-    return {
-      ...inner,
-      subscribe: (spec, sink) =>
-        inner.subscribe(spec, {
-          revoked: (id) => sink.revoked(id),
-          assigned: (lane) => {
-            if (lane.ackModel !== 'offset') throw new Error('the lane monitor wraps offset lanes');
-            const p = lane.id.partition;
-            const s = sink.assigned({
-              ackModel: 'offset',
-              id: lane.id,
-              pause: () => lane.pause(),
-              resume: () => lane.resume(),
-              commit: async (next, metadata) => {
-                const st = this.state(p);
-                if (st.life === 'stopped') this.violations.push(`partition ${p}: commit ${next} once stopped`);
-                if (this.committing > 0)
-                  this.violations.push(`partition ${p}: commit ${next} while another commit is in flight`);
-                if (st.health === 'blocked') {
-                  for (const o of this.stuck)
-                    if (Number(next) > o)
-                      this.violations.push(`partition ${p}: blocked lane committed ${next}, past stuck offset ${o}`);
-                }
-                this.committing++;
-                try {
-                  return await lane.commit(next, metadata);
-                } finally {
-                  this.committing--;
-                }
-              },
-            });
-            return {
-              deliver: (records) => {
-                const st = this.state(p);
-                const where = st.life !== 'running' ? st.life : st.flow === 'paused' ? 'paused' : 'open';
-                this.deliveries[where] = (this.deliveries[where] ?? 0) + records.length;
-                if (where !== 'open')
-                  this.violations.push(`partition ${p}: ${records.length} record(s) fetched while ${this.label(p)}`);
-                s.deliver(records);
-              },
-            };
-          },
-        }),
-    };
-  }
-}
-
+const silent = createConsoleLogger({ level: 'silent' });
 describe('lane machine (model-based)', () => {
   it('every state is reachable in the model', () => {
     const paths = getShortestPaths(laneMachine, MODEL as never);
@@ -209,6 +65,43 @@ describe('lane machine (model-based)', () => {
     expect(run('partition', [{ type: 'RECORDS' }, { type: 'BACK_OFF' }]).value).toMatchObject({ fetch: 'backingOff' });
     expect(run('key', [{ type: 'RECORDS' }, { type: 'BACK_OFF' }]).value).toMatchObject({ fetch: 'fetching' });
     expect(run('key', [{ type: 'DRAIN' }, { type: 'RECORDS' }]).value).toMatchObject({ fetch: 'waiting' });
+  });
+
+  it("guards: only the operator lifts the operator's pause; backpressure and health do not", () => {
+    const run = (events: LaneEvent[]) => {
+      const actor = createActor(laneMachine, { input: { ordering: 'key' } }).start();
+      for (const e of events) actor.send(e);
+      const snap = actor.getSnapshot();
+      return { flow: (snap.value as LaneStateValue).flow, reason: snap.context.pauseReason };
+    };
+    const hold: LaneEvent = { type: 'PAUSE', reason: 'operator' };
+    const pressure: LaneEvent = { type: 'PAUSE', reason: 'buffered messages' };
+    const release: LaneEvent = { type: 'OPERATOR_RESUME' };
+    const block: LaneEvent = { type: 'BLOCK', reason: 'commit' };
+    const unblock: LaneEvent = { type: 'UNBLOCK', reason: 'commit' };
+    const held = { flow: 'paused', reason: 'operator' };
+    expect(run([hold])).toEqual(held);
+    expect(run([hold, { type: 'RESUME' }])).toEqual(held);
+    expect(run([hold, pressure, { type: 'RESUME' }])).toEqual(held);
+    expect(run([pressure, hold, { type: 'RESUME' }]), 'the operator takes over a backpressure pause').toEqual(held);
+    expect(run([hold, block, unblock, { type: 'RESUME' }])).toEqual(held);
+    expect(run([hold, release])).toEqual({ flow: 'open', reason: undefined });
+    expect(run([pressure, release]), 'no operator pause to lift').toEqual({
+      flow: 'paused',
+      reason: 'buffered messages',
+    });
+    expect(run([hold, { type: 'OPERATOR_RESUME', pressure: 'buffered bytes' }]), 'still full').toEqual({
+      flow: 'paused',
+      reason: 'buffered bytes',
+    });
+    expect(run([hold, { type: 'OPERATOR_RESUME', pressure: 'buffered bytes' }, { type: 'RESUME' }])).toEqual({
+      flow: 'open',
+      reason: undefined,
+    });
+    // A blocked lane the operator releases opens like a lane that never paused (it pauses again when full).
+    expect(run([hold, block, release])).toEqual({ flow: 'open', reason: undefined });
+    expect(run([hold, { type: 'DRAIN' }, release])).toEqual(held);
+    expect(run([{ type: 'DRAIN' }, hold])).toEqual({ flow: 'open', reason: undefined });
   });
 
   it('the runtime exercises every transition of the model and keeps the guarantees of each state', async () => {

@@ -3,8 +3,14 @@ import { and, assign, not, setup, stateIn } from 'xstate';
 /** Why a lane is blocked: which broker operation keeps failing (retried with backoff, never skipped). */
 export type BlockReason = 'dead-letter' | 'commit';
 
-/** Why a lane's flow is paused (backpressure). */
-export type PauseReason = 'buffered messages' | 'buffered bytes' | 'executor queue full';
+/** Why a lane's flow is paused by backpressure: the window or the executor queue is full. */
+export type BackpressureReason = 'buffered messages' | 'buffered bytes' | 'executor queue full';
+
+/**
+ * Why a lane's flow is paused: backpressure, or `operator` (`app.pauseLane`),
+ * which only the operator lifts (`app.resumeLane`).
+ */
+export type PauseReason = BackpressureReason | 'operator';
 
 /** How a lane orders its messages (the handler's `ordering`). */
 export type LaneOrdering = 'key' | 'partition' | 'none';
@@ -25,7 +31,13 @@ export type LaneEvent =
   | { readonly type: 'COMMIT' }
   | { readonly type: 'COMMITTED' }
   | { readonly type: 'PAUSE'; readonly reason: PauseReason }
+  /** Backpressure eased (the window is at half): opens a flow paused by backpressure, never the operator's pause. */
   | { readonly type: 'RESUME' }
+  /**
+   * The operator lifts their pause: the flow opens, or stays paused by
+   * backpressure when `pressure` (the window's state now) says it is full.
+   */
+  | { readonly type: 'OPERATOR_RESUME'; readonly pressure?: BackpressureReason }
   | { readonly type: 'BLOCK'; readonly reason: BlockReason }
   | { readonly type: 'UNBLOCK'; readonly reason: BlockReason }
   | { readonly type: 'DRAIN' }
@@ -49,7 +61,10 @@ export interface LaneStateValue {
  * - `life`: `running` → `draining` (stop or revocation; the broker is paused,
  *   no new work starts) → `stopped`.
  * - `flow`: `open` / `paused` (backpressure: the window or the executor queue
- *   is full). It resumes only while the lane is running and not blocked.
+ *   is full; or the operator's pause, which no backpressure `RESUME` lifts).
+ *   Backpressure resumes it only while the lane is running and not blocked;
+ *   `OPERATOR_RESUME` while running (a blocked lane then pauses again only
+ *   when its window is full, as a lane that never paused).
  * - `health`: `ok` / `blocked` by one or more {@link BlockReason}s; a
  *   lane can be paused and blocked at once.
  * - `fetch`: `waiting` (nothing to do), `fetching` (work in the lane),
@@ -72,6 +87,9 @@ export const laneMachine = setup({
   },
   guards: {
     partitionOrdered: ({ context }) => context.ordering === 'partition',
+    heldByOperator: ({ context }) => context.pauseReason === 'operator',
+    operatorPause: ({ event }) => event.type === 'PAUSE' && event.reason === 'operator',
+    stillPressed: ({ event }) => event.type === 'OPERATOR_RESUME' && event.pressure !== undefined,
     lastBlock: ({ context, event }) =>
       event.type === 'UNBLOCK' && context.blockedBy.length === 1 && context.blockedBy[0] === event.reason,
   },
@@ -102,11 +120,29 @@ export const laneMachine = setup({
         },
         paused: {
           on: {
+            // The operator's pause takes over a backpressure pause (it outlasts it).
+            PAUSE: {
+              guard: and(['operatorPause', stateIn({ life: 'running' })]),
+              actions: assign({ pauseReason: 'operator' }),
+            },
             RESUME: {
-              guard: and([stateIn({ life: 'running' }), stateIn({ health: 'ok' })]),
+              guard: and([stateIn({ life: 'running' }), stateIn({ health: 'ok' }), not('heldByOperator')]),
               target: 'open',
               actions: ['resumeBroker', assign({ pauseReason: undefined })],
             },
+            OPERATOR_RESUME: [
+              {
+                guard: and(['heldByOperator', stateIn({ life: 'running' }), 'stillPressed']),
+                actions: assign({
+                  pauseReason: ({ event }) => (event.type === 'OPERATOR_RESUME' ? event.pressure : undefined),
+                }),
+              },
+              {
+                guard: and(['heldByOperator', stateIn({ life: 'running' })]),
+                target: 'open',
+                actions: ['resumeBroker', assign({ pauseReason: undefined })],
+              },
+            ],
           },
         },
       },

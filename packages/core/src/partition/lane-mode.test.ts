@@ -52,4 +52,17 @@ describe('LaneMode', () => {
     blocked.send({ type: 'PAUSE', reason: 'buffered bytes' });
     expect(blocked.paused).toBe(false);
   });
+
+  it("remembers transitions by the event's payload too: the operator's resume under pressure stays paused, without it opens", () => {
+    const hooks = { pauseBroker: () => undefined, resumeBroker: () => undefined, changed: () => undefined };
+    const full = new LaneMode('key', hooks);
+    full.send({ type: 'PAUSE', reason: 'operator' });
+    full.send({ type: 'OPERATOR_RESUME', pressure: 'buffered messages' });
+    expect([full.paused, full.held, full.pauseReason]).toEqual([true, false, 'buffered messages']);
+    const free = new LaneMode('key', hooks);
+    free.send({ type: 'PAUSE', reason: 'operator' });
+    expect(free.held).toBe(true);
+    free.send({ type: 'OPERATOR_RESUME' });
+    expect([free.paused, free.held, free.pauseReason]).toEqual([false, false, undefined]);
+  });
 });

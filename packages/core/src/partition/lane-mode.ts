@@ -40,8 +40,9 @@ const initial = new Map<LaneOrdering, LaneSnapshot>();
 function keyOf(snap: LaneSnapshot, event: LaneEvent): string {
   const v = snap.value as LaneStateValue;
   const c = snap.context;
-  const reason = 'reason' in event ? event.reason : '';
-  return `${v.life}|${v.flow}|${v.health}|${v.fetch}|${v.commit}|${c.ordering}|${c.pauseReason ?? ''}|${c.blockedBy.join(',')}|${event.type}|${reason}`;
+  // Every field a guard or assignment reads must be in the key: the state value, the whole context, the event's payload.
+  const detail = event.type === 'OPERATOR_RESUME' ? (event.pressure ?? '') : 'reason' in event ? event.reason : '';
+  return `${v.life}|${v.flow}|${v.health}|${v.fetch}|${v.commit}|${c.ordering}|${c.pauseReason ?? ''}|${c.blockedBy.join(',')}|${event.type}|${detail}`;
 }
 
 function step(snap: LaneSnapshot, event: LaneEvent): Step {
@@ -131,6 +132,11 @@ export class LaneMode {
   /** `reason` works again; the lane is `ok` once no reason is left. */
   unblock(reason: BlockReason): void {
     if (this.value.health === 'blocked') this.send({ type: 'UNBLOCK', reason });
+  }
+
+  /** The flow is paused by the operator (`pauseReason` `operator`): the lane starts no new work. */
+  get held(): boolean {
+    return this.snapshot.context.pauseReason === 'operator';
   }
 
   get pauseReason(): PauseReason | undefined {

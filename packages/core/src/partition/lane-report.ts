@@ -1,9 +1,10 @@
 import type { DeadLetterReason, LaneRef, LaneSnapshot } from '../app/app-types.js';
+import { isLevelEnabled } from '../logger/logger.js';
 import { LaneCounters } from '../metrics/lane-counters.js';
 import type { Entry } from './entry.js';
 import { InboundMessage } from './inbound-message.js';
 import type { LaneContext } from './lane-context.js';
-import type { BlockReason, LaneMachineContext, LaneStateValue } from './lane-machine.js';
+import type { BlockReason, LaneMachineContext, LaneStateValue, PauseReason } from './lane-machine.js';
 import { laneStateName } from './lane-mode.js';
 
 /**
@@ -51,44 +52,41 @@ export class LaneReport {
 
   retryScheduled(entry: Entry, error: unknown, delayMs: number, mode: 'blocking' | 'delayed'): void {
     this.counters.retried++;
+    if (isLevelEnabled(this.ctx.logger, 'debug'))
+      this.ctx.logger.debug({ ...entry.logFields(), delayMs, mode, err: error }, 'attempt failed; retry scheduled');
     if (this.ctx.events.has('message.retry-scheduled'))
       this.ctx.events.emit('message.retry-scheduled', { message: this.message(entry), error, delayMs, mode });
   }
 
   handOffFailed(entry: Entry, error: unknown, delayMs: number): void {
     this.counters.retryHandoffFailures++;
-    this.ctx.logger.warn('delayed retry hand-off failed; retrying in place', {
-      handler: this.ctx.handler.name,
-      error,
-    });
+    this.ctx.logger.warn(
+      { ...entry.logFields(), delayMs, err: error },
+      'delayed retry hand-off failed; retrying in place',
+    );
     if (this.ctx.events.has('message.retry-handoff-failed'))
       this.ctx.events.emit('message.retry-handoff-failed', { message: this.message(entry), error, delayMs });
   }
 
   deadLettered(entry: Entry, error: unknown, reason: DeadLetterReason, deadLetterTopic: string | null): void {
     this.counters.countDeadLetter(reason);
+    if (deadLetterTopic !== null)
+      this.ctx.logger.warn({ ...entry.logFields(), reason, deadLetterTopic, err: error }, 'message dead-lettered');
     if (this.ctx.events.has('message.dead-lettered'))
       this.ctx.events.emit('message.dead-lettered', { message: this.message(entry), error, reason, deadLetterTopic });
   }
 
   /** The attempt was ended by the runtime's own shutdown: no verdict. */
   abandoned(entry: Entry): void {
-    this.ctx.logger.warn('attempt ended by shutdown; the message stays unsettled and will be redelivered', {
-      handler: this.ctx.handler.name,
-      topic: this.ref.topic,
-      partition: this.ref.partition,
-      offset: entry.rec.offset,
-    });
+    this.ctx.logger.warn(
+      entry.logFields(),
+      'attempt ended by shutdown; the message stays unsettled and will be redelivered',
+    );
   }
 
   /** The lane becomes blocked by `reason` (logged once per reason, not per failed try). */
   blocked(reason: BlockReason, error: unknown): void {
-    this.ctx.logger.error(`lane blocked: ${reason} keeps failing`, {
-      handler: this.ctx.handler.name,
-      topic: this.ref.topic,
-      partition: this.ref.partition,
-      error,
-    });
+    this.ctx.logger.error({ reason, err: error }, `lane blocked: ${reason} keeps failing`);
   }
 
   /** The lane machine moved (any region): `lane.paused` / `lane.resumed` for its flow, and `lane.state-changed`. */
@@ -109,6 +107,7 @@ export class LaneReport {
   /** The lane as `inspect()` shows it: its machine's state value and its counters. */
   snapshot(
     machine: LaneStateValue,
+    pauseReason: PauseReason | undefined,
     lane: { buffered: number; committed: string | undefined; lag: number },
   ): LaneSnapshot {
     const c = this.counters;
@@ -116,6 +115,7 @@ export class LaneReport {
       ...this.ref,
       state: laneStateName(machine, true),
       machine,
+      ...(pauseReason !== undefined ? { pauseReason } : {}),
       inFlight: c.inFlight,
       ...lane,
       received: c.received,

@@ -53,11 +53,7 @@ export class MessageSettlement implements LaneSettlement {
       },
       (err: unknown) => {
         this.settling.delete(call);
-        this.ctx.logger.warn('settle failed; the broker will redeliver', {
-          handler: this.ctx.handler.name,
-          count: records.length,
-          error: err,
-        });
+        this.ctx.logger.warn({ count: records.length, err }, 'settle failed; the broker will redeliver');
         if (this.ctx.events.has('error'))
           this.ctx.events.emit('error', { error: err, where: `settle ${this.lane.id.topic}` });
       },

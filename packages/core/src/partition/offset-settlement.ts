@@ -95,12 +95,7 @@ export class OffsetSettlement implements LaneSettlement {
     } catch (err) {
       this.failures++;
       if (this.failures >= 3 && this.mode.block('commit')) this.report.blocked('commit', err);
-      this.ctx.logger.warn('commit failed; retrying', {
-        handler: this.ctx.handler.name,
-        topic: this.lane.id.topic,
-        partition: this.lane.id.partition,
-        error: err,
-      });
+      this.ctx.logger.warn({ err }, 'commit failed; retrying');
       if (!this.finishing) {
         this.retryTimer = this.ctx.clock.setTimeout(() => {
           this.retryTimer = undefined;

@@ -9,11 +9,12 @@ import {
   type LaneHandle,
   type Transport,
   type VirtualClock,
+  createConsoleLogger,
 } from '../index.js';
 import { createLaneTransport, type LaneTransport } from '../../test-fixtures/lane-transport.js';
 import { parseSettledOffsets } from './watermark.js';
 
-const silent = { debug() {}, info() {}, warn() {}, error() {} };
+const silent = createConsoleLogger({ level: 'silent' });
 
 interface Plan {
   key: string;

@@ -1,14 +1,26 @@
 import { describe, expect, it } from 'vitest';
-import { NonRetryableError, createApp, createVirtualClock, defineHandler, type Logger } from '../index.js';
+import {
+  NonRetryableError,
+  createApp,
+  createConsoleLogger,
+  createVirtualClock,
+  defineHandler,
+  type Logger,
+} from '../index.js';
 import { createLaneTransport } from '../../test-fixtures/lane-transport.js';
 
 // Branches of the partition actor the coverage report showed untested:
 // message-model settlement failures, delayed retries through nack, dropped
 // failures (deadLetter: false) and per-entry timeouts with several in flight.
 
+/** A logger whose warning messages are in `warnings`. */
 function capture(): Logger & { warnings: string[] } {
   const warnings: string[] = [];
-  return { debug() {}, info() {}, warn: (msg) => void warnings.push(msg), error() {}, warnings };
+  const write = (line: string): void => {
+    const { level, msg } = JSON.parse(line) as { level: string; msg: string };
+    if (level === 'warn') warnings.push(msg);
+  };
+  return Object.assign(createConsoleLogger({ level: 'warn', destination: { write } }), { warnings });
 }
 
 async function until(cond: () => boolean, what: string): Promise<void> {

@@ -88,7 +88,8 @@ export class PartitionActor implements LaneSink {
     try {
       do {
         this.pumpAgain = false;
-        if (!this.mode.running) break;
+        // Held by the operator: what is running finishes, nothing new starts.
+        if (!this.mode.running || this.mode.held) break;
         if (this.workers) this.dispatchToWorkers(this.workers);
         else {
           const max = this.ctx.handler.maxInFlight;
@@ -235,6 +236,28 @@ export class PartitionActor implements LaneSink {
     } else if (p !== undefined && !this.mode.paused) this.mode.send({ type: 'PAUSE', reason: p });
   }
 
+  /**
+   * The operator's pause (`app.pauseLane`): the broker side pauses, attempts
+   * running finish, nothing new starts; only {@link release} lifts it.
+   */
+  hold(): void {
+    this.mode.send({ type: 'PAUSE', reason: 'operator' });
+  }
+
+  /** The operator's resume: the flow opens unless the window is full (then backpressure keeps it paused). */
+  release(): void {
+    if (!this.mode.held) return;
+    const p = this.entries.pressure(
+      this.ctx.maxBufferedMessages,
+      this.ctx.maxBufferedBytes,
+      this.workers?.saturated() ?? false,
+    );
+    this.mode.send(
+      p === 'under' || p === undefined ? { type: 'OPERATOR_RESUME' } : { type: 'OPERATOR_RESUME', pressure: p },
+    );
+    this.pump();
+  }
+
   private checkIdle(): void {
     const { inFlight } = this.report.counters;
     const f = this.failures;
@@ -289,10 +312,14 @@ export class PartitionActor implements LaneSink {
   }
 
   snapshot(): LaneSnapshot {
-    return this.report.snapshot(this.mode.value, {
-      buffered: this.entries.scheduler.waitingCount(),
-      committed: this.settlement.committedOffset,
-      lag: this.entries.unsettled,
-    });
+    return this.report.snapshot(
+      this.mode.value,
+      this.mode.value.flow === 'paused' ? this.mode.pauseReason : undefined,
+      {
+        buffered: this.entries.scheduler.waitingCount(),
+        committed: this.settlement.committedOffset,
+        lag: this.entries.unsettled,
+      },
+    );
   }
 }

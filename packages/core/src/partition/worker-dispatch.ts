@@ -29,6 +29,7 @@ export class WorkerDispatch {
   private listening: (() => void) | undefined;
   private abandoned = false;
   private readonly codecModule: string | undefined;
+  private readonly logBindings: Readonly<Record<string, unknown>>;
 
   constructor(
     private readonly ref: LaneRef,
@@ -36,6 +37,7 @@ export class WorkerDispatch {
     /** Called once the executor has room again after `room` found it saturated. */
     private readonly onCapacity: () => void,
   ) {
+    this.logBindings = { ...ref };
     const m = ctx.codec.workerModule;
     this.codecModule = m === undefined ? undefined : String(m);
   }
@@ -110,6 +112,7 @@ export class WorkerDispatch {
         timeoutMs: handler.timeoutMs,
         contentType: this.ctx.codec.contentType,
         messages,
+        logBindings: this.logBindings,
         ...(trace ? { trace: { traceparent: trace } } : {}),
         ...(this.codecModule !== undefined ? { codecModule: this.codecModule } : {}),
       });

@@ -44,8 +44,14 @@ function redactAny(value: unknown, secrets: readonly string[], seen: WeakMap<obj
   if (value === null || typeof value !== 'object') return value;
   if (seen.has(value)) return seen.get(value);
   if (value instanceof Error) {
-    const copy = new Error(redactText(value.message, secrets));
-    copy.name = value.name;
+    // Same prototype, so the copy is still a `NonRetryableError` (pino logs the class as `err.type`).
+    const copy = Object.create(Object.getPrototypeOf(value) as object) as Error;
+    Object.defineProperty(copy, 'message', {
+      value: redactText(value.message, secrets),
+      writable: true,
+      configurable: true,
+    });
+    if (Object.hasOwn(value, 'name') || copy.name !== value.name) copy.name = value.name;
     if (value.stack !== undefined) copy.stack = redactText(value.stack, secrets);
     seen.set(value, copy);
     if ('code' in value) (copy as Error & { code?: unknown }).code = (value as { code?: unknown }).code;

@@ -119,7 +119,12 @@ export function redriveCopy(record: BrowsedRecord): OutboundRecord {
   };
 }
 
-/** Every record of `topic`, partition by partition, a page at a time (`from` is inclusive, so each page drops what was seen). */
+/**
+ * Every record of `topic`, partition by partition, a page at a time. `from` is
+ * inclusive, so every page after the first starts at the last record seen:
+ * it reads `pageSize + 1` and drops what was seen, so a page brings up to
+ * `pageSize` new records (with `pageSize` 1 it would otherwise bring none).
+ */
 async function* pages(
   admin: TransportAdmin,
   topic: string,
@@ -131,7 +136,8 @@ async function* pages(
   for (let partition = 0; partition < info.partitions; partition++) {
     let from = 'earliest';
     for (;;) {
-      const page = await admin.read(topic, { from, partition, limit: pageSize });
+      const limit = from === 'earliest' ? pageSize : pageSize + 1;
+      const page = await admin.read(topic, { from, partition, limit });
       const fresh = page.filter((r) => !seen.has(recordId(r)));
       if (fresh.length === 0) break;
       for (const r of fresh) seen.add(recordId(r));

@@ -8,6 +8,13 @@ export interface TopicInfo {
   readonly partitions: number;
   /** Records the broker holds for the topic now (retained, or ready plus unacked), when it can tell. */
   readonly depth?: number;
+  /**
+   * Per partition (index = partition), the position the next record will be
+   * at or after, when the broker can tell (Kafka: the high watermark; NATS:
+   * the stream's last sequence + 1). `read` with it as `from` returns only
+   * records published since: how a tail follows from the end.
+   */
+  readonly ends?: readonly string[];
 }
 
 /** A consumer group's position on one partition of a topic. */

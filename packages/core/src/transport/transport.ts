@@ -1,3 +1,4 @@
+import type { AttachContext } from '../logger/component-logger.js';
 import type { Headers } from '../message/message.js';
 
 /**
@@ -207,10 +208,16 @@ export interface HealthReport {
  *   while the runtime holds them unless the broker's own timeout expires.
  * - `close` closes every subscription first (draining lanes), then the
  *   connection. It is idempotent and concurrent calls share one close.
+ * - `attach`, when present, is called by `createApp` before anything else:
+ *   the connector logs to the app's logger from then on (see
+ *   `ComponentLogger`, which implements the rule: the connector's own
+ *   `logger` option wins, else the first app attached, else `defaultLogger()`).
  */
 export interface Transport {
   readonly name: string;
   readonly capabilities: TransportCapabilities;
+  /** Receive the app's logger (optional; see above). Must not throw. */
+  attach?(context: AttachContext): void;
   connect(): Promise<void>;
   publish(records: readonly OutboundRecord[]): Promise<void>;
   subscribe(spec: SubscriptionSpec, sink: SubscriptionSink): Promise<Subscription>;

@@ -1,6 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { optionError, redact, type App } from '@partita/core';
+import { createAdminApi, type AdminApi } from '../admin/admin-api.js';
+import { resolveAdmin, type AdminOptions } from '../admin/admin-options.js';
+import { DashboardAssets } from '../dashboard/dashboard-assets.js';
 import { prometheusText } from '../prometheus/prometheus-text.js';
 import { readiness, type ReadinessOptions } from '../readiness/readiness.js';
 
@@ -15,6 +18,13 @@ export interface ServeOptions extends ReadinessOptions {
    * an OpenTelemetry Prometheus exporter's). @defaultValue the app's metrics, see README
    */
   readonly metrics?: () => Promise<string> | string;
+  /**
+   * Serve the admin API (`/api/app`, topics, lag, records, redrive, purge,
+   * lane pause/resume) and the dashboard at `/`. Writes need the bearer
+   * token (`PARTITA_ADMIN_TOKEN`); see README, "Admin API and dashboard".
+   * @defaultValue off
+   */
+  readonly admin?: AdminOptions;
 }
 
 /** A running endpoint server. */
@@ -34,7 +44,8 @@ const PROMETHEUS_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
  * - `GET /healthz`: liveness, 200 while the event loop answers;
  * - `GET /readyz`: 200 when ready, 503 with `{ ready, reasons }` otherwise (see `readiness`);
  * - `GET /metrics`: Prometheus text;
- * - `GET /api/inspect`: `app.inspect()` and `app.health()` as JSON (redacted).
+ * - `GET /api/inspect`: `app.inspect()` and `app.health()` as JSON (redacted);
+ * - with `admin`: the admin API under `/api/` and the dashboard at `/`.
  * Other paths are 404, other methods than GET/HEAD 405.
  */
 export async function serve(app: App, options: ServeOptions = {}): Promise<ServedApp> {
@@ -46,6 +57,11 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Serve
   if (options.metrics !== undefined && typeof options.metrics !== 'function')
     throw optionError('serve', 'metrics', 'a function returning the exposition text', options.metrics);
   const metrics = options.metrics ?? (() => prometheusText(app));
+  const admin = options.admin === undefined ? undefined : resolveAdmin(options.admin);
+  const adminApi: AdminApi | undefined =
+    admin === undefined
+      ? undefined
+      : createAdminApi(app, admin, host, admin.dashboard ? new DashboardAssets() : undefined);
 
   const routes: Record<string, () => Promise<[number, string, string]>> = {
     '/healthz': () => Promise.resolve([200, JSON_TYPE, JSON.stringify({ status: 'ok' })]),
@@ -62,20 +78,28 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Serve
   };
 
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
-    const path = (req.url ?? '/').split('?')[0]!;
-    const route = routes[path];
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      url = new URL('http://localhost/');
+    }
+    const path = url.pathname;
+    const route = Object.hasOwn(routes, path) ? routes[path] : undefined;
     const send = (status: number, type: string, body: string): void => {
       res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
       res.end(req.method === 'HEAD' ? undefined : body);
     };
-    if (!route) return send(404, JSON_TYPE, JSON.stringify({ error: `no route ${path}` }));
+    const error = (name: string, message: string): string => JSON.stringify(redact({ error: { name, message } }));
+    if (!route && adminApi?.handle(req, res, url)) return;
+    if (!route) return send(404, JSON_TYPE, error('NotFound', `no route ${path}`));
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('allow', 'GET, HEAD');
-      return send(405, JSON_TYPE, JSON.stringify({ error: `${String(req.method)} not allowed` }));
+      return send(405, JSON_TYPE, error('MethodNotAllowed', `${String(req.method)} not allowed`));
     }
     route().then(
       ([status, type, body]) => send(status, type, body),
-      (err: unknown) => send(500, JSON_TYPE, JSON.stringify(redact({ error: (err as Error)?.message ?? String(err) }))),
+      (err: unknown) => send(500, JSON_TYPE, error('Error', (err as Error)?.message ?? String(err))),
     );
   };
 

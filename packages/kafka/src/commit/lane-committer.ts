@@ -53,10 +53,10 @@ export class LaneCommitter {
   async commit(lane: KafkaLane, nextOffset: string, metadata: string | undefined): Promise<boolean> {
     let md: string | null = metadata ?? null;
     if (md !== null && Buffer.byteLength(md) > this.options.maxCommitMetadataBytes) {
-      this.options.logger?.warn('commit metadata too large; committing the watermark without it', {
-        lane: lane.id,
-        bytes: Buffer.byteLength(md),
-      });
+      this.options.logs.logger.warn(
+        { ...lane.id, bytes: Buffer.byteLength(md) },
+        'commit metadata too large; committing the watermark without it',
+      );
       md = null;
     }
     for (let attempt = 0; ; attempt++) {

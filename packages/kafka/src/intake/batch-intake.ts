@@ -103,7 +103,7 @@ export class BatchIntake {
         try {
           lane.sink.deliver(records);
         } catch (err) {
-          this.options.logger?.error('lane sink rejected records', { lane: lane.id, error: String(err) });
+          this.options.logs.logger.error({ ...lane.id, err }, 'lane sink rejected records');
         }
       }
     } finally {

@@ -1,6 +1,6 @@
 import type { ISocketFactory } from 'kafkajs';
 import type { Clock, Logger } from '@partita/core';
-import { ConfigError, optionError, redact, systemClock } from '@partita/core';
+import { ComponentLogger, ConfigError, optionError, redact, systemClock } from '@partita/core';
 
 /** TLS settings passed to Node's `tls.connect` (kafkajs `ssl`). `true` = TLS with system CAs. */
 export type KafkaSslOptions =
@@ -77,7 +77,11 @@ export interface KafkaTransportOptions {
   readonly socketFactory?: ISocketFactory;
   /** @defaultValue systemClock */
   readonly clock?: Clock;
-  /** Receives kafkajs warnings and errors. @defaultValue none (silent) */
+  /**
+   * Receives the connector's lines and kafkajs' (through a kafkajs
+   * `logCreator`, at the logger's level), with `component: 'kafka'`.
+   * @defaultValue the logger of the app it runs for (`attach`), else `defaultLogger()`
+   */
   readonly logger?: Logger;
 }
 
@@ -88,7 +92,7 @@ export type ResolvedKafkaOptions = Required<
   readonly retry: { readonly retries: number; readonly initialRetryTimeMs: number; readonly maxRetryTimeMs: number };
   readonly ssl: KafkaSslOptions;
   readonly sasl: KafkaSaslOptions | undefined;
-  readonly logger: Logger | undefined;
+  readonly logs: ComponentLogger;
 };
 
 const positiveInt = (name: string, v: unknown, min = 1): number => {
@@ -181,6 +185,6 @@ export function resolveKafkaOptions(options: KafkaTransportOptions): ResolvedKaf
     },
     socketFactory: options.socketFactory,
     clock: options.clock ?? systemClock,
-    logger: options.logger,
+    logs: new ComponentLogger('kafkaTransport', 'kafka', options.logger, { secrets: [sasl?.password] }),
   };
 }

@@ -10,7 +10,7 @@ import type { KafkaLane } from './kafka-lane.js';
 export class ConsumerControl {
   constructor(
     private readonly consumer: Consumer,
-    private readonly logger: Logger | undefined,
+    private readonly logger: Logger,
   ) {}
 
   pause(lanes: readonly KafkaLane[]): void {
@@ -30,7 +30,7 @@ export class ConsumerControl {
     try {
       fn(this.consumer);
     } catch (err) {
-      this.logger?.debug(`kafka consumer ${what} skipped`, { error: String(err) });
+      this.logger.debug({ err }, `kafka consumer ${what} skipped`);
     }
   }
 }

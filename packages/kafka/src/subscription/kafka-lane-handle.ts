@@ -39,6 +39,9 @@ export class KafkaLaneHandle implements OffsetLaneHandle {
   }
 
   commit(nextOffset: string, metadata?: string): Promise<boolean> {
+    // After the start-offset commit of a new group's partition, never before it (it would move the group back).
+    const first = this.lane.initialCommit;
+    if (first) return first.then(() => this.committer.commit(this.lane, nextOffset, metadata));
     return this.committer.commit(this.lane, nextOffset, metadata);
   }
 }

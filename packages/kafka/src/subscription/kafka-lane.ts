@@ -33,6 +33,12 @@ export interface KafkaLane {
   holdTimer: TimerHandle | undefined;
   /** Last offset this member committed for the lane. */
   committed: string | undefined;
+  /**
+   * Set while the group's start offset is being committed for a partition
+   * the group had no offset for (so lag shows a backlog before the first
+   * record is settled); the lane's own commits wait for it.
+   */
+  initialCommit: Promise<void> | undefined;
 }
 
 export function laneKey(topic: string, partition: number): string {

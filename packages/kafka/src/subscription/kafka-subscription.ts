@@ -71,7 +71,7 @@ export class KafkaSubscription implements Subscription, CommitterHost, IntakeHos
       maxWaitTimeInMs: options.maxWaitTimeMs,
       allowAutoTopicCreation: false,
     });
-    this.control = new ConsumerControl(this.consumer, options.logger);
+    this.control = new ConsumerControl(this.consumer, options.logs.logger.child({ group: spec.group }));
     this.committer = new LaneCommitter(this.consumer, this.guard, options, this);
     this.intake = new BatchIntake(options, this.guard, this.control, this);
     const ev = this.consumer.events;
@@ -81,11 +81,10 @@ export class KafkaSubscription implements Subscription, CommitterHost, IntakeHos
     this.consumer.on(ev.CRASH, ({ payload }) => {
       this.runnerRunning = false;
       this.crashError = payload.error;
-      options.logger?.warn('kafka consumer crashed', {
-        group: spec.group,
-        restart: payload.restart,
-        error: payload.error?.message,
-      });
+      options.logs.logger.warn(
+        { group: spec.group, restart: payload.restart, err: payload.error },
+        payload.restart ? 'kafka consumer crashed; kafkajs restarts it' : 'kafka consumer crashed',
+      );
       if (!payload.restart) {
         this.guard.stop();
         this.revokeAll('consumer crashed without restart');
@@ -150,6 +149,7 @@ export class KafkaSubscription implements Subscription, CommitterHost, IntakeHos
       // Drain with the consumer still in the group, so final commits land.
       await Promise.all(
         lanes.map(async (l) => {
+          await l.initialCommit; // never rejects
           await this.revokeOne(l);
           this.disown(l);
         }),
@@ -223,6 +223,7 @@ export class KafkaSubscription implements Subscription, CommitterHost, IntakeHos
       held: false,
       holdTimer: undefined,
       committed: undefined,
+      initialCommit: undefined,
     };
   }
 
@@ -236,17 +237,69 @@ export class KafkaSubscription implements Subscription, CommitterHost, IntakeHos
         for (const p of t.partitions) metadata.set(laneKey(t.topic, p.partition), p);
       }
     } catch (err) {
-      this.options.logger?.warn('could not read committed offsets metadata; lanes start without it', {
-        error: String(err),
-      });
+      this.options.logs.logger.warn(
+        { group: this.spec.group, err },
+        'could not read committed offsets metadata; lanes start without it',
+      );
     }
+    const fresh: KafkaLane[] = [];
     for (const lane of gained) {
       if (!lane.owned) continue;
       const committed = metadata.get(lane.key);
       if (committed && committed.offset !== '-1') lane.committed = committed.offset;
+      else if (this.spec.startFrom !== 'latest') fresh.push(lane);
       const handle = new KafkaLaneHandle(lane, committed?.metadata ?? undefined, this.control, this.committer);
       lane.handle = handle;
       lane.sink = this.sink.assigned(handle);
+    }
+    if (fresh.length > 0) {
+      // Not awaited: a commit may wait for the next join, and this runs inside the join barrier.
+      const started = this.commitStart(fresh);
+      for (const lane of fresh) lane.initialCommit = started;
+    }
+  }
+
+  /**
+   * Commit the log start offset for partitions the group has no offset for
+   * (a new group starting from the earliest record, where kafkajs starts), so
+   * the group and its backlog show in `admin.lag()` before its first record
+   * is settled (a group stuck on its very first record shows too). Best
+   * effort: on failure the group shows once it commits.
+   */
+  private async commitStart(lanes: readonly KafkaLane[]): Promise<void> {
+    try {
+      const admin = await this.admin();
+      const topics = [...new Set(lanes.map((l) => l.kafkaTopic))];
+      // Read again (also when the read at assignment failed): only a partition with no offset at all gets one.
+      let offsets: Awaited<ReturnType<Admin['fetchOffsets']>> | undefined;
+      for (let attempt = 0; offsets === undefined; attempt++) {
+        try {
+          offsets = await admin.fetchOffsets({ groupId: this.spec.group, topics });
+        } catch (err) {
+          if (attempt >= 2) throw err;
+          await new Promise<void>((resolve) => this.options.clock.setTimeout(resolve, 200 * (attempt + 1)));
+        }
+      }
+      const none = new Set<string>();
+      for (const t of offsets)
+        for (const p of t.partitions) if (p.offset === '-1') none.add(laneKey(t.topic, p.partition));
+      const low = new Map<string, string>();
+      for (const topic of topics)
+        for (const o of await admin.fetchTopicOffsets(topic)) low.set(laneKey(topic, o.partition), o.low);
+      await Promise.all(
+        lanes.map(async (lane) => {
+          const offset = low.get(lane.key);
+          if (offset !== undefined && none.has(lane.key) && lane.committed === undefined)
+            await this.committer.commit(lane, offset, undefined);
+        }),
+      );
+    } catch (err) {
+      this.options.logs.logger.warn(
+        { group: this.spec.group, err },
+        'could not commit the start offsets of new lanes; lag shows them after their first commit',
+      );
+    } finally {
+      for (const lane of lanes) lane.initialCommit = undefined;
     }
   }
 
@@ -296,7 +349,7 @@ export class KafkaSubscription implements Subscription, CommitterHost, IntakeHos
     for (const l of lanes) this.disown(l);
     if (this.closing) return; // close() revokes them
     this.laneMap.clear();
-    this.options.logger?.warn(`revoking every lane: ${reason}`, { group: this.spec.group });
+    this.options.logs.logger.warn({ group: this.spec.group }, `revoking every lane: ${reason}`);
     this.revoke(lanes);
   }
 
@@ -316,6 +369,6 @@ export class KafkaSubscription implements Subscription, CommitterHost, IntakeHos
     if (l.sink)
       await this.sink
         .revoked(l.id)
-        .catch((err: unknown) => this.options.logger?.error('revoke failed', { lane: l.id, error: String(err) }));
+        .catch((err: unknown) => this.options.logs.logger.error({ ...l.id, err }, 'revoke failed'));
   }
 }

@@ -7,9 +7,12 @@ import type {
   SubscriptionSink,
   SubscriptionSpec,
   Transport,
+  TransportAdmin,
   TransportCapabilities,
 } from '@partita/core';
-import { ClosedError, redact } from '@partita/core';
+import { ClosedError, redact, type AttachContext } from '@partita/core';
+import { KafkaTransportAdmin } from '../admin/kafka-transport-admin.js';
+import { kafkajsLevel, kafkajsLogCreator } from '../logging/kafkajs-log-creator.js';
 import { mapKafkaError } from '../errors/map-kafka-error.js';
 import {
   resolveKafkaOptions,
@@ -20,12 +23,14 @@ import { DELIVER_AT_HEADER, retryTopicName, retryTopics, tierFor } from '../topi
 import { TopicProvisioner } from '../topics/topic-provisioner.js';
 import { KafkaSubscription } from '../subscription/kafka-subscription.js';
 
-const { Kafka, logLevel } = kafkajs;
+const { Kafka } = kafkajs;
 
-/** A Kafka `Transport` with access to its kafkajs admin client (for tests and tools). */
+/** A Kafka `Transport` with partita's admin side and access to its kafkajs admin client (for tests and tools). */
 export interface KafkaTransport extends Transport {
+  /** Topics, lag, browsing and purge for the `partita` CLI and the dashboard (see the README, "Admin"). */
+  readonly admin: TransportAdmin;
   /** The kafkajs admin client of this transport (connected on first use). */
-  admin(): Promise<Admin>;
+  kafkaAdmin(): Promise<Admin>;
 }
 
 /**
@@ -42,7 +47,8 @@ export function kafkaTransport(options: KafkaTransportOptions): KafkaTransport {
 class KafkaTransportImpl implements KafkaTransport {
   readonly name = 'kafka';
   readonly capabilities: TransportCapabilities;
-  private readonly kafka: KafkaClient;
+  readonly admin: TransportAdmin;
+  private client: KafkaClient | undefined;
   private readonly provisioner: TopicProvisioner;
   private readonly subscriptions = new Set<KafkaSubscription>();
   private producer: Producer | undefined;
@@ -61,8 +67,28 @@ class KafkaTransportImpl implements KafkaTransport {
       ttl: false,
       replay: true,
     };
-    const log = opts.logger;
-    this.kafka = new Kafka({
+    this.admin = new KafkaTransportAdmin(
+      () => this.kafka,
+      () => this.kafkaAdmin(),
+    );
+    this.provisioner = new TopicProvisioner(() => this.kafkaAdmin(), {
+      provision: opts.provisionTopics,
+      partitions: opts.partitions,
+      replicationFactor: opts.replicationFactor,
+    });
+  }
+
+  attach(context: AttachContext): void {
+    this.opts.logs.attach(context);
+  }
+
+  /**
+   * The kafkajs client, made on first use (after `attach`), so kafkajs logs
+   * at the level of the logger in use then.
+   */
+  private get kafka(): KafkaClient {
+    const opts = this.opts;
+    return (this.client ??= new Kafka({
       clientId: opts.clientId,
       brokers: [...opts.brokers],
       ssl: opts.ssl as never,
@@ -75,22 +101,9 @@ class KafkaTransportImpl implements KafkaTransport {
         initialRetryTime: opts.retry.initialRetryTimeMs,
         maxRetryTime: opts.retry.maxRetryTimeMs,
       },
-      logLevel: log ? logLevel.WARN : logLevel.NOTHING,
-      logCreator:
-        () =>
-        ({ level, log: entry }) => {
-          if (!log) return;
-          const { message, ...fields } = entry as { message: string } & Record<string, unknown>;
-          const secrets = { secrets: [opts.sasl?.password] };
-          if (level <= logLevel.ERROR) log.error(redact(`kafkajs: ${message}`, secrets), redact(fields, secrets));
-          else log.warn(redact(`kafkajs: ${message}`, secrets), redact(fields, secrets));
-        },
-    });
-    this.provisioner = new TopicProvisioner(() => this.admin(), {
-      provision: opts.provisionTopics,
-      partitions: opts.partitions,
-      replicationFactor: opts.replicationFactor,
-    });
+      logLevel: kafkajsLevel(opts.logs.logger.level),
+      logCreator: kafkajsLogCreator(() => opts.logs.logger),
+    }));
   }
 
   connect(): Promise<void> {
@@ -112,7 +125,7 @@ class KafkaTransportImpl implements KafkaTransport {
     return this.connecting;
   }
 
-  admin(): Promise<Admin> {
+  kafkaAdmin(): Promise<Admin> {
     if (this.closing) return Promise.reject(new ClosedError('the kafka transport is closed'));
     this.adminConnecting ??= (async () => {
       const admin = this.kafka.admin();
@@ -178,12 +191,12 @@ class KafkaTransportImpl implements KafkaTransport {
     }
     let tierTopics = tiers;
     if (!this.opts.provisionTopics && tiers.length > 0) {
-      const existing = new Set(await (await this.admin()).listTopics());
+      const existing = new Set(await (await this.kafkaAdmin()).listTopics());
       tierTopics = tiers.filter((t) => existing.has(t));
     }
     const sub = new KafkaSubscription(
       this.kafka,
-      () => this.admin(),
+      () => this.kafkaAdmin(),
       spec,
       sink,
       this.opts,
@@ -207,7 +220,7 @@ class KafkaTransportImpl implements KafkaTransport {
     let admin: Admin;
     let brokers: number;
     try {
-      admin = await this.admin();
+      admin = await this.kafkaAdmin();
       brokers = (await admin.describeCluster()).brokers.length;
     } catch (err) {
       return {

@@ -1,4 +1,11 @@
-import { BackpressureError, ClosedError, ConfigError, createVirtualClock, TopicNotFoundError } from '@partita/core';
+import {
+  BackpressureError,
+  ClosedError,
+  ConfigError,
+  createVirtualClock,
+  redriveDeadLetters,
+  TopicNotFoundError,
+} from '@partita/core';
 import { describe, expect, it } from 'vitest';
 import { dec, enc, recordingSink, waitFor } from '../testing-support/recording-sink.test-support.js';
 import { memoryTransport } from '../transport/memory-transport.js';
@@ -201,8 +208,9 @@ describe('transactions', () => {
 });
 
 describe('dead letters', () => {
-  it('indexes dead-letter topics by original topic and reason; list, inspect, purge and redrive', async () => {
+  it('counts dead-letter records by original topic and reason; browse, purge and redrive go through transport.admin', async () => {
     const b = createMemoryBroker();
+    const t = memoryTransport(b);
     const dl = (i: number, reason: string) => ({
       topic: 'orders.dlq',
       key: `k${i}`,
@@ -213,32 +221,36 @@ describe('dead letters', () => {
         'partita-original-offset': String(i),
         'partita-dead-letter-reason': reason,
         'partita-error-name': 'Error',
+        'partita-group': 'g',
         source: 'web',
       },
     });
     await b.publish([dl(0, 'max-retries'), dl(1, 'max-retries'), dl(2, 'decode')]);
-    expect(b.deadLetters.stats().byTopic).toEqual({ orders: { total: 3, byReason: { 'max-retries': 2, decode: 1 } } });
-    const list = b.deadLetters.list({ reason: 'max-retries' });
-    expect(list.map((d) => d.offset)).toEqual(['0', '1']);
-    expect(b.deadLetters.inspect(list[0]!.id)).toMatchObject({
-      topic: 'orders',
-      key: 'k0',
-      reason: 'max-retries',
-      deadLetterTopic: 'orders.dlq',
-    });
-    expect(b.deadLetters.purge({ reason: 'decode' })).toBe(1);
-    expect(await b.deadLetters.redrive({ topic: 'orders' })).toBe(2);
+    expect(b.stats().deadLetters.byTopic).toEqual({ orders: { total: 3, byReason: { 'max-retries': 2, decode: 1 } } });
+    const decode = (await t.admin.read('orders.dlq')).filter(
+      (r) => r.headers['partita-dead-letter-reason'] === 'decode',
+    );
+    expect(
+      await t.admin.purge(
+        'orders.dlq',
+        decode.map((r) => `${r.partition}:${r.position}`),
+      ),
+    ).toEqual({ removed: 1 });
+    const report = await redriveDeadLetters(t, { topic: 'orders.dlq' });
+    expect(report).toMatchObject({ matched: 2, redriven: 2, byGroup: { g: 2 } });
     const back = b.fetch({ group: 'g', topic: 'orders', partition: 0 });
     expect(values(back)).toEqual(['v0', 'v1']);
-    // the failure's details go, the origin stays (no partita-group on this copy: no target group)
+    // the failure's details go, the origin stays, and the copy is for group g only
     expect(back[0]!.headers).toEqual({
       source: 'web',
       'partita-original-topic': 'orders',
       'partita-original-partition': '0',
       'partita-original-offset': '0',
+      'partita-target-group': 'g',
     });
-    expect(b.deadLetters.stats().total).toBe(0);
-    expect(b.deadLetters.stats().recordedTotal).toBe(3);
+    await t.admin.purge('orders.dlq');
+    expect(b.stats().deadLetters.total).toBe(0);
+    expect(b.stats().deadLetters.recordedTotal).toBe(3);
   });
 });
 
@@ -266,9 +278,10 @@ describe('queue consumer: visibility timeout (virtual time)', () => {
     expect(q.ack(first[0]!)).toBe(false);
     await clock.advance(1000);
     expect(q.receive()).toEqual([]);
-    expect(b.deadLetters.list({ topic: 'jobs' }).map((d) => [dec(d.value), d.reason])).toEqual([
-      ['a', 'max-deliveries'],
-    ]);
+    const dead = await memoryTransport(b).admin.read('jobs.dlq');
+    expect(
+      dead.map((d) => [dec(d.value), d.headers['partita-dead-letter-reason'], d.headers['partita-group']]),
+    ).toEqual([['a', 'max-deliveries', 'workers']]);
     expect(b.committed({ group: 'workers', topic: 'jobs', partition: 0 })?.offset).toBe(2);
     await b.close();
     expect(clock.pending()).toBe(0);

@@ -3,14 +3,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { createApp, createVirtualClock, defineHandler, type App, type Logger } from '@partita/core';
+import {
+  createConsoleLogger,
+  createApp,
+  createVirtualClock,
+  defineHandler,
+  redriveDeadLetters,
+  type App,
+  type Logger,
+} from '@partita/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { memoryTransport } from '../transport/memory-transport.js';
 import { dec, enc, waitFor } from '../testing-support/recording-sink.test-support.js';
 import { createMemoryBroker } from './create-memory-broker.js';
 import type { MemoryBroker } from './memory-broker.js';
 
-const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+const quiet: Logger = createConsoleLogger({ level: 'silent' });
 const uniq = (p: string): string => `${p}-${Math.random().toString(36).slice(2, 8)}`;
 const DAY = 24 * 3600_000;
 const apps: App[] = [];
@@ -27,6 +35,9 @@ const broker = (o: Parameters<typeof createMemoryBroker>[0] = {}): MemoryBroker 
   return b;
 };
 const topicStats = (b: MemoryBroker, name: string) => b.stats().topics.find((t) => t.name === name)!;
+const admin = (b: MemoryBroker) => memoryTransport(b).admin;
+const browse = async (b: MemoryBroker, topic = 'orders.dlq', limit?: number) =>
+  admin(b).read(topic, limit === undefined ? {} : { limit });
 const dlq = (i: number, topic = 'orders') => ({
   topic: `${topic}.dlq`,
   key: `k${i}`,
@@ -130,10 +141,10 @@ describe('retention by count, bytes and age', () => {
     await b.publish([{ topic: 'orders', value: enc('work') }, dlq(0)]);
     await clock.advance(7 * DAY + 1);
     expect(topicStats(b, 'orders').messages).toBe(0);
-    expect(b.deadLetters.stats().total).toBe(1);
-    expect(b.deadLetters.list().map((d) => dec(d.value))).toEqual(['v0']);
+    expect(b.stats().deadLetters.total).toBe(1);
+    expect((await browse(b)).map((d) => dec(d.value))).toEqual(['v0']);
     await clock.advance(7 * DAY);
-    expect(b.deadLetters.stats().total).toBe(0);
+    expect(b.stats().deadLetters.total).toBe(0);
     expect(topicStats(b, 'orders.dlq').messages).toBe(0);
     expect(b.stats().bytes).toBe(0);
   });
@@ -144,8 +155,8 @@ describe('retention by count, bytes and age', () => {
     await b.publish([dlq(0), dlq(1), dlq(2)]);
     expect(topicStats(b, 'orders').messages).toBe(1);
     expect(topicStats(b, 'orders.dlq').messages).toBe(2);
-    expect(b.deadLetters.stats().total).toBe(2);
-    expect(b.deadLetters.list().map((d) => dec(d.value))).toEqual(['v1', 'v2']);
+    expect(b.stats().deadLetters.total).toBe(2);
+    expect((await browse(b)).map((d) => dec(d.value))).toEqual(['v1', 'v2']);
   });
 
   it('rejects bad retention options naming the option', () => {
@@ -163,15 +174,14 @@ describe('dead-letter index and purge', () => {
     await b.publish([dlq(0), dlq(1), dlq(2)]);
     expect(b.stats().bytes).toBeGreaterThan(0);
     // purging the newest leaves it behind an older kept one; purging the oldest frees both
-    const [first, , last] = b.deadLetters.list();
-    expect(b.deadLetters.purge({ ids: [last!.id] })).toBe(1);
+    expect(await admin(b).purge('orders.dlq', ['0:2'])).toEqual({ removed: 1 });
     expect(topicStats(b, 'orders.dlq').messages).toBe(3);
-    expect(b.deadLetters.purge({ ids: [first!.id] })).toBe(1);
+    expect(await admin(b).purge('orders.dlq', ['0:0'])).toEqual({ removed: 1 });
     expect(topicStats(b, 'orders.dlq').partitions[0]).toMatchObject({ startOffset: 1, depth: 2 });
-    expect(b.deadLetters.purge()).toBe(1);
+    expect(await admin(b).purge('orders.dlq')).toEqual({ removed: 1 });
     expect(topicStats(b, 'orders.dlq').messages).toBe(0);
     expect(b.stats().bytes).toBe(0);
-    expect(b.deadLetters.stats().total).toBe(0);
+    expect(b.stats().deadLetters.total).toBe(0);
   });
 
   it("dead-letter records are packed apart from the publisher's buffers (a kept dead letter pins no pooled slab); values and headers read back intact", async () => {
@@ -184,7 +194,7 @@ describe('dead-letter index and purge', () => {
       headers: { ...dlq(0).headers, 'partita-error-stack': 'Error: x\n    at y (z.js:1:1)' },
     });
     slab.fill(0);
-    const [d] = b.deadLetters.list();
+    const [d] = await browse(b);
     expect(dec(d!.value)).toBe('0123456789abcdef');
     expect(d!.value!.buffer.byteLength).not.toBe(slab.buffer.byteLength);
     expect(d!.headers).toMatchObject({
@@ -199,7 +209,7 @@ describe('dead-letter index and purge', () => {
     const fill = (i: number): Uint8Array => new Uint8Array(1024).fill(i % 251);
     await b.publish(Array.from({ length: 10 }, (_, i) => ({ ...dlq(i), value: fill(i) })));
     const read = b.fetch({ group: 'dlq-reader', topic: 'orders.dlq', partition: 0 });
-    const listed = b.deadLetters.list();
+    const listed = await browse(b);
     for (let i = 10; i < 5000; i += 100)
       await b.publish(Array.from({ length: 100 }, (_, j) => ({ ...dlq(i + j), value: fill(i + j) })));
     expect(topicStats(b, 'orders.dlq').partitions[0]).toMatchObject({ startOffset: 5000, depth: 10 });
@@ -207,18 +217,24 @@ describe('dead-letter index and purge', () => {
       Array.from({ length: 10 }, (_, i) => [i, 1024, String(i)]),
     );
     expect(listed.map((d) => d.value![1023])).toEqual(Array.from({ length: 10 }, (_, i) => i));
-    expect(b.deadLetters.list({ limit: 1 })[0]!.value![0]).toBe(5000 % 251);
+    expect((await browse(b, 'orders.dlq', 1))[0]!.value![0]).toBe(5000 % 251);
   });
 
-  it('redrive frees the dead-letter records it sent back', async () => {
+  it('redrive sends the dead letters back to the group that failed them; purging them then frees them', async () => {
     const b = broker();
     await b.publish([dlq(0), dlq(1)]);
-    expect(await b.deadLetters.redrive()).toBe(2);
+    const t = memoryTransport(b);
+    expect((await redriveDeadLetters(t, { topic: 'orders.dlq' })).redriven).toBe(2);
+    const back = b.fetch({ group: 'g', topic: 'orders', partition: 0 });
+    expect(back.map((r) => [dec(r.value), r.headers['partita-target-group']])).toEqual([
+      ['v0', 'g'],
+      ['v1', 'g'],
+    ]);
+    expect(await t.admin.purge('orders.dlq')).toEqual({ removed: 2 });
     expect(topicStats(b, 'orders.dlq').messages).toBe(0);
-    expect(b.fetch({ group: 'g', topic: 'orders', partition: 0 }).map((r) => dec(r.value))).toEqual(['v0', 'v1']);
   });
 
-  it('durable mode: the index holds positions; values are read back from the segment files when listed', async () => {
+  it('durable mode: the index holds positions; values are read back from the segment files when browsed', async () => {
     setFlagsFromString('--expose-gc');
     const gc = runInNewContext('gc') as () => void;
     const dir = mkdtempSync(join(tmpdir(), 'partita-flat-'));
@@ -242,14 +258,16 @@ describe('dead-letter index and purge', () => {
       return after.heapUsed + after.arrayBuffers - before.heapUsed - before.arrayBuffers;
     };
     await waitFor(() => grown() < (n * size) / 4, 'the published values to be collected', 10_000);
-    expect(b.deadLetters.stats().total).toBe(n);
-    const listed = b.deadLetters.list({ limit: 3 });
+    expect(b.stats().deadLetters.total).toBe(n);
+    const listed = await browse(b, 'orders.dlq', 3);
     expect(listed.map((d) => [d.key, d.value!.byteLength, d.value![0]])).toEqual([
       ['k0', size, 0],
       ['k1', size, 1],
       ['k2', size, 2],
     ]);
-    expect(b.deadLetters.inspect(listed[2]!.id)!.headers['partita-original-offset']).toBe('2');
+    const [one] = await admin(b).read('orders.dlq', { from: listed[2]!.position, limit: 1 });
+    expect(one!.headers['partita-original-offset']).toBe('2');
+    await expect(admin(b).purge('orders.dlq')).rejects.toThrow(/durable .* cannot delete records/);
   });
 });
 

@@ -7,11 +7,11 @@ import {
   type Headers,
   type HealthReport,
 } from '@partita/core';
-import { createDeadLetterAdmin, type DeadLetterAdmin } from '../dead-letter/dead-letter-admin.js';
 import { DeadLetterStore } from '../dead-letter/dead-letter-store.js';
 import type { DurableStore } from '../durable/durable-store.js';
 import { GroupCoordinator, type CommittedOffset } from '../group/group-coordinator.js';
-import type { Partition, PartitionHooks } from '../log/partition.js';
+import type { Partition } from '../log/partition.js';
+import type { PartitionHooks } from '../log/partition-hooks.js';
 import type { StoredRecord, Usage } from '../log/stored-record.js';
 import { Topic } from '../log/topic.js';
 import { ValueArena } from '../log/value-arena.js';
@@ -32,8 +32,6 @@ import { createTransaction, type Transaction } from '../transaction/transaction.
 import { QueueState, type QueueConsumer, type QueueOptions } from '../queue/queue-consumer.js';
 import { RecordAppender } from '../publish/record-appender.js';
 
-export type { DeadLetterAdmin } from '../dead-letter/dead-letter-admin.js';
-
 /**
  * The embedded broker. Create it with `createMemoryBroker`; share one broker
  * between several apps/transports of a process; `close()` it last.
@@ -52,8 +50,6 @@ export class MemoryBroker {
   private closed = false;
   private closing: Promise<void> | undefined;
   /** @internal */ published = 0;
-  /** Dead-letter admin: stats per topic and reason, list, inspect, purge, redrive. */
-  readonly deadLetters: DeadLetterAdmin;
 
   constructor(options: MemoryBrokerOptions = {}, durable?: (o: ResolvedBrokerOptions) => DurableStore) {
     this.options = resolveBrokerOptions(options);
@@ -71,12 +67,6 @@ export class MemoryBroker {
         if (isDeadLetterTopic(p.topic, this.options)) this.deadLetterStore.dropBelow(p.topic, p.index, base);
       },
     };
-    this.deadLetters = createDeadLetterAdmin({
-      store: this.deadLetterStore,
-      partition: (t, p) => this.topicMap.get(t)?.partitions[p],
-      retain: () => this.retainAll(),
-      publish: (records) => this.publish(records),
-    });
     this.coordinator.onAdvance = (t, p) => this.release(t, p);
     if (durable && this.options.dataDir) {
       this.durable = durable(this.options);
@@ -191,8 +181,9 @@ export class MemoryBroker {
     const k = `${options.group}\u0000${t.name}`;
     let q = this.queues.get(k);
     if (!q) {
-      q = new QueueState(t, options.group, vt, md, this.options.clock, this.coordinator, (p, rec, reason) =>
-        this.deadLetterOwn(t.name, p, rec, rec.offset, reason),
+      const group = options.group;
+      q = new QueueState(t, group, vt, md, this.options.clock, this.coordinator, (p, rec, reason) =>
+        this.deadLetterOwn(t.name, p, rec, rec.offset, reason, group),
       );
       this.queues.set(k, q);
     }
@@ -234,7 +225,8 @@ export class MemoryBroker {
    * The broker's own dead letters (expired with `onExpire: 'dead-letter'`,
    * queue consumers past `maxDeliveries`) go to `<topic><deadLetterSuffix>`
    * like the runtime's, with `partita-original-*` and
-   * `partita-dead-letter-reason` headers; the index points at them there.
+   * `partita-dead-letter-reason` headers, and `partita-group` when a group
+   * failed it (a queue consumer's), which `redriveDeadLetters` needs.
    * Records of a dead-letter topic itself are dropped (counted), never nested.
    */
   /** @internal */ deadLetterOwn(
@@ -243,6 +235,7 @@ export class MemoryBroker {
     rec: { key: string | undefined; value: Uint8Array | null; headers: Headers },
     offset: string | undefined,
     reason: string,
+    group?: string,
   ): void {
     const origin = this.topicMap.get(topic);
     if (!origin || isDeadLetterTopic(topic, this.options)) return;
@@ -256,6 +249,7 @@ export class MemoryBroker {
     };
     if (offset !== undefined) headers[DLQ_HEADERS.offset] = offset;
     if (rec.key !== undefined) headers[DLQ_HEADERS.key] = rec.key;
+    if (group !== undefined) headers[DLQ_HEADERS.group] = group;
     try {
       this.publishSync([{ topic: dlq, ...(rec.key !== undefined ? { key: rec.key } : {}), value: rec.value, headers }]);
     } catch (err) {

@@ -1,29 +1,11 @@
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  ftruncateSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  statSync,
-  unlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { closeSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ColdSource } from '../log/partition.js';
-import { recordBytes, type StoredRecord } from '../log/stored-record.js';
-import {
-  encodeBatch,
-  encodeEntries,
-  FRAME_HEADER,
-  scanEntries,
-  type LogEntry,
-  type PublishedLike,
-} from './record-codec.js';
-import { readFully, scanFile, writeAll } from './scan-file.js';
-import { lowerBound, packIndex, upperBound } from './segment-index.js';
+import type { ColdSource } from '../log/cold-source.js';
+import type { StoredRecord } from '../log/stored-record.js';
+import { encodeBatch, encodeEntries, type PublishedLike } from './record-codec.js';
+import { scanFile, writeAll } from './scan-file.js';
+import { lowerBound, packIndex } from './segment-index.js';
+import { loadIndexes, newSegment, readSegment, removeSegmentFiles, segmentFile, type Segment } from './segment.js';
 
 export { writeAll } from './scan-file.js';
 
@@ -31,24 +13,6 @@ export { writeAll } from './scan-file.js';
 const INDEX_INTERVAL_BYTES = 4096;
 /** Ms between time-index entries. */
 const TIME_INDEX_INTERVAL_MS = 1000;
-/** Bytes read per cold fetch / recovery chunk. */
-const READ_CHUNK = 1024 * 1024;
-
-interface Segment {
-  readonly base: number;
-  bytes: number;
-  /** Next offset after this segment's last record. */
-  next: number;
-  lastTimestamp: number;
-  /** Offset index: relative offsets and byte positions of batch frames (ascending). */
-  idxRel: number[];
-  idxPos: number[];
-  /** Time index: timestamps and relative offsets (ascending). */
-  timeTs: number[];
-  timeRel: number[];
-  readFd: number;
-}
-
 export interface SegmentLogOptions {
   readonly segmentBytes: number;
   readonly retentionBytes: number;
@@ -79,8 +43,6 @@ const scratchOf = (size: number): Buffer => {
   if (scratch.length < size) scratch = Buffer.allocUnsafe(Math.max(size, scratch.length * 2, 64 * 1024));
   return scratch;
 };
-
-const name = (base: number, ext: string): string => `${String(base).padStart(20, '0')}.${ext}`;
 
 /**
  * One partition's append-only log on disk: segment files named by their base
@@ -126,11 +88,11 @@ export class SegmentLog implements ColdSource {
       const base = bases[i]!;
       const last = i === bases.length - 1;
       const seg = newSegment(base);
-      if (this.o.clean && !last && this.loadIndexes(seg, bases[i + 1]!)) {
+      if (this.o.clean && !last && loadIndexes(this.dir, seg, bases[i + 1]!)) {
         this.segments.push(seg);
         continue;
       }
-      const path = join(this.dir, name(base, 'log'));
+      const path = join(this.dir, segmentFile(base, 'log'));
       let lastIdx = -Infinity;
       let lastTime = -Infinity;
       const res = scanFile(path, this.o.verifyChecksums || last, (e, pos) => {
@@ -160,8 +122,7 @@ export class SegmentLog implements ColdSource {
         ftruncateSync(fd, res.validBytes);
         fsyncSync(fd);
         closeSync(fd);
-        for (const b of later)
-          for (const ext of ['log', 'index', 'timeindex']) rmIfExists(join(this.dir, name(b, ext)));
+        for (const b of later) removeSegmentFiles(this.dir, b);
         bases.length = i + 1;
       }
       seg.bytes = res.validBytes;
@@ -169,8 +130,8 @@ export class SegmentLog implements ColdSource {
         seg.timeTs.push(seg.lastTimestamp);
         seg.timeRel.push(seg.next - 1 - base);
       }
-      writeFileSync(join(this.dir, name(base, 'index')), packIndex(seg.idxRel, seg.idxPos, false));
-      writeFileSync(join(this.dir, name(base, 'timeindex')), packIndex(seg.timeTs, seg.timeRel, true));
+      writeFileSync(join(this.dir, segmentFile(base, 'index')), packIndex(seg.idxRel, seg.idxPos, false));
+      writeFileSync(join(this.dir, segmentFile(base, 'timeindex')), packIndex(seg.timeTs, seg.timeRel, true));
       this.lastIndexedPos = lastIdx;
       this.lastTimeIndexed = lastTime;
       this.segments.push(seg);
@@ -178,29 +139,6 @@ export class SegmentLog implements ColdSource {
     if (this.segments.length === 0) this.segments.push(newSegment(0));
     this.openActive();
     return { segments: this.segments.length, truncatedBytes: truncated, problems };
-  }
-
-  /** Trust a closed segment's index files (clean shutdown); false when they are missing or inconsistent. */
-  private loadIndexes(seg: Segment, nextBase: number): boolean {
-    const logPath = join(this.dir, name(seg.base, 'log'));
-    const idxPath = join(this.dir, name(seg.base, 'index'));
-    const timePath = join(this.dir, name(seg.base, 'timeindex'));
-    if (!existsSync(idxPath) || !existsSync(timePath)) return false;
-    const idx = readFileSync(idxPath);
-    const time = readFileSync(timePath);
-    if (idx.length % 8 !== 0 || time.length % 12 !== 0 || time.length === 0) return false;
-    for (let p = 0; p < idx.length; p += 8) {
-      seg.idxRel.push(idx.readUInt32LE(p));
-      seg.idxPos.push(idx.readUInt32LE(p + 4));
-    }
-    for (let p = 0; p < time.length; p += 12) {
-      seg.timeTs.push(time.readDoubleLE(p));
-      seg.timeRel.push(time.readUInt32LE(p + 8));
-    }
-    seg.bytes = statSync(logPath).size;
-    seg.next = nextBase;
-    seg.lastTimestamp = seg.timeTs[seg.timeTs.length - 1]!;
-    return true;
   }
 
   /** Offset of the oldest retained record. */
@@ -226,9 +164,9 @@ export class SegmentLog implements ColdSource {
 
   private openActive(): void {
     const a = this.active;
-    this.fd = openSync(join(this.dir, name(a.base, 'log')), 'a');
-    this.indexFd = openSync(join(this.dir, name(a.base, 'index')), 'a');
-    this.timeFd = openSync(join(this.dir, name(a.base, 'timeindex')), 'a');
+    this.fd = openSync(join(this.dir, segmentFile(a.base, 'log')), 'a');
+    this.indexFd = openSync(join(this.dir, segmentFile(a.base, 'index')), 'a');
+    this.timeFd = openSync(join(this.dir, segmentFile(a.base, 'timeindex')), 'a');
     this.idxWritten = a.idxRel.length;
     this.timeWritten = a.timeTs.length;
   }
@@ -345,38 +283,11 @@ export class SegmentLog implements ColdSource {
       const seg = this.segmentOf(at);
       if (!seg || at >= seg.next) break;
       const before = out.length;
-      this.readSegment(seg, at, max, out);
+      readSegment(this.dir, seg, at, max, out);
       if (out.length === before) break;
       at = Number(out[out.length - 1]!.offset) + 1;
     }
     return out;
-  }
-
-  private readSegment(seg: Segment, from: number, max: number, out: StoredRecord[]): void {
-    const i = upperBound(seg.idxRel, from - seg.base) - 1;
-    let pos = i >= 0 ? seg.idxPos[i]! : 0;
-    if (seg.readFd < 0) seg.readFd = openSync(join(this.dir, name(seg.base, 'log')), 'r');
-    while (out.length < max && pos < seg.bytes) {
-      let len = Math.min(READ_CHUNK, seg.bytes - pos);
-      let buf = Buffer.allocUnsafe(len);
-      readFully(seg.readFd, buf, pos);
-      const frameLen = buf.readUInt32LE(0) + FRAME_HEADER;
-      if (frameLen > len) {
-        len = frameLen;
-        buf = Buffer.allocUnsafe(len);
-        readFully(seg.readFd, buf, pos);
-      }
-      const res = scanEntries(
-        buf,
-        (e) => {
-          if (e.offset >= from && out.length < max) out.push(toStored(e));
-          return undefined;
-        },
-        false,
-      );
-      if (res.validBytes === 0) break;
-      pos += res.validBytes;
-    }
   }
 
   /** ColdSource: first offset at or after `timestamp`, through the time index. */
@@ -407,7 +318,7 @@ export class SegmentLog implements ColdSource {
       const tooOld = oldest.lastTimestamp < now - this.o.retentionMs;
       if (!tooBig && !tooOld) break;
       if (oldest.readFd >= 0) closeSync(oldest.readFd);
-      for (const ext of ['log', 'index', 'timeindex']) rmIfExists(join(this.dir, name(oldest.base, ext)));
+      removeSegmentFiles(this.dir, oldest.base);
       this.segments.shift();
       total -= oldest.bytes;
       moved = true;
@@ -426,31 +337,5 @@ export class SegmentLog implements ColdSource {
         closeSync(s.readFd);
         s.readFd = -1;
       }
-  }
-}
-
-function newSegment(base: number): Segment {
-  return { base, bytes: 0, next: base, lastTimestamp: 0, idxRel: [], idxPos: [], timeTs: [], timeRel: [], readFd: -1 };
-}
-
-function toStored(e: LogEntry): StoredRecord {
-  return {
-    key: e.key,
-    value: e.value,
-    headers: e.headers,
-    offset: String(e.offset),
-    timestamp: e.timestamp,
-    expiresAt: e.expiresAt,
-    bytes: recordBytes(e.key, e.value, e.headers),
-    priority: e.priority,
-    expired: false,
-  };
-}
-
-function rmIfExists(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
 }

@@ -2,6 +2,7 @@ import { createVirtualClock } from '@partita/core';
 import { describe, expect, it } from 'vitest';
 import { createMemoryBroker } from '../broker/create-memory-broker.js';
 import { dec, enc } from '../testing-support/recording-sink.test-support.js';
+import { memoryTransport } from '../transport/memory-transport.js';
 import { partitionForKey } from '@partita/core';
 
 const values = (recs: readonly { value: Uint8Array | null }[]): string[] => recs.map((r) => dec(r.value));
@@ -123,7 +124,7 @@ describe('TTL (virtual time)', () => {
     await clock.advance(1);
     expect(values(broker.fetch({ group: 'late', topic: 't', partition: 0 }))).toEqual(['long', 'forever']);
     expect(broker.stats().topics[0]!.expired).toBe(1);
-    expect(broker.deadLetters.stats().total).toBe(0);
+    expect(broker.stats().deadLetters.total).toBe(0);
     await broker.close();
   });
 
@@ -138,11 +139,18 @@ describe('TTL (virtual time)', () => {
     ]);
     await clock.advance(60);
     expect(values(broker.fetch({ group: 'g', topic: 't', partition: 0 }))).toEqual(['ok']);
-    const stats = broker.deadLetters.stats();
+    const stats = broker.stats().deadLetters;
     expect(stats.byTopic['t']).toEqual({ total: 2, byReason: { expired: 2 } });
-    const list = broker.deadLetters.list({ topic: 't', reason: 'expired' });
+    const list = await memoryTransport(broker).admin.read('t.dlq');
     expect(list.map((d) => dec(d.value)).sort()).toEqual(['delayed-stale', 'stale']);
-    expect(list.find((d) => dec(d.value) === 'stale')).toMatchObject({ key: 'k', offset: '0', partition: 0 });
+    expect(list.find((d) => dec(d.value) === 'stale')).toMatchObject({
+      key: 'k',
+      headers: {
+        'partita-original-offset': '0',
+        'partita-original-partition': '0',
+        'partita-dead-letter-reason': 'expired',
+      },
+    });
     await broker.close();
   });
 });

@@ -1,47 +1,13 @@
-import type { Clock, Headers, TimerHandle } from '@partita/core';
+import type { Clock, Headers } from '@partita/core';
 import type { RetentionOptions } from '../options/broker-options.js';
+import type { ColdSource } from './cold-source.js';
+import type { PartitionHooks, ReadResult } from './partition-hooks.js';
+import { PurgedOffsets } from './purged-offsets.js';
+import { StagingArea } from './staging-area.js';
 import type { ValueArena } from './value-arena.js';
 import { LogRecord, type StagedRecord, type StoredRecord, type Usage } from './stored-record.js';
 
-/** Hooks a partition calls; the broker wires limits, dead letters and durability through them. */
-export interface PartitionHooks {
-  /** Whether `sequenced` wants the records (durable mode); saves a copy otherwise. */
-  readonly wantsSequenced: () => boolean;
-  /** Records entered the log (durable mode writes them). Called synchronously before they become readable. */
-  sequenced(partition: Partition, records: readonly StoredRecord[]): void;
-  /** Records left the staging area (sequenced or expired): durable mode journals it. */
-  unstaged(partition: Partition, records: readonly StagedRecord[]): void;
-  /** A record expired before delivery (offset undefined when it expired while staged). */
-  expired(
-    partition: Partition,
-    record: { key: string | undefined; value: Uint8Array | null; headers: Headers; timestamp: number },
-    offset: string | undefined,
-  ): void;
-  /** The oldest retained offset moved up to `base` (records freed, by consumption, retention or purge). */
-  trimmed(partition: Partition, base: number): void;
-}
-
-interface Bucket {
-  readonly priority: number;
-  items: StagedRecord[];
-  head: number;
-}
-
 const EMPTY: readonly StoredRecord[] = Object.freeze([]);
-
-/** Result of `Partition.read`: records to deliver and the position after them. */
-export interface ReadResult {
-  readonly records: readonly StoredRecord[];
-  readonly next: number;
-}
-
-/** Records of a partition that are on disk but no longer in memory (durable mode). */
-export interface ColdSource {
-  /** Up to `max` consecutive records from `from` (fewer at a segment end; empty past the cold range). */
-  read(from: number, max: number): StoredRecord[];
-  /** First offset whose timestamp is at or after `timestamp`, or undefined when every cold record is older. */
-  offsetForTimestamp(timestamp: number): number | undefined;
-}
 
 /**
  * One partition: an append-only log of `StoredRecord`s in a flat array
@@ -66,18 +32,15 @@ export class Partition {
   bytes = 0;
   private ttlCount = 0;
   private lastTimestamp = 0;
-  private buckets: Bucket[] = [];
-  readyCount = 0;
-  private delayed: StagedRecord[] = [];
-  private delayedHead = 0;
-  private timer: TimerHandle | undefined;
-  private timerAt = Infinity;
+  private readonly staging: StagingArea;
   private readonly listeners = new Set<() => void>();
   expiredCount = 0;
   /** Where values and headers of long-kept records are packed (dead-letter topics in memory mode). */
   arena: ValueArena | undefined;
   /** @internal Publish bookkeeping: end offset before the current batch, -1 outside a batch. */
   touchedFrom = -1;
+  /** Offsets removed by a selective purge but still in the log (behind an older kept record); never delivered or browsed. */
+  private readonly purged = new PurgedOffsets();
 
   constructor(
     readonly topic: string,
@@ -86,11 +49,18 @@ export class Partition {
     private readonly usage: readonly Usage[],
     private readonly hooks: PartitionHooks,
     private readonly retention: Required<RetentionOptions> = { messages: Infinity, bytes: Infinity, ms: Infinity },
-  ) {}
+  ) {
+    this.staging = new StagingArea(clock, () => this.notify());
+  }
+
+  /** Staged records that are due (waiting for a reader at the end of the log). */
+  get readyCount(): number {
+    return this.staging.readyCount;
+  }
 
   /** Records waiting for their delay. */
   get delayedCount(): number {
-    return this.delayed.length - this.delayedHead;
+    return this.staging.delayedCount;
   }
 
   /** Called (synchronously) whenever new records become readable. Listeners must not deliver re-entrantly. */
@@ -185,58 +155,7 @@ export class Partition {
 
   /** Put a record into the staging area (delayed or prioritised). */
   stage(rec: StagedRecord): void {
-    const now = this.clock.now();
-    if (rec.dueAt > now) {
-      const d = this.delayed;
-      let lo = this.delayedHead;
-      let hi = d.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (d[mid]!.dueAt <= rec.dueAt) lo = mid + 1;
-        else hi = mid;
-      }
-      d.splice(lo, 0, rec);
-      this.arm();
-    } else {
-      this.toReady(rec);
-    }
-  }
-
-  private toReady(rec: StagedRecord): void {
-    let b = this.buckets.find((x) => x.priority === rec.priority);
-    if (!b) {
-      b = { priority: rec.priority, items: [], head: 0 };
-      this.buckets.push(b);
-      this.buckets.sort((x, y) => y.priority - x.priority);
-    }
-    b.items.push(rec);
-    this.readyCount++;
-  }
-
-  private arm(): void {
-    if (this.delayedHead >= this.delayed.length) return;
-    const at = this.delayed[this.delayedHead]!.dueAt;
-    if (at >= this.timerAt) return;
-    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
-    this.timerAt = at;
-    this.timer = this.clock.setTimeout(() => this.onTimer(), Math.max(0, at - this.clock.now()));
-  }
-
-  private onTimer(): void {
-    this.timer = undefined;
-    this.timerAt = Infinity;
-    const now = this.clock.now();
-    let moved = 0;
-    while (this.delayedHead < this.delayed.length && this.delayed[this.delayedHead]!.dueAt <= now) {
-      this.toReady(this.delayed[this.delayedHead++]!);
-      moved++;
-    }
-    if (this.delayedHead > 1024 && this.delayedHead * 2 > this.delayed.length) {
-      this.delayed = this.delayed.slice(this.delayedHead);
-      this.delayedHead = 0;
-    }
-    this.arm();
-    if (moved > 0) this.notify();
+    this.staging.add(rec);
   }
 
   /** Move up to `max` ready staged records into the log, highest priority first. */
@@ -245,34 +164,26 @@ export class Partition {
     const now = this.clock.now();
     const done: StagedRecord[] = [];
     let taken = 0;
-    for (const b of this.buckets) {
-      while (taken < max && b.head < b.items.length) {
-        const s = b.items[b.head++]!;
-        this.readyCount--;
-        done.push(s);
-        if (s.expiresAt !== 0 && s.expiresAt <= now) {
-          for (const u of this.usage) {
-            u.bytes -= s.bytes;
-            u.messages--;
-          }
-          this.expiredCount++;
-          this.hooks.expired(
-            this,
-            { key: s.key, value: s.value, headers: s.headers, timestamp: s.publishedAt },
-            undefined,
-          );
-          continue;
+    while (taken < max) {
+      const s = this.staging.takeReady();
+      if (s === undefined) break;
+      done.push(s);
+      if (s.expiresAt !== 0 && s.expiresAt <= now) {
+        for (const u of this.usage) {
+          u.bytes -= s.bytes;
+          u.messages--;
         }
-        this.appendNow(s.key, s.value, s.headers, s.expiresAt, s.bytes, s.priority, now);
-        taken++;
+        this.expiredCount++;
+        this.hooks.expired(
+          this,
+          { key: s.key, value: s.value, headers: s.headers, timestamp: s.publishedAt },
+          undefined,
+        );
+        continue;
       }
-      if (b.head === b.items.length) {
-        b.items = [];
-        b.head = 0;
-      }
-      if (taken >= max) break;
+      this.appendNow(s.key, s.value, s.headers, s.expiresAt, s.bytes, s.priority, now);
+      taken++;
     }
-    this.buckets = this.buckets.filter((b) => b.items.length > b.head);
     // log first, then the staging journal: a crash in between duplicates, never loses
     if (this.end > from && this.hooks.wantsSequenced())
       this.hooks.sequenced(this, this.records.slice(from - this.hotBase + this.head));
@@ -295,20 +206,81 @@ export class Partition {
     if (from < this.hotBase && this.cold) {
       const recs = this.cold.read(from, Math.min(max, this.hotBase - from));
       const next = recs.length > 0 ? from + recs.length : this.hotBase;
-      if (next < this.hotBase || recs.length === max) return { records: this.ttlFilterCold(recs), next };
+      if (next < this.hotBase || recs.length === max)
+        return { records: this.purged.filter(this.ttlFilterCold(recs)), next };
       // reached the in-memory tail: continue there in the same read
       const hot = this.read(next, max - recs.length);
-      return { records: [...this.ttlFilterCold(recs), ...hot.records], next: hot.next };
+      return { records: [...this.purged.filter(this.ttlFilterCold(recs)), ...hot.records], next: hot.next };
     }
     const s = from - this.hotBase + this.head;
     const e = Math.min(s + max, this.records.length);
     let out = this.records.slice(s, e);
     if (this.ttlCount > 0) out = this.dropExpired(out);
+    out = this.purged.filter(out);
     if (this.arena) {
       const a = this.arena;
       out = out.map((r) => a.materialize(r));
     }
     return { records: out, next: from + (e - s) };
+  }
+
+  /** In-memory log records from offset `from` (at least `hotBase`), at most `max`; arena-packed ones as they are stored. */
+  hotSlice(from: number, max: number): readonly StoredRecord[] {
+    const s = from - this.hotBase + this.head;
+    return this.records.slice(s, s + max);
+  }
+
+  /** Whether the record at `offset` was purged (still in the log, never delivered or browsed). */
+  isPurged(offset: number): boolean {
+    return this.purged.has(offset);
+  }
+
+  /** A record as a reader gets it (unpacked from the arena where it is kept). */
+  materialize(record: StoredRecord): StoredRecord {
+    return this.arena ? this.arena.materialize(record) : record;
+  }
+
+  /** Records in the log that a reader can still get (retained minus purged). */
+  get liveCount(): number {
+    return this.end - this.base - this.purged.size;
+  }
+
+  /** Purged offsets in `[from, end)` (to subtract from a lag). */
+  purgedFrom(from: number): number {
+    return this.purged.countFrom(from);
+  }
+
+  /**
+   * Remove single records: they are never delivered or browsed again; the log
+   * frees them once no older record is kept. Offsets outside the log or
+   * already purged are ignored. Returns the offsets actually removed.
+   */
+  purgeOffsets(offsets: readonly number[]): number[] {
+    const removed: number[] = [];
+    for (const o of offsets) {
+      if (!Number.isInteger(o) || o < this.base || o >= this.end || this.purged.has(o)) continue;
+      this.purged.add(o);
+      removed.push(o);
+    }
+    let base = this.base;
+    while (this.purged.has(base)) base++;
+    if (base > this.base) this.trimTo(base);
+    return removed;
+  }
+
+  /** Remove every record: the log (trimmed to its end) and the staged ones. Returns how many a reader could have got. */
+  purgeAll(): number {
+    const n = this.liveCount + this.readyCount + this.delayedCount;
+    const staged = this.staged();
+    for (const rec of staged)
+      for (const u of this.usage) {
+        u.bytes -= rec.bytes;
+        u.messages--;
+      }
+    this.staging.clear();
+    if (staged.length > 0) this.hooks.unstaged(this, staged);
+    this.trimTo(this.end);
+    return n;
   }
 
   private ttlFilterCold(recs: StoredRecord[]): StoredRecord[] {
@@ -341,6 +313,7 @@ export class Partition {
     const n = upTo - this.base;
     this.dropHot(upTo);
     this.base = upTo;
+    this.purged.forgetBelow(upTo);
     this.hooks.trimmed(this, upTo);
     return n;
   }
@@ -412,17 +385,12 @@ export class Partition {
 
   /** Staged records (ready and delayed), for stats and durable snapshots. */
   staged(): StagedRecord[] {
-    const out: StagedRecord[] = [];
-    for (const b of this.buckets) for (let i = b.head; i < b.items.length; i++) out.push(b.items[i]!);
-    for (let i = this.delayedHead; i < this.delayed.length; i++) out.push(this.delayed[i]!);
-    return out;
+    return this.staging.list();
   }
 
   /** Cancel the delay timer. */
   close(): void {
-    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
-    this.timer = undefined;
-    this.timerAt = Infinity;
+    this.staging.close();
     this.listeners.clear();
   }
 }

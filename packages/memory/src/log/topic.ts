@@ -1,6 +1,7 @@
 import type { Clock } from '@partita/core';
 import type { ResolvedTopicOptions } from '../options/broker-options.js';
-import { Partition, type PartitionHooks } from './partition.js';
+import { Partition } from './partition.js';
+import type { PartitionHooks } from './partition-hooks.js';
 import type { Usage } from './stored-record.js';
 
 /** A topic: its partitions, limits and counters. */

@@ -1,5 +1,5 @@
-import type { Clock } from '@partita/core';
-import { ConfigError, optionError, systemClock } from '@partita/core';
+import type { Clock, Logger } from '@partita/core';
+import { ComponentLogger, ConfigError, optionError, systemClock } from '@partita/core';
 
 /**
  * How long a topic's partitions keep records, whether or not a group read
@@ -89,7 +89,14 @@ export interface MemoryBrokerOptions {
    * @defaultValue 'unclean'
    */
   readonly verifyChecksums?: 'unclean' | 'always';
-  /** Durable mode: receives recovery warnings (torn tails truncated). @defaultValue console.warn */
+  /**
+   * Receives the broker's warnings (durable recovery: torn tails truncated;
+   * a record that could not be dead-lettered) with `component: 'memory'`.
+   * The broker exists before any app, so an app's logger does not reach it:
+   * pass the app's logger here too. @defaultValue `defaultLogger()`
+   */
+  readonly logger?: Logger;
+  /** Receives the broker's warnings instead of `logger` (tests). @defaultValue `logger.warn` */
   readonly onWarning?: (message: string) => void;
 }
 
@@ -123,6 +130,11 @@ export interface ResolvedBrokerOptions {
   readonly onWarning: (message: string) => void;
   readonly verifyChecksums: 'unclean' | 'always';
 }
+
+const warnTo =
+  (log: Logger) =>
+  (message: string): void =>
+    log.warn(message);
 
 function positiveInt(name: string, v: unknown, dflt: number): number {
   if (v === undefined) return dflt;
@@ -187,7 +199,7 @@ export function resolveBrokerOptions(o: MemoryBrokerOptions = {}): ResolvedBroke
     retentionBytes: positiveLimit('retentionBytes', o.retentionBytes, Infinity),
     retentionMs: positiveLimit('retentionMs', o.retentionMs, Infinity),
     cacheBytes: positiveInt('cacheBytes', o.cacheBytes, 4 * 2 ** 20),
-    onWarning: o.onWarning ?? ((m) => console.warn(`[partita/memory] ${m}`)),
+    onWarning: o.onWarning ?? warnTo(new ComponentLogger('createMemoryBroker', 'memory', o.logger).logger),
     verifyChecksums: oneOf('verifyChecksums', o.verifyChecksums, ['unclean', 'always'] as const, 'unclean'),
   };
 }

@@ -144,7 +144,7 @@ export class RecordAppender {
     }
     for (const t of perTopic.keys()) {
       if (isDeadLetterTopic(t.name, this.broker.options)) {
-        this.indexDeadLetters(records, topics, parts, offsets, now);
+        this.indexDeadLetters(records, topics, parts, offsets);
         break;
       }
     }
@@ -173,7 +173,6 @@ export class RecordAppender {
     topics: Topic[],
     parts: Int32Array,
     offsets: Float64Array,
-    now: number,
   ): void {
     const suffix = this.broker.options.deadLetterSuffix;
     for (let i = 0; i < records.length; i++) {
@@ -185,9 +184,6 @@ export class RecordAppender {
       this.broker.deadLetterStore.add({
         topic: original,
         reason,
-        partition: h[DLQ_HEADERS.partition] !== undefined ? Number(h[DLQ_HEADERS.partition]) : parts[i],
-        offset: h[DLQ_HEADERS.offset],
-        deadLetteredAt: now,
         deadLetterTopic: t.name,
         deadLetterPartition: parts[i]!,
         deadLetterOffset: offsets[i]!,

@@ -6,6 +6,7 @@ import {
   type Logger,
   type Message,
   type Transport,
+  createConsoleLogger,
 } from '@partita/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMemoryBroker } from '../broker/create-memory-broker.js';
@@ -14,7 +15,7 @@ import { waitFor } from '../testing-support/recording-sink.test-support.js';
 import { memoryTransport } from './memory-transport.js';
 
 const DELAY_MS = 300;
-const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+const quiet: Logger = createConsoleLogger({ level: 'silent' });
 const uniq = (p: string): string => `${p}-${Math.random().toString(36).slice(2, 8)}`;
 const apps: App[] = [];
 const brokers: MemoryBroker[] = [];
@@ -130,7 +131,7 @@ describe('createApp on memoryTransport (end to end)', () => {
     await app.start();
     await app.publish(Array.from({ length: 10 }, (_, n) => ({ topic, key: `k${n % 2}`, value: { n } })));
     await waitFor(
-      () => broker.deadLetters.stats().total === 1 && [1, 3, 5, 7, 9].every((n) => attempts.get(n)?.length === 2),
+      () => broker.stats().deadLetters.total === 1 && [1, 3, 5, 7, 9].every((n) => attempts.get(n)?.length === 2),
       'retries and dead letter',
     );
     expect(attempts.get(3)).toEqual([1, 2]);
@@ -141,8 +142,8 @@ describe('createApp on memoryTransport (end to end)', () => {
     // ...and the partition flows meanwhile: every first attempt on key k1 comes before any retry.
     const firstRetry = order.findIndex((o) => o.endsWith('#2'));
     expect(order.slice(firstRetry).filter((o) => o.endsWith('#1'))).toEqual([]);
-    expect(broker.deadLetters.stats().byTopic[topic]).toEqual({ total: 1, byReason: { 'non-retryable': 1 } });
-    expect(broker.deadLetters.list({ topic })[0]!.deadLetterTopic).toBe(`${topic}.dlq`);
+    expect(broker.stats().deadLetters.byTopic[topic]).toEqual({ total: 1, byReason: { 'non-retryable': 1 } });
+    expect(await memoryTransport(broker).admin.read(`${topic}.dlq`)).toHaveLength(1);
     await app.stop();
   });
 
@@ -163,12 +164,16 @@ describe('createApp on memoryTransport (end to end)', () => {
       publish: (rs) => (rs.some((r) => r.delayMs !== undefined) ? Promise.reject(refusal) : inner.publish(rs)),
     };
     const warnings: string[] = [];
+    const collect = (line: string): void => {
+      const { level, msg } = JSON.parse(line) as { level: string; msg: string };
+      if (level === 'warn') warnings.push(msg);
+    };
     const attempts: number[] = [];
     let failedAt = 0;
     let retriedAt = 0;
     const app = createApp({
       transport,
-      logger: { ...quiet, warn: (msg: string) => void warnings.push(msg) },
+      logger: createConsoleLogger({ level: 'warn', destination: { write: collect } }),
       handlers: [
         defineHandler<{ n: number }>({
           name: 'refused',

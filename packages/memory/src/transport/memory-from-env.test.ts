@@ -1,4 +1,4 @@
-import { ConfigError, createApp, defineHandler, transportFromEnv } from '@partita/core';
+import { createConsoleLogger, ConfigError, createApp, defineHandler, transportFromEnv } from '@partita/core';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +10,7 @@ describe('transportFromEnv with PARTITA_TRANSPORT=memory', () => {
     const seen: unknown[] = [];
     const app = createApp({
       transport,
-      logger: { debug() {}, info() {}, warn() {}, error() {} },
+      logger: createConsoleLogger({ level: 'silent' }),
       handlers: [defineHandler({ name: 'env-h', topic: 'env-t', handle: (m) => void seen.push(m.value) })],
     });
     await app.start();
@@ -37,7 +37,7 @@ describe('transportFromEnv with PARTITA_TRANSPORT=memory', () => {
         PARTITA_MEMORY_DATA_DIR: dir,
         PARTITA_MEMORY_FSYNC: 'always',
       });
-      const app = createApp({ transport, logger: { debug() {}, info() {}, warn() {}, error() {} }, env: {} });
+      const app = createApp({ transport, logger: createConsoleLogger({ level: 'silent' }), env: {} });
       await app.start();
       await app.publish({ topic: 'env-durable', key: 'k', value: 1 });
       await app.stop();

@@ -9,18 +9,30 @@ const PASS = 'p@ss-S3cret-mem';
 const TOKEN = 'tok-S3cret-mem';
 const SECRETS = [PASS, TOKEN, 'S3cret'];
 
+/** Every line at every level, as text with errors' messages and causes (what a pino err serializer writes). */
 function capture(): { logger: Logger; text: () => string } {
   const lines: string[] = [];
-  const at = (level: string) => (msg: string, fields?: Record<string, unknown>) =>
-    void lines.push(
-      JSON.stringify({ level, msg, fields }, (_k, v: unknown) =>
-        v instanceof Error ? { message: v.message, cause: v.cause } : v,
-      ),
-    );
-  return {
-    logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') },
-    text: () => lines.join('\n'),
+  const make = (bindings: object): Logger => {
+    const at =
+      (level: string) =>
+      (obj: object | string, msg?: string): void =>
+        void lines.push(
+          JSON.stringify({ level, bindings, obj, msg }, (_k, v: unknown) =>
+            v instanceof Error ? { message: v.message, cause: v.cause } : v,
+          ),
+        );
+    return {
+      level: 'trace',
+      trace: at('trace'),
+      debug: at('debug'),
+      info: at('info'),
+      warn: at('warn'),
+      error: at('error'),
+      fatal: at('fatal'),
+      child: (more) => make({ ...bindings, ...more }),
+    };
   };
+  return { logger: make({}), text: () => lines.join('\n') };
 }
 const expectClean = (what: string, text: string): void => {
   for (const s of SECRETS) expect(text, `${what} leaks ${s}`).not.toContain(s);

@@ -1,14 +1,20 @@
 import {
   ClosedError,
+  ComponentLogger,
+  type AdminTransport,
   ConfigError,
+  type AttachContext,
+  type Logger,
   type HealthReport,
   type OutboundRecord,
   type Subscription,
   type SubscriptionSink,
   type SubscriptionSpec,
   type Transport,
+  type TransportAdmin,
   type TransportCapabilities,
 } from '@partita/core';
+import { MemoryAdmin } from '../admin/memory-admin.js';
 import type { MemoryBroker } from '../broker/memory-broker.js';
 import { MemorySubscription } from './memory-subscription.js';
 
@@ -16,7 +22,13 @@ import { MemorySubscription } from './memory-subscription.js';
 export interface MemoryTransportOptions {
   /** Most records per `deliver` call. @defaultValue 1000 */
   readonly maxBatch?: number;
-  /** Receives errors thrown by a lane sink or a revocation. @defaultValue console.error */
+  /**
+   * Receives the transport's lines (errors thrown by a lane sink or a
+   * revocation) with `component: 'memory'`.
+   * @defaultValue the logger of the app it runs for (`attach`), else `defaultLogger()`
+   */
+  readonly logger?: Logger;
+  /** Receives errors thrown by a lane sink or a revocation instead of `logger`. @defaultValue `logger.error` */
   readonly onError?: (err: unknown, where: string) => void;
 }
 
@@ -31,18 +43,30 @@ const CAPABILITIES: TransportCapabilities = Object.freeze({
 });
 
 /** The `Transport` of `memoryTransport`: see there. */
-export class MemoryTransport implements Transport {
+export class MemoryTransport implements Transport, AdminTransport {
   readonly name = 'memory';
   readonly capabilities = CAPABILITIES;
+  /** Topics, lag, browse and purge of the broker (see `MemoryAdmin`); throws `ClosedError` once the transport is closed. */
+  readonly admin: TransportAdmin;
   private readonly subscriptions = new Set<MemorySubscription>();
   private closed = false;
   private closing: Promise<void> | undefined;
+  private readonly onError: (err: unknown, where: string) => void;
 
   constructor(
     private readonly broker: MemoryBroker,
     private readonly maxBatch: number,
-    private readonly onError: (err: unknown, where: string) => void,
-  ) {}
+    private readonly logs: ComponentLogger,
+    onError: ((err: unknown, where: string) => void) | undefined,
+  ) {
+    this.onError =
+      onError ?? ((err, where) => this.logs.logger.error({ err, where }, `memory transport: ${where} failed`));
+    this.admin = new MemoryAdmin(broker, () => this.assertOpen());
+  }
+
+  attach(context: AttachContext): void {
+    this.logs.attach(context);
+  }
 
   connect(): Promise<void> {
     return Promise.resolve().then(() => this.assertOpen());
@@ -109,9 +133,14 @@ export class MemoryTransport implements Transport {
  * A core `Transport` over a `MemoryBroker`. Each `subscribe` joins the
  * group as a new member; the group's partitions are split round-robin among
  * members (of every transport sharing the broker). Close the transport before
- * the broker; the broker may outlive it.
+ * the broker; the broker may outlive it. `transport.admin` is the operator's
+ * side (topics, lag, browse, purge) that `redriveDeadLetters`, the CLI and the
+ * dashboard use.
  */
-export function memoryTransport(broker: MemoryBroker, options: MemoryTransportOptions = {}): Transport {
+export function memoryTransport(
+  broker: MemoryBroker,
+  options: MemoryTransportOptions = {},
+): Transport & AdminTransport {
   if (!broker || typeof broker.publish !== 'function' || !('coordinator' in broker))
     throw new ConfigError('memoryTransport(broker): broker must come from createMemoryBroker()');
   if (options === null || typeof options !== 'object')
@@ -119,7 +148,8 @@ export function memoryTransport(broker: MemoryBroker, options: MemoryTransportOp
   const maxBatch = options.maxBatch ?? 1000;
   if (!Number.isInteger(maxBatch) || maxBatch < 1)
     throw new ConfigError(`option "maxBatch" must be a positive integer, got ${String(maxBatch)}`);
-  const onError =
-    options.onError ?? ((err: unknown, where: string) => console.error(`[partita/memory] ${where} failed`, err));
-  return new MemoryTransport(broker, maxBatch, onError);
+  if (options.onError !== undefined && typeof options.onError !== 'function')
+    throw new ConfigError('memoryTransport: option "onError" must be a function (err, where) => void');
+  const logs = new ComponentLogger('memoryTransport', 'memory', options.logger);
+  return new MemoryTransport(broker, maxBatch, logs, options.onError);
 }

@@ -1,11 +1,20 @@
-import { createApp, defineHandler, NonRetryableError, type App, type Logger, type Message } from '@partita/core';
+import {
+  createApp,
+  defineHandler,
+  NonRetryableError,
+  redriveDeadLetters,
+  type App,
+  type Logger,
+  type Message,
+  createConsoleLogger,
+} from '@partita/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMemoryBroker } from '../broker/create-memory-broker.js';
 import type { MemoryBroker } from '../broker/memory-broker.js';
 import { waitFor } from '../testing-support/recording-sink.test-support.js';
 import { memoryTransport } from './memory-transport.js';
 
-const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+const quiet: Logger = createConsoleLogger({ level: 'silent' });
 const uniq = (p: string): string => `${p}-${Math.random().toString(36).slice(2, 8)}`;
 const apps: App[] = [];
 const brokers: MemoryBroker[] = [];
@@ -100,13 +109,14 @@ describe('retry copies and redrives reach only the group that failed them (issue
     await app.start();
     await app.publish(Array.from({ length: 10 }, (_, n) => ({ topic, key: `k${n}`, value: { n } })));
     await waitFor(
-      () => broker.deadLetters.stats().total === 1 && b.length === 10 && a.length === 10,
+      () => broker.stats().deadLetters.total === 1 && b.length === 10 && a.length === 10,
       'dead-lettered by A',
     );
-    const [dl] = broker.deadLetters.list({ topic });
+    const transport = memoryTransport(broker);
+    const [dl] = await transport.admin.read(`${topic}.dlq`);
     expect(dl!.headers['partita-group']).toBe('group-a');
     poison = false;
-    expect(await broker.deadLetters.redrive({ topic })).toBe(1);
+    expect((await redriveDeadLetters(transport, { topic: `${topic}.dlq` })).redriven).toBe(1);
     await waitFor(() => a.length === 11, 'A handled the redriven message');
     await waitFor(
       () =>

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
-import { ClosedError, ConfigError, ConnectionError, redact } from '@partita/core';
+import { connect, credsAuthenticator, type NatsConnection, type Status } from '@nats-io/transport-node';
+import { ClosedError, ConfigError, ConnectionError, redact, type Logger } from '@partita/core';
 import { natsSecrets, type ResolvedNatsOptions } from '../options/nats-transport-options.js';
 
 /** Connection state tracked from the client's status stream. */
@@ -22,11 +22,50 @@ export function redactServers(servers: readonly string[]): string[] {
 }
 
 /**
- * Open a NATS connection with partita's reconnect policy and track its status.
- * Rejects with `ConnectionError` (cause kept) when the first connect fails,
- * `ConfigError` when the credentials file cannot be read.
+ * Log one status event of the client: disconnects, stale connections and
+ * slow consumers at `warn`, server errors at `error`, reconnects at `info`,
+ * the rest at `debug` (pings at `trace`).
  */
-export async function openConnection(o: ResolvedNatsOptions): Promise<ConnectionState & { close(): Promise<void> }> {
+function logStatus(log: Logger, s: Status): void {
+  switch (s.type) {
+    case 'disconnect':
+      return log.warn({ server: s.server }, 'disconnected from NATS; reconnecting');
+    case 'reconnect':
+      return log.info({ server: s.server }, 'reconnected to NATS');
+    case 'reconnecting':
+      return log.debug('reconnecting to NATS');
+    case 'staleConnection':
+      return log.warn('NATS connection stale (no pong); reconnecting');
+    case 'slowConsumer':
+      return log.warn(
+        { subject: s.sub.getSubject(), pending: s.pending },
+        'NATS slow consumer: the client drops messages for this subscription',
+      );
+    case 'error':
+      return log.error({ err: s.error }, 'NATS server error');
+    case 'ldm':
+      return log.info({ server: s.server }, 'NATS server entering lame duck mode');
+    case 'update':
+      return log.debug({ added: s.added, deleted: s.deleted }, 'NATS cluster servers changed');
+    case 'forceReconnect':
+      return log.info('NATS reconnect forced');
+    case 'close':
+      return log.debug('NATS connection closed');
+    case 'ping':
+      return log.trace({ pendingPings: s.pendingPings }, 'NATS ping');
+  }
+}
+
+/**
+ * Open a NATS connection with partita's reconnect policy and track its status
+ * (each status event is logged to `log`). Rejects with `ConnectionError`
+ * (cause kept) when the first connect fails, `ConfigError` when the
+ * credentials file cannot be read.
+ */
+export async function openConnection(
+  o: ResolvedNatsOptions,
+  log: Logger,
+): Promise<ConnectionState & { close(): Promise<void> }> {
   let authenticator;
   if (o.credsFile !== undefined) {
     let creds: Uint8Array;
@@ -64,6 +103,7 @@ export async function openConnection(o: ResolvedNatsOptions): Promise<Connection
   const state = { nc, disconnected: false, reconnects: 0, lastError: undefined as string | undefined };
   void (async () => {
     for await (const s of nc.status()) {
+      logStatus(log, s);
       if (s.type === 'disconnect') state.disconnected = true;
       else if (s.type === 'reconnect') {
         state.disconnected = false;

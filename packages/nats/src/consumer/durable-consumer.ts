@@ -121,7 +121,7 @@ function descriptionFor(spec: SubscriptionSpec): string {
 }
 
 /** The group recorded by {@link descriptionFor}, or undefined for a consumer made without it. */
-function groupOf(description: string | undefined): string | undefined {
+export function groupOf(description: string | undefined): string | undefined {
   const m = /^partita group ("(?:[^"\\]|\\.)*")/.exec(description ?? '');
   if (!m) return undefined;
   try {

@@ -12,6 +12,11 @@ export const HANDBACK_MAX_AGE_MS = 14 * 24 * 3600 * 1000;
 /** Bound of the ledger stream (oldest counts are dropped first; see {@link HANDBACK_MAX_AGE_MS}). */
 const HANDBACK_MAX_MSGS = 1_000_000;
 
+/** The name of the ledger stream for a stream prefix. */
+export function handbackStreamName(prefix: string): string {
+  return `${prefix}PARTITA_HANDBACKS`;
+}
+
 /**
  * How many times each pending record was handed back to its consumer without
  * a handler run (NAK at stop or revoke, or early delivery of a delayed
@@ -37,7 +42,7 @@ export class HandbackLedger {
     prefix: string,
     private readonly storage: 'file' | 'memory',
   ) {
-    this.stream = `${prefix}PARTITA_HANDBACKS`;
+    this.stream = handbackStreamName(prefix);
     this.root = `${prefix}partita.handbacks`;
   }
 

@@ -1,4 +1,4 @@
-import { ConfigError, optionError, type Clock } from '@partita/core';
+import { ConfigError, optionError, type Clock, type Logger } from '@partita/core';
 
 /**
  * The secret values hidden in NATS options, for `redact`: the token, the
@@ -109,6 +109,12 @@ export interface NatsTransportOptions {
   readonly coreBufferLimit?: number;
   /** @defaultValue systemClock */
   readonly clock?: Clock;
+  /**
+   * Receives the connection's status events (disconnect, reconnect, slow
+   * consumer, server errors) with `component: 'nats'`; secrets redacted.
+   * @defaultValue the logger of the app it runs for (`attach`), else `defaultLogger()`
+   */
+  readonly logger?: Logger;
 }
 
 /** Options with defaults applied. */

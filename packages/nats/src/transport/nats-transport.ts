@@ -1,8 +1,10 @@
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import {
   ClosedError,
+  ComponentLogger,
   redact,
   systemClock,
+  type AttachContext,
   type Clock,
   type HealthReport,
   type OutboundRecord,
@@ -10,8 +12,10 @@ import {
   type SubscriptionSink,
   type SubscriptionSpec,
   type Transport,
+  type TransportAdmin,
   type TransportCapabilities,
 } from '@partita/core';
+import { NatsTransportAdmin } from '../admin/nats-transport-admin.js';
 import { assertOpen, openConnection, redactServers, type ConnectionState } from '../connection/nats-connection.js';
 import { CoreLane } from '../consumer/core-lane.js';
 import { ensureDurable } from '../consumer/durable-consumer.js';
@@ -57,14 +61,21 @@ interface Connected {
   readonly handbacks: HandbackLedger | undefined;
 }
 
+/** A NATS transport with partita's admin side. */
+export interface NatsTransport extends Transport {
+  /** Topics (subjects), lag, browsing and purge for the `partita` CLI and the dashboard (README, "Admin"). */
+  readonly admin: TransportAdmin;
+}
+
 /**
  * NATS connector. JetStream mode (default) is at-least-once: a stream per
  * topic, a durable pull consumer per group, explicit acks. Core mode is
  * fire-and-forget (at-most-once) over queue subscriptions.
  */
-class NatsTransport implements Transport {
+class NatsTransportImpl implements NatsTransport {
   readonly name = 'nats';
   readonly capabilities: TransportCapabilities;
+  readonly admin: TransportAdmin;
   private connecting: Promise<Connected> | undefined;
   private closing: Promise<void> | undefined;
   private readonly subs = new Set<NatsSubscription>();
@@ -73,9 +84,15 @@ class NatsTransport implements Transport {
   constructor(
     private readonly o: ResolvedNatsOptions,
     clock: Clock | undefined,
+    private readonly logs: ComponentLogger,
   ) {
     this.capabilities = o.mode === 'core' ? CORE_CAPABILITIES : JETSTREAM_CAPABILITIES;
     this.clock = clock ?? systemClock;
+    this.admin = new NatsTransportAdmin(async () => (await this.connected()).jsm, o.streamPrefix);
+  }
+
+  attach(context: AttachContext): void {
+    this.logs.attach(context);
   }
 
   async connect(): Promise<void> {
@@ -86,7 +103,7 @@ class NatsTransport implements Transport {
     assertOpen(this.closing !== undefined, 'connect');
     if (!this.connecting) {
       this.connecting = (async (): Promise<Connected> => {
-        const conn = await openConnection(this.o);
+        const conn = await openConnection(this.o, this.logs.logger);
         if (this.o.mode === 'core')
           return {
             conn,
@@ -241,7 +258,8 @@ class NatsTransport implements Transport {
  * Create a NATS transport. Connects lazily (or on `connect()`); options are
  * validated here, so a bad option throws at once.
  */
-export function natsTransport(options: NatsTransportOptions = {}): Transport {
+export function natsTransport(options: NatsTransportOptions = {}): NatsTransport {
   const resolved = resolveNatsOptions(options);
-  return new NatsTransport(resolved, options.clock);
+  const logs = new ComponentLogger('natsTransport', 'nats', options.logger, { secrets: natsSecrets(resolved) });
+  return new NatsTransportImpl(resolved, options.clock, logs);
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import amqp, { type AmqpConnectionManager } from 'amqp-connection-manager';
 import type { Channel } from 'amqplib';
-import { ClosedError, ConfigError, ConnectionError, redact } from '@partita/core';
+import { ClosedError, ConfigError, ConnectionError, redact, type Logger } from '@partita/core';
 import { rabbitSecrets, type ResolvedRabbitMqOptions } from '../options/rabbitmq-transport-options.js';
 
 /** URLs with their user info redacted, for errors, logs and health. */
@@ -25,7 +25,9 @@ function readPem(option: string, file: string | undefined): Buffer | undefined {
 /**
  * One AMQP connection kept open by amqp-connection-manager (it reconnects;
  * channels created through it are re-opened and set up again). Tracks the
- * connection state for health. Errors never carry the URL's credentials.
+ * connection state for health and logs its events to `log` (connect and
+ * reconnect at `debug` and `info`, disconnect, failed connect and blocked at `warn`,
+ * errors at `error`). Errors never carry the URL's credentials.
  */
 export class RabbitConnection {
   readonly manager: AmqpConnectionManager;
@@ -35,7 +37,11 @@ export class RabbitConnection {
   private connectedOnce = false;
   private closed = false;
 
-  constructor(private readonly o: ResolvedRabbitMqOptions) {
+  constructor(
+    private readonly o: ResolvedRabbitMqOptions,
+    /** The connector's logger; channels log their errors here too. */
+    readonly log: Logger,
+  ) {
     const tls = o.tls;
     const connectionOptions = {
       timeout: o.connectTimeoutMs,
@@ -56,6 +62,8 @@ export class RabbitConnection {
     });
     this.manager.on('connect', () => {
       if (this.connectedOnce) this.reconnects++;
+      if (this.connectedOnce) log.info({ reconnects: this.reconnects }, 'reconnected to RabbitMQ');
+      else log.debug('connected to RabbitMQ');
       this.connectedOnce = true;
       this.disconnected = false;
       this.lastError = undefined;
@@ -63,13 +71,20 @@ export class RabbitConnection {
     this.manager.on('disconnect', ({ err }) => {
       this.disconnected = true;
       this.lastError = this.describe(err);
+      if (!this.closed) log.warn({ err }, 'disconnected from RabbitMQ; reconnecting');
     });
     this.manager.on('connectFailed', ({ err }) => {
       this.lastError = this.describe(err);
+      log.warn({ err }, 'cannot connect to RabbitMQ; retrying');
     });
-    // Errors are reported through health; an 'error' without a listener would crash the process.
+    this.manager.on('blocked', ({ reason }) =>
+      log.warn({ reason }, 'RabbitMQ blocked the connection (resource alarm); publishes wait'),
+    );
+    this.manager.on('unblocked', () => log.info('RabbitMQ unblocked the connection'));
+    // Errors are reported through health and the log; an 'error' without a listener would crash the process.
     this.manager.on('error', (err: unknown) => {
       this.lastError = this.describe(err);
+      log.error({ err }, 'RabbitMQ connection error');
     });
   }
 

@@ -91,7 +91,9 @@ export class GroupMember {
         if (this.closed) await ch.close().catch(() => undefined);
       },
     });
-    this.presence.on('error', () => undefined);
+    this.presence.on('error', (err: unknown) =>
+      this.conn.log.debug({ queue, err }, 'RabbitMQ presence channel error; it is set up again'),
+    );
     for (const c of this.consumers) c.start();
     this.schedule();
   }

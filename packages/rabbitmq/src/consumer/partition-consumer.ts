@@ -85,6 +85,7 @@ export class PartitionConsumer {
     });
     this.wrapper.on('error', (err: Error) => {
       this.lastError = err.message;
+      this.conn.log.warn({ queue: this.cfg.queue, err }, 'RabbitMQ consumer channel error; it is set up again');
     });
   }
 

@@ -1,4 +1,4 @@
-import { ConfigError, optionError, type Clock } from '@partita/core';
+import { ConfigError, optionError, type Clock, type Logger } from '@partita/core';
 
 const OWNER = 'rabbitmqTransport';
 
@@ -84,6 +84,12 @@ export interface RabbitMqTransportOptions {
   readonly confirmAcks?: boolean;
   /** @defaultValue systemClock */
   readonly clock?: Clock;
+  /**
+   * Receives connection and channel events (connect, disconnect, blocked,
+   * channel errors) with `component: 'rabbitmq'`; secrets redacted.
+   * @defaultValue the logger of the app it runs for (`attach`), else `defaultLogger()`
+   */
+  readonly logger?: Logger;
 }
 
 /** Options with defaults applied. */

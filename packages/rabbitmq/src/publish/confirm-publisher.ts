@@ -70,7 +70,9 @@ export class ConfirmPublisher {
         return Promise.resolve();
       },
     });
-    this.wrapper.on('error', () => undefined);
+    this.wrapper.on('error', (err: unknown) =>
+      conn.log.warn({ err }, 'RabbitMQ publisher channel error; it is set up again'),
+    );
   }
 
   /** Records waiting for a channel (while disconnected). */

@@ -1,6 +1,11 @@
-import { validateTopicName } from '@partita/core';
+import { ComponentLogger, validateTopicName } from '@partita/core';
 import { RabbitConnection } from '../connection/rabbit-connection.js';
-import { resolveRabbitMqOptions, type RabbitMqTransportOptions } from '../options/rabbitmq-transport-options.js';
+import {
+  rabbitSecrets,
+  resolveRabbitMqOptions,
+  type RabbitMqTransportOptions,
+} from '../options/rabbitmq-transport-options.js';
+import { registryQueue, TopologyRegistry } from '../admin/topology-registry.js';
 import { Topology } from './topology.js';
 
 /** Quorum delivery limit above the runtime's attempts: hand-backs at stop or revocation also count. */
@@ -32,10 +37,11 @@ export async function provisionRabbitMq(
   declarations: readonly RabbitMqGroupDeclaration[],
 ): Promise<void> {
   const o = resolveRabbitMqOptions(options);
-  const conn = new RabbitConnection(o);
+  const logs = new ComponentLogger('provisionRabbitMq', 'rabbitmq', options.logger, { secrets: rabbitSecrets(o) });
+  const conn = new RabbitConnection(o, logs.logger);
   try {
     await conn.ready();
-    const topology = new Topology(conn, o);
+    const topology = new Topology(conn, o, o.declare ? new TopologyRegistry(conn, registryQueue(o)) : undefined);
     for (const d of declarations) {
       validateTopicName(d.topic, { broker: 'RabbitMQ', maxBytes: 200 });
       await topology.ensureTopic(d.topic);

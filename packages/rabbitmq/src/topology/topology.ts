@@ -1,3 +1,4 @@
+import type { TopologyRegistry } from '../admin/topology-registry.js';
 import { mapAmqpError } from '../errors/rabbitmq-errors.js';
 import type { RabbitConnection } from '../connection/rabbit-connection.js';
 import { WAIT_HEADER } from '../headers/amqp-record.js';
@@ -54,6 +55,8 @@ export class Topology {
   constructor(
     private readonly conn: RabbitConnection,
     private readonly o: ResolvedRabbitMqOptions,
+    /** Where declared topics and groups are noted for the admin (not with `declare: false`). */
+    private readonly registry?: TopologyRegistry,
   ) {}
 
   exchangeFor(topic: string): string {
@@ -119,6 +122,7 @@ export class Topology {
         } catch (err) {
           throw mapAmqpError(err, `exchange "${ex}"`, topic);
         }
+        await this.registry?.note(topic);
       }),
     );
   }
@@ -157,6 +161,7 @@ export class Topology {
           }
         }
       });
+      if (this.o.declare) await this.registry?.note(topic, group);
     });
   }
 

@@ -1,10 +1,13 @@
 import {
   ClosedError,
+  ComponentLogger,
   DLQ_HEADERS,
+  type AdminTransport,
   RETRY_HEADERS,
   redact,
   systemClock,
   validateTopicName,
+  type AttachContext,
   type Clock,
   type HealthReport,
   type InboundRecord,
@@ -13,8 +16,11 @@ import {
   type SubscriptionSink,
   type SubscriptionSpec,
   type Transport,
+  type TransportAdmin,
   type TransportCapabilities,
 } from '@partita/core';
+import { RabbitAdmin } from '../admin/rabbitmq-admin.js';
+import { registryQueue, TopologyRegistry } from '../admin/topology-registry.js';
 import { randomBytes } from 'node:crypto';
 import { RabbitConnection, redactUrls } from '../connection/rabbit-connection.js';
 import { GroupMember, type PartitionHealth } from '../consumer/group-member.js';
@@ -46,6 +52,7 @@ interface Connected {
   readonly conn: RabbitConnection;
   readonly topology: Topology;
   readonly publisher: ConfirmPublisher;
+  readonly registry: TopologyRegistry;
 }
 
 /**
@@ -54,9 +61,13 @@ interface Connected {
  * partition queues with a single active consumer each (see `Topology`,
  * `GroupMember`, `PartitionConsumer`).
  */
-class RabbitMqTransport implements Transport {
+class RabbitMqTransport implements Transport, AdminTransport {
   readonly name = 'rabbitmq';
   readonly capabilities = CAPABILITIES;
+  /** Topics, lag, browse and purge (see `RabbitAdmin`); rejects with `ClosedError` once the transport is closed. */
+  readonly admin: TransportAdmin;
+  /** Topics this transport published to or subscribed, with the groups it subscribed (for the admin). */
+  private readonly touched = new Map<string, Set<string>>();
   private connecting: Promise<Connected> | undefined;
   private closing: Promise<void> | undefined;
   private readonly members = new Set<GroupMember>();
@@ -65,7 +76,25 @@ class RabbitMqTransport implements Transport {
   constructor(
     private readonly o: ResolvedRabbitMqOptions,
     private readonly clock: Clock,
-  ) {}
+    private readonly logs: ComponentLogger,
+  ) {
+    this.admin = new RabbitAdmin({
+      connected: () => this.connected(),
+      dlqSuffix: o.dlqSuffix,
+      local: () => this.touched,
+      unsettled: (topic, group, partition) => {
+        let n = 0;
+        for (const m of this.members)
+          if (m.spec.topic === topic && m.spec.group === group)
+            n += m.consumers.find((c) => c.partition === partition)?.laneStats?.unsettled ?? 0;
+        return n;
+      },
+    });
+  }
+
+  attach(context: AttachContext): void {
+    this.logs.attach(context);
+  }
 
   async connect(): Promise<void> {
     await this.connected();
@@ -79,15 +108,16 @@ class RabbitMqTransport implements Transport {
     this.assertOpen('connect');
     if (!this.connecting) {
       this.connecting = (async () => {
-        const conn = new RabbitConnection(this.o);
+        const conn = new RabbitConnection(this.o, this.logs.logger);
         try {
           await conn.ready();
         } catch (err) {
           await conn.close();
           throw err;
         }
-        const topology = new Topology(conn, this.o);
-        return { conn, topology, publisher: new ConfirmPublisher(conn, topology, this.o, this.clock) };
+        const registry = new TopologyRegistry(conn, registryQueue(this.o));
+        const topology = new Topology(conn, this.o, this.o.declare ? registry : undefined);
+        return { conn, topology, registry, publisher: new ConfirmPublisher(conn, topology, this.o, this.clock) };
       })();
       this.connecting.catch(() => {
         this.connecting = undefined;
@@ -100,6 +130,7 @@ class RabbitMqTransport implements Transport {
     this.assertOpen('publish');
     if (records.length === 0) return;
     for (const r of records) validateTopicName(r.topic, TOPIC_RULES);
+    for (const r of records) if (!this.touched.has(r.topic)) this.touched.set(r.topic, new Set());
     const c = await this.connected();
     this.assertOpen('publish');
     await c.publisher.publish(records);
@@ -112,6 +143,8 @@ class RabbitMqTransport implements Transport {
     const deliveryLimit = deliveryLimitFor(this.o.deliveryLimit, spec.maxAttempts);
     await c.topology.ensureGroup(spec.topic, spec.group, deliveryLimit);
     this.assertOpen('subscribe');
+    const groups = this.touched.get(spec.topic) ?? new Set<string>();
+    this.touched.set(spec.topic, groups.add(spec.group));
     const member = new GroupMember(c.conn, {
       spec,
       sink,
@@ -232,6 +265,10 @@ function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
  * Create a RabbitMQ transport. Connects lazily (or on `connect()`); options
  * are validated here, so a bad option throws at once.
  */
-export function rabbitmqTransport(options: RabbitMqTransportOptions = {}): Transport {
-  return new RabbitMqTransport(resolveRabbitMqOptions(options), options.clock ?? systemClock);
+export function rabbitmqTransport(options: RabbitMqTransportOptions = {}): Transport & AdminTransport {
+  const resolved = resolveRabbitMqOptions(options);
+  const logs = new ComponentLogger('rabbitmqTransport', 'rabbitmq', options.logger, {
+    secrets: rabbitSecrets(resolved),
+  });
+  return new RabbitMqTransport(resolved, options.clock ?? systemClock, logs);
 }

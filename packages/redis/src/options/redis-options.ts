@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { ConnectionOptions } from 'node:tls';
-import { optionError, type Clock } from '@partita/core';
+import { optionError, type Clock, type Logger } from '@partita/core';
 
 const OWNER = 'redisTransport';
 
@@ -65,6 +65,12 @@ export interface RedisTransportOptions {
   readonly connectTimeoutMs?: number;
   /** Time source for delays and leases' local bookkeeping. @defaultValue systemClock */
   readonly clock?: Clock;
+  /**
+   * Receives connection events (lost, reconnecting, back, errors) and lease
+   * failures with `component: 'redis'`; secrets redacted.
+   * @defaultValue the logger of the app it runs for (`attach`), else `defaultLogger()`
+   */
+  readonly logger?: Logger;
 }
 
 /** Options after validation, defaults filled in. */
@@ -108,6 +114,7 @@ const KNOWN = new Set([
   'commandTimeoutMs',
   'connectTimeoutMs',
   'clock',
+  'logger',
 ]);
 
 function int(o: Record<string, unknown>, name: string, dflt: number, min: number, max: number): number {

@@ -1,12 +1,15 @@
 import type { Redis } from 'ioredis';
 import {
   ClosedError,
+  ComponentLogger,
   ConfigError,
+  type AdminTransport,
   DLQ_HEADERS,
   optionError,
   partitionForKey,
   redact,
   systemClock,
+  type AttachContext,
   type Clock,
   type HealthReport,
   type OutboundRecord,
@@ -14,8 +17,10 @@ import {
   type SubscriptionSink,
   type SubscriptionSpec,
   type Transport,
+  type TransportAdmin,
   type TransportCapabilities,
 } from '@partita/core';
+import { RedisAdmin, streamGroups } from '../admin/redis-admin.js';
 import { mapRedisError } from '../errors/map-redis-error.js';
 import { assertRedisGroup, assertRedisTopic, RedisKeys } from '../keys/redis-keys.js';
 import { RedisLane } from '../lane/redis-lane.js';
@@ -28,6 +33,7 @@ import {
 } from '../options/redis-options.js';
 import { toFields } from '../record/record-fields.js';
 import { ScriptRunner } from '../scripts/script-runner.js';
+import { logConnectionEvents } from './connection-events.js';
 import { createRedisClient } from './redis-connection.js';
 
 const CAPABILITIES: TransportCapabilities = Object.freeze({
@@ -51,9 +57,11 @@ interface Connected {
  * partitions through leases in Redis, one lane per owned partition, so order
  * per key holds across the whole group. See the package README.
  */
-class RedisTransport implements Transport {
+class RedisTransport implements Transport, AdminTransport {
   readonly name = 'redis';
   readonly capabilities = CAPABILITIES;
+  /** Topics, lag, browse and purge (see `RedisAdmin`); rejects with `ClosedError` once the transport is closed. */
+  readonly admin: TransportAdmin;
   private readonly keys: RedisKeys;
   private readonly clock: Clock;
   private readonly secrets: string[];
@@ -69,10 +77,20 @@ class RedisTransport implements Transport {
   constructor(
     private readonly o: ResolvedRedisOptions,
     clock: Clock | undefined,
+    private readonly logs: ComponentLogger,
   ) {
     this.keys = new RedisKeys(o.keyPrefix);
     this.clock = clock ?? systemClock;
     this.secrets = redisSecrets({ url: o.url, password: o.password });
+    this.admin = new RedisAdmin({
+      keys: this.keys,
+      cmd: async () => (await this.connected()).cmd,
+      mapError: (err, what) => this.mapError(err, what),
+    });
+  }
+
+  attach(context: AttachContext): void {
+    this.logs.attach(context);
   }
 
   private assertOpen(what: string): void {
@@ -81,6 +99,7 @@ class RedisTransport implements Transport {
 
   private client(name: string, extra?: Parameters<typeof createRedisClient>[2]): Redis {
     const c = createRedisClient(this.o, name, extra);
+    logConnectionEvents(c, this.logs.logger.child({ client: name }), () => this.closing !== undefined);
     c.on('error', (err: unknown) => {
       this.lastError = redact(err instanceof Error ? err.message : String(err), { secrets: this.secrets });
     });
@@ -261,6 +280,7 @@ class RedisTransport implements Transport {
       onLaneGone: (lane) => this.lanes.delete(lane),
       onError: (what, err) => {
         this.lastError = `${what}: ${redact(err instanceof Error ? err.message : String(err), { secrets: this.secrets })}`;
+        this.logs.logger.warn({ group: spec.group, topic: spec.topic, err }, `${what} failed`);
       },
     });
     this.memberships.add(membership);
@@ -333,9 +353,10 @@ class RedisTransport implements Transport {
           reasons.push(`reads of "${lane.id.topic}" partition ${lane.id.partition} failing: ${lane.lastError}`);
         if (c.cmd.status === 'ready') {
           try {
-            const info = await this.groupInfo(c, this.keys.stream(lane.id.topic, lane.id.partition), lane.id.group);
-            row.lag = info.lag;
-            row.pending = info.pending;
+            const groups = await streamGroups(c.cmd, this.keys.stream(lane.id.topic, lane.id.partition));
+            const info = groups.find((g) => g.name === lane.id.group);
+            row.lag = info?.lag ?? null;
+            row.pending = info?.pending ?? 0;
           } catch (err) {
             reasons.push(`group info of "${lane.id.topic}" failed: ${(err as Error).message}`);
           }
@@ -346,23 +367,6 @@ class RedisTransport implements Transport {
     }
     details.subscriptions = groups;
     return { status: reasons.length > 0 ? 'degraded' : 'ok', reasons, details };
-  }
-
-  /** Redis 7 `XINFO GROUPS`: entries not yet delivered to the group (`lag`) and delivered but unacknowledged (`pending`). */
-  private async groupInfo(
-    c: Connected,
-    stream: string,
-    group: string,
-  ): Promise<{ lag: number | null; pending: number }> {
-    const rows = (await c.cmd.call('XINFO', 'GROUPS', stream)) as unknown[][];
-    for (const row of rows) {
-      const info = new Map<string, unknown>();
-      for (let i = 0; i + 1 < row.length; i += 2) info.set(String(row[i]), row[i + 1]);
-      if (info.get('name') !== group) continue;
-      const lag = info.get('lag');
-      return { lag: lag === null || lag === undefined ? null : Number(lag), pending: Number(info.get('pending')) };
-    }
-    return { lag: null, pending: 0 };
   }
 
   close(): Promise<void> {
@@ -380,6 +384,10 @@ class RedisTransport implements Transport {
  * Create a Redis Streams transport. Connects lazily (or on `connect()`);
  * options are validated here, so a bad option throws at once.
  */
-export function redisTransport(options: RedisTransportOptions = {}): Transport {
-  return new RedisTransport(resolveRedisOptions(options), options.clock);
+export function redisTransport(options: RedisTransportOptions = {}): Transport & AdminTransport {
+  const resolved = resolveRedisOptions(options);
+  const logs = new ComponentLogger('redisTransport', 'redis', options.logger, {
+    secrets: redisSecrets({ url: resolved.url, password: resolved.password }),
+  });
+  return new RedisTransport(resolved, options.clock, logs);
 }

@@ -11,6 +11,7 @@ import {
 import {
   MessageRejectedError,
   type Clock,
+  type Logger,
   type InboundRecord,
   type LaneId,
   type LaneSink,
@@ -37,6 +38,8 @@ export interface SqsLaneConfig {
   readonly maxReceiveCount: number;
   readonly secrets: readonly string[];
   readonly clock: Clock;
+  /** The connector's logger. */
+  readonly log: Logger;
 }
 
 interface Held {
@@ -262,7 +265,13 @@ export class SqsLane implements MessageLaneHandle {
     } catch (err) {
       if (this.stopped) return;
       this.failures++;
-      this.lastError = mapSqsError(err, `receive from "${this.cfg.queueName}"`, this.cfg.secrets).message;
+      const error = mapSqsError(err, `receive from "${this.cfg.queueName}"`, this.cfg.secrets);
+      this.lastError = error.message;
+      // The first failure of a run at warn, the repeats (one per poll) at debug.
+      this.cfg.log[this.failures === 1 ? 'warn' : 'debug'](
+        { queue: this.cfg.queueName, failures: this.failures, err: error },
+        'SQS receive failed; polling again',
+      );
       return;
     }
     if (messages.length === 0) return;
@@ -305,7 +314,9 @@ export class SqsLane implements MessageLaneHandle {
         }),
       );
     } catch (err) {
-      this.lastError = mapSqsError(err, `delay a retry on "${this.cfg.queueName}"`, this.cfg.secrets).message;
+      const error = mapSqsError(err, `delay a retry on "${this.cfg.queueName}"`, this.cfg.secrets);
+      this.lastError = error.message;
+      this.cfg.log.warn({ queue: this.cfg.queueName, err: error }, 'SQS could not hide a retry copy until it is due');
     }
   }
 
@@ -341,7 +352,12 @@ export class SqsLane implements MessageLaneHandle {
         due.map((h) => h.receipt),
         this.cfg.visibilitySeconds,
       ).catch((err: unknown) => {
-        this.lastError = mapSqsError(err, `extend visibility on "${this.cfg.queueName}"`, this.cfg.secrets).message;
+        const error = mapSqsError(err, `extend visibility on "${this.cfg.queueName}"`, this.cfg.secrets);
+        this.lastError = error.message;
+        this.cfg.log.warn(
+          { queue: this.cfg.queueName, err: error },
+          'SQS visibility extension failed; held messages may be redelivered',
+        );
       });
       if (this.heartbeat !== undefined) this.scheduleHeartbeat();
     }, every);

@@ -1,5 +1,5 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { optionError, type Clock } from '@partita/core';
+import { optionError, type Clock, type Logger } from '@partita/core';
 
 /** Static credentials (otherwise the SDK's standard chain: environment, profile, container, instance). */
 export interface SqsCredentials {
@@ -36,6 +36,12 @@ export interface SqsTransportOptions {
   readonly client?: SQSClient;
   /** Injected clock (tests). */
   readonly clock?: Clock;
+  /**
+   * Receives the lanes' failed receives, visibility changes and retries with
+   * `component: 'sqs'`; secrets redacted.
+   * @defaultValue the logger of the app it runs for (`attach`), else `defaultLogger()`
+   */
+  readonly logger?: Logger;
 }
 
 /** Options after validation, with defaults. */

@@ -17,6 +17,12 @@ export interface QueueRef {
   readonly fifo: boolean;
 }
 
+/** Queue tags naming a queue's topic and group in full (a long name is shortened to a hash in the queue name). */
+export const TOPIC_TAG = 'partita-topic';
+export const GROUP_TAG = 'partita-group';
+/** SQS's longest tag value. */
+const MAX_TAG_VALUE = 256;
+
 /** Dead letters are kept 14 days, SQS's longest retention. */
 const ARCHIVE_RETENTION_SECONDS = 1_209_600;
 /** Work queues keep messages 4 days (SQS's default), stated so every queue of a topic agrees. */
@@ -82,7 +88,7 @@ export class QueueDirectory {
   async ensureGroupQueue(topic: string, group: string, fifo: boolean, maxReceiveCount: number): Promise<QueueRef> {
     const archive = await this.ensureArchive(`${topic}${this.cfg.dlqSuffix}`, fifo);
     const name = queueNameFor(this.cfg.prefix, topic, group, fifo);
-    const ref = await this.ensure(name, fifo, WORK_RETENTION_SECONDS, topic);
+    const ref = await this.ensure(name, fifo, WORK_RETENTION_SECONDS, topic, group);
     const arn = await this.arnOf(archive, topic);
     try {
       await this.client.send(
@@ -112,7 +118,17 @@ export class QueueDirectory {
     return ref;
   }
 
-  private async ensure(name: string, fifo: boolean, retention: number, topic: string): Promise<QueueRef> {
+  /** The queue, created if missing, tagged with its topic (and group) so the admin can name it. */
+  private async ensure(
+    name: string,
+    fifo: boolean,
+    retention: number,
+    topic: string,
+    group?: string,
+  ): Promise<QueueRef> {
+    const tags: Record<string, string> = {};
+    if (topic.length <= MAX_TAG_VALUE) tags[TOPIC_TAG] = topic;
+    if (group !== undefined && group.length <= MAX_TAG_VALUE) tags[GROUP_TAG] = group;
     try {
       const found = await this.client.send(new GetQueueUrlCommand({ QueueName: name }));
       if (found.QueueUrl) return { name, url: found.QueueUrl, fifo };
@@ -127,6 +143,7 @@ export class QueueDirectory {
             MessageRetentionPeriod: String(retention),
             ...(fifo ? { FifoQueue: 'true' } : {}),
           },
+          tags,
         }),
       );
       return { name, url: created.QueueUrl ?? '', fifo };

@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
   ARCHIVE_GROUP,
+  decodeName,
   encodeName,
   isFifoQueue,
   MAX_QUEUE_NAME,
+  parseQueueName,
   queueNameFor,
   topicQueuePrefix,
 } from './queue-names.js';
@@ -43,5 +45,26 @@ describe('queue names', () => {
     expect(isFifoQueue(queueNameFor('', 't', 'g', false))).toBe(false);
     const escaped = queueNameFor('', 'é'.repeat(40), 'g', false);
     expect(escaped).toMatch(/^(?:_[0-9a-f]{2})+_x[0-9a-f]{12}__g$/);
+  });
+
+  it('decode back to topic and group (the admin lists topics from queue names); hashed or foreign names do not', () => {
+    for (const name of ['orders', 'orders.dlq', 'a_b', 'é/ü', 'x__y', 'a_5fb'])
+      expect(decodeName(encodeName(name))).toBe(name);
+    expect(decodeName('a_x0123456789ab')).toBeUndefined();
+    expect(decodeName('a_5F')).toBeUndefined();
+    expect(parseQueueName('p-', queueNameFor('p-', 'orders.v2', 'billing', true))).toEqual({
+      topicPart: 'orders_2ev2',
+      groupPart: 'billing',
+      fifo: true,
+    });
+    expect(parseQueueName('p-', queueNameFor('p-', 'orders.dlq', ARCHIVE_GROUP, false))).toEqual({
+      topicPart: 'orders_2edlq',
+      groupPart: ARCHIVE_GROUP,
+      fifo: false,
+    });
+    expect(parseQueueName('p-', 'other-queue')).toBeUndefined();
+    const long = parseQueueName('p-', queueNameFor('p-', 'long-'.repeat(20), 'g', false))!;
+    expect(decodeName(long.topicPart)).toBeUndefined();
+    expect(`p-${long.topicPart}__`).toBe(topicQueuePrefix('p-', 'long-'.repeat(20)));
   });
 });

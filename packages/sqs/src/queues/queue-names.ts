@@ -60,3 +60,39 @@ export function queueNameFor(prefix: string, topic: string, group: string, fifo:
 export function isFifoQueue(nameOrUrl: string): boolean {
   return nameOrUrl.endsWith(FIFO_SUFFIX);
 }
+
+/** The name {@link encodeName} encoded, or undefined when it was shortened to a hash (`_x…`) or is not an encoding. */
+export function decodeName(encoded: string): string | undefined {
+  const bytes: number[] = [];
+  for (let i = 0; i < encoded.length; i++) {
+    const ch = encoded[i]!;
+    if (ch !== '_') {
+      if (!/[A-Za-z0-9-]/.test(ch)) return undefined;
+      bytes.push(ch.charCodeAt(0));
+      continue;
+    }
+    const hex = encoded.slice(i + 1, i + 3);
+    if (!/^[0-9a-f]{2}$/.test(hex)) return undefined;
+    bytes.push(parseInt(hex, 16));
+    i += 2;
+  }
+  const text = Buffer.from(bytes).toString('utf8');
+  return encodeName(text) === encoded ? text : undefined;
+}
+
+/**
+ * A queue name of this prefix taken apart: the encoded topic part (see
+ * {@link topicQueuePrefix}), the group part (`_zdlq` for an archive), FIFO;
+ * undefined when the name is not `<prefix><topic part>__<group part>`.
+ */
+export function parseQueueName(
+  prefix: string,
+  name: string,
+): { readonly topicPart: string; readonly groupPart: string; readonly fifo: boolean } | undefined {
+  if (!name.startsWith(prefix)) return undefined;
+  const fifo = isFifoQueue(name);
+  const rest = name.slice(prefix.length, fifo ? -FIFO_SUFFIX.length : undefined);
+  const sep = rest.indexOf(SEPARATOR);
+  if (sep <= 0 || sep + SEPARATOR.length >= rest.length) return undefined;
+  return { topicPart: rest.slice(0, sep), groupPart: rest.slice(sep + SEPARATOR.length), fifo };
+}

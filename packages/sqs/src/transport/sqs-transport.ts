@@ -1,8 +1,11 @@
 import { GetQueueAttributesCommand, SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
 import {
   ClosedError,
+  ComponentLogger,
   redact,
+  type AdminTransport,
   systemClock,
+  type AttachContext,
   type Clock,
   type HealthReport,
   type OutboundRecord,
@@ -10,8 +13,10 @@ import {
   type SubscriptionSink,
   type SubscriptionSpec,
   type Transport,
+  type TransportAdmin,
   type TransportCapabilities,
 } from '@partita/core';
+import { SqsAdmin } from '../admin/sqs-admin.js';
 import { SqsLane } from '../consumer/sqs-lane.js';
 import { mapSqsError } from '../errors/map-sqs-error.js';
 import {
@@ -49,9 +54,11 @@ interface LiveSub {
  * `MessageGroupId` = key for ordering `key`/`partition`, standard for `none`.
  * A publish goes to every group queue of the topic. See the package README.
  */
-export class SqsTransport implements Transport {
+export class SqsTransport implements Transport, AdminTransport {
   readonly name = 'sqs';
   readonly capabilities = CAPABILITIES;
+  /** Topics, lag, browse and purge from the queues (see `SqsAdmin`); rejects with `ClosedError` once closed. */
+  readonly admin: TransportAdmin;
   private readonly client: SQSClient;
   private readonly ownsClient: boolean;
   private readonly queues: QueueDirectory;
@@ -63,6 +70,7 @@ export class SqsTransport implements Transport {
   constructor(
     private readonly o: ResolvedSqsOptions,
     private readonly clock: Clock,
+    private readonly logs: ComponentLogger,
   ) {
     this.secrets = sqsSecrets(o);
     this.ownsClient = o.client === undefined;
@@ -75,6 +83,17 @@ export class SqsTransport implements Transport {
       clock,
     });
     this.publisher = new SqsPublisher(this.client, this.queues, o.publishConcurrency, this.secrets);
+    this.admin = new SqsAdmin({
+      client: this.client,
+      prefix: o.queuePrefix,
+      dlqSuffix: o.dlqSuffix,
+      secrets: this.secrets,
+      assertOpen: (what) => this.assertOpen(what),
+    });
+  }
+
+  attach(context: AttachContext): void {
+    this.logs.attach(context);
   }
 
   private assertOpen(what: string): void {
@@ -118,6 +137,7 @@ export class SqsTransport implements Transport {
       maxReceiveCount,
       secrets: this.secrets,
       clock: this.clock,
+      log: this.logs.logger.child({ group: spec.group, topic: spec.topic }),
     });
     lane.start(sink.assigned(lane));
     let closed: Promise<void> | undefined;
@@ -230,5 +250,7 @@ function clientConfig(o: ResolvedSqsOptions): SQSClientConfig {
  * `ConfigError` at once); nothing is sent before `publish` or `subscribe`.
  */
 export function sqsTransport(options: SqsTransportOptions = {}): SqsTransport {
-  return new SqsTransport(resolveSqsOptions(options), options.clock ?? systemClock);
+  const resolved = resolveSqsOptions(options);
+  const logs = new ComponentLogger('sqsTransport', 'sqs', options.logger, { secrets: sqsSecrets(resolved) });
+  return new SqsTransport(resolved, options.clock ?? systemClock, logs);
 }

@@ -17,13 +17,8 @@ export const conformanceScenarios: readonly Scenario[] = [
   ...lifecycleScenarios,
 ];
 
-/**
- * Run one scenario outside `conformanceSuite` (in your own `it`), with the
- * same harness and cleanup. Resolves when it passed, rejects with the
- * assertion or timeout that failed. The availability check is not run.
- */
 /** The features of the broker under test: a transport is created, its capabilities read, and closed. */
-async function probeFeatures(resolved: ResolvedConformanceOptions): Promise<ConformanceFeatures> {
+export async function probeFeatures(resolved: ResolvedConformanceOptions): Promise<ConformanceFeatures> {
   const transport = await resolved.createTransport({ label: 'capabilities' });
   try {
     return featuresOf(transport.capabilities, resolved);
@@ -32,6 +27,11 @@ async function probeFeatures(resolved: ResolvedConformanceOptions): Promise<Conf
   }
 }
 
+/**
+ * Run one scenario outside `conformanceSuite` (in your own `it`), with the
+ * same harness and cleanup. Resolves when it passed, rejects with the
+ * assertion or timeout that failed. The availability check is not run.
+ */
 export async function runConformanceScenario(scenario: Scenario | string, options: ConformanceOptions): Promise<void> {
   const resolved = resolveConformanceOptions(options);
   const found = typeof scenario === 'string' ? conformanceScenarios.find((s) => s.name === scenario) : scenario;
@@ -62,7 +62,21 @@ export async function runConformanceScenario(scenario: Scenario | string, option
  */
 export function conformanceSuite(options: ConformanceOptions): void {
   const resolved = resolveConformanceOptions(options);
-  describe(`conformance: ${resolved.name}`, () => {
+  registerScenarios(`conformance: ${resolved.name}`, resolved, conformanceScenarios);
+}
+
+/**
+ * One `describe` titled `title` with one `it` per scenario: the availability
+ * check once, capability skips, a fresh harness per scenario (cleaned up also
+ * on failure), the apps' logs printed when a scenario fails. Shared by
+ * `conformanceSuite` and `adminConformance`.
+ */
+export function registerScenarios(
+  title: string,
+  resolved: ResolvedConformanceOptions,
+  scenarios: readonly Scenario[],
+): void {
+  describe(title, () => {
     let unavailable: string | undefined;
     let features: ConformanceFeatures | undefined;
     beforeAll(async () => {
@@ -78,14 +92,12 @@ export function conformanceSuite(options: ConformanceOptions): void {
       }
       const reason = typeof verdict === 'string' && verdict !== '' ? verdict : 'broker unreachable';
       if (brokersRequired())
-        throw new Error(
-          `conformance: ${resolved.name}: ${reason} (${REQUIRE_BROKERS_ENV} is set, so this fails instead of skipping)`,
-        );
+        throw new Error(`${title}: ${reason} (${REQUIRE_BROKERS_ENV} is set, so this fails instead of skipping)`);
       unavailable = reason;
-      console.warn(`conformance: ${resolved.name}: skipped, ${reason} (set ${REQUIRE_BROKERS_ENV}=1 to fail instead)`);
+      console.warn(`${title}: skipped, ${reason} (set ${REQUIRE_BROKERS_ENV}=1 to fail instead)`);
     }, resolved.testTimeoutMs);
 
-    for (const scenario of conformanceScenarios) {
+    for (const scenario of scenarios) {
       it(
         scenario.name,
         async (ctx) => {
@@ -95,8 +107,7 @@ export function conformanceSuite(options: ConformanceOptions): void {
           const h = new ScenarioHarness(resolved, features);
           ctx.onTestFailed(() => {
             const logs = h.formatLogs();
-            if (logs)
-              console.error(`conformance: ${resolved.name}: "${scenario.name}" failed; last app logs:\n${logs}`);
+            if (logs) console.error(`${title}: "${scenario.name}" failed; last app logs:\n${logs}`);
           });
           try {
             await scenario.run(h);

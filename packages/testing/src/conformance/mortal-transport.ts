@@ -48,6 +48,7 @@ export function mortalTransport(inner: Transport): MortalTransport {
   const transport: Transport = {
     name: inner.name,
     capabilities: inner.capabilities,
+    attach: (context) => inner.attach?.(context),
     connect: () => inner.connect(),
     publish: (records) =>
       dead ? Promise.reject(new ClosedError('publish: the consumer was killed')) : inner.publish(records),

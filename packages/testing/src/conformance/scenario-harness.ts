@@ -1,4 +1,5 @@
 import { createApp } from '@partita/core';
+import { recordingLogger } from '../logs/recording-logger.js';
 import type { AnyHandlerDefinition, App, Logger, PublishMessage, Transport } from '@partita/core';
 import { createFaultProxy } from '../fault-proxy/fault-proxy.js';
 import type { FaultProxy } from '../fault-proxy/fault-proxy.js';
@@ -17,14 +18,6 @@ export interface KitValue {
   readonly [field: string]: unknown;
 }
 
-/** One captured log line of an app under test (printed when a scenario fails). */
-export interface CapturedLog {
-  readonly app: string;
-  readonly level: string;
-  readonly msg: string;
-  readonly fields?: Record<string, unknown>;
-}
-
 const MAX_LOGS = 500;
 const PUBLISH_CHUNK = 500;
 
@@ -36,7 +29,8 @@ const PUBLISH_CHUNK = 500;
  */
 export class ScenarioHarness {
   readonly ledger: Ledger = createLedger();
-  readonly logs: CapturedLog[] = [];
+  /** The apps' info and higher lines, the last 500, each with its `app` label (printed when a scenario fails). */
+  private readonly captured = recordingLogger({ level: 'info', limit: MAX_LOGS });
   private readonly apps: { label: string; app: App; transport: Transport }[] = [];
   private readonly transports: Transport[] = [];
   private readonly proxies: FaultProxy[] = [];
@@ -69,13 +63,7 @@ export class ScenarioHarness {
 
   /** A logger that keeps the last lines for the failure report instead of printing them. */
   logger(app: string): Logger {
-    const push =
-      (level: string) =>
-      (msg: string, fields?: Record<string, unknown>): void => {
-        if (this.logs.length >= MAX_LOGS) this.logs.shift();
-        this.logs.push({ app, level, msg, ...(fields ? { fields } : {}) });
-      };
-    return { debug: () => undefined, info: push('info'), warn: push('warn'), error: push('error') };
+    return this.captured.child({ app });
   }
 
   /** A fresh transport from the connector, closed at cleanup. */
@@ -100,9 +88,7 @@ export class ScenarioHarness {
     const app = createApp({ transport, handlers, logger: this.logger(label) });
     if (mortal) this.mortals.set(app, mortal);
     this.apps.push({ label, app, transport });
-    app.on('error', ({ error, where }) =>
-      this.logger(label).error(`app error event at ${where}`, { error: String(error) }),
-    );
+    app.on('error', ({ error, where }) => this.logger(label).error({ err: error }, `app error event at ${where}`));
     await app.start();
     return app;
   }
@@ -212,21 +198,24 @@ export class ScenarioHarness {
     const stops = await Promise.allSettled(this.apps.map(({ app }) => app.stop({ drainTimeoutMs })));
     stops.forEach((r, i) => {
       if (r.status === 'rejected')
-        this.logger(this.apps[i]?.label ?? `app ${i}`).error('cleanup: stop failed', { error: String(r.reason) });
+        this.logger(this.apps[i]?.label ?? `app ${i}`).error({ err: r.reason as unknown }, 'cleanup: stop failed');
     });
     await Promise.allSettled(this.transports.map((t) => t.close()));
     await Promise.allSettled(this.proxies.map((p) => p.close()));
     await this.options
       .cleanupTopics(this.topics)
-      .catch((err: unknown) => this.logger('suite').warn('cleanupTopics failed', { error: String(err) }));
+      .catch((err: unknown) => this.logger('suite').warn({ err }, 'cleanupTopics failed'));
     this.ledger.close();
   }
 
   /** The captured logs, formatted for a failure report. */
   formatLogs(last = 60): string {
-    return this.logs
+    return this.captured.records
       .slice(-last)
-      .map((l) => `[${l.app}] ${l.level} ${l.msg}${l.fields ? ` ${safeJson(l.fields)}` : ''}`)
+      .map(({ level, msg, fields: { app, ...fields } }) => {
+        const rest = Object.keys(fields).length > 0 ? ` ${safeJson(fields)}` : '';
+        return `[${String(app)}] ${level} ${msg ?? ''}${rest}`;
+      })
       .join('\n');
   }
 }

@@ -1,9 +1,8 @@
 import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { availableParallelism } from 'node:os';
-import { ConfigError, optionError, systemClock, type Clock, type Logger } from '@partita/core';
+import { ComponentLogger, ConfigError, optionError, systemClock, type Clock, type Logger } from '@partita/core';
 import type { MsgpackCodecOptions } from '@partita/codec-msgpack';
-import { consoleLogger } from '../logger/console-logger.js';
 
 /** Options of {@link workerPool}. */
 export interface WorkerPoolOptions {
@@ -61,7 +60,11 @@ export interface WorkerPoolOptions {
    * handler's active parent).
    */
   readonly setup?: URL | string;
-  /** Receives worker logs (`ctx.logger`) and pool errors. @defaultValue console at level info */
+  /**
+   * Receives the pool's lines (thread crashes and replacements, timeouts)
+   * and the worker handlers' (`ctx.logger`).
+   * @defaultValue the logger of the app it runs for (`attach`), else `defaultLogger()`
+   */
   readonly logger?: Logger;
   /** Drives the timeout watchdog and the drain deadline. @defaultValue systemClock */
   readonly clock?: Clock;
@@ -79,7 +82,7 @@ export interface ResolvedPoolOptions {
   readonly atomics: 'async' | 'sync';
   /** Absolute file URL string of the setup module. */
   readonly setup: string | undefined;
-  readonly logger: Logger;
+  readonly logs: ComponentLogger;
   readonly clock: Clock;
 }
 
@@ -165,7 +168,7 @@ export function resolvePoolOptions(
     atomics,
     msgpack: options.msgpack,
     setup: setupUrl(options.setup),
-    logger: options.logger ?? consoleLogger('info'),
+    logs: new ComponentLogger('workerPool', 'worker-pool', options.logger),
     clock: options.clock ?? systemClock,
   };
 }

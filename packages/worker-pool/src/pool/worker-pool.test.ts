@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   ClosedError,
   ConfigError,
+  createConsoleLogger,
   jsonCodec,
   type ExecutorMessage,
   type ExecutorOutcome,
@@ -21,14 +22,14 @@ interface LogRecord {
   msg: string;
   fields: Record<string, unknown> | undefined;
 }
+/** The default logger, its lines parsed into `records`. */
 function captureLogger(): Logger & { records: LogRecord[] } {
   const records: LogRecord[] = [];
-  const at =
-    (level: string) =>
-    (msg: string, fields?: Record<string, unknown>): void => {
-      records.push({ level, msg, fields });
-    };
-  return { records, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+  const write = (line: string): void => {
+    const { level, msg, time: _time, ...fields } = JSON.parse(line) as LogRecord & { time: string };
+    records.push({ level, msg, fields });
+  };
+  return Object.assign(createConsoleLogger({ level: 'trace', destination: { write } }), { records });
 }
 
 let offset = 0;
@@ -216,8 +217,9 @@ describe('workerPool', () => {
     });
   });
 
-  it('survives process.exit in a handler: the message fails retryable, the rest of the batch still runs, the thread is replaced', async () => {
-    const p = pool({ threads: 1, logger: captureLogger() });
+  it('survives process.exit in a handler: the message fails retryable, the rest of the batch still runs, the thread is replaced (and logged)', async () => {
+    const logger = captureLogger();
+    const p = pool({ threads: 1, logger });
     const out = await p.run(
       task([message({ op: 'ok' }), message({ op: 'exit' }), message({ op: 'ok' }), message({ op: 'throw' })]),
     );
@@ -228,6 +230,15 @@ describe('workerPool', () => {
     await until(() => p.stats().threadRestarts >= 1, 'thread restart');
     expect(p.stats().lostTasks).toBe(1);
     expect(await p.run(task([message({ op: 'ok' }), message({ op: 'ok' })]))).toEqual([{ ok: true }, { ok: true }]);
+    expect(logger.records.find((r) => r.msg.startsWith('worker thread died'))).toMatchObject({
+      level: 'error',
+      fields: { component: 'worker-pool', handler: 'h', threadId: expect.any(Number), rerun: 2 },
+    });
+    await until(() => logger.records.some((r) => r.msg.startsWith('worker thread exited')), 'replacement line');
+    expect(logger.records.find((r) => r.msg.startsWith('worker thread exited'))).toMatchObject({
+      level: 'warn',
+      fields: { component: 'worker-pool' },
+    });
   });
 
   it('keeps failure details posted before a crash', async () => {

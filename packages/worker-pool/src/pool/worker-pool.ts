@@ -9,7 +9,7 @@ import {
   type TimerHandle,
 } from '@partita/core';
 import { ProgressSlab } from '../wire/progress-slab.js';
-import { packTask, type WireEvent, type WireResult } from '../wire/wire-task.js';
+import { PROGRESS_THREAD, packTask, type WireEvent, type WireResult } from '../wire/wire-task.js';
 import { BatchSizer } from './batch-sizer.js';
 import { notRunError, OK, outcomesAfterThreadLoss } from './thread-loss.js';
 import { unpackPublished } from '../wire/wire-published.js';
@@ -92,12 +92,10 @@ export function workerPool(options: WorkerPoolOptions = {}): WorkerPool {
   const watchdog = new TaskWatchdog(o.clock, o.timeoutGraceMs, (task, index, threadId) => {
     counts.timeouts++;
     const thread = pool?.threads.find((w) => w.threadId === threadId);
-    o.logger.warn('worker handler timed out; terminating its thread', {
-      handler: (task as InFlight).handler,
-      index,
-      threadId,
-      timeoutMs: task.timeoutMs,
-    });
+    o.logs.logger.warn(
+      { handler: (task as InFlight).handler, index, threadId, timeoutMs: task.timeoutMs },
+      'worker handler timed out; terminating its thread',
+    );
     void thread?.terminate();
   });
 
@@ -105,8 +103,11 @@ export function workerPool(options: WorkerPoolOptions = {}): WorkerPool {
     if (event === null || typeof event !== 'object' || !('partita' in event)) return;
     if (event.partita === 'failure') inflight.get(event.token)?.failures.set(event.index, event.error);
     else if (event.partita === 'log') {
-      const level = typeof o.logger[event.level] === 'function' ? event.level : 'info';
-      o.logger[level](event.msg, { ...event.fields, handler: event.handler, threadId: event.threadId });
+      // A worker handler's line belongs to its lane: the app's logger, without the pool's `component`.
+      const log = o.logs.base;
+      const level = typeof log[event.level] === 'function' ? event.level : 'info';
+      if (event.msg === undefined) log[level](event.fields);
+      else log[level](event.fields, event.msg);
     }
   };
 
@@ -132,11 +133,11 @@ export function workerPool(options: WorkerPoolOptions = {}): WorkerPool {
       recordTiming: false,
     });
     p.on('message', onEvent);
-    p.on('error', (err: unknown) =>
-      o.logger.error('worker pool error', { error: err instanceof Error ? err.message : String(err) }),
-    );
-    p.on('workerDestroy', () => {
-      if (!destroyed && state === 'running') counts.restarts++;
+    p.on('error', (err: unknown) => o.logs.logger.error({ err }, 'worker pool error'));
+    p.on('workerDestroy', (worker: { threadId?: number } | undefined) => {
+      if (destroyed || state !== 'running') return;
+      counts.restarts++;
+      o.logs.logger.warn({ threadId: worker?.threadId }, 'worker thread exited; the pool starts a new one');
     });
     try {
       // Proves that a thread boots and loads the worker entry (and its imports) before any message is sent.
@@ -160,7 +161,7 @@ export function workerPool(options: WorkerPoolOptions = {}): WorkerPool {
     const n = task.messages.length;
     const token = ++nextToken;
     const slot = slab.acquire(n);
-    const { wire, transfer } = packTask(task, token, slot);
+    const { wire, transfer } = packTask(task, token, slot, o.logs.base.level);
     const rec: InFlight = {
       handler: task.handler,
       timeoutMs: task.timeoutMs,
@@ -198,6 +199,17 @@ export function workerPool(options: WorkerPoolOptions = {}): WorkerPool {
         throw new ClosedError('worker pool closed before the task finished (drain timeout)', { cause: err });
       counts.lost++;
       const { outcomes, notStarted } = outcomesAfterThreadLoss({ ...rec, timedOutIndex: rec.timedOutIndex }, err);
+      // A timeout was logged when the watchdog terminated the thread; any other loss is a crash.
+      if (rec.timedOutIndex < 0)
+        o.logs.logger.error(
+          {
+            handler: task.handler,
+            threadId: Atomics.load(rec.progress, PROGRESS_THREAD),
+            rerun: notStarted.length,
+            err,
+          },
+          'worker thread died while running a task; the message it ran failed, those not started run again',
+        );
       if (notStarted.length > 0) {
         // Messages that never started are re-run once on a fresh thread; if that thread dies too, they fail (retryable).
         const rerun = retryOfLoss
@@ -222,6 +234,7 @@ export function workerPool(options: WorkerPoolOptions = {}): WorkerPool {
   }
 
   const executor: WorkerPool = {
+    attach: (context) => o.logs.attach(context),
     start,
     get saturated() {
       return inFlightTasks >= capacity;
@@ -257,7 +270,7 @@ export function workerPool(options: WorkerPoolOptions = {}): WorkerPool {
             try {
               l();
             } catch (err) {
-              o.logger.error('onCapacity listener threw', { error: String(err) });
+              o.logs.logger.error({ err }, 'onCapacity listener threw');
             }
           }
         }

@@ -33,11 +33,13 @@ describe('packTask', () => {
       task(values.map((v, i) => msg(i, v, i === 1 ? { id: 'custom', headers: { h: 'v' } } : {}))),
       9,
       progress,
+      'debug',
     );
     expect(transfer).toHaveLength(0); // small: copied, not transferred
     expect(wire).toMatchObject({
       token: 9,
       count: 3,
+      log: { level: 'debug', bindings: { handler: 'h' } },
       topics: 't',
       progress: progress.buffer,
       progressOffset: 8,
@@ -61,7 +63,7 @@ describe('packTask', () => {
 
   it('transfers the buffer of a large task instead of copying it', () => {
     const big = new Uint8Array(TRANSFER_MIN_BYTES).fill(7);
-    const { wire, transfer } = packTask(task([msg(0, big)]), 1, progress);
+    const { wire, transfer } = packTask(task([msg(0, big)]), 1, progress, 'info');
     expect(transfer).toEqual([wire.data]);
     expect(messageValue(wire, wireNumbers(wire), 0)[100]).toBe(7);
   });

@@ -1,4 +1,4 @@
-import type { ExecutorMessage, ExecutorTask, Headers, Message, SerializedError } from '@partita/core';
+import type { ExecutorMessage, ExecutorTask, Headers, LogMethod, Message, SerializedError } from '@partita/core';
 import type { WirePublished } from './wire-published.js';
 
 /**
@@ -37,6 +37,15 @@ export interface WireTask {
   readonly progress: SharedArrayBuffer;
   /** Byte offset of this task's slot in `progress`. */
   readonly progressOffset: number;
+  /** How `ctx.logger` logs on the thread. */
+  readonly log: WireLog;
+}
+
+/** The thread's side of the app's logger for one task: its level, and the lane's bindings for every line. */
+export interface WireLog {
+  /** The app logger's level when the task left (lines below it are not posted). */
+  readonly level: string;
+  readonly bindings: Readonly<Record<string, unknown>>;
 }
 
 /** What the worker returns for a task. */
@@ -54,11 +63,10 @@ export interface WireResult {
 export type WireEvent =
   | {
       readonly partita: 'log';
-      readonly level: 'debug' | 'info' | 'warn' | 'error';
-      readonly msg: string;
-      readonly fields: Record<string, unknown> | undefined;
-      readonly handler: string;
-      readonly threadId: number;
+      readonly level: LogMethod;
+      readonly msg: string | undefined;
+      /** The lane's bindings, the message's fields, `threadId`, and what the handler logged. */
+      readonly fields: Record<string, unknown>;
     }
   | { readonly partita: 'failure'; readonly token: number; readonly index: number; readonly error: SerializedError };
 
@@ -106,6 +114,7 @@ export function packTask(
   task: ExecutorTask,
   token: number,
   progress: { readonly buffer: SharedArrayBuffer; readonly offset: number },
+  logLevel: string,
 ): { wire: WireTask; transfer: readonly ArrayBuffer[] } {
   const msgs = task.messages;
   const n = msgs.length;
@@ -167,6 +176,7 @@ export function packTask(
     tombstones,
     progress: progress.buffer,
     progressOffset: progress.offset,
+    log: { level: logLevel, bindings: task.logBindings ?? { handler: task.handler } },
   };
   return { wire, transfer: total >= TRANSFER_MIN_BYTES ? [data] : NO_TRANSFER };
 }

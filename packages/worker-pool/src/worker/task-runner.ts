@@ -187,7 +187,7 @@ export default async function runTask(wire: WireTask | { readonly ping: true }):
   await yieldTurn();
   const started = performance.now();
   const staged: { index: number; record: StagedRecord }[] = [];
-  const logger = workerLogger(wire.handler, threadId);
+  const logger = workerLogger(wire.log, { ...wire.log.bindings, threadId });
   const timed = wire.timeoutMs > 0 && Number.isFinite(wire.timeoutMs);
 
   for (let i = 0; i < wire.count; i++) {
@@ -204,14 +204,7 @@ export default async function runTask(wire: WireTask | { readonly ping: true }):
         i,
         isTombstone(wire, i) ? null : decodeWith(codec, messageValue(wire, numbers, i)),
       );
-      const ctx = new WorkerContext(
-        msg.attempt,
-        wire.handler,
-        logger,
-        traceOf(msg.headers, wire.trace),
-        threadId,
-        codec,
-      );
+      const ctx = new WorkerContext(msg, wire.handler, logger, traceOf(msg.headers, wire.trace), threadId, codec);
       try {
         const t0 = performance.now();
         const result = handle(msg, ctx);

@@ -3,14 +3,17 @@ import { parentPort } from 'node:worker_threads';
 import {
   ClosedError,
   encodeOutbound,
+  isLevelEnabled,
+  messageLogFields,
   type Codec,
   type Headers,
+  type LogMethod,
   type Logger,
   type Message,
   type PublishMessage,
 } from '@partita/core';
 import type { StagedRecord } from '../wire/wire-published.js';
-import type { WireEvent } from '../wire/wire-task.js';
+import type { WireEvent, WireLog } from '../wire/wire-task.js';
 
 /**
  * What a worker handler gets besides the message (the worker-thread twin of
@@ -23,7 +26,12 @@ export interface WorkerHandlerContext {
   readonly attempt: number;
   /** The handler's name. */
   readonly handler: string;
-  /** Forwards records to the pool's logger on the main thread. */
+  /**
+   * The app's logger on this thread, in the same shape (`(obj, msg)`,
+   * `child`): its lines reach the app's logger on the main thread with the
+   * lane's `handler`, `group`, `topic`, `partition`, the message's
+   * `offset`, `attempt`, `keyHash`, `traceId`, and `threadId`.
+   */
   readonly logger: Logger;
   /** Trace context to continue: the message's own `traceparent`/`tracestate` headers, else the task's (injected by the runtime). */
   readonly trace: Readonly<Headers> | undefined;
@@ -46,18 +54,27 @@ export type WorkerHandler<T = unknown> = (msg: Message<T>, ctx: WorkerHandlerCon
 /** Per-message context; the AbortController is created only when someone asks for the signal. */
 export class WorkerContext implements WorkerHandlerContext {
   #controller: AbortController | undefined;
+  #logger: Logger | undefined;
   /** Records this attempt published, in order; taken by the task runner when it succeeds. */
   readonly staged: StagedRecord[] = [];
   #ended = false;
+  readonly attempt: number;
 
   constructor(
-    readonly attempt: number,
+    private readonly msg: Message,
     readonly handler: string,
-    readonly logger: Logger,
+    /** The task's logger (lane bindings); `logger` is its child for this message, made on first read. */
+    private readonly taskLogger: Logger,
     readonly trace: Readonly<Headers> | undefined,
     readonly threadId: number,
     private readonly codec: Codec | undefined,
-  ) {}
+  ) {
+    this.attempt = msg.attempt;
+  }
+
+  get logger(): Logger {
+    return (this.#logger ??= this.taskLogger.child(messageLogFields(this.msg)));
+  }
 
   publish(messages: PublishMessage | readonly PublishMessage[]): Promise<void> {
     try {
@@ -89,32 +106,51 @@ export class WorkerContext implements WorkerHandlerContext {
   }
 }
 
-const loggers = new Map<string, Logger>();
+/** Post one line to the main thread; fields that cannot be cloned (functions, sockets) travel as text. */
+function post(event: WireEvent & { partita: 'log' }): void {
+  try {
+    parentPort?.postMessage(event);
+  } catch {
+    const { fields, ...rest } = event;
+    let text: string;
+    try {
+      text = JSON.stringify(fields, (_k, v: unknown) => (v instanceof Error ? `${v.name}: ${v.message}` : v));
+    } catch {
+      text = inspect(fields); // circular or BigInt fields: still readable
+    }
+    parentPort?.postMessage({ ...rest, fields: { fields: text } });
+  }
+}
 
-/** A logger whose records travel to the main thread over the parent port. */
-export function workerLogger(handler: string, threadId: number): Logger {
-  let logger = loggers.get(handler);
-  if (logger) return logger;
-  const post =
-    (level: 'debug' | 'info' | 'warn' | 'error') =>
-    (msg: string, fields?: Record<string, unknown>): void => {
-      const event: WireEvent = { partita: 'log', level, msg: String(msg), fields, handler, threadId };
-      try {
-        parentPort?.postMessage(event);
-      } catch {
-        // Fields that cannot be cloned (functions, sockets) travel as JSON text.
-        let text: string;
-        try {
-          text = JSON.stringify(fields);
-        } catch {
-          text = inspect(fields); // circular or BigInt fields: still readable
-        }
-        parentPort?.postMessage({ ...event, fields: { fields: text } });
-      }
+/**
+ * A logger in pino's shape whose lines travel to the main thread over the
+ * parent port, with `log.bindings` (and its children's) as fields. Lines
+ * below `log.level` are dropped here, before they cost a message.
+ */
+export function workerLogger(log: WireLog, bindings: Readonly<Record<string, unknown>> = log.bindings): Logger {
+  const at =
+    (level: LogMethod) =>
+    (a: object | string, b?: string): void => {
+      if (!isLevelEnabled(log, level)) return;
+      const obj = typeof a === 'string' ? undefined : a instanceof Error ? { err: a } : a;
+      const msg = typeof a === 'string' ? a : (b ?? (a instanceof Error ? a.message : undefined));
+      post({
+        partita: 'log',
+        level,
+        msg: msg === undefined ? undefined : String(msg),
+        fields: { ...bindings, ...obj },
+      });
     };
-  logger = { debug: post('debug'), info: post('info'), warn: post('warn'), error: post('error') };
-  loggers.set(handler, logger);
-  return logger;
+  return {
+    level: log.level,
+    trace: at('trace'),
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    fatal: at('fatal'),
+    child: (more) => workerLogger(log, { ...bindings, ...more }),
+  };
 }
 
 /**

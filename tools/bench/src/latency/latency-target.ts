@@ -1,4 +1,5 @@
 import type { OutboundRecord } from '@partita/core';
+import { createConsoleLogger } from '@partita/core';
 
 /** The value every latency message carries: `t`, the publisher's `performance.now()` when it published it. */
 export interface Stamp {
@@ -35,7 +36,7 @@ export interface LatencyTarget {
   close(): Promise<void>;
 }
 
-export const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+export const quiet = createConsoleLogger({ level: 'silent' });
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 export const runId = (): string => `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
 const decoder = new TextDecoder();

@@ -1,10 +1,10 @@
-import { createApp, defineHandler, type App, type Transport } from '@partita/core';
+import { createConsoleLogger, createApp, defineHandler, type App, type Transport } from '@partita/core';
 import { wallNow, type MemberReport, type Tick } from './member-report.js';
 
 /** How long the handler works on each record (an awaited timer): records are in flight when a member goes. */
 export const HANDLER_MS = 2;
 
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+const quiet = createConsoleLogger({ level: 'silent' });
 
 /**
  * One member's app: a key-ordered handler (defaults otherwise) that reports

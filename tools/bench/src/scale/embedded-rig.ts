@@ -1,7 +1,7 @@
-import { createApp, defineHandler, jsonCodec, type Message } from '@partita/core';
+import { createConsoleLogger, createApp, defineHandler, jsonCodec, type Message } from '@partita/core';
 import type { MemoryBroker } from '@partita/memory';
 
-const silent = { debug() {}, info() {}, warn() {}, error() {} };
+const silent = createConsoleLogger({ level: 'silent' });
 
 /** What the handlers count; both sides call the very same handler function. */
 export const counter = { handled: 0 };

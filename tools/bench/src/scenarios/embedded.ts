@@ -10,11 +10,11 @@
  *   timer: ordering `key` (maxInFlight 64) against ordering `partition`.
  *   Target: key/partition ≥ 30.
  */
-import { createApp, defineHandler, jsonCodec, type Message } from '@partita/core';
+import { createConsoleLogger, createApp, defineHandler, jsonCodec, type Message } from '@partita/core';
 import { createMemoryBroker, memoryTransport, type MemoryBroker } from '@partita/memory';
 import { rssMb, writeReport, type BenchRow } from '../report.js';
 
-const silent = { debug() {}, info() {}, warn() {}, error() {} };
+const silent = createConsoleLogger({ level: 'silent' });
 
 async function fill(broker: MemoryBroker, topic: string, count: number, keys: number): Promise<void> {
   const batch = 10_000;

@@ -16,19 +16,12 @@
  */
 import kafkajs from 'kafkajs';
 import { Consumer, MessagesStreamModes } from '@platformatic/kafka';
-import { createApp, defineHandler, jsonCodec } from '@partita/core';
+import { createApp, createConsoleLogger, defineHandler, jsonCodec } from '@partita/core';
 import { kafkaTransport } from '@partita/kafka';
 import { rssMb, writeReport, type BenchRow } from '../report.js';
 
 const { Kafka, logLevel } = kafkajs;
-const quiet = {
-  debug() {},
-  info() {},
-  warn() {},
-  error(m: string, f?: unknown) {
-    console.error(m, f);
-  },
-};
+const quiet = createConsoleLogger({ level: 'error' });
 const tag = () => `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
 
 async function broker(): Promise<{ brokers: string[]; stop(): Promise<void> }> {

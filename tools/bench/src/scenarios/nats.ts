@@ -11,12 +11,12 @@
 import { randomBytes } from 'node:crypto';
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { createApp, defineHandler } from '@partita/core';
+import { createConsoleLogger, createApp, defineHandler } from '@partita/core';
 import { natsTransport } from '@partita/nats';
 import { rssMb, writeReport, type BenchRow } from '../report.js';
 
 const servers = (process.env.PARTITA_NATS_SERVERS ?? 'nats://127.0.0.1:4222').split(',');
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+const quiet = createConsoleLogger({ level: 'silent' });
 const log = (m: string): void => {
   if (process.env.BENCH_VERBOSE) console.error(m);
 };

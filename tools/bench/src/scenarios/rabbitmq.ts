@@ -13,12 +13,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import amqp from 'amqplib';
-import { createApp, defineHandler } from '@partita/core';
+import { createConsoleLogger, createApp, defineHandler } from '@partita/core';
 import { provisionRabbitMq, rabbitmqTransport } from '@partita/rabbitmq';
 import { rssMb, writeReport, type BenchRow } from '../report.js';
 
 const url = process.env.PARTITA_RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+const quiet = createConsoleLogger({ level: 'silent' });
 const log = (m: string): void => {
   if (process.env.BENCH_VERBOSE) console.error(m);
 };

@@ -17,12 +17,12 @@
 import { randomBytes } from 'node:crypto';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { createApp, defineHandler } from '@partita/core';
+import { createConsoleLogger, createApp, defineHandler } from '@partita/core';
 import { redisTransport, RedisKeys } from '@partita/redis';
 import { rssMb, writeReport, type BenchRow } from '../report.js';
 
 const url = process.env.PARTITA_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+const quiet = createConsoleLogger({ level: 'silent' });
 const log = (m: string): void => {
   if (process.env.BENCH_VERBOSE) console.error(m);
 };

@@ -10,11 +10,11 @@
  * fails the run). Memory must stay flat: RSS after the whole run against RSS
  * after the first 1,000,000 handled, target ≤ 1.3.
  */
-import { createApp, defineHandler, NonRetryableError, type Message } from '@partita/core';
+import { createConsoleLogger, createApp, defineHandler, NonRetryableError, type Message } from '@partita/core';
 import { createMemoryBroker, memoryTransport } from '@partita/memory';
 import { rssMb, writeReport } from '../report.js';
 
-const silent = { debug() {}, info() {}, warn() {}, error() {} };
+const silent = createConsoleLogger({ level: 'silent' });
 const BATCH = 1000;
 const WINDOW = 20_000;
 const KEYS = 1000;

@@ -22,7 +22,7 @@ import {
   ReceiveMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { createApp, defineHandler } from '@partita/core';
+import { createConsoleLogger, createApp, defineHandler } from '@partita/core';
 import { sqsTransport, topicQueuePrefix, type SqsTransportOptions } from '@partita/sqs';
 import { rssMb, writeReport, type BenchRow } from '../report.js';
 
@@ -33,7 +33,7 @@ const options: SqsTransportOptions = {
   ...(process.env.AWS_ACCESS_KEY_ID ? {} : { credentials: { accessKeyId: 'bench', secretAccessKey: 'bench-secret' } }),
   waitTimeSeconds: 1,
 };
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+const quiet = createConsoleLogger({ level: 'silent' });
 const log = (m: string): void => {
   if (process.env.BENCH_VERBOSE) console.error(m);
 };

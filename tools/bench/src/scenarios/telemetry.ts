@@ -23,12 +23,12 @@ import {
   BatchSpanProcessor,
   type SpanExporter,
 } from '@opentelemetry/sdk-trace-base';
-import { createApp, defineHandler, jsonCodec, type Instrumentation } from '@partita/core';
+import { createConsoleLogger, createApp, defineHandler, jsonCodec, type Instrumentation } from '@partita/core';
 import { createMemoryBroker, memoryTransport, type MemoryBroker } from '@partita/memory';
 import { otelInstrumentation, otelMetrics } from '@partita/opentelemetry';
 import { rssMb, writeReport, type BenchRow } from '../report.js';
 
-const silent = { debug() {}, info() {}, warn() {}, error() {} };
+const silent = createConsoleLogger({ level: 'silent' });
 type Variant = 'off' | 'metrics' | 'traces-unsampled' | 'traces-sampled';
 const VARIANTS: readonly Variant[] = ['off', 'metrics', 'traces-unsampled', 'traces-sampled'];
 

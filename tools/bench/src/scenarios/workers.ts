@@ -43,12 +43,13 @@ import {
   type ExecutorMessage,
   type HandlerOptions,
   type Logger,
+  createConsoleLogger,
 } from '@partita/core';
 import { createMemoryBroker, memoryTransport } from '@partita/memory';
 import { workerPool } from '@partita/worker-pool';
 import { percentile, rssMb, writeReport, type BenchRow } from '../report.js';
 
-const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+const silent: Logger = createConsoleLogger({ level: 'silent' });
 
 /** The CPU work: `rounds` iterations of an integer hash; returns a checksum so it cannot be optimised away. */
 const WORK_SOURCE = `function work(seed, rounds) {

@@ -88,6 +88,7 @@ export function memberTransport(inner: Transport, by: string, log: SettlementLog
     get dead() {
       return dead;
     },
+    attach: (context) => inner.attach?.(context),
     takeRedelivered(msg) {
       return redelivered.delete(`${laneName(msg)}@${msg.offset}`);
     },

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createApp, defineHandler, type App } from '@partita/core';
+import { createConsoleLogger, createApp, defineHandler, type App } from '@partita/core';
 import { createLedger } from '@partita/testing';
 import type { ConnectorSession, SoakHandlerSettings, SoakNames } from '../connectors/soak-connector.js';
 import { memberTransport, type MemberTransport } from './member-transport.js';
@@ -32,7 +32,7 @@ export interface SoakMember {
   kill(): Promise<void>;
 }
 
-const silent = { debug() {}, info() {}, warn() {}, error() {} };
+const silent = createConsoleLogger({ level: 'silent' });
 
 /** Start a member; resolves once `app.start()` did (its lanes may come later). */
 export async function startSoakMember(session: ConnectorSession, config: SoakMemberConfig): Promise<SoakMember> {

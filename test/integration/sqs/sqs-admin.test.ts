@@ -1,0 +1,23 @@
+import { afterAll } from 'vitest';
+import { DeleteQueueCommand, ListQueuesCommand } from '@aws-sdk/client-sqs';
+import { adminConformance } from '@partita/testing/vitest';
+import { testTransport } from './sqs-helpers.js';
+import { rawClient, sqsSkipReason } from './sqs-test-env.js';
+
+// A prefix of this file's own: the admin lists topics from every queue under it.
+const queuePrefix = `adm${Math.floor(Math.random() * 36 ** 6).toString(36)}-`;
+
+afterAll(async () => {
+  if (sqsSkipReason !== undefined) return;
+  const client = rawClient();
+  try {
+    const res = await client.send(new ListQueuesCommand({ QueueNamePrefix: queuePrefix }));
+    await Promise.all(
+      (res.QueueUrls ?? []).map((QueueUrl) => client.send(new DeleteQueueCommand({ QueueUrl })).catch(() => undefined)),
+    );
+  } finally {
+    client.destroy();
+  }
+});
+
+adminConformance('sqs', () => testTransport({ queuePrefix }), { available: () => sqsSkipReason ?? true });
