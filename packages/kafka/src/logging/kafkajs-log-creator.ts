@@ -23,6 +23,8 @@ export function kafkajsLevel(level: string): kafkajs.logLevel {
   }
 }
 
+const IDEMPOTENT_RETRIES_WARNING = 'Limiting retries for the idempotent producer may invalidate EoS guarantees';
+
 const METHOD: Readonly<Record<number, LogMethod>> = {
   [logLevel.ERROR]: 'error',
   [logLevel.WARN]: 'warn',
@@ -51,7 +53,9 @@ export function kafkajsLogCreator(logger: () => Logger): logCreator {
         error?: unknown;
         stack?: unknown;
       };
-      const method = METHOD[level] ?? 'info';
+      // kafkajs warns on every idempotent producer whose retries are bounded; partita bounds them on purpose
+      // (a publish that keeps failing fails its message, which is retried or dead-lettered), so it is debug here.
+      const method = message === IDEMPOTENT_RETRIES_WARNING ? 'debug' : (METHOD[level] ?? 'info');
       const obj = { kafkajs: namespace, ...fields, ...(error !== undefined ? { err: error } : {}) };
       logger()[method](obj, `kafkajs: ${message}`);
     };
