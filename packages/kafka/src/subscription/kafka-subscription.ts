@@ -9,6 +9,9 @@ import { GenerationGuard, GROUP_CHANGE, kafkaErrorType, SESSION_LOST } from './g
 import { laneKey, type KafkaLane } from './kafka-lane.js';
 import { KafkaLaneHandle } from './kafka-lane-handle.js';
 
+/** Tries of the start-offset commit of a new group's lanes (waits 0.2, 0.4, 0.8, 1.6 s between them). */
+const START_COMMIT_ATTEMPTS = 5;
+
 /**
  * One kafkajs consumer in `spec.group`, subscribed to `spec.topic` and its
  * retry tiers. Lane mapping: one lane per assigned Kafka partition. A lane of
@@ -268,31 +271,16 @@ export class KafkaSubscription implements Subscription, CommitterHost, IntakeHos
    */
   private async commitStart(lanes: readonly KafkaLane[]): Promise<void> {
     try {
-      const admin = await this.admin();
-      const topics = [...new Set(lanes.map((l) => l.kafkaTopic))];
-      // Read again (also when the read at assignment failed): only a partition with no offset at all gets one.
-      let offsets: Awaited<ReturnType<Admin['fetchOffsets']>> | undefined;
-      for (let attempt = 0; offsets === undefined; attempt++) {
+      // A topic created a moment ago may not have its leaders yet ("not the leader"): try the whole step again.
+      for (let attempt = 0; ; attempt++) {
         try {
-          offsets = await admin.fetchOffsets({ groupId: this.spec.group, topics });
+          await this.commitStartOnce(lanes);
+          return;
         } catch (err) {
-          if (attempt >= 2) throw err;
-          await new Promise<void>((resolve) => this.options.clock.setTimeout(resolve, 200 * (attempt + 1)));
+          if (attempt >= START_COMMIT_ATTEMPTS - 1 || this.closing) throw err;
+          await new Promise<void>((resolve) => this.options.clock.setTimeout(resolve, 200 * 2 ** attempt));
         }
       }
-      const none = new Set<string>();
-      for (const t of offsets)
-        for (const p of t.partitions) if (p.offset === '-1') none.add(laneKey(t.topic, p.partition));
-      const low = new Map<string, string>();
-      for (const topic of topics)
-        for (const o of await admin.fetchTopicOffsets(topic)) low.set(laneKey(topic, o.partition), o.low);
-      await Promise.all(
-        lanes.map(async (lane) => {
-          const offset = low.get(lane.key);
-          if (offset !== undefined && none.has(lane.key) && lane.committed === undefined)
-            await this.committer.commit(lane, offset, undefined);
-        }),
-      );
     } catch (err) {
       this.options.logs.logger.warn(
         { group: this.spec.group, err },
@@ -301,6 +289,26 @@ export class KafkaSubscription implements Subscription, CommitterHost, IntakeHos
     } finally {
       for (const lane of lanes) lane.initialCommit = undefined;
     }
+  }
+
+  /** Commit the log start offset of each lane's partition that has no offset for the group at all. */
+  private async commitStartOnce(lanes: readonly KafkaLane[]): Promise<void> {
+    const admin = await this.admin();
+    const topics = [...new Set(lanes.map((l) => l.kafkaTopic))];
+    const offsets = await admin.fetchOffsets({ groupId: this.spec.group, topics });
+    const none = new Set<string>();
+    for (const t of offsets)
+      for (const p of t.partitions) if (p.offset === '-1') none.add(laneKey(t.topic, p.partition));
+    const low = new Map<string, string>();
+    for (const topic of topics)
+      for (const o of await admin.fetchTopicOffsets(topic)) low.set(laneKey(topic, o.partition), o.low);
+    await Promise.all(
+      lanes.map(async (lane) => {
+        const offset = low.get(lane.key);
+        if (offset !== undefined && none.has(lane.key) && lane.committed === undefined)
+          await this.committer.commit(lane, offset, undefined);
+      }),
+    );
   }
 
   /** The broker refused a request with a `GROUP_CHANGE` code: stop committing until the next join; lose `lane` (every lane when the session is gone). */
