@@ -8,9 +8,15 @@
  * the retries run out, then the consumer crashes and restarts on it again.
  */
 import { Kafka, logLevel } from 'kafkajs';
-import { BROKERS, chargeOrder, ORDERS, orders, TOPIC, type Order } from './charge.js';
+import { BROKERS, chargeOrder, GROUP, ORDERS, orders, TOPIC, type Order } from './charge.js';
 
 const kafka = new Kafka({ clientId: 'billing', brokers: BROKERS, logLevel: logLevel.NOTHING });
+// Create the topic first (KafkaJS' producer does not wait for an auto-created topic's leaders).
+const admin = kafka.admin();
+await admin.connect();
+await admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: 4 }], waitForLeaders: true });
+await admin.disconnect();
+
 const producer = kafka.producer();
 await producer.connect();
 await producer.send({
@@ -21,7 +27,7 @@ await producer.disconnect();
 
 let handled = 0;
 let failed = 0;
-const consumer = kafka.consumer({ groupId: 'billing' });
+const consumer = kafka.consumer({ groupId: GROUP });
 await consumer.connect();
 await consumer.subscribe({ topic: TOPIC, fromBeginning: true });
 await consumer.run({

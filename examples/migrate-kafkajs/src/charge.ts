@@ -29,4 +29,6 @@ export function orders(n: number): Order[] {
 
 export const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(',');
 export const TOPIC = process.env.EXAMPLE_TOPIC ?? 'orders';
+/** The KafkaJS consumer group of the "before" side. */
+export const GROUP = process.env.EXAMPLE_GROUP ?? 'billing';
 export const ORDERS = Number(process.env.EXAMPLE_ORDERS ?? 200);

@@ -13,6 +13,7 @@
 import { createConsoleLogger, createApp, defineHandler, jsonCodec, type Message } from '@partita/core';
 import { createMemoryBroker, memoryTransport, type MemoryBroker } from '@partita/memory';
 import { rssMb, writeReport, type BenchRow } from '../report.js';
+import { rawMemoryPass } from '../raw/raw-memory-pass.js';
 
 const silent = createConsoleLogger({ level: 'silent' });
 
@@ -92,25 +93,7 @@ async function runRaw(
   counter.handled = 0;
   const start = performance.now();
   while (counter.handled < count) {
-    for (let p = 0; p < partitions; p++) {
-      const records = broker.fetch({ group, topic, partition: p, max: 1000 });
-      if (records.length === 0) continue;
-      for (const r of records) {
-        const value = jsonCodec.decode(r.value!);
-        await handler({
-          id: `${topic}/${p}/${r.offset}`,
-          topic,
-          key: r.key,
-          value,
-          headers: r.headers,
-          partition: p,
-          offset: r.offset,
-          timestamp: r.timestamp,
-          attempt: 1,
-        });
-      }
-      broker.commit({ group, topic, partition: p, offset: Number(records[records.length - 1]!.offset) + 1 });
-    }
+    for (let p = 0; p < partitions; p++) await rawMemoryPass(broker, group, topic, p, handler);
   }
   return count / ((performance.now() - start) / 1000);
 }

@@ -1,5 +1,6 @@
-import { createApp, defineHandler, jsonCodec, type Message, type OutboundRecord } from '@partita/core';
+import { createApp, defineHandler, type Message, type OutboundRecord } from '@partita/core';
 import { createMemoryBroker, memoryTransport, type MemoryBroker } from '@partita/memory';
+import { rawMemoryPass } from '../../raw/raw-memory-pass.js';
 import { quiet, runId, type LatencyPhase, type LatencyTarget, type Stamp } from '../latency-target.js';
 
 const PARTITIONS = 4;
@@ -20,26 +21,7 @@ function rawLoop(
   const done = (async () => {
     while (running) {
       let found = 0;
-      for (let p = 0; p < PARTITIONS; p++) {
-        const records = broker.fetch({ group, topic, partition: p, max: 1000 });
-        if (records.length === 0) continue;
-        found += records.length;
-        for (const r of records) {
-          const value = jsonCodec.decode(r.value!);
-          await handler({
-            id: `${topic}/${p}/${r.offset}`,
-            topic,
-            key: r.key,
-            value,
-            headers: r.headers,
-            partition: p,
-            offset: r.offset,
-            timestamp: r.timestamp,
-            attempt: 1,
-          });
-        }
-        broker.commit({ group, topic, partition: p, offset: Number(records[records.length - 1]!.offset) + 1 });
-      }
+      for (let p = 0; p < PARTITIONS; p++) found += await rawMemoryPass(broker, group, topic, p, handler);
       if (found === 0) await new Promise((r) => setImmediate(r));
     }
   })();
