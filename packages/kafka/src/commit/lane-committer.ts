@@ -50,7 +50,12 @@ export class LaneCommitter {
     for (const w of this.joinWaiters.splice(0)) w();
   }
 
-  async commit(lane: KafkaLane, nextOffset: string, metadata: string | undefined): Promise<boolean> {
+  /**
+   * Commit `nextOffset` for `lane`. `best` (the start offset of a new group's
+   * lane): a refusal for generation or membership only returns false, it does
+   * not lose the lane or the member (the join under way decides that).
+   */
+  async commit(lane: KafkaLane, nextOffset: string, metadata: string | undefined, best = false): Promise<boolean> {
     let md: string | null = metadata ?? null;
     if (md !== null && Buffer.byteLength(md) > this.options.maxCommitMetadataBytes) {
       this.options.logs.logger.warn(
@@ -84,7 +89,7 @@ export class LaneCommitter {
         if (GROUP_CHANGE.has(type)) {
           // Refused for generation/membership: never retried (a retry could land under a later generation and
           // move the group's offset back). The lane is lost; a new lane takes over if the partition comes back.
-          this.host.refused(lane, type);
+          if (!best) this.host.refused(lane, type);
           return false;
         }
         if (!lane.owned) return false;

@@ -306,7 +306,7 @@ export class KafkaSubscription implements Subscription, CommitterHost, IntakeHos
       lanes.map(async (lane) => {
         const offset = low.get(lane.key);
         if (offset !== undefined && none.has(lane.key) && lane.committed === undefined)
-          await this.committer.commit(lane, offset, undefined);
+          await this.committer.commit(lane, offset, undefined, true);
       }),
     );
   }
