@@ -91,7 +91,7 @@ export type {
 export { defineHandler } from './handler/define-handler.js';
 export { createApp } from './app/create-app.js';
 export type { StopOnSignalsOptions } from './app/stop-on-signals.js';
-export type { Instrumentation, AttemptInfo, AttemptScope } from './instrumentation/instrumentation.js';
+export type { Instrumentation, AttemptInfo, AttemptLane, AttemptScope } from './instrumentation/instrumentation.js';
 export { backoffDelay, cappedBackoff } from './retry/backoff.js';
 export { DLQ_HEADERS } from './dead-letter/dead-letter-record.js';
 export { RETRY_HEADERS } from './retry/retry-headers.js';

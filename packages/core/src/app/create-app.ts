@@ -27,7 +27,6 @@ import { deadLetterTopicOf, validateAppOptions, validateDeadLetterTopics } from 
 import { installSignalHandlers } from './stop-on-signals.js';
 import { InstrumentedTransport } from '../instrumentation/instrumented-transport.js';
 import { combineAttemptHooks } from '../instrumentation/instrumentation.js';
-import { attemptMiddleware } from '../instrumentation/attempt-middleware.js';
 import { checkInstrumentation } from '../instrumentation/check-instrumentation.js';
 
 const laneKey = (handler: string, id: LaneId): string => `${handler}\u0000${id.topic}\u0000${id.partition}`;
@@ -45,9 +44,7 @@ export function createApp(options: AppOptions): App {
     ? new InstrumentedTransport(options.transport, instrumentation)
     : options.transport;
   const attemptHook = combineAttemptHooks(instrumentation);
-  const middleware = attemptHook
-    ? [attemptMiddleware(attemptHook, transport.name), ...(options.middleware ?? [])]
-    : (options.middleware ?? []);
+  const middleware = options.middleware ?? [];
   const handlers = fromEnvironment.handlers;
   const codec = options.codec ?? jsonCodec;
   const clock = options.clock ?? systemClock;

@@ -3,12 +3,10 @@ import { ConfigError } from '../errors/partita-error.js';
 import { checkInstrumentation } from './check-instrumentation.js';
 import { combineAttemptHooks, type AttemptInfo, type Instrumentation } from './instrumentation.js';
 
+const lane = { system: 'test', handler: 'h', group: 'g', topic: 't', partition: 0 };
 const info: AttemptInfo = {
-  system: 'test',
-  handler: 'h',
-  group: 'g',
-  topic: 't',
-  partition: 0,
+  ...lane,
+  lane,
   offset: '1',
   id: 't/0/1',
   key: undefined,
@@ -42,7 +40,7 @@ describe('instrumentation', () => {
     });
     const hook = combineAttemptHooks([make('a'), {}, make('b')])!;
     const scope = hook(info)!;
-    expect(scope.run(() => 42)).toBe(42);
+    expect(scope.run!(() => 42)).toBe(42);
     expect(scope.carry).toEqual({ a: '1', b: '1' });
     scope.end(new Error('boom'));
     expect(log).toEqual(['enter a', 'enter b', 'leave b', 'leave a', 'end a boom', 'end b boom']);

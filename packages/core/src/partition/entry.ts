@@ -1,4 +1,5 @@
 import { messageLogFields, type MessageLogFields } from '../logger/message-log-fields.js';
+import type { AttemptScope } from '../instrumentation/instrumentation.js';
 import type { InboundRecord } from '../transport/transport.js';
 
 /** Per-message bookkeeping inside a partition actor (a plain object, no actor per message). */
@@ -13,6 +14,8 @@ export class Entry {
   deadline = 0;
   /** The running attempt's context (inline handlers): the timeout and the drain abort its signal. */
   attemptCtx: { abort(reason: unknown): void } | undefined = undefined;
+  /** The instrumentation's scope of the running inline attempt (only with an attempt hook). */
+  scope: AttemptScope | undefined = undefined;
   /** The next entry waiting behind this one for the same key (an intrusive queue: no allocation per key). */
   nextSameKey: Entry | undefined = undefined;
 

@@ -27,6 +27,6 @@ export interface LaneContext {
   readonly maxBufferedBytes: number;
   readonly maxBufferedMessages: number;
   readonly publish: HandlerContext['publish'];
-  /** Instrumentation's attempt hook, for worker attempts (event-loop ones see it as middleware in `handle`). */
+  /** Instrumentation's attempt hook (every attempt, event-loop and worker; see `LaneAttemptHook`). */
   readonly attemptHook?: ((info: AttemptInfo) => AttemptScope | undefined) | undefined;
 }

@@ -1,6 +1,7 @@
 import { TimeoutError } from '../errors/partita-error.js';
 import type { DeadLetterReason, LaneRef, LaneSnapshot } from '../app/app-types.js';
 import type { InboundRecord, LaneHandle, LaneSink } from '../transport/transport.js';
+import { LaneAttemptHook } from '../instrumentation/lane-attempt-hook.js';
 import { AttemptDeadlines } from './attempt-deadlines.js';
 import type { Entry } from './entry.js';
 import { FailurePath } from './failure-path.js';
@@ -33,6 +34,7 @@ export class PartitionActor implements LaneSink {
   private readonly offsetModel: boolean;
   private readonly entries: LaneEntries;
   private readonly workers: WorkerDispatch | undefined;
+  private readonly hook: LaneAttemptHook | undefined;
   private pumping = false;
   private pumpAgain = false;
   /** The drain waits for the lane to be quiet: no attempt running, no broker call of the failure path under way. */
@@ -59,8 +61,11 @@ export class PartitionActor implements LaneSink {
       },
     });
     this.turn = new TurnClock(ctx.clock);
+    this.hook = ctx.attemptHook && new LaneAttemptHook(ctx.attemptHook, this.ref, ctx.transport.name, ctx.logger);
     this.workers =
-      h.worker !== undefined && ctx.executor ? new WorkerDispatch(this.ref, ctx, () => this.pump()) : undefined;
+      h.worker !== undefined && ctx.executor
+        ? new WorkerDispatch(this.ref, ctx, () => this.pump(), this.hook)
+        : undefined;
     this.failures = new FailurePath(lane, this.ref, ctx, this.mode, this.report);
     const watermark = this.entries.watermark;
     this.deadlines = new AttemptDeadlines(ctx.clock, watermark, h.timeoutMs, h.name, (entry, err) =>
@@ -140,9 +145,18 @@ export class PartitionActor implements LaneSink {
     this.deadlines.arm(entry.deadline);
     const attemptCtx = new HandlerCtx(this, entry, this.ctx);
     entry.attemptCtx = attemptCtx;
+    const msg = new InboundMessage(this.ref, entry);
     let result: unknown;
     try {
-      result = this.ctx.handle!(new InboundMessage(this.ref, entry), attemptCtx);
+      if (this.hook === undefined) result = this.ctx.handle!(msg, attemptCtx);
+      else {
+        // Instrumented: the scope begins now and ends in succeeded/failed (no promise added to the attempt).
+        const scope = (entry.scope = this.hook.begin(entry.rec, entry.attempt, false));
+        result =
+          scope?.run === undefined
+            ? this.ctx.handle!(msg, attemptCtx)
+            : scope.run(() => this.ctx.handle!(msg, attemptCtx));
+      }
     } catch (err) {
       this.failed(entry, gen, err);
       return;
@@ -166,6 +180,7 @@ export class PartitionActor implements LaneSink {
   private succeeded(entry: Entry, gen: number): void {
     const durationMs = this.end(entry, gen);
     if (durationMs < 0) return;
+    if (entry.scope !== undefined) this.endScope(entry, undefined);
     entry.state = nextState(entry.state, E.SUCCEED);
     this.report.succeeded(entry, durationMs);
     this.settle(entry, 'ack');
@@ -174,6 +189,7 @@ export class PartitionActor implements LaneSink {
 
   private failed(entry: Entry, gen: number, err: unknown): void {
     if (this.end(entry, gen) < 0) return;
+    if (entry.scope !== undefined) this.endScope(entry, err);
     if (isShutdownClosure(err)) {
       // The runtime's own shutdown (app, executor or transport closing) is no verdict on the message:
       // it stays unsettled, keeps its key, and the broker redelivers it.
@@ -185,6 +201,13 @@ export class PartitionActor implements LaneSink {
       this.recover(entry, err);
     }
     this.pump();
+  }
+
+  /** The inline attempt's instrumentation scope ends with the outcome the lane took. */
+  private endScope(entry: Entry, error: unknown): void {
+    const scope = entry.scope!;
+    entry.scope = undefined;
+    this.hook!.end(scope, error);
   }
 
   /** Apply the failure path's verdict: retry (in place or handed to the broker), or dead-letter. */
@@ -293,6 +316,10 @@ export class PartitionActor implements LaneSink {
       const err = new TimeoutError(
         `drain: handler "${this.ctx.handler.name}" still running after ${timeoutMs} ms; aborted`,
       );
+      if (this.hook !== undefined)
+        this.entries.watermark.forEach((entry) => {
+          if (entry.scope !== undefined) this.endScope(entry, err);
+        });
       this.entries.abortRunning(err);
       this.workers?.abandon();
       counters.inFlight = 0;

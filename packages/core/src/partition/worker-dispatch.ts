@@ -3,6 +3,7 @@ import type { OutboundRecord } from '../transport/transport.js';
 import { checkFeatures } from '../app/encode-outbound.js';
 import type { LaneRef } from '../app/app-types.js';
 import type { AttemptScope } from '../instrumentation/instrumentation.js';
+import type { LaneAttemptHook } from '../instrumentation/lane-attempt-hook.js';
 import type { Entry } from './entry.js';
 import type { LaneContext } from './lane-context.js';
 
@@ -36,6 +37,7 @@ export class WorkerDispatch {
     private readonly ctx: LaneContext,
     /** Called once the executor has room again after `room` found it saturated. */
     private readonly onCapacity: () => void,
+    private readonly hook: LaneAttemptHook | undefined,
   ) {
     this.logBindings = { ...ref };
     const m = ctx.codec.workerModule;
@@ -72,13 +74,15 @@ export class WorkerDispatch {
    * Undefined once the drain abandoned the lane's outcomes.
    */
   async run(entries: readonly Entry[]): Promise<readonly AttemptOutcome[] | undefined> {
-    if (this.ctx.attemptHook === undefined) return this.runTask(entries, undefined);
+    const hook = this.hook;
+    if (hook === undefined) return this.runTask(entries, undefined);
     // Instrumentation: a scope per attempt; its `carry` headers ride with the message to the thread.
-    const scopes = entries.map((entry) => this.attemptScope(entry));
+    const scopes = entries.map((entry) => hook.begin(entry.rec, entry.attempt, true));
     const outcomes = await this.runTask(entries, scopes);
     scopes.forEach((scope, i) => {
       const o = outcomes?.[i];
-      scope?.end(o === undefined ? new Error('drain deadline passed') : o.ok ? undefined : o.error);
+      if (scope !== undefined)
+        hook.end(scope, o === undefined ? new Error('drain deadline passed') : o.ok ? undefined : o.error);
     });
     return outcomes;
   }
@@ -132,24 +136,6 @@ export class WorkerDispatch {
       if (publishError !== undefined && o.published !== undefined && o.published.length > 0)
         return { ok: false, error: publishError.error };
       return { ok: true };
-    });
-  }
-
-  /** The instrumentation's scope of a worker attempt. */
-  private attemptScope(entry: Entry): AttemptScope | undefined {
-    const rec = entry.rec;
-    return this.ctx.attemptHook!({
-      system: this.ctx.transport.name,
-      handler: this.ctx.handler.name,
-      group: this.ref.group,
-      topic: this.ref.topic,
-      partition: this.ref.partition,
-      offset: rec.offset,
-      id: `${this.ref.topic}/${this.ref.partition}/${rec.offset}`,
-      key: rec.key,
-      headers: rec.headers,
-      attempt: entry.attempt,
-      worker: true,
     });
   }
 
