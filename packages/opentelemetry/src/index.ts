@@ -5,3 +5,4 @@ export type { TracedWorkerContext, TracedWorkerHandler } from './tracing/worker-
 export { ATTR as MESSAGING_ATTRIBUTES } from './tracing/attributes.js';
 export { otelMetrics } from './metrics/otel-metrics.js';
 export type { OtelMetrics, OtelMetricsOptions } from './metrics/otel-metrics.js';
+export { processDurationProducer, ProcessDurationProducer } from './metrics/process-duration-producer.js';

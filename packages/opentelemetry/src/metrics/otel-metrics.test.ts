@@ -1,13 +1,24 @@
-import { AggregationTemporality, MeterProvider, MetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import {
+  AggregationTemporality,
+  DataPointType,
+  MeterProvider,
+  MetricReader,
+  type HistogramMetricData,
+  type MetricProducer,
+  type ResourceMetrics,
+} from '@opentelemetry/sdk-metrics';
 import { createApp, createConsoleLogger, defineHandler, NonRetryableError } from '@partita/core';
 import { createMemoryBroker, memoryTransport } from '@partita/memory';
 import { afterEach, describe, expect, it } from 'vitest';
-import { otelMetrics } from '../index.js';
+import { otelMetrics, processDurationProducer } from '../index.js';
 
 /** A reader the test collects from on demand. */
 class OnDemandReader extends MetricReader {
-  constructor() {
-    super({ aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE });
+  constructor(metricProducers?: MetricProducer[]) {
+    super({
+      aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE,
+      ...(metricProducers ? { metricProducers } : {}),
+    });
   }
   protected override onForceFlush(): Promise<void> {
     return Promise.resolve();
@@ -124,5 +135,64 @@ describe('otelMetrics', () => {
       'running',
     ]);
     expect(after.has('nodejs.eventloop.delay.p99')).toBe(true);
+  });
+
+  it('with a duration producer: the same messaging.process.duration histogram, aggregated in plain numbers, once', async () => {
+    const durations = processDurationProducer();
+    const reader = new OnDemandReader([durations]);
+    const provider = new MeterProvider({ readers: [reader] });
+    const telemetry = otelMetrics({ meterProvider: provider, durations, eventLoopDelay: false });
+    const broker = createMemoryBroker({ defaultPartitions: 2 });
+    let handled = 0;
+    const app = createApp({
+      transport: memoryTransport(broker),
+      logger: createConsoleLogger({ level: 'silent' }),
+      instrumentation: [telemetry],
+      handlers: [
+        defineHandler<{ n: number }>({
+          name: 'p',
+          topic: 'produced',
+          handle(msg) {
+            handled++;
+            if (msg.value.n % 4 === 0) throw new NonRetryableError('bad');
+          },
+        }),
+      ],
+    });
+    cleanup.push(
+      () => provider.shutdown(),
+      () => broker.close(),
+      () => app.stop({ drainTimeoutMs: 1000 }),
+    );
+    await app.start();
+    await app.publish(Array.from({ length: 12 }, (_, n) => ({ topic: 'produced', key: `k${n}`, value: { n } })));
+    await until('all handled', () => Promise.resolve(handled === 12 ? true : undefined));
+
+    const { resourceMetrics } = (await reader.collect()) as { resourceMetrics: ResourceMetrics };
+    const found = resourceMetrics.scopeMetrics
+      .flatMap((s) => s.metrics)
+      .filter((m) => m.descriptor.name === 'messaging.process.duration') as HistogramMetricData[];
+    expect(found).toHaveLength(1);
+    const metric = found[0]!;
+    expect(metric.descriptor.unit).toBe('s');
+    expect(metric.dataPointType).toBe(DataPointType.HISTOGRAM);
+    expect(metric.aggregationTemporality).toBe(AggregationTemporality.CUMULATIVE);
+    const base = {
+      'messaging.system': 'memory',
+      'messaging.destination.name': 'produced',
+      'messaging.consumer.group.name': 'p',
+      'messaging.operation.name': 'process',
+    };
+    const ok = metric.dataPoints.find((p) => p.attributes['error.type'] === undefined)!;
+    const failed = metric.dataPoints.find((p) => p.attributes['error.type'] === 'NonRetryableError')!;
+    expect(ok.attributes).toEqual(base);
+    expect(failed.attributes).toEqual({ ...base, 'error.type': 'NonRetryableError' });
+    expect([ok.value.count, failed.value.count]).toEqual([9, 3]);
+    for (const p of [ok, failed]) {
+      expect(p.value.buckets.boundaries).toEqual([0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
+      expect(p.value.buckets.counts.reduce((a, b) => a + b, 0)).toBe(p.value.count);
+      expect(p.value.sum).toBeGreaterThanOrEqual(0);
+      expect(p.value.min).toBeLessThanOrEqual(p.value.max!);
+    }
   });
 });

@@ -6,12 +6,14 @@ import {
   propagation,
   trace,
   type Context,
+  type Attributes,
   type Span,
+  type SpanOptions,
   type TextMapPropagator,
   type Tracer,
   type TracerProvider,
 } from '@opentelemetry/api';
-import type { AttemptInfo, AttemptScope, Headers, Instrumentation, OutboundRecord } from '@partita/core';
+import type { AttemptInfo, AttemptLane, AttemptScope, Headers, Instrumentation, OutboundRecord } from '@partita/core';
 import { ATTR, errorType } from './attributes.js';
 
 /** Options of `otelInstrumentation`. */
@@ -46,6 +48,8 @@ export function otelInstrumentation(options: OtelInstrumentationOptions = {}): I
     propagator ? propagator.inject(ctx, carrier, defaultSetter) : propagation.inject(ctx, carrier);
   const extract = (headers: Readonly<Headers>): Context =>
     propagator ? propagator.extract(ROOT_CONTEXT, headers, defaultGetter) : propagation.extract(ROOT_CONTEXT, headers);
+
+  const lanes = new WeakMap<object, ProcessSpanOptions>();
 
   return {
     publish(records, send, system) {
@@ -93,45 +97,77 @@ export function otelInstrumentation(options: OtelInstrumentationOptions = {}): I
     },
 
     attempt(info: AttemptInfo): AttemptScope {
+      let lane = lanes.get(info.lane);
+      if (lane === undefined) lanes.set(info.lane, (lane = processSpanOptions(info.lane)));
       const parent = extract(info.headers);
-      const span = tracerOf().startSpan(
-        `process ${info.topic}`,
-        {
-          kind: SpanKind.CONSUMER,
-          attributes: {
-            [ATTR.system]: info.system,
-            [ATTR.operationType]: 'process',
-            [ATTR.operationName]: 'process',
-            [ATTR.destination]: info.topic,
-            [ATTR.group]: info.group,
-            [ATTR.partition]: String(info.partition),
-            [ATTR.messageId]: info.id,
-            ...(info.system === 'kafka' ? { [ATTR.kafkaOffset]: Number(info.offset) } : { [ATTR.offset]: info.offset }),
-            [ATTR.handler]: info.handler,
-            [ATTR.attempt]: info.attempt,
-          },
-        },
-        parent,
-      );
-      const active = trace.setSpan(parent, span);
-      let carry: Headers | undefined;
-      if (info.worker) {
-        carry = {};
-        inject(active, carry);
-      }
-      let ended = false;
-      return {
-        run: (fn) => context.with(active, fn),
-        carry,
-        end(error?: unknown) {
-          if (ended) return;
-          ended = true;
-          if (error !== undefined) fail(span, error);
-          else span.end();
-        },
-      };
+      const span = tracerOf().startSpan(lane.name, lane.options, parent);
+      // The rest of the attributes only where something records them: a non-recording span drops them.
+      if (span.isRecording())
+        span.setAttributes({
+          ...lane.recorded,
+          [ATTR.messageId]: info.id,
+          ...(info.system === 'kafka' ? { [ATTR.kafkaOffset]: Number(info.offset) } : { [ATTR.offset]: info.offset }),
+          [ATTR.attempt]: info.attempt,
+        });
+      return new ProcessScope(span, trace.setSpan(parent, span), info.worker ? inject : undefined);
     },
   };
+}
+
+interface ProcessSpanOptions {
+  readonly name: string;
+  readonly options: SpanOptions;
+  /** The lane's attributes a sampler does not need, set on recording spans only. */
+  readonly recorded: Attributes;
+}
+
+/**
+ * A lane's `process` span name and options: made once per lane, the same
+ * objects for each of its spans. At creation (what a sampler sees) the span
+ * has the attributes the messaging conventions name for sampling decisions
+ * (system, operation type, destination); the others are set only on spans
+ * that record.
+ */
+function processSpanOptions(lane: AttemptLane): ProcessSpanOptions {
+  return {
+    name: `process ${lane.topic}`,
+    options: {
+      kind: SpanKind.CONSUMER,
+      attributes: {
+        [ATTR.system]: lane.system,
+        [ATTR.operationType]: 'process',
+        [ATTR.destination]: lane.topic,
+      },
+    },
+    recorded: {
+      [ATTR.operationName]: 'process',
+      [ATTR.group]: lane.group,
+      [ATTR.partition]: String(lane.partition),
+      [ATTR.handler]: lane.handler,
+    },
+  };
+}
+
+/** One attempt's `process` span, active inside `run` (a class: no closures per attempt). */
+class ProcessScope implements AttemptScope {
+  readonly carry: Headers | undefined;
+  private ended = false;
+  constructor(
+    private readonly span: Span,
+    private readonly active: Context,
+    inject: ((ctx: Context, carrier: Headers) => void) | undefined,
+  ) {
+    if (inject !== undefined) inject(this.active, (this.carry = {}));
+  }
+  run<T>(fn: () => T): T {
+    return context.with(this.active, fn);
+  }
+  end(error?: unknown): void {
+    if (this.ended) return;
+    this.ended = true;
+    if (error !== undefined) fail(this.span, error);
+    else this.span.end();
+  }
 }
 
 /** Mark a span failed (`error.type`, status, exception event) and end it. */

@@ -1,0 +1,118 @@
+import { ValueType, type Attributes, type HrTime } from '@opentelemetry/api';
+import type {
+  AggregationTemporality,
+  CollectionResult,
+  DataPointType,
+  MetricProducer,
+  ResourceMetrics,
+} from '@opentelemetry/sdk-metrics';
+
+/** Bucket boundaries (seconds) of `messaging.process.duration`: 1 ms … 10 s. */
+export const DURATION_BOUNDARIES: readonly number[] = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+export const DURATION_NAME = 'messaging.process.duration';
+export const DURATION_DESCRIPTION = 'Duration of a handler attempt.';
+
+/** One attribute set's explicit-bucket histogram, kept in plain numbers (what the SDK's aggregation keeps). */
+export class LocalHistogram {
+  readonly counts: number[] = new Array<number>(DURATION_BOUNDARIES.length + 1).fill(0);
+  count = 0;
+  sum = 0;
+  min = Infinity;
+  max = -Infinity;
+  constructor(readonly attributes: Attributes) {}
+
+  /** Record one value (seconds). A value equal to a boundary falls in that boundary's bucket, as in the SDK. */
+  record(value: number): void {
+    this.count++;
+    this.sum += value;
+    if (value < this.min) this.min = value;
+    if (value > this.max) this.max = value;
+    let i = 0;
+    while (i < DURATION_BOUNDARIES.length && value > DURATION_BOUNDARIES[i]!) i++;
+    this.counts[i]!++;
+  }
+}
+
+/**
+ * `messaging.process.duration` aggregated in partita and handed to an SDK
+ * `MetricReader` as a `MetricProducer` (`metricProducers: [producer]`), so
+ * an attempt costs a bucket increment rather than a synchronous
+ * `Histogram.record` (which hashes its attributes on every call). Same name,
+ * unit, boundaries and attributes as the SDK instrument; the points are
+ * cumulative from the producer's creation, whatever temporality the reader
+ * prefers. Pass the same producer to `otelMetrics({ durations })`.
+ */
+export class ProcessDurationProducer implements MetricProducer {
+  private readonly histograms = new Map<string, LocalHistogram>();
+  private readonly start: HrTime = hrNow();
+
+  /** The histogram of one attribute set (`key` identifies the set), made on first use. */
+  histogram(key: string, attributes: () => Attributes): LocalHistogram {
+    let h = this.histograms.get(key);
+    if (h === undefined) this.histograms.set(key, (h = new LocalHistogram(attributes())));
+    return h;
+  }
+
+  collect(): Promise<CollectionResult> {
+    const end = hrNow();
+    const dataPoints = [...this.histograms.values()]
+      .filter((h) => h.count > 0)
+      .map((h) => ({
+        attributes: h.attributes,
+        startTime: this.start,
+        endTime: end,
+        value: {
+          buckets: { boundaries: [...DURATION_BOUNDARIES], counts: [...h.counts] },
+          count: h.count,
+          sum: h.sum,
+          min: h.min,
+          max: h.max,
+        },
+      }));
+    const resourceMetrics = {
+      // A MetricReader keeps its SDK's resource and takes only the scope metrics of a producer.
+      resource: { attributes: {} },
+      scopeMetrics:
+        dataPoints.length === 0
+          ? []
+          : [
+              {
+                scope: { name: '@partita/opentelemetry' },
+                metrics: [
+                  {
+                    descriptor: {
+                      name: DURATION_NAME,
+                      description: DURATION_DESCRIPTION,
+                      unit: 's',
+                      valueType: ValueType.DOUBLE,
+                      advice: { explicitBucketBoundaries: [...DURATION_BOUNDARIES] },
+                    },
+                    aggregationTemporality: 1 as AggregationTemporality.CUMULATIVE,
+                    dataPointType: 0 as DataPointType.HISTOGRAM,
+                    dataPoints,
+                  },
+                ],
+              },
+            ],
+    } as unknown as ResourceMetrics;
+    return Promise.resolve({ resourceMetrics, errors: [] });
+  }
+}
+
+/**
+ * A `MetricProducer` for `messaging.process.duration` (see
+ * {@link ProcessDurationProducer}): give it to your reader and to `otelMetrics`.
+ *
+ * @example
+ *   const durations = processDurationProducer();
+ *   const provider = new MeterProvider({ readers: [new PrometheusExporter({ metricProducers: [durations] })] });
+ *   const telemetry = otelMetrics({ meterProvider: provider, durations });
+ */
+export function processDurationProducer(): ProcessDurationProducer {
+  return new ProcessDurationProducer();
+}
+
+function hrNow(): HrTime {
+  const ms = Date.now();
+  return [Math.floor(ms / 1000), (ms % 1000) * 1e6];
+}
