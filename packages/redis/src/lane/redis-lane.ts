@@ -12,6 +12,7 @@ import { mapRedisError } from '../errors/map-redis-error.js';
 import { fromFields, toFields } from '../record/record-fields.js';
 import type { ScriptRunner } from '../scripts/script-runner.js';
 import { FencedReader, type ReadOutcome } from './fenced-reader.js';
+import { LaneHousekeeping } from './lane-housekeeping.js';
 import { PendingEntries, type Entry } from './pending-entries.js';
 
 /** Settings of one lane (one owned partition). */
@@ -37,9 +38,6 @@ interface Held {
   readonly value: Uint8Array | null;
 }
 
-/** How often a lane trims its stream and sweeps for entries stuck on other consumers, at most. */
-const TRIM_EVERY_MS = 1000;
-const MOVE_LIMIT = 200;
 /** Reads pipelined on a lane's reading connection. */
 const MAX_READS = 2;
 
@@ -85,9 +83,7 @@ export class RedisLane implements MessageLaneHandle {
   private lastId: string | undefined;
   private readonly fenced: FencedReader;
   private readonly pending: PendingEntries;
-  private nextDueAt = 0;
-  private lastTrim = 0;
-  private lastSweep = 0;
+  private readonly housekeeping: LaneHousekeeping;
   /** Last read failure, for health; cleared by a successful read. */
   lastError: string | undefined;
   delivered = 0;
@@ -107,6 +103,16 @@ export class RedisLane implements MessageLaneHandle {
       consumer: cfg.consumer,
     });
     this.pending = new PendingEntries(this.fenced, cmd, cfg.stream, cfg.id.group, cfg.consumer, cfg.claimTimeoutMs);
+    this.housekeeping = new LaneHousekeeping(
+      scripts,
+      this.pending,
+      cfg,
+      ({ entries, counts }) => this.deliver(entries, (id) => counts.get(id) ?? 1),
+      (id) => this.unsettled.has(id),
+      (err) => {
+        this.lastError = err instanceof Error ? err.message : String(err);
+      },
+    );
   }
 
   get unsettledCount(): number {
@@ -136,8 +142,6 @@ export class RedisLane implements MessageLaneHandle {
 
   start(sink: LaneSink): void {
     this.sink = sink;
-    // The first sweep waits: recovery replays every pending entry in order first.
-    this.lastSweep = this.cfg.clock.now();
     this.loop = this.run();
   }
 
@@ -191,8 +195,7 @@ export class RedisLane implements MessageLaneHandle {
     }
     this.unsettled.delete(record.offset);
     // Server time may differ from ours: wake soon after the local equivalent of the delay.
-    const at = this.cfg.clock.now() + Math.max(0, delayMs);
-    if (this.nextDueAt === 0 || at < this.nextDueAt) this.nextDueAt = at;
+    this.housekeeping.dueAt(this.cfg.clock.now() + Math.max(0, delayMs));
     void due;
     this.poke();
   }
@@ -203,6 +206,7 @@ export class RedisLane implements MessageLaneHandle {
     this.poke();
     this.reader.disconnect();
     await this.loop?.catch(() => undefined);
+    await this.housekeeping.settled();
   }
 
   /**
@@ -244,8 +248,7 @@ export class RedisLane implements MessageLaneHandle {
     const perRead = Math.max(1, Math.ceil(this.cfg.maxInFlight / MAX_READS));
     while (!this.stopped) {
       try {
-        await this.housekeeping();
-        if (this.stopped) break;
+        this.housekeeping.maybeRun();
         const failed = this.readError;
         this.readError = undefined;
         if (failed !== undefined) throw failed;
@@ -311,7 +314,8 @@ export class RedisLane implements MessageLaneHandle {
     };
     let wait: { after: string; blockMs: number } | undefined;
     if (this.drained && this.lastId !== undefined) {
-      const due = this.nextDueAt > 0 ? Math.max(10, this.nextDueAt - this.cfg.clock.now()) : this.cfg.blockMs;
+      const next = this.housekeeping.nextDueAt;
+      const due = next > 0 ? Math.max(10, next - this.cfg.clock.now()) : this.cfg.blockMs;
       wait = { after: this.lastId, blockMs: Math.min(this.cfg.blockMs, due) };
     }
     this.fenced.read(count, wait, this.lastId === undefined).then(
@@ -353,38 +357,6 @@ export class RedisLane implements MessageLaneHandle {
     }
     this.delivered += batch.length;
     if (batch.length > 0 && !this.stopped) this.sink?.deliver(batch);
-  }
-
-  /** Due delayed entries back into the stream; trimming; claims of entries stuck on other consumers. */
-  private async housekeeping(): Promise<void> {
-    const now = this.cfg.clock.now();
-    if (now - this.lastTrim >= TRIM_EVERY_MS) {
-      this.lastTrim = now;
-      await this.scripts.trim([this.cfg.stream], [String(this.cfg.maxLen)]);
-      // Entries a previous owner delayed, or delayed publishes: look for due ones now and then.
-      if (this.nextDueAt === 0) this.nextDueAt = now;
-    }
-    if (this.nextDueAt > 0 && now >= this.nextDueAt) {
-      const [, nextDue, serverNow] = (await this.scripts.moveDue(
-        [this.cfg.stream, this.cfg.delayed, this.cfg.delayedData],
-        [String(MOVE_LIMIT)],
-      )) as [number, number, number];
-      this.nextDueAt = nextDue < 0 ? 0 : now + Math.max(0, nextDue - serverNow);
-    }
-    if (now - this.lastSweep >= this.cfg.claimTimeoutMs / 2) {
-      this.lastSweep = now;
-      await this.sweepStuck();
-    }
-  }
-
-  /**
-   * Claim entries idle past the claim timeout that no lane is working on: on
-   * other consumers (an owner that lapsed), or on this consumer but not held
-   * by this lane (delivered to a read whose reply never arrived).
-   */
-  private async sweepStuck(): Promise<void> {
-    const { entries, counts } = await this.pending.claimStuck((id) => this.unsettled.has(id));
-    this.deliver(entries, (id) => counts.get(id) ?? 1);
   }
 }
 
