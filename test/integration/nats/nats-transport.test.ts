@@ -71,29 +71,30 @@ describe.skipIf(!up)('natsTransport (JetStream) against the machine server', () 
     expect(sink.revokedLanes).toEqual([{ group: 'g1', topic: t, partition: 0 }]);
   });
 
-  it('never holds more than maxInFlight unsettled records and continues as they are acked', async () => {
+  it('holds at most 4 × maxInFlight unsettled records, pulling on while they wait, and continues as they are acked', async () => {
     const t = topic();
     const tr = transport();
-    await tr.publish(Array.from({ length: 40 }, (_, i) => rec(t, i)));
+    await tr.publish(Array.from({ length: 80 }, (_, i) => rec(t, i)));
     const sink = recordingSink();
     const sub = await tr.subscribe(spec(t, { maxInFlight: 8 }), sink);
-    await waitFor(() => sink.records.length >= 8, 'first 8');
+    // Nothing is settled, yet pulls go on up to the window (the acks of a full handler window must not stall delivery).
+    await waitFor(() => sink.records.length >= 32, 'first 32');
     const health = await tr.health();
     const lanes = health.details!.lanes as { unsettled: number }[];
-    expect(lanes[0]!.unsettled).toBeLessThanOrEqual(8);
-    expect(sink.records.length).toBe(8);
+    expect(lanes[0]!.unsettled).toBeLessThanOrEqual(32);
+    expect(sink.records.length).toBe(32);
     let acked = 0;
-    while (acked < 40) {
+    while (acked < 80) {
       const batch = sink.records.slice(acked);
       if (batch.length > 0) {
-        expect(sink.records.length - acked).toBeLessThanOrEqual(8);
+        expect(sink.records.length - acked).toBeLessThanOrEqual(32);
         await sink.lane().settle(batch, 'ack');
         acked += batch.length;
       }
-      await waitFor(() => sink.records.length > acked || acked >= 40, 'more records');
+      await waitFor(() => sink.records.length > acked || acked >= 80, 'more records');
     }
-    // Exactly the 40 records, each once, in stream order.
-    expect(sink.records.map((r) => dec(r.value))).toEqual(Array.from({ length: 40 }, (_, i) => `m${i}`));
+    // Exactly the 80 records, each once, in stream order.
+    expect(sink.records.map((r) => dec(r.value))).toEqual(Array.from({ length: 80 }, (_, i) => `m${i}`));
     await sub.close();
   });
 
@@ -344,7 +345,7 @@ describe.skipIf(!up)('natsTransport (JetStream) against the machine server', () 
     await tr.publish(Array.from({ length: 5 }, (_, i) => rec(t, i)));
     const sink = recordingSink();
     const sub = await tr.subscribe(spec(t, { maxInFlight: 2 }), sink);
-    await waitFor(() => sink.records.length === 2, 'two');
+    await waitFor(() => sink.records.length >= 2, 'two');
     const h = await tr.health();
     expect(h.status).toBe('ok');
     expect((h.details!.lanes as { lag: number }[])[0]!.lag).toBe(5);
