@@ -100,7 +100,7 @@ export class WorkerDispatch {
         partition: this.ref.partition,
         offset: rec.offset,
         timestamp: rec.timestamp,
-        attempt: entry.attempt,
+        attempt: entry.attemptNo,
       };
     });
     const trace = entries[0]!.rec.headers.traceparent;
@@ -148,7 +148,7 @@ export class WorkerDispatch {
       id: `${this.ref.topic}/${this.ref.partition}/${rec.offset}`,
       key: rec.key,
       headers: rec.headers,
-      attempt: entry.attempt,
+      attempt: entry.attemptNo,
       worker: true,
     });
   }
