@@ -3,6 +3,8 @@ import type { DeadLetterReason, LaneRef, LaneSnapshot } from '../app/app-types.j
 import type { InboundRecord, LaneHandle, LaneSink } from '../transport/transport.js';
 import { LaneAttemptHook } from '../instrumentation/lane-attempt-hook.js';
 import { AttemptDeadlines } from './attempt-deadlines.js';
+import type { HandlerContext } from '../handler/handler.js';
+import type { Message } from '../message/message.js';
 import type { Entry } from './entry.js';
 import { FailurePath } from './failure-path.js';
 import { HandlerCtx, InboundMessage } from './inbound-message.js';
@@ -16,6 +18,13 @@ import { isShutdownClosure } from './shutdown-closure.js';
 import { TurnClock } from './turn-clock.js';
 import { parseSettledOffsets } from './watermark.js';
 import { WorkerDispatch } from './worker-dispatch.js';
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function';
+}
+
+/** What `startInline` returns when no attempt is running: the entry went to the failure path. */
+const NOT_STARTED: unique symbol = Symbol('not started');
 
 /**
  * One actor per (group, topic, partition) lane. Its lane machine (`mode`)
@@ -50,7 +59,7 @@ export class PartitionActor implements LaneSink {
     this.offsetModel = lane.ackModel === 'offset';
     this.report = new LaneReport(this.ref, ctx);
     const skip = lane.ackModel === 'offset' ? parseSettledOffsets(lane.committedMetadata) : new Set<number>();
-    this.entries = new LaneEntries(this.ref, h.ordering, this.offsetModel, skip, this.report.counters);
+    this.entries = new LaneEntries({ ref: this.ref, ctx }, h.ordering, this.offsetModel, skip, this.report.counters);
     this.mode = new LaneMode(h.ordering, {
       pauseBroker: () => lane.pause(),
       resumeBroker: () => lane.resume(),
@@ -68,7 +77,7 @@ export class PartitionActor implements LaneSink {
         : undefined;
     this.failures = new FailurePath(lane, this.ref, ctx, this.mode, this.report);
     const watermark = this.entries.watermark;
-    this.deadlines = new AttemptDeadlines(ctx.clock, watermark, h.timeoutMs, h.name, (entry, err) =>
+    this.deadlines = new AttemptDeadlines(ctx.clock, this.turn.origin, watermark, h.timeoutMs, h.name, (entry, err) =>
       this.failed(entry, entry.gen, err),
     );
     this.settlement = createLaneSettlement(lane, ctx, watermark, this.mode, this.report);
@@ -96,14 +105,7 @@ export class PartitionActor implements LaneSink {
         // Held by the operator: what is running finishes, nothing new starts.
         if (!this.mode.running || this.mode.held) break;
         if (this.workers) this.dispatchToWorkers(this.workers);
-        else {
-          const max = this.ctx.handler.maxInFlight;
-          while (this.report.counters.inFlight < max) {
-            const entry = this.entries.scheduler.next();
-            if (entry === undefined) break;
-            this.dispatchInline(entry);
-          }
-        }
+        else for (let entry; (entry = this.nextInline()) !== undefined;) void this.runInline(entry);
       } while (this.pumpAgain);
     } finally {
       this.pumping = false;
@@ -117,62 +119,89 @@ export class PartitionActor implements LaneSink {
       const size = workers.room(this.ctx.handler.maxInFlight - this.report.counters.inFlight);
       const batch: Entry[] = [];
       for (let entry; batch.length < size && (entry = this.entries.scheduler.next()) !== undefined;) {
-        this.entries.begin(entry, this.turn.now());
+        this.entries.begin(entry, this.turn.elapsed());
         batch.push(entry);
       }
       if (batch.length === 0) return;
       const gens = batch.map((e) => e.gen);
-      void workers
-        .run(batch)
-        .then((outcomes) =>
-          outcomes?.forEach((o, i) =>
-            o.ok ? this.succeeded(batch[i]!, gens[i]!) : this.failed(batch[i]!, gens[i]!, o.error),
-          ),
+      void workers.run(batch).then((outcomes) => {
+        outcomes?.forEach((o, i) =>
+          o.ok ? this.succeeded(batch[i]!, gens[i]!) : this.failed(batch[i]!, gens[i]!, o.error),
         );
+        this.pump();
+      });
     }
   }
 
-  private dispatchInline(entry: Entry): void {
+  /** The next entry to run inline, if the lane has room and may start work. */
+  private nextInline(): Entry | undefined {
+    if (this.report.counters.inFlight >= this.ctx.handler.maxInFlight || !this.mode.running || this.mode.held)
+      return undefined;
+    return this.entries.scheduler.next();
+  }
+
+  /**
+   * Run `first`, then further ready entries while the lane has room: each
+   * attempt in flight has a runner awaiting it, which takes the next entry
+   * itself when the attempt ends. A completion then costs no closures, no
+   * derived promise and no pump (docs/architecture.md, decision 53).
+   */
+  private async runInline(first: Entry): Promise<void> {
+    for (let entry: Entry | undefined = first; entry !== undefined; entry = this.nextInline()) {
+      const result = this.startInline(entry);
+      if (result === NOT_STARTED) continue;
+      const gen = entry.gen;
+      if (isThenable(result)) {
+        try {
+          await result;
+        } catch (err) {
+          this.failed(entry, gen, err);
+          continue;
+        }
+      }
+      this.succeeded(entry, gen);
+    }
+    this.checkIdle();
+  }
+
+  /** Start an attempt of `entry`: the handler's result, or NOT_STARTED (undecodable, or the handler threw). */
+  private startInline(entry: Entry): unknown {
     const undecodable = this.entries.decode(entry, this.ctx.codec);
     if (undecodable !== undefined) {
       entry.state = nextState(entry.state, E.DEAD_LETTER);
       this.report.failed(entry, undecodable.error);
-      return this.deadLetter(entry, undecodable.error, 'decode');
+      this.deadLetter(entry, undecodable.error, 'decode');
+      return NOT_STARTED;
     }
-    this.entries.begin(entry, this.turn.now());
+    this.entries.begin(entry, this.turn.elapsed());
     const gen = entry.gen;
-    entry.deadline = entry.startedAt + this.ctx.handler.timeoutMs;
-    this.deadlines.arm(entry.deadline);
-    const attemptCtx = new HandlerCtx(this, entry, this.ctx);
-    entry.attemptCtx = attemptCtx;
-    const msg = new InboundMessage(this.ref, entry);
-    let result: unknown;
+    this.deadlines.started(entry.startedAt);
+    // The first attempt's message and context are the entry itself; a later attempt gets its own.
+    let message: Message = entry;
+    let attemptCtx: HandlerContext = entry;
+    if (gen !== 1) {
+      message = new InboundMessage(entry);
+      const later = new HandlerCtx(entry);
+      entry.runsLaterAttemptIn(later);
+      attemptCtx = later;
+    }
     try {
-      if (this.hook === undefined) result = this.ctx.handle!(msg, attemptCtx);
-      else {
-        // Instrumented: the scope begins now and ends in succeeded/failed (no promise added to the attempt).
-        const scope = (entry.scope = this.hook.begin(entry.rec, entry.attempt, false));
-        result =
-          scope?.run === undefined
-            ? this.ctx.handle!(msg, attemptCtx)
-            : scope.run(() => this.ctx.handle!(msg, attemptCtx));
-      }
+      if (this.hook === undefined) return this.ctx.handle!(message, attemptCtx);
+      // Instrumented: the scope begins now and ends in succeeded/failed (no promise added to the attempt).
+      const scope = (entry.scope = this.hook.begin(entry.rec, entry.attemptNo, false));
+      return scope?.run === undefined
+        ? this.ctx.handle!(message, attemptCtx)
+        : scope.run(() => this.ctx.handle!(message, attemptCtx));
     } catch (err) {
       this.failed(entry, gen, err);
-      return;
+      return NOT_STARTED;
     }
-    if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function') {
-      (result as PromiseLike<unknown>).then(
-        () => this.succeeded(entry, gen),
-        (err: unknown) => this.failed(entry, gen, err),
-      );
-    } else this.succeeded(entry, gen);
   }
 
   /** The attempt `gen` of `entry` ended: its duration, or -1 for a stale one (timed out, re-dispatched, drained). */
   private end(entry: Entry, gen: number): number {
     if (entry.gen !== gen || entry.state !== S.dispatched) return -1;
-    const durationMs = this.turn.now() - entry.startedAt;
+    const durationMs = this.turn.elapsed() - entry.startedAt;
     this.report.ended(durationMs);
     return durationMs;
   }
@@ -184,7 +213,6 @@ export class PartitionActor implements LaneSink {
     entry.state = nextState(entry.state, E.SUCCEED);
     this.report.succeeded(entry, durationMs);
     this.settle(entry, 'ack');
-    this.pump();
   }
 
   private failed(entry: Entry, gen: number, err: unknown): void {
@@ -222,7 +250,7 @@ export class PartitionActor implements LaneSink {
     void this.failures.retry(entry, step.delayMs, step.mode).then((result) => {
       if (result === 'handed-off') this.settle(entry, 'ack', true);
       else if (result === 'due' && this.mode.running) {
-        entry.attempt++;
+        entry.retries++;
         this.entries.scheduler.retry(entry);
       }
       this.pump();
@@ -247,6 +275,8 @@ export class PartitionActor implements LaneSink {
   private settle(entry: Entry, outcome: 'ack' | 'term', handedOff = false): void {
     this.entries.settle(entry);
     if (this.offsetModel || !handedOff) this.settlement.settled(entry.rec, outcome);
+    // The window shrank: a lane paused by backpressure may resume.
+    if (this.mode.paused) this.checkPressure();
   }
 
   /** Pause the flow while the lane holds too much (see `LaneEntries.pressure`); resume at half. */
