@@ -1,14 +1,13 @@
-import { TimeoutError } from '../errors/partita-error.js';
 import type { DeadLetterReason, LaneRef, LaneSnapshot } from '../app/app-types.js';
 import type { InboundRecord, LaneHandle, LaneSink } from '../transport/transport.js';
 import { LaneAttemptHook } from '../instrumentation/lane-attempt-hook.js';
 import { AttemptDeadlines } from './attempt-deadlines.js';
-import type { HandlerContext } from '../handler/handler.js';
-import type { Message } from '../message/message.js';
 import type { Entry } from './entry.js';
 import { FailurePath } from './failure-path.js';
-import { HandlerCtx, InboundMessage } from './inbound-message.js';
+import { invokeHandler, isThenable } from './invoke-handler.js';
+import { LaneDrain } from './lane-drain.js';
 import { LaneEntries } from './lane-entries.js';
+import { LaneFlow } from './lane-flow.js';
 import type { LaneContext } from './lane-context.js';
 import { LaneMode } from './lane-mode.js';
 import { LaneReport } from './lane-report.js';
@@ -18,10 +17,6 @@ import { isShutdownClosure } from './shutdown-closure.js';
 import { TurnClock } from './turn-clock.js';
 import { parseSettledOffsets } from './watermark.js';
 import { WorkerDispatch } from './worker-dispatch.js';
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function';
-}
 
 /** What `startInline` returns when no attempt is running: the entry went to the failure path. */
 const NOT_STARTED: unique symbol = Symbol('not started');
@@ -46,9 +41,8 @@ export class PartitionActor implements LaneSink {
   private readonly hook: LaneAttemptHook | undefined;
   private pumping = false;
   private pumpAgain = false;
-  /** The drain waits for the lane to be quiet: no attempt running, no broker call of the failure path under way. */
-  private onQuiet: (() => void) | undefined;
-  private drained: Promise<void> | undefined;
+  private readonly flow: LaneFlow;
+  private readonly drainer: LaneDrain;
 
   constructor(
     lane: LaneHandle,
@@ -66,7 +60,7 @@ export class PartitionActor implements LaneSink {
       changed: (from, to, machine) => {
         this.report.stateChanged(from, to, machine);
         // No longer blocked: a paused flow may open again.
-        if (from.health === 'blocked' && to.health === 'ok') this.checkPressure();
+        if (from.health === 'blocked' && to.health === 'ok') this.flow.check();
       },
     });
     this.turn = new TurnClock(ctx.clock);
@@ -81,6 +75,9 @@ export class PartitionActor implements LaneSink {
       this.failed(entry, entry.gen, err),
     );
     this.settlement = createLaneSettlement(lane, ctx, watermark, this.mode, this.report);
+    this.flow = new LaneFlow(ctx, this.mode, this.entries, this.workers);
+    const { mode, entries, report, settlement, failures, deadlines, workers, hook } = this;
+    this.drainer = new LaneDrain({ ctx, mode, entries, report, settlement, failures, deadlines, workers, hook });
   }
 
   deliver(records: readonly InboundRecord[]): void {
@@ -110,8 +107,8 @@ export class PartitionActor implements LaneSink {
     } finally {
       this.pumping = false;
     }
-    this.checkPressure();
-    this.checkIdle();
+    this.flow.check();
+    this.drainer.checkIdle();
   }
 
   private dispatchToWorkers(workers: WorkerDispatch): void {
@@ -161,7 +158,7 @@ export class PartitionActor implements LaneSink {
       }
       this.succeeded(entry, gen);
     }
-    this.checkIdle();
+    this.drainer.checkIdle();
   }
 
   /** Start an attempt of `entry`: the handler's result, or NOT_STARTED (undecodable, or the handler threw). */
@@ -176,22 +173,8 @@ export class PartitionActor implements LaneSink {
     this.entries.begin(entry, this.turn.elapsed());
     const gen = entry.gen;
     this.deadlines.started(entry.startedAt);
-    // The first attempt's message and context are the entry itself; a later attempt gets its own.
-    let message: Message = entry;
-    let attemptCtx: HandlerContext = entry;
-    if (gen !== 1) {
-      message = new InboundMessage(entry);
-      const later = new HandlerCtx(entry);
-      entry.runsLaterAttemptIn(later);
-      attemptCtx = later;
-    }
     try {
-      if (this.hook === undefined) return this.ctx.handle!(message, attemptCtx);
-      // Instrumented: the scope begins now and ends in succeeded/failed (no promise added to the attempt).
-      const scope = (entry.scope = this.hook.begin(entry.rec, entry.attemptNo, false));
-      return scope?.run === undefined
-        ? this.ctx.handle!(message, attemptCtx)
-        : scope.run(() => this.ctx.handle!(message, attemptCtx));
+      return invokeHandler(entry, this.ctx.handle!, this.hook);
     } catch (err) {
       this.failed(entry, gen, err);
       return NOT_STARTED;
@@ -276,17 +259,7 @@ export class PartitionActor implements LaneSink {
     this.entries.settle(entry);
     if (this.offsetModel || !handedOff) this.settlement.settled(entry.rec, outcome);
     // The window shrank: a lane paused by backpressure may resume.
-    if (this.mode.paused) this.checkPressure();
-  }
-
-  /** Pause the flow while the lane holds too much (see `LaneEntries.pressure`); resume at half. */
-  private checkPressure(): void {
-    if (!this.mode.running) return;
-    const executorFull = this.workers?.saturated() ?? false;
-    const p = this.entries.pressure(this.ctx.maxBufferedMessages, this.ctx.maxBufferedBytes, executorFull);
-    if (p === 'under') {
-      if (this.mode.paused) this.mode.send({ type: 'RESUME' });
-    } else if (p !== undefined && !this.mode.paused) this.mode.send({ type: 'PAUSE', reason: p });
+    if (this.mode.paused) this.flow.check();
   }
 
   /**
@@ -294,30 +267,12 @@ export class PartitionActor implements LaneSink {
    * running finish, nothing new starts; only {@link release} lifts it.
    */
   hold(): void {
-    this.mode.send({ type: 'PAUSE', reason: 'operator' });
+    this.flow.hold();
   }
 
   /** The operator's resume: the flow opens unless the window is full (then backpressure keeps it paused). */
   release(): void {
-    if (!this.mode.held) return;
-    const p = this.entries.pressure(
-      this.ctx.maxBufferedMessages,
-      this.ctx.maxBufferedBytes,
-      this.workers?.saturated() ?? false,
-    );
-    this.mode.send(
-      p === 'under' || p === undefined ? { type: 'OPERATOR_RESUME' } : { type: 'OPERATOR_RESUME', pressure: p },
-    );
-    this.pump();
-  }
-
-  private checkIdle(): void {
-    const { inFlight } = this.report.counters;
-    const f = this.failures;
-    const ready = this.entries.scheduler.readyCount;
-    if (inFlight === 0 && ready === 0 && f.backingOff === 0 && this.mode.fetch === 'fetching')
-      this.mode.send({ type: 'IDLE' });
-    if (this.onQuiet !== undefined && inFlight === 0 && f.pending === 0) this.onQuiet();
+    if (this.flow.release()) this.pump();
   }
 
   /**
@@ -325,47 +280,7 @@ export class PartitionActor implements LaneSink {
    * deadline), make the final commit or acks, then stop. Idempotent.
    */
   drain(timeoutMs: number): Promise<void> {
-    return (this.drained ??= this.runDrain(timeoutMs));
-  }
-
-  private async runDrain(timeoutMs: number): Promise<void> {
-    const deadline = this.ctx.clock.now() + timeoutMs;
-    this.mode.send({ type: 'DRAIN' });
-    this.entries.scheduler.clear();
-    await new Promise<void>((resolve) => {
-      const timer = this.ctx.clock.setTimeout(resolve, timeoutMs);
-      this.onQuiet = () => {
-        this.ctx.clock.clearTimeout(timer);
-        resolve();
-      };
-      this.checkIdle();
-    });
-    this.onQuiet = undefined;
-    const counters = this.report.counters;
-    if (counters.inFlight > 0) {
-      const err = new TimeoutError(
-        `drain: handler "${this.ctx.handler.name}" still running after ${timeoutMs} ms; aborted`,
-      );
-      if (this.hook !== undefined)
-        this.entries.watermark.forEach((entry) => {
-          if (entry.scope !== undefined) this.endScope(entry, err);
-        });
-      this.entries.abortRunning(err);
-      this.workers?.abandon();
-      counters.inFlight = 0;
-    }
-    this.clearTimers();
-    await this.settlement.finish(Math.max(0, deadline - this.ctx.clock.now()));
-    this.mode.send({ type: 'DRAINED' });
-    this.clearTimers();
-    this.mode.stop();
-    this.report.close();
-  }
-
-  /** Nothing of this lane may keep the process alive after the drain: backoff, dead-letter and timeout timers. */
-  private clearTimers(): void {
-    this.failures.cancel();
-    this.deadlines.clear();
+    return this.drainer.drain(timeoutMs);
   }
 
   snapshot(): LaneSnapshot {
