@@ -65,6 +65,7 @@ export class PendingEntries {
   /**
    * Claim entries idle past the claim timeout that no lane works on: another
    * consumer's, or this consumer's when `held` says the lane does not hold it.
+   * Fenced by the lease (nothing claimed when it is not ours).
    */
   async claimStuck(held: (id: string) => boolean): Promise<Claimed> {
     const rows = (await this.cmd.call(
@@ -80,16 +81,17 @@ export class PendingEntries {
     const ids = rows.filter((r) => r[1] !== this.consumer || !held(r[0])).map((r) => r[0]);
     if (ids.length === 0) return { entries: [], counts: new Map() };
     const counts = new Map(rows.map((r) => [r[0], Number(r[3]) + 1]));
-    // xclaimBuffer, not callBuffer: ioredis 5 garbles callBuffer on an auto-pipelined connection.
-    const cmd = this.cmd as unknown as { xclaimBuffer(...args: string[]): Promise<unknown> };
-    const entries = (await cmd.xclaimBuffer(
+    // Fenced like a read (on the lane's own connection): a member whose lease lapsed claims nothing.
+    const out = await this.reader.command([
+      'XCLAIM',
       this.stream,
       this.group,
       this.consumer,
       String(this.claimTimeoutMs),
       ...ids,
-    )) as Entry[];
-    return { entries, counts };
+    ]);
+    if (out.kind !== 'ran') return { entries: [], counts: new Map() };
+    return { entries: (out.reply as Entry[]).filter((e) => e[1] !== null), counts };
   }
 
   /**
