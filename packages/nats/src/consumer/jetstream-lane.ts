@@ -46,7 +46,7 @@ const STALE_PULL_MARGIN_MS = 500;
 /**
  * One lane over a durable pull consumer: credit-based pulls (see
  * {@link PullCredit}: at most 2 × `maxInFlight` records requested, and
- * 4 × `maxInFlight` requested plus unsettled), explicit settlement, and
+ * 3 × `maxInFlight` requested plus unsettled), explicit settlement, and
  * automatic `working()` for records held past half of `ack_wait`.
  *
  * Contract: records arrive at the sink in the order the server sent them;
