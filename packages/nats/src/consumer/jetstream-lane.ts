@@ -45,8 +45,8 @@ const STALE_PULL_MARGIN_MS = 500;
 
 /**
  * One lane over a durable pull consumer: credit-based pulls (see
- * {@link PullCredit}: at most `maxInFlight` records requested, and four times
- * that requested plus unsettled), explicit settlement, and
+ * {@link PullCredit}: at most 2 × `maxInFlight` records requested, and
+ * 3 × `maxInFlight` requested plus unsettled), explicit settlement, and
  * automatic `working()` for records held past half of `ack_wait`.
  *
  * Contract: records arrive at the sink in the order the server sent them;
