@@ -1,6 +1,7 @@
 import { TimeoutError } from '../errors/partita-error.js';
 import type { DeadLetterReason, LaneRef, LaneSnapshot } from '../app/app-types.js';
 import type { InboundRecord, LaneHandle, LaneSink } from '../transport/transport.js';
+import { LaneAdmission } from './admission.js';
 import { AttemptDeadlines } from './attempt-deadlines.js';
 import type { HandlerContext } from '../handler/handler.js';
 import type { Message } from '../message/message.js';
@@ -41,6 +42,7 @@ export class PartitionActor implements LaneSink {
   private readonly turn: TurnClock;
   private readonly offsetModel: boolean;
   private readonly entries: LaneEntries;
+  private readonly admission: LaneAdmission;
   private readonly workers: WorkerDispatch | undefined;
   private pumping = false;
   private pumpAgain = false;
@@ -58,6 +60,7 @@ export class PartitionActor implements LaneSink {
     this.report = new LaneReport(this.ref, ctx);
     const skip = lane.ackModel === 'offset' ? parseSettledOffsets(lane.committedMetadata) : new Set<number>();
     this.entries = new LaneEntries({ ref: this.ref, ctx }, h.ordering, this.offsetModel, skip, this.report.counters);
+    this.admission = new LaneAdmission(ctx.admission, (records, from, to) => this.admit(records, from, to));
     this.mode = new LaneMode(h.ordering, {
       pauseBroker: () => lane.pause(),
       resumeBroker: () => lane.resume(),
@@ -80,10 +83,20 @@ export class PartitionActor implements LaneSink {
 
   deliver(records: readonly InboundRecord[]): void {
     if (!this.mode.running || records.length === 0) return;
-    const skipped = this.entries.admit(records);
-    if (skipped !== undefined) for (const entry of skipped) this.settlement.settled(entry.rec, 'ack');
     this.report.received(records.length);
     if (this.mode.fetch === 'waiting') this.mode.send({ type: 'RECORDS' });
+    // What the app's budget has no room for waits aside (and the lane pauses): see `AppAdmission`.
+    this.admission.offer(records);
+    if (this.admission.heldBack > 0) this.checkPressure();
+  }
+
+  /** Records the admission let in become entries. */
+  private admit(records: readonly InboundRecord[], from: number, to: number): void {
+    const skipped = this.entries.admit(records, from, to);
+    if (skipped !== undefined) {
+      for (const entry of skipped) this.settlement.settled(entry.rec, 'ack');
+      this.admission.release(skipped.length);
+    }
     this.pump();
   }
 
@@ -255,6 +268,7 @@ export class PartitionActor implements LaneSink {
    */
   private settle(entry: Entry, outcome: 'ack' | 'term', handedOff = false): void {
     this.entries.settle(entry);
+    this.admission.release(1);
     if (this.offsetModel || !handedOff) this.settlement.settled(entry.rec, outcome);
     // The window shrank: a lane paused by backpressure may resume.
     if (this.mode.paused) this.checkPressure();
@@ -263,11 +277,17 @@ export class PartitionActor implements LaneSink {
   /** Pause the flow while the lane holds too much (see `LaneEntries.pressure`); resume at half. */
   private checkPressure(): void {
     if (!this.mode.running) return;
-    const executorFull = this.workers?.saturated() ?? false;
-    const p = this.entries.pressure(this.ctx.maxBufferedMessages, this.ctx.maxBufferedBytes, executorFull);
+    const p = this.pressure();
     if (p === 'under') {
       if (this.mode.paused) this.mode.send({ type: 'RESUME' });
     } else if (p !== undefined && !this.mode.paused) this.mode.send({ type: 'PAUSE', reason: p });
+  }
+
+  /** The lane's window (see `LaneEntries.pressure`); records kept aside by the app's budget count as a full one. */
+  private pressure(): ReturnType<LaneEntries['pressure']> {
+    if (this.admission.heldBack > 0) return 'buffered messages';
+    const executorFull = this.workers?.saturated() ?? false;
+    return this.entries.pressure(this.ctx.maxBufferedMessages, this.ctx.maxBufferedBytes, executorFull);
   }
 
   /**
@@ -281,11 +301,7 @@ export class PartitionActor implements LaneSink {
   /** The operator's resume: the flow opens unless the window is full (then backpressure keeps it paused). */
   release(): void {
     if (!this.mode.held) return;
-    const p = this.entries.pressure(
-      this.ctx.maxBufferedMessages,
-      this.ctx.maxBufferedBytes,
-      this.workers?.saturated() ?? false,
-    );
+    const p = this.pressure();
     this.mode.send(
       p === 'under' || p === undefined ? { type: 'OPERATOR_RESUME' } : { type: 'OPERATOR_RESUME', pressure: p },
     );
@@ -313,6 +329,8 @@ export class PartitionActor implements LaneSink {
     const deadline = this.ctx.clock.now() + timeoutMs;
     this.mode.send({ type: 'DRAIN' });
     this.entries.scheduler.clear();
+    // Records kept aside are dropped (never admitted, never settled: redelivered); the budget gets back what the lane holds.
+    this.admission.close();
     await new Promise<void>((resolve) => {
       const timer = this.ctx.clock.setTimeout(resolve, timeoutMs);
       this.onQuiet = () => {
@@ -350,7 +368,7 @@ export class PartitionActor implements LaneSink {
       this.mode.value,
       this.mode.value.flow === 'paused' ? this.mode.pauseReason : undefined,
       {
-        buffered: this.entries.scheduler.waitingCount(),
+        buffered: this.entries.scheduler.waitingCount() + this.admission.heldBack,
         committed: this.settlement.committedOffset,
         lag: this.entries.unsettled,
       },
