@@ -42,6 +42,16 @@ export interface AppOptions {
   /** Lane pauses when its buffered bytes exceed this. @defaultValue 16 MiB */
   readonly maxBufferedBytes?: number;
   /**
+   * The most records all lanes of the app hold at once (delivered, not yet
+   * settled), on top of each lane's own window. Past it a lane keeps what it
+   * is delivered aside and pauses until other lanes settle theirs (first
+   * come, first served); a lane may always hold one record, so every lane
+   * makes progress. Matters with many lanes (1,024 partitions); a few lanes
+   * with the default windows never reach it.
+   * @defaultValue 16384
+   */
+  readonly maxHeldMessages?: number;
+  /**
    * Where the `PARTITA_*` defaults are read (`PARTITA_RETRY_*`,
    * `PARTITA_DLQ_SUFFIX`, `PARTITA_LOG_LEVEL`); an explicit option always wins.
    * @defaultValue process.env

@@ -6,6 +6,7 @@ import type { AnyHandlerDefinition } from '../handler/handler.js';
 import type { PublishMessage } from '../message/message.js';
 import { Metrics } from '../metrics/metrics.js';
 import { compose } from '../middleware/middleware.js';
+import { AppAdmission } from '../partition/admission.js';
 import type { LaneContext } from '../partition/lane-context.js';
 import { PartitionActor } from '../partition/partition-actor.js';
 import type {
@@ -53,6 +54,7 @@ export function createApp(options: AppOptions): App {
   const dlqSuffix = fromEnvironment.dlqSuffix;
   validateDeadLetterTopics(handlers, dlqSuffix);
   const maxBufferedBytes = options.maxBufferedBytes ?? 16 * 2 ** 20;
+  const admission = new AppAdmission(options.maxHeldMessages ?? 16_384, clock);
   const executor = options.executor;
   options.transport.attach?.({ logger });
   executor?.attach?.({ logger });
@@ -96,6 +98,7 @@ export function createApp(options: AppOptions): App {
       metrics,
       dlqTopic: deadLetterTopicOf(handler, dlqSuffix),
       maxBufferedBytes,
+      admission,
       maxBufferedMessages: Math.max(2048, handler.maxInFlight * 8),
       publish,
     };

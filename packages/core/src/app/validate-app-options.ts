@@ -74,6 +74,12 @@ export function validateAppOptions(options: AppOptions): void {
   ) {
     throw optionError('createApp', 'maxBufferedBytes', 'a positive integer', options.maxBufferedBytes);
   }
+  if (
+    options.maxHeldMessages !== undefined &&
+    !(Number.isInteger(options.maxHeldMessages) && options.maxHeldMessages > 0)
+  ) {
+    throw optionError('createApp', 'maxHeldMessages', 'a positive integer', options.maxHeldMessages);
+  }
   if (options.dlqSuffix !== undefined && (typeof options.dlqSuffix !== 'string' || options.dlqSuffix === '')) {
     throw optionError('createApp', 'dlqSuffix', 'a non-empty string such as ".dlq"', options.dlqSuffix);
   }

@@ -28,7 +28,7 @@ export interface EntryLane {
  */
 export class Entry extends AttemptSignal implements Message, HandlerContext {
   // One field is 8 bytes on Node (no pointer compression) and one entry is kept per record in flight:
-  // what can be derived is (bytes, deadline, whether decoded), what is rare lives in `extras`.
+  // what can be derived is (deadline, whether decoded), what is rare lives in `extras`.
   /** Message lifecycle state code (see message-lifecycle.ts); 0 = received. */
   state = 0;
   /** Incremented on every dispatch; a completion carrying an older generation is ignored. */
@@ -54,16 +54,12 @@ export class Entry extends AttemptSignal implements Message, HandlerContext {
     readonly rec: InboundRecord,
     /** -1 until parsed from `rec.offset`. */
     private offNum: number,
+    /** Bytes of the value, counted once (what backpressure counts; reading `byteLength` per use cost 2 % of a profile). */
+    readonly bytes: number,
     /** Scheduling key: messages sharing it run one at a time; undefined = independent. */
     readonly orderKey: string | undefined,
   ) {
     super();
-  }
-
-  /** Bytes of the value (what backpressure counts). */
-  get bytes(): number {
-    const v = this.rec.value;
-    return v === null ? 0 : v.byteLength;
   }
 
   /** Whether `value` holds the decoded value. */

@@ -1,4 +1,5 @@
 import type { Clock } from '../clock/clock.js';
+import type { AppAdmission } from './admission.js';
 import type { Codec } from '../codec/codec.js';
 import type { Emitter } from '../events/emitter.js';
 import type { Executor } from '../executor/executor.js';
@@ -25,6 +26,8 @@ export interface LaneContext {
   /** Dead-letter topic, or null when dead-lettering is disabled. */
   readonly dlqTopic: string | null;
   readonly maxBufferedBytes: number;
+  /** The app-wide budget of records its lanes hold (`maxHeldMessages`). */
+  readonly admission: AppAdmission;
   readonly maxBufferedMessages: number;
   readonly publish: HandlerContext['publish'];
   /** Instrumentation's attempt hook (every attempt, event-loop and worker; see `LaneAttemptHook`). */

@@ -1,5 +1,6 @@
 import { TimeoutError } from '../errors/partita-error.js';
 import type { LaneAttemptHook } from '../instrumentation/lane-attempt-hook.js';
+import type { LaneAdmission } from './admission.js';
 import type { AttemptDeadlines } from './attempt-deadlines.js';
 import type { FailurePath } from './failure-path.js';
 import type { LaneContext } from './lane-context.js';
@@ -14,6 +15,7 @@ export interface DrainedParts {
   readonly ctx: LaneContext;
   readonly mode: LaneMode;
   readonly entries: LaneEntries;
+  readonly admission: LaneAdmission;
   readonly report: LaneReport;
   readonly settlement: LaneSettlement;
   readonly failures: FailurePath;
@@ -54,6 +56,8 @@ export class LaneDrain {
     const deadline = ctx.clock.now() + timeoutMs;
     mode.send({ type: 'DRAIN' });
     entries.scheduler.clear();
+    // Records kept aside are dropped (never admitted, never settled: redelivered); the budget gets back what the lane holds.
+    this.parts.admission.close();
     await new Promise<void>((resolve) => {
       const timer = ctx.clock.setTimeout(resolve, timeoutMs);
       this.onQuiet = () => {

@@ -37,12 +37,13 @@ export class LaneEntries {
    * meant for another group, are settled at once and returned (to be acked);
    * the others wait for dispatch.
    */
-  admit(records: readonly InboundRecord[]): Entry[] | undefined {
+  admit(records: readonly InboundRecord[], from = 0, to = records.length): Entry[] | undefined {
     let skipped: Entry[] | undefined;
-    for (let i = 0; i < records.length; i++) {
+    for (let i = from; i < to; i++) {
       const rec = records[i]!;
       const key = this.ordering === 'key' ? rec.key : this.ordering === 'partition' ? '' : undefined;
-      const entry = new Entry(this.lane, rec, this.offsetModel ? -1 : this.seq++, key);
+      const bytes = rec.value === null ? 0 : rec.value.byteLength;
+      const entry = new Entry(this.lane, rec, this.offsetModel ? -1 : this.seq++, bytes, key);
       this.watermark.track(entry);
       this.unsettled++;
       const target = rec.headers[RETRY_HEADERS.targetGroup];

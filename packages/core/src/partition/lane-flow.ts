@@ -1,3 +1,4 @@
+import type { LaneAdmission } from './admission.js';
 import type { LaneContext } from './lane-context.js';
 import type { LaneEntries } from './lane-entries.js';
 import type { LaneMode } from './lane-mode.js';
@@ -14,6 +15,7 @@ export class LaneFlow {
     private readonly ctx: LaneContext,
     private readonly mode: LaneMode,
     private readonly entries: LaneEntries,
+    private readonly admission: LaneAdmission,
     private readonly workers: WorkerDispatch | undefined,
   ) {}
 
@@ -44,7 +46,9 @@ export class LaneFlow {
     return true;
   }
 
+  /** The lane's window (see `LaneEntries.pressure`); records kept aside by the app's budget count as a full one. */
   private pressure(): ReturnType<LaneEntries['pressure']> {
+    if (this.admission.heldBack > 0) return 'buffered messages';
     const executorFull = this.workers?.saturated() ?? false;
     return this.entries.pressure(this.ctx.maxBufferedMessages, this.ctx.maxBufferedBytes, executorFull);
   }

@@ -1,6 +1,7 @@
 import type { DeadLetterReason, LaneRef, LaneSnapshot } from '../app/app-types.js';
 import type { InboundRecord, LaneHandle, LaneSink } from '../transport/transport.js';
 import { LaneAttemptHook } from '../instrumentation/lane-attempt-hook.js';
+import { LaneAdmission } from './admission.js';
 import { AttemptDeadlines } from './attempt-deadlines.js';
 import type { Entry } from './entry.js';
 import { FailurePath } from './failure-path.js';
@@ -37,6 +38,7 @@ export class PartitionActor implements LaneSink {
   private readonly turn: TurnClock;
   private readonly offsetModel: boolean;
   private readonly entries: LaneEntries;
+  private readonly admission: LaneAdmission;
   private readonly workers: WorkerDispatch | undefined;
   private readonly hook: LaneAttemptHook | undefined;
   private pumping = false;
@@ -54,6 +56,7 @@ export class PartitionActor implements LaneSink {
     this.report = new LaneReport(this.ref, ctx);
     const skip = lane.ackModel === 'offset' ? parseSettledOffsets(lane.committedMetadata) : new Set<number>();
     this.entries = new LaneEntries({ ref: this.ref, ctx }, h.ordering, this.offsetModel, skip, this.report.counters);
+    this.admission = new LaneAdmission(ctx.admission, (records, from, to) => this.admit(records, from, to));
     this.mode = new LaneMode(h.ordering, {
       pauseBroker: () => lane.pause(),
       resumeBroker: () => lane.resume(),
@@ -75,17 +78,38 @@ export class PartitionActor implements LaneSink {
       this.failed(entry, entry.gen, err),
     );
     this.settlement = createLaneSettlement(lane, ctx, watermark, this.mode, this.report);
-    this.flow = new LaneFlow(ctx, this.mode, this.entries, this.workers);
-    const { mode, entries, report, settlement, failures, deadlines, workers, hook } = this;
-    this.drainer = new LaneDrain({ ctx, mode, entries, report, settlement, failures, deadlines, workers, hook });
+    this.flow = new LaneFlow(ctx, this.mode, this.entries, this.admission, this.workers);
+    const { mode, entries, admission, report, settlement, failures, deadlines, workers, hook } = this;
+    this.drainer = new LaneDrain({
+      ctx,
+      mode,
+      entries,
+      admission,
+      report,
+      settlement,
+      failures,
+      deadlines,
+      workers,
+      hook,
+    });
   }
 
   deliver(records: readonly InboundRecord[]): void {
     if (!this.mode.running || records.length === 0) return;
-    const skipped = this.entries.admit(records);
-    if (skipped !== undefined) for (const entry of skipped) this.settlement.settled(entry.rec, 'ack');
     this.report.received(records.length);
     if (this.mode.fetch === 'waiting') this.mode.send({ type: 'RECORDS' });
+    // What the app's budget has no room for waits aside (and the lane pauses): see `AppAdmission`.
+    this.admission.offer(records);
+    if (this.admission.heldBack > 0) this.flow.check();
+  }
+
+  /** Records the admission let in become entries. */
+  private admit(records: readonly InboundRecord[], from: number, to: number): void {
+    const skipped = this.entries.admit(records, from, to);
+    if (skipped !== undefined) {
+      for (const entry of skipped) this.settlement.settled(entry.rec, 'ack');
+      this.admission.release(skipped.length);
+    }
     this.pump();
   }
 
@@ -257,6 +281,7 @@ export class PartitionActor implements LaneSink {
    */
   private settle(entry: Entry, outcome: 'ack' | 'term', handedOff = false): void {
     this.entries.settle(entry);
+    this.admission.release(1);
     if (this.offsetModel || !handedOff) this.settlement.settled(entry.rec, outcome);
     // The window shrank: a lane paused by backpressure may resume.
     if (this.mode.paused) this.flow.check();
@@ -288,7 +313,7 @@ export class PartitionActor implements LaneSink {
       this.mode.value,
       this.mode.value.flow === 'paused' ? this.mode.pauseReason : undefined,
       {
-        buffered: this.entries.scheduler.waitingCount(),
+        buffered: this.entries.scheduler.waitingCount() + this.admission.heldBack,
         committed: this.settlement.committedOffset,
         lag: this.entries.unsettled,
       },
