@@ -69,6 +69,14 @@ export class LaneAttemptHook {
     return this.hook(new LaneAttemptInfo(this.lane, rec, attempt, worker));
   }
 
+  /** End the scope `holder` keeps for its running attempt (an inline attempt's entry), if any, and forget it. */
+  endHeld(holder: { scope: AttemptScope | undefined }, error: unknown): void {
+    const scope = holder.scope;
+    if (scope === undefined) return;
+    holder.scope = undefined;
+    this.end(scope, error);
+  }
+
   /** End `scope`; a hook that throws here is logged (the outcome is already taken). */
   end(scope: AttemptScope, error: unknown): void {
     try {

@@ -80,13 +80,7 @@ export class LaneDrain {
   private abortRunning(timeoutMs: number): void {
     const { ctx, entries, report, workers, hook } = this.parts;
     const err = new TimeoutError(`drain: handler "${ctx.handler.name}" still running after ${timeoutMs} ms; aborted`);
-    if (hook !== undefined)
-      entries.watermark.forEach((entry) => {
-        const scope = entry.scope;
-        if (scope === undefined) return;
-        entry.scope = undefined;
-        hook.end(scope, err);
-      });
+    if (hook !== undefined) entries.watermark.forEach((entry) => hook.endHeld(entry, err));
     entries.abortRunning(err);
     workers?.abandon();
     report.counters.inFlight = 0;

@@ -80,18 +80,8 @@ export class PartitionActor implements LaneSink {
     this.settlement = createLaneSettlement(lane, ctx, watermark, this.mode, this.report);
     this.flow = new LaneFlow(ctx, this.mode, this.entries, this.admission, this.workers);
     const { mode, entries, admission, report, settlement, failures, deadlines, workers, hook } = this;
-    this.drainer = new LaneDrain({
-      ctx,
-      mode,
-      entries,
-      admission,
-      report,
-      settlement,
-      failures,
-      deadlines,
-      workers,
-      hook,
-    });
+    const parts = { ctx, mode, entries, admission, report, settlement, failures, deadlines, workers, hook };
+    this.drainer = new LaneDrain(parts);
   }
 
   deliver(records: readonly InboundRecord[]): void {
@@ -137,12 +127,8 @@ export class PartitionActor implements LaneSink {
 
   private dispatchToWorkers(workers: WorkerDispatch): void {
     for (;;) {
-      const size = workers.room(this.ctx.handler.maxInFlight - this.report.counters.inFlight);
-      const batch: Entry[] = [];
-      for (let entry; batch.length < size && (entry = this.entries.scheduler.next()) !== undefined;) {
-        this.entries.begin(entry, this.turn.elapsed());
-        batch.push(entry);
-      }
+      const room = this.ctx.handler.maxInFlight - this.report.counters.inFlight;
+      const batch = workers.take(this.entries, room, this.turn.elapsed());
       if (batch.length === 0) return;
       const gens = batch.map((e) => e.gen);
       void workers.run(batch).then((outcomes) => {
@@ -216,7 +202,8 @@ export class PartitionActor implements LaneSink {
   private succeeded(entry: Entry, gen: number): void {
     const durationMs = this.end(entry, gen);
     if (durationMs < 0) return;
-    if (entry.scope !== undefined) this.endScope(entry, undefined);
+    // An inline attempt's instrumentation scope ends with the outcome the lane took.
+    this.hook?.endHeld(entry, undefined);
     entry.state = nextState(entry.state, E.SUCCEED);
     this.report.succeeded(entry, durationMs);
     this.settle(entry, 'ack');
@@ -224,7 +211,7 @@ export class PartitionActor implements LaneSink {
 
   private failed(entry: Entry, gen: number, err: unknown): void {
     if (this.end(entry, gen) < 0) return;
-    if (entry.scope !== undefined) this.endScope(entry, err);
+    this.hook?.endHeld(entry, err);
     if (isShutdownClosure(err)) {
       // The runtime's own shutdown (app, executor or transport closing) is no verdict on the message:
       // it stays unsettled, keeps its key, and the broker redelivers it.
@@ -236,13 +223,6 @@ export class PartitionActor implements LaneSink {
       this.recover(entry, err);
     }
     this.pump();
-  }
-
-  /** The inline attempt's instrumentation scope ends with the outcome the lane took. */
-  private endScope(entry: Entry, error: unknown): void {
-    const scope = entry.scope!;
-    entry.scope = undefined;
-    this.hook!.end(scope, error);
   }
 
   /** Apply the failure path's verdict: retry (in place or handed to the broker), or dead-letter. */
@@ -309,14 +289,9 @@ export class PartitionActor implements LaneSink {
   }
 
   snapshot(): LaneSnapshot {
-    return this.report.snapshot(
-      this.mode.value,
-      this.mode.value.flow === 'paused' ? this.mode.pauseReason : undefined,
-      {
-        buffered: this.entries.scheduler.waitingCount() + this.admission.heldBack,
-        committed: this.settlement.committedOffset,
-        lag: this.entries.unsettled,
-      },
-    );
+    const { value, pauseReason } = this.mode;
+    const buffered = this.entries.scheduler.waitingCount() + this.admission.heldBack;
+    const counts = { buffered, committed: this.settlement.committedOffset, lag: this.entries.unsettled };
+    return this.report.snapshot(value, value.flow === 'paused' ? pauseReason : undefined, counts);
   }
 }

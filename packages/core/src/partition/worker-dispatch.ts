@@ -5,6 +5,7 @@ import type { LaneRef } from '../app/app-types.js';
 import type { AttemptScope } from '../instrumentation/instrumentation.js';
 import type { LaneAttemptHook } from '../instrumentation/lane-attempt-hook.js';
 import type { Entry } from './entry.js';
+import type { LaneEntries } from './lane-entries.js';
 import type { LaneContext } from './lane-context.js';
 
 /** How one attempt ended. */
@@ -49,11 +50,22 @@ export class WorkerDispatch {
   }
 
   /**
-   * How many entries the next batch may hold, given `capacity` free slots:
-   * 0 while the executor is saturated (`onCapacity` is called when it has
+   * The next task's entries: ready entries of `entries`, begun at `now`, as
+   * many as `capacity` free slots and the executor's batch size allow; none
+   * while the executor is saturated (`onCapacity` is called when it has
    * room again).
    */
-  room(capacity: number): number {
+  take(entries: LaneEntries, capacity: number, now: number): Entry[] {
+    const size = this.room(capacity);
+    const batch: Entry[] = [];
+    for (let entry; batch.length < size && (entry = entries.scheduler.next()) !== undefined;) {
+      entries.begin(entry, now);
+      batch.push(entry);
+    }
+    return batch;
+  }
+
+  private room(capacity: number): number {
     const executor = this.ctx.executor!;
     if (capacity <= 0) return 0;
     if (executor.saturated) {
