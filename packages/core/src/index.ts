@@ -46,6 +46,7 @@ export type {
   RawFields,
 } from './transport/transport.js';
 export { hasAdmin } from './transport/transport-admin.js';
+export { recordJson, recordFromJson, valueText, type RecordJson } from './transport/record-json.js';
 export { redriveDeadLetters, redriveCopy, matchesDeadLetter, recordId } from './redrive/redrive-dead-letters.js';
 export type {
   DeadLetterFilter,

@@ -86,6 +86,17 @@ describe('the dashboard in Chromium', () => {
       if (m.type() === 'error') consoleErrors.push(m.text());
     });
     page.on('pageerror', (e) => consoleErrors.push(e.message));
+    // Counts the page's completed polls of the app's state (window.__polls), to tell which poll showed a change.
+    // (Strings: the tests compile without the DOM's types.)
+    await page.addInitScript({
+      content: `window.__polls = 0;
+        const original = window.fetch.bind(window);
+        window.fetch = async (input, init) => {
+          const res = await original(input, init);
+          if (String(input).endsWith('api/app')) window.__polls++;
+          return res;
+        };`,
+    });
   }, 120_000);
 
   afterAll(async () => {
@@ -94,6 +105,12 @@ describe('the dashboard in Chromium', () => {
     await app?.stop({ drainTimeoutMs: 2000 });
     await broker?.close();
   });
+
+  /** What the page functions below read of the page (the tests compile without the DOM's types). */
+  interface PageGlobals {
+    readonly __polls: number;
+    readonly document: { querySelector(selector: string): unknown };
+  }
 
   const laneRow = (handler: string, partition: number) =>
     page.locator(`tr[data-lane="${handler}/${topic}/${partition}"]`);
@@ -122,7 +139,7 @@ describe('the dashboard in Chromium', () => {
     expect(existsSync(shot)).toBe(true);
   });
 
-  it('a lane paused through the API shows paused within a second; the page refuses a write without the token', async () => {
+  it('a lane paused through the API shows paused at the next poll (500 ms); the page refuses a write without the token', async () => {
     const res = await fetch(`${server.url}/api/lanes/pause`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
@@ -130,8 +147,19 @@ describe('the dashboard in Chromium', () => {
     });
     expect(res.status).toBe(200);
     const state = laneRow('audit', 1).locator('[data-testid=lane-state]');
-    // The page polls every 500 ms: within a second the lane reads paused (the issue's bar).
-    await page.locator(`tr[data-lane="audit/${topic}/1"][data-state="paused"]`).waitFor({ timeout: 1_000 });
+    // The page polls every 500 ms, so "paused within a second" means: the first poll that started after the
+    // pause shows it. Counted in polls (a poll in flight during the pause may predate it), not in wall-clock
+    // time, which a loaded CI machine stretches.
+    const pollsAtPause = await page.evaluate(() => (globalThis as unknown as PageGlobals).__polls);
+    const pollThatShowed = await page.waitForFunction(
+      (selector) => {
+        const g = globalThis as unknown as PageGlobals;
+        return g.document.querySelector(selector) !== null && g.__polls;
+      },
+      `tr[data-lane="audit/${topic}/1"][data-state="paused"]`,
+      { polling: 'raf', timeout: 20_000 },
+    );
+    expect(await pollThatShowed.jsonValue()).toBeLessThanOrEqual(pollsAtPause + 2);
     expect(await state.textContent()).toBe('paused (operator)');
     expect(await laneRow('audit', 1).locator('.pill.on[data-state="flow.paused"]').count()).toBe(1);
     expect(await laneRow('audit', 0).getAttribute('data-state')).not.toBe('paused');

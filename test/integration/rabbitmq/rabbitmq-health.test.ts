@@ -30,7 +30,8 @@ describe.skipIf(!up)('RabbitMQ health', () => {
       handlers: [defineHandler({ name: group, topic, maxInFlight: 1, ordering: 'partition', handle: () => held })],
     });
     await app.start();
-    await app.publish(Array.from({ length: 6 }, (_, i) => ({ topic, key: `k${i}`, value: { i } })));
+    // 12 records on 2 partitions: one of them gets at least 6, more than a lane's prefetch (4 × maxInFlight).
+    await app.publish(Array.from({ length: 12 }, (_, i) => ({ topic, key: `k${i}`, value: { i } })));
     type Sub = { group: string; members: number; activePartitions: number[]; partitions: { depth?: number }[] };
     const sub = async (): Promise<Sub | undefined> =>
       ((await transport.health()).details?.subscriptions as Sub[] | undefined)?.find((s) => s.group === group);
@@ -40,7 +41,7 @@ describe.skipIf(!up)('RabbitMQ health', () => {
     });
     const s = (await sub())!;
     expect(s.members).toBe(1);
-    // One record in flight per partition (maxInFlight 1, handler held): the rest wait in the queues.
+    // One record in flight per partition (maxInFlight 1, handler held), 4 prefetched: the rest wait in the queues.
     expect(s.partitions.reduce((n, p) => n + (p.depth ?? 0), 0)).toBeGreaterThan(0);
     const report = await transport.health();
     expect(report.status).toBe('ok');

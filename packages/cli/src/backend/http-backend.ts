@@ -1,18 +1,13 @@
-import type { BrowsedRecord, GroupLag, ReadOptions, RedriveReport, TopicInfo } from '@partita/core';
+import {
+  recordFromJson,
+  type GroupLag,
+  type ReadOptions,
+  type RecordJson,
+  type RedriveReport,
+  type TopicInfo,
+} from '@partita/core';
 import { CliError, EXIT, type ExitCode } from '../cli/cli-error.js';
 import type { AppView, Backend, RecordToPublish, RedriveRequest } from './backend.js';
-
-/** A record as the admin HTTP API sends it. */
-interface RecordJson {
-  readonly id: string;
-  readonly topic: string;
-  readonly partition: number;
-  readonly position: string;
-  readonly key: string | null | undefined;
-  readonly headers: Record<string, string>;
-  readonly timestamp: number;
-  readonly value: string | null;
-}
 
 /** The admin API takes bodies up to 1 MiB and 1000 records: publish in chunks under both. */
 const MAX_BODY = 512 * 1024;
@@ -92,7 +87,7 @@ export function httpBackend(options: HttpBackendOptions): Backend {
         'GET',
         `api/topics/${enc(topic)}/records?${q.toString()}`,
       );
-      return records.map(fromJson);
+      return records.map(recordFromJson);
     },
     async publish(topic: string, records: readonly RecordToPublish[]) {
       if (records.some((r) => r.partition !== undefined))
@@ -136,18 +131,6 @@ export function httpBackend(options: HttpBackendOptions): Backend {
       call<{ removed: number }>('POST', `api/topics/${enc(topic)}/purge`, positions !== undefined ? { positions } : {}),
     app: () => call<AppView>('GET', 'api/app'),
     close: async () => {},
-  };
-}
-
-function fromJson(r: RecordJson): BrowsedRecord {
-  return {
-    topic: r.topic,
-    partition: r.partition,
-    position: r.position,
-    key: r.key ?? undefined,
-    headers: r.headers ?? {},
-    timestamp: r.timestamp,
-    value: r.value === null ? null : new Uint8Array(Buffer.from(r.value, 'base64')),
   };
 }
 

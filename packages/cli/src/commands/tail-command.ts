@@ -1,9 +1,9 @@
-import { TopicNotFoundError, type BrowsedRecord } from '@partita/core';
+import { TopicNotFoundError, recordJson, type BrowsedRecord } from '@partita/core';
 import type { Backend } from '../backend/backend.js';
 import type { CommandContext, CommandSpec } from '../cli/command-spec.js';
 import { usageError } from '../cli/cli-error.js';
 import { intOption, stringOption } from '../cli/option-values.js';
-import { recordJson, recordLine } from '../output/record-json.js';
+import { recordLine } from '../output/record-line.js';
 
 /** Records per read while following or catching up. */
 const PAGE = 500;

@@ -18,17 +18,24 @@ export class AttemptDeadlines {
 
   constructor(
     private readonly clock: Clock,
+    /** Deadlines and `Entry.startedAt` count ms after this time of `clock` (the lane's turn-clock origin). */
+    private readonly origin: number,
     private readonly watermark: Watermark,
     private readonly timeoutMs: number,
     private readonly handler: string,
     private readonly expire: (entry: Entry, err: TimeoutError) => void,
   ) {}
 
-  arm(deadline: number): void {
+  /** An attempt started at `startedAt` (ms after `origin`) is running. */
+  started(startedAt: number): void {
+    this.arm(startedAt + this.timeoutMs);
+  }
+
+  private arm(deadline: number): void {
     if (deadline >= this.at || deadline === Infinity) return;
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.at = deadline;
-    this.timer = this.clock.setTimeout(() => this.fire(), Math.max(0, deadline - this.clock.now()));
+    this.timer = this.clock.setTimeout(() => this.fire(), Math.max(0, deadline - (this.clock.now() - this.origin)));
   }
 
   clear(): void {
@@ -40,10 +47,11 @@ export class AttemptDeadlines {
   private fire(): void {
     this.timer = undefined;
     this.at = Infinity;
-    const now = this.clock.now();
+    const now = this.clock.now() - this.origin;
+    const timeoutMs = this.timeoutMs;
     const expired: Entry[] = [];
     this.watermark.forEach((entry) => {
-      if (entry.state === S.dispatched && entry.deadline <= now) expired.push(entry);
+      if (entry.state === S.dispatched && entry.startedAt + timeoutMs <= now) expired.push(entry);
     });
     for (const entry of expired) {
       const err = new TimeoutError(`handler "${this.handler}" did not finish within ${this.timeoutMs} ms`);
@@ -53,7 +61,7 @@ export class AttemptDeadlines {
     // Completions may have dispatched new work (arming for its deadline); the earliest still-running deadline wins.
     let next = Infinity;
     this.watermark.forEach((entry) => {
-      if (entry.state === S.dispatched && entry.deadline < next) next = entry.deadline;
+      if (entry.state === S.dispatched && entry.startedAt + timeoutMs < next) next = entry.startedAt + timeoutMs;
     });
     this.arm(next);
   }

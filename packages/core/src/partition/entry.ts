@@ -1,23 +1,85 @@
+import type { LaneRef } from '../app/app-types.js';
+import type { HandlerContext } from '../handler/handler.js';
+import type { Logger } from '../logger/logger.js';
 import { messageLogFields, type MessageLogFields } from '../logger/message-log-fields.js';
 import type { AttemptScope } from '../instrumentation/instrumentation.js';
+import type { Message } from '../message/message.js';
 import type { InboundRecord } from '../transport/transport.js';
+import { AttemptExtras, AttemptSignal } from './attempt-signal.js';
+import type { LaneContext } from './lane-context.js';
 
-/** Per-message bookkeeping inside a partition actor (a plain object, no actor per message). */
-export class Entry {
+/** `Entry.value` until the value is decoded. */
+const UNDECODED: unique symbol = Symbol('undecoded');
+
+/** What the entries of one lane share: the lane and what a handler's context reads of its app. */
+export interface EntryLane {
+  readonly ref: LaneRef;
+  readonly ctx: Pick<LaneContext, 'handler' | 'logger' | 'publish'>;
+}
+
+/**
+ * Per-message bookkeeping inside a partition actor (a plain object, no actor
+ * per message), which is also the `Message` and the `HandlerContext` of the
+ * message's first attempt: one object per record in flight instead of three
+ * (docs/architecture.md, decision 53). A later attempt gets a message and a
+ * context of its own (`InboundMessage`, `HandlerCtx`), so what a handler kept
+ * of an earlier attempt does not change: `attempt` here is the first
+ * attempt's number, `attemptNo` the current one, and the value stays.
+ */
+export class Entry extends AttemptSignal implements Message, HandlerContext {
+  // One field is 8 bytes on Node (no pointer compression) and one entry is kept per record in flight:
+  // what can be derived is (bytes, deadline, whether decoded), what is rare lives in `extras`.
   /** Message lifecycle state code (see message-lifecycle.ts); 0 = received. */
   state = 0;
   /** Incremented on every dispatch; a completion carrying an older generation is ignored. */
   gen = 0;
-  value: unknown = undefined;
-  decoded = false;
+  /** The decoded value (inline handlers), kept once decoded: it is the first attempt's `message.value`. */
+  value: unknown = UNDECODED;
+  /**
+   * When the running attempt started, in ms after the lane's turn-clock
+   * origin (a small integer: a time since the epoch would take a number box per entry).
+   */
   startedAt = 0;
-  deadline = 0;
-  /** The running attempt's context (inline handlers): the timeout and the drain abort its signal. */
-  attemptCtx: { abort(reason: unknown): void } | undefined = undefined;
   /** The instrumentation's scope of the running inline attempt (only with an attempt hook). */
   scope: AttemptScope | undefined = undefined;
   /** The next entry waiting behind this one for the same key (an intrusive queue: no allocation per key). */
   nextSameKey: Entry | undefined = undefined;
+  /** Retries begun in this lane (the current attempt is `attempt + retries`). */
+  retries = 0;
+  /** 0 until first read: most messages succeed without anyone asking. */
+  private attemptNum = 0;
+
+  constructor(
+    readonly lane: EntryLane,
+    readonly rec: InboundRecord,
+    /** -1 until parsed from `rec.offset`. */
+    private offNum: number,
+    /** Scheduling key: messages sharing it run one at a time; undefined = independent. */
+    readonly orderKey: string | undefined,
+  ) {
+    super();
+  }
+
+  /** Bytes of the value (what backpressure counts). */
+  get bytes(): number {
+    const v = this.rec.value;
+    return v === null ? 0 : v.byteLength;
+  }
+
+  /** Whether `value` holds the decoded value. */
+  get decoded(): boolean {
+    return this.value !== UNDECODED;
+  }
+
+  /** The running attempt's context (inline handlers): the timeout and the drain abort its signal. */
+  get attemptCtx(): AttemptSignal | undefined {
+    return this.gen <= 1 ? this : this.extras?.later;
+  }
+
+  /** A later attempt runs with a context of its own. */
+  runsLaterAttemptIn(ctx: AttemptSignal): void {
+    (this.extras ??= new AttemptExtras()).later = ctx;
+  }
 
   /**
    * Numeric offset for the offset model (parsed on first use: the offset
@@ -28,19 +90,11 @@ export class Entry {
     return this.offNum;
   }
 
-  constructor(
-    readonly rec: InboundRecord,
-    /** -1 until parsed from `rec.offset`. */
-    private offNum: number,
-    /** Bytes of the value, counted once. */
-    readonly bytes: number,
-    /** Scheduling key: messages sharing it run one at a time; undefined = independent. */
-    readonly key: string | undefined,
-    /** 0 until first read: most messages succeed without anyone asking. */
-    private attemptNum: number,
-  ) {}
-
-  /** Delivery attempt, 1-based: from a delayed retry's `partita-attempt` header, the broker's count, or 1. */
+  /**
+   * The first attempt's number, 1-based: from a delayed retry's
+   * `partita-attempt` header, the broker's count, or 1. What this entry says
+   * as the first attempt's message and context.
+   */
   get attempt(): number {
     if (this.attemptNum === 0) {
       const header = this.rec.headers['partita-attempt'];
@@ -48,13 +102,65 @@ export class Entry {
     }
     return this.attemptNum;
   }
-  set attempt(n: number) {
-    this.attemptNum = n;
+
+  /** The current attempt's number. */
+  get attemptNo(): number {
+    return this.attempt + this.retries;
   }
 
-  /** The fields of a log line about this message (offset, attempt, key hash, trace id). */
+  // Message (the first attempt's)
+  get id(): string {
+    return `${this.lane.ref.topic}/${this.lane.ref.partition}/${this.rec.offset}`;
+  }
+  get topic(): string {
+    return this.lane.ref.topic;
+  }
+  get key(): string | undefined {
+    return this.rec.key;
+  }
+  get headers(): Readonly<Record<string, string>> {
+    return this.rec.headers;
+  }
+  get partition(): number {
+    return this.lane.ref.partition;
+  }
+  get offset(): string {
+    return this.rec.offset;
+  }
+  get timestamp(): number {
+    return this.rec.timestamp;
+  }
+  toJSON(): Message {
+    return messageJson(this);
+  }
+  [Symbol.for('nodejs.util.inspect.custom')](): Message {
+    return messageJson(this);
+  }
+
+  // HandlerContext (the first attempt's)
+  get handler(): string {
+    return this.lane.ctx.handler.name;
+  }
+  get group(): string {
+    return this.lane.ref.group;
+  }
+  /** The lane's logger with this message's fields, made on first read (most handlers never log). */
+  get logger(): Logger {
+    return this.cachedLogger(() => this.lane.ctx.logger.child({ ...this.logFields(), attempt: this.attempt }));
+  }
+  publish(messages: Parameters<HandlerContext['publish']>[0]): Promise<void> {
+    return this.lane.ctx.publish(messages);
+  }
+
+  /** The fields of a log line about this message's current attempt (offset, attempt, key hash, trace id). */
   logFields(): MessageLogFields {
     const { offset, key, headers } = this.rec;
-    return messageLogFields({ offset, key, headers, attempt: this.attempt });
+    return messageLogFields({ offset, key, headers, attempt: this.attemptNo });
   }
+}
+
+/** A message as plain data (what `JSON.stringify` and `util.inspect` show of it). */
+export function messageJson<T>(m: Message<T>): Message<T> {
+  const { id, topic, key, value, headers, partition, offset, timestamp, attempt } = m;
+  return { id, topic, key, value, headers, partition, offset, timestamp, attempt };
 }

@@ -56,12 +56,12 @@ export class FailurePath {
     private readonly report: LaneReport,
   ) {}
 
-  /** The verdict on attempt `entry.attempt` failing with `err`. */
+  /** The verdict on attempt `entry.attemptNo` failing with `err`. */
   judge(entry: Entry, err: unknown): FailureStep {
     const retry = this.ctx.handler.retry;
-    const verdict = judgeFailure(err, entry.attempt, retry);
+    const verdict = judgeFailure(err, entry.attemptNo, retry);
     if (!verdict.retry) return { kind: 'dead-letter', error: verdict.error, reason: verdict.reason };
-    const delayMs = backoffDelay(retry.backoff, entry.attempt, this.ctx.random);
+    const delayMs = backoffDelay(retry.backoff, entry.attemptNo, this.ctx.random);
     const delayed = retry.mode === 'delayed' && this.ctx.transport.capabilities.nativeDelay;
     return { kind: 'retry', delayMs, mode: delayed ? 'delayed' : 'blocking' };
   }
@@ -97,7 +97,7 @@ export class FailurePath {
       topic: this.ctx.handler.topic,
       lane: this.lane.id,
       record: entry.rec,
-      nextAttempt: entry.attempt + 1,
+      nextAttempt: entry.attemptNo + 1,
       delayMs,
     });
     return this.ctx.transport.publish([copy]);
@@ -124,7 +124,7 @@ export class FailurePath {
           dlqTopic: topic,
           lane: { ...this.lane.id, topic: this.ctx.handler.topic },
           record: entry.rec,
-          attempts: entry.attempt,
+          attempts: entry.attemptNo,
           error,
           reason,
           handler: this.ctx.handler.name,

@@ -20,7 +20,7 @@ export class KeyScheduler {
   }
 
   add(entry: Entry): void {
-    const key = entry.key;
+    const key = entry.orderKey;
     if (key === undefined) {
       this.ready.push(entry);
       return;
@@ -36,7 +36,7 @@ export class KeyScheduler {
 
   /** The entry holding its key is done: the key's next entry becomes ready. */
   release(entry: Entry): void {
-    const key = entry.key;
+    const key = entry.orderKey;
     if (key === undefined) return;
     const next = entry.nextSameKey;
     if (next !== undefined) {

@@ -1,9 +1,8 @@
-import type { LaneRef } from '../app/app-types.js';
 import { decodeWith, type Codec } from '../codec/codec.js';
 import type { LaneCounters } from '../metrics/lane-counters.js';
 import type { InboundRecord } from '../transport/transport.js';
 import { RETRY_HEADERS } from '../retry/retry-headers.js';
-import { Entry } from './entry.js';
+import { Entry, type EntryLane } from './entry.js';
 import { KeyScheduler } from './key-scheduler.js';
 import type { BackpressureReason, LaneOrdering } from './lane-machine.js';
 import { E, S, nextState } from './message-lifecycle.js';
@@ -23,7 +22,8 @@ export class LaneEntries {
   private seq = 0;
 
   constructor(
-    private readonly ref: LaneRef,
+    /** The lane the entries belong to (their message and context read it). */
+    private readonly lane: EntryLane,
     private readonly ordering: LaneOrdering,
     private readonly offsetModel: boolean,
     /** Offsets settled before a restart (from the commit metadata). */
@@ -42,12 +42,14 @@ export class LaneEntries {
     for (let i = 0; i < records.length; i++) {
       const rec = records[i]!;
       const key = this.ordering === 'key' ? rec.key : this.ordering === 'partition' ? '' : undefined;
-      const bytes = rec.value === null ? 0 : rec.value.byteLength;
-      const entry = new Entry(rec, this.offsetModel ? -1 : this.seq++, bytes, key, 0);
+      const entry = new Entry(this.lane, rec, this.offsetModel ? -1 : this.seq++, key);
       this.watermark.track(entry);
       this.unsettled++;
       const target = rec.headers[RETRY_HEADERS.targetGroup];
-      if ((this.skip.size > 0 && this.skip.delete(entry.off)) || (target !== undefined && target !== this.ref.group)) {
+      if (
+        (this.skip.size > 0 && this.skip.delete(entry.off)) ||
+        (target !== undefined && target !== this.lane.ref.group)
+      ) {
         entry.state = nextState(entry.state, E.SKIP);
         this.settle(entry);
         (skipped ??= []).push(entry);
@@ -61,8 +63,6 @@ export class LaneEntries {
     if (entry.state !== S.settled) entry.state = nextState(entry.state, E.SETTLE);
     this.scheduler.release(entry);
     this.unsettled--;
-    entry.value = undefined;
-    entry.attemptCtx = undefined;
     this.watermark.settled(entry);
     this.watermark.advance();
     if (!this.offsetModel) this.watermark.dropSettled();
@@ -86,10 +86,8 @@ export class LaneEntries {
   /** A new attempt of `entry` starts at `now`. */
   begin(entry: Entry, now: number): void {
     this.counters.inFlight++;
-    entry.deadline = Infinity;
     entry.state = nextState(entry.state, E.DISPATCH);
     entry.gen++;
-    entry.attemptCtx = undefined;
     entry.startedAt = now;
   }
 
@@ -107,7 +105,6 @@ export class LaneEntries {
     if (entry.decoded) return undefined;
     try {
       entry.value = entry.rec.value === null ? null : decodeWith(codec, entry.rec.value);
-      entry.decoded = true;
       return undefined;
     } catch (error) {
       return { error };

@@ -127,6 +127,6 @@ export class LaneReport {
   }
 
   private message(entry: Entry): InboundMessage {
-    return new InboundMessage(this.ref, entry);
+    return new InboundMessage(entry);
   }
 }

@@ -5,7 +5,9 @@ import {
   createConsoleLogger,
   createVirtualClock,
   defineHandler,
+  type HandlerContext,
   type Logger,
+  type Message,
 } from '../index.js';
 import { createLaneTransport } from '../../test-fixtures/lane-transport.js';
 
@@ -204,6 +206,62 @@ describe('partition actor, offset model', () => {
     await clock.advance(1);
     await until(() => timedOut.length === 2, 'the second timeout');
     expect(timedOut).toEqual([0, 1]);
+    const stopping = app.stop();
+    await clock.advance(100);
+    await stopping;
+  });
+
+  it("what a handler kept of an attempt stays that attempt's: message, attempt, value and aborted signal", async () => {
+    const clock = createVirtualClock();
+    const transport = createLaneTransport({ now: () => clock.now() });
+    const seen: { message: Message<{ n: number }>; ctx: HandlerContext }[] = [];
+    const app = createApp({
+      transport,
+      clock,
+      logger: capture(),
+      handlers: [
+        defineHandler<{ n: number }>({
+          name: 'k',
+          topic: 't',
+          timeoutMs: 100,
+          retry: { maxAttempts: 2, backoff: { initialMs: 10, multiplier: 1, maxMs: 10, jitter: 0 } },
+          handle: (message, ctx) => {
+            seen.push({ message, ctx });
+            // The first attempt hangs until its deadline; the second succeeds.
+            return seen.length === 1
+              ? new Promise<void>((r) => ctx.signal.addEventListener('abort', () => r()))
+              : undefined;
+          },
+        }),
+      ],
+    });
+    await app.start();
+    await app.publish({ topic: 't', key: 'a', value: { n: 7 } });
+    await until(() => seen.length === 1, 'the first attempt');
+    await clock.advance(100);
+    await until(() => app.inspect().lanes[0]?.retried === 1, 'the retry to be scheduled');
+    await clock.advance(10);
+    await until(() => app.inspect().lanes[0]?.succeeded === 1, 'the second attempt');
+    const [first, second] = seen;
+    expect(first!.message).not.toBe(second!.message);
+    expect([first!.message.attempt, first!.ctx.attempt, second!.message.attempt, second!.ctx.attempt]).toEqual([
+      1, 1, 2, 2,
+    ]);
+    expect([first!.ctx.signal.aborted, second!.ctx.signal.aborted]).toEqual([true, false]);
+    expect(first!.message.value).toEqual({ n: 7 });
+    expect(JSON.parse(JSON.stringify(first!.message))).toEqual({
+      id: 't/0/0',
+      topic: 't',
+      key: 'a',
+      value: { n: 7 },
+      headers: { 'content-type': 'application/json' },
+      partition: 0,
+      offset: '0',
+      timestamp: first!.message.timestamp,
+      attempt: 1,
+    });
+    const keys = (m: Message): string[] => Object.keys(JSON.parse(JSON.stringify(m)) as object).sort();
+    expect(keys(second!.message)).toEqual(keys(first!.message));
     const stopping = app.stop();
     await clock.advance(100);
     await stopping;

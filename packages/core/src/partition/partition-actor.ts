@@ -1,12 +1,13 @@
-import { TimeoutError } from '../errors/partita-error.js';
 import type { DeadLetterReason, LaneRef, LaneSnapshot } from '../app/app-types.js';
 import type { InboundRecord, LaneHandle, LaneSink } from '../transport/transport.js';
 import { LaneAttemptHook } from '../instrumentation/lane-attempt-hook.js';
 import { AttemptDeadlines } from './attempt-deadlines.js';
 import type { Entry } from './entry.js';
 import { FailurePath } from './failure-path.js';
-import { HandlerCtx, InboundMessage } from './inbound-message.js';
+import { invokeHandler, isThenable } from './invoke-handler.js';
+import { LaneDrain } from './lane-drain.js';
 import { LaneEntries } from './lane-entries.js';
+import { LaneFlow } from './lane-flow.js';
 import type { LaneContext } from './lane-context.js';
 import { LaneMode } from './lane-mode.js';
 import { LaneReport } from './lane-report.js';
@@ -16,6 +17,9 @@ import { isShutdownClosure } from './shutdown-closure.js';
 import { TurnClock } from './turn-clock.js';
 import { parseSettledOffsets } from './watermark.js';
 import { WorkerDispatch } from './worker-dispatch.js';
+
+/** What `startInline` returns when no attempt is running: the entry went to the failure path. */
+const NOT_STARTED: unique symbol = Symbol('not started');
 
 /**
  * One actor per (group, topic, partition) lane. Its lane machine (`mode`)
@@ -37,9 +41,8 @@ export class PartitionActor implements LaneSink {
   private readonly hook: LaneAttemptHook | undefined;
   private pumping = false;
   private pumpAgain = false;
-  /** The drain waits for the lane to be quiet: no attempt running, no broker call of the failure path under way. */
-  private onQuiet: (() => void) | undefined;
-  private drained: Promise<void> | undefined;
+  private readonly flow: LaneFlow;
+  private readonly drainer: LaneDrain;
 
   constructor(
     lane: LaneHandle,
@@ -50,14 +53,14 @@ export class PartitionActor implements LaneSink {
     this.offsetModel = lane.ackModel === 'offset';
     this.report = new LaneReport(this.ref, ctx);
     const skip = lane.ackModel === 'offset' ? parseSettledOffsets(lane.committedMetadata) : new Set<number>();
-    this.entries = new LaneEntries(this.ref, h.ordering, this.offsetModel, skip, this.report.counters);
+    this.entries = new LaneEntries({ ref: this.ref, ctx }, h.ordering, this.offsetModel, skip, this.report.counters);
     this.mode = new LaneMode(h.ordering, {
       pauseBroker: () => lane.pause(),
       resumeBroker: () => lane.resume(),
       changed: (from, to, machine) => {
         this.report.stateChanged(from, to, machine);
         // No longer blocked: a paused flow may open again.
-        if (from.health === 'blocked' && to.health === 'ok') this.checkPressure();
+        if (from.health === 'blocked' && to.health === 'ok') this.flow.check();
       },
     });
     this.turn = new TurnClock(ctx.clock);
@@ -68,10 +71,13 @@ export class PartitionActor implements LaneSink {
         : undefined;
     this.failures = new FailurePath(lane, this.ref, ctx, this.mode, this.report);
     const watermark = this.entries.watermark;
-    this.deadlines = new AttemptDeadlines(ctx.clock, watermark, h.timeoutMs, h.name, (entry, err) =>
+    this.deadlines = new AttemptDeadlines(ctx.clock, this.turn.origin, watermark, h.timeoutMs, h.name, (entry, err) =>
       this.failed(entry, entry.gen, err),
     );
     this.settlement = createLaneSettlement(lane, ctx, watermark, this.mode, this.report);
+    this.flow = new LaneFlow(ctx, this.mode, this.entries, this.workers);
+    const { mode, entries, report, settlement, failures, deadlines, workers, hook } = this;
+    this.drainer = new LaneDrain({ ctx, mode, entries, report, settlement, failures, deadlines, workers, hook });
   }
 
   deliver(records: readonly InboundRecord[]): void {
@@ -96,20 +102,13 @@ export class PartitionActor implements LaneSink {
         // Held by the operator: what is running finishes, nothing new starts.
         if (!this.mode.running || this.mode.held) break;
         if (this.workers) this.dispatchToWorkers(this.workers);
-        else {
-          const max = this.ctx.handler.maxInFlight;
-          while (this.report.counters.inFlight < max) {
-            const entry = this.entries.scheduler.next();
-            if (entry === undefined) break;
-            this.dispatchInline(entry);
-          }
-        }
+        else for (let entry; (entry = this.nextInline()) !== undefined;) void this.runInline(entry);
       } while (this.pumpAgain);
     } finally {
       this.pumping = false;
     }
-    this.checkPressure();
-    this.checkIdle();
+    this.flow.check();
+    this.drainer.checkIdle();
   }
 
   private dispatchToWorkers(workers: WorkerDispatch): void {
@@ -117,62 +116,75 @@ export class PartitionActor implements LaneSink {
       const size = workers.room(this.ctx.handler.maxInFlight - this.report.counters.inFlight);
       const batch: Entry[] = [];
       for (let entry; batch.length < size && (entry = this.entries.scheduler.next()) !== undefined;) {
-        this.entries.begin(entry, this.turn.now());
+        this.entries.begin(entry, this.turn.elapsed());
         batch.push(entry);
       }
       if (batch.length === 0) return;
       const gens = batch.map((e) => e.gen);
-      void workers
-        .run(batch)
-        .then((outcomes) =>
-          outcomes?.forEach((o, i) =>
-            o.ok ? this.succeeded(batch[i]!, gens[i]!) : this.failed(batch[i]!, gens[i]!, o.error),
-          ),
+      void workers.run(batch).then((outcomes) => {
+        outcomes?.forEach((o, i) =>
+          o.ok ? this.succeeded(batch[i]!, gens[i]!) : this.failed(batch[i]!, gens[i]!, o.error),
         );
+        this.pump();
+      });
     }
   }
 
-  private dispatchInline(entry: Entry): void {
+  /** The next entry to run inline, if the lane has room and may start work. */
+  private nextInline(): Entry | undefined {
+    if (this.report.counters.inFlight >= this.ctx.handler.maxInFlight || !this.mode.running || this.mode.held)
+      return undefined;
+    return this.entries.scheduler.next();
+  }
+
+  /**
+   * Run `first`, then further ready entries while the lane has room: each
+   * attempt in flight has a runner awaiting it, which takes the next entry
+   * itself when the attempt ends. A completion then costs no closures, no
+   * derived promise and no pump (docs/architecture.md, decision 53).
+   */
+  private async runInline(first: Entry): Promise<void> {
+    for (let entry: Entry | undefined = first; entry !== undefined; entry = this.nextInline()) {
+      const result = this.startInline(entry);
+      if (result === NOT_STARTED) continue;
+      const gen = entry.gen;
+      if (isThenable(result)) {
+        try {
+          await result;
+        } catch (err) {
+          this.failed(entry, gen, err);
+          continue;
+        }
+      }
+      this.succeeded(entry, gen);
+    }
+    this.drainer.checkIdle();
+  }
+
+  /** Start an attempt of `entry`: the handler's result, or NOT_STARTED (undecodable, or the handler threw). */
+  private startInline(entry: Entry): unknown {
     const undecodable = this.entries.decode(entry, this.ctx.codec);
     if (undecodable !== undefined) {
       entry.state = nextState(entry.state, E.DEAD_LETTER);
       this.report.failed(entry, undecodable.error);
-      return this.deadLetter(entry, undecodable.error, 'decode');
+      this.deadLetter(entry, undecodable.error, 'decode');
+      return NOT_STARTED;
     }
-    this.entries.begin(entry, this.turn.now());
+    this.entries.begin(entry, this.turn.elapsed());
     const gen = entry.gen;
-    entry.deadline = entry.startedAt + this.ctx.handler.timeoutMs;
-    this.deadlines.arm(entry.deadline);
-    const attemptCtx = new HandlerCtx(this, entry, this.ctx);
-    entry.attemptCtx = attemptCtx;
-    const msg = new InboundMessage(this.ref, entry);
-    let result: unknown;
+    this.deadlines.started(entry.startedAt);
     try {
-      if (this.hook === undefined) result = this.ctx.handle!(msg, attemptCtx);
-      else {
-        // Instrumented: the scope begins now and ends in succeeded/failed (no promise added to the attempt).
-        const scope = (entry.scope = this.hook.begin(entry.rec, entry.attempt, false));
-        result =
-          scope?.run === undefined
-            ? this.ctx.handle!(msg, attemptCtx)
-            : scope.run(() => this.ctx.handle!(msg, attemptCtx));
-      }
+      return invokeHandler(entry, this.ctx.handle!, this.hook);
     } catch (err) {
       this.failed(entry, gen, err);
-      return;
+      return NOT_STARTED;
     }
-    if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function') {
-      (result as PromiseLike<unknown>).then(
-        () => this.succeeded(entry, gen),
-        (err: unknown) => this.failed(entry, gen, err),
-      );
-    } else this.succeeded(entry, gen);
   }
 
   /** The attempt `gen` of `entry` ended: its duration, or -1 for a stale one (timed out, re-dispatched, drained). */
   private end(entry: Entry, gen: number): number {
     if (entry.gen !== gen || entry.state !== S.dispatched) return -1;
-    const durationMs = this.turn.now() - entry.startedAt;
+    const durationMs = this.turn.elapsed() - entry.startedAt;
     this.report.ended(durationMs);
     return durationMs;
   }
@@ -184,7 +196,6 @@ export class PartitionActor implements LaneSink {
     entry.state = nextState(entry.state, E.SUCCEED);
     this.report.succeeded(entry, durationMs);
     this.settle(entry, 'ack');
-    this.pump();
   }
 
   private failed(entry: Entry, gen: number, err: unknown): void {
@@ -222,7 +233,7 @@ export class PartitionActor implements LaneSink {
     void this.failures.retry(entry, step.delayMs, step.mode).then((result) => {
       if (result === 'handed-off') this.settle(entry, 'ack', true);
       else if (result === 'due' && this.mode.running) {
-        entry.attempt++;
+        entry.retries++;
         this.entries.scheduler.retry(entry);
       }
       this.pump();
@@ -247,16 +258,8 @@ export class PartitionActor implements LaneSink {
   private settle(entry: Entry, outcome: 'ack' | 'term', handedOff = false): void {
     this.entries.settle(entry);
     if (this.offsetModel || !handedOff) this.settlement.settled(entry.rec, outcome);
-  }
-
-  /** Pause the flow while the lane holds too much (see `LaneEntries.pressure`); resume at half. */
-  private checkPressure(): void {
-    if (!this.mode.running) return;
-    const executorFull = this.workers?.saturated() ?? false;
-    const p = this.entries.pressure(this.ctx.maxBufferedMessages, this.ctx.maxBufferedBytes, executorFull);
-    if (p === 'under') {
-      if (this.mode.paused) this.mode.send({ type: 'RESUME' });
-    } else if (p !== undefined && !this.mode.paused) this.mode.send({ type: 'PAUSE', reason: p });
+    // The window shrank: a lane paused by backpressure may resume.
+    if (this.mode.paused) this.flow.check();
   }
 
   /**
@@ -264,30 +267,12 @@ export class PartitionActor implements LaneSink {
    * running finish, nothing new starts; only {@link release} lifts it.
    */
   hold(): void {
-    this.mode.send({ type: 'PAUSE', reason: 'operator' });
+    this.flow.hold();
   }
 
   /** The operator's resume: the flow opens unless the window is full (then backpressure keeps it paused). */
   release(): void {
-    if (!this.mode.held) return;
-    const p = this.entries.pressure(
-      this.ctx.maxBufferedMessages,
-      this.ctx.maxBufferedBytes,
-      this.workers?.saturated() ?? false,
-    );
-    this.mode.send(
-      p === 'under' || p === undefined ? { type: 'OPERATOR_RESUME' } : { type: 'OPERATOR_RESUME', pressure: p },
-    );
-    this.pump();
-  }
-
-  private checkIdle(): void {
-    const { inFlight } = this.report.counters;
-    const f = this.failures;
-    const ready = this.entries.scheduler.readyCount;
-    if (inFlight === 0 && ready === 0 && f.backingOff === 0 && this.mode.fetch === 'fetching')
-      this.mode.send({ type: 'IDLE' });
-    if (this.onQuiet !== undefined && inFlight === 0 && f.pending === 0) this.onQuiet();
+    if (this.flow.release()) this.pump();
   }
 
   /**
@@ -295,47 +280,7 @@ export class PartitionActor implements LaneSink {
    * deadline), make the final commit or acks, then stop. Idempotent.
    */
   drain(timeoutMs: number): Promise<void> {
-    return (this.drained ??= this.runDrain(timeoutMs));
-  }
-
-  private async runDrain(timeoutMs: number): Promise<void> {
-    const deadline = this.ctx.clock.now() + timeoutMs;
-    this.mode.send({ type: 'DRAIN' });
-    this.entries.scheduler.clear();
-    await new Promise<void>((resolve) => {
-      const timer = this.ctx.clock.setTimeout(resolve, timeoutMs);
-      this.onQuiet = () => {
-        this.ctx.clock.clearTimeout(timer);
-        resolve();
-      };
-      this.checkIdle();
-    });
-    this.onQuiet = undefined;
-    const counters = this.report.counters;
-    if (counters.inFlight > 0) {
-      const err = new TimeoutError(
-        `drain: handler "${this.ctx.handler.name}" still running after ${timeoutMs} ms; aborted`,
-      );
-      if (this.hook !== undefined)
-        this.entries.watermark.forEach((entry) => {
-          if (entry.scope !== undefined) this.endScope(entry, err);
-        });
-      this.entries.abortRunning(err);
-      this.workers?.abandon();
-      counters.inFlight = 0;
-    }
-    this.clearTimers();
-    await this.settlement.finish(Math.max(0, deadline - this.ctx.clock.now()));
-    this.mode.send({ type: 'DRAINED' });
-    this.clearTimers();
-    this.mode.stop();
-    this.report.close();
-  }
-
-  /** Nothing of this lane may keep the process alive after the drain: backoff, dead-letter and timeout timers. */
-  private clearTimers(): void {
-    this.failures.cancel();
-    this.deadlines.clear();
+    return this.drainer.drain(timeoutMs);
   }
 
   snapshot(): LaneSnapshot {

@@ -10,11 +10,19 @@ export class TurnClock {
   private cached = 0;
   private fresh = false;
   private readonly expire: TurnQueue;
+  /** The clock's time when this turn clock was made: `elapsed()` counts from it. */
+  readonly origin: number;
 
   constructor(private readonly clock: Clock) {
     this.expire = new TurnQueue(clock, () => {
       this.fresh = false;
     });
+    this.origin = clock.now();
+  }
+
+  /** This turn's time in ms after `origin`: a small number, cheaper to keep per entry than a time since the epoch. */
+  elapsed(): number {
+    return this.now() - this.origin;
   }
 
   now(): number {

@@ -1,10 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { Entry } from './entry.js';
+import { Entry, type EntryLane } from './entry.js';
 import { S } from './message-lifecycle.js';
 import { Watermark, parseSettledOffsets } from './watermark.js';
 
+const lane = {
+  ref: { handler: 'h', group: 'g', topic: 't', partition: 0 },
+  ctx: {} as EntryLane['ctx'],
+};
 const entry = (off: number): Entry =>
-  new Entry({ key: undefined, value: null, headers: {}, offset: String(off), timestamp: 0 }, off, 0, undefined, 0);
+  new Entry(lane, { key: undefined, value: null, headers: {}, offset: String(off), timestamp: 0 }, off, undefined);
 
 /** Track offsets 0..n-1 and settle those `settled` picks, in offset order. */
 function window(n: number, settled: (off: number) => boolean): Watermark {

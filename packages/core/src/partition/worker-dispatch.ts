@@ -77,7 +77,7 @@ export class WorkerDispatch {
     const hook = this.hook;
     if (hook === undefined) return this.runTask(entries, undefined);
     // Instrumentation: a scope per attempt; its `carry` headers ride with the message to the thread.
-    const scopes = entries.map((entry) => hook.begin(entry.rec, entry.attempt, true));
+    const scopes = entries.map((entry) => hook.begin(entry.rec, entry.attemptNo, true));
     const outcomes = await this.runTask(entries, scopes);
     scopes.forEach((scope, i) => {
       const o = outcomes?.[i];
@@ -104,7 +104,7 @@ export class WorkerDispatch {
         partition: this.ref.partition,
         offset: rec.offset,
         timestamp: rec.timestamp,
-        attempt: entry.attempt,
+        attempt: entry.attemptNo,
       };
     });
     const trace = entries[0]!.rec.headers.traceparent;

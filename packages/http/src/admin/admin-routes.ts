@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import {
   hasAdmin,
+  recordJson,
   redact,
   redriveDeadLetters,
   type AdminTransport,
@@ -15,7 +16,6 @@ import { findRecords } from './find-records.js';
 import { HttpError, badRequest } from './http-error.js';
 import { readJsonBody } from './json-body.js';
 import { laneMachineShape } from './lane-machine-shape.js';
-import { recordJson } from './record-json.js';
 
 /** What a route gets: its path parameters (decoded), the query, and the body reader (writes only). */
 export interface RouteInput {

@@ -25,11 +25,17 @@ export interface CommitterHost {
  * membership reasons is never retried: the host loses the lane. kafkajs
  * resolves `commitOffsets` without sending anything while its runner is
  * stopped; the `COMMIT_OFFSETS` events (`sent()`) tell which commits went out.
+ * A refusal that arrives after a join that happened while the commit was in
+ * flight concerns the generation before that join (the lane may have been
+ * kept in the new one): it changes nothing and the commit is sent again under
+ * the new generation if the lane is still owned.
  */
 export class LaneCommitter {
   /** Counter of confirmed commits per lane key. */
   private readonly sentSeq = new Map<string, number>();
   private seq = 0;
+  /** Joins so far: a refusal that comes back after a join concerns the generation before it. */
+  private joins = 0;
   private joinWaiters: (() => void)[] = [];
 
   constructor(
@@ -47,6 +53,7 @@ export class LaneCommitter {
 
   /** The consumer joined its group (or the subscription closes): wake the commits waiting for it. */
   joined(): void {
+    this.joins++;
     for (const w of this.joinWaiters.splice(0)) w();
   }
 
@@ -79,6 +86,7 @@ export class LaneCommitter {
         continue;
       }
       const before = this.seq;
+      const joinsBefore = this.joins;
       try {
         await this.consumer.commitOffsets([
           { topic: lane.kafkaTopic, partition: lane.partition, offset: nextOffset, metadata: md },
@@ -86,6 +94,11 @@ export class LaneCommitter {
       } catch (err) {
         this.guard.sample();
         const type = kafkaErrorType(err) ?? '';
+        if (GROUP_CHANGE.has(type) && this.joins !== joinsBefore && attempt < 3) {
+          // A join completed while this commit was in flight: the refusal is of the generation before it.
+          // Lanes the join kept are owned under the new generation: send again (the loop re-checks ownership).
+          continue;
+        }
         if (GROUP_CHANGE.has(type)) {
           // Refused for generation/membership: never retried (a retry could land under a later generation and
           // move the group's offset back). The lane is lost; a new lane takes over if the partition comes back.

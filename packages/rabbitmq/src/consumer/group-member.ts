@@ -3,7 +3,7 @@ import type { Channel } from 'amqplib';
 import type { Clock, SubscriptionSink, SubscriptionSpec, TimerHandle } from '@partita/core';
 import type { RabbitConnection } from '../connection/rabbit-connection.js';
 import type { Topology } from '../topology/topology.js';
-import { PartitionConsumer } from './partition-consumer.js';
+import { PartitionConsumer, prefetchFor } from './partition-consumer.js';
 import type { DelayedCopy } from './rabbit-lane.js';
 
 /** What a group member needs from the transport. */
@@ -65,7 +65,7 @@ export class GroupMember {
         new PartitionConsumer(conn, {
           id: { group: spec.group, topic: spec.topic, partition: p },
           queue,
-          prefetch: Math.max(1, spec.maxInFlight),
+          prefetch: prefetchFor(spec.maxInFlight),
           confirmAcks: cfg.confirmAcks,
           sink: cfg.sink,
           delayedCopy: cfg.delayedCopy(spec.topic, spec.group, p),

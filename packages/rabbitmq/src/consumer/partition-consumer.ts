@@ -5,6 +5,23 @@ import type { RabbitConnection } from '../connection/rabbit-connection.js';
 import { fromAmqp, isProbe } from '../headers/amqp-record.js';
 import { RabbitLane, type DelayedCopy } from './rabbit-lane.js';
 
+/** Unacked records the broker may send one lane, in units of the handler's `maxInFlight`. */
+const PREFETCH_FACTOR = 4;
+/** AMQP's limit (`basic.qos` prefetch-count is a short). */
+const MAX_PREFETCH = 65_535;
+
+/**
+ * The channel prefetch for a handler's `maxInFlight`: four times it. A record
+ * holds its slot until its ack reaches the broker, a turn or two after its
+ * handler ended (acks go out once per turn); with a prefetch of only
+ * `maxInFlight`, the broker would stop delivering while a window's acks are
+ * on their way. The runtime still runs at most `maxInFlight` records at once;
+ * the others wait in the lane (which pauses the flow past its buffer limit).
+ */
+export function prefetchFor(maxInFlight: number): number {
+  return Math.min(MAX_PREFETCH, PREFETCH_FACTOR * Math.max(1, maxInFlight));
+}
+
 /** What a partition consumer needs from its subscription. */
 export interface PartitionConsumerConfig {
   readonly id: LaneId;

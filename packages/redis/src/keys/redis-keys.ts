@@ -36,6 +36,15 @@ export class RedisKeys {
   lease(topic: string, group: string, partition: number): string {
     return `${this.prefix}{${topic}|${group}}:lease:${partition}`;
   }
+
+  /**
+   * The fence key of one partition's lease: a lane's reads watch it with the
+   * lease, and the fence check writes it (briefly) when the lease is not the
+   * reader's, so the read does not run.
+   */
+  fence(topic: string, group: string, partition: number): string {
+    return `${this.prefix}{${topic}|${group}}:fence:${partition}`;
+  }
 }
 
 /** Topic names Redis can key: the shared rules, and no braces (they would break the hash tags). */

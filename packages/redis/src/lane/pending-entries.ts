@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { FencedReader } from './fenced-reader.js';
 
 /** A stream entry as ioredis returns it with Buffer replies; `fields` is null for a deleted entry. */
 export type Entry = [id: Buffer, fields: Buffer[] | null];
@@ -18,7 +19,7 @@ type PendingRow = [id: string, consumer: string, idleMs: number, deliveries: num
  */
 export class PendingEntries {
   constructor(
-    private readonly reader: Redis,
+    private readonly reader: FencedReader,
     private readonly cmd: Redis,
     private readonly stream: string,
     private readonly group: string,
@@ -28,11 +29,13 @@ export class PendingEntries {
 
   /**
    * Claim up to `count` pending entries from `cursor` (`XAUTOCLAIM`, min idle
-   * 0: whoever held them) for this consumer; `next` is `0-0` when the list is
-   * done. Counts are read back after the claim (which counted it).
+   * 0: whoever held them) for this consumer, fenced by the lease (`lost`:
+   * not ours; `retry`: the lease key changed meanwhile, nothing claimed);
+   * `next` is `0-0` when the list is done. Counts are read back after the
+   * claim (which counted it).
    */
-  async claim(cursor: string, count: number): Promise<Claimed & { readonly next: string }> {
-    const res = (await this.reader.callBuffer(
+  async claim(cursor: string, count: number): Promise<(Claimed & { readonly next: string }) | 'lost' | 'retry'> {
+    const out = await this.reader.command([
       'XAUTOCLAIM',
       this.stream,
       this.group,
@@ -41,7 +44,9 @@ export class PendingEntries {
       cursor,
       'COUNT',
       String(count),
-    )) as [Buffer, Entry[], Buffer[]?];
+    ]);
+    if (out.kind !== 'ran') return out.kind;
+    const res = out.reply as [Buffer, Entry[], Buffer[]?];
     const next = res[0].toString();
     const entries = res[1].filter((e) => e[1] !== null);
     if (entries.length === 0) return { next, entries, counts: new Map() };
@@ -60,6 +65,7 @@ export class PendingEntries {
   /**
    * Claim entries idle past the claim timeout that no lane works on: another
    * consumer's, or this consumer's when `held` says the lane does not hold it.
+   * Fenced by the lease (nothing claimed when it is not ours).
    */
   async claimStuck(held: (id: string) => boolean): Promise<Claimed> {
     const rows = (await this.cmd.call(
@@ -75,16 +81,17 @@ export class PendingEntries {
     const ids = rows.filter((r) => r[1] !== this.consumer || !held(r[0])).map((r) => r[0]);
     if (ids.length === 0) return { entries: [], counts: new Map() };
     const counts = new Map(rows.map((r) => [r[0], Number(r[3]) + 1]));
-    // xclaimBuffer, not callBuffer: ioredis 5 garbles callBuffer on an auto-pipelined connection.
-    const cmd = this.cmd as unknown as { xclaimBuffer(...args: string[]): Promise<unknown> };
-    const entries = (await cmd.xclaimBuffer(
+    // Fenced like a read (on the lane's own connection): a member whose lease lapsed claims nothing.
+    const out = await this.reader.command([
+      'XCLAIM',
       this.stream,
       this.group,
       this.consumer,
       String(this.claimTimeoutMs),
       ...ids,
-    )) as Entry[];
-    return { entries, counts };
+    ]);
+    if (out.kind !== 'ran') return { entries: [], counts: new Map() };
+    return { entries: (out.reply as Entry[]).filter((e) => e[1] !== null), counts };
   }
 
   /**

@@ -10,15 +10,18 @@ import {
 } from '@partita/core';
 import { mapRedisError } from '../errors/map-redis-error.js';
 import { fromFields, toFields } from '../record/record-fields.js';
-import { ScriptRunner } from '../scripts/script-runner.js';
+import type { ScriptRunner } from '../scripts/script-runner.js';
+import { FencedReader, type ReadOutcome } from './fenced-reader.js';
+import { LaneHousekeeping } from './lane-housekeeping.js';
 import { PendingEntries, type Entry } from './pending-entries.js';
 
 /** Settings of one lane (one owned partition). */
 export interface RedisLaneConfig {
   readonly id: LaneId;
   readonly stream: string;
-  /** The partition's lease key: reads are fenced by it. */
+  /** The partition's lease key: reads are fenced by it (see FencedReader), with the fence key. */
   readonly lease: string;
+  readonly fence: string;
   readonly delayed: string;
   readonly delayedData: string;
   readonly consumer: string;
@@ -35,9 +38,6 @@ interface Held {
   readonly value: Uint8Array | null;
 }
 
-/** How often a lane trims its stream and sweeps for entries stuck on other consumers, at most. */
-const TRIM_EVERY_MS = 1000;
-const MOVE_LIMIT = 200;
 /** Reads pipelined on a lane's reading connection. */
 const MAX_READS = 2;
 
@@ -77,11 +77,13 @@ export class RedisLane implements MessageLaneHandle {
   private readError: Error | undefined;
   /** After a read found the lease gone: no read before this time. */
   private fencedUntil = 0;
-  private readonly readerScripts: ScriptRunner;
+  /** The last read found the stream drained: the next one waits for new entries first (`XREAD BLOCK`). */
+  private drained = false;
+  /** The group's last delivered id as this lane knows it (from its reads): where a wait starts. */
+  private lastId: string | undefined;
+  private readonly fenced: FencedReader;
   private readonly pending: PendingEntries;
-  private nextDueAt = 0;
-  private lastTrim = 0;
-  private lastSweep = 0;
+  private readonly housekeeping: LaneHousekeeping;
   /** Last read failure, for health; cleared by a successful read. */
   lastError: string | undefined;
   delivered = 0;
@@ -93,8 +95,24 @@ export class RedisLane implements MessageLaneHandle {
     private readonly cfg: RedisLaneConfig,
   ) {
     this.id = cfg.id;
-    this.readerScripts = new ScriptRunner(reader);
-    this.pending = new PendingEntries(reader, cmd, cfg.stream, cfg.id.group, cfg.consumer, cfg.claimTimeoutMs);
+    this.fenced = new FencedReader(reader, {
+      stream: cfg.stream,
+      lease: cfg.lease,
+      fence: cfg.fence,
+      group: cfg.id.group,
+      consumer: cfg.consumer,
+    });
+    this.pending = new PendingEntries(this.fenced, cmd, cfg.stream, cfg.id.group, cfg.consumer, cfg.claimTimeoutMs);
+    this.housekeeping = new LaneHousekeeping(
+      scripts,
+      this.pending,
+      cfg,
+      ({ entries, counts }) => this.deliver(entries, (id) => counts.get(id) ?? 1),
+      (id) => this.unsettled.has(id),
+      (err) => {
+        this.lastError = err instanceof Error ? err.message : String(err);
+      },
+    );
   }
 
   get unsettledCount(): number {
@@ -124,8 +142,6 @@ export class RedisLane implements MessageLaneHandle {
 
   start(sink: LaneSink): void {
     this.sink = sink;
-    // The first sweep waits: recovery replays every pending entry in order first.
-    this.lastSweep = this.cfg.clock.now();
     this.loop = this.run();
   }
 
@@ -179,8 +195,7 @@ export class RedisLane implements MessageLaneHandle {
     }
     this.unsettled.delete(record.offset);
     // Server time may differ from ours: wake soon after the local equivalent of the delay.
-    const at = this.cfg.clock.now() + Math.max(0, delayMs);
-    if (this.nextDueAt === 0 || at < this.nextDueAt) this.nextDueAt = at;
+    this.housekeeping.dueAt(this.cfg.clock.now() + Math.max(0, delayMs));
     void due;
     this.poke();
   }
@@ -191,6 +206,7 @@ export class RedisLane implements MessageLaneHandle {
     this.poke();
     this.reader.disconnect();
     await this.loop?.catch(() => undefined);
+    await this.housekeeping.settled();
   }
 
   /**
@@ -232,8 +248,7 @@ export class RedisLane implements MessageLaneHandle {
     const perRead = Math.max(1, Math.ceil(this.cfg.maxInFlight / MAX_READS));
     while (!this.stopped) {
       try {
-        await this.housekeeping();
-        if (this.stopped) break;
+        this.housekeeping.maybeRun();
         const failed = this.readError;
         this.readError = undefined;
         if (failed !== undefined) throw failed;
@@ -244,6 +259,11 @@ export class RedisLane implements MessageLaneHandle {
             continue;
           }
           const claimed = await this.pending.claim(cursor, credit);
+          if (claimed === 'lost') this.fencedUntil = this.cfg.clock.now() + this.cfg.blockMs;
+          if (typeof claimed === 'string') {
+            if (claimed === 'lost') await this.sleep(this.cfg.blockMs);
+            continue;
+          }
           this.deliver(claimed.entries, (id) => claimed.counts.get(id) ?? 1);
           if (claimed.next === '0-0') recovering = false;
           cursor = claimed.next;
@@ -251,9 +271,11 @@ export class RedisLane implements MessageLaneHandle {
           // Each read asks for at most half the window, so a second read is on its way while the first is handled.
           const credit = Math.min(this.credit() - this.requested, perRead);
           const fenced = this.fencedUntil > this.cfg.clock.now();
-          if (!fenced && this.reads < MAX_READS && credit > 0 && (credit >= threshold || this.reads === 0)) {
+          // A drained stream gets one read at a time, which first waits for new entries.
+          const room = this.drained ? this.reads === 0 : this.reads < MAX_READS;
+          if (!fenced && room && credit > 0 && (credit >= threshold || this.reads === 0)) {
             this.startRead(credit);
-            if (this.reads < MAX_READS) continue;
+            if (!this.drained && this.reads < MAX_READS) continue;
           }
           await this.sleep(fenced ? this.cfg.blockMs : undefined);
         }
@@ -274,10 +296,13 @@ export class RedisLane implements MessageLaneHandle {
   }
 
   /**
-   * Read new entries without waiting: up to {@link MAX_READS} reads are
+   * Read new entries, fenced by the lease: up to {@link MAX_READS} reads are
    * pipelined on the reading connection, so the next batch is on its way
    * while the runtime handles this one. Replies come in order, so the lane
-   * delivers in stream order.
+   * delivers in stream order. Once a read came back short (the stream is
+   * drained), the next read first waits for a new entry with `XREAD BLOCK`
+   * from the group's last delivered id, in the same write: the wake-up and
+   * the read are one round trip, as a blocking `XREADGROUP` would be.
    */
   private startRead(count: number): void {
     this.reads++;
@@ -287,39 +312,37 @@ export class RedisLane implements MessageLaneHandle {
       this.requested -= count;
       this.poke();
     };
-    const failed = (err: unknown): void => {
-      if (!this.stopped) this.readError = err instanceof Error ? err : new Error('read failed', { cause: err });
-      done();
-    };
-    this.readerScripts
-      .read([this.cfg.stream, this.cfg.lease], [this.id.group, this.cfg.consumer, String(count)])
-      .then((res) => {
-        const [kind, body] = res as [Buffer, unknown];
-        const what = kind.toString();
-        if (what === 'entries') {
-          if (!this.stopped) this.deliver(body as Entry[], () => 1);
-          return done();
-        }
-        if (what === 'lost') {
-          // The lease is gone (the heartbeat will revoke this lane): read nothing until then.
-          this.fencedUntil = this.cfg.clock.now() + this.cfg.blockMs;
-          return done();
-        }
-        // Nothing new: wait for an entry after the last one, without taking it (plain XREAD has no side effects).
-        const wait = this.nextDueAt > 0 ? Math.max(10, this.nextDueAt - this.cfg.clock.now()) : this.cfg.blockMs;
-        this.reader
-          .call(
-            'XREAD',
-            'COUNT',
-            '1',
-            'BLOCK',
-            String(Math.min(this.cfg.blockMs, wait)),
-            'STREAMS',
-            this.cfg.stream,
-            (body as Buffer).toString(),
-          )
-          .then(done, failed);
-      }, failed);
+    let wait: { after: string; blockMs: number } | undefined;
+    if (this.drained && this.lastId !== undefined) {
+      const next = this.housekeeping.nextDueAt;
+      const due = next > 0 ? Math.max(10, next - this.cfg.clock.now()) : this.cfg.blockMs;
+      wait = { after: this.lastId, blockMs: Math.min(this.cfg.blockMs, due) };
+    }
+    this.fenced.read(count, wait, this.lastId === undefined).then(
+      (out) => {
+        this.onRead(out, count);
+        done();
+      },
+      (err: unknown) => {
+        if (!this.stopped) this.readError = err instanceof Error ? err : new Error('read failed', { cause: err });
+        done();
+      },
+    );
+  }
+
+  private onRead(out: ReadOutcome, count: number): void {
+    if (out.kind === 'lost') {
+      // The lease is gone (the heartbeat will revoke this lane): read nothing until then.
+      this.fencedUntil = this.cfg.clock.now() + this.cfg.blockMs;
+      return;
+    }
+    // 'retry': the lease key changed between the check and the read (our own renewal): nothing was taken.
+    if (out.kind === 'retry') return;
+    const entries = out.reply;
+    if (entries.length > 0) this.lastId = entries.at(-1)![0].toString();
+    else if (out.lastId !== undefined) this.lastId = out.lastId;
+    this.drained = entries.length < count;
+    if (!this.stopped) this.deliver(entries, () => 1);
   }
 
   private deliver(entries: readonly Entry[], countOf: (id: string) => number): void {
@@ -334,38 +357,6 @@ export class RedisLane implements MessageLaneHandle {
     }
     this.delivered += batch.length;
     if (batch.length > 0 && !this.stopped) this.sink?.deliver(batch);
-  }
-
-  /** Due delayed entries back into the stream; trimming; claims of entries stuck on other consumers. */
-  private async housekeeping(): Promise<void> {
-    const now = this.cfg.clock.now();
-    if (now - this.lastTrim >= TRIM_EVERY_MS) {
-      this.lastTrim = now;
-      await this.scripts.trim([this.cfg.stream], [String(this.cfg.maxLen)]);
-      // Entries a previous owner delayed, or delayed publishes: look for due ones now and then.
-      if (this.nextDueAt === 0) this.nextDueAt = now;
-    }
-    if (this.nextDueAt > 0 && now >= this.nextDueAt) {
-      const [, nextDue, serverNow] = (await this.scripts.moveDue(
-        [this.cfg.stream, this.cfg.delayed, this.cfg.delayedData],
-        [String(MOVE_LIMIT)],
-      )) as [number, number, number];
-      this.nextDueAt = nextDue < 0 ? 0 : now + Math.max(0, nextDue - serverNow);
-    }
-    if (now - this.lastSweep >= this.cfg.claimTimeoutMs / 2) {
-      this.lastSweep = now;
-      await this.sweepStuck();
-    }
-  }
-
-  /**
-   * Claim entries idle past the claim timeout that no lane is working on: on
-   * other consumers (an owner that lapsed), or on this consumer but not held
-   * by this lane (delivered to a read whose reply never arrived).
-   */
-  private async sweepStuck(): Promise<void> {
-    const { entries, counts } = await this.pending.claimStuck((id) => this.unsettled.has(id));
-    this.deliver(entries, (id) => counts.get(id) ?? 1);
   }
 }
 

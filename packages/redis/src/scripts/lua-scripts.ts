@@ -1,7 +1,8 @@
 /**
  * Lua scripts the connector runs, each atomic on the server. Every key a
  * script touches is passed in KEYS and shares one hash tag (see RedisKeys),
- * except the dead-letter step, which spans the source and dead-letter streams.
+ * except the dead-letter step, which spans the source and dead-letter streams,
+ * and the fence check (the group's lease tag and the partition's stream tag).
  * Time is the server's (`TIME`), so members' clocks never disagree.
  */
 
@@ -120,21 +121,27 @@ end
 return { held, release, members }`;
 
 /**
- * A fenced read: new entries for this consumer only while it holds the
- * partition's lease, so a member whose lease lapsed (a stall, a cut) cannot
- * take entries the new owner will not see. Non-blocking (scripts cannot
- * block): when there is nothing new it returns the stream's last id, and the
- * lane waits with a plain `XREAD BLOCK` from it (no side effects).
- * KEYS: stream, lease. ARGV: group, consumer, count.
- * Returns { 'lost' }, { 'idle', lastId } or { 'entries', entries }.
+ * The check of a fenced command (see FencedReader): when the lease does not
+ * name this member, write the fence key, so the `EXEC` of the transaction
+ * that watches it runs nothing. Sent with `EVAL`, never `EVALSHA`.
+ * KEYS: lease, fence, stream. ARGV: me, group, wantLast ('1': return the
+ * group's last delivered id). Returns 0 (not ours), 1, or that id.
  */
-export const READ_SCRIPT = `
-if redis.call('GET', KEYS[2]) ~= ARGV[2] then return { 'lost' } end
-local res = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', ARGV[3], 'STREAMS', KEYS[1], '>')
-if res then return { 'entries', res[1][2] } end
-local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
-if last[1] then return { 'idle', last[1][1] } end
-return { 'idle', '0-0' }`;
+export const FENCE_CHECK_SCRIPT = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+  redis.call('SET', KEYS[2], '1', 'PX', 1000)
+  return 0
+end
+if ARGV[3] == '1' then
+  for _, g in ipairs(redis.call('XINFO', 'GROUPS', KEYS[3])) do
+    local name, last
+    for i = 1, #g, 2 do
+      if g[i] == 'name' then name = g[i + 1] elseif g[i] == 'last-delivered-id' then last = g[i + 1] end
+    end
+    if name == ARGV[2] then return last end
+  end
+end
+return 1`;
 
 /** Give up a lease if still held. KEYS: lease. ARGV: me. Returns 1 when released. */
 export const RELEASE_SCRIPT = `

@@ -5,7 +5,6 @@ import {
   HEARTBEAT_SCRIPT,
   LEAVE_SCRIPT,
   MOVE_DUE_SCRIPT,
-  READ_SCRIPT,
   RELEASE_SCRIPT,
   TRIM_SCRIPT,
 } from './lua-scripts.js';
@@ -20,7 +19,6 @@ const SCRIPTS = {
   partitaTrim: TRIM_SCRIPT,
   partitaHeartbeat: HEARTBEAT_SCRIPT,
   partitaRelease: RELEASE_SCRIPT,
-  partitaRead: READ_SCRIPT,
   partitaLeave: LEAVE_SCRIPT,
 } as const;
 
@@ -36,11 +34,6 @@ export class ScriptRunner {
   private run(name: string, keys: readonly string[], args: readonly Arg[]): Promise<unknown> {
     const fn = (this.redis as unknown as Record<string, Run>)[name]!;
     return fn.call(this.redis, keys.length, ...keys, ...args);
-  }
-
-  /** The fenced read (`READ_SCRIPT`), replies as Buffers. */
-  read(keys: readonly string[], args: readonly Arg[]): Promise<unknown> {
-    return this.run('partitaReadBuffer', keys, args);
   }
 
   delay(keys: readonly string[], args: readonly Arg[]): Promise<unknown> {

@@ -305,6 +305,7 @@ class RedisTransport implements Transport, AdminTransport {
       id: { group: spec.group, topic: spec.topic, partition: p },
       stream: this.keys.stream(spec.topic, p),
       lease: this.keys.lease(spec.topic, spec.group, p),
+      fence: this.keys.fence(spec.topic, spec.group, p),
       delayed: this.keys.delayed(spec.topic, p),
       delayedData: this.keys.delayedData(spec.topic, p),
       consumer: this.o.consumerName,

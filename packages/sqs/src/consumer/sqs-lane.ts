@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import {
   ChangeMessageVisibilityBatchCommand,
   ChangeMessageVisibilityCommand,
@@ -92,6 +93,8 @@ export class SqsLane implements MessageLaneHandle {
     private readonly cfg: SqsLaneConfig,
   ) {
     this.id = cfg.id;
+    // Every open receive listens on the one signal: more than Node's default 10 is expected, not a leak.
+    setMaxListeners(cfg.maxReceives + 10, this.abort.signal);
     this.deletes = new DeleteBatcher(client, cfg.queueUrl, `ack on "${cfg.id.topic}"`, cfg.secrets);
   }
 

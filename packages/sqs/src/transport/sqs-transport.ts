@@ -236,8 +236,18 @@ export class SqsTransport implements Transport, AdminTransport {
   }
 }
 
+/**
+ * The connector's own client. Its HTTP agents have no socket cap (the SDK's
+ * default is 50 per host): every lane keeps up to `maxReceives` long polls
+ * open for up to `waitTimeSeconds`, and with a capped pool those would hold
+ * every socket while deletes, visibility changes and publishes queue behind
+ * them (five lanes of ten receives did). The connector bounds its own
+ * requests: receives per lane, publishes per call, one delete per 10 acks.
+ */
 function clientConfig(o: ResolvedSqsOptions): SQSClientConfig {
+  const agent = { keepAlive: true, maxSockets: Infinity };
   return {
+    requestHandler: { httpAgent: agent, httpsAgent: agent },
     // With an explicit endpoint, every request goes there (not to the host in a queue URL): a proxy in front works.
     ...(o.endpoint ? { endpoint: o.endpoint, useQueueUrlAsEndpoint: false } : {}),
     ...(o.region ? { region: o.region } : o.endpoint && !process.env.AWS_REGION ? { region: 'us-east-1' } : {}),

@@ -1,8 +1,7 @@
-import { DLQ_HEADERS, matchesDeadLetter, recordId, type BrowsedRecord } from '@partita/core';
+import { DLQ_HEADERS, matchesDeadLetter, recordId, recordJson, type BrowsedRecord } from '@partita/core';
 import type { CommandSpec } from '../../cli/command-spec.js';
 import { intOption } from '../../cli/option-values.js';
 import { formatTable } from '../../output/format-table.js';
-import { recordJson } from '../../output/record-json.js';
 import { FILTER_OPTIONS, filterOf } from './dead-letter-filter-options.js';
 import { scanTopic } from './scan-topic.js';
 

@@ -1,8 +1,7 @@
-import { DLQ_HEADERS, recordId } from '@partita/core';
+import { DLQ_HEADERS, recordId, recordJson, valueText } from '@partita/core';
 import { CliError, EXIT } from '../../cli/cli-error.js';
 import type { CommandSpec } from '../../cli/command-spec.js';
 import { parseRecordId } from '../../cli/option-values.js';
-import { recordJson, valueText } from '../../output/record-json.js';
 
 /** The dead-letter headers, in the order shown, with their labels. */
 const FAILURE = [

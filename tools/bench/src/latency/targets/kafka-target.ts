@@ -1,8 +1,8 @@
 import kafkajs from 'kafkajs';
-import { createApp, defineHandler, type Transport } from '@partita/core';
+import type { Transport } from '@partita/core';
 import { kafkaTransport } from '@partita/kafka';
-import { decodeStamp, quiet, runId, type LatencyPhase, type LatencyTarget, type Stamp } from '../latency-target.js';
-import { waitForLanes } from './wait-lanes.js';
+import { decodeStamp, runId, type LatencyPhase, type LatencyTarget } from '../latency-target.js';
+import { partitaPhase } from './partita-phase.js';
 
 const { Kafka, logLevel } = kafkajs;
 const PARTITIONS = 4;
@@ -68,19 +68,15 @@ export function kafkaTarget(): LatencyTarget {
         await joined;
         return { topic, publish, close: () => consumer.disconnect() };
       }
-      const app = createApp({
+      return partitaPhase({
         transport: kafkaTransport(options),
-        logger: quiet,
-        handlers: [defineHandler({ name: group, topic, deadLetter: false, handle: (m) => handle(m.value as Stamp) })],
-      });
-      const lanes = waitForLanes(app, PARTITIONS);
-      await app.start();
-      await lanes;
-      return {
         topic,
+        group,
+        handle,
         publish,
-        close: () => app.stop({ drainTimeoutMs: 5_000 }),
-      };
+        lanes: PARTITIONS,
+        handler: { deadLetter: false },
+      });
     },
     async close() {
       await producer?.close();

@@ -1,9 +1,9 @@
 import { AckPolicy, DeliverPolicy, jetstreamManager, jetstream, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { createApp, defineHandler, jsonCodec, type Transport } from '@partita/core';
+import { jsonCodec, type Transport } from '@partita/core';
 import { natsTransport, streamNameFor } from '@partita/nats';
-import { decodeStamp, quiet, runId, type LatencyPhase, type LatencyTarget, type Stamp } from '../latency-target.js';
-import { waitForLanes } from './wait-lanes.js';
+import { decodeStamp, runId, type LatencyPhase, type LatencyTarget } from '../latency-target.js';
+import { partitaPhase } from './partita-phase.js';
 
 /** Records the raw loop asks for at once: partita's default `maxInFlight`. */
 const BUFFER = 64;
@@ -65,22 +65,7 @@ export function natsTarget(): LatencyTarget {
           },
         };
       }
-      const app = createApp({
-        transport: natsTransport({ servers }),
-        logger: quiet,
-        handlers: [defineHandler({ name: group, topic, handle: (m) => handle(m.value as Stamp) })],
-      });
-      const lanes = waitForLanes(app, 1);
-      await app.start();
-      await lanes;
-      return {
-        topic,
-        publish,
-        async close() {
-          await app.stop({ drainTimeoutMs: 5_000 });
-          await drop();
-        },
-      };
+      return partitaPhase({ transport: natsTransport({ servers }), topic, group, handle, publish, cleanup: drop });
     },
     async close() {
       await producer?.close();

@@ -1,8 +1,8 @@
 import amqp from 'amqplib';
-import { createApp, defineHandler, type Transport } from '@partita/core';
+import type { Transport } from '@partita/core';
 import { provisionRabbitMq, rabbitmqTransport } from '@partita/rabbitmq';
-import { decodeStamp, quiet, runId, type LatencyPhase, type LatencyTarget, type Stamp } from '../latency-target.js';
-import { waitForLanes } from './wait-lanes.js';
+import { decodeStamp, runId, type LatencyPhase, type LatencyTarget } from '../latency-target.js';
+import { partitaPhase } from './partita-phase.js';
 
 /** Fixed so that every side's queue is declared alike. */
 const DELIVERY_LIMIT = 100;
@@ -68,23 +68,14 @@ export function rabbitmqTarget(): LatencyTarget {
           },
         };
       }
-      const transport = rabbitmqTransport({ url, name: 'bench-latency', deliveryLimit: DELIVERY_LIMIT });
-      const app = createApp({
-        transport,
-        logger: quiet,
-        handlers: [defineHandler({ name: group, topic, handle: (m) => handle(m.value as Stamp) })],
-      });
-      const lanes = waitForLanes(app, 1);
-      await app.start();
-      await lanes;
-      return {
+      return partitaPhase({
+        transport: rabbitmqTransport({ url, name: 'bench-latency', deliveryLimit: DELIVERY_LIMIT }),
         topic,
+        group,
+        handle,
         publish,
-        async close() {
-          await app.stop({ drainTimeoutMs: 5_000 });
-          await cleanup(topic, group);
-        },
-      };
+        cleanup: () => cleanup(topic, group),
+      });
     },
     async close() {
       await producer?.close();

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { createApp, defineHandler, type Transport } from '@partita/core';
+import type { Transport } from '@partita/core';
 import { redisTransport, RedisKeys } from '@partita/redis';
-import { decodeStamp, quiet, runId, type LatencyPhase, type LatencyTarget, type Stamp } from '../latency-target.js';
-import { waitForLanes } from './wait-lanes.js';
+import { decodeStamp, runId, type LatencyPhase, type LatencyTarget } from '../latency-target.js';
+import { partitaPhase } from './partita-phase.js';
 
 /** Entries the raw loop reads at once: partita's default `maxInFlight`. */
 const COUNT = '64';
@@ -74,15 +74,7 @@ export function redisTarget(): LatencyTarget {
           },
         };
       }
-      const app = createApp({
-        transport: redisTransport(options),
-        logger: quiet,
-        handlers: [defineHandler({ name: group, topic, handle: (m) => handle(m.value as Stamp) })],
-      });
-      const lanes = waitForLanes(app, 1);
-      await app.start();
-      await lanes;
-      return { topic, publish, close: () => app.stop({ drainTimeoutMs: 5_000 }) };
+      return partitaPhase({ transport: redisTransport(options), topic, group, handle, publish });
     },
     async close() {
       await producer?.close();

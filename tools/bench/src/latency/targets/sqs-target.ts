@@ -6,10 +6,9 @@ import {
   ReceiveMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { createApp, defineHandler } from '@partita/core';
 import { sqsTransport, topicQueuePrefix, type SqsTransportOptions } from '@partita/sqs';
-import { decodeStamp, quiet, runId, type LatencyPhase, type LatencyTarget, type Stamp } from '../latency-target.js';
-import { waitForLanes } from './wait-lanes.js';
+import { decodeStamp, runId, type LatencyPhase, type LatencyTarget } from '../latency-target.js';
+import { partitaPhase } from './partita-phase.js';
 
 /** Receives in flight on either side (partita: maxInFlight 100 = 10 receives of 10), as in the `sqs` scenario. */
 const LOOPS = 10;
@@ -93,30 +92,15 @@ export function sqsTarget(): LatencyTarget {
           },
         };
       }
-      const app = createApp({
+      return partitaPhase({
         transport: sqsTransport(options),
-        logger: quiet,
-        handlers: [
-          defineHandler({
-            name: group,
-            topic,
-            ordering: 'none',
-            maxInFlight: 100,
-            handle: (m) => handle(m.value as Stamp),
-          }),
-        ],
-      });
-      const lanes = waitForLanes(app, 1);
-      await app.start();
-      await lanes;
-      return {
         topic,
+        group,
+        handle,
         publish,
-        async close() {
-          await app.stop({ drainTimeoutMs: 5_000 });
-          await cleanup(topic);
-        },
-      };
+        handler: { ordering: 'none', maxInFlight: 100 },
+        cleanup: () => cleanup(topic),
+      });
     },
     async close() {
       await producer.close();
