@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createLaneTransport } from '../../test-fixtures/lane-transport.js';
 import { createApp, createConsoleLogger, defineHandler, NonRetryableError, TimeoutError } from '../index.js';
+import type { Executor, ExecutorTask } from '../executor/executor.js';
 import type { AttemptInfo, AttemptLane, Instrumentation } from './instrumentation.js';
 
 const silent = createConsoleLogger({ level: 'silent' });
@@ -106,5 +107,54 @@ describe('attempt hook', () => {
     release();
     await app.stop();
     expect(ended).toHaveLength(1);
+  });
+
+  it('a hook that throws fails the worker attempts it wraps (as inline ones), and their messages take the failure path', async () => {
+    const tasks: ExecutorTask[] = [];
+    // An in-process executor: every message succeeds (the hook's failure must come first).
+    const executor: Executor = {
+      start: () => Promise.resolve(),
+      run: (task) => {
+        tasks.push(task);
+        return Promise.resolve(task.messages.map(() => ({ ok: true as const })));
+      },
+      saturated: false,
+      onCapacity: () => () => {},
+      batchSize: () => 8,
+      stats: () => ({}),
+      close: () => Promise.resolve(),
+    };
+    const failures: string[] = [];
+    const app = createApp({
+      transport: createLaneTransport({ partitions: 1 }),
+      logger: silent,
+      executor,
+      instrumentation: [
+        {
+          attempt: (info) => {
+            if (info.key === 'bad') throw new Error('hook trouble');
+            return undefined;
+          },
+        },
+      ],
+      handlers: [
+        defineHandler({
+          name: 'w',
+          topic: 'work',
+          worker: new URL('file:///never-loaded.js'),
+          retry: { maxAttempts: 2, backoff: { initialMs: 1, maxMs: 1 } },
+          deadLetter: false,
+        }),
+      ],
+    });
+    app.on('message.failed', (e) => failures.push(`${e.message.key} ${(e.error as Error).message}`));
+    await app.start();
+    await app.publish({ topic: 'work', key: 'bad', value: 1 });
+    await until(() => failures.length === 2, 'both attempts failed');
+    expect(failures).toEqual(['bad hook trouble', 'bad hook trouble']);
+    expect(tasks).toHaveLength(0);
+    await app.publish({ topic: 'work', key: 'good', value: 2 });
+    await until(() => tasks.length === 1, 'the next message ran on the executor');
+    await app.stop();
   });
 });

@@ -89,7 +89,14 @@ export class WorkerDispatch {
     const hook = this.hook;
     if (hook === undefined) return this.runTask(entries, undefined);
     // Instrumentation: a scope per attempt; its `carry` headers ride with the message to the thread.
-    const scopes = entries.map((entry) => hook.begin(entry.rec, entry.attemptNo, true));
+    const scopes: (AttemptScope | undefined)[] = [];
+    try {
+      for (const entry of entries) scopes.push(hook.begin(entry.rec, entry.attemptNo, true));
+    } catch (error) {
+      // A hook that throws fails the attempts it wraps (the `Instrumentation` contract), as inline.
+      for (const scope of scopes) if (scope !== undefined) hook.end(scope, error);
+      return entries.map(() => ({ ok: false, error }));
+    }
     const outcomes = await this.runTask(entries, scopes);
     scopes.forEach((scope, i) => {
       const o = outcomes?.[i];
