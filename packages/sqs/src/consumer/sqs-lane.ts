@@ -52,10 +52,13 @@ interface Held {
 /** SQS's longest visibility timeout (12 hours). */
 const MAX_VISIBILITY_SECONDS = 43_200;
 const BATCH = 10;
+/** How long a FIFO lane waits for 10 free slots while held messages settle. */
+const FILL_WAIT_MS = 1000;
 
 /**
  * One lane over one group queue: up to `maxReceives` long polls in flight
- * (never asking for more than `maxInFlight` minus what is held), deletes
+ * (never asking for more than `maxInFlight` minus what is held; on a FIFO
+ * queue for 10 at a time while held messages settle), deletes
  * batched by {@link DeleteBatcher}, the visibility of held messages extended
  * every third of the timeout, and a delayed retry as a visibility change.
  *
@@ -84,6 +87,10 @@ export class SqsLane implements MessageLaneHandle {
   private loop: Promise<void> | undefined;
   private heartbeat: TimerHandle | undefined;
   private failures = 0;
+  /** Fewest messages a FIFO receive asks for while held messages settle (see {@link run}). */
+  private readonly least: number;
+  private lastSettleAt = Number.NEGATIVE_INFINITY;
+  private fillTimer: TimerHandle | undefined;
   /** Last receive failure, for health; cleared by a successful receive. */
   lastError: string | undefined;
   delivered = 0;
@@ -95,6 +102,7 @@ export class SqsLane implements MessageLaneHandle {
     this.id = cfg.id;
     // Every open receive listens on the one signal: more than Node's default 10 is expected, not a leak.
     setMaxListeners(cfg.maxReceives + 10, this.abort.signal);
+    this.least = cfg.fifo ? Math.min(BATCH, cfg.maxInFlight) : 1;
     this.deletes = new DeleteBatcher(client, cfg.queueUrl, `ack on "${cfg.id.topic}"`, cfg.secrets);
   }
 
@@ -131,6 +139,7 @@ export class SqsLane implements MessageLaneHandle {
       this.held.delete(r.offset);
       receipts.push(h.receipt);
     }
+    this.lastSettleAt = this.cfg.clock.now();
     this.poke();
     if (receipts.length > 0) await this.deletes.delete(receipts);
   }
@@ -195,6 +204,8 @@ export class SqsLane implements MessageLaneHandle {
   async stopPulling(): Promise<void> {
     this.stopped = true;
     this.abort.abort();
+    if (this.fillTimer !== undefined) this.cfg.clock.clearTimeout(this.fillTimer);
+    this.fillTimer = undefined;
     this.poke();
     await this.loop?.catch(() => undefined);
     await Promise.allSettled([...this.receives]);
@@ -228,6 +239,17 @@ export class SqsLane implements MessageLaneHandle {
     while (!this.stopped) {
       const credit = this.cfg.maxInFlight - this.held.size - this.requested;
       if (this.paused || credit < 1 || this.receives.size >= this.cfg.maxReceives) {
+        await this.sleep(0);
+        continue;
+      }
+      // FIFO: a receive locks the message group of every message it returns until they are deleted,
+      // so one asking for the few that are free splits a key's run into more round trips. While held
+      // messages settle, wait until 10 are free; after a second without a settle, take what is free.
+      if (credit < this.least && this.cfg.clock.now() - this.lastSettleAt < FILL_WAIT_MS) {
+        this.fillTimer ??= this.cfg.clock.setTimeout(() => {
+          this.fillTimer = undefined;
+          this.poke();
+        }, FILL_WAIT_MS);
         await this.sleep(0);
         continue;
       }
