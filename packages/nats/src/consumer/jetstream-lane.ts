@@ -12,7 +12,6 @@ import {
 import { mapNatsError } from '../errors/map-nats-error.js';
 import { fromNatsHeaders } from '../headers/record-headers.js';
 import type { HandbackLedger } from './handback-ledger.js';
-import { PullCredit } from './pull-credit.js';
 
 /** Settings of one JetStream lane. */
 export interface JetStreamLaneConfig {
@@ -44,9 +43,8 @@ const MAX_CONCURRENT_PULLS = 4;
 const STALE_PULL_MARGIN_MS = 500;
 
 /**
- * One lane over a durable pull consumer: credit-based pulls (see
- * {@link PullCredit}: at most 2 × `maxInFlight` records requested, and
- * 3 × `maxInFlight` requested plus unsettled), explicit settlement, and
+ * One lane over a durable pull consumer: credit-based pulls (never more than
+ * `maxInFlight` records requested plus unsettled), explicit settlement, and
  * automatic `working()` for records held past half of `ack_wait`.
  *
  * Contract: records arrive at the sink in the order the server sent them;
@@ -72,9 +70,7 @@ export class JetStreamLane implements MessageLaneHandle {
   private readonly pulls = new Map<ConsumerMessages, number>();
   /** Until when the server may still hold pull requests this lane closed (see {@link handBackDelay}). */
   private staleUntil = 0;
-  private readonly credit: PullCredit;
-  /** The pull loop waits for credit (a received record may free enough of it). */
-  private starved = false;
+  private requested = 0;
   private paused = false;
   private stopped = false;
   private wake: (() => void) | undefined;
@@ -97,7 +93,6 @@ export class JetStreamLane implements MessageLaneHandle {
     private readonly cfg: JetStreamLaneConfig,
   ) {
     this.id = cfg.id;
-    this.credit = new PullCredit(cfg.maxInFlight);
   }
 
   get unsettledCount(): number {
@@ -226,16 +221,18 @@ export class JetStreamLane implements MessageLaneHandle {
 
   private async run(): Promise<void> {
     let failures = 0;
+    const threshold = Math.max(1, Math.floor(this.cfg.maxInFlight / 4));
     while (!this.stopped) {
-      // Records in `outbox` are already `unsettled`; `admitting` ones are not yet.
-      const credit = this.credit.next(this.unsettled.size + this.admitting);
-      const canPull = !this.paused && !this.nc.isClosed() && this.pulls.size < MAX_CONCURRENT_PULLS && credit > 0;
+      const credit = this.cfg.maxInFlight - this.unsettled.size - this.requested - this.outbox.length - this.admitting;
+      const canPull =
+        !this.paused &&
+        !this.nc.isClosed() &&
+        this.pulls.size < MAX_CONCURRENT_PULLS &&
+        (credit >= threshold || (credit > 0 && this.requested === 0));
       if (!canPull) {
-        this.starved = credit === 0;
         await new Promise<void>((resolve) => {
           this.wake = resolve;
         });
-        this.starved = false;
         continue;
       }
       const cooldown = this.cooldownUntil - this.cfg.clock.now();
@@ -249,16 +246,15 @@ export class JetStreamLane implements MessageLaneHandle {
       // Records of every open pull are taken in the order they arrive on the connection (a callback, not one
       // async iterator per pull: iterators drained concurrently interleave, and the lane must see stream order).
       const state = { received: 0 };
-      this.credit.requested += credit;
+      this.requested += credit;
       try {
         const pull = await this.consumer.fetch({
           max_messages: credit,
           expires: this.cfg.pullExpiresMs,
           callback: (m: JsMsg) => {
             state.received++;
-            const more = this.credit.received();
+            this.requested--;
             this.accept(m);
-            if (more && this.starved) this.poke();
           },
         } as FetchOptions);
         failures = 0;
@@ -266,7 +262,7 @@ export class JetStreamLane implements MessageLaneHandle {
         this.pulls.set(pull, this.cfg.clock.now() + this.cfg.pullExpiresMs);
         void this.settlePull(pull, credit, state);
       } catch (err) {
-        this.credit.requested -= credit - state.received;
+        this.requested -= credit - state.received;
         failures++;
         this.lastError = err instanceof Error ? err.message : String(err);
         const backoff = cappedBackoff(failures, 5000);
@@ -290,7 +286,7 @@ export class JetStreamLane implements MessageLaneHandle {
       this.lastError = err instanceof Error ? err.message : String(err);
       if (state.received === 0) this.cooldownUntil = this.cfg.clock.now() + 1000;
     } finally {
-      this.credit.requested -= batch - state.received;
+      this.requested -= batch - state.received;
       this.pulls.delete(pull);
       this.poke();
     }
