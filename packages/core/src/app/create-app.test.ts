@@ -13,18 +13,11 @@ import {
   createConsoleLogger,
 } from '../index.js';
 import { createLaneTransport } from '../../test-fixtures/lane-transport.js';
+import { until } from '../../test-fixtures/until.js';
 
 const silent = createConsoleLogger({ level: 'silent' });
 /** A tombstone (null value) decodes to null. */
 const decode = (v: Uint8Array | null): unknown => (v === null ? null : jsonCodec.decode(v));
-
-async function until(cond: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
 
 function app(opts: Partial<AppOptions> & Pick<AppOptions, 'transport'>) {
   return createApp({ logger: silent, ...opts });

@@ -8,16 +8,9 @@ import {
   type AppOptions,
 } from '../index.js';
 import { createLaneTransport } from '../../test-fixtures/lane-transport.js';
+import { until } from '../../test-fixtures/until.js';
 
 const silent = createConsoleLogger({ level: 'silent' });
-
-async function until(cond: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
 
 /** Runs a handler that always fails transiently; returns the attempt count and the topic it was dead-lettered to. */
 async function failing(

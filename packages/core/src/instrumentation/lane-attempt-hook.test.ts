@@ -3,16 +3,9 @@ import { createLaneTransport } from '../../test-fixtures/lane-transport.js';
 import { createApp, createConsoleLogger, defineHandler, NonRetryableError, TimeoutError } from '../index.js';
 import type { Executor, ExecutorTask } from '../executor/executor.js';
 import type { AttemptInfo, AttemptLane, Instrumentation } from './instrumentation.js';
+import { until } from '../../test-fixtures/until.js';
 
 const silent = createConsoleLogger({ level: 'silent' });
-
-async function until(cond: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
 
 describe('attempt hook', () => {
   it('begins before the handler, runs it inside run, ends once with the outcome; info.lane keeps its identity per lane', async () => {

@@ -1,6 +1,7 @@
 import { getAdjacencyMap } from '@xstate/graph';
 import { laneMachine, type App, type Transport } from '../index.js';
 import { regionStates, type LaneEvent, type LaneStateValue } from './lane-machine.js';
+export { until } from '../../test-fixtures/until.js';
 
 export const EVENTS: LaneEvent[] = [
   { type: 'RECORDS' },
@@ -45,14 +46,6 @@ export function modelPairs(): Set<string> {
       for (const p of projectedPairs(state.value, t.state.value)) pairs.add(p);
   }
   return pairs;
-}
-
-export async function until(cond: () => boolean, what: string): Promise<void> {
-  const end = Date.now() + 20_000;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
 }
 
 const INITIAL: LaneStateValue = { life: 'running', flow: 'open', health: 'ok', fetch: 'waiting', commit: 'idle' };

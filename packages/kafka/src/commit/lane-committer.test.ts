@@ -3,30 +3,13 @@ import { describe, expect, it, vi } from 'vitest';
 import { createConsoleLogger } from '@partita/core';
 import { resolveKafkaOptions } from '../options/kafka-options.js';
 import { GenerationGuard } from '../subscription/generation-guard.js';
-import type { KafkaLane } from '../subscription/kafka-lane.js';
+import { createKafkaLane, type KafkaLane } from '../subscription/kafka-lane.js';
 import { LaneCommitter, type CommitterHost } from './lane-committer.js';
 
 const TOPIC = 'orders';
 
 function lane(): KafkaLane {
-  return {
-    key: `${TOPIC}\u00000`,
-    id: { topic: TOPIC, partition: 0, group: 'g' },
-    kafkaTopic: TOPIC,
-    partition: 0,
-    tier: false,
-    owned: true,
-    handle: undefined,
-    sink: undefined,
-    ready: Promise.resolve(),
-    nextExpected: undefined,
-    queued: undefined,
-    runtimePaused: false,
-    held: false,
-    holdTimer: undefined,
-    committed: undefined,
-    initialCommit: undefined,
-  };
+  return createKafkaLane('g', TOPIC, 0, false);
 }
 
 /** kafkajs' answer to a commit of a generation the coordinator no longer has. */

@@ -41,6 +41,28 @@ export interface KafkaLane {
   initialCommit: Promise<void> | undefined;
 }
 
+/** A lane just assigned to this member: owned, nothing delivered or committed yet. */
+export function createKafkaLane(group: string, kafkaTopic: string, partition: number, tier: boolean): KafkaLane {
+  return {
+    key: laneKey(kafkaTopic, partition),
+    id: { group, topic: kafkaTopic, partition },
+    kafkaTopic,
+    partition,
+    tier,
+    owned: true,
+    handle: undefined,
+    sink: undefined,
+    ready: Promise.resolve(),
+    nextExpected: undefined,
+    queued: undefined,
+    runtimePaused: false,
+    held: false,
+    holdTimer: undefined,
+    committed: undefined,
+    initialCommit: undefined,
+  };
+}
+
 export function laneKey(topic: string, partition: number): string {
   return `${topic}\u0000${partition}`;
 }

@@ -6,7 +6,7 @@ import { BatchIntake, type IntakeHost } from '../intake/batch-intake.js';
 import type { ResolvedKafkaOptions } from '../options/kafka-options.js';
 import { ConsumerControl } from './consumer-control.js';
 import { GenerationGuard, GROUP_CHANGE, kafkaErrorType, SESSION_LOST } from './generation-guard.js';
-import { laneKey, type KafkaLane } from './kafka-lane.js';
+import { createKafkaLane, laneKey, type KafkaLane } from './kafka-lane.js';
 import { KafkaLaneHandle } from './kafka-lane-handle.js';
 
 /** Tries of the start-offset commit of a new group's lanes (waits 0.2, 0.4, 0.8, 1.6 s between them). */
@@ -210,24 +210,7 @@ export class KafkaSubscription implements Subscription, CommitterHost, IntakeHos
   }
 
   private newLane(kafkaTopic: string, partition: number): KafkaLane {
-    return {
-      key: laneKey(kafkaTopic, partition),
-      id: { group: this.spec.group, topic: kafkaTopic, partition },
-      kafkaTopic,
-      partition,
-      tier: this.tierTopics.has(kafkaTopic),
-      owned: true,
-      handle: undefined,
-      sink: undefined,
-      ready: Promise.resolve(),
-      nextExpected: undefined,
-      queued: undefined,
-      runtimePaused: false,
-      held: false,
-      holdTimer: undefined,
-      committed: undefined,
-      initialCommit: undefined,
-    };
+    return createKafkaLane(this.spec.group, kafkaTopic, partition, this.tierTopics.has(kafkaTopic));
   }
 
   private async assign(gained: KafkaLane[]): Promise<void> {
