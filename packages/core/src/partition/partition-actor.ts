@@ -4,7 +4,6 @@ import type { InboundRecord, LaneHandle, LaneSink } from '../transport/transport
 import { LaneAdmission } from './admission.js';
 import { AttemptDeadlines } from './attempt-deadlines.js';
 import type { HandlerContext } from '../handler/handler.js';
-import type { Message } from '../message/message.js';
 import type { Entry } from './entry.js';
 import { FailurePath } from './failure-path.js';
 import { HandlerCtx, InboundMessage } from './inbound-message.js';
@@ -149,13 +148,15 @@ export class PartitionActor implements LaneSink {
   }
 
   /**
-   * Run `first`, then further ready entries while the lane has room: each
+   * Run `entry`, then further ready entries while the lane has room: each
    * attempt in flight has a runner awaiting it, which takes the next entry
    * itself when the attempt ends. A completion then costs no closures, no
    * derived promise and no pump (docs/architecture.md, decision 53).
    */
-  private async runInline(first: Entry): Promise<void> {
-    for (let entry: Entry | undefined = first; entry !== undefined; entry = this.nextInline()) {
+  private async runInline(entry: Entry | undefined): Promise<void> {
+    // One variable for the entry: a suspended runner's frame keeps its parameters, and a `first` kept
+    // for the runner's life held a settled entry and its decoded value (64 KiB values: 16 MiB per app).
+    for (; entry !== undefined; entry = this.nextInline()) {
       const result = this.startInline(entry);
       if (result === NOT_STARTED) continue;
       const gen = entry.gen;
@@ -184,11 +185,11 @@ export class PartitionActor implements LaneSink {
     this.entries.begin(entry, this.turn.elapsed());
     const gen = entry.gen;
     this.deadlines.started(entry.startedAt);
-    // The first attempt's message and context are the entry itself; a later attempt gets its own.
-    let message: Message = entry;
+    // The message is an object of its own (it keeps its value; the entry drops it when settled), the first
+    // attempt's context is the entry itself, a later attempt's has its own.
+    const message = new InboundMessage(entry);
     let attemptCtx: HandlerContext = entry;
     if (gen !== 1) {
-      message = new InboundMessage(entry);
       const later = new HandlerCtx(entry);
       entry.runsLaterAttemptIn(later);
       attemptCtx = later;
