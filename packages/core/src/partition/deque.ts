@@ -37,6 +37,11 @@ export class Deque<T> {
     return index < 0 || index >= this.size ? undefined : this.items[(this.head + index) & this.mask];
   }
 
+  /** Replace the item at `index` (0 = front). */
+  set(index: number, item: T): void {
+    if (index >= 0 && index < this.size) this.items[(this.head + index) & this.mask] = item;
+  }
+
   shift(): T | undefined {
     if (this.size === 0) return undefined;
     const item = this.items[this.head];

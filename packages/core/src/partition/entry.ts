@@ -3,7 +3,6 @@ import type { HandlerContext } from '../handler/handler.js';
 import type { Logger } from '../logger/logger.js';
 import { messageLogFields, type MessageLogFields } from '../logger/message-log-fields.js';
 import type { AttemptScope } from '../instrumentation/instrumentation.js';
-import type { Message } from '../message/message.js';
 import type { InboundRecord } from '../transport/transport.js';
 import { AttemptExtras, AttemptSignal } from './attempt-signal.js';
 import type { LaneContext } from './lane-context.js';
@@ -19,21 +18,22 @@ export interface EntryLane {
 
 /**
  * Per-message bookkeeping inside a partition actor (a plain object, no actor
- * per message), which is also the `Message` and the `HandlerContext` of the
- * message's first attempt: one object per record in flight instead of three
- * (docs/architecture.md, decision 53). A later attempt gets a message and a
- * context of its own (`InboundMessage`, `HandlerCtx`), so what a handler kept
- * of an earlier attempt does not change: `attempt` here is the first
- * attempt's number, `attemptNo` the current one, and the value stays.
+ * per message), which is also the `HandlerContext` of the message's first
+ * attempt: two objects per record in flight instead of three (the message,
+ * an `InboundMessage`, keeps the decoded value the entry drops when settled;
+ * docs/architecture.md, decision 53). A later attempt gets a context of its
+ * own (`HandlerCtx`), so what a handler kept of an earlier attempt does not
+ * change: `attempt` here is the first attempt's number, `attemptNo` the
+ * current one.
  */
-export class Entry extends AttemptSignal implements Message, HandlerContext {
+export class Entry extends AttemptSignal implements HandlerContext {
   // One field is 8 bytes on Node (no pointer compression) and one entry is kept per record in flight:
   // what can be derived is (deadline, whether decoded), what is rare lives in `extras`.
   /** Message lifecycle state code (see message-lifecycle.ts); 0 = received. */
   state = 0;
   /** Incremented on every dispatch; a completion carrying an older generation is ignored. */
   gen = 0;
-  /** The decoded value (inline handlers), kept once decoded: it is the first attempt's `message.value`. */
+  /** The decoded value (inline handlers), from decode to settle. */
   value: unknown = UNDECODED;
   /**
    * When the running attempt started, in ms after the lane's turn-clock
@@ -104,33 +104,15 @@ export class Entry extends AttemptSignal implements Message, HandlerContext {
     return this.attempt + this.retries;
   }
 
-  // Message (the first attempt's)
+  // What the messages made of this entry read (`InboundMessage`)
   get id(): string {
     return `${this.lane.ref.topic}/${this.lane.ref.partition}/${this.rec.offset}`;
   }
   get topic(): string {
     return this.lane.ref.topic;
   }
-  get key(): string | undefined {
-    return this.rec.key;
-  }
-  get headers(): Readonly<Record<string, string>> {
-    return this.rec.headers;
-  }
   get partition(): number {
     return this.lane.ref.partition;
-  }
-  get offset(): string {
-    return this.rec.offset;
-  }
-  get timestamp(): number {
-    return this.rec.timestamp;
-  }
-  toJSON(): Message {
-    return messageJson(this);
-  }
-  [Symbol.for('nodejs.util.inspect.custom')](): Message {
-    return messageJson(this);
   }
 
   // HandlerContext (the first attempt's)
@@ -153,10 +135,4 @@ export class Entry extends AttemptSignal implements Message, HandlerContext {
     const { offset, key, headers } = this.rec;
     return messageLogFields({ offset, key, headers, attempt: this.attemptNo });
   }
-}
-
-/** A message as plain data (what `JSON.stringify` and `util.inspect` show of it). */
-export function messageJson<T>(m: Message<T>): Message<T> {
-  const { id, topic, key, value, headers, partition, offset, timestamp, attempt } = m;
-  return { id, topic, key, value, headers, partition, offset, timestamp, attempt };
 }

@@ -2,11 +2,12 @@ import type { HandlerContext } from '../handler/handler.js';
 import type { Logger } from '../logger/logger.js';
 import type { Message } from '../message/message.js';
 import { AttemptSignal } from './attempt-signal.js';
-import { messageJson, type Entry } from './entry.js';
+import type { Entry } from './entry.js';
 
 /**
- * The `Message` of an entry's later attempt (the first attempt's message is
- * the entry itself), and what app events carry; `id` is computed on demand.
+ * The `Message` of one attempt of an entry, and what app events carry: it
+ * keeps the value (the entry drops its own when settled) and the attempt it
+ * was made for; `id` is computed on demand.
  */
 export class InboundMessage<T = unknown> implements Message<T> {
   readonly value: T;
@@ -43,6 +44,12 @@ export class InboundMessage<T = unknown> implements Message<T> {
   [Symbol.for('nodejs.util.inspect.custom')](): Message<T> {
     return messageJson(this);
   }
+}
+
+/** A message as plain data (what `JSON.stringify` and `util.inspect` show of it). */
+export function messageJson<T>(m: Message<T>): Message<T> {
+  const { id, topic, key, value, headers, partition, offset, timestamp, attempt } = m;
+  return { id, topic, key, value, headers, partition, offset, timestamp, attempt };
 }
 
 /** The context of an entry's later attempt (the first attempt's context is the entry itself). */

@@ -6,16 +6,16 @@ import { HandlerCtx, InboundMessage } from './inbound-message.js';
 
 /**
  * Call the handler for the attempt of `entry` that just began and return
- * what it returned (throws what it throws). The first attempt's message and
- * context are the entry itself; a later attempt gets its own. With an attempt
+ * what it returned (throws what it throws). The message is an object of its
+ * own (it keeps its value; the entry drops it when settled); the first
+ * attempt's context is the entry itself, a later attempt's has its own. With an attempt
  * hook the attempt's scope begins here (`entry.scope`, ended by the lane with
  * the outcome it takes) and its `run`, if any, wraps the call.
  */
 export function invokeHandler(entry: Entry, handle: HandleFn, hook: LaneAttemptHook | undefined): unknown {
-  let message: Message = entry;
+  const message: Message = new InboundMessage(entry);
   let attemptCtx: HandlerContext = entry;
   if (entry.gen !== 1) {
-    message = new InboundMessage(entry);
     const later = new HandlerCtx(entry);
     entry.runsLaterAttemptIn(later);
     attemptCtx = later;

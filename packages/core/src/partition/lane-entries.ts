@@ -64,6 +64,8 @@ export class LaneEntries {
     if (entry.state !== S.settled) entry.state = nextState(entry.state, E.SETTLE);
     this.scheduler.release(entry);
     this.unsettled--;
+    // The message a handler saw keeps the value; the entry, kept in the window or by a suspended runner, does not.
+    entry.value = undefined;
     this.watermark.settled(entry);
     this.watermark.advance();
     if (!this.offsetModel) this.watermark.dropSettled();

@@ -148,13 +148,15 @@ export class PartitionActor implements LaneSink {
   }
 
   /**
-   * Run `first`, then further ready entries while the lane has room: each
+   * Run `entry`, then further ready entries while the lane has room: each
    * attempt in flight has a runner awaiting it, which takes the next entry
    * itself when the attempt ends. A completion then costs no closures, no
    * derived promise and no pump (docs/architecture.md, decision 53).
    */
-  private async runInline(first: Entry): Promise<void> {
-    for (let entry: Entry | undefined = first; entry !== undefined; entry = this.nextInline()) {
+  private async runInline(entry: Entry | undefined): Promise<void> {
+    // One variable for the entry: a suspended runner's frame keeps its parameters, and a `first` kept
+    // for the runner's life held a settled entry and its decoded value (64 KiB values: 16 MiB per app).
+    for (; entry !== undefined; entry = this.nextInline()) {
       const result = this.startInline(entry);
       if (result === NOT_STARTED) continue;
       const gen = entry.gen;

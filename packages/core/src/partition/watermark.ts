@@ -5,13 +5,32 @@ import { isSettled } from './message-lifecycle.js';
 const MAX_METADATA_CHARS = 3_000;
 
 /**
+ * What the window keeps of an entry settled above an unsettled one: its
+ * offset and bytes, not the entry (which is also the message a handler saw,
+ * with its decoded value: kept in the window, 64 KiB values cost a lane
+ * megabytes; decision 53).
+ */
+class SettledMark {
+  constructor(
+    readonly off: number,
+    readonly bytes: number,
+  ) {}
+}
+
+type Slot = Entry | SettledMark;
+
+function settledSlot(slot: Slot): boolean {
+  return slot instanceof SettledMark || isSettled(slot.state);
+}
+
+/**
  * Tracks the committable position of an offset-model lane: the next offset
  * to consume, one past the longest run of settled entries (Kafka's
  * convention). Settled offsets above it are encoded into commit metadata so a
  * restarted consumer can skip them (as Confluent's Parallel Consumer does).
  */
 export class Watermark {
-  private readonly window = new Deque<Entry>();
+  private readonly window = new Deque<Slot>();
   private next: number;
   /** Settled entries still in the window (above an unsettled head), and the highest such offset. */
   private settledAbove = 0;
@@ -33,19 +52,28 @@ export class Watermark {
     this.bytes += entry.bytes;
   }
 
-  /** A tracked entry was settled (call once per entry, before `advance`). */
+  /**
+   * A tracked entry was settled (call once per entry, before `advance`).
+   * Above an unsettled head the window keeps a mark instead of the entry.
+   */
   settled(entry: Entry): void {
     this.settledAbove++;
-    if (this.settledAbove > 1 || this.window.peek() !== entry) {
-      const off = entry.off;
-      if (off > this.maxSettledOff) this.maxSettledOff = off;
-    }
+    if (this.window.peek() === entry) return;
+    const off = entry.off;
+    if (off > this.maxSettledOff) this.maxSettledOff = off;
+    // Settles come mostly in arrival order: the entry is near the head.
+    const n = this.window.length;
+    for (let i = 1; i < n; i++)
+      if (this.window.at(i) === entry) {
+        this.window.set(i, new SettledMark(off, entry.bytes));
+        return;
+      }
   }
 
   /** Drop settled entries from the head. */
   advance(): void {
     let head = this.window.peek();
-    while (head !== undefined && isSettled(head.state)) {
+    while (head !== undefined && settledSlot(head)) {
       this.passed = this.window.shift();
       this.bytes -= head.bytes;
       this.settledAbove--;
@@ -63,7 +91,7 @@ export class Watermark {
     if (this.settledAbove < 256 || this.settledAbove * 2 < this.window.length) return;
     let bytes = 0;
     this.window.retain((e) => {
-      if (isSettled(e.state)) return false;
+      if (settledSlot(e)) return false;
       bytes += e.bytes;
       return true;
     });
@@ -73,7 +101,7 @@ export class Watermark {
   }
 
   /** Last entry the watermark moved past; its offset is parsed only when the watermark is read. */
-  private passed: Entry | undefined;
+  private passed: Slot | undefined;
   private passedNext(): number {
     if (this.passed !== undefined) {
       this.next = this.passed.off + 1;
@@ -82,10 +110,13 @@ export class Watermark {
     return this.next;
   }
 
-  /** Call `fn` for each entry still tracked (unsettled, or settled above an unsettled one), in arrival order. */
+  /** Call `fn` for each entry still tracked (unsettled, or settled at the head), in arrival order. */
   forEach(fn: (entry: Entry) => void): void {
     const n = this.window.length;
-    for (let i = 0; i < n; i++) fn(this.window.at(i)!);
+    for (let i = 0; i < n; i++) {
+      const slot = this.window.at(i)!;
+      if (!(slot instanceof SettledMark)) fn(slot);
+    }
   }
 
   value(): number {
@@ -111,7 +142,7 @@ export class Watermark {
     const n = this.window.length;
     for (let i = 0; i < n; i++) {
       const e = this.window.at(i)!;
-      if (isSettled(e.state)) {
+      if (settledSlot(e)) {
         if (runLen > 0 && e.off === runStart + runLen) runLen++;
         else {
           if (!flush()) break;
