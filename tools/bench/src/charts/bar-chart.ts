@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resultsDir } from '../report.js';
 
@@ -69,5 +69,6 @@ ${parts.join('\n')}
 ${legend}
 </svg>
 `;
+  mkdirSync(resultsDir(), { recursive: true });
   writeFileSync(join(resultsDir(), file), svg);
 }
