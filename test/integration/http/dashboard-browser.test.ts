@@ -219,7 +219,8 @@ describe('the dashboard in Chromium', () => {
     expect(handled.billing).not.toContain('poison-7');
     failing = false;
     await page.click('#dl-confirm-go');
-    await page.locator('#message.info').waitFor({ timeout: 10_000 });
+    // The redrive's own message (an earlier one, e.g. the resume's, may still be shown for a few seconds).
+    await page.locator('#message.info', { hasText: /^redriven/ }).waitFor({ timeout: 10_000 });
     expect(await page.locator('#message').textContent()).toBe('redriven 1 of 1 record(s)');
     await until('billing handled the redriven record', () => handled.billing.includes('poison-7'));
     await until('every lane settled', () => app.inspect().lanes.every((l) => l.lag === 0));
