@@ -4,14 +4,18 @@ import {
   DURATION_BOUNDARIES,
   DURATION_DESCRIPTION,
   DURATION_NAME,
-  type LocalHistogram,
   type ProcessDurationProducer,
 } from './process-duration-producer.js';
 
-/** The consumed count of one attribute set (system, topic, group), reported at collection. */
-export interface ConsumedTally {
+/** A count of one (bounded) attribute set, kept in a plain number and reported at collection. */
+export interface Tally {
   n: number;
   readonly attrs: Attributes;
+}
+
+/** Where the durations of one attribute set go: a plain-number histogram, or the SDK's with cached attributes. */
+interface DurationSink {
+  record(seconds: number): void;
 }
 
 /**
@@ -21,22 +25,20 @@ export interface ConsumedTally {
  * with a {@link ProcessDurationProducer}, to its plain-number buckets.
  */
 export class LaneDurations {
-  private readonly errors = new Map<string, Attributes | LocalHistogram>();
-  private readonly ok: LocalHistogram | undefined;
+  private readonly errors = new Map<string, DurationSink>();
+  private readonly ok: DurationSink;
 
   private constructor(
-    readonly consumed: ConsumedTally,
+    /** The lane's consumed count; its attributes are the duration's (without `error.type`). */
+    readonly consumed: Tally,
     private readonly sdk: Histogram | undefined,
     private readonly producer: ProcessDurationProducer | undefined,
   ) {
-    this.ok = producer?.histogram(keyOf(consumed.attrs), () => consumed.attrs);
+    this.ok = this.sink(consumed.attrs);
   }
 
   /** A factory of lane recorders for one `otelMetrics()`: the SDK histogram is made only without a producer. */
-  static factory(
-    meter: Meter,
-    producer: ProcessDurationProducer | undefined,
-  ): (consumed: ConsumedTally) => LaneDurations {
+  static factory(meter: Meter, producer: ProcessDurationProducer | undefined): (consumed: Tally) => LaneDurations {
     const sdk =
       producer === undefined
         ? meter.createHistogram(DURATION_NAME, {
@@ -49,19 +51,17 @@ export class LaneDurations {
   }
 
   record(seconds: number, errorType: string | undefined): void {
-    if (errorType === undefined) {
-      if (this.ok !== undefined) this.ok.record(seconds);
-      else this.sdk!.record(seconds, this.consumed.attrs);
-      return;
-    }
-    let target = this.errors.get(errorType);
-    if (target === undefined) {
-      const attrs = { ...this.consumed.attrs, [ATTR.errorType]: errorType };
-      target = this.producer !== undefined ? this.producer.histogram(keyOf(attrs), () => attrs) : attrs;
-      this.errors.set(errorType, target);
-    }
-    if (this.producer !== undefined) (target as LocalHistogram).record(seconds);
-    else this.sdk!.record(seconds, target as Attributes);
+    if (errorType === undefined) return this.ok.record(seconds);
+    let sink = this.errors.get(errorType);
+    if (sink === undefined)
+      this.errors.set(errorType, (sink = this.sink({ ...this.consumed.attrs, [ATTR.errorType]: errorType })));
+    sink.record(seconds);
+  }
+
+  private sink(attrs: Attributes): DurationSink {
+    if (this.producer !== undefined) return this.producer.histogram(keyOf(attrs), () => attrs);
+    const sdk = this.sdk!;
+    return { record: (seconds) => sdk.record(seconds, attrs) };
   }
 }
 

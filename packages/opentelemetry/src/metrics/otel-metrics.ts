@@ -2,7 +2,7 @@ import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node
 import { metrics, type Attributes, type Meter, type MeterProvider } from '@opentelemetry/api';
 import type { App, AttemptInfo, AttemptScope, Instrumentation } from '@partita/core';
 import { ATTR, errorType } from '../tracing/attributes.js';
-import { LaneDurations } from './lane-durations.js';
+import { LaneDurations, type Tally } from './lane-durations.js';
 import type { ProcessDurationProducer } from './process-duration-producer.js';
 
 /** Options of `otelMetrics`. */
@@ -100,11 +100,6 @@ export function otelMetrics(options: OtelMetricsOptions = {}): OtelMetrics {
     },
     observe: (app) => observeApp(meter, app, options.eventLoopDelay ?? true),
   };
-}
-
-interface Tally {
-  n: number;
-  readonly attrs: Attributes;
 }
 
 /** One attempt's duration, recorded at its end (a class: no closure per attempt). */
