@@ -45,8 +45,9 @@ const MAX_READS = 2;
  * One owned partition of a topic for one group. Reads in stream order: first
  * the partition's pending entries (claimed with `XAUTOCLAIM` from whoever
  * held them, so a new owner replays what the previous one left unsettled),
- * then new entries with a blocking `XREADGROUP`, never more than
- * `maxInFlight` unsettled. Settles with `XACK`; `nack` moves the entry to the
+ * then new entries with `XREADGROUP` fenced by the lease (see FencedReader;
+ * once the stream is drained a read first waits with `XREAD BLOCK`), never
+ * more than `maxInFlight` unsettled. Settles with `XACK`; `nack` moves the entry to the
  * partition's delayed set and acks it in one script; due entries come back at
  * the end of the stream, with the next attempt and the failing group in
  * their headers (only that group handles them).
@@ -259,9 +260,11 @@ export class RedisLane implements MessageLaneHandle {
             continue;
           }
           const claimed = await this.pending.claim(cursor, credit);
-          if (claimed === 'lost') this.fencedUntil = this.cfg.clock.now() + this.cfg.blockMs;
           if (typeof claimed === 'string') {
-            if (claimed === 'lost') await this.sleep(this.cfg.blockMs);
+            if (claimed === 'lost') {
+              this.fencedUntil = this.cfg.clock.now() + this.cfg.blockMs;
+              await this.sleep(this.cfg.blockMs);
+            }
             continue;
           }
           this.deliver(claimed.entries, (id) => claimed.counts.get(id) ?? 1);

@@ -36,7 +36,7 @@ export interface RedisTransportOptions {
    * @defaultValue 5000
    */
   readonly leaseMs?: number;
-  /** Longest blocking `XREADGROUP` wait. @defaultValue 1000 */
+  /** Longest wait for new entries (`XREAD BLOCK`) before a drained lane reads again. @defaultValue 1000 */
   readonly blockMs?: number;
   /**
    * Entries pending on another consumer of an owned partition for longer than
