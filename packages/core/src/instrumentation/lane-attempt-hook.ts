@@ -1,5 +1,5 @@
 import type { LaneRef } from '../app/app-types.js';
-import type { Headers } from '../message/message.js';
+import { messageId, type Headers } from '../message/message.js';
 import type { Logger } from '../logger/logger.js';
 import type { InboundRecord } from '../transport/transport.js';
 import type { AttemptInfo, AttemptLane, AttemptScope } from './instrumentation.js';
@@ -31,7 +31,7 @@ class LaneAttemptInfo implements AttemptInfo {
     return this.rec.offset;
   }
   get id(): string {
-    return `${this.lane.topic}/${this.lane.partition}/${this.rec.offset}`;
+    return messageId(this.lane.topic, this.lane.partition, this.rec.offset);
   }
   get key(): string | undefined {
     return this.rec.key;

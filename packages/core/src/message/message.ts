@@ -1,6 +1,11 @@
 /** Message headers: string keys and string values. */
 export type Headers = Record<string, string>;
 
+/** A message's id: unique within its lane (`${topic}/${partition}/${offset}`). */
+export function messageId(topic: string, partition: number, offset: string): string {
+  return `${topic}/${partition}/${offset}`;
+}
+
 /** A message as a handler sees it. */
 export interface Message<T = unknown> {
   /** Unique within its lane: `${topic}/${partition}/${offset}`. */

@@ -6,6 +6,7 @@ import type { AttemptScope } from '../instrumentation/instrumentation.js';
 import type { InboundRecord } from '../transport/transport.js';
 import { AttemptExtras, AttemptSignal } from './attempt-signal.js';
 import type { LaneContext } from './lane-context.js';
+import { messageId } from '../message/message.js';
 
 /** `Entry.value` until the value is decoded. */
 const UNDECODED: unique symbol = Symbol('undecoded');
@@ -106,7 +107,7 @@ export class Entry extends AttemptSignal implements HandlerContext {
 
   // What the messages made of this entry read (`InboundMessage`)
   get id(): string {
-    return `${this.lane.ref.topic}/${this.lane.ref.partition}/${this.rec.offset}`;
+    return messageId(this.lane.ref.topic, this.lane.ref.partition, this.rec.offset);
   }
   get topic(): string {
     return this.lane.ref.topic;

@@ -7,6 +7,7 @@ import type { LaneAttemptHook } from '../instrumentation/lane-attempt-hook.js';
 import type { Entry } from './entry.js';
 import type { LaneEntries } from './lane-entries.js';
 import type { LaneContext } from './lane-context.js';
+import { messageId } from '../message/message.js';
 
 /** How one attempt ended. */
 export type AttemptOutcome = { readonly ok: true } | { readonly ok: false; readonly error: unknown };
@@ -115,7 +116,7 @@ export class WorkerDispatch {
       const rec = entry.rec;
       const carry = scopes?.[i]?.carry;
       return {
-        id: `${this.ref.topic}/${this.ref.partition}/${rec.offset}`,
+        id: messageId(this.ref.topic, this.ref.partition, rec.offset),
         topic: this.ref.topic,
         key: rec.key,
         value: rec.value,
