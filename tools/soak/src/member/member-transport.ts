@@ -65,8 +65,9 @@ export function memberTransport(inner: Transport, by: string, log: SettlementLog
 
   const wrapSink = (sink: SubscriptionSink): SubscriptionSink => ({
     assigned(handle) {
-      const laneSink = sink.assigned(wrapHandle(handle));
       const lane = laneName(handle.id);
+      log.record({ t: 'l', by, lane, op: 'assigned' });
+      const laneSink = sink.assigned(wrapHandle(handle));
       return {
         deliver: (records) => {
           if (dead) return;
@@ -75,7 +76,12 @@ export function memberTransport(inner: Transport, by: string, log: SettlementLog
         },
       };
     },
-    revoked: (id) => (dead ? Promise.resolve() : sink.revoked(id)),
+    async revoked(id) {
+      if (dead) return;
+      log.record({ t: 'l', by, lane: laneName(id), op: 'revoking' });
+      await sink.revoked(id);
+      if (!dead) log.record({ t: 'l', by, lane: laneName(id), op: 'released' });
+    },
   });
 
   return {

@@ -5,14 +5,16 @@ import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
  * appended with one `write` on an `O_APPEND` descriptor (shared by processes):
  * - `h`: member `by` handled `id`, which sat at `offset` of `lane`;
  * - `c`: the broker confirmed `by`'s commit of `lane` up to `next` (offset model);
- * - `a`: the broker confirmed `by`'s ack of these offsets of `lane` (message model).
+ * - `a`: the broker confirmed `by`'s ack of these offsets of `lane` (message model);
+ * - `l`: `lane` was assigned to `by`, its revocation began, or it was released (diagnostics only).
  * A line is written only after the fact it states, so a member killed
  * in between leaves a line out, never a false one.
  */
 export type SettlementFact =
   | { readonly t: 'h'; readonly by: string; readonly id: string; readonly lane: string; readonly offset: string }
   | { readonly t: 'c'; readonly by: string; readonly lane: string; readonly next: string }
-  | { readonly t: 'a'; readonly by: string; readonly lane: string; readonly offsets: readonly string[] };
+  | { readonly t: 'a'; readonly by: string; readonly lane: string; readonly offsets: readonly string[] }
+  | { readonly t: 'l'; readonly by: string; readonly lane: string; readonly op: 'assigned' | 'revoking' | 'released' };
 
 /** A fact with the wall-clock time (ms) it was recorded, comparable with the ledger's `at`. */
 export type SettlementEvent = SettlementFact & { readonly at: number };

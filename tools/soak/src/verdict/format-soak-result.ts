@@ -15,6 +15,9 @@ export function formatSoakResult(r: SoakResult): string {
     `  duplicate bound: Σ in-flight window of killed members ${r.duplicates.killedWindowTotal} (largest ${r.duplicates.killedWindowMax})`,
     ...r.checks.map((c) => `  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`),
     `  ledger: ${formatLedgerReport(rep)}`,
+    ...(r.duplicates.unexplainedTrace.length > 0
+      ? ['  unexplained duplicates, traced:', ...r.duplicates.unexplainedTrace.map((l) => `    ${l}`)]
+      : []),
     r.ok ? 'PASS' : 'FAIL',
   ];
   return lines.join('\n');

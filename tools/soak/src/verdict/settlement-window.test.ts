@@ -69,4 +69,21 @@ describe('accountDuplicates', () => {
     });
     expect(accountDuplicates(ledger, settlements.slice(0, 1), new Set(['m1'])).withinKilledWindow).toBe(1);
   });
+
+  it('traces an unexplained duplicate: its handlings and the settlements of its lane between them', () => {
+    const ledger = [p('a'), h('a', 'm1', 100), h('a', 'm2', 130)];
+    const settlements: SettlementEvent[] = [
+      where('a', 'm1', 4, 100),
+      { t: 'c', by: 'm1', lane: 't/0', next: '5', at: 110 },
+      { t: 'c', by: 'm3', lane: 't/1', next: '9', at: 115 },
+      where('a', 'm2', 4, 130),
+    ];
+    expect(accountDuplicates(ledger, settlements, new Set(['m2'])).unexplainedTrace).toEqual([
+      'a (m1@t/0:4, m2@t/0:4)',
+      '  +0 ms handled by m1',
+      '  +30 ms handled by m2 (killed)',
+      '  +10 ms m1 committed t/0 next 5',
+    ]);
+    expect(accountDuplicates(ledger, settlements.slice(0, 1), new Set()).unexplainedTrace).toEqual([]);
+  });
 });

@@ -11,6 +11,8 @@ export interface DuplicateAccount {
   readonly withinLiveWindow: number;
   /** Ids handled again although every earlier handler's settlement was confirmed before: the broker redelivered settled records. */
   readonly unexplained: readonly string[];
+  /** For the first few unexplained ids: each handling and the lane's confirmed commits/acks in between, to diagnose them. */
+  readonly unexplainedTrace: readonly string[];
   /** Per killed member: ids it handled whose settlement the broker never confirmed (its in-flight window when it died). */
   readonly killedWindows: Readonly<Record<string, number>>;
   /** Sum and largest of `killedWindows`. */
@@ -48,7 +50,7 @@ export function accountDuplicates(
       let list = commits.get(k);
       if (!list) commits.set(k, (list = []));
       list.push({ at: e.at, next: BigInt(e.next) });
-    } else for (const o of e.offsets) acked.set(e.by + SEP + e.lane + SEP + o, e.at);
+    } else if (e.t === 'a') for (const o of e.offsets) acked.set(e.by + SEP + e.lane + SEP + o, e.at);
   }
   /** Whether `by`'s handling of `id` was confirmed settled at time `asOf`. */
   const settled = (by: string, id: string, asOf: number): boolean => {
@@ -87,13 +89,52 @@ export function accountDuplicates(
     before.push(e.by);
   }
   const sizes = Object.values(killedWindows);
+  const trace = traceUnexplained(unexplained.slice(0, TRACED), ledger, settlements, killed);
   return {
     duplicates,
     withinKilledWindow,
     withinLiveWindow,
     unexplained,
+    unexplainedTrace: trace,
     killedWindows,
     killedWindowTotal: sizes.reduce((a, b) => a + b, 0),
     killedWindowMax: sizes.reduce((a, b) => Math.max(a, b), 0),
   };
+}
+
+const TRACED = 3;
+const TRACED_SETTLEMENTS = 16;
+
+function describeSettlement(s: SettlementEvent): string {
+  if (s.t === 'c') return `committed ${s.lane} next ${s.next}`;
+  if (s.t === 'a') return `acked ${s.lane} ${s.offsets.length} entries`;
+  if (s.t === 'l') return `${s.op} ${s.lane}`;
+  return `handled ${s.id} at ${s.lane}:${s.offset}`;
+}
+
+/** One line per handling of each id, then the settlements of its lanes between its first and last handling. */
+function traceUnexplained(
+  ids: readonly string[],
+  ledger: readonly LedgerEvent[],
+  settlements: readonly SettlementEvent[],
+  killed: ReadonlySet<string>,
+): string[] {
+  const lines: string[] = [];
+  for (const id of ids) {
+    const handlings = ledger.flatMap((e) => (e.t === 'h' && e.id === id ? [e] : []));
+    const first = handlings[0]?.at ?? 0;
+    const last = handlings.at(-1)?.at ?? 0;
+    const lanes = new Set(settlements.filter((s) => s.t === 'h' && s.id === id).map((s) => s.lane));
+    const offsets = settlements
+      .filter((s) => s.t === 'h' && s.id === id)
+      .map((s) => (s.t === 'h' ? `${s.by}@${s.lane}:${s.offset}` : ''));
+    lines.push(`${id} (${offsets.join(', ')})`);
+    for (const h of handlings)
+      lines.push(`  +${h.at - first} ms handled by ${h.by}${killed.has(h.by) ? ' (killed)' : ''}`);
+    const between = settlements.filter((s) => s.t !== 'h' && lanes.has(s.lane) && s.at >= first && s.at <= last);
+    for (const s of between.slice(0, TRACED_SETTLEMENTS))
+      lines.push(`  +${s.at - first} ms ${s.by} ${describeSettlement(s)}`);
+    if (between.length > TRACED_SETTLEMENTS) lines.push(`  … ${between.length - TRACED_SETTLEMENTS} more settlements`);
+  }
+  return lines;
 }
