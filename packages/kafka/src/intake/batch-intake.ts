@@ -72,7 +72,12 @@ export class BatchIntake {
       this.enqueue(lane, records);
       payload.resolveOffset(hold === undefined ? batch.lastOffset() : last.offset);
     } else if (hold === undefined) {
-      payload.resolveOffset(batch.lastOffset());
+      // Nothing new (every record was below what the lane expects): never move kafkajs' position back.
+      const expected = lane.nextExpected;
+      const lastOffset = BigInt(batch.lastOffset());
+      payload.resolveOffset(
+        (expected !== undefined && expected - 1n > lastOffset ? expected - 1n : lastOffset).toString(),
+      );
     }
     if (hold !== undefined) this.hold(lane, hold);
   }

@@ -232,8 +232,12 @@ export class KafkaSubscription implements Subscription, CommitterHost, IntakeHos
     for (const lane of gained) {
       if (!lane.owned) continue;
       const committed = metadata.get(lane.key);
-      if (committed && committed.offset !== '-1') lane.committed = committed.offset;
-      else if (this.spec.startFrom !== 'latest') fresh.push(lane);
+      if (committed && committed.offset !== '-1') {
+        lane.committed = committed.offset;
+        // Records below the group's offset were settled by an earlier owner: a fetch kafkajs made before this
+        // join may still hand them over (its responses are not checked against the generation). Skip them.
+        lane.nextExpected = BigInt(committed.offset);
+      } else if (this.spec.startFrom !== 'latest') fresh.push(lane);
       const handle = new KafkaLaneHandle(lane, committed?.metadata ?? undefined, this.control, this.committer);
       lane.handle = handle;
       lane.sink = this.sink.assigned(handle);
