@@ -13,8 +13,16 @@ function rig(nextExpected: bigint | undefined) {
     brokers: ['127.0.0.1:9092'],
     logger: createConsoleLogger({ level: 'silent' }),
   });
-  const guard = new GenerationGuard(options.clock, options.sessionTimeoutMs, 1000, () => {});
+  let skewMs = 0;
+  const clock = { ...options.clock, now: () => Date.now() + skewMs };
   const lane = createKafkaLane('g', 'orders', 0, false);
+  // As the subscription does on a stall: every lane is revoked (disowned) at once.
+  const guard = new GenerationGuard(clock, options.sessionTimeoutMs, 1000, () => {
+    lane.owned = false;
+  });
+  const stall = (ms: number): void => {
+    skewMs += ms;
+  };
   lane.nextExpected = nextExpected;
   const delivered: InboundRecord[] = [];
   lane.sink = { deliver: (records) => void delivered.push(...records) };
@@ -23,7 +31,7 @@ function rig(nextExpected: bigint | undefined) {
     awaitBarrier: () => Promise.resolve(),
     closing: false,
   });
-  const batch = async (offsets: number[]): Promise<string[]> => {
+  const batch = async (offsets: number[], afterOnBatch: () => void = () => {}): Promise<string[]> => {
     const resolved: string[] = [];
     const payload = {
       batch: {
@@ -43,10 +51,11 @@ function rig(nextExpected: bigint | undefined) {
       isRunning: () => true,
     } as unknown as EachBatchPayload;
     await intake.onBatch(payload);
+    afterOnBatch();
     await vi.waitFor(() => expect(lane.queued).toBeUndefined());
     return resolved;
   };
-  return { lane, delivered, batch };
+  return { lane, delivered, batch, stall, sessionTimeoutMs: options.sessionTimeoutMs };
 }
 
 describe('BatchIntake', () => {
@@ -68,5 +77,12 @@ describe('BatchIntake', () => {
     const { delivered, batch } = rig(undefined);
     expect(await batch([0, 1])).toEqual(['1']);
     expect(delivered.map((r) => r.offset)).toEqual(['0', '1']);
+  });
+
+  it('delivers nothing when the process stalled past the session timeout between the batch and its delivery', async () => {
+    const { delivered, batch, lane, stall, sessionTimeoutMs } = rig(undefined);
+    await batch([0, 1], () => stall(sessionTimeoutMs + 1_000));
+    expect(lane.owned).toBe(false);
+    expect(delivered).toEqual([]);
   });
 });

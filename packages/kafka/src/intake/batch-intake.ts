@@ -98,6 +98,9 @@ export class BatchIntake {
   }
 
   private flush(done: () => void): void {
+    // A process starved of CPU (or stopped) past the session timeout resumes with I/O first and this check
+    // phase next, before any timer: sample here, so a stall revokes the lanes before their records run.
+    this.guard.sample();
     const pending = this.pending;
     this.pending = [];
     this.flushDone = undefined;
