@@ -42,14 +42,19 @@ export function judgeSoak(e: SoakEvidence): SoakCheck[] {
           ok: d.unexplained.length === 0,
           detail:
             `${d.duplicates} duplicates: ${d.withinKilledWindow} in killed members' windows (Σ ${d.killedWindowTotal}, largest ` +
-            `${d.killedWindowMax}), ${d.withinLiveWindow} in rebalanced members' windows, ${d.unexplained.length} unexplained`,
+            `${d.killedWindowMax}), ${d.withinLiveWindow} in rebalanced members' windows, ${d.byStaleOwner} by stale owners ` +
+            `(up to ${d.staleOwnerMaxMs} ms after the lane's next owner was assigned it), ${d.unexplained.length} unexplained`,
         }
       : {
           name: "duplicates within the killed members' in-flight windows",
-          ok: d.withinLiveWindow === 0 && d.unexplained.length === 0 && d.withinKilledWindow <= d.killedWindowTotal,
+          ok:
+            d.withinLiveWindow === 0 &&
+            d.byStaleOwner === 0 &&
+            d.unexplained.length === 0 &&
+            d.withinKilledWindow <= d.killedWindowTotal,
           detail:
             `${d.duplicates} duplicates ≤ Σ window ${d.killedWindowTotal} (largest ${d.killedWindowMax}); ` +
-            `${d.withinLiveWindow} from live members, ${d.unexplained.length} unexplained`,
+            `${d.withinLiveWindow} from live members, ${d.byStaleOwner} by stale owners, ${d.unexplained.length} unexplained`,
         },
     { name: 'no unexpected ids', ok: report.unexpected.length === 0, detail: `${report.unexpected.length} unexpected` },
     { name: 'members were killed', ok: e.kills > 0, detail: `${e.kills} kill -9` },

@@ -86,4 +86,32 @@ describe('accountDuplicates', () => {
     ]);
     expect(accountDuplicates(ledger, settlements.slice(0, 1), new Set()).unexplainedTrace).toEqual([]);
   });
+
+  it('puts a re-handling by a member still holding a lane the broker gave to another member down to a stale owner', () => {
+    const ledger = [p('a'), h('a', 'm2', 300), h('a', 'm1', 900)];
+    const lane = (by: string, op: 'assigned' | 'revoking' | 'released', at: number): SettlementEvent => ({
+      t: 'l',
+      by,
+      lane: 't/0',
+      op,
+      at,
+    });
+    const settlements: SettlementEvent[] = [
+      lane('m1', 'assigned', 0),
+      where('a', 'm1', 4, 900),
+      lane('m2', 'assigned', 200),
+      where('a', 'm2', 4, 300),
+      { t: 'c', by: 'm2', lane: 't/0', next: '5', at: 400 },
+      lane('m1', 'revoking', 900),
+    ];
+    expect(accountDuplicates(ledger, settlements, new Set())).toMatchObject({
+      duplicates: 1,
+      byStaleOwner: 1,
+      staleOwnerMaxMs: 700,
+      unexplained: [],
+    });
+    // The same handling by the lane's newest owner is not a stale owner's.
+    const reassigned = [...settlements.slice(0, 5), lane('m1', 'assigned', 800)];
+    expect(accountDuplicates(ledger, reassigned, new Set())).toMatchObject({ byStaleOwner: 0, unexplained: ['a'] });
+  });
 });

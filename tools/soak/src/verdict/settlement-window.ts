@@ -9,6 +9,14 @@ export interface DuplicateAccount {
   readonly withinKilledWindow: number;
   /** Inside the window of a live member only: it handled the id, then lost the lane before its settlement was confirmed (a rebalance). */
   readonly withinLiveWindow: number;
+  /**
+   * Handled again by a stale owner: a member still holding the lane (assigned, not yet released) after the
+   * broker had given it to another member, which settled the record first. A member whose session the broker
+   * dropped without its knowing (a zombie) does this until it finds out; only its commits are fenced.
+   */
+  readonly byStaleOwner: number;
+  /** Longest time (ms) a stale owner handled a record after the lane's newer owner was assigned it. */
+  readonly staleOwnerMaxMs: number;
   /** Ids handled again although every earlier handler's settlement was confirmed before: the broker redelivered settled records. */
   readonly unexplained: readonly string[];
   /** For the first few unexplained ids: each handling and the lane's confirmed commits/acks in between, to diagnose them. */
@@ -63,12 +71,39 @@ export function accountDuplicates(
     return (commits.get(by + SEP + w.lane) ?? []).some((c) => c.at <= asOf && c.next > offset);
   };
 
+  /** Assignments of each lane in time order: who was assigned it, when. */
+  const assignments = new Map<string, { by: string; at: number }[]>();
+  for (const e of settlements) {
+    if (e.t !== 'l' || e.op !== 'assigned') continue;
+    let list = assignments.get(e.lane);
+    if (!list) assignments.set(e.lane, (list = []));
+    list.push({ by: e.by, at: e.at });
+  }
+  /** How long (ms) before `at` another member was assigned the lane `by` handled `id` on, after `by` last was; -1 if not. */
+  const staleFor = (by: string, id: string, at: number): number => {
+    const lane = where.get(by + SEP + id)?.lane;
+    const list = lane === undefined ? undefined : assignments.get(lane);
+    if (!list) return -1;
+    let own = -Infinity;
+    let newer = -1;
+    for (const a of list) {
+      if (a.at > at) break;
+      if (a.by === by) {
+        own = a.at;
+        newer = -1;
+      } else if (a.at >= own && newer < 0) newer = a.at;
+    }
+    return newer < 0 ? -1 : at - newer;
+  };
+
   const handlers = new Map<string, string[]>();
   const killedWindows: Record<string, number> = {};
   const windowed = new Set<string>();
   let duplicates = 0;
   let withinKilledWindow = 0;
   let withinLiveWindow = 0;
+  let byStaleOwner = 0;
+  let staleOwnerMaxMs = 0;
   const unexplained: string[] = [];
   for (const e of ledger) {
     if (e.t !== 'h') continue;
@@ -85,7 +120,13 @@ export function accountDuplicates(
     const open = before.filter((by) => !settled(by, e.id, e.at));
     if (open.some((by) => killed.has(by))) withinKilledWindow++;
     else if (open.length > 0) withinLiveWindow++;
-    else unexplained.push(e.id);
+    else {
+      const stale = staleFor(e.by, e.id, e.at);
+      if (stale >= 0) {
+        byStaleOwner++;
+        staleOwnerMaxMs = Math.max(staleOwnerMaxMs, stale);
+      } else unexplained.push(e.id);
+    }
     before.push(e.by);
   }
   const sizes = Object.values(killedWindows);
@@ -94,6 +135,8 @@ export function accountDuplicates(
     duplicates,
     withinKilledWindow,
     withinLiveWindow,
+    byStaleOwner,
+    staleOwnerMaxMs,
     unexplained,
     unexplainedTrace: trace,
     killedWindows,
