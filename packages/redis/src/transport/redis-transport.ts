@@ -1,10 +1,9 @@
-import type { Redis } from 'ioredis';
+import { Cluster, type Redis } from 'ioredis';
 import {
   ClosedError,
   ComponentLogger,
   ConfigError,
   type AdminTransport,
-  DLQ_HEADERS,
   optionError,
   partitionForKey,
   redact,
@@ -22,6 +21,7 @@ import {
 } from '@partita/core';
 import { RedisAdmin, streamGroups } from '../admin/redis-admin.js';
 import { mapRedisError } from '../errors/map-redis-error.js';
+import { keySlot } from '../keys/key-slot.js';
 import { assertRedisGroup, assertRedisTopic, RedisKeys } from '../keys/redis-keys.js';
 import { RedisLane } from '../lane/redis-lane.js';
 import { GroupMembership } from '../lease/group-membership.js';
@@ -34,7 +34,7 @@ import {
 import { toFields } from '../record/record-fields.js';
 import { ScriptRunner } from '../scripts/script-runner.js';
 import { logConnectionEvents } from './connection-events.js';
-import { createRedisClient } from './redis-connection.js';
+import { createClusterClient, createRedisClient, type ClientExtra, type RedisClient } from './redis-connection.js';
 
 const CAPABILITIES: TransportCapabilities = Object.freeze({
   ackModel: 'message',
@@ -47,7 +47,7 @@ const CAPABILITIES: TransportCapabilities = Object.freeze({
 });
 
 interface Connected {
-  readonly cmd: Redis;
+  readonly cmd: RedisClient;
   readonly scripts: ScriptRunner;
 }
 
@@ -97,8 +97,9 @@ class RedisTransport implements Transport, AdminTransport {
     if (this.closing !== undefined) throw new ClosedError(`${what}: the Redis transport is closed`);
   }
 
-  private client(name: string, extra?: Parameters<typeof createRedisClient>[2]): Redis {
-    const c = createRedisClient(this.o, name, extra);
+  /** A client with its events logged: the command client (a Cluster in cluster mode), or a lane's reader. */
+  private client<C extends RedisClient>(name: string, create: () => C): C {
+    const c = create();
     logConnectionEvents(c, this.logs.logger.child({ client: name }), () => this.closing !== undefined);
     c.on('error', (err: unknown) => {
       this.lastError = redact(err instanceof Error ? err.message : String(err), { secrets: this.secrets });
@@ -114,7 +115,11 @@ class RedisTransport implements Transport, AdminTransport {
     this.assertOpen('connect');
     if (!this.connecting) {
       this.connecting = (async (): Promise<Connected> => {
-        const cmd = this.client(`partita:${this.o.consumerName}`, { autoPipelining: true });
+        const name = `partita:${this.o.consumerName}`;
+        const cmd: RedisClient =
+          this.o.cluster === undefined
+            ? this.client(name, () => createRedisClient(this.o, name, { autoPipelining: true }))
+            : this.client(name, () => createClusterClient(this.o, name));
         try {
           await cmd.connect();
         } catch (err) {
@@ -176,20 +181,12 @@ class RedisTransport implements Transport, AdminTransport {
       const fields = toFields(r);
       const stream = this.keys.stream(r.topic, p);
       if (r.topic.endsWith(this.o.dlqSuffix)) {
-        const source = this.heldSource(r);
+        // The dead-letter stream's own slot; the runtime acks the source entry once this copy is confirmed.
         sends.push(
-          c.scripts
-            .deadLetter(
-              [stream, source?.stream ?? stream],
-              [
-                String(this.o.deadLetterMaxLen),
-                String(this.o.deadLetterMaxAgeMs),
-                source?.group ?? '',
-                source?.id ?? '',
-                ...fields,
-              ],
-            )
-            .then(() => source?.lane.forget(source.id)),
+          c.scripts.deadLetter(
+            [stream],
+            [String(this.o.deadLetterMaxLen), String(this.o.deadLetterMaxAgeMs), ...fields],
+          ),
         );
       } else if (r.delayMs !== undefined && r.delayMs > 0) {
         sends.push(
@@ -226,23 +223,6 @@ class RedisTransport implements Transport, AdminTransport {
     if (r.key !== undefined) return partitionForKey(r.key, n);
     this.roundRobin = (this.roundRobin + 1) % n;
     return this.roundRobin;
-  }
-
-  /**
-   * The lane entry a dead-letter copy was made from, when this transport
-   * holds it: same group and topic, and the very value bytes the runtime was
-   * given. Then the copy and the entry's ack are one script.
-   */
-  private heldSource(r: OutboundRecord): { lane: RedisLane; stream: string; group: string; id: string } | undefined {
-    const group = r.headers[DLQ_HEADERS.group];
-    const topic = r.headers[DLQ_HEADERS.topic];
-    if (group === undefined || topic === undefined) return undefined;
-    for (const lane of this.lanes) {
-      if (lane.id.group !== group || lane.id.topic !== topic) continue;
-      const id = lane.heldEntry(r.value, r.headers[DLQ_HEADERS.offset]);
-      if (id !== undefined) return { lane, stream: this.keys.stream(topic, lane.id.partition), group, id };
-    }
-    return undefined;
   }
 
   async subscribe(spec: SubscriptionSpec, sink: SubscriptionSink): Promise<Subscription> {
@@ -295,15 +275,13 @@ class RedisTransport implements Transport, AdminTransport {
   }
 
   private makeLane(c: Connected, spec: SubscriptionSpec, p: number): RedisLane {
-    const reader = this.client(`partita:${this.o.consumerName}:${spec.topic}:${p}`, {
-      extraTimeoutMs: this.o.blockMs,
-      resend: false,
-    });
-    this.readers.add(reader);
-    reader.once('end', () => this.readers.delete(reader));
+    const stream = this.keys.stream(spec.topic, p);
+    const name = `partita:${this.o.consumerName}:${spec.topic}:${p}`;
+    const reader = this.reader(name, c.cmd instanceof Cluster ? slotNode(c.cmd, stream) : undefined);
+    const cluster = c.cmd instanceof Cluster ? c.cmd : undefined;
     const lane = new RedisLane(reader, c.cmd, c.scripts, {
       id: { group: spec.group, topic: spec.topic, partition: p },
-      stream: this.keys.stream(spec.topic, p),
+      stream,
       lease: this.keys.lease(spec.topic, spec.group, p),
       fence: this.keys.fence(spec.topic, spec.group, p),
       delayed: this.keys.delayed(spec.topic, p),
@@ -314,9 +292,44 @@ class RedisTransport implements Transport, AdminTransport {
       claimTimeoutMs: this.o.claimTimeoutMs,
       maxLen: this.o.maxLen,
       clock: this.clock,
+      ...(cluster
+        ? { follow: (err: unknown, current: Redis) => this.follow(cluster, stream, name, err, current) }
+        : {}),
     });
     this.lanes.add(lane);
     return lane;
+  }
+
+  /**
+   * A lane's reading connection (never auto-pipelined: its reads are
+   * `WATCH`/`MULTI` transactions). In Redis Cluster a plain connection to
+   * the node serving the partition's slot, since a transaction must run on
+   * one connection to one node.
+   */
+  private reader(name: string, node: string | undefined): Redis {
+    const extra: ClientExtra = { extraTimeoutMs: this.o.blockMs, resend: false };
+    // Before the cluster client has a slot map (never once connected): a seed; a MOVED reply then says where.
+    const target = node !== undefined ? parseNode(node) : this.o.cluster?.nodes[0];
+    const reader = this.client(name, () => createRedisClient(this.o, name, extra, target));
+    this.readers.add(reader);
+    reader.once('end', () => this.readers.delete(reader));
+    return reader;
+  }
+
+  /**
+   * After a failed read in Redis Cluster: a reader on the node that serves
+   * the stream's slot now, when that is not the current reader's (the node a
+   * `MOVED` reply names, else the slot map the cluster client keeps, which
+   * it refreshes on failovers). An `ASK` (a slot being migrated) changes
+   * nothing: the lane reads again after its backoff, until the slot moved.
+   */
+  private follow(cluster: Cluster, stream: string, name: string, err: unknown, current: Redis): Redis | undefined {
+    if (this.closing !== undefined) return undefined;
+    const moved = /^MOVED \d+ (\S+)/.exec(err instanceof Error ? err.message : '')?.[1];
+    if (moved !== undefined) cluster.refreshSlotsCache();
+    const node = moved ?? slotNode(cluster, stream);
+    if (node === undefined || node === `${current.options.host}:${current.options.port}`) return undefined;
+    return this.reader(name, node);
   }
 
   /** Connection, owned partitions, lag and pending per lane; secrets redacted. */
@@ -326,7 +339,7 @@ class RedisTransport implements Transport, AdminTransport {
 
   private async rawHealth(): Promise<HealthReport> {
     const details: Record<string, unknown> = {
-      url: this.o.url,
+      ...(this.o.cluster ? { cluster: this.o.cluster.nodes.map((n) => `${n.host}:${n.port}`) } : { url: this.o.url }),
       consumer: this.o.consumerName,
       keyPrefix: this.o.keyPrefix,
     };
@@ -388,7 +401,18 @@ class RedisTransport implements Transport, AdminTransport {
 export function redisTransport(options: RedisTransportOptions = {}): Transport & AdminTransport {
   const resolved = resolveRedisOptions(options);
   const logs = new ComponentLogger('redisTransport', 'redis', options.logger, {
-    secrets: redisSecrets({ url: resolved.url, password: resolved.password }),
+    secrets: redisSecrets({ url: resolved.url, password: resolved.password, cluster: options.cluster }),
   });
   return new RedisTransport(resolved, options.clock, logs);
+}
+
+/** The node (`host:port`) serving a key's slot, by the cluster client's slot map; undefined before it has one. */
+function slotNode(cluster: Cluster, key: string): string | undefined {
+  return cluster.slots[keySlot(key)]?.[0];
+}
+
+/** `host:port` (the last colon: IPv6 hosts contain colons). */
+function parseNode(node: string): { host: string; port: number } {
+  const colon = node.lastIndexOf(':');
+  return { host: node.slice(0, colon), port: Number(node.slice(colon + 1)) };
 }
