@@ -128,14 +128,13 @@ return 0`;
 /**
  * The check of a fenced command (see FencedReader): when the lease does not
  * name this member, write the fence key, so the `EXEC` of the transaction
- * that watches it runs nothing. Sent with `EVAL`, never `EVALSHA`.
- * `allow-oom`: a server out of memory still lets it write the (tiny) fence
- * key; without the flag the `SET` failed there, and the transaction's
- * `XREADGROUP` (not refused under OOM) would have run unchecked.
+ * that watches it runs nothing. Sent with `EVAL`, never `EVALSHA`. (Out of
+ * memory its `SET` fails, but Redis then refuses to queue any command after
+ * `MULTI`, so the `EXEC` aborts anyway.)
  * KEYS: lease, fence, stream. ARGV: me, group, wantLast ('1': return the
  * group's last delivered id). Returns 0 (not ours), 1, or that id.
  */
-export const FENCE_CHECK_SCRIPT = `#!lua flags=allow-oom
+export const FENCE_CHECK_SCRIPT = `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then
   redis.call('SET', KEYS[2], '1', 'PX', 1000)
   return 0

@@ -1,4 +1,4 @@
-import { Cluster, type Redis } from 'ioredis';
+import { Cluster } from 'ioredis';
 import {
   ClosedError,
   ComponentLogger,
@@ -21,7 +21,6 @@ import {
 } from '@partita/core';
 import { RedisAdmin, streamGroups } from '../admin/redis-admin.js';
 import { mapRedisError } from '../errors/map-redis-error.js';
-import { keySlot } from '../keys/key-slot.js';
 import { assertRedisGroup, assertRedisTopic, RedisKeys } from '../keys/redis-keys.js';
 import { RedisLane } from '../lane/redis-lane.js';
 import { GroupMembership } from '../lease/group-membership.js';
@@ -34,7 +33,8 @@ import {
 import { toFields } from '../record/record-fields.js';
 import { ScriptRunner } from '../scripts/script-runner.js';
 import { logConnectionEvents } from './connection-events.js';
-import { createClusterClient, createRedisClient, type ClientExtra, type RedisClient } from './redis-connection.js';
+import { LaneReaders } from './lane-readers.js';
+import { createClusterClient, createRedisClient, type RedisClient } from './redis-connection.js';
 
 const CAPABILITIES: TransportCapabilities = Object.freeze({
   ackModel: 'message',
@@ -49,6 +49,7 @@ const CAPABILITIES: TransportCapabilities = Object.freeze({
 interface Connected {
   readonly cmd: RedisClient;
   readonly scripts: ScriptRunner;
+  readonly readers: LaneReaders;
 }
 
 /**
@@ -69,7 +70,6 @@ class RedisTransport implements Transport, AdminTransport {
   private closing: Promise<void> | undefined;
   private readonly memberships = new Set<GroupMembership>();
   private readonly lanes = new Set<RedisLane>();
-  private readonly readers = new Set<Redis>();
   private readonly partitionCounts = new Map<string, Promise<number>>();
   private roundRobin = 0;
   private lastError: string | undefined;
@@ -126,7 +126,12 @@ class RedisTransport implements Transport, AdminTransport {
           cmd.disconnect();
           throw this.mapError(err, 'connect');
         }
-        return { cmd, scripts: new ScriptRunner(cmd) };
+        const readers = new LaneReaders(
+          this.o,
+          (n, create) => this.client(n, create),
+          cmd instanceof Cluster ? cmd : undefined,
+        );
+        return { cmd, scripts: new ScriptRunner(cmd), readers };
       })();
       this.connecting.catch(() => {
         this.connecting = undefined;
@@ -277,9 +282,8 @@ class RedisTransport implements Transport, AdminTransport {
   private makeLane(c: Connected, spec: SubscriptionSpec, p: number): RedisLane {
     const stream = this.keys.stream(spec.topic, p);
     const name = `partita:${this.o.consumerName}:${spec.topic}:${p}`;
-    const reader = this.reader(name, c.cmd instanceof Cluster ? slotNode(c.cmd, stream) : undefined);
-    const cluster = c.cmd instanceof Cluster ? c.cmd : undefined;
-    const lane = new RedisLane(reader, c.cmd, c.scripts, {
+    const readers = c.readers;
+    const lane = new RedisLane(readers.reader(name, stream), c.cmd, c.scripts, {
       id: { group: spec.group, topic: spec.topic, partition: p },
       stream,
       lease: this.keys.lease(spec.topic, spec.group, p),
@@ -292,44 +296,10 @@ class RedisTransport implements Transport, AdminTransport {
       claimTimeoutMs: this.o.claimTimeoutMs,
       maxLen: this.o.maxLen,
       clock: this.clock,
-      ...(cluster
-        ? { follow: (err: unknown, current: Redis) => this.follow(cluster, stream, name, err, current) }
-        : {}),
+      follow: (err, current) => (this.closing === undefined ? readers.follow(name, stream, err, current) : undefined),
     });
     this.lanes.add(lane);
     return lane;
-  }
-
-  /**
-   * A lane's reading connection (never auto-pipelined: its reads are
-   * `WATCH`/`MULTI` transactions). In Redis Cluster a plain connection to
-   * the node serving the partition's slot, since a transaction must run on
-   * one connection to one node.
-   */
-  private reader(name: string, node: string | undefined): Redis {
-    const extra: ClientExtra = { extraTimeoutMs: this.o.blockMs, resend: false };
-    // Before the cluster client has a slot map (never once connected): a seed; a MOVED reply then says where.
-    const target = node !== undefined ? parseNode(node) : this.o.cluster?.nodes[0];
-    const reader = this.client(name, () => createRedisClient(this.o, name, extra, target));
-    this.readers.add(reader);
-    reader.once('end', () => this.readers.delete(reader));
-    return reader;
-  }
-
-  /**
-   * After a failed read in Redis Cluster: a reader on the node that serves
-   * the stream's slot now, when that is not the current reader's (the node a
-   * `MOVED` reply names, else the slot map the cluster client keeps, which
-   * it refreshes on failovers). An `ASK` (a slot being migrated) changes
-   * nothing: the lane reads again after its backoff, until the slot moved.
-   */
-  private follow(cluster: Cluster, stream: string, name: string, err: unknown, current: Redis): Redis | undefined {
-    if (this.closing !== undefined) return undefined;
-    const moved = /^MOVED \d+ (\S+)/.exec(err instanceof Error ? err.message : '')?.[1];
-    if (moved !== undefined) cluster.refreshSlotsCache();
-    const node = moved ?? slotNode(cluster, stream);
-    if (node === undefined || node === `${current.options.host}:${current.options.port}`) return undefined;
-    return this.reader(name, node);
   }
 
   /** Connection, owned partitions, lag and pending per lane; secrets redacted. */
@@ -386,8 +356,8 @@ class RedisTransport implements Transport, AdminTransport {
   close(): Promise<void> {
     this.closing ??= (async () => {
       await Promise.allSettled([...this.memberships].map((m) => m.close()));
-      for (const r of this.readers) r.disconnect();
       const c = await this.connecting?.catch(() => undefined);
+      c?.readers.disconnectAll();
       await c?.cmd.quit().catch(() => c.cmd.disconnect());
     })();
     return this.closing;
@@ -404,15 +374,4 @@ export function redisTransport(options: RedisTransportOptions = {}): Transport &
     secrets: redisSecrets({ url: resolved.url, password: resolved.password, cluster: options.cluster }),
   });
   return new RedisTransport(resolved, options.clock, logs);
-}
-
-/** The node (`host:port`) serving a key's slot, by the cluster client's slot map; undefined before it has one. */
-function slotNode(cluster: Cluster, key: string): string | undefined {
-  return cluster.slots[keySlot(key)]?.[0];
-}
-
-/** `host:port` (the last colon: IPv6 hosts contain colons). */
-function parseNode(node: string): { host: string; port: number } {
-  const colon = node.lastIndexOf(':');
-  return { host: node.slice(0, colon), port: Number(node.slice(colon + 1)) };
 }
