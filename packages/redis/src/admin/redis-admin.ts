@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import { Cluster } from 'ioredis';
 import {
   ConfigError,
   TopicNotFoundError,
@@ -10,12 +10,13 @@ import {
 } from '@partita/core';
 import type { RedisKeys } from '../keys/redis-keys.js';
 import { fromFields, idTime } from '../record/record-fields.js';
+import type { RedisClient } from '../transport/redis-connection.js';
 
 /** What the admin needs of the transport. */
 export interface RedisAdminDeps {
   readonly keys: RedisKeys;
   /** The connected command client (throws `ClosedError` once the transport is closed). */
-  cmd(): Promise<Redis>;
+  cmd(): Promise<RedisClient>;
   /** Map a Redis failure to a partita error, secrets redacted. */
   mapError(err: unknown, what: string): Error;
 }
@@ -36,7 +37,7 @@ export interface StreamGroupInfo {
 }
 
 /** `XINFO GROUPS` of a stream; `[]` when the stream does not exist. */
-export async function streamGroups(cmd: Redis, stream: string): Promise<StreamGroupInfo[]> {
+export async function streamGroups(cmd: RedisClient, stream: string): Promise<StreamGroupInfo[]> {
   let rows: unknown[][];
   try {
     rows = (await cmd.call('XINFO', 'GROUPS', stream)) as unknown[][];
@@ -185,31 +186,33 @@ export class RedisAdmin implements TransportAdmin {
     }
   }
 
-  /** Topic names with a partition count recorded under this key prefix. */
-  private async topicNames(cmd: Redis): Promise<string[]> {
+  /** Topic names with a partition count recorded under this key prefix (every master of a cluster scanned). */
+  private async topicNames(cmd: RedisClient): Promise<string[]> {
     const prefix = this.d.keys.prefix;
     const names = new Set<string>();
-    let cursor = '0';
     try {
-      do {
-        const [next, keys] = await cmd.scan(cursor, 'MATCH', `${globEscape(prefix)}{*}:meta`, 'COUNT', 1000);
-        cursor = next;
-        for (const k of keys) names.add(k.slice(prefix.length + 1, -'}:meta'.length));
-      } while (cursor !== '0');
+      for (const server of cmd instanceof Cluster ? cmd.nodes('master') : [cmd]) {
+        let cursor = '0';
+        do {
+          const [next, keys] = await server.scan(cursor, 'MATCH', `${globEscape(prefix)}{*}:meta`, 'COUNT', 1000);
+          cursor = next;
+          for (const k of keys) names.add(k.slice(prefix.length + 1, -'}:meta'.length));
+        } while (cursor !== '0');
+      }
     } catch (err) {
       throw this.d.mapError(err, 'list topics');
     }
     return [...names].sort();
   }
 
-  private async partitions(cmd: Redis, topic: string): Promise<number | undefined> {
+  private async partitions(cmd: RedisClient, topic: string): Promise<number | undefined> {
     const v = await cmd.hget(this.d.keys.meta(topic), 'partitions').catch((err: unknown) => {
       throw this.d.mapError(err, `partitions of "${topic}"`);
     });
     return v === null ? undefined : Number(v);
   }
 
-  private async existing(cmd: Redis, topic: string): Promise<number> {
+  private async existing(cmd: RedisClient, topic: string): Promise<number> {
     const n = await this.partitions(cmd, topic);
     if (n === undefined) throw new TopicNotFoundError(topic);
     return n;
@@ -225,7 +228,7 @@ export class RedisAdmin implements TransportAdmin {
   }
 
   /** Entries after `id`, counted (up to a cap) when `XINFO GROUPS` reports no lag. */
-  private async countAfter(cmd: Redis, stream: string, id: string): Promise<number> {
+  private async countAfter(cmd: RedisClient, stream: string, id: string): Promise<number> {
     const ids = (await cmd.xrange(stream, `(${id}`, '+', 'COUNT', LAG_COUNT_CAP)) as unknown[];
     return ids.length;
   }

@@ -32,6 +32,7 @@ describe('redisFromEnv', () => {
     ['PARTITA_REDIS_PARTITIONS', '0'],
     ['PARTITA_REDIS_KEY_PREFIX', 'a{b}'],
     ['PARTITA_DLQ_SUFFIX', 'a b'],
+    ['PARTITA_REDIS_CLUSTER_NODES', 'redis://:topsecret@h:7000,h:7001'],
   ])('refuses %s=%s with a ConfigError naming it, secrets redacted', (name, value) => {
     const err = (() => {
       try {
@@ -44,6 +45,15 @@ describe('redisFromEnv', () => {
     expect(err).toBeInstanceOf(ConfigError);
     expect(err!.message).toContain(name);
     expect(err!.message).not.toContain('topsecret');
+  });
+
+  it('reads Redis Cluster seeds, and refuses them beside a URL', () => {
+    expect(redisFromEnv({ PARTITA_REDIS_CLUSTER_NODES: 'redis://a:7000, redis://b:7001' }).cluster).toEqual({
+      nodes: ['redis://a:7000', 'redis://b:7001'],
+    });
+    expect(() =>
+      redisFromEnv({ PARTITA_REDIS_URL: 'redis://a:1', PARTITA_REDIS_CLUSTER_NODES: 'redis://:topsecret@a:7000' }),
+    ).toThrow(/PARTITA_REDIS_CLUSTER_NODES=.*unset when PARTITA_REDIS_URL is set/);
   });
 
   it('builds a redis transport (lazily connected)', async () => {

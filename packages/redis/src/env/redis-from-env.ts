@@ -2,9 +2,23 @@ import { envError, envReader, redact, type Env, type Transport } from '@partita/
 import { redisSecrets, type RedisTransportOptions } from '../options/redis-options.js';
 import { redisTransport } from '../transport/redis-transport.js';
 
+const URL_SHAPE = /^rediss?:\/\/\S+$/;
+
+/** Whether `url` is a redis:// or rediss:// URL the URL parser takes. */
+function isRedisUrl(url: string): boolean {
+  if (!URL_SHAPE.test(url)) return false;
+  try {
+    new URL(url);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Options from the environment: `PARTITA_REDIS_URL` (`redis://` or, for TLS,
- * `rediss://`; user info allowed), `PARTITA_REDIS_PASSWORD`,
+ * `rediss://`; user info allowed), or `PARTITA_REDIS_CLUSTER_NODES` (Redis
+ * Cluster: seed node URLs, comma-separated), `PARTITA_REDIS_PASSWORD`,
  * `PARTITA_REDIS_DB`, `PARTITA_REDIS_PARTITIONS`, `PARTITA_REDIS_KEY_PREFIX`,
  * `PARTITA_DLQ_SUFFIX`. A bad value is a `ConfigError` naming the variable;
  * secrets are never echoed. `overrides` win over the environment.
@@ -14,15 +28,7 @@ export function redisFromEnv(env: Env = process.env, overrides: RedisTransportOp
   const out: { -readonly [K in keyof RedisTransportOptions]: RedisTransportOptions[K] } = {};
   const url = r.string('PARTITA_REDIS_URL');
   if (url !== undefined) {
-    let ok = /^rediss?:\/\/\S+$/.test(url);
-    if (ok) {
-      try {
-        new URL(url);
-      } catch {
-        ok = false;
-      }
-    }
-    if (!ok) {
+    if (!isRedisUrl(url)) {
       const shownUrl = redact(url, { secrets: redisSecrets({ url }) });
       throw envError(
         'PARTITA_REDIS_URL',
@@ -31,6 +37,20 @@ export function redisFromEnv(env: Env = process.env, overrides: RedisTransportOp
       );
     }
     out.url = url;
+  }
+  const seeds = r.string('PARTITA_REDIS_CLUSTER_NODES');
+  if (seeds !== undefined) {
+    const nodes = seeds.split(',').map((n) => n.trim());
+    const shown = redact(seeds, { secrets: redisSecrets({ cluster: { nodes } }) });
+    if (url !== undefined)
+      throw envError('PARTITA_REDIS_CLUSTER_NODES', shown, 'unset when PARTITA_REDIS_URL is set (one or the other)');
+    if (!nodes.every(isRedisUrl))
+      throw envError(
+        'PARTITA_REDIS_CLUSTER_NODES',
+        shown,
+        'comma-separated seed node URLs like redis://10.0.0.1:7000,redis://10.0.0.2:7000 (rediss:// for TLS)',
+      );
+    out.cluster = { nodes };
   }
   const password = r.string('PARTITA_REDIS_PASSWORD');
   if (password !== undefined) out.password = password;

@@ -1,9 +1,12 @@
 import { ConfigError, validateTopicName } from '@partita/core';
 
 /**
- * Key names of one prefix. Cluster-safe: the keys a script touches share a
- * hash tag: `{<topic>:<partition>}` for a partition's stream and its delayed
- * set, `{<topic>|<group>}` for a group's leases and members.
+ * Key names of one prefix. Cluster-safe: every script and transaction
+ * touches keys of one hash tag, so of one slot. `{<topic>:<partition>}`
+ * tags what belongs to a partition: its stream, its delayed set, and each
+ * group's lease and fence key of it (a fenced read watches the lease and
+ * reads the stream); `{<topic>|<group>}` tags a group's member set;
+ * `{<topic>}` the topic's partition count.
  */
 export class RedisKeys {
   constructor(readonly prefix: string) {}
@@ -32,9 +35,9 @@ export class RedisKeys {
     return `${this.prefix}{${topic}|${group}}:members`;
   }
 
-  /** The lease of one partition: the owner's consumer name, expiring unless renewed. */
+  /** A group's lease of one partition: the owner's consumer name, expiring unless renewed. In the partition's slot. */
   lease(topic: string, group: string, partition: number): string {
-    return `${this.prefix}{${topic}|${group}}:lease:${partition}`;
+    return `${this.prefix}{${topic}:${partition}}:lease:${group}`;
   }
 
   /**
@@ -43,7 +46,7 @@ export class RedisKeys {
    * reader's, so the read does not run.
    */
   fence(topic: string, group: string, partition: number): string {
-    return `${this.prefix}{${topic}|${group}}:fence:${partition}`;
+    return `${this.prefix}{${topic}:${partition}}:fence:${group}`;
   }
 }
 

@@ -65,7 +65,8 @@ type Socket = { cork(): void; uncork(): void } | undefined;
  */
 export class FencedReader {
   constructor(
-    private readonly reader: Redis,
+    /** The lane's reading connection (replaced when a cluster slot moves: see RedisLane). */
+    private readonly reader: () => Redis,
     private readonly cfg: FenceConfig,
   ) {}
 
@@ -94,7 +95,7 @@ export class FencedReader {
   }
 
   private run(args: readonly string[], wait: WaitFirst | undefined, wantLast: boolean): Promise<Fenced<unknown>> {
-    const r = this.reader;
+    const r = this.reader();
     const { lease, fence, stream, consumer, group } = this.cfg;
     const socket = (r as unknown as { stream?: Socket }).stream;
     socket?.cork();
@@ -111,9 +112,12 @@ export class FencedReader {
       socket?.uncork();
     }
     return Promise.allSettled(sent).then((settled) => {
-      const [checked, , , exec] = settled.slice(wait === undefined ? 1 : 2);
+      const [watched, checked, , , exec] = settled.slice(wait === undefined ? 0 : 1);
       // The first failure says why (a dropped connection fails every command after it).
       const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+      // Without the WATCH or the check, an EXEC that ran was unfenced: its effect is not ours to use
+      // (the lane replays the pending list, fenced, before it reads again).
+      if (watched?.status !== 'fulfilled') throw failed?.reason ?? new FenceReplyError('WATCH: no reply');
       if (checked?.status !== 'fulfilled') throw failed?.reason ?? new FenceReplyError('fence check: no reply');
       const verdict = checked.value;
       if (verdict === 0) return { kind: 'lost' };

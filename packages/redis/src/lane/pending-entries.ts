@@ -1,5 +1,5 @@
-import type { Redis } from 'ioredis';
 import type { FencedReader } from './fenced-reader.js';
+import type { RedisClient } from '../transport/redis-connection.js';
 
 /** A stream entry as ioredis returns it with Buffer replies; `fields` is null for a deleted entry. */
 export type Entry = [id: Buffer, fields: Buffer[] | null];
@@ -14,13 +14,13 @@ type PendingRow = [id: string, consumer: string, idleMs: number, deliveries: num
 
 /**
  * The pending-entry list of one partition for one group, as a lane uses it:
- * replay (claim everything pending, in id order), the sweep for entries stuck
- * on nobody, and the hand-back at revocation.
+ * replay (claim everything pending, in id order) and the sweep for entries
+ * stuck on nobody. (The hand-back at revocation is the release script.)
  */
 export class PendingEntries {
   constructor(
     private readonly reader: FencedReader,
-    private readonly cmd: Redis,
+    private readonly cmd: RedisClient,
     private readonly stream: string,
     private readonly group: string,
     private readonly consumer: string,
@@ -92,36 +92,5 @@ export class PendingEntries {
     ]);
     if (out.kind !== 'ran') return { entries: [], counts: new Map() };
     return { entries: (out.reply as Entry[]).filter((e) => e[1] !== null), counts };
-  }
-
-  /**
-   * Hand entries back unhandled: lower each one's delivery count by one
-   * (`XCLAIM … RETRYCOUNT n-1 JUSTID`), so the next owner's claim does not
-   * count the hand-back as an attempt. Best effort.
-   */
-  async handBack(counts: ReadonlyMap<string, number>): Promise<void> {
-    const byCount = new Map<number, string[]>();
-    for (const [id, count] of counts) {
-      const list = byCount.get(count) ?? [];
-      list.push(id);
-      byCount.set(count, list);
-    }
-    await Promise.all(
-      [...byCount].map(([count, ids]) =>
-        this.cmd
-          .call(
-            'XCLAIM',
-            this.stream,
-            this.group,
-            this.consumer,
-            '0',
-            ...ids,
-            'RETRYCOUNT',
-            String(Math.max(0, count - 1)),
-            'JUSTID',
-          )
-          .catch(() => undefined),
-      ),
-    );
   }
 }

@@ -11,6 +11,7 @@ import {
 import { mapRedisError } from '../errors/map-redis-error.js';
 import { fromFields, toFields } from '../record/record-fields.js';
 import type { ScriptRunner } from '../scripts/script-runner.js';
+import type { RedisClient } from '../transport/redis-connection.js';
 import { FencedReader, type ReadOutcome } from './fenced-reader.js';
 import { LaneHousekeeping } from './lane-housekeeping.js';
 import { PendingEntries, type Entry } from './pending-entries.js';
@@ -30,12 +31,12 @@ export interface RedisLaneConfig {
   readonly claimTimeoutMs: number;
   readonly maxLen: number;
   readonly clock: Clock;
-}
-
-/** A delivered, unsettled entry: its delivery count, and its value (to recognise its dead-letter copy). */
-interface Held {
-  readonly count: number;
-  readonly value: Uint8Array | null;
+  /**
+   * Redis Cluster: after a failed read, a new reading connection when the
+   * partition's slot is served by another node now (a `MOVED` reply, a
+   * failover); undefined: keep this one.
+   */
+  readonly follow?: (err: unknown, reader: Redis) => Redis | undefined;
 }
 
 /** Reads pipelined on a lane's reading connection. */
@@ -67,7 +68,8 @@ export class RedisLane implements MessageLaneHandle {
   readonly ackModel = 'message' as const;
   readonly id: LaneId;
   private sink: LaneSink | undefined;
-  private readonly unsettled = new Map<string, Held>();
+  /** Delivered, unsettled entries: id → delivery count. */
+  private readonly unsettled = new Map<string, number>();
   private paused = false;
   private stopped = false;
   private wake: (() => void) | undefined;
@@ -90,13 +92,13 @@ export class RedisLane implements MessageLaneHandle {
   delivered = 0;
 
   constructor(
-    private readonly reader: Redis,
-    private readonly cmd: Redis,
+    private reader: Redis,
+    private readonly cmd: RedisClient,
     private readonly scripts: ScriptRunner,
     private readonly cfg: RedisLaneConfig,
   ) {
     this.id = cfg.id;
-    this.fenced = new FencedReader(reader, {
+    this.fenced = new FencedReader(() => this.reader, {
       stream: cfg.stream,
       lease: cfg.lease,
       fence: cfg.fence,
@@ -122,23 +124,6 @@ export class RedisLane implements MessageLaneHandle {
 
   get isPaused(): boolean {
     return this.paused;
-  }
-
-  /**
-   * The id of the unsettled entry whose value is `value` (the same bytes
-   * object the runtime was given), or whose id is `offset` for a tombstone:
-   * how the transport recognises a dead-letter copy of one of this lane's
-   * entries, to acknowledge the entry in the same step as the copy.
-   */
-  heldEntry(value: Uint8Array | null, offset: string | undefined): string | undefined {
-    if (value === null) return offset !== undefined && this.unsettled.get(offset)?.value === null ? offset : undefined;
-    for (const [id, h] of this.unsettled) if (h.value === value) return id;
-    return undefined;
-  }
-
-  /** The entry was acknowledged elsewhere (with its dead-letter copy): forget it. */
-  forget(offset: string): void {
-    if (this.unsettled.delete(offset)) this.poke();
   }
 
   start(sink: LaneSink): void {
@@ -211,15 +196,17 @@ export class RedisLane implements MessageLaneHandle {
   }
 
   /**
-   * After revocation: hand back what the runtime left unsettled. Their
+   * After revocation: hand back what the runtime left unsettled and free the
+   * lease, in one script that does nothing unless the lease is still this
+   * member's (a new owner may hold those entries by then). Each entry's
    * delivery count is lowered by one (`XCLAIM … RETRYCOUNT`), so the next
-   * owner's claim does not count the hand-back as an attempt.
+   * owner's replay does not count the hand-back as an attempt.
    */
-  async handBack(): Promise<void> {
-    const counts = new Map<string, number>();
-    for (const [id, { count }] of this.unsettled) counts.set(id, count);
+  async release(): Promise<void> {
+    const args: string[] = [this.cfg.consumer, this.id.group];
+    for (const [id, count] of this.unsettled) args.push(id, String(count));
     this.unsettled.clear();
-    await this.pending.handBack(counts);
+    await this.scripts.release([this.cfg.lease, this.cfg.stream], args);
   }
 
   private poke(): void {
@@ -292,6 +279,11 @@ export class RedisLane implements MessageLaneHandle {
         recovering = true;
         cursor = '0-0';
         failures++;
+        const moved = this.cfg.follow?.(err, this.reader);
+        if (moved !== undefined) {
+          this.reader.disconnect();
+          this.reader = moved;
+        }
         this.lastError = err instanceof Error ? err.message : String(err);
         await this.sleep(Math.min(2000, 50 * 2 ** Math.min(failures, 6)));
       }
@@ -355,7 +347,7 @@ export class RedisLane implements MessageLaneHandle {
       const id = idBuf.toString();
       if (this.unsettled.has(id)) continue;
       const record = fromFields(id, fields, countOf(id));
-      this.unsettled.set(id, { count: record.deliveryCount ?? 1, value: record.value });
+      this.unsettled.set(id, record.deliveryCount ?? 1);
       batch.push(record);
     }
     this.delivered += batch.length;

@@ -1,8 +1,8 @@
-import type { Redis } from 'ioredis';
 import type { Clock, LaneId, SubscriptionSink, SubscriptionSpec, TimerHandle } from '@partita/core';
 import type { RedisKeys } from '../keys/redis-keys.js';
 import type { RedisLane } from '../lane/redis-lane.js';
 import type { ScriptRunner } from '../scripts/script-runner.js';
+import type { RedisClient } from '../transport/redis-connection.js';
 
 /** What a membership needs from its transport. */
 export interface MembershipConfig {
@@ -13,7 +13,7 @@ export interface MembershipConfig {
   readonly leaseMs: number;
   readonly clock: Clock;
   readonly keys: RedisKeys;
-  readonly cmd: Redis;
+  readonly cmd: RedisClient;
   readonly scripts: ScriptRunner;
   /** A new lane for an acquired partition (with its own reading connection). */
   readonly makeLane: (partition: number) => RedisLane;
@@ -32,8 +32,9 @@ const CLEANUP_EVERY_BEATS = 10;
 
 /**
  * One member of a consumer group on one topic. Every fifth of `leaseMs` it
- * runs the heartbeat script: it renews its membership and the leases it
- * holds, and takes the free partitions its fair share gives it (live members
+ * beats: one script renews its membership (the group's slot), then one
+ * script per partition, pipelined (each in its partition's slot), renews
+ * the leases it holds and takes the free partitions its fair share gives it (live members
  * sorted by name, partition p to member p mod n). A partition held but no
  * longer its share (a member joined) is released after its lane drained
  * (`sink.revoked`) and handed its unsettled entries back; the new owner takes
@@ -83,11 +84,6 @@ export class GroupMembership {
     );
   }
 
-  private leaseKeys(): string[] {
-    const { keys, spec, partitions } = this.cfg;
-    return Array.from({ length: partitions }, (_, p) => keys.lease(spec.topic, spec.group, p));
-  }
-
   beat(): Promise<void> {
     this.beating ??= this.doBeat().finally(() => {
       this.beating = undefined;
@@ -101,12 +97,27 @@ export class GroupMembership {
     let held: number[];
     let release: number[];
     try {
-      const res = (await this.cfg.scripts.heartbeat(
-        [keys.members(spec.topic, spec.group), ...this.leaseKeys()],
+      const members = (await this.cfg.scripts.membership(
+        [keys.members(spec.topic, spec.group)],
         [consumer, String(leaseMs)],
-      )) as [number[], number[], string[]];
-      [held, release] = [res[0].map(Number), res[1].map(Number)];
-      this.members = res[2];
+      )) as string[];
+      // One script per partition, in the partition's slot, sent together (pipelined).
+      const n = members.length;
+      const states = await Promise.all(
+        Array.from({ length: this.cfg.partitions }, (_, p) =>
+          this.cfg.scripts.lease(
+            [keys.lease(spec.topic, spec.group, p)],
+            [consumer, String(leaseMs), n > 0 ? members[p % n]! : ''],
+          ),
+        ),
+      );
+      held = [];
+      release = [];
+      states.forEach((state, p) => {
+        if (Number(state) > 0) held.push(p);
+        if (Number(state) === 2) release.push(p);
+      });
+      this.members = members;
       this.lastRenewed = this.cfg.clock.now();
     } catch (err) {
       this.cfg.onError(`heartbeat of group "${spec.group}" on "${spec.topic}"`, err);
@@ -144,11 +155,8 @@ export class GroupMembership {
       try {
         await o.lane.stopReading();
         await this.cfg.sink.revoked(id);
-        if (stillOwned) {
-          await o.lane.handBack();
-          const { keys, spec, consumer } = this.cfg;
-          await this.cfg.scripts.release([keys.lease(spec.topic, spec.group, p)], [consumer]);
-        }
+        // Hands back what stayed unsettled and frees the lease, in one script, only while the lease is ours.
+        if (stillOwned) await o.lane.release();
       } catch (err) {
         this.cfg.onError(`release of "${id.topic}" partition ${p}`, err);
       } finally {

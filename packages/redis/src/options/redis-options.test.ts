@@ -38,6 +38,14 @@ describe('resolveRedisOptions', () => {
     [{ maxLen: -1 }, 'maxLen'],
     [{ tls: 'yes' }, 'tls'],
     [{ nope: 1 }, 'nope'],
+    [{ cluster: { nodes: [] } }, 'cluster'],
+    [{ cluster: ['redis://h:1'] }, 'cluster'],
+    [{ cluster: { nodes: ['h:7000'] } }, 'cluster.nodes[0]'],
+    [{ cluster: { nodes: ['redis://h:7000', 'redis://h:7001/2'] } }, 'cluster.nodes[1]'],
+    [{ cluster: { nodes: ['redis://h:7000', 'rediss://h:7001'] } }, 'cluster.nodes'],
+    [{ cluster: { nodes: ['redis://h:7000'], replicas: true } }, 'cluster.replicas'],
+    [{ cluster: { nodes: ['redis://h:7000'] }, url: 'redis://h:1' }, 'url'],
+    [{ cluster: { nodes: ['redis://h:7000'] }, db: 1 }, 'db'],
   ])('refuses %j with a ConfigError naming %s', (bad, option) => {
     const err = (() => {
       try {
@@ -58,6 +66,21 @@ describe('resolveRedisOptions', () => {
     } catch (e) {
       expect((e as Error).message).not.toContain('hunter2');
     }
+  });
+
+  it('takes Redis Cluster seeds: hosts and ports, TLS from rediss://, credentials from the user info', () => {
+    const o = resolveRedisOptions({
+      cluster: { nodes: ['rediss://alice:s3cret@10.0.0.1:7000', 'rediss://[::1]:7001'] },
+    });
+    expect(o.cluster?.nodes).toEqual([
+      { host: '10.0.0.1', port: 7000 },
+      { host: '::1', port: 7001 },
+    ]);
+    expect(o.tls).toEqual({});
+    expect(o).toMatchObject({ username: 'alice', password: 's3cret', db: undefined });
+    expect(resolveRedisOptions({ cluster: { nodes: ['redis://h:7000'] }, password: 'pw' }).password).toBe('pw');
+    expect(resolveRedisOptions().cluster).toBeUndefined();
+    expect(redisSecrets({ cluster: { nodes: ['redis://u:pw@h:1', 'redis://h:2'] } })).toEqual(['u:pw', 'pw']);
   });
 
   it('lists the secrets of the URL and the password option', () => {

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { ConnectionOptions } from 'node:tls';
 import { optionError, type Clock, type Logger } from '@partita/core';
+import { resolveCluster, type ResolvedCluster } from './cluster-nodes.js';
 
 const OWNER = 'redisTransport';
 
@@ -12,6 +13,13 @@ export interface RedisTransportOptions {
    * @defaultValue 'redis://127.0.0.1:6379'
    */
   readonly url?: string;
+  /**
+   * Redis Cluster: seed node URLs (`redis://[user:password@]host:port`, or
+   * `rediss://` for TLS); the client learns the other nodes from them.
+   * Instead of `url` (and without `db`: a cluster has database 0 only).
+   * @defaultValue standalone (`url`)
+   */
+  readonly cluster?: { readonly nodes: readonly string[] };
   /** Password (overrides the URL's). Never logged. */
   readonly password?: string;
   /** ACL user name (overrides the URL's). */
@@ -76,6 +84,8 @@ export interface RedisTransportOptions {
 /** Options after validation, defaults filled in. */
 export interface ResolvedRedisOptions {
   readonly url: string;
+  /** Redis Cluster seeds, or undefined for one server at `url`. */
+  readonly cluster: ResolvedCluster | undefined;
   readonly password: string | undefined;
   readonly username: string | undefined;
   readonly db: number | undefined;
@@ -97,6 +107,7 @@ export interface ResolvedRedisOptions {
 
 const KNOWN = new Set([
   'url',
+  'cluster',
   'password',
   'username',
   'db',
@@ -137,12 +148,18 @@ function str(
   return v;
 }
 
-/** The secrets of these options (password, URL user info), for `redact`. */
-export function redisSecrets(o: { readonly url?: unknown; readonly password?: unknown }): string[] {
+/** The secrets of these options (password, user info of the URL and of cluster seeds), for `redact`. */
+export function redisSecrets(o: {
+  readonly url?: unknown;
+  readonly password?: unknown;
+  readonly cluster?: unknown;
+}): string[] {
   const out: string[] = [];
   if (typeof o.password === 'string' && o.password !== '') out.push(o.password);
-  if (typeof o.url === 'string') {
-    const rest = o.url.includes('://') ? o.url.slice(o.url.indexOf('://') + 3) : o.url;
+  const seeds = (o.cluster as { nodes?: unknown } | null | undefined)?.nodes;
+  for (const url of [o.url, ...(Array.isArray(seeds) ? (seeds as unknown[]) : [])]) {
+    if (typeof url !== 'string') continue;
+    const rest = url.includes('://') ? url.slice(url.indexOf('://') + 3) : url;
     const at = rest.lastIndexOf('@');
     if (at > 0) {
       const info = rest.slice(0, at);
@@ -161,6 +178,11 @@ export function resolveRedisOptions(options: RedisTransportOptions = {}): Resolv
   for (const k of Object.keys(o)) {
     if (!KNOWN.has(k)) throw optionError(OWNER, k, `one of the known options (${[...KNOWN].join(', ')})`);
   }
+  const cluster = o.cluster === undefined ? undefined : resolveCluster(o.cluster);
+  if (cluster !== undefined && o.url !== undefined)
+    throw optionError(OWNER, 'url', 'absent when "cluster" is given (the seeds are cluster.nodes)');
+  if (cluster !== undefined && o.db !== undefined)
+    throw optionError(OWNER, 'db', 'absent when "cluster" is given (a cluster has database 0 only)');
   const url =
     str(o, 'url', /^rediss?:\/\/[^\s]+$/, 'a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379') ??
     'redis://127.0.0.1:6379';
@@ -181,10 +203,10 @@ export function resolveRedisOptions(options: RedisTransportOptions = {}): Resolv
       ? undefined
       : typeof tlsOpt === 'object'
         ? (tlsOpt as ConnectionOptions)
-        : tlsOpt === true || parsed.protocol === 'rediss:'
+        : tlsOpt === true || parsed.protocol === 'rediss:' || cluster?.tls === true
           ? {}
           : undefined;
-  const password = str(o, 'password');
+  const password = str(o, 'password') ?? cluster?.password;
   const leaseMs = int(o, 'leaseMs', 5000, 500, 600_000);
   const blockMs = int(o, 'blockMs', 1000, 10, 60_000);
   const consumerName =
@@ -195,8 +217,9 @@ export function resolveRedisOptions(options: RedisTransportOptions = {}): Resolv
     throw optionError(OWNER, 'clock', 'a Clock ({ now, setTimeout, clearTimeout })', clock);
   return {
     url,
+    cluster,
     password,
-    username: str(o, 'username'),
+    username: str(o, 'username') ?? cluster?.username,
     db: o.db === undefined ? (pathDb === '' ? undefined : Number(pathDb)) : int(o, 'db', 0, 0, 65_535),
     tls,
     keyPrefix: str(o, 'keyPrefix', /^[^\s{}]*$/, 'a key prefix without spaces or braces') ?? 'partita:',

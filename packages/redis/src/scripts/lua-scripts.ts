@@ -1,9 +1,8 @@
 /**
  * Lua scripts the connector runs, each atomic on the server. Every key a
  * script touches is passed in KEYS and shares one hash tag (see RedisKeys),
- * except the dead-letter step, which spans the source and dead-letter streams,
- * and the fence check (the group's lease tag and the partition's stream tag).
- * Time is the server's (`TIME`), so members' clocks never disagree.
+ * so one slot: the scripts run unchanged on Redis Cluster. Time is the
+ * server's (`TIME`), so members' clocks never disagree.
  */
 
 const NOW = `local t = redis.call('TIME'); local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
@@ -43,17 +42,17 @@ if nxt[2] then nextDue = tonumber(nxt[2]) end
 return { #due, nextDue, now }`;
 
 /**
- * Append a dead letter, bound the dead-letter stream by count and age and,
- * when a source entry is given, acknowledge it in the same step.
- * KEYS: dlqStream, sourceStream. ARGV: maxLen, maxAgeMs, group ('' = no ack), entryId, field, value, ...
+ * Append a dead letter and bound the dead-letter stream by count and age.
+ * The source entry is acknowledged afterwards, by the runtime's `term`
+ * (another slot: see the README's Dead letters).
+ * KEYS: dlqStream. ARGV: maxLen, maxAgeMs, field, value, ...
  * Returns the new entry id.
  */
 export const DEAD_LETTER_SCRIPT = `${NOW}
 local fields = {}
-for i = 5, #ARGV do fields[#fields + 1] = ARGV[i] end
+for i = 3, #ARGV do fields[#fields + 1] = ARGV[i] end
 local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', unpack(fields))
 redis.call('XTRIM', KEYS[1], 'MINID', '~', tostring(now - tonumber(ARGV[2])))
-if ARGV[3] ~= '' then redis.call('XACK', KEYS[2], ARGV[3], ARGV[4]) end
 return id`;
 
 /**
@@ -90,40 +89,48 @@ end
 return redis.call('XTRIM', KEYS[1], 'MINID', '~', safe)`;
 
 /**
- * One heartbeat of a group member: renew membership, drop expired members,
- * renew the leases it holds and take the free ones the fair split gives it.
- * The split: live members sorted by name; partition p goes to member p mod n.
- * KEYS: members, lease 0 .. lease N-1. ARGV: me, leaseMs.
- * Returns { held (renewed or taken now), toRelease (held, but another member's share), live member names }.
+ * A group member's heartbeat, first step (the group's slot): renew its
+ * membership and drop expired members.
+ * KEYS: members. ARGV: me, leaseMs. Returns the live member names, sorted
+ * (by bytes: the order the fair split uses).
  */
-export const HEARTBEAT_SCRIPT = `${NOW}
+export const MEMBERSHIP_SCRIPT = `${NOW}
 local me, ttl = ARGV[1], tonumber(ARGV[2])
 redis.call('ZADD', KEYS[1], now + ttl, me)
 redis.call('PEXPIRE', KEYS[1], ttl * 4)
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 local members = redis.call('ZRANGE', KEYS[1], 0, -1)
 table.sort(members)
-local n = #members
-local held, release = {}, {}
-for p = 0, #KEYS - 2 do
-  local key = KEYS[p + 2]
-  local target = members[(p % n) + 1]
-  local owner = redis.call('GET', key)
-  if owner == me then
-    redis.call('PEXPIRE', key, ttl)
-    held[#held + 1] = p
-    if target ~= me then release[#release + 1] = p end
-  elseif not owner and target == me then
-    redis.call('SET', key, me, 'PX', ttl)
-    held[#held + 1] = p
-  end
+return members`;
+
+/**
+ * A group member's heartbeat, second step, one per partition (the
+ * partition's slot): renew the lease when held, take it when free and the
+ * fair split gives it to this member (`target`).
+ * KEYS: lease. ARGV: me, leaseMs, target.
+ * Returns 0 (not held), 1 (held: renewed or taken now) or 2 (held, but
+ * another member's share now: to be released after the drain).
+ */
+export const LEASE_SCRIPT = `
+local me, ttl, target = ARGV[1], tonumber(ARGV[2]), ARGV[3]
+local owner = redis.call('GET', KEYS[1])
+if owner == me then
+  redis.call('PEXPIRE', KEYS[1], ttl)
+  if target ~= me then return 2 end
+  return 1
 end
-return { held, release, members }`;
+if not owner and target == me then
+  redis.call('SET', KEYS[1], me, 'PX', ttl)
+  return 1
+end
+return 0`;
 
 /**
  * The check of a fenced command (see FencedReader): when the lease does not
  * name this member, write the fence key, so the `EXEC` of the transaction
- * that watches it runs nothing. Sent with `EVAL`, never `EVALSHA`.
+ * that watches it runs nothing. Sent with `EVAL`, never `EVALSHA`. (Out of
+ * memory its `SET` fails, but Redis then refuses to queue any command after
+ * `MULTI`, so the `EXEC` aborts anyway.)
  * KEYS: lease, fence, stream. ARGV: me, group, wantLast ('1': return the
  * group's last delivered id). Returns 0 (not ours), 1, or that id.
  */
@@ -143,10 +150,22 @@ if ARGV[3] == '1' then
 end
 return 1`;
 
-/** Give up a lease if still held. KEYS: lease. ARGV: me. Returns 1 when released. */
+/**
+ * Give up a lease if still held, handing back first the entries the lane
+ * left unhandled: each is claimed for this consumer with its delivery count
+ * lowered by one (`XCLAIM … RETRYCOUNT n-1 JUSTID`), so the next owner's
+ * replay does not count the hand-back as an attempt. Nothing happens when
+ * the lease is not this member's (a new owner may hold those entries).
+ * KEYS: lease, stream. ARGV: me, group, id, count, id, count, ...
+ * Returns 1 when released.
+ */
 export const RELEASE_SCRIPT = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0`;
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+for i = 3, #ARGV - 1, 2 do
+  local retries = math.max(0, tonumber(ARGV[i + 1]) - 1)
+  redis.call('XCLAIM', KEYS[2], ARGV[2], ARGV[1], 0, ARGV[i], 'RETRYCOUNT', retries, 'JUSTID')
+end
+return redis.call('DEL', KEYS[1])`;
 
 /** Leave the group's member set. KEYS: members. ARGV: me. */
 export const LEAVE_SCRIPT = `return redis.call('ZREM', KEYS[1], ARGV[1])`;

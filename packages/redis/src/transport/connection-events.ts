@@ -1,5 +1,5 @@
-import type { Redis } from 'ioredis';
 import type { Logger } from '@partita/core';
+import type { RedisClient } from './redis-connection.js';
 
 /**
  * Log an ioredis client's connection events: a lost connection at `warn`
@@ -8,7 +8,7 @@ import type { Logger } from '@partita/core';
  * reconnect attempt at `debug`, and being back at `info`. Nothing once
  * `closing()` is true.
  */
-export function logConnectionEvents(client: Redis, log: Logger, closing: () => boolean): void {
+export function logConnectionEvents(client: RedisClient, log: Logger, closing: () => boolean): void {
   let down = false;
   let ready = false;
   client.on('ready', () => {

@@ -1,10 +1,9 @@
-import type { Redis } from 'ioredis';
+import { Cluster } from 'ioredis';
 import {
   ClosedError,
   ComponentLogger,
   ConfigError,
   type AdminTransport,
-  DLQ_HEADERS,
   optionError,
   partitionForKey,
   redact,
@@ -34,7 +33,8 @@ import {
 import { toFields } from '../record/record-fields.js';
 import { ScriptRunner } from '../scripts/script-runner.js';
 import { logConnectionEvents } from './connection-events.js';
-import { createRedisClient } from './redis-connection.js';
+import { LaneReaders } from './lane-readers.js';
+import { createClusterClient, createRedisClient, type RedisClient } from './redis-connection.js';
 
 const CAPABILITIES: TransportCapabilities = Object.freeze({
   ackModel: 'message',
@@ -47,8 +47,9 @@ const CAPABILITIES: TransportCapabilities = Object.freeze({
 });
 
 interface Connected {
-  readonly cmd: Redis;
+  readonly cmd: RedisClient;
   readonly scripts: ScriptRunner;
+  readonly readers: LaneReaders;
 }
 
 /**
@@ -69,7 +70,6 @@ class RedisTransport implements Transport, AdminTransport {
   private closing: Promise<void> | undefined;
   private readonly memberships = new Set<GroupMembership>();
   private readonly lanes = new Set<RedisLane>();
-  private readonly readers = new Set<Redis>();
   private readonly partitionCounts = new Map<string, Promise<number>>();
   private roundRobin = 0;
   private lastError: string | undefined;
@@ -97,8 +97,9 @@ class RedisTransport implements Transport, AdminTransport {
     if (this.closing !== undefined) throw new ClosedError(`${what}: the Redis transport is closed`);
   }
 
-  private client(name: string, extra?: Parameters<typeof createRedisClient>[2]): Redis {
-    const c = createRedisClient(this.o, name, extra);
+  /** A client with its events logged: the command client (a Cluster in cluster mode), or a lane's reader. */
+  private client<C extends RedisClient>(name: string, create: () => C): C {
+    const c = create();
     logConnectionEvents(c, this.logs.logger.child({ client: name }), () => this.closing !== undefined);
     c.on('error', (err: unknown) => {
       this.lastError = redact(err instanceof Error ? err.message : String(err), { secrets: this.secrets });
@@ -114,14 +115,23 @@ class RedisTransport implements Transport, AdminTransport {
     this.assertOpen('connect');
     if (!this.connecting) {
       this.connecting = (async (): Promise<Connected> => {
-        const cmd = this.client(`partita:${this.o.consumerName}`, { autoPipelining: true });
+        const name = `partita:${this.o.consumerName}`;
+        const cmd: RedisClient =
+          this.o.cluster === undefined
+            ? this.client(name, () => createRedisClient(this.o, name, { autoPipelining: true }))
+            : this.client(name, () => createClusterClient(this.o, name));
         try {
           await cmd.connect();
         } catch (err) {
           cmd.disconnect();
           throw this.mapError(err, 'connect');
         }
-        return { cmd, scripts: new ScriptRunner(cmd) };
+        const readers = new LaneReaders(
+          this.o,
+          (n, create) => this.client(n, create),
+          cmd instanceof Cluster ? cmd : undefined,
+        );
+        return { cmd, scripts: new ScriptRunner(cmd), readers };
       })();
       this.connecting.catch(() => {
         this.connecting = undefined;
@@ -176,20 +186,12 @@ class RedisTransport implements Transport, AdminTransport {
       const fields = toFields(r);
       const stream = this.keys.stream(r.topic, p);
       if (r.topic.endsWith(this.o.dlqSuffix)) {
-        const source = this.heldSource(r);
+        // The dead-letter stream's own slot; the runtime acks the source entry once this copy is confirmed.
         sends.push(
-          c.scripts
-            .deadLetter(
-              [stream, source?.stream ?? stream],
-              [
-                String(this.o.deadLetterMaxLen),
-                String(this.o.deadLetterMaxAgeMs),
-                source?.group ?? '',
-                source?.id ?? '',
-                ...fields,
-              ],
-            )
-            .then(() => source?.lane.forget(source.id)),
+          c.scripts.deadLetter(
+            [stream],
+            [String(this.o.deadLetterMaxLen), String(this.o.deadLetterMaxAgeMs), ...fields],
+          ),
         );
       } else if (r.delayMs !== undefined && r.delayMs > 0) {
         sends.push(
@@ -226,23 +228,6 @@ class RedisTransport implements Transport, AdminTransport {
     if (r.key !== undefined) return partitionForKey(r.key, n);
     this.roundRobin = (this.roundRobin + 1) % n;
     return this.roundRobin;
-  }
-
-  /**
-   * The lane entry a dead-letter copy was made from, when this transport
-   * holds it: same group and topic, and the very value bytes the runtime was
-   * given. Then the copy and the entry's ack are one script.
-   */
-  private heldSource(r: OutboundRecord): { lane: RedisLane; stream: string; group: string; id: string } | undefined {
-    const group = r.headers[DLQ_HEADERS.group];
-    const topic = r.headers[DLQ_HEADERS.topic];
-    if (group === undefined || topic === undefined) return undefined;
-    for (const lane of this.lanes) {
-      if (lane.id.group !== group || lane.id.topic !== topic) continue;
-      const id = lane.heldEntry(r.value, r.headers[DLQ_HEADERS.offset]);
-      if (id !== undefined) return { lane, stream: this.keys.stream(topic, lane.id.partition), group, id };
-    }
-    return undefined;
   }
 
   async subscribe(spec: SubscriptionSpec, sink: SubscriptionSink): Promise<Subscription> {
@@ -295,15 +280,12 @@ class RedisTransport implements Transport, AdminTransport {
   }
 
   private makeLane(c: Connected, spec: SubscriptionSpec, p: number): RedisLane {
-    const reader = this.client(`partita:${this.o.consumerName}:${spec.topic}:${p}`, {
-      extraTimeoutMs: this.o.blockMs,
-      resend: false,
-    });
-    this.readers.add(reader);
-    reader.once('end', () => this.readers.delete(reader));
-    const lane = new RedisLane(reader, c.cmd, c.scripts, {
+    const stream = this.keys.stream(spec.topic, p);
+    const name = `partita:${this.o.consumerName}:${spec.topic}:${p}`;
+    const readers = c.readers;
+    const lane = new RedisLane(readers.reader(name, stream), c.cmd, c.scripts, {
       id: { group: spec.group, topic: spec.topic, partition: p },
-      stream: this.keys.stream(spec.topic, p),
+      stream,
       lease: this.keys.lease(spec.topic, spec.group, p),
       fence: this.keys.fence(spec.topic, spec.group, p),
       delayed: this.keys.delayed(spec.topic, p),
@@ -314,6 +296,7 @@ class RedisTransport implements Transport, AdminTransport {
       claimTimeoutMs: this.o.claimTimeoutMs,
       maxLen: this.o.maxLen,
       clock: this.clock,
+      follow: (err, current) => (this.closing === undefined ? readers.follow(name, stream, err, current) : undefined),
     });
     this.lanes.add(lane);
     return lane;
@@ -326,7 +309,7 @@ class RedisTransport implements Transport, AdminTransport {
 
   private async rawHealth(): Promise<HealthReport> {
     const details: Record<string, unknown> = {
-      url: this.o.url,
+      ...(this.o.cluster ? { cluster: this.o.cluster.nodes.map((n) => `${n.host}:${n.port}`) } : { url: this.o.url }),
       consumer: this.o.consumerName,
       keyPrefix: this.o.keyPrefix,
     };
@@ -373,8 +356,8 @@ class RedisTransport implements Transport, AdminTransport {
   close(): Promise<void> {
     this.closing ??= (async () => {
       await Promise.allSettled([...this.memberships].map((m) => m.close()));
-      for (const r of this.readers) r.disconnect();
       const c = await this.connecting?.catch(() => undefined);
+      c?.readers.disconnectAll();
       await c?.cmd.quit().catch(() => c.cmd.disconnect());
     })();
     return this.closing;
@@ -388,7 +371,7 @@ class RedisTransport implements Transport, AdminTransport {
 export function redisTransport(options: RedisTransportOptions = {}): Transport & AdminTransport {
   const resolved = resolveRedisOptions(options);
   const logs = new ComponentLogger('redisTransport', 'redis', options.logger, {
-    secrets: redisSecrets({ url: resolved.url, password: resolved.password }),
+    secrets: redisSecrets({ url: resolved.url, password: resolved.password, cluster: options.cluster }),
   });
   return new RedisTransport(resolved, options.clock, logs);
 }
