@@ -152,7 +152,9 @@ describe('otelMetrics', () => {
         defineHandler<{ n: number }>({
           name: 'p',
           topic: 'produced',
-          handle(msg) {
+          async handle(msg) {
+            // One attempt spans event-loop turns (durations have turn resolution: still measured).
+            if (msg.value.n === 1) await new Promise((r) => setTimeout(r, 30));
             handled++;
             if (msg.value.n % 4 === 0) throw new NonRetryableError('bad');
           },
@@ -188,6 +190,9 @@ describe('otelMetrics', () => {
     expect(ok.attributes).toEqual(base);
     expect(failed.attributes).toEqual({ ...base, 'error.type': 'NonRetryableError' });
     expect([ok.value.count, failed.value.count]).toEqual([9, 3]);
+    expect(ok.value.max).toBeGreaterThanOrEqual(0.02);
+    expect(ok.value.sum).toBeGreaterThanOrEqual(0.02);
+    expect(ok.value.buckets.counts.slice(3).reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(1);
     for (const p of [ok, failed]) {
       expect(p.value.buckets.boundaries).toEqual([0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
       expect(p.value.buckets.counts.reduce((a, b) => a + b, 0)).toBe(p.value.count);

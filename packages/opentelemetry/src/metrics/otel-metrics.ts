@@ -1,9 +1,10 @@
-import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks';
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { metrics, type Attributes, type Meter, type MeterProvider } from '@opentelemetry/api';
 import type { App, AttemptInfo, AttemptScope, Instrumentation } from '@partita/core';
 import { ATTR, errorType } from '../tracing/attributes.js';
 import { LaneDurations, type Tally } from './lane-durations.js';
 import type { ProcessDurationProducer } from './process-duration-producer.js';
+import { TurnTime } from './turn-time.js';
 
 /** Options of `otelMetrics`. */
 export interface OtelMetricsOptions {
@@ -38,7 +39,7 @@ export interface OtelMetrics extends Instrumentation {
  */
 export function otelMetrics(options: OtelMetricsOptions = {}): OtelMetrics {
   const meter: Meter = (options.meterProvider ?? metrics.getMeterProvider()).getMeter('@partita/opentelemetry');
-  const durations = LaneDurations.factory(meter, options.durations);
+  const durations = LaneDurations.factory(meter, options.durations, new TurnTime());
   // Counters are counted here in plain numbers per (bounded) attribute set and
   // reported at collection: a synchronous `add` per message would hash its attributes every time.
   const sent = new Map<string, Tally>();
@@ -96,21 +97,10 @@ export function otelMetrics(options: OtelMetricsOptions = {}): OtelMetrics {
         lanes.set(l, (lane = durations(counted)));
       }
       if (info.attempt === 1) lane.consumed.n++;
-      return new DurationScope(lane, performance.now());
+      return lane.begin();
     },
     observe: (app) => observeApp(meter, app, options.eventLoopDelay ?? true),
   };
-}
-
-/** One attempt's duration, recorded at its end (a class: no closure per attempt). */
-class DurationScope implements AttemptScope {
-  constructor(
-    private readonly lane: LaneDurations,
-    private readonly started: number,
-  ) {}
-  end(error?: unknown): void {
-    this.lane.record((performance.now() - this.started) / 1000, error === undefined ? undefined : errorType(error));
-  }
 }
 
 const sendAttrs = (system: string, topic: string): Attributes => ({
