@@ -1,3 +1,4 @@
+import { diag, DiagLogLevel } from '@opentelemetry/api';
 import {
   AggregationTemporality,
   DataPointType,
@@ -199,5 +200,26 @@ describe('otelMetrics', () => {
       expect(p.value.sum).toBeGreaterThanOrEqual(0);
       expect(p.value.min).toBeLessThanOrEqual(p.value.max!);
     }
+  });
+
+  it('warns once through diag when the duration producer was given to no reader', async () => {
+    const warnings: string[] = [];
+    const record = (msg: string): void => void warnings.push(msg);
+    const ignore = (): void => {};
+    diag.setLogger({ error: ignore, warn: record, info: ignore, debug: ignore, verbose: ignore }, DiagLogLevel.WARN);
+    cleanup.push(async () => diag.disable());
+    const check = async (durations: ReturnType<typeof processDurationProducer>, readerProducers: MetricProducer[]) => {
+      const reader = new OnDemandReader(readerProducers);
+      const provider = new MeterProvider({ readers: [reader] });
+      cleanup.push(() => provider.shutdown());
+      otelMetrics({ meterProvider: provider, durations, eventLoopDelay: false });
+      for (let i = 0; i < 3; i++) await reader.collect();
+    };
+    const given = processDurationProducer();
+    await check(given, [given]);
+    expect(warnings).toEqual([]);
+    await check(processDurationProducer(), []);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('metricProducers: [durations]');
   });
 });

@@ -1,5 +1,5 @@
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
-import { metrics, type Attributes, type Meter, type MeterProvider } from '@opentelemetry/api';
+import { diag, metrics, type Attributes, type Meter, type MeterProvider } from '@opentelemetry/api';
 import type { App, AttemptInfo, AttemptScope, Instrumentation } from '@partita/core';
 import { ATTR, errorType } from '../tracing/attributes.js';
 import { LaneDurations, type Tally } from './lane-durations.js';
@@ -55,7 +55,9 @@ export function otelMetrics(options: OtelMetricsOptions = {}): OtelMetrics {
   sentCounter.addCallback((r) => {
     for (const t of sent.values()) r.observe(t.n, t.attrs);
   });
+  const unexported = producerCheck(options.durations);
   consumedCounter.addCallback((r) => {
+    unexported();
     for (const t of consumed.values()) r.observe(t.n, t.attrs);
   });
   const tally = (map: Map<string, Tally>, key: string, attrs: () => Attributes): Tally => {
@@ -100,6 +102,25 @@ export function otelMetrics(options: OtelMetricsOptions = {}): OtelMetrics {
       return lane.begin();
     },
     observe: (app) => observeApp(meter, app, options.eventLoopDelay ?? true),
+  };
+}
+
+/**
+ * A duration producer given to `otelMetrics` but to no reader is never
+ * collected, and `messaging.process.duration` silently goes missing: called
+ * at each collection of the meter, this warns once (through the OpenTelemetry
+ * `diag` logger) when the meter was collected twice and the producer never.
+ */
+function producerCheck(producer: ProcessDurationProducer | undefined): () => void {
+  if (producer === undefined) return () => {};
+  let collections = 0;
+  let warned = false;
+  return () => {
+    if (warned || ++collections < 2 || producer.collections > 0) return;
+    warned = true;
+    diag.warn(
+      '@partita/opentelemetry: the processDurationProducer() given to otelMetrics({ durations }) was never collected, so messaging.process.duration is not exported: give it to your reader too (metricProducers: [durations])',
+    );
   };
 }
 

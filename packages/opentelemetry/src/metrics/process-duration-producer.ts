@@ -45,6 +45,12 @@ export class LocalHistogram {
 export class ProcessDurationProducer implements MetricProducer {
   private readonly histograms = new Map<string, LocalHistogram>();
   private readonly start: HrTime = hrNow();
+  private collected = 0;
+
+  /** How many times a reader collected this producer (0: it was given to no reader). */
+  get collections(): number {
+    return this.collected;
+  }
 
   /** The histogram of one attribute set (`key` identifies the set), made on first use. */
   histogram(key: string, attributes: () => Attributes): LocalHistogram {
@@ -54,6 +60,7 @@ export class ProcessDurationProducer implements MetricProducer {
   }
 
   collect(): Promise<CollectionResult> {
+    this.collected++;
     const end = hrNow();
     const dataPoints = [...this.histograms.values()]
       .filter((h) => h.count > 0)
