@@ -222,4 +222,43 @@ describe('otelMetrics', () => {
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain('metricProducers: [durations]');
   });
+
+  it('a delta duration producer reports what was recorded since the previous collection', async () => {
+    const durations = processDurationProducer({ temporality: 'delta' });
+    const reader = new OnDemandReader([durations]);
+    const provider = new MeterProvider({ readers: [reader] });
+    const telemetry = otelMetrics({ meterProvider: provider, durations, eventLoopDelay: false });
+    const broker = createMemoryBroker({ defaultPartitions: 1 });
+    let handled = 0;
+    const app = createApp({
+      transport: memoryTransport(broker),
+      logger: createConsoleLogger({ level: 'silent' }),
+      instrumentation: [telemetry],
+      handlers: [defineHandler({ name: 'd', topic: 'delta', handle: () => void handled++ })],
+    });
+    cleanup.push(
+      () => provider.shutdown(),
+      () => broker.close(),
+      () => app.stop({ drainTimeoutMs: 1000 }),
+    );
+    const histogram = async (): Promise<HistogramMetricData | undefined> => {
+      const { resourceMetrics } = (await reader.collect()) as { resourceMetrics: ResourceMetrics };
+      return resourceMetrics.scopeMetrics
+        .flatMap((s) => s.metrics)
+        .find((m) => m.descriptor.name === 'messaging.process.duration') as HistogramMetricData | undefined;
+    };
+    await app.start();
+    await app.publish(Array.from({ length: 3 }, (_, n) => ({ topic: 'delta', key: `k${n}`, value: {} })));
+    await until('three handled', () => Promise.resolve(handled === 3 ? true : undefined));
+    const first = await histogram();
+    expect(first?.aggregationTemporality).toBe(AggregationTemporality.DELTA);
+    expect(first?.dataPoints.map((p) => p.value.count)).toEqual([3]);
+    await app.publish(Array.from({ length: 2 }, (_, n) => ({ topic: 'delta', key: `j${n}`, value: {} })));
+    await until('five handled', () => Promise.resolve(handled === 5 ? true : undefined));
+    const second = await histogram();
+    expect(second?.dataPoints.map((p) => p.value.count)).toEqual([2]);
+    expect(second!.dataPoints[0]!.startTime).toEqual(first!.dataPoints[0]!.endTime);
+    expect((await histogram())?.dataPoints ?? []).toEqual([]);
+    expect(() => processDurationProducer({ temporality: 'weekly' as 'delta' })).toThrow(/option "temporality"/);
+  });
 });
