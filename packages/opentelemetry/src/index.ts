@@ -6,3 +6,4 @@ export { ATTR as MESSAGING_ATTRIBUTES } from './tracing/attributes.js';
 export { otelMetrics } from './metrics/otel-metrics.js';
 export type { OtelMetrics, OtelMetricsOptions } from './metrics/otel-metrics.js';
 export { processDurationProducer, ProcessDurationProducer } from './metrics/process-duration-producer.js';
+export type { ProcessDurationProducerOptions } from './metrics/process-duration-producer.js';

@@ -1,3 +1,4 @@
+import { diag, DiagLogLevel } from '@opentelemetry/api';
 import {
   AggregationTemporality,
   DataPointType,
@@ -152,7 +153,9 @@ describe('otelMetrics', () => {
         defineHandler<{ n: number }>({
           name: 'p',
           topic: 'produced',
-          handle(msg) {
+          async handle(msg) {
+            // One attempt spans event-loop turns (durations have turn resolution: still measured).
+            if (msg.value.n === 1) await new Promise((r) => setTimeout(r, 30));
             handled++;
             if (msg.value.n % 4 === 0) throw new NonRetryableError('bad');
           },
@@ -188,11 +191,74 @@ describe('otelMetrics', () => {
     expect(ok.attributes).toEqual(base);
     expect(failed.attributes).toEqual({ ...base, 'error.type': 'NonRetryableError' });
     expect([ok.value.count, failed.value.count]).toEqual([9, 3]);
+    expect(ok.value.max).toBeGreaterThanOrEqual(0.02);
+    expect(ok.value.sum).toBeGreaterThanOrEqual(0.02);
+    expect(ok.value.buckets.counts.slice(3).reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(1);
     for (const p of [ok, failed]) {
       expect(p.value.buckets.boundaries).toEqual([0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
       expect(p.value.buckets.counts.reduce((a, b) => a + b, 0)).toBe(p.value.count);
       expect(p.value.sum).toBeGreaterThanOrEqual(0);
       expect(p.value.min).toBeLessThanOrEqual(p.value.max!);
     }
+  });
+
+  it('warns once through diag when the duration producer was given to no reader', async () => {
+    const warnings: string[] = [];
+    const record = (msg: string): void => void warnings.push(msg);
+    const ignore = (): void => {};
+    diag.setLogger({ error: ignore, warn: record, info: ignore, debug: ignore, verbose: ignore }, DiagLogLevel.WARN);
+    cleanup.push(async () => diag.disable());
+    const check = async (durations: ReturnType<typeof processDurationProducer>, readerProducers: MetricProducer[]) => {
+      const reader = new OnDemandReader(readerProducers);
+      const provider = new MeterProvider({ readers: [reader] });
+      cleanup.push(() => provider.shutdown());
+      otelMetrics({ meterProvider: provider, durations, eventLoopDelay: false });
+      for (let i = 0; i < 3; i++) await reader.collect();
+    };
+    const given = processDurationProducer();
+    await check(given, [given]);
+    expect(warnings).toEqual([]);
+    await check(processDurationProducer(), []);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('metricProducers: [durations]');
+  });
+
+  it('a delta duration producer reports what was recorded since the previous collection', async () => {
+    const durations = processDurationProducer({ temporality: 'delta' });
+    const reader = new OnDemandReader([durations]);
+    const provider = new MeterProvider({ readers: [reader] });
+    const telemetry = otelMetrics({ meterProvider: provider, durations, eventLoopDelay: false });
+    const broker = createMemoryBroker({ defaultPartitions: 1 });
+    let handled = 0;
+    const app = createApp({
+      transport: memoryTransport(broker),
+      logger: createConsoleLogger({ level: 'silent' }),
+      instrumentation: [telemetry],
+      handlers: [defineHandler({ name: 'd', topic: 'delta', handle: () => void handled++ })],
+    });
+    cleanup.push(
+      () => provider.shutdown(),
+      () => broker.close(),
+      () => app.stop({ drainTimeoutMs: 1000 }),
+    );
+    const histogram = async (): Promise<HistogramMetricData | undefined> => {
+      const { resourceMetrics } = (await reader.collect()) as { resourceMetrics: ResourceMetrics };
+      return resourceMetrics.scopeMetrics
+        .flatMap((s) => s.metrics)
+        .find((m) => m.descriptor.name === 'messaging.process.duration') as HistogramMetricData | undefined;
+    };
+    await app.start();
+    await app.publish(Array.from({ length: 3 }, (_, n) => ({ topic: 'delta', key: `k${n}`, value: {} })));
+    await until('three handled', () => Promise.resolve(handled === 3 ? true : undefined));
+    const first = await histogram();
+    expect(first?.aggregationTemporality).toBe(AggregationTemporality.DELTA);
+    expect(first?.dataPoints.map((p) => p.value.count)).toEqual([3]);
+    await app.publish(Array.from({ length: 2 }, (_, n) => ({ topic: 'delta', key: `j${n}`, value: {} })));
+    await until('five handled', () => Promise.resolve(handled === 5 ? true : undefined));
+    const second = await histogram();
+    expect(second?.dataPoints.map((p) => p.value.count)).toEqual([2]);
+    expect(second!.dataPoints[0]!.startTime).toEqual(first!.dataPoints[0]!.endTime);
+    expect((await histogram())?.dataPoints ?? []).toEqual([]);
+    expect(() => processDurationProducer({ temporality: 'weekly' as 'delta' })).toThrow(/option "temporality"/);
   });
 });

@@ -1,9 +1,10 @@
-import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks';
-import { metrics, type Attributes, type Meter, type MeterProvider } from '@opentelemetry/api';
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { diag, metrics, type Attributes, type Meter, type MeterProvider } from '@opentelemetry/api';
 import type { App, AttemptInfo, AttemptScope, Instrumentation } from '@partita/core';
 import { ATTR, errorType } from '../tracing/attributes.js';
 import { LaneDurations, type Tally } from './lane-durations.js';
 import type { ProcessDurationProducer } from './process-duration-producer.js';
+import { TurnTime } from './turn-time.js';
 
 /** Options of `otelMetrics`. */
 export interface OtelMetricsOptions {
@@ -38,7 +39,7 @@ export interface OtelMetrics extends Instrumentation {
  */
 export function otelMetrics(options: OtelMetricsOptions = {}): OtelMetrics {
   const meter: Meter = (options.meterProvider ?? metrics.getMeterProvider()).getMeter('@partita/opentelemetry');
-  const durations = LaneDurations.factory(meter, options.durations);
+  const durations = LaneDurations.factory(meter, options.durations, new TurnTime());
   // Counters are counted here in plain numbers per (bounded) attribute set and
   // reported at collection: a synchronous `add` per message would hash its attributes every time.
   const sent = new Map<string, Tally>();
@@ -54,7 +55,9 @@ export function otelMetrics(options: OtelMetricsOptions = {}): OtelMetrics {
   sentCounter.addCallback((r) => {
     for (const t of sent.values()) r.observe(t.n, t.attrs);
   });
+  const unexported = producerCheck(options.durations);
   consumedCounter.addCallback((r) => {
+    unexported();
     for (const t of consumed.values()) r.observe(t.n, t.attrs);
   });
   const tally = (map: Map<string, Tally>, key: string, attrs: () => Attributes): Tally => {
@@ -96,21 +99,29 @@ export function otelMetrics(options: OtelMetricsOptions = {}): OtelMetrics {
         lanes.set(l, (lane = durations(counted)));
       }
       if (info.attempt === 1) lane.consumed.n++;
-      return new DurationScope(lane, performance.now());
+      return lane.begin();
     },
     observe: (app) => observeApp(meter, app, options.eventLoopDelay ?? true),
   };
 }
 
-/** One attempt's duration, recorded at its end (a class: no closure per attempt). */
-class DurationScope implements AttemptScope {
-  constructor(
-    private readonly lane: LaneDurations,
-    private readonly started: number,
-  ) {}
-  end(error?: unknown): void {
-    this.lane.record((performance.now() - this.started) / 1000, error === undefined ? undefined : errorType(error));
-  }
+/**
+ * A duration producer given to `otelMetrics` but to no reader is never
+ * collected, and `messaging.process.duration` silently goes missing: called
+ * at each collection of the meter, this warns once (through the OpenTelemetry
+ * `diag` logger) when the meter was collected twice and the producer never.
+ */
+function producerCheck(producer: ProcessDurationProducer | undefined): () => void {
+  if (producer === undefined) return () => {};
+  let collections = 0;
+  let warned = false;
+  return () => {
+    if (warned || ++collections < 2 || producer.collections > 0) return;
+    warned = true;
+    diag.warn(
+      '@partita/opentelemetry: the processDurationProducer() given to otelMetrics({ durations }) was never collected, so messaging.process.duration is not exported: give it to your reader too (metricProducers: [durations])',
+    );
+  };
 }
 
 const sendAttrs = (system: string, topic: string): Attributes => ({

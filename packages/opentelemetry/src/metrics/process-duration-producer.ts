@@ -1,4 +1,5 @@
 import { ValueType, type Attributes, type HrTime } from '@opentelemetry/api';
+import { ConfigError } from '@partita/core';
 import type {
   AggregationTemporality,
   CollectionResult,
@@ -31,6 +32,28 @@ export class LocalHistogram {
     while (i < DURATION_BOUNDARIES.length && value > DURATION_BOUNDARIES[i]!) i++;
     this.counts[i]!++;
   }
+
+  /** Forget what was recorded (a delta producer, after a collection). */
+  reset(): void {
+    this.counts.fill(0);
+    this.count = 0;
+    this.sum = 0;
+    this.min = Infinity;
+    this.max = -Infinity;
+  }
+}
+
+/** Options of `processDurationProducer`. */
+export interface ProcessDurationProducerOptions {
+  /**
+   * `cumulative`: each point counts from the producer's creation. `delta`:
+   * each collection reports what was recorded since the previous one and
+   * forgets it, for a reader whose exporter prefers delta; give a delta
+   * producer to one reader only (two would split the records between them).
+   * A `MetricProducer` is not told the reader's preference, so this says it.
+   * @defaultValue 'cumulative'
+   */
+  readonly temporality?: 'cumulative' | 'delta';
 }
 
 /**
@@ -39,12 +62,29 @@ export class LocalHistogram {
  * an attempt costs a bucket increment rather than a synchronous
  * `Histogram.record` (which hashes its attributes on every call). Same name,
  * unit, boundaries and attributes as the SDK instrument; the points are
- * cumulative from the producer's creation, whatever temporality the reader
+ * cumulative from the producer's creation, or deltas since the previous
+ * collection with `temporality: 'delta'`, whatever temporality the reader
  * prefers. Pass the same producer to `otelMetrics({ durations })`.
  */
 export class ProcessDurationProducer implements MetricProducer {
   private readonly histograms = new Map<string, LocalHistogram>();
-  private readonly start: HrTime = hrNow();
+  private start: HrTime = hrNow();
+  private collected = 0;
+  private readonly delta: boolean;
+
+  constructor(options: ProcessDurationProducerOptions = {}) {
+    const t = options.temporality ?? 'cumulative';
+    if (t !== 'cumulative' && t !== 'delta')
+      throw new ConfigError(
+        `processDurationProducer: option "temporality" must be 'cumulative' or 'delta' (got ${JSON.stringify(t)}): 'delta' for a reader whose exporter prefers delta, else leave it out`,
+      );
+    this.delta = t === 'delta';
+  }
+
+  /** How many times a reader collected this producer (0: it was given to no reader). */
+  get collections(): number {
+    return this.collected;
+  }
 
   /** The histogram of one attribute set (`key` identifies the set), made on first use. */
   histogram(key: string, attributes: () => Attributes): LocalHistogram {
@@ -54,6 +94,7 @@ export class ProcessDurationProducer implements MetricProducer {
   }
 
   collect(): Promise<CollectionResult> {
+    this.collected++;
     const end = hrNow();
     const dataPoints = [...this.histograms.values()]
       .filter((h) => h.count > 0)
@@ -69,6 +110,10 @@ export class ProcessDurationProducer implements MetricProducer {
           max: h.max,
         },
       }));
+    if (this.delta) {
+      for (const h of this.histograms.values()) h.reset();
+      this.start = end;
+    }
     const resourceMetrics = {
       // A MetricReader keeps its SDK's resource and takes only the scope metrics of a producer.
       resource: { attributes: {} },
@@ -87,7 +132,7 @@ export class ProcessDurationProducer implements MetricProducer {
                       valueType: ValueType.DOUBLE,
                       advice: { explicitBucketBoundaries: [...DURATION_BOUNDARIES] },
                     },
-                    aggregationTemporality: 1 as AggregationTemporality.CUMULATIVE,
+                    aggregationTemporality: (this.delta ? 0 : 1) as AggregationTemporality,
                     dataPointType: 0 as DataPointType.HISTOGRAM,
                     dataPoints,
                   },
@@ -108,8 +153,8 @@ export class ProcessDurationProducer implements MetricProducer {
  *   const provider = new MeterProvider({ readers: [new PrometheusExporter({ metricProducers: [durations] })] });
  *   const telemetry = otelMetrics({ meterProvider: provider, durations });
  */
-export function processDurationProducer(): ProcessDurationProducer {
-  return new ProcessDurationProducer();
+export function processDurationProducer(options: ProcessDurationProducerOptions = {}): ProcessDurationProducer {
+  return new ProcessDurationProducer(options);
 }
 
 function hrNow(): HrTime {

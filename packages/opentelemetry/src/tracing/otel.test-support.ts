@@ -1,5 +1,5 @@
 // Test support: the OpenTelemetry SDK with an in-memory exporter, registered globally once per test file.
-import { context, propagation, trace } from '@opentelemetry/api';
+import { context, propagation, trace, type TextMapPropagator } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import {
@@ -8,6 +8,7 @@ import {
   InMemorySpanExporter,
   SimpleSpanProcessor,
   type ReadableSpan,
+  type Sampler,
 } from '@opentelemetry/sdk-trace-base';
 
 export interface SpanView {
@@ -32,8 +33,13 @@ export const view = (s: ReadableSpan): SpanView => ({
   events: s.events.map((e) => e.name),
 });
 
-/** Register the SDK globally (tracer provider, AsyncLocalStorage context, W3C propagator); spans in `exporter`. */
-export function installTracing(options: { sampled?: boolean } = {}): {
+/**
+ * Register the SDK globally (tracer provider, AsyncLocalStorage context, W3C
+ * propagator unless `propagator` is given); spans in `exporter`.
+ */
+export function installTracing(
+  options: { sampled?: boolean; sampler?: Sampler; propagator?: TextMapPropagator } = {},
+): {
   exporter: InMemorySpanExporter;
   spans: () => SpanView[];
   uninstall: () => void;
@@ -42,11 +48,12 @@ export function installTracing(options: { sampled?: boolean } = {}): {
   const provider = new BasicTracerProvider({
     spanProcessors: [new SimpleSpanProcessor(exporter)],
     ...(options.sampled === false ? { sampler: new AlwaysOffSampler() } : {}),
+    ...(options.sampler ? { sampler: options.sampler } : {}),
   });
   const manager = new AsyncLocalStorageContextManager().enable();
   context.setGlobalContextManager(manager);
   trace.setGlobalTracerProvider(provider);
-  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  propagation.setGlobalPropagator(options.propagator ?? new W3CTraceContextPropagator());
   return {
     exporter,
     spans: () => exporter.getFinishedSpans().map(view),

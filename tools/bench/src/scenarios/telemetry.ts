@@ -17,8 +17,15 @@
  * process CPU time per message of every round (less sensitive to other
  * processes on the machine than the rate; `cpu <variant>/off` ratios).
  * Targets: metrics/off ≥ 0.9, traces-unsampled/off ≥ 0.9; metrics-sdk/off and traces-sampled/off reported.
+ *
+ * `--breakdown` adds two variants that split the cost of tracing
+ * (docs/architecture.md decision 55): `hook-noop`, an attempt hook doing
+ * nothing (the runtime's part), and `hook-als`, a hook whose scope runs the
+ * handler in `context.with` of one constant context on the AsyncLocalStorage
+ * context manager (AsyncLocalStorage and Node's promise hooks, without
+ * spans).
  */
-import { context, propagation, trace } from '@opentelemetry/api';
+import { INVALID_SPAN_CONTEXT, ROOT_CONTEXT, context, propagation, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
@@ -29,14 +36,22 @@ import {
   BatchSpanProcessor,
   type SpanExporter,
 } from '@opentelemetry/sdk-trace-base';
-import { createConsoleLogger, createApp, defineHandler, jsonCodec, type Instrumentation } from '@partita/core';
+import {
+  createConsoleLogger,
+  createApp,
+  defineHandler,
+  jsonCodec,
+  type AttemptScope,
+  type Instrumentation,
+} from '@partita/core';
 import { createMemoryBroker, memoryTransport, type MemoryBroker } from '@partita/memory';
 import { otelInstrumentation, otelMetrics, processDurationProducer } from '@partita/opentelemetry';
 import { rssMb, writeReport, type BenchRow } from '../report.js';
 
 const silent = createConsoleLogger({ level: 'silent' });
-type Variant = 'off' | 'metrics' | 'metrics-sdk' | 'traces-unsampled' | 'traces-sampled';
-const VARIANTS: readonly Variant[] = ['off', 'metrics', 'metrics-sdk', 'traces-unsampled', 'traces-sampled'];
+type Variant = 'off' | 'metrics' | 'metrics-sdk' | 'traces-unsampled' | 'traces-sampled' | 'hook-noop' | 'hook-als';
+const MAIN: readonly Variant[] = ['off', 'metrics', 'metrics-sdk', 'traces-unsampled', 'traces-sampled'];
+const BREAKDOWN: readonly Variant[] = ['hook-noop', 'hook-als'];
 
 class IdleReader extends MetricReader {
   protected override onForceFlush(): Promise<void> {
@@ -72,6 +87,15 @@ function install(variant: Variant): {
   context.disable();
   propagation.disable();
   if (variant === 'off') return { instrumentation: [], teardown: async () => {} };
+  if (variant === 'hook-noop' || variant === 'hook-als') {
+    let scope: AttemptScope = { end: () => {} };
+    if (variant === 'hook-als') {
+      context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+      const constant = trace.setSpan(ROOT_CONTEXT, trace.wrapSpanContext(INVALID_SPAN_CONTEXT));
+      scope = { run: (fn) => context.with(constant, fn), end: () => {} };
+    }
+    return { instrumentation: [{ attempt: () => scope }], teardown: async () => {} };
+  }
   if (variant === 'metrics') {
     const durations = processDurationProducer();
     const provider = new MeterProvider({ readers: [new IdleReader({ metricProducers: [durations] })] });
@@ -136,21 +160,24 @@ async function runOnce(
 }
 
 export async function run(args: string[]): Promise<void> {
-  const count = Number(args[0] ?? 500_000);
-  const rounds = Number(args[1] ?? 3);
+  const numbers = args.filter((a) => !a.startsWith('--'));
+  const count = Number(numbers[0] ?? 500_000);
+  const rounds = Number(numbers[1] ?? 3);
+  const breakdown = args.includes('--breakdown');
+  const variants = breakdown ? [...MAIN, ...BREAKDOWN] : MAIN;
   const broker = createMemoryBroker({ defaultPartitions: 4, maxBytes: 2 ** 31 });
-  for (const v of VARIANTS) await runOnce(broker, `warm-${v}`, 50_000, v, `warm-${v}`);
-  const best = Object.fromEntries(VARIANTS.map((v) => [v, 0])) as Record<Variant, number>;
-  const cpuUs = Object.fromEntries(VARIANTS.map((v) => [v, [] as number[]])) as Record<Variant, number[]>;
+  for (const v of variants) await runOnce(broker, `warm-${v}`, 50_000, v, `warm-${v}`);
+  const best = Object.fromEntries(variants.map((v) => [v, 0])) as Record<Variant, number>;
+  const cpuUs = Object.fromEntries(variants.map((v) => [v, [] as number[]])) as Record<Variant, number[]>;
   for (let round = 0; round < rounds; round++)
-    for (const v of round % 2 === 0 ? VARIANTS : [...VARIANTS].reverse()) {
+    for (const v of round % 2 === 0 ? variants : [...variants].reverse()) {
       const r = await runOnce(broker, `bench-${v}-${round}`, count, v, `${v}-${round}`);
       best[v] = Math.max(best[v], r.rate);
       cpuUs[v].push(Number(r.cpuUs.toFixed(2)));
     }
   await broker.close();
   const cpuRatio = (v: Variant): number => Math.min(...cpuUs.off) / Math.min(...cpuUs[v]);
-  const rows: BenchRow[] = VARIANTS.map((v) => ({
+  const rows: BenchRow[] = variants.map((v) => ({
     name: v,
     msgsPerSec: Math.round(best[v]),
     p50Ms: null,
@@ -175,6 +202,7 @@ export async function run(args: string[]): Promise<void> {
       'cpu metrics-sdk/off': cpuRatio('metrics-sdk'),
       'cpu traces-unsampled/off': cpuRatio('traces-unsampled'),
       'cpu traces-sampled/off': cpuRatio('traces-sampled'),
+      ...(breakdown ? { 'cpu hook-noop/off': cpuRatio('hook-noop'), 'cpu hook-als/off': cpuRatio('hook-als') } : {}),
     },
     targets: {
       'metrics/off': '≥ 0.9',
@@ -185,6 +213,7 @@ export async function run(args: string[]): Promise<void> {
       'cpu metrics-sdk/off': 'reported',
       'cpu traces-unsampled/off': 'reported',
       'cpu traces-sampled/off': 'reported',
+      ...(breakdown ? { 'cpu hook-noop/off': 'reported', 'cpu hook-als/off': 'reported' } : {}),
     },
   });
 }
