@@ -5,6 +5,7 @@ import { Emitter } from '../events/emitter.js';
 import type { AnyHandlerDefinition } from '../handler/handler.js';
 import type { PublishMessage } from '../message/message.js';
 import { Metrics } from '../metrics/metrics.js';
+import { LazyChildLogger } from '../logger/lazy-child-logger.js';
 import { compose } from '../middleware/middleware.js';
 import { AppAdmission } from '../partition/admission.js';
 import type { LaneContext } from '../partition/lane-context.js';
@@ -105,7 +106,7 @@ export function createApp(options: AppOptions): App {
     return {
       assigned(lane: LaneHandle) {
         const { group, topic, partition } = lane.id;
-        const laneLogger = logger.child({ handler: handler.name, group, topic, partition });
+        const laneLogger = new LazyChildLogger(logger, { handler: handler.name, group, topic, partition });
         const actor = new PartitionActor(lane, { ...ctx, logger: laneLogger });
         lanes.set(laneKey(handler.name, lane.id), actor);
         laneControl.assigned(actor);
