@@ -45,7 +45,7 @@ describe('KeyScheduler', () => {
       s.add(e);
       expect(s.next()).toBe(e);
       s.release(e);
-      expect(s.keysHeld).toBeLessThanOrEqual(2 * 1024 + 1);
+      expect(s.keysHeld).toBeLessThanOrEqual(2 * 256 + 1);
     }
     // A busy key is never dropped with the idle ones: its next entry still waits for it.
     const busy = entry(100_000, 'busy');

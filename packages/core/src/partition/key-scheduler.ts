@@ -4,7 +4,7 @@ import type { Entry } from './entry.js';
 /** A key no entry holds: kept in the map instead of deleted (see {@link KeyScheduler}). */
 const IDLE: unique symbol = Symbol('idle key');
 /** Idle keys kept before they are dropped (and only while they are at least half of the map). */
-const MAX_IDLE_KEYS = 1024;
+const MAX_IDLE_KEYS = 256;
 
 /**
  * Decides which entries may run. Entries with the same key run one at a time
