@@ -5,7 +5,7 @@ import { createApp, createConsoleLogger, defineHandler, jsonCodec, type App } fr
 import { createMemoryBroker, memoryTransport, type MemoryBroker } from '@partita/memory';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { otelInstrumentation } from '../index.js';
-import { installTracing } from './otel.test-support.js';
+import { installTracing, until } from './otel.test-support.js';
 
 /**
  * A root sampler that samples every root span but partita's `process` spans:
@@ -34,16 +34,6 @@ afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
   otel.exporter.reset();
 });
-
-async function until<T>(what: string, probe: () => T | undefined, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 function memoryApp(handlers: Parameters<typeof createApp>[0]['handlers']): { app: App; broker: MemoryBroker } {
   const broker = createMemoryBroker({ defaultPartitions: 1 });

@@ -5,7 +5,7 @@ import { createMemoryBroker, memoryTransport } from '@partita/memory';
 import { workerPool } from '@partita/worker-pool';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { otelInstrumentation } from '../index.js';
-import { installTracing, one, type SpanView } from './otel.test-support.js';
+import { installTracing, one, type SpanView, until } from './otel.test-support.js';
 
 const otel = installTracing();
 afterAll(() => otel.uninstall());
@@ -15,16 +15,6 @@ afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
   otel.exporter.reset();
 });
-
-async function until<T>(what: string, probe: () => T | undefined, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 function memoryApp(
   handlers: Parameters<typeof createApp>[0]['handlers'],

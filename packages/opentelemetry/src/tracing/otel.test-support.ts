@@ -72,3 +72,14 @@ export function one(spans: readonly SpanView[], what: string, pred: (s: SpanView
     throw new Error(`expected one span ${what}, found ${found.length} among: ${spans.map((s) => s.name).join(', ')}`);
   return found[0]!;
 }
+
+/** Polls `probe` every 20 ms until it returns a value; fails naming `what` after `ms`. */
+export async function until<T>(what: string, probe: () => T | undefined, ms = 20_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
