@@ -20,6 +20,7 @@
 import { writeBarChart } from '../charts/bar-chart.js';
 import { rssMb, writeReport, type BenchRow } from '../report.js';
 import { fixedRate, measureMax, percentiles } from '../latency/load-driver.js';
+import { keepPreviousRows } from '../latency/keep-previous-rows.js';
 import type { LatencyTarget } from '../latency/latency-target.js';
 import { embeddedTarget } from '../latency/targets/embedded-target.js';
 import { kafkaTarget } from '../latency/targets/kafka-target.js';
@@ -75,6 +76,16 @@ export async function run(args: string[]): Promise<void> {
     } finally {
       await target.close().catch(() => undefined);
     }
+  }
+  if (named.length > 0) {
+    keepPreviousRows(
+      named.filter((n) => !(n in skipped)),
+      results,
+      ratios,
+    );
+    const order = Object.keys(factories);
+    const rank = (name: string): number => order.findIndex((t) => name.startsWith(`${t}-`));
+    results.sort((a, b) => rank(a.name) - rank(b.name));
   }
   async function measure(target: LatencyTarget, name: string): Promise<void> {
     const maxOpts = { warmupMs: Math.min(2000, maxSeconds * 500), measureMs: maxSeconds * 1000 };
