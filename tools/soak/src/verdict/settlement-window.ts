@@ -51,6 +51,8 @@ export function accountDuplicates(
   const where = new Map<string, { lane: string; offset: string }>();
   const commits = new Map<string, { at: number; next: bigint }[]>();
   const acked = new Map<string, number>();
+  /** Assignments of each lane in time order: who was assigned it, when. */
+  const assignments = new Map<string, { by: string; at: number }[]>();
   for (const e of settlements) {
     if (e.t === 'h') where.set(e.by + SEP + e.id, { lane: e.lane, offset: e.offset });
     else if (e.t === 'c') {
@@ -59,6 +61,11 @@ export function accountDuplicates(
       if (!list) commits.set(k, (list = []));
       list.push({ at: e.at, next: BigInt(e.next) });
     } else if (e.t === 'a') for (const o of e.offsets) acked.set(e.by + SEP + e.lane + SEP + o, e.at);
+    else if (e.op === 'assigned') {
+      let list = assignments.get(e.lane);
+      if (!list) assignments.set(e.lane, (list = []));
+      list.push({ by: e.by, at: e.at });
+    }
   }
   /** Whether `by`'s handling of `id` was confirmed settled at time `asOf`. */
   const settled = (by: string, id: string, asOf: number): boolean => {
@@ -71,14 +78,6 @@ export function accountDuplicates(
     return (commits.get(by + SEP + w.lane) ?? []).some((c) => c.at <= asOf && c.next > offset);
   };
 
-  /** Assignments of each lane in time order: who was assigned it, when. */
-  const assignments = new Map<string, { by: string; at: number }[]>();
-  for (const e of settlements) {
-    if (e.t !== 'l' || e.op !== 'assigned') continue;
-    let list = assignments.get(e.lane);
-    if (!list) assignments.set(e.lane, (list = []));
-    list.push({ by: e.by, at: e.at });
-  }
   /** How long (ms) before `at` another member was assigned the lane `by` handled `id` on, after `by` last was; -1 if not. */
   const staleFor = (by: string, id: string, at: number): number => {
     const lane = where.get(by + SEP + id)?.lane;
@@ -167,11 +166,9 @@ function traceUnexplained(
     const handlings = ledger.flatMap((e) => (e.t === 'h' && e.id === id ? [e] : []));
     const first = handlings[0]?.at ?? 0;
     const last = handlings.at(-1)?.at ?? 0;
-    const lanes = new Set(settlements.filter((s) => s.t === 'h' && s.id === id).map((s) => s.lane));
-    const offsets = settlements
-      .filter((s) => s.t === 'h' && s.id === id)
-      .map((s) => (s.t === 'h' ? `${s.by}@${s.lane}:${s.offset}` : ''));
-    lines.push(`${id} (${offsets.join(', ')})`);
+    const wheres = settlements.flatMap((s) => (s.t === 'h' && s.id === id ? [s] : []));
+    const lanes = new Set(wheres.map((s) => s.lane));
+    lines.push(`${id} (${wheres.map((s) => `${s.by}@${s.lane}:${s.offset}`).join(', ')})`);
     for (const h of handlings)
       lines.push(`  +${h.at - first} ms handled by ${h.by}${killed.has(h.by) ? ' (killed)' : ''}`);
     const between = settlements.filter((s) => s.t !== 'h' && lanes.has(s.lane) && s.at >= first && s.at <= last);
