@@ -16,6 +16,8 @@ describe('LazyChildLogger', () => {
     const lazy = new LazyChildLogger(parent, { lane: 7 });
     expect(children).toBe(0);
     expect(lazy.level).toBe('info');
+    lazy.debug('below the level, before the child exists');
+    expect(children).toBe(0);
     lazy.info('plain');
     lazy.warn({ n: 1 }, 'with fields');
     lazy.debug('below the level');
