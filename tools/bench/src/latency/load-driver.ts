@@ -155,6 +155,17 @@ export async function fixedRate(
   }
 }
 
+/** The samples of several runs in one array. */
+export function pooled(runs: readonly Float64Array[]): Float64Array {
+  const all = new Float64Array(runs.reduce((n, r) => n + r.length, 0));
+  let at = 0;
+  for (const r of runs) {
+    all.set(r, at);
+    at += r.length;
+  }
+  return all;
+}
+
 /** Percentiles (ms, rounded to µs) of the samples; sorts them in place. */
 export function percentiles(samples: Float64Array, ps: readonly number[]): (number | null)[] {
   if (samples.length === 0) return ps.map(() => null);

@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- latency [embedded kafka nats redis rabbitmq sqs] [--seconds 20] [--warmup 2] [--max-seconds 5]`
+ * `npm run bench -- latency [embedded kafka nats redis rabbitmq sqs] [--seconds 20] [--rounds 4] [--warmup 1] [--max-seconds 5]`
  * (or `BENCH_LATENCY_SECONDS`): end-to-end latency under a fixed load.
  *
  * Per transport (every one named, default all; an unreachable broker is
@@ -7,9 +7,10 @@
  * process, the publisher keeping a window of messages ahead of the handler,
  * for the raw client loop and for partita (row field `maxMsgsPerSec`, ratio
  * `<transport>-max partita/raw`). Then a producer publishes at half of the
- * lower of the two maxima (a rate both sides sustain) for `--seconds` (after
- * `--warmup`, not recorded),
- * and the handler records publish→handler-start from the timestamp in each
+ * lower of the two maxima (a rate both sides sustain) for `--seconds` in all,
+ * in `--rounds` interleaved rounds (raw then partita, then partita then raw, …;
+ * each segment on a fresh topic after `--warmup`, not recorded; each side's
+ * samples pooled), and the handler records publish→handler-start from the timestamp in each
  * message (`performance.now()` at publish; same process). Rows
  * `<transport>-raw` and `<transport>-partita` with p50/p99/p999; ratio
  * `<transport>-p99/raw-p99` = partita's p99 over the raw loop's.
@@ -19,7 +20,7 @@
  */
 import { writeBarChart } from '../charts/bar-chart.js';
 import { rssMb, writeReport, type BenchRow } from '../report.js';
-import { fixedRate, measureMax, percentiles } from '../latency/load-driver.js';
+import { fixedRate, measureMax, percentiles, pooled, type LatencyResult } from '../latency/load-driver.js';
 import { keepPreviousRows } from '../latency/keep-previous-rows.js';
 import type { LatencyTarget } from '../latency/latency-target.js';
 import { embeddedTarget } from '../latency/targets/embedded-target.js';
@@ -28,6 +29,8 @@ import { natsTarget } from '../latency/targets/nats-target.js';
 import { rabbitmqTarget } from '../latency/targets/rabbitmq-target.js';
 import { redisTarget } from '../latency/targets/redis-target.js';
 import { sqsTarget } from '../latency/targets/sqs-target.js';
+
+const SIDES = ['raw', 'partita'] as const;
 
 const factories: Record<string, () => LatencyTarget> = {
   embedded: embeddedTarget,
@@ -41,16 +44,16 @@ const factories: Record<string, () => LatencyTarget> = {
 function flag(args: string[], name: string, env: string | undefined, dflt: number): number {
   const i = args.indexOf(`--${name}`);
   const v = i >= 0 ? Number(args[i + 1]) : env !== undefined ? Number(env) : dflt;
-  if (!Number.isFinite(v) || v <= 0)
-    throw new Error(`--${name} must be a positive number of seconds, got ${args[i + 1] ?? env}`);
+  if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name} must be a positive number, got ${args[i + 1] ?? env}`);
   return v;
 }
 
 export async function run(args: string[]): Promise<void> {
   const seconds = flag(args, 'seconds', process.env.BENCH_LATENCY_SECONDS, 20);
-  const warmup = flag(args, 'warmup', undefined, Math.min(2, seconds / 2));
+  const warmup = flag(args, 'warmup', undefined, Math.min(1, seconds / 2));
   const maxSeconds = flag(args, 'max-seconds', undefined, Math.min(5, seconds));
-  const valued = new Set(['--seconds', '--warmup', '--max-seconds']);
+  const rounds = Math.round(flag(args, 'rounds', undefined, 4));
+  const valued = new Set(['--seconds', '--warmup', '--max-seconds', '--rounds']);
   const named = args.filter((a, i) => !a.startsWith('--') && !valued.has(args[i - 1] ?? ''));
   const unknown = named.filter((n) => !(n in factories));
   if (unknown.length > 0)
@@ -98,13 +101,22 @@ export async function run(args: string[]): Promise<void> {
     say(
       `${name}: max raw ${Math.round(rawMax.msgsPerSec)}, partita ${Math.round(partitaMax.msgsPerSec)} msg/s; ${rate} msg/s for ${seconds} s`,
     );
+    // Interleaved rounds (raw, partita, partita, raw, …), each side's samples pooled: a machine whose
+    // load changes during the run (other jobs, the broker's own work) hits both sides alike.
+    const segment = { warmupMs: warmup * 1000, durationMs: (seconds * 1000) / rounds };
+    const runs: Record<'raw' | 'partita', LatencyResult[]> = { raw: [], partita: [] };
+    for (let round = 0; round < rounds; round++)
+      for (const side of round % 2 === 0 ? SIDES : [...SIDES].reverse())
+        runs[side].push(await fixedRate(target, side, rate, segment));
     const rows: Record<'raw' | 'partita', BenchRow> = {} as Record<'raw' | 'partita', BenchRow>;
-    for (const side of ['raw', 'partita'] as const) {
-      const r = await fixedRate(target, side, rate, { warmupMs: warmup * 1000, durationMs: seconds * 1000 });
-      const [p50, p99, p999, max] = percentiles(r.samples, [50, 99, 99.9, 100]);
+    for (const side of SIDES) {
+      const r = runs[side];
+      const samples = pooled(r.map((x) => x.samples));
+      const [p50, p99, p999, max] = percentiles(samples, [50, 99, 99.9, 100]);
+      const unhandled = r.reduce((n, x) => n + x.unhandled, 0);
       rows[side] = {
         name: `${name}-${side}`,
-        msgsPerSec: Math.round(r.achievedRate),
+        msgsPerSec: Math.round(r.reduce((n, x) => n + x.achievedRate, 0) / r.length),
         p50Ms: p50!,
         p99Ms: p99!,
         p999Ms: p999,
@@ -112,11 +124,12 @@ export async function run(args: string[]): Promise<void> {
         rssMb: rssMb(),
         targetRate: rate,
         maxMsgsPerSec: Math.round((side === 'raw' ? rawMax : partitaMax).msgsPerSec),
-        samples: r.samples.length,
+        samples: samples.length,
         seconds,
-        ...(r.unhandled > 0 ? { unhandled: r.unhandled } : {}),
+        rounds,
+        ...(unhandled > 0 ? { unhandled } : {}),
       };
-      say(`${name}-${side}: p50 ${p50} ms, p99 ${p99} ms, p999 ${p999} ms (${r.samples.length} samples)`);
+      say(`${name}-${side}: p50 ${p50} ms, p99 ${p99} ms, p999 ${p999} ms (${samples.length} samples)`);
     }
     results.push(rows.raw, rows.partita);
     if (rows.raw.p99Ms && rows.partita.p99Ms) ratios[`${name}-p99/raw-p99`] = rows.partita.p99Ms / rows.raw.p99Ms;
