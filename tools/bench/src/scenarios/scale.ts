@@ -1,12 +1,17 @@
 /**
- * `npm run bench -- scale [lanes|keys|payload|workers ...] [--scale F]`: how the
- * cost grows with the work, on the embedded broker. `--scale` multiplies every
- * message count (e.g. 0.01 for a quick run).
+ * `npm run bench -- scale [lanes|keys|payload|workers ...] [--scale F] [--interleaved]`:
+ * how the cost grows with the work, on the embedded broker. `--scale`
+ * multiplies every message count (e.g. 0.01 for a quick run).
  *
  * lanes: 500,000 small records (100,000 keys) on 4, 64 and 1,024 partitions,
  *   partita with the handler's defaults, from `app.start()` to the last record
- *   handled (lanes are created inside the timed part). Three interleaved
- *   rounds, the best reported (every round in `rounds`). Ratio `lanes-1024/lanes-4`, goal ≥ 0.8.
+ *   handled (lanes are created inside the timed part; `startMs` and `stopMs`
+ *   say what start and stop took), and the `embedded` raw loop over the same
+ *   records (`lanes-<n>-raw`). A fresh broker per row and round, each
+ *   partition's records together in memory (`--interleaved`: in publish
+ *   order, spread over the fill; see `fill`), full GCs before the timed part.
+ *   Three interleaved rounds, the best reported (every round in `rounds`).
+ *   Ratio `lanes-1024/lanes-4`, goal ≥ 0.8; `raw lanes-1024/lanes-4` for the broker's own share.
  * keys: 1,000,000 records on 4 partitions with 1,000, 10,000, 100,000 and
  *   1,000,000 distinct keys, key ordering. Ratio `keys-1m/keys-1k` (msg/s) ≥
  *   0.8, and the RSS after the run (app still running, every record committed,
@@ -40,30 +45,64 @@ const row = (name: string, msgsPerSec: number, extra: Record<string, unknown> = 
   ...extra,
 });
 
-async function lanes(n: (x: number) => number, rows: BenchRow[], ratios: Record<string, number>): Promise<void> {
+/**
+ * Each round builds, for each partition count in turn, a broker holding only
+ * that row's records (`fill` grouped by partition, see there; `--interleaved`
+ * keeps the publish order instead), registers the two groups that read it,
+ * and collects the fill's garbage (full GCs) before anything is timed: no
+ * row pays for another row's retained records, nor for a major GC the fill
+ * owed. Then partita (timed from `app.start()`, lanes created inside) and the
+ * raw loop over the same records.
+ */
+async function lanes(
+  n: (x: number) => number,
+  rows: BenchRow[],
+  ratios: Record<string, number>,
+  args: readonly string[],
+): Promise<void> {
   const count = n(500_000);
-  const best = new Map<number, number>();
-  const all = new Map<number, number[]>();
-  const brokers = new Map<number, ReturnType<typeof createMemoryBroker>>();
-  for (const partitions of [4, 64, 1024]) {
-    const broker = createMemoryBroker({ defaultPartitions: partitions, maxBytes: 2 ** 31 });
-    await fill(broker, 'lanes', count, { keys: 100_000, size: 64 });
-    register(broker, 'lanes', partitions, ['r0', 'r1', 'r2']);
-    brokers.set(partitions, broker);
-  }
+  const interleaved = args.includes('--interleaved');
+  const counts = [4, 64, 1024] as const;
+  const rounds = new Map<number, { partita: number; raw: number; startMs: number; stopMs: number }[]>();
   for (let round = 0; round < 3; round++)
-    for (const [partitions, broker] of brokers) {
-      const run = await runPartita(broker, memoryTransport(broker), 'lanes', count, `r${round}`);
+    for (const partitions of counts) {
+      const broker = createMemoryBroker({ defaultPartitions: partitions, maxBytes: 2 ** 31 });
+      await fill(broker, 'lanes', count, { keys: 100_000, size: 64, ...(interleaved ? {} : { partitions }) });
+      register(broker, 'lanes', partitions, ['partita', 'raw']);
+      await settledMemory();
+      const run = await runPartita(broker, memoryTransport(broker), 'lanes', count, 'partita');
+      const stopAt = performance.now();
       await run.stop();
-      say(`lanes ${partitions}, round ${round + 1}: ${Math.round(run.msgsPerSec)} msg/s`);
-      best.set(partitions, Math.max(best.get(partitions) ?? 0, run.msgsPerSec));
-      all.set(partitions, [...(all.get(partitions) ?? []), Math.round(run.msgsPerSec)]);
+      const stopMs = performance.now() - stopAt;
+      const raw = await runRaw(broker, 'lanes', partitions, count, 'raw');
+      await broker.close();
+      const r = { partita: run.msgsPerSec, raw, startMs: run.startMs, stopMs };
+      rounds.set(partitions, [...(rounds.get(partitions) ?? []), r]);
+      say(
+        `lanes ${partitions}, round ${round + 1}: ${Math.round(r.partita)} msg/s (start ${r.startMs.toFixed(0)} ms, ` +
+          `stop ${r.stopMs.toFixed(0)} ms), raw ${Math.round(raw)} msg/s`,
+      );
     }
-  for (const broker of brokers.values()) await broker.close();
-  for (const [partitions, rate] of best)
-    rows.push(row(`lanes-${partitions}`, rate, { partitions, messages: count, rounds: all.get(partitions) }));
-  ratios['lanes-1024/lanes-4'] = best.get(1024)! / best.get(4)!;
-  ratios['lanes-64/lanes-4'] = best.get(64)! / best.get(4)!;
+  const best = new Map<number, { partita: number; raw: number }>();
+  for (const [partitions, rs] of rounds) {
+    const top = rs.reduce((a, b) => (b.partita > a.partita ? b : a));
+    const raw = Math.max(...rs.map((r) => r.raw));
+    best.set(partitions, { partita: top.partita, raw });
+    const extra = { partitions, messages: count, fill: interleaved ? 'interleaved' : 'by partition' };
+    rows.push(
+      row(`lanes-${partitions}`, top.partita, {
+        ...extra,
+        startMs: Math.round(top.startMs),
+        stopMs: Math.round(top.stopMs),
+        rounds: rs.map((r) => Math.round(r.partita)),
+      }),
+      row(`lanes-${partitions}-raw`, raw, { ...extra, rounds: rs.map((r) => Math.round(r.raw)) }),
+    );
+  }
+  const rate = (p: number, side: 'partita' | 'raw') => best.get(p)![side];
+  ratios['lanes-1024/lanes-4'] = rate(1024, 'partita') / rate(4, 'partita');
+  ratios['lanes-64/lanes-4'] = rate(64, 'partita') / rate(4, 'partita');
+  ratios['raw lanes-1024/lanes-4'] = rate(1024, 'raw') / rate(4, 'raw');
 }
 
 async function keys(n: (x: number) => number, rows: BenchRow[], ratios: Record<string, number>): Promise<void> {
@@ -211,7 +250,13 @@ export function writeScaleCharts(rows: readonly BenchRow[]): void {
   writeBarChart('scale-payload.svg', 'payload size', 'MiB/s', ['raw loop', 'partita'], payloadGroups);
 }
 
-const parts = { lanes, keys, payload, workers };
+type Part = (
+  n: (x: number) => number,
+  rows: BenchRow[],
+  ratios: Record<string, number>,
+  args: readonly string[],
+) => Promise<void>;
+const parts: Record<'lanes' | 'keys' | 'payload' | 'workers', Part> = { lanes, keys, payload, workers };
 
 export async function run(args: string[]): Promise<void> {
   const i = args.indexOf('--scale');
@@ -226,7 +271,7 @@ export async function run(args: string[]): Promise<void> {
   const ratios: Record<string, number> = {};
   for (const name of (named.length > 0 ? named : Object.keys(parts)) as (keyof typeof parts)[]) {
     say(name);
-    await parts[name](n, rows, ratios);
+    await parts[name](n, rows, ratios, args);
   }
   writeScaleCharts(rows);
   writeReport({
