@@ -41,14 +41,25 @@ export interface RedisLaneConfig {
 
 /** Reads pipelined on a lane's reading connection. */
 const MAX_READS = 2;
+/**
+ * Entries a lane holds unsettled, in `maxInFlight`s (docs/architecture.md,
+ * decision 59): the runtime settles a batch a turn after its handlers ran,
+ * so with only `maxInFlight` held the next read waited for that turn. With
+ * two, one read of up to `maxInFlight` is on its way while the runtime
+ * handles and settles the last one, as the raw `XREADGROUP COUNT` loop's is.
+ */
+const WINDOW = 2;
 
 /**
  * One owned partition of a topic for one group. Reads in stream order: first
  * the partition's pending entries (claimed with `XAUTOCLAIM` from whoever
  * held them, so a new owner replays what the previous one left unsettled),
  * then new entries with `XREADGROUP` fenced by the lease (see FencedReader;
- * once the stream is drained a read first waits with `XREAD BLOCK`), never
- * more than `maxInFlight` unsettled. Settles with `XACK`; `nack` moves the entry to the
+ * once the stream is drained a read first waits with `XREAD BLOCK`), each
+ * read up to `maxInFlight` entries and never more than {@link WINDOW} ×
+ * `maxInFlight` unsettled (the runtime runs at most `maxInFlight` at once;
+ * the rest waits in the lane, held by this consumer, which the sweep leaves
+ * alone). Settles with `XACK`; `nack` moves the entry to the
  * partition's delayed set and acks it in one script; due entries come back at
  * the end of the stream, with the next attempt and the failing group in
  * their headers (only that group handles them).
@@ -225,7 +236,7 @@ export class RedisLane implements MessageLaneHandle {
   }
 
   private credit(): number {
-    return this.paused ? 0 : this.cfg.maxInFlight - this.unsettled.size;
+    return this.paused ? 0 : WINDOW * this.cfg.maxInFlight - this.unsettled.size;
   }
 
   private async run(): Promise<void> {
@@ -233,7 +244,7 @@ export class RedisLane implements MessageLaneHandle {
     let recovering = true;
     let cursor = '0-0';
     const threshold = Math.max(1, Math.floor(this.cfg.maxInFlight / 4));
-    const perRead = Math.max(1, Math.ceil(this.cfg.maxInFlight / MAX_READS));
+    const perRead = this.cfg.maxInFlight;
     while (!this.stopped) {
       try {
         this.housekeeping.maybeRun();
