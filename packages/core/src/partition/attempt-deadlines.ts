@@ -28,7 +28,8 @@ export class AttemptDeadlines {
 
   /** An attempt started at `startedAt` (ms after `origin`) is running. */
   started(startedAt: number): void {
-    this.arm(startedAt + this.timeoutMs);
+    // Checked here, not only in `arm`: nearly every start is later than the armed deadline.
+    if (startedAt + this.timeoutMs < this.at) this.arm(startedAt + this.timeoutMs);
   }
 
   private arm(deadline: number): void {

@@ -11,11 +11,15 @@ import type { Entry } from './entry.js';
  */
 export class InboundMessage<T = unknown> implements Message<T> {
   readonly value: T;
-  /** The attempt this message was made for: a later attempt of the same entry does not change it. */
-  readonly attempt: number;
+  /** The entry's retries when this message was made (its attempt is read on demand: most handlers never ask). */
+  private readonly retries: number;
   constructor(private readonly entry: Entry) {
     this.value = (entry.decoded ? entry.value : undefined) as T;
-    this.attempt = entry.attemptNo;
+    this.retries = entry.retries;
+  }
+  /** The attempt this message was made for: a later attempt of the same entry does not change it. */
+  get attempt(): number {
+    return this.entry.attempt + this.retries;
   }
   get id(): string {
     return this.entry.id;

@@ -46,6 +46,7 @@ import {
 } from '@partita/core';
 import { createMemoryBroker, memoryTransport, type MemoryBroker } from '@partita/memory';
 import { otelInstrumentation, otelMetrics, processDurationProducer } from '@partita/opentelemetry';
+import { startMeasure } from '../paired-rounds.js';
 import { rssMb, writeReport, type BenchRow } from '../report.js';
 
 const silent = createConsoleLogger({ level: 'silent' });
@@ -145,18 +146,15 @@ async function runOnce(
     ],
   });
   const unobserve = setup.observe?.observe(app);
-  const start = performance.now();
-  const cpu = process.cpuUsage();
+  const stop = startMeasure();
   await app.start();
   while (handled < count) await new Promise((r) => setImmediate(r));
-  const secs = (performance.now() - start) / 1000;
-  const used = process.cpuUsage(cpu);
-  const cpuUs = (used.user + used.system) / count;
+  const { msgsPerSec: rate, cpuUsPerMsg: cpuUs } = stop(count);
   await app.stop();
   unobserve?.();
   await setup.teardown();
-  console.log(`${variant} (${group}): ${Math.round(count / secs)} msg/s, ${cpuUs.toFixed(2)} µs CPU/msg`);
-  return { rate: count / secs, cpuUs };
+  console.log(`${variant} (${group}): ${Math.round(rate)} msg/s, ${cpuUs.toFixed(2)} µs CPU/msg`);
+  return { rate, cpuUs };
 }
 
 export async function run(args: string[]): Promise<void> {
