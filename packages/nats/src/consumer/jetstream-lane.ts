@@ -33,19 +33,31 @@ export interface JetStreamLaneConfig {
 
 interface Tracked {
   readonly msg: JsMsg;
+  /** When the lane took the record in (for {@link JetStreamLane.keepingUp}). */
+  readonly admittedAt: number;
   touchedAt: number;
   /** Hand-backs of this record so far (see {@link HandbackLedger}). */
   readonly handbacks: number;
 }
 
 const MAX_CONCURRENT_PULLS = 4;
+/**
+ * The lane pulls ahead (a second window) only while its oldest unsettled
+ * record was taken in less than this share of `ack_wait` ago.
+ */
+const KEEP_UP_SHARE_OF_ACK_WAIT = 0.1;
 /** Added to the server-side expiry of closed pull requests before handed-back records are redelivered. */
 const STALE_PULL_MARGIN_MS = 500;
 
 /**
- * One lane over a durable pull consumer: credit-based pulls (never more than
- * `maxInFlight` records requested plus unsettled), explicit settlement, and
- * automatic `working()` for records held past half of `ack_wait`.
+ * One lane over a durable pull consumer: credit-based pulls, explicit
+ * settlement, and automatic `working()` for records held past half of
+ * `ack_wait`. Credit: records requested plus held (unsettled, or waiting for
+ * their hand-back count) stay within one window of `maxInFlight`, or within
+ * two while the lane keeps up (its oldest unsettled record was taken in less
+ * than a tenth of `ack_wait` ago): the next pull then goes out when records
+ * arrive, not when the runtime settled them, and a record pulled ahead waits
+ * behind at most one window of records being handled quickly.
  *
  * Contract: records arrive at the sink in the order the server sent them;
  * `settle`/`nack` of a record the lane no longer tracks (already
@@ -223,7 +235,8 @@ export class JetStreamLane implements MessageLaneHandle {
     let failures = 0;
     const threshold = Math.max(1, Math.floor(this.cfg.maxInFlight / 4));
     while (!this.stopped) {
-      const credit = this.cfg.maxInFlight - this.unsettled.size - this.requested - this.outbox.length - this.admitting;
+      const window = this.keepingUp() ? 2 * this.cfg.maxInFlight : this.cfg.maxInFlight;
+      const credit = window - this.unsettled.size - this.requested - this.admitting;
       const canPull =
         !this.paused &&
         !this.nc.isClosed() &&
@@ -272,6 +285,13 @@ export class JetStreamLane implements MessageLaneHandle {
         });
       }
     }
+  }
+
+  /** True while the oldest unsettled record was taken in less than {@link KEEP_UP_SHARE_OF_ACK_WAIT} of `ack_wait` ago. */
+  private keepingUp(): boolean {
+    const oldest = this.unsettled.values().next();
+    if (oldest.done === true) return true;
+    return this.cfg.clock.now() - oldest.value.admittedAt < this.cfg.ackWaitMs * KEEP_UP_SHARE_OF_ACK_WAIT;
   }
 
   /** When a pull ends (filled, expired or failed): give back the credit it did not use. */
@@ -327,7 +347,7 @@ export class JetStreamLane implements MessageLaneHandle {
       return;
     }
     const offset = String(m.seq);
-    this.unsettled.set(offset, { msg: m, touchedAt: now, handbacks });
+    this.unsettled.set(offset, { msg: m, admittedAt: now, touchedAt: now, handbacks });
     this.delivered++;
     this.outbox.push({
       key,
