@@ -23,7 +23,7 @@ import { DELIVER_AT_HEADER, retryTopicName, retryTopics, tierFor } from '../topi
 import { TopicProvisioner } from '../topics/topic-provisioner.js';
 import { KafkaSubscription } from '../subscription/kafka-subscription.js';
 
-const { Kafka } = kafkajs;
+const { Kafka, Partitioners } = kafkajs;
 
 /** A Kafka `Transport` with partita's admin side and access to its kafkajs admin client (for tests and tools). */
 export interface KafkaTransport extends Transport {
@@ -110,6 +110,9 @@ class KafkaTransportImpl implements KafkaTransport {
     if (this.closing) return Promise.reject(new ClosedError('the kafka transport is closed'));
     this.connecting ??= (async () => {
       const producer = this.kafka.producer({
+        // kafkajs 2's default, the Java client's murmur2 partitioner, named: unnamed, kafkajs warns at
+        // every producer that its default changed in 2.0.0 (a line in every app's log).
+        createPartitioner: Partitioners.DefaultPartitioner,
         idempotent: this.opts.idempotent,
         maxInFlightRequests: this.opts.idempotent ? 1 : 5,
         allowAutoTopicCreation: false,
