@@ -7,11 +7,11 @@ import {
   type MessageLaneHandle,
   type LaneId,
   type LaneSink,
-  type TimerHandle,
 } from '@partita/core';
 import { mapNatsError } from '../errors/map-nats-error.js';
 import { fromNatsHeaders } from '../headers/record-headers.js';
 import type { HandbackLedger } from './handback-ledger.js';
+import { WorkingTouch, type Touched } from './working-touch.js';
 
 /** Settings of one JetStream lane. */
 export interface JetStreamLaneConfig {
@@ -31,11 +31,9 @@ export interface JetStreamLaneConfig {
   readonly handbacks: HandbackLedger | undefined;
 }
 
-interface Tracked {
-  readonly msg: JsMsg;
+interface Tracked extends Touched {
   /** When the lane took the record in (for {@link JetStreamLane.keepingUp}). */
   readonly admittedAt: number;
-  touchedAt: number;
   /** Hand-backs of this record so far (see {@link HandbackLedger}). */
   readonly handbacks: number;
 }
@@ -91,7 +89,8 @@ export class JetStreamLane implements MessageLaneHandle {
   private admitting = 0;
   private intake: Promise<void> = Promise.resolve();
   private flushScheduled = false;
-  private touchTimer: TimerHandle | undefined;
+  /** `working()` for records held past half of `ack_wait`. */
+  private readonly touch: WorkingTouch;
   private ackFlush: Promise<void> | undefined;
   private loop: Promise<void> | undefined;
   private cooldownUntil = 0;
@@ -105,6 +104,12 @@ export class JetStreamLane implements MessageLaneHandle {
     private readonly cfg: JetStreamLaneConfig,
   ) {
     this.id = cfg.id;
+    this.touch = new WorkingTouch(
+      cfg.clock,
+      cfg.ackWaitMs,
+      () => this.unsettled.values(),
+      () => this.stopped && this.unsettled.size === 0,
+    );
   }
 
   get unsettledCount(): number {
@@ -118,7 +123,7 @@ export class JetStreamLane implements MessageLaneHandle {
   /** Begin pulling into `sink`. */
   start(sink: LaneSink): void {
     this.sink = sink;
-    this.scheduleTouch();
+    this.touch.start();
     this.loop = this.run();
   }
 
@@ -176,8 +181,7 @@ export class JetStreamLane implements MessageLaneHandle {
   /** After revocation: hand back what the runtime did not settle (not counted as attempts) and stop the working() timer. */
   async release(): Promise<void> {
     this.stopped = true;
-    if (this.touchTimer !== undefined) this.cfg.clock.clearTimeout(this.touchTimer);
-    this.touchTimer = undefined;
+    this.touch.stop();
     const held = [...this.unsettled.values()];
     this.unsettled.clear();
     // Counts first (in parallel), then the NAKs in delivery order: the server redelivers in NAK order,
@@ -391,25 +395,5 @@ export class JetStreamLane implements MessageLaneHandle {
         });
     }
     return this.ackFlush;
-  }
-
-  private scheduleTouch(): void {
-    const every = Math.max(50, Math.floor(this.cfg.ackWaitMs / 4));
-    this.touchTimer = this.cfg.clock.setTimeout(() => {
-      if (this.stopped && this.unsettled.size === 0) return;
-      const now = this.cfg.clock.now();
-      const due = this.cfg.ackWaitMs / 2;
-      for (const t of this.unsettled.values()) {
-        if (now - t.touchedAt >= due) {
-          try {
-            t.msg.working();
-            t.touchedAt = now;
-          } catch {
-            break;
-          }
-        }
-      }
-      if (this.touchTimer !== undefined) this.scheduleTouch();
-    }, every);
   }
 }
