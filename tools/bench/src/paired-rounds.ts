@@ -39,20 +39,19 @@ export interface PairedResult {
 }
 
 /**
- * Run `rounds` rounds of a baseline and a subject back to back (the order
- * alternates: baseline first in even rounds, subject first in odd ones, so a
- * drift of the machine's load does not favour one side), each run told its
- * round number so it can use fresh names. On a shared machine the load moves
- * between seconds-long runs; the ratio of two adjacent runs, then the median
- * over rounds, is steadier than the ratio of two bests.
+ * Run `rounds` rounds of a baseline and a subject back to back, the order
+ * alternating (baseline first in even rounds, subject first in odd ones) so a
+ * drift of the machine's load does not favour one side; each run is told its
+ * round number so it can use fresh names. Every run's result, per side, in
+ * round order.
  */
-export async function pairedRounds(
+export async function alternating<T>(
   rounds: number,
-  baseline: (round: number) => Promise<RoundMeasure>,
-  subject: (round: number) => Promise<RoundMeasure>,
-): Promise<PairedResult> {
-  const b: RoundMeasure[] = [];
-  const s: RoundMeasure[] = [];
+  baseline: (round: number) => Promise<T>,
+  subject: (round: number) => Promise<T>,
+): Promise<{ readonly baseline: T[]; readonly subject: T[] }> {
+  const b: T[] = [];
+  const s: T[] = [];
   for (let round = 0; round < rounds; round++) {
     if (round % 2 === 0) {
       b.push(await baseline(round));
@@ -62,6 +61,20 @@ export async function pairedRounds(
       b.push(await baseline(round));
     }
   }
+  return { baseline: b, subject: s };
+}
+
+/**
+ * {@link alternating} rounds of rate measures. On a shared machine the load
+ * moves between seconds-long runs; the ratio of two adjacent runs, then the
+ * median over rounds, is steadier than the ratio of two bests.
+ */
+export async function pairedRounds(
+  rounds: number,
+  baseline: (round: number) => Promise<RoundMeasure>,
+  subject: (round: number) => Promise<RoundMeasure>,
+): Promise<PairedResult> {
+  const { baseline: b, subject: s } = await alternating(rounds, baseline, subject);
   const ratios = s.map((m, i) => m.msgsPerSec / b[i]!.msgsPerSec);
   const leastCpu = (ms: readonly RoundMeasure[]) => Math.min(...ms.map((m) => m.cpuUsPerMsg));
   return { ratio: median(ratios), cpuRatio: leastCpu(b) / leastCpu(s), baseline: b, subject: s, ratios };

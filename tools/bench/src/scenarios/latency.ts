@@ -22,6 +22,7 @@ import { writeBarChart } from '../charts/bar-chart.js';
 import { rssMb, writeReport, type BenchRow } from '../report.js';
 import { fixedRate, measureMax, percentiles, pooled, type LatencyResult } from '../latency/load-driver.js';
 import { keepPreviousRows } from '../latency/keep-previous-rows.js';
+import { alternating } from '../paired-rounds.js';
 import type { LatencyTarget } from '../latency/latency-target.js';
 import { embeddedTarget } from '../latency/targets/embedded-target.js';
 import { kafkaTarget } from '../latency/targets/kafka-target.js';
@@ -104,10 +105,12 @@ export async function run(args: string[]): Promise<void> {
     // Interleaved rounds (raw, partita, partita, raw, …), each side's samples pooled: a machine whose
     // load changes during the run (other jobs, the broker's own work) hits both sides alike.
     const segment = { warmupMs: warmup * 1000, durationMs: (seconds * 1000) / rounds };
-    const runs: Record<'raw' | 'partita', LatencyResult[]> = { raw: [], partita: [] };
-    for (let round = 0; round < rounds; round++)
-      for (const side of round % 2 === 0 ? SIDES : [...SIDES].reverse())
-        runs[side].push(await fixedRate(target, side, rate, segment));
+    const { baseline, subject } = await alternating(
+      rounds,
+      () => fixedRate(target, 'raw', rate, segment),
+      () => fixedRate(target, 'partita', rate, segment),
+    );
+    const runs: Record<(typeof SIDES)[number], readonly LatencyResult[]> = { raw: baseline, partita: subject };
     const rows: Record<'raw' | 'partita', BenchRow> = {} as Record<'raw' | 'partita', BenchRow>;
     for (const side of SIDES) {
       const r = runs[side];
