@@ -4,6 +4,20 @@ import { mapKafkaError } from '../errors/map-kafka-error.js';
 import type { ResolvedKafkaOptions } from '../options/kafka-options.js';
 import { GROUP_CHANGE, kafkaErrorType, type GenerationGuard } from '../subscription/generation-guard.js';
 import { laneKey, type KafkaLane } from '../subscription/kafka-lane.js';
+import { CommitBatcher, type CommitEntry } from './commit-batcher.js';
+
+/** A lane's commit waiting for its request. */
+interface LaneCommit extends CommitEntry {
+  readonly lane: KafkaLane;
+}
+
+/** What the committer notes just before a commit request goes out. */
+interface SendMark {
+  /** `COMMIT_OFFSETS` events so far: a later one that names the lane says kafkajs sent its commit. */
+  readonly seq: number;
+  /** Joins so far: a refusal that comes back after a join concerns the generation before it. */
+  readonly joins: number;
+}
 
 /** What the committer reads of the subscription it commits for. */
 export interface CommitterHost {
@@ -28,7 +42,8 @@ export interface CommitterHost {
  * A refusal that arrives after a join that happened while the commit was in
  * flight concerns the generation before that join (the lane may have been
  * kept in the new one): it changes nothing and the commit is sent again under
- * the new generation if the lane is still owned.
+ * the new generation if the lane is still owned. The lanes' commits share
+ * one request at a time (see `CommitBatcher`).
  */
 export class LaneCommitter {
   /** Counter of confirmed commits per lane key. */
@@ -37,13 +52,26 @@ export class LaneCommitter {
   /** Joins so far: a refusal that comes back after a join concerns the generation before it. */
   private joins = 0;
   private joinWaiters: (() => void)[] = [];
+  private readonly batcher: CommitBatcher<LaneCommit, SendMark>;
 
   constructor(
-    private readonly consumer: Consumer,
+    consumer: Consumer,
     private readonly guard: GenerationGuard,
     private readonly options: ResolvedKafkaOptions,
     private readonly host: CommitterHost,
-  ) {}
+  ) {
+    this.batcher = new CommitBatcher<LaneCommit, SendMark>(
+      options.clock,
+      (entries) =>
+        consumer.commitOffsets(
+          entries.map(({ topic, partition, offset, metadata }) => ({ topic, partition, offset, metadata })),
+        ),
+      () => ({ seq: this.seq, joins: this.joins }),
+      (err) => GROUP_CHANGE.has(kafkaErrorType(err) ?? ''),
+      // The checks `commit` made before queueing, made again as the request goes out.
+      ({ lane }) => lane.owned && this.host.isCurrent(lane) && this.host.running && this.guard.confirmed,
+    );
+  }
 
   /** kafkajs' `COMMIT_OFFSETS` event: these partitions' offsets were sent. */
   sent(topics: readonly { topic: string; partitions: readonly { partition: number | string }[] }[]): void {
@@ -85,16 +113,21 @@ export class LaneCommitter {
         await this.nextJoin(this.host.running ? this.options.rebalanceTimeoutMs : this.options.sessionTimeoutMs);
         continue;
       }
-      const before = this.seq;
-      const joinsBefore = this.joins;
-      try {
-        await this.consumer.commitOffsets([
-          { topic: lane.kafkaTopic, partition: lane.partition, offset: nextOffset, metadata: md },
-        ]);
-      } catch (err) {
+      const sent = await this.batcher.commit({
+        lane,
+        key: lane.key,
+        topic: lane.kafkaTopic,
+        partition: lane.partition,
+        offset: nextOffset,
+        metadata: md,
+      });
+      // Lost, or the generation unconfirmed, while it waited for its request: the loop checks again.
+      if (!sent.sent) continue;
+      if (sent.failed) {
+        const err = sent.error;
         this.guard.sample();
         const type = kafkaErrorType(err) ?? '';
-        if (GROUP_CHANGE.has(type) && this.joins !== joinsBefore && attempt < 3) {
+        if (GROUP_CHANGE.has(type) && this.joins !== sent.mark.joins && attempt < 3) {
           // A join completed while this commit was in flight: the refusal is of the generation before it.
           // Lanes the join kept are owned under the new generation: send again (the loop re-checks ownership).
           continue;
@@ -110,7 +143,7 @@ export class LaneCommitter {
       }
       // A stall while the commit was in flight: the answer may predate the stall, but the lane is a zombie now.
       if (this.guard.sample() || !lane.owned) return false;
-      if ((this.sentSeq.get(lane.key) ?? 0) <= before) {
+      if ((this.sentSeq.get(lane.key) ?? 0) <= sent.mark.seq) {
         // kafkajs skipped the commit (its runner is not running: crash, restart, rejoin): nothing was sent.
         // Retry once it joined again, if the lane is still owned then.
         if (attempt >= 3)

@@ -1,5 +1,5 @@
 import type { Admin, Consumer, Kafka } from 'kafkajs';
-import type { Subscription, SubscriptionSink, SubscriptionSpec } from '@partita/core';
+import type { Subscription, SubscriptionSink, SubscriptionSpec, TimerHandle } from '@partita/core';
 import { LaneCommitter, type CommitterHost } from '../commit/lane-committer.js';
 import { mapKafkaError } from '../errors/map-kafka-error.js';
 import { BatchIntake, type IntakeHost } from '../intake/batch-intake.js';
@@ -47,6 +47,8 @@ export class KafkaSubscription implements Subscription, CommitterHost, IntakeHos
   private readonly intake: BatchIntake;
   private memberId: string | undefined;
   private barrier: Promise<void> = Promise.resolve();
+  /** `barrier` resolved: a batch passes it without a timer or an `await`. */
+  private barrierDone = true;
   private closingDone: Promise<void> | undefined;
   private crashError: unknown;
   private runnerRunning = false;
@@ -201,11 +203,15 @@ export class KafkaSubscription implements Subscription, CommitterHost, IntakeHos
       }
     }
     const previous = this.barrier;
-    this.barrier = (async () => {
+    this.barrierDone = false;
+    const barrier: Promise<void> = (async () => {
       await previous.catch(() => {});
       await Promise.all(lost.map((l) => this.revokeOne(l)));
       await this.assign(gained);
-    })();
+    })().finally(() => {
+      if (this.barrier === barrier) this.barrierDone = true;
+    });
+    this.barrier = barrier;
     this.committer.joined();
   }
 
@@ -312,15 +318,20 @@ export class KafkaSubscription implements Subscription, CommitterHost, IntakeHos
   }
 
   async awaitBarrier(heartbeat: () => Promise<void>): Promise<void> {
+    if (this.barrierDone) return;
     let settled = false;
     const barrier = this.barrier.finally(() => {
       settled = true;
     });
     while (!settled) {
+      let timer: TimerHandle | undefined;
       await Promise.race([
         barrier,
-        new Promise<void>((r) => this.options.clock.setTimeout(r, this.options.heartbeatIntervalMs)),
+        new Promise<void>((r) => {
+          timer = this.options.clock.setTimeout(r, this.options.heartbeatIntervalMs);
+        }),
       ]);
+      if (timer !== undefined) this.options.clock.clearTimeout(timer);
       if (!settled) {
         await heartbeat().catch((err: unknown) => {
           const type = kafkaErrorType(err) ?? '';
