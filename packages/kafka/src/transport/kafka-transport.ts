@@ -1,5 +1,12 @@
 import kafkajs from 'kafkajs';
-import type { Admin, Kafka as KafkaClient, Message as KafkaMessage, Producer, SASLOptions } from 'kafkajs';
+import type {
+  Admin,
+  Kafka as KafkaClient,
+  Message as KafkaMessage,
+  Producer,
+  SASLOptions,
+  TopicMessages,
+} from 'kafkajs';
 import type {
   HealthReport,
   OutboundRecord,
@@ -22,6 +29,7 @@ import {
 import { DELIVER_AT_HEADER, retryTopicName, retryTopics, tierFor } from '../topics/retry-tiers.js';
 import { TopicProvisioner } from '../topics/topic-provisioner.js';
 import { KafkaSubscription } from '../subscription/kafka-subscription.js';
+import { ProduceQueue, type PublishBatch } from './produce-queue.js';
 
 const { Kafka, Partitioners } = kafkajs;
 
@@ -52,6 +60,8 @@ class KafkaTransportImpl implements KafkaTransport {
   private readonly provisioner: TopicProvisioner;
   private readonly subscriptions = new Set<KafkaSubscription>();
   private producer: Producer | undefined;
+  /** Publishes through the producer: folded while one is in flight when it is idempotent (see `ProduceQueue`). */
+  private produce: { publish(batch: PublishBatch): Promise<void> } | undefined;
   private adminClient: Admin | undefined;
   private connecting: Promise<void> | undefined;
   private adminConnecting: Promise<Admin> | undefined;
@@ -124,6 +134,13 @@ class KafkaTransportImpl implements KafkaTransport {
         throw mapKafkaError(err, 'connect');
       }
       this.producer = producer;
+      const acks = this.opts.acks;
+      const send = (topicMessages: TopicMessages[]): Promise<void> =>
+        producer.sendBatch({ acks, topicMessages }).then(() => undefined);
+      // kafkajs' idempotent producer sends one request at a time anyway; otherwise up to five go out at once.
+      this.produce = this.opts.idempotent
+        ? new ProduceQueue(send, (err) => mapKafkaError(err, 'publish').retryable)
+        : { publish: (batch) => send([...batch.topicMessages]) };
     })();
     return this.connecting;
   }
@@ -150,6 +167,7 @@ class KafkaTransportImpl implements KafkaTransport {
     await this.connect();
     const byTopic = new Map<string, KafkaMessage[]>();
     const now = this.opts.clock.now();
+    let bytes = 0;
     for (const r of records) {
       const delayed = r.delayMs !== undefined && r.delayMs > 0 && this.capabilities.nativeDelay;
       const topic = delayed ? retryTopicName(r.topic, tierFor(r.delayMs, this.opts.retryTiersMs)) : r.topic;
@@ -162,6 +180,7 @@ class KafkaTransportImpl implements KafkaTransport {
       const value = r.value === null ? null : toBuffer(r.value);
       const key = r.raw?.key !== undefined ? toBuffer(r.raw.key) : (r.key ?? null);
       const msg: KafkaMessage = { key, value, headers };
+      bytes += recordBytes(msg);
       if (r.partition !== undefined && !delayed) msg.partition = r.partition;
       let list = byTopic.get(topic);
       if (!list) byTopic.set(topic, (list = []));
@@ -171,9 +190,9 @@ class KafkaTransportImpl implements KafkaTransport {
     await this.provisioner.ensure(topics);
     if (this.closing) throw new ClosedError('the kafka transport is closed');
     try {
-      await this.producer!.sendBatch({
-        acks: this.opts.acks,
+      await this.produce!.publish({
         topicMessages: topics.map((topic) => ({ topic, messages: byTopic.get(topic)! })),
+        bytes,
       });
     } catch (err) {
       if (this.closing) throw new ClosedError('the kafka transport closed during publish', { cause: err });
@@ -272,3 +291,14 @@ class KafkaTransportImpl implements KafkaTransport {
 function toBuffer(bytes: Uint8Array): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
+
+/** A record's size on the wire, roughly: value, key, headers and Kafka's per-record overhead. */
+function recordBytes(msg: KafkaMessage): number {
+  let n = 64 + byteLength(msg.value) + byteLength(msg.key);
+  const headers = msg.headers as Record<string, string | Buffer>;
+  for (const name of Object.keys(headers)) n += name.length + byteLength(headers[name]);
+  return n;
+}
+
+const byteLength = (v: string | Buffer | null | undefined): number =>
+  v == null ? 0 : typeof v === 'string' ? Buffer.byteLength(v) : v.length;
