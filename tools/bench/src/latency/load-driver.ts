@@ -1,6 +1,7 @@
 import { jsonCodec, type OutboundRecord } from '@partita/core';
 import type { LatencyPhase, LatencyTarget } from './latency-target.js';
 import { sleep } from './latency-target.js';
+import { SegmentTrace } from './segment-trace.js';
 
 /** Publishes a phase may have waiting for the broker's confirmation at once. */
 const MAX_PUBLISHES_IN_FLIGHT = 8;
@@ -124,6 +125,7 @@ export async function fixedRate(
 ): Promise<LatencyResult> {
   const capacity = Math.ceil((rate * opts.durationMs) / 1000) * 2 + 10_000;
   const samples = new Float64Array(capacity);
+  const trace = SegmentTrace.fromEnv(target.name, side);
   let count = 0;
   let handled = 0;
   let recordFrom = Infinity;
@@ -131,6 +133,7 @@ export async function fixedRate(
   const phase = await target.phase(side, (v) => {
     handled++;
     const t = v.t;
+    trace?.handled(t, performance.now() - t);
     if (t >= recordFrom && t < recordTo && count < capacity) samples[count++] = performance.now() - t;
   });
   try {
@@ -141,6 +144,7 @@ export async function fixedRate(
     let publishedAtFrom = -1;
     for (;;) {
       const now = performance.now();
+      trace?.turn(now);
       if (publishedAtFrom < 0 && now >= recordFrom) publishedAtFrom = pub.published;
       if (now >= recordTo) break;
       const due = Math.floor((rate * (now - t0)) / 1000) - pub.published;
@@ -149,6 +153,7 @@ export async function fixedRate(
     }
     const achievedRate = (pub.published - publishedAtFrom) / (opts.durationMs / 1000);
     const unhandled = await drain(pub, () => handled);
+    trace?.write(recordFrom, pub.published);
     return { targetRate: rate, achievedRate, samples: samples.subarray(0, count), published: pub.published, unhandled };
   } finally {
     await phase.close();
