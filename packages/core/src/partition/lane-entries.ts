@@ -43,7 +43,7 @@ export class LaneEntries {
       const rec = records[i]!;
       const key = this.ordering === 'key' ? rec.key : this.ordering === 'partition' ? '' : undefined;
       const bytes = rec.value === null ? 0 : rec.value.byteLength;
-      const entry = new Entry(this.lane, rec, this.offsetModel ? -1 : this.seq++, bytes, key);
+      const entry = new Entry(this.lane, rec, this.offsetModel ? -1 : this.seq++, bytes);
       this.watermark.track(entry);
       this.unsettled++;
       const target = rec.headers[RETRY_HEADERS.targetGroup];
@@ -54,7 +54,7 @@ export class LaneEntries {
         entry.state = nextState(entry.state, E.SKIP);
         this.settle(entry);
         (skipped ??= []).push(entry);
-      } else this.scheduler.add(entry);
+      } else this.scheduler.add(entry, key);
     }
     return skipped;
   }
