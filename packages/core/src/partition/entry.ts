@@ -4,6 +4,7 @@ import type { Logger } from '../logger/logger.js';
 import { messageLogFields, type MessageLogFields } from '../logger/message-log-fields.js';
 import type { AttemptScope } from '../instrumentation/instrumentation.js';
 import type { InboundRecord } from '../transport/transport.js';
+import type { KeyQueue } from './key-scheduler.js';
 import { AttemptExtras, AttemptSignal } from './attempt-signal.js';
 import type { LaneContext } from './lane-context.js';
 import { messageId } from '../message/message.js';
@@ -45,6 +46,8 @@ export class Entry extends AttemptSignal implements HandlerContext {
   scope: AttemptScope | undefined = undefined;
   /** The next entry waiting behind this one for the same key (an intrusive queue: no allocation per key). */
   nextSameKey: Entry | undefined = undefined;
+  /** Its key's queue in the lane's key scheduler, from `add` on; undefined for an entry no key orders. */
+  keyQueue: KeyQueue | undefined = undefined;
   /** Retries begun in this lane (the current attempt is `attempt + retries`). */
   retries = 0;
   /** 0 until first read: most messages succeed without anyone asking. */
@@ -57,10 +60,13 @@ export class Entry extends AttemptSignal implements HandlerContext {
     private offNum: number,
     /** Bytes of the value, counted once (what backpressure counts; reading `byteLength` per use cost 2 % of a profile). */
     readonly bytes: number,
-    /** Scheduling key: messages sharing it run one at a time; undefined = independent. */
-    readonly orderKey: string | undefined,
   ) {
     super();
+  }
+
+  /** Scheduling key, once scheduled: messages sharing it run one at a time; undefined = independent. */
+  get orderKey(): string | undefined {
+    return this.keyQueue?.key;
   }
 
   /** Whether `value` holds the decoded value. */

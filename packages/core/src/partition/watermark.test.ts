@@ -8,7 +8,7 @@ const lane = {
   ctx: {} as EntryLane['ctx'],
 };
 const entry = (off: number): Entry =>
-  new Entry(lane, { key: undefined, value: null, headers: {}, offset: String(off), timestamp: 0 }, off, 0, undefined);
+  new Entry(lane, { key: undefined, value: null, headers: {}, offset: String(off), timestamp: 0 }, off, 0);
 
 /** Track offsets 0..n-1 and settle those `settled` picks, in offset order. */
 function window(n: number, settled: (off: number) => boolean): Watermark {
