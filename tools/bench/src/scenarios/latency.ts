@@ -115,12 +115,14 @@ export async function run(args: string[]): Promise<void> {
     );
     const runs: Record<(typeof SIDES)[number], readonly LatencyResult[]> = { raw: baseline, partita: subject };
     const rows: Record<'raw' | 'partita', BenchRow> = {} as Record<'raw' | 'partita', BenchRow>;
+    const roundP99: Record<'raw' | 'partita', (number | null)[]> = { raw: [], partita: [] };
     for (const side of SIDES) {
       const r = runs[side];
       const samples = pooled(r.map((x) => x.samples));
       const [p50, p99, p999, max] = percentiles(samples, [50, 99, 99.9, 100]);
       const unhandled = r.reduce((n, x) => n + x.unhandled, 0);
       const roundP99Ms = r.map((x) => percentiles(x.samples, [99])[0] ?? null);
+      roundP99[side] = roundP99Ms;
       rows[side] = {
         name: `${name}-${side}`,
         msgsPerSec: Math.round(r.reduce((n, x) => n + x.achievedRate, 0) / r.length),
@@ -143,9 +145,8 @@ export async function run(args: string[]): Promise<void> {
     if (rows.raw.p99Ms && rows.partita.p99Ms) ratios[`${name}-p99/raw-p99`] = rows.partita.p99Ms / rows.raw.p99Ms;
     // Each round's partita p99 over the raw loop's in the same round (segments run back to back): one stall
     // inside one segment moves the pooled p99 of the whole run, but only one of these.
-    const perRound = subject.flatMap((s, i) => {
-      const [a] = percentiles(s.samples, [99]);
-      const [b] = percentiles(baseline[i]!.samples, [99]);
+    const perRound = roundP99.partita.flatMap((a, i) => {
+      const b = roundP99.raw[i];
       return a != null && b ? [a / b] : [];
     });
     if (perRound.length > 0) ratios[`${name}-p99/raw-p99 median of rounds`] = median(perRound);
